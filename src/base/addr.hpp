@@ -1,0 +1,82 @@
+// Address value types shared by every layer: MAC, IPv4 address, IPv4 prefix.
+// Pure values: no I/O, no allocation except in the text formatting helpers.
+#pragma once
+
+#include <array>
+#include <compare>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace vs {
+
+struct MacAddr {
+  std::array<uint8_t, 6> b{};
+
+  static constexpr MacAddr broadcast() noexcept { return {{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}}; }
+  constexpr bool is_broadcast() const noexcept { return *this == broadcast(); }
+  constexpr bool is_multicast() const noexcept { return (b[0] & 0x01) != 0; }
+  constexpr bool is_zero() const noexcept { return *this == MacAddr{}; }
+
+  /// "aa:bb:cc:dd:ee:ff" (also accepts '-' separators); nullopt on anything else.
+  static std::optional<MacAddr> parse(std::string_view s) noexcept;
+  std::string str() const;
+
+  friend constexpr auto operator<=>(const MacAddr&, const MacAddr&) = default;
+};
+
+/// An IPv4 address in host order (value 0xC0A80101 is 192.168.1.1).
+struct Ipv4Addr {
+  uint32_t v = 0;
+
+  static constexpr Ipv4Addr from_octets(uint8_t a, uint8_t b, uint8_t c, uint8_t d) noexcept {
+    return {(uint32_t{a} << 24) | (uint32_t{b} << 16) | (uint32_t{c} << 8) | uint32_t{d}};
+  }
+  static constexpr Ipv4Addr broadcast() noexcept { return {0xffffffffu}; }
+  constexpr bool is_unspecified() const noexcept { return v == 0; }
+  constexpr bool is_broadcast() const noexcept { return v == 0xffffffffu; }
+  constexpr bool is_multicast() const noexcept { return (v >> 28) == 0xe; }      // 224/4
+  constexpr bool is_loopback() const noexcept { return (v >> 24) == 127; }       // 127/8
+  constexpr bool is_class_e() const noexcept { return (v >> 28) == 0xf; }        // 240/4
+
+  /// Dotted quad, exactly four decimal octets 0..255; nullopt on anything else.
+  static std::optional<Ipv4Addr> parse(std::string_view s) noexcept;
+  std::string str() const;
+
+  friend constexpr auto operator<=>(const Ipv4Addr&, const Ipv4Addr&) = default;
+};
+
+constexpr uint32_t prefix_mask(uint8_t len) noexcept {
+  return len == 0 ? 0u : (len >= 32 ? 0xffffffffu : ~((1u << (32 - len)) - 1u));
+}
+
+/// Address plus prefix length. For an interface address `addr` is the host address
+/// (192.168.1.10/24); for a route it is the network (host bits zero, checked by config).
+struct Ipv4Prefix {
+  Ipv4Addr addr;
+  uint8_t len = 32;
+
+  constexpr uint32_t mask() const noexcept { return prefix_mask(len); }
+  constexpr Ipv4Addr network() const noexcept { return {addr.v & mask()}; }
+  constexpr Ipv4Addr directed_broadcast() const noexcept { return {network().v | ~mask()}; }
+  constexpr bool contains(Ipv4Addr a) const noexcept { return (a.v & mask()) == network().v; }
+
+  /// "a.b.c.d/len" with len 0..32; nullopt on anything else.
+  static std::optional<Ipv4Prefix> parse(std::string_view s) noexcept;
+  std::string str() const;
+
+  friend constexpr auto operator<=>(const Ipv4Prefix&, const Ipv4Prefix&) = default;
+};
+
+/// The prefix length of a contiguous dotted netmask (255.255.255.0 -> 24); nullopt if not contiguous.
+std::optional<uint8_t> netmask_len(Ipv4Addr mask) noexcept;
+
+/// "a.b.c.d:port" (port 0..65535). With allow_no_port, "a.b.c.d" gives port nullopt.
+struct Endpoint {
+  Ipv4Addr addr;
+  std::optional<uint16_t> port;
+};
+std::optional<Endpoint> parse_endpoint(std::string_view s, bool allow_no_port) noexcept;
+
+}  // namespace vs

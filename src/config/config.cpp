@@ -1,0 +1,649 @@
+// The TOML config loader: a toml++ document -> a validated, immutable Config.
+// The schema and every rule enforced here are documented in docs/config.md.
+//
+// Validation failures unwind as the private `Invalid` exception (toml++ already throws
+// toml::parse_error), so the per-table code reads like the schema; parse_config() turns both
+// into an Error with the offending node's position. Nothing thrown here escapes this file.
+#include "config/config.hpp"
+
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <initializer_list>
+#include <limits>
+#include <map>
+#include <optional>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "sched/names.hpp"
+
+namespace vs::config {
+
+std::string_view protocol_name(Protocol p) noexcept {
+  switch (p) {
+    case Protocol::kTcp: return "tcp";
+    case Protocol::kUdp: return "udp";
+  }
+  return "?";
+}
+
+std::string_view method_name(Method m) noexcept {
+  switch (m) {
+    case Method::kNat: return "nat";
+    case Method::kDr: return "dr";
+    case Method::kTun: return "tun";
+  }
+  return "?";
+}
+
+namespace {
+
+constexpr int64_t kMaxInt64 = std::numeric_limits<int64_t>::max();
+constexpr int64_t kMaxInt32 = std::numeric_limits<int32_t>::max();
+constexpr int64_t kMaxTimeout = 31536000;     // one year, as ipvsadm --set
+constexpr int64_t kMaxPersistence = 2678400;  // 31 days, as ipvsadm -p
+constexpr size_t kMaxIfName = 15;             // IFNAMSIZ - 1
+
+using Keys = std::initializer_list<std::string_view>;
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+
+/// A validation failure; caught by parse_config() and returned as its Error.
+struct Invalid {
+  Error error;
+};
+
+[[noreturn]] void fail(const toml::source_position& at, std::string message) {
+  throw Invalid{Error{std::move(message), at.line, at.column}};
+}
+
+[[noreturn]] void fail(const toml::node& at, std::string message) {
+  fail(at.source().begin, std::move(message));
+}
+
+/// `s` in double quotes, with quotes, backslashes and control characters escaped so that an
+/// error message always stays on one line.
+std::string quoted(std::string_view s) {
+  std::string out = "\"";
+  for (char ch : s) {
+    auto c = static_cast<unsigned char>(ch);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += ch;
+    } else if (c < 0x20 || c == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    } else {
+      out += ch;
+    }
+  }
+  out += '"';
+  return out;
+}
+
+template <class Names>
+std::string joined(const Names& names) {
+  std::string out;
+  for (std::string_view n : names) {
+    if (!out.empty()) out += ' ';
+    out += n;
+  }
+  return out;
+}
+
+size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+/// "; did you mean "weight"?" for the closest allowed key within edit distance 2, else "".
+std::string did_you_mean(std::string_view key, Keys allowed) {
+  std::string_view best;
+  size_t best_distance = 3;
+  for (std::string_view candidate : allowed) {
+    size_t d = edit_distance(key, candidate);
+    if (d < best_distance && d < candidate.size()) {
+      best = candidate;
+      best_distance = d;
+    }
+  }
+  return best.empty() ? std::string{} : "; did you mean " + quoted(best) + "?";
+}
+
+// ---------------------------------------------------------------------------------------------
+// Typed values. `key` names the value in messages; errors point at the value itself.
+
+std::string string_value(const toml::node& n, std::string_view key) {
+  const auto* s = n.as_string();
+  if (s == nullptr) fail(n, quoted(key) + " must be a string");
+  return s->get();
+}
+
+int64_t int_value(const toml::node& n, std::string_view key, int64_t lo, int64_t hi) {
+  const auto* i = n.as_integer();
+  if (i == nullptr) fail(n, quoted(key) + " must be an integer");
+  int64_t v = i->get();
+  if (v < lo || v > hi) {
+    if (hi == kMaxInt64) fail(n, quoted(key) + " must be at least " + std::to_string(lo));
+    fail(n, quoted(key) + " must be between " + std::to_string(lo) + " and " + std::to_string(hi));
+  }
+  return v;
+}
+
+/// The table `key` ([x] header or x = {...}); `header` ("[router]") is the hint for [[x]] mistakes.
+const toml::table& table_value(const toml::node& n, std::string_view key, std::string_view header) {
+  const auto* t = n.as_table();
+  if (t == nullptr) {
+    std::string hint = n.is_array_of_tables() ? "; did you mean " + std::string(header) + "?" : "";
+    fail(n, quoted(key) + " must be a table" + hint);
+  }
+  return *t;
+}
+
+/// The tables of the array of tables `key` ([[x]] headers or x = [{...}]), in file order;
+/// `header` ("[[services]]") is the hint for [x] mistakes.
+std::vector<const toml::table*> table_array(const toml::node& n, std::string_view key,
+                                            std::string_view header) {
+  const auto* arr = n.as_array();
+  if (arr == nullptr) {
+    std::string hint = n.is_table() ? "; did you mean " + std::string(header) + "?" : "";
+    fail(n, quoted(key) + " must be an array of tables" + hint);
+  }
+  std::vector<const toml::table*> out;
+  for (const toml::node& e : *arr) {
+    if (!e.is_table()) fail(e, quoted(key) + " must be an array of tables");
+    out.push_back(e.as_table());
+  }
+  return out;
+}
+
+struct StringElement {
+  std::string value;
+  const toml::node* node;  // for error positions
+};
+
+std::vector<StringElement> string_array(const toml::node& n, std::string_view key) {
+  const auto* arr = n.as_array();
+  if (arr == nullptr) fail(n, quoted(key) + " must be an array of strings");
+  std::vector<StringElement> out;
+  for (const toml::node& e : *arr) {
+    if (!e.is_string()) fail(e, quoted(key) + " must be an array of strings");
+    out.push_back({e.as_string()->get(), &e});
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sections
+
+/// One TOML table of the schema plus its name for messages ("[[interfaces]]"; empty = top level).
+class Section {
+public:
+  Section(const toml::table& table, std::string name) : table_(table), name_(std::move(name)) {}
+
+  uint32_t line() const { return table_.source().begin.line; }
+
+  /// Fails at the first (in file order) key not in `allowed`.
+  void allow_only(Keys allowed) const {
+    const toml::key* unknown = nullptr;
+    for (const auto& kv : table_) {
+      if (std::find(allowed.begin(), allowed.end(), kv.first.str()) != allowed.end()) continue;
+      if (unknown == nullptr || before(kv.first.source().begin, unknown->source().begin)) unknown = &kv.first;
+    }
+    if (unknown != nullptr)
+      fail(unknown->source().begin,
+           "unknown key " + quoted(unknown->str()) + " " + where() + did_you_mean(unknown->str(), allowed));
+  }
+
+  const toml::node* optional(std::string_view key) const { return table_.get(key); }
+
+  const toml::node& required(std::string_view key) const {
+    const toml::node* n = table_.get(key);
+    if (n == nullptr) fail(table_, "missing key " + quoted(key) + " " + where());
+    return *n;
+  }
+
+  /// Sets `out` from the optional integer `key` in [lo, hi]; leaves it alone when absent.
+  template <class T>
+  void optional_int(std::string_view key, T& out, int64_t lo, int64_t hi) const {
+    if (const toml::node* n = optional(key)) out = static_cast<T>(int_value(*n, key, lo, hi));
+  }
+
+private:
+  static bool before(const toml::source_position& a, const toml::source_position& b) {
+    return std::tie(a.line, a.column) < std::tie(b.line, b.column);
+  }
+  std::string where() const { return name_.empty() ? "at top level" : "in " + name_; }
+
+  const toml::table& table_;
+  std::string name_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Address checks
+
+/// Why `a` cannot be a host (VIP, real server, next hop, interface address); nullopt if it can.
+std::optional<std::string_view> not_a_host(Ipv4Addr a) {
+  if (a.is_unspecified()) return "is the unspecified address";
+  if (a.is_broadcast()) return "is the broadcast address";
+  if (a.is_multicast()) return "is a multicast address";
+  if (a.is_loopback()) return "is a loopback address";
+  return std::nullopt;
+}
+
+bool overlaps(const Ipv4Prefix& a, const Ipv4Prefix& b) {
+  return a.len <= b.len ? a.contains(b.addr) : b.contains(a.addr);
+}
+
+std::string subnet_str(const Ipv4Prefix& p) { return Ipv4Prefix{p.network(), p.len}.str(); }
+
+bool valid_interface_name(std::string_view s) {
+  if (s.empty() || s.size() > kMaxIfName) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '.' || c == '-';
+  });
+}
+
+/// The kernel's dev_valid_name(): 1..15 bytes, not "." or "..", no '/', ':' or whitespace.
+bool valid_tap_name(std::string_view s) {
+  if (s.empty() || s.size() > kMaxIfName || s == "." || s == "..") return false;
+  return s.find_first_of("/: \t\n\v\f\r") == std::string_view::npos;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The loader
+
+/// Line of each real server (address, port) of one service, for duplicate detection.
+using RealLines = std::map<std::pair<uint32_t, uint16_t>, uint32_t>;
+
+class Loader {
+public:
+  Config load(const toml::table& root);
+
+private:
+  void router(const Section& s);
+  void interface(const Section& s);
+  Ipv4Prefix interface_address(const toml::node& at, const std::string& text, const Interface& self) const;
+  void route(const Section& s);
+  void timeouts(const Section& s);
+  void service(const Section& s);
+  Real real(const Section& s, const Service& svc, RealLines& seen);
+  unsigned flags(const toml::node& n, const Service& svc) const;
+
+  /// The first interface (file order) with a connected subnet holding `a`.
+  std::optional<uint32_t> interface_for(Ipv4Addr a) const;
+  /// The interface that has `a` as one of its own addresses.
+  std::optional<uint32_t> owner_of(Ipv4Addr a) const;
+  /// `what a` must be a host address, and not a network/broadcast address of a connected subnet.
+  void check_host(const toml::node& at, std::string_view what, Ipv4Addr a) const;
+
+  Config cfg_;
+  std::map<std::string, uint32_t> interface_lines_;               // name -> line
+  std::map<std::pair<uint32_t, uint8_t>, uint32_t> route_lines_;  // (network, len) -> line
+  std::map<std::tuple<Protocol, uint32_t, uint16_t>, uint32_t> service_lines_;
+};
+
+Config Loader::load(const toml::table& root) {
+  Section top(root, "");
+  top.allow_only({"router", "interfaces", "routes", "timeouts", "services"});
+
+  if (const toml::node* n = top.optional("router"))
+    router(Section(table_value(*n, "router", "[router]"), "[router]"));
+
+  const toml::node& interfaces = top.required("interfaces");
+  auto interface_tables = table_array(interfaces, "interfaces", "[[interfaces]]");
+  if (interface_tables.empty()) fail(interfaces, "\"interfaces\" must not be empty");
+  for (const toml::table* t : interface_tables) interface(Section(*t, "[[interfaces]]"));
+
+  if (const toml::node* n = top.optional("routes"))
+    for (const toml::table* t : table_array(*n, "routes", "[[routes]]")) route(Section(*t, "[[routes]]"));
+
+  if (const toml::node* n = top.optional("timeouts"))
+    timeouts(Section(table_value(*n, "timeouts", "[timeouts]"), "[timeouts]"));
+
+  if (const toml::node* n = top.optional("services"))
+    for (const toml::table* t : table_array(*n, "services", "[[services]]"))
+      service(Section(*t, "[[services]]"));
+
+  return std::move(cfg_);
+}
+
+void Loader::router(const Section& s) {
+  s.allow_only({"seed", "max_connections"});
+  s.optional_int("seed", cfg_.router.seed, 0, kMaxInt64);
+  s.optional_int("max_connections", cfg_.router.max_connections, 1, 16777216);
+}
+
+void Loader::interface(const Section& s) {
+  s.allow_only({"name", "tap", "mac", "addresses", "mtu"});
+  Interface itf;
+
+  const toml::node& name = s.required("name");
+  itf.name = string_value(name, "name");
+  if (!valid_interface_name(itf.name))
+    fail(name,
+         "bad interface name " + quoted(itf.name) + "; expected 1 to 15 characters of A-Z a-z 0-9 _ . -");
+  if (auto it = interface_lines_.find(itf.name); it != interface_lines_.end())
+    fail(name, "duplicate interface name " + quoted(itf.name) + "; first defined at line " +
+                   std::to_string(it->second));
+
+  const toml::node* tap = s.optional("tap");
+  itf.tap = tap != nullptr ? string_value(*tap, "tap") : itf.name;
+  if (tap != nullptr && !valid_tap_name(itf.tap))
+    fail(*tap,
+         "bad tap name " + quoted(itf.tap) + "; expected 1 to 15 characters without '/', ':' or spaces");
+  for (const Interface& other : cfg_.interfaces)
+    if (other.tap == itf.tap)
+      fail(tap != nullptr ? *tap : name, "tap " + quoted(itf.tap) + " is already used by interface " +
+                                             quoted(other.name) +
+                                             (tap != nullptr ? "" : " (tap defaults to name)"));
+
+  const toml::node& mac = s.required("mac");
+  std::string mac_text = string_value(mac, "mac");
+  auto m = MacAddr::parse(mac_text);
+  if (!m) fail(mac, "bad MAC address " + quoted(mac_text));
+  if (m->is_broadcast()) fail(mac, "MAC address " + m->str() + " is the broadcast address");
+  if (m->is_multicast())
+    fail(mac, "MAC address " + m->str() + " is a multicast address; an interface needs a unicast one");
+  if (m->is_zero()) fail(mac, "MAC address " + m->str() + " is all-zero");
+  for (const Interface& other : cfg_.interfaces)
+    if (other.mac == *m)
+      fail(mac, "MAC address " + m->str() + " is already used by interface " + quoted(other.name));
+  itf.mac = *m;
+
+  const toml::node& addresses = s.required("addresses");
+  auto texts = string_array(addresses, "addresses");
+  if (texts.empty()) fail(addresses, "\"addresses\" must not be empty");
+  for (const StringElement& e : texts) itf.addresses.push_back(interface_address(*e.node, e.value, itf));
+
+  s.optional_int("mtu", itf.mtu, 68, 9000);
+
+  interface_lines_.emplace(itf.name, s.line());
+  cfg_.interfaces.push_back(std::move(itf));
+}
+
+Ipv4Prefix Loader::interface_address(const toml::node& at, const std::string& text,
+                                     const Interface& self) const {
+  auto p = Ipv4Prefix::parse(text);
+  if (!p) fail(at, "bad IPv4 prefix " + quoted(text));
+  if (p->len == 0) fail(at, "address " + p->str() + " needs a prefix length of 1 to 32");
+  if (auto why = not_a_host(p->addr)) fail(at, "address " + p->addr.str() + " " + std::string(*why));
+  if (p->len <= 30 && p->addr == p->network())
+    fail(at, "address " + p->str() + " is the network address of its prefix");
+  if (p->len <= 30 && p->addr == p->directed_broadcast())
+    fail(at, "address " + p->str() + " is the broadcast address of its prefix");
+
+  for (const Ipv4Prefix& q : self.addresses)
+    if (q.addr == p->addr)
+      fail(at, "address " + p->addr.str() + " appears twice in interface " + quoted(self.name));
+  for (const Interface& other : cfg_.interfaces) {
+    for (const Ipv4Prefix& q : other.addresses) {
+      if (q.addr == p->addr)
+        fail(at, "address " + p->addr.str() + " is already assigned to interface " + quoted(other.name));
+      if (overlaps(*p, q))
+        fail(at, "subnet " + subnet_str(*p) + " overlaps subnet " + subnet_str(q) + " of interface " +
+                     quoted(other.name));
+    }
+  }
+  return *p;
+}
+
+void Loader::route(const Section& s) {
+  s.allow_only({"to", "via"});
+  Route r{};
+
+  const toml::node& to = s.required("to");
+  std::string to_text = string_value(to, "to");
+  auto p = Ipv4Prefix::parse(to_text);
+  if (!p) fail(to, "bad IPv4 prefix " + quoted(to_text));
+  if (p->addr != p->network())
+    fail(to, "route " + p->str() + " has host bits set; did you mean " + subnet_str(*p) + "?");
+  if (auto it = route_lines_.find({p->addr.v, p->len}); it != route_lines_.end())
+    fail(to, "duplicate route " + p->str() + "; first defined at line " + std::to_string(it->second));
+  r.to = *p;
+
+  const toml::node& via = s.required("via");
+  std::string via_text = string_value(via, "via");
+  auto gw = Ipv4Addr::parse(via_text);
+  if (!gw) fail(via, "bad IPv4 address " + quoted(via_text));
+  check_host(via, "next hop", *gw);
+  auto itf = interface_for(*gw);
+  if (!itf) fail(via, "next hop " + gw->str() + " is on no interface's connected subnet");
+  if (auto own = owner_of(*gw))
+    fail(via, "next hop " + gw->str() + " is the router's own address on interface " +
+                  quoted(cfg_.interfaces[*own].name));
+  r.via = *gw;
+  r.interface = *itf;
+
+  route_lines_.emplace(std::pair{p->addr.v, p->len}, s.line());
+  cfg_.routes.push_back(r);
+}
+
+void Loader::timeouts(const Section& s) {
+  s.allow_only({"tcp", "tcpfin", "udp"});
+  auto set = [&s](std::string_view key, uint32_t& out) {
+    uint32_t v = 0;
+    s.optional_int(key, v, 0, kMaxTimeout);
+    if (v != 0) out = v;  // 0 keeps the default, as with ipvsadm --set
+  };
+  set("tcp", cfg_.timeouts.tcp);
+  set("tcpfin", cfg_.timeouts.tcpfin);
+  set("udp", cfg_.timeouts.udp);
+}
+
+void Loader::service(const Section& s) {
+  s.allow_only({"protocol", "address", "scheduler", "persistence", "netmask", "flags", "reals"});
+  Service svc;
+
+  const toml::node& protocol = s.required("protocol");
+  std::string protocol_text = string_value(protocol, "protocol");
+  if (protocol_text == "tcp") {
+    svc.protocol = Protocol::kTcp;
+  } else if (protocol_text == "udp") {
+    svc.protocol = Protocol::kUdp;
+  } else {
+    fail(protocol, "unknown protocol " + quoted(protocol_text) + "; expected one of: tcp udp");
+  }
+
+  const toml::node& address = s.required("address");
+  std::string address_text = string_value(address, "address");
+  auto ep = parse_endpoint(address_text, /*allow_no_port=*/false);
+  if (!ep) fail(address, "bad service address " + quoted(address_text) + "; expected \"a.b.c.d:port\"");
+  svc.vip = ep->addr;
+  svc.port = *ep->port;
+  check_host(address, "VIP", svc.vip);
+  auto itf = interface_for(svc.vip);
+  if (!itf) fail(address, "VIP " + svc.vip.str() + " is on no interface's connected subnet");
+  svc.interface = *itf;
+
+  if (const toml::node* n = s.optional("scheduler")) {
+    svc.scheduler = string_value(*n, "scheduler");
+    const auto& names = sched::kSchedulerNames;
+    if (std::find(names.begin(), names.end(), svc.scheduler) == names.end())
+      fail(*n, "unknown scheduler " + quoted(svc.scheduler) + "; expected one of: " + joined(names));
+  }
+
+  s.optional_int("persistence", svc.persistence, 0, kMaxPersistence);
+
+  if (const toml::node* n = s.optional("netmask")) {
+    std::string text = string_value(*n, "netmask");
+    auto mask = Ipv4Addr::parse(text);
+    if (!mask) fail(*n, "bad netmask " + quoted(text));
+    if (!netmask_len(*mask)) fail(*n, "netmask " + text + " is not contiguous");
+    svc.netmask = *mask;
+  }
+
+  if (const toml::node* n = s.optional("flags")) svc.flags = flags(*n, svc);
+
+  if (svc.port == 0 && svc.persistence == 0) fail(address, "port 0 (all ports) needs persistence");
+
+  auto key = std::tuple{svc.protocol, svc.vip.v, svc.port};
+  if (auto it = service_lines_.find(key); it != service_lines_.end())
+    fail(address, "duplicate service " + std::string(protocol_name(svc.protocol)) + " " + svc.vip.str() +
+                      ":" + std::to_string(svc.port) + "; first defined at line " +
+                      std::to_string(it->second));
+  service_lines_.emplace(key, s.line());
+
+  if (const toml::node* n = s.optional("reals")) {
+    RealLines seen;
+    for (const toml::table* t : table_array(*n, "reals", "[[services.reals]]"))
+      svc.reals.push_back(real(Section(*t, "[[services.reals]]"), svc, seen));
+  }
+
+  cfg_.services.push_back(std::move(svc));
+}
+
+unsigned Loader::flags(const toml::node& n, const Service& svc) const {
+  unsigned bits = 0;
+  for (const StringElement& e : string_array(n, "flags")) {
+    const auto& all = sched::kFlags;
+    auto f =
+        std::find_if(all.begin(), all.end(), [&e](const sched::FlagInfo& i) { return i.name == e.value; });
+    if (f == all.end()) {
+      std::vector<std::string_view> names;
+      for (const sched::FlagInfo& i : all) names.push_back(i.name);
+      fail(*e.node, "unknown flag " + quoted(e.value) + "; expected one of: " + joined(names));
+    }
+    if ((bits & f->bit) != 0) fail(*e.node, "duplicate flag " + quoted(e.value));
+    if (!f->only_scheduler.empty() && f->only_scheduler != svc.scheduler)
+      fail(*e.node, "incompatible scheduler flag " + quoted(e.value) + " for scheduler " +
+                        quoted(svc.scheduler) + "; it needs scheduler " + quoted(f->only_scheduler));
+    if (f->bit == sched::kFlagOps && svc.protocol != Protocol::kUdp)
+      fail(*e.node, "ops (one-packet scheduling) is only for udp services");
+    bits |= f->bit;
+  }
+  return bits;
+}
+
+Real Loader::real(const Section& s, const Service& svc, RealLines& seen) {
+  s.allow_only({"address", "method", "weight", "upper", "lower"});
+  Real r;
+
+  const toml::node& address = s.required("address");
+  std::string address_text = string_value(address, "address");
+  auto ep = parse_endpoint(address_text, /*allow_no_port=*/true);
+  if (!ep)
+    fail(address,
+         "bad real server address " + quoted(address_text) + "; expected \"a.b.c.d:port\" or \"a.b.c.d\"");
+  r.addr = ep->addr;
+  r.port = ep->port.value_or(svc.port);
+  check_host(address, "real server", r.addr);
+
+  if (const toml::node* n = s.optional("method")) {
+    std::string text = string_value(*n, "method");
+    if (text == "nat") {
+      r.method = Method::kNat;
+    } else if (text == "dr") {
+      r.method = Method::kDr;
+    } else if (text == "tun") {
+      r.method = Method::kTun;
+    } else {
+      fail(*n, "unknown method " + quoted(text) + "; expected one of: nat dr tun");
+    }
+  }
+
+  s.optional_int("weight", r.weight, 0, 65535);
+  s.optional_int("upper", r.upper, 0, kMaxInt32);
+  s.optional_int("lower", r.lower, 0, kMaxInt32);
+
+  if (auto own = owner_of(r.addr))
+    fail(address, "real server " + r.addr.str() + " is the router's own address on interface " +
+                      quoted(cfg_.interfaces[*own].name));
+
+  if (svc.port == 0 && r.port != 0)
+    fail(address,
+         "real port " + std::to_string(r.port) + " must be 0 or omitted for a port-0 (all ports) service");
+  if (svc.port != 0 && r.port == 0) fail(address, "real port 0 is only for a port-0 (all ports) service");
+  if (r.method != Method::kNat && r.port != svc.port)
+    fail(address, "method " + std::string(method_name(r.method)) + " cannot change the port: real port " +
+                      std::to_string(r.port) + " differs from service port " + std::to_string(svc.port));
+
+  if (r.method == Method::kDr && !interface_for(r.addr))
+    fail(address, "real server " + r.addr.str() +
+                      " is on no interface's connected subnet; method dr needs the real server on-link");
+
+  auto key = std::pair{r.addr.v, r.port};
+  if (auto it = seen.find(key); it != seen.end())
+    fail(address, "duplicate real server " + r.addr.str() + ":" + std::to_string(r.port) +
+                      " in this service; first defined at line " + std::to_string(it->second));
+  seen.emplace(key, s.line());
+  return r;
+}
+
+std::optional<uint32_t> Loader::interface_for(Ipv4Addr a) const {
+  for (uint32_t i = 0; i < cfg_.interfaces.size(); ++i)
+    for (const Ipv4Prefix& p : cfg_.interfaces[i].addresses)
+      if (p.contains(a)) return i;
+  return std::nullopt;
+}
+
+std::optional<uint32_t> Loader::owner_of(Ipv4Addr a) const {
+  for (uint32_t i = 0; i < cfg_.interfaces.size(); ++i)
+    for (const Ipv4Prefix& p : cfg_.interfaces[i].addresses)
+      if (p.addr == a) return i;
+  return std::nullopt;
+}
+
+void Loader::check_host(const toml::node& at, std::string_view what, Ipv4Addr a) const {
+  std::string prefix = std::string(what) + " " + a.str() + " ";
+  if (auto why = not_a_host(a)) fail(at, prefix + std::string(*why));
+  for (const Interface& itf : cfg_.interfaces) {
+    for (const Ipv4Prefix& p : itf.addresses) {
+      if (p.len > 30 || !p.contains(a)) continue;
+      if (a == p.network())
+        fail(at, prefix + "is the network address of " + subnet_str(p) + " on interface " + quoted(itf.name));
+      if (a == p.directed_broadcast())
+        fail(at,
+             prefix + "is the broadcast address of " + subnet_str(p) + " on interface " + quoted(itf.name));
+    }
+  }
+}
+
+}  // namespace
+
+Result<std::shared_ptr<const Config>> parse_config(std::string_view toml_text) {
+  try {
+    toml::table root = toml::parse(toml_text);
+    return std::shared_ptr<const Config>(std::make_shared<Config>(Loader().load(root)));
+  } catch (const toml::parse_error& e) {
+    return Error{std::string(e.description()), e.source().begin.line, e.source().begin.column};
+  } catch (const Invalid& e) {
+    return e.error;
+  }
+}
+
+Result<std::shared_ptr<const Config>> load_config(const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) return Error{std::string("cannot read config: ") + std::strerror(errno)};
+  std::string text;
+  char buf[65536];
+  size_t n = 0;
+  errno = 0;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
+  int read_errno = errno;
+  bool failed = std::ferror(f) != 0;
+  std::fclose(f);
+  if (failed)
+    return Error{std::string("cannot read config: ") + std::strerror(read_errno != 0 ? read_errno : EIO)};
+  return parse_config(text);
+}
+
+}  // namespace vs::config

@@ -1,0 +1,84 @@
+// The validated, immutable configuration model and its TOML loader.
+// The schema is a contract (docs/config.md); the loader rejects anything it does not know.
+// Depends on base/ only; no I/O besides reading the file in load_config().
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/addr.hpp"
+#include "base/result.hpp"
+
+namespace vs::config {
+
+enum class Protocol : uint8_t { kTcp = 6, kUdp = 17 };
+enum class Method : uint8_t { kNat, kDr, kTun };
+
+std::string_view protocol_name(Protocol p) noexcept;  // "tcp" / "udp"
+std::string_view method_name(Method m) noexcept;      // "nat" / "dr" / "tun"
+
+struct Router {
+  uint64_t seed = 1;
+  uint32_t max_connections = 1048576;
+};
+
+struct Interface {
+  std::string name;                     // used by pcaps, captures, stats
+  std::string tap;                      // TAP device for `vsrouter run`; defaults to name
+  MacAddr mac;
+  std::vector<Ipv4Prefix> addresses;    // host address + connected prefix length
+  uint32_t mtu = 1500;                  // IP MTU
+};
+
+struct Route {
+  Ipv4Prefix to;        // network (host bits zero)
+  Ipv4Addr via;         // next hop, on a connected subnet
+  uint32_t interface;   // index into Config::interfaces, found from the connected subnets
+};
+
+/// ipvsadm --set tcp tcpfin udp, in seconds.
+struct Timeouts {
+  uint32_t tcp = 900;
+  uint32_t tcpfin = 120;
+  uint32_t udp = 300;
+};
+
+struct Real {
+  Ipv4Addr addr;
+  uint16_t port = 0;
+  Method method = Method::kDr;   // ipvsadm's default is -g (gatewaying = DR)
+  uint32_t weight = 1;           // 0..65535
+  uint32_t upper = 0;            // ipvsadm -x, 0 = no limit
+  uint32_t lower = 0;            // ipvsadm -y
+};
+
+struct Service {
+  Protocol protocol = Protocol::kTcp;
+  Ipv4Addr vip;
+  uint16_t port = 0;                     // 0 = all ports (needs persistence)
+  std::string scheduler = "wlc";
+  uint32_t persistence = 0;              // seconds; 0 = off
+  Ipv4Addr netmask = Ipv4Addr::broadcast();
+  unsigned flags = 0;                    // sched::SchedFlag bits
+  std::vector<Real> reals;
+  uint32_t interface = 0;                // the interface whose connected subnet holds the VIP
+};
+
+struct Config {
+  Router router;
+  std::vector<Interface> interfaces;
+  std::vector<Route> routes;
+  Timeouts timeouts;
+  std::vector<Service> services;
+};
+
+/// Parse and validate TOML text. `source` names the file in error messages' positions only.
+Result<std::shared_ptr<const Config>> parse_config(std::string_view toml_text);
+
+/// Read and validate a file. An unreadable file is an error without a position.
+Result<std::shared_ptr<const Config>> load_config(const std::string& path);
+
+}  // namespace vs::config

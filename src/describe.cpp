@@ -1,0 +1,106 @@
+#include "describe.hpp"
+
+#include "wire/arp.hpp"
+#include "wire/ethernet.hpp"
+#include "wire/icmp.hpp"
+#include "wire/ipv4.hpp"
+#include "wire/tcp.hpp"
+#include "wire/udp.hpp"
+
+namespace vs {
+namespace {
+
+using namespace wire;
+
+std::string tcp_flags(uint8_t f) {
+  std::string s;
+  const char* names = "FSRPAUEC";
+  for (int i = 0; i < 8; ++i)
+    if (f & (1u << i)) s += names[i];
+  return s.empty() ? "none" : s;
+}
+
+std::string icmp_desc(const Icmpv4View<const uint8_t>& m) {
+  switch (m.type()) {
+    case icmp_type::kEchoRequest:
+    case icmp_type::kEchoReply:
+      return std::string(m.type() == icmp_type::kEchoRequest ? "echo request" : "echo reply") + " id " +
+             std::to_string(m.ident()) + " seq " + std::to_string(m.seq());
+    case icmp_type::kDestUnreachable: {
+      static const char* codes[] = {"net", "host", "protocol", "port", "fragmentation needed"};
+      std::string s = "unreachable ";
+      s += m.code() < 5 ? codes[m.code()] : ("code " + std::to_string(m.code())).c_str();
+      if (m.code() == icmp_code::kFragNeeded) s += " mtu " + std::to_string(m.next_hop_mtu());
+      if (auto q = m.quoted()) s += " (about " + q->src().str() + " > " + q->dst().str() + ")";
+      return s;
+    }
+    case icmp_type::kTimeExceeded: {
+      std::string s = "time exceeded";
+      if (auto q = m.quoted()) s += " (about " + q->src().str() + " > " + q->dst().str() + ")";
+      return s;
+    }
+    default:
+      return "type " + std::to_string(m.type()) + " code " + std::to_string(m.code());
+  }
+}
+
+}  // namespace
+
+std::string describe_frame(std::span<const uint8_t> frame) {
+  auto eth = EthernetView<const uint8_t>::parse(frame);
+  if (!eth) return "runt frame (" + std::to_string(frame.size()) + " bytes)";
+  std::string l2 = eth->src().str() + " > " + eth->dst().str() + " ";
+  if (eth->ethertype() == static_cast<uint16_t>(EtherType::kArp)) {
+    auto a = ArpView<const uint8_t>::parse(eth->payload());
+    if (!a) return l2 + "ARP (malformed)";
+    if (a->oper() == 1) return l2 + "ARP who-has " + a->tpa().str() + " tell " + a->spa().str();
+    if (a->oper() == 2) return l2 + "ARP " + a->spa().str() + " is-at " + a->sha().str();
+    return l2 + "ARP op " + std::to_string(a->oper());
+  }
+  if (eth->ethertype() != static_cast<uint16_t>(EtherType::kIpv4)) {
+    char t[8];
+    std::snprintf(t, sizeof t, "%04x", eth->ethertype());
+    return l2 + "ethertype 0x" + t;
+  }
+  auto ip = Ipv4View<const uint8_t>::parse(eth->payload());
+  if (!ip) return l2 + "IPv4 (malformed)";
+  std::string s = ip->src().str() + " > " + ip->dst().str() + " ttl " + std::to_string(ip->ttl());
+  if (ip->is_fragment())
+    s += " frag off " + std::to_string(ip->frag_offset()) + (ip->more_fragments() ? " +" : "") + " len " +
+         std::to_string(ip->total_len());
+  if (ip->frag_offset() != 0) return s + " proto " + std::to_string(ip->protocol());
+  switch (ip->protocol()) {
+    case static_cast<uint8_t>(IpProto::kIcmp):
+      if (auto m = Icmpv4View<const uint8_t>::parse(ip->payload())) return s + " ICMP " + icmp_desc(*m);
+      return s + " ICMP (truncated)";
+    case static_cast<uint8_t>(IpProto::kTcp):
+      if (auto t = TcpView<const uint8_t>::parse(ip->payload()))
+        return s + " TCP " + std::to_string(t->sport()) + " > " + std::to_string(t->dport()) + " [" +
+               tcp_flags(t->flags()) + "]";
+      return s + " TCP (truncated)";
+    case static_cast<uint8_t>(IpProto::kUdp):
+      if (auto u = UdpView<const uint8_t>::parse(ip->payload()))
+        return s + " UDP " + std::to_string(u->sport()) + " > " + std::to_string(u->dport()) + " len " +
+               std::to_string(u->length() - 8);
+      return s + " UDP (truncated)";
+    case static_cast<uint8_t>(IpProto::kIpip):
+      if (auto in = Ipv4View<const uint8_t>::parse(ip->payload()))
+        return s + " IPIP [" + in->src().str() + " > " + in->dst().str() + "]";
+      return s + " IPIP (malformed inner)";
+    default:
+      return s + " proto " + std::to_string(ip->protocol());
+  }
+}
+
+std::string describe_verdict(const Verdict& v, const config::Config& cfg) {
+  const std::string& ifn = cfg.interfaces[v.out_iface].name;
+  switch (v.kind) {
+    case Verdict::Kind::kForwarded: return "forwarded on " + ifn;
+    case Verdict::Kind::kQueued: return "queued on " + ifn + " until ARP resolves the next hop";
+    case Verdict::Kind::kConsumed: return "answered/learned by the router";
+    case Verdict::Kind::kDropped: return "dropped: " + std::string(drop_name(v.reason));
+  }
+  return "?";
+}
+
+}  // namespace vs

@@ -1,0 +1,465 @@
+#include "engine.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "wire/arp.hpp"
+#include "wire/ethernet.hpp"
+#include "wire/icmp.hpp"
+#include "wire/tcp.hpp"
+#include "wire/udp.hpp"
+
+namespace vs {
+
+using wire::ArpView;
+using wire::EthernetView;
+using wire::Icmpv4View;
+using wire::IpProto;
+using wire::Ipv4View;
+using wire::TcpView;
+using wire::UdpView;
+namespace icmp_type = wire::icmp_type;
+namespace icmp_code = wire::icmp_code;
+
+namespace {
+
+constexpr size_t kEth = EthernetView<uint8_t>::kHeaderLen;
+constexpr uint8_t kTtlOwn = 64;                  // TTL of packets we originate
+constexpr size_t kIcmpErrorMax = 576;            // RFC 1812 §4.3.2.3: error datagram size limit
+constexpr uint8_t kTosInternetControl = 0xc0;    // precedence of ICMP errors (RFC 1812 §4.3.2.5)
+
+uint16_t seed_ip_id(uint64_t seed) noexcept {
+  uint64_t x = seed + 0x9e3779b97f4a7c15ull;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return static_cast<uint16_t>(x ^ (x >> 31));
+}
+
+void write_eth(std::span<uint8_t> frame, const MacAddr& dst, const MacAddr& src, wire::EtherType t) noexcept {
+  auto eth = EthernetView<uint8_t>::unchecked(frame);
+  eth.set_dst(dst);
+  eth.set_src(src);
+  eth.set_ethertype(static_cast<uint16_t>(t));
+}
+
+}  // namespace
+
+Engine::Engine(std::shared_ptr<const config::Config> cfg, TxSink& tx, const EngineParams& params)
+    : cfg_(std::move(cfg)),
+      tx_(tx),
+      params_(params),
+      routes_(*cfg_),
+      neigh_(params.neigh, cfg_->router.seed),
+      pool_(params.pool_buffers),
+      scratch_(kBufSize),
+      frag_scratch_(kBufSize),
+      ifc_(cfg_->interfaces.size()),
+      ip_id_(seed_ip_id(cfg_->router.seed)) {
+  due_.reserve(params.neigh.capacity);
+  for (const auto& s : cfg_->services)
+    if (std::find_if(vips_.begin(), vips_.end(), [&](auto& v) { return v.first == s.vip; }) == vips_.end())
+      vips_.emplace_back(s.vip, s.interface);
+}
+
+Verdict Engine::drop(DropReason r) noexcept {
+  drops_.count(r);
+  return Verdict::dropped(r);
+}
+
+void Engine::transmit(uint32_t iface, std::span<const uint8_t> frame) noexcept {
+  ifc_[iface].tx_frames++;
+  ifc_[iface].tx_bytes += frame.size();
+  tx_.transmit(iface, frame);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Addresses
+
+bool Engine::is_local(Ipv4Addr a) const noexcept {
+  for (const auto& ifc : cfg_->interfaces)
+    for (const auto& p : ifc.addresses)
+      if (p.addr == a) return true;
+  for (const auto& v : vips_)
+    if (v.first == a) return true;
+  return false;
+}
+
+bool Engine::owns_on_iface(uint32_t iface, Ipv4Addr a) const noexcept {
+  for (const auto& p : cfg_->interfaces[iface].addresses)
+    if (p.addr == a) return true;
+  for (const auto& v : vips_)
+    if (v.first == a && v.second == iface) return true;
+  return false;
+}
+
+bool Engine::is_broadcast(Ipv4Addr a) const noexcept {
+  if (a.is_broadcast()) return true;
+  for (const auto& ifc : cfg_->interfaces)
+    for (const auto& p : ifc.addresses)
+      if (p.len <= 30 && p.directed_broadcast() == a) return true;
+  return false;
+}
+
+Ipv4Addr Engine::source_for(uint32_t iface, Ipv4Addr toward) const noexcept {
+  const auto& addrs = cfg_->interfaces[iface].addresses;
+  for (const auto& p : addrs)
+    if (p.contains(toward)) return p.addr;
+  return addrs.front().addr;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Entry points
+
+Verdict Engine::on_frame(uint32_t iface, std::span<const uint8_t> frame, Instant now) noexcept {
+  ifc_[iface].rx_frames++;
+  ifc_[iface].rx_bytes += frame.size();
+
+  auto eth = EthernetView<const uint8_t>::parse(frame);
+  if (!eth) return drop(DropReason::kEthTruncated);
+  const MacAddr& mine = cfg_->interfaces[iface].mac;
+  MacAddr dst = eth->dst();
+  bool l2_unicast = !dst.is_multicast();  // broadcast is a multicast address too
+  if (l2_unicast && dst != mine) return drop(DropReason::kEthNotForUs);
+  MacAddr src = eth->src();
+  if (src.is_multicast() || src.is_zero() || src == mine) return drop(DropReason::kEthSrcInvalid);
+
+  switch (eth->ethertype()) {
+    case static_cast<uint16_t>(wire::EtherType::kArp):
+      return handle_arp(iface, frame, now);
+    case static_cast<uint16_t>(wire::EtherType::kIpv4):
+      return handle_ipv4(iface, frame, l2_unicast, now);
+    default:
+      return drop(DropReason::kEthTypeUnsupported);
+  }
+}
+
+void Engine::on_timer(Instant now) noexcept {
+  due_.clear();
+  neigh_.due(now, due_);
+  for (uint32_t idx : due_) {
+    const auto& e = neigh_.entry(idx);
+    if (e.probes < neigh_.params().max_probes) {
+      send_arp_request(e.iface, e.ip);
+      neigh_.mark_probed(idx, now);
+      continue;
+    }
+    // No answer: every waiting packet is dropped and its sender told (RFC 1812 §4.3.3.1 code 1).
+    for (uint32_t pkt : neigh_.queue(idx)) {
+      auto f = pool_.frame(pkt);
+      if (auto ip = ConstIp::parse(std::span<const uint8_t>(f).subspan(kEth)))
+        send_icmp_error(icmp_type::kDestUnreachable, icmp_code::kHostUnreachable, 0, *ip, true, std::nullopt, now);
+      pool_.free(pkt);
+      drops_.count(DropReason::kNeighUnresolved);
+    }
+    neigh_.clear_queue(idx);
+    neigh_.release(idx);
+  }
+}
+
+std::optional<Instant> Engine::next_deadline() const noexcept { return neigh_.next_deadline(); }
+
+// ---------------------------------------------------------------------------------------------
+// ARP (RFC 826; replies as Linux sends them)
+
+Verdict Engine::handle_arp(uint32_t iface, std::span<const uint8_t> frame, Instant now) noexcept {
+  auto arp = ArpView<const uint8_t>::parse(frame.subspan(kEth));
+  if (!arp) return drop(DropReason::kArpMalformed);
+  MacAddr sha = arp->sha();
+  Ipv4Addr spa = arp->spa();
+  Ipv4Addr tpa = arp->tpa();
+  if (sha.is_multicast() || sha.is_zero()) return drop(DropReason::kArpMalformed);
+  if (spa.is_multicast() || spa.is_broadcast() || is_local(spa)) return drop(DropReason::kArpMalformed);
+
+  bool for_us = owns_on_iface(iface, tpa);
+  uint16_t op = arp->oper();
+  if (op != static_cast<uint16_t>(wire::ArpOp::kRequest) && op != static_cast<uint16_t>(wire::ArpOp::kReply))
+    return drop(DropReason::kArpMalformed);
+
+  // Merge (RFC 826): update an entry we have; create one only when we are the target of a request.
+  // A probe (sender 0.0.0.0, RFC 5227) teaches nothing.
+  uint32_t learned = NeighTable::kNone;
+  if (!spa.is_unspecified()) {
+    bool create = for_us && op == static_cast<uint16_t>(wire::ArpOp::kRequest);
+    learned = neigh_.learn(iface, spa, sha, now, create);
+    if (learned != NeighTable::kNone) flush_neigh_queue(learned);
+  }
+
+  if (op == static_cast<uint16_t>(wire::ArpOp::kRequest)) {
+    if (!for_us) return drop(DropReason::kArpNotForUs);
+    std::span<uint8_t> out(arp_buf_);
+    const MacAddr& mine = cfg_->interfaces[iface].mac;
+    write_eth(out, sha, mine, wire::EtherType::kArp);
+    ArpView<uint8_t>::unchecked(out.subspan(kEth)).fill(wire::ArpOp::kReply, mine, tpa, sha, spa);
+    transmit(iface, out);
+    counters_.arp_replies_sent++;
+    return {Verdict::Kind::kConsumed, {}, iface};
+  }
+  if (learned == NeighTable::kNone) return drop(DropReason::kArpUnsolicited);
+  return {Verdict::Kind::kConsumed, {}, iface};
+}
+
+void Engine::send_arp_request(uint32_t iface, Ipv4Addr target) noexcept {
+  std::span<uint8_t> out(arp_buf_);
+  const MacAddr& mine = cfg_->interfaces[iface].mac;
+  write_eth(out, MacAddr::broadcast(), mine, wire::EtherType::kArp);
+  ArpView<uint8_t>::unchecked(out.subspan(kEth))
+      .fill(wire::ArpOp::kRequest, mine, source_for(iface, target), MacAddr{}, target);
+  transmit(iface, out);
+  counters_.arp_requests_sent++;
+}
+
+void Engine::flush_neigh_queue(uint32_t idx) noexcept {
+  const auto& e = neigh_.entry(idx);
+  for (uint32_t pkt : neigh_.queue(idx)) {
+    auto f = pool_.frame(pkt);
+    EthernetView<uint8_t>::unchecked(f).set_dst(e.mac);
+    transmit(e.iface, f);
+    pool_.free(pkt);
+  }
+  neigh_.clear_queue(idx);
+}
+
+Verdict Engine::output_ip(uint32_t iface, Ipv4Addr next_hop, std::span<uint8_t> frame, Instant now) noexcept {
+  if (auto mac = neigh_.lookup(iface, next_hop, now)) {
+    EthernetView<uint8_t>::unchecked(frame).set_dst(*mac);
+    transmit(iface, frame);
+    return {Verdict::Kind::kForwarded, {}, iface};
+  }
+  bool created = false;
+  uint32_t idx = neigh_.resolve(iface, next_hop, now, created);
+  if (idx == NeighTable::kNone) return drop(DropReason::kNeighTableFull);
+  if (created) {
+    send_arp_request(iface, next_hop);
+    neigh_.mark_probed(idx, now);
+  }
+  if (neigh_.queue(idx).size() >= neigh_.params().queue_per_entry) return drop(DropReason::kNeighQueueFull);
+  uint32_t pkt = pool_.store(frame);
+  if (pkt == PacketPool::kNone) return drop(DropReason::kNeighQueueFull);
+  neigh_.enqueue(idx, pkt);
+  return {Verdict::Kind::kQueued, {}, iface};
+}
+
+// ---------------------------------------------------------------------------------------------
+// IPv4 (RFC 791, RFC 1812)
+
+Verdict Engine::handle_ipv4(uint32_t iface, std::span<const uint8_t> frame, bool l2_unicast, Instant now) noexcept {
+  wire::Ipv4Error err{};
+  auto ip = ConstIp::parse(frame.subspan(kEth), &err);
+  if (!ip) {
+    switch (err) {
+      case wire::Ipv4Error::kTruncated: return drop(DropReason::kIpv4Truncated);
+      case wire::Ipv4Error::kBadVersion: return drop(DropReason::kIpv4BadVersion);
+      case wire::Ipv4Error::kBadIhl: return drop(DropReason::kIpv4BadIhl);
+      case wire::Ipv4Error::kBadLength: return drop(DropReason::kIpv4BadLength);
+    }
+  }
+  if (!ip->verify_checksum()) return drop(DropReason::kIpv4BadChecksum);
+
+  // RFC 1812 §5.3.7: martian sources are not forwarded (nor answered).
+  Ipv4Addr src = ip->src(), dst = ip->dst();
+  if (src.is_unspecified() || src.is_multicast() || src.is_loopback() || src.is_class_e() || is_broadcast(src) ||
+      is_local(src))
+    return drop(DropReason::kIpv4BadSource);
+  if (dst.is_unspecified() || dst.is_loopback() || (dst.is_class_e() && !dst.is_broadcast()))
+    return drop(DropReason::kIpv4BadDestination);
+  if (is_broadcast(dst)) return drop(DropReason::kIpv4Broadcast);
+  if (dst.is_multicast()) return drop(DropReason::kIpv4Multicast);
+
+  // Transport headers are checked where they are complete: in unfragmented datagrams. Fragments
+  // are routed as they are (RFC 1812), their transport header is not ours to judge.
+  if (!ip->is_fragment()) {
+    switch (ip->protocol()) {
+      case static_cast<uint8_t>(IpProto::kTcp):
+        if (!TcpView<const uint8_t>::parse(ip->payload())) return drop(DropReason::kTcpTruncated);
+        break;
+      case static_cast<uint8_t>(IpProto::kUdp):
+        if (!UdpView<const uint8_t>::parse(ip->payload())) return drop(DropReason::kUdpTruncated);
+        break;
+      case static_cast<uint8_t>(IpProto::kIcmp):
+        if (!Icmpv4View<const uint8_t>::parse(ip->payload())) return drop(DropReason::kIcmpTruncated);
+        break;
+      default:
+        break;
+    }
+  }
+
+  if (is_local(dst)) return deliver_local(iface, *ip, now);
+  // RFC 1812 §5.3.4: a packet that arrived as a link-layer broadcast is not forwarded.
+  if (!l2_unicast) return drop(DropReason::kEthNotForUs);
+  return forward(iface, *ip, now);
+}
+
+Verdict Engine::deliver_local(uint32_t iface, ConstIp ip, Instant now) noexcept {
+  (void)iface;
+  if (ip.is_fragment()) return drop(DropReason::kLocalFragment);
+  if (ip.protocol() == static_cast<uint8_t>(IpProto::kIcmp)) {
+    auto icmp = Icmpv4View<const uint8_t>::parse(ip.payload());  // length checked in handle_ipv4
+    if (!icmp->verify_checksum()) return drop(DropReason::kIcmpBadChecksum);
+    if (icmp->type() != icmp_type::kEchoRequest) return drop(DropReason::kIcmpLocalUnhandled);
+    send_echo_reply(ip, now);
+    return {Verdict::Kind::kConsumed, {}, iface};
+  }
+  // Nothing listens on the router's own addresses; VIP services come with the forwarding layer.
+  bool transport = ip.protocol() == static_cast<uint8_t>(IpProto::kTcp) ||
+                   ip.protocol() == static_cast<uint8_t>(IpProto::kUdp);
+  send_icmp_error(icmp_type::kDestUnreachable, transport ? icmp_code::kPortUnreachable : icmp_code::kProtoUnreachable,
+                  0, ip, true, ip.dst(), now);
+  return drop(DropReason::kLocalNoService);
+}
+
+Verdict Engine::forward(uint32_t iface, ConstIp ip, Instant now) noexcept {
+  (void)iface;
+  if (ip.ttl() <= 1) {
+    send_icmp_error(icmp_type::kTimeExceeded, icmp_code::kTtlExceeded, 0, ip, true, std::nullopt, now);
+    return drop(DropReason::kTtlExceeded);
+  }
+  auto rt = routes_.lookup(ip.dst());
+  if (!rt) {
+    send_icmp_error(icmp_type::kDestUnreachable, icmp_code::kNetUnreachable, 0, ip, true, std::nullopt, now);
+    return drop(DropReason::kNoRoute);
+  }
+  uint32_t mtu = cfg_->interfaces[rt->iface].mtu;
+  if (ip.total_len() > mtu) {
+    if (ip.dont_fragment()) {
+      send_icmp_error(icmp_type::kDestUnreachable, icmp_code::kFragNeeded, mtu & 0xffff, ip, true, std::nullopt, now);
+      return drop(DropReason::kFragNeeded);
+    }
+    return fragment_and_send(ip, *rt, mtu, now);
+  }
+  std::span<uint8_t> out(scratch_.data() + kHeadroom, kEth + ip.total_len());
+  write_eth(out, MacAddr{}, cfg_->interfaces[rt->iface].mac, wire::EtherType::kIpv4);
+  std::memcpy(out.data() + kEth, ip.bytes().data(), ip.total_len());
+  Ipv4View<uint8_t>::unchecked(out.subspan(kEth)).decrement_ttl();
+  counters_.forwarded++;
+  return output_ip(rt->iface, rt->next_hop, out, now);
+}
+
+// RFC 791 §3.2 fragmentation: the first fragment keeps every option, later ones only the options
+// whose "copied" bit is set; data is cut at multiples of 8 bytes.
+Verdict Engine::fragment_and_send(ConstIp ip, const RouteResult& rt, uint32_t mtu, Instant now) noexcept {
+  const size_t hl = ip.header_len();
+  // Header of the later fragments: fixed part + copied options, padded with End of Option List.
+  std::array<uint8_t, 60> later_hdr{};
+  std::memcpy(later_hdr.data(), ip.bytes().data(), 20);
+  size_t later_hl = 20;
+  auto opts = ip.options();
+  for (size_t i = 0; i < opts.size();) {
+    uint8_t type = opts[i];
+    if (type == 0) break;                      // End of Option List
+    if (type == 1) { ++i; continue; }          // No Operation
+    if (i + 1 >= opts.size() || opts[i + 1] < 2 || i + opts[i + 1] > opts.size()) break;  // malformed: stop
+    size_t len = opts[i + 1];
+    if (type & 0x80) {
+      std::memcpy(later_hdr.data() + later_hl, opts.data() + i, len);
+      later_hl += len;
+    }
+    i += len;
+  }
+  later_hl = (later_hl + 3) & ~size_t{3};
+  later_hdr[0] = static_cast<uint8_t>(0x40 | (later_hl / 4));
+
+  auto data = ip.payload();
+  const size_t base_off = ip.frag_offset();
+  const bool orig_mf = ip.more_fragments();
+  Verdict v{Verdict::Kind::kForwarded, {}, rt.iface};
+  counters_.forwarded++;
+  for (size_t off = 0; off < data.size();) {
+    const bool first = off == 0;
+    const size_t this_hl = first ? hl : later_hl;
+    if (mtu < this_hl + 8) return drop(DropReason::kFragNeeded);  // cannot happen with mtu >= 68
+    size_t chunk = std::min(data.size() - off, (mtu - this_hl) & ~size_t{7});
+    const bool last = off + chunk == data.size();
+    std::span<uint8_t> out(frag_scratch_.data() + kHeadroom, kEth + this_hl + chunk);
+    write_eth(out, MacAddr{}, cfg_->interfaces[rt.iface].mac, wire::EtherType::kIpv4);
+    std::memcpy(out.data() + kEth, first ? ip.bytes().data() : later_hdr.data(), this_hl);
+    std::memcpy(out.data() + kEth + this_hl, data.data() + off, chunk);
+    auto f = Ipv4View<uint8_t>::unchecked(out.subspan(kEth));
+    f.set_total_len(static_cast<uint16_t>(this_hl + chunk));
+    uint16_t ff = static_cast<uint16_t>((ip.flags_frag() & Ipv4View<uint8_t>::kFlagDf) | ((base_off + off) / 8));
+    if (!last || orig_mf) ff |= Ipv4View<uint8_t>::kFlagMf;
+    f.set_flags_frag(ff);
+    f.set_ttl(static_cast<uint8_t>(ip.ttl() - 1));
+    f.fill_checksum();
+    counters_.fragments_sent++;
+    Verdict fv = output_ip(rt.iface, rt.next_hop, out, now);
+    if (fv.kind == Verdict::Kind::kDropped) v = fv;
+    else if (fv.kind == Verdict::Kind::kQueued && v.kind == Verdict::Kind::kForwarded) v = fv;
+    off += chunk;
+  }
+  return v;
+}
+
+// ---------------------------------------------------------------------------------------------
+// ICMP we originate
+
+bool Engine::icmp_token(Instant now) noexcept {
+  const int64_t cost = 1000000 / std::max<uint32_t>(params_.icmp_errors_per_sec, 1);
+  const int64_t cap = cost * params_.icmp_errors_burst;
+  if (!icmp_started_) {
+    icmp_started_ = true;
+    icmp_credit_us_ = cap;
+  } else {
+    icmp_credit_us_ = std::min(cap, icmp_credit_us_ + std::max<int64_t>(0, (now - icmp_last_).us));
+  }
+  icmp_last_ = now;
+  if (icmp_credit_us_ < cost) return false;
+  icmp_credit_us_ -= cost;
+  return true;
+}
+
+void Engine::send_icmp_error(uint8_t type, uint8_t code, uint32_t rest, ConstIp off, bool l2_unicast,
+                             std::optional<Ipv4Addr> src, Instant now) noexcept {
+  // RFC 1812 §4.3.2.7: never about an ICMP error, a non-first fragment, a link-layer or IP
+  // broadcast/multicast, or a datagram whose source is not a unicast host.
+  if (!l2_unicast || off.frag_offset() != 0) return;
+  if (off.protocol() == static_cast<uint8_t>(IpProto::kIcmp)) {
+    auto p = off.payload();
+    if (p.empty() || Icmpv4View<const uint8_t>::is_error_type(p[0])) return;
+  }
+  Ipv4Addr to = off.src();
+  if (to.is_unspecified() || to.is_multicast() || is_broadcast(to) || to.is_loopback() || to.is_class_e()) return;
+  if (off.dst().is_multicast() || is_broadcast(off.dst())) return;
+  auto rt = routes_.lookup(to);
+  if (!rt) return;
+  if (!icmp_token(now)) {
+    counters_.icmp_errors_rate_limited++;
+    return;
+  }
+  const size_t quote = std::min(off.bytes().size(), kIcmpErrorMax - 20 - 8);
+  const size_t ip_len = 20 + 8 + quote;
+  std::span<uint8_t> out(scratch_.data() + kHeadroom, kEth + ip_len);
+  write_eth(out, MacAddr{}, cfg_->interfaces[rt->iface].mac, wire::EtherType::kIpv4);
+  auto icmp = Icmpv4View<uint8_t>::unchecked(out.subspan(kEth + 20));
+  icmp.set_type(type);
+  icmp.set_code(code);
+  icmp.set_rest(rest);
+  std::memcpy(out.data() + kEth + 28, off.bytes().data(), quote);
+  icmp.fill_checksum();
+  Ipv4Addr from = src.value_or(source_for(rt->iface, rt->next_hop));
+  Ipv4View<uint8_t>::unchecked(out.subspan(kEth))
+      .fill(static_cast<uint8_t>((off.tos() & 0x1e) | kTosInternetControl), static_cast<uint16_t>(ip_len),
+            next_ip_id(), 0, kTtlOwn, static_cast<uint8_t>(IpProto::kIcmp), from, to);
+  counters_.icmp_errors_sent++;
+  output_ip(rt->iface, rt->next_hop, out, now);
+}
+
+void Engine::send_echo_reply(ConstIp req, Instant now) noexcept {
+  auto rt = routes_.lookup(req.src());
+  if (!rt) return;
+  auto msg = req.payload();
+  const size_t ip_len = 20 + msg.size();
+  if (ip_len > cfg_->interfaces[rt->iface].mtu) return;
+  std::span<uint8_t> out(scratch_.data() + kHeadroom, kEth + ip_len);
+  write_eth(out, MacAddr{}, cfg_->interfaces[rt->iface].mac, wire::EtherType::kIpv4);
+  std::memcpy(out.data() + kEth + 20, msg.data(), msg.size());
+  auto icmp = Icmpv4View<uint8_t>::unchecked(out.subspan(kEth + 20));
+  icmp.set_type(icmp_type::kEchoReply);
+  icmp.fill_checksum();
+  Ipv4View<uint8_t>::unchecked(out.subspan(kEth))
+      .fill(req.tos(), static_cast<uint16_t>(ip_len), next_ip_id(), 0, kTtlOwn, static_cast<uint8_t>(IpProto::kIcmp),
+            req.dst(), req.src());
+  counters_.echo_replies_sent++;
+  output_ip(rt->iface, rt->next_hop, out, now);
+}
+
+}  // namespace vs

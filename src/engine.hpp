@@ -1,0 +1,142 @@
+// The engine: a sans-I/O router and (in later layers) load balancer.
+//
+// Adapters (pcap replay, TAP daemon, in-memory test ports) call on_frame() with each received
+// frame and the current time, call on_timer() when next_deadline() is reached, and receive the
+// frames the engine sends through the TxSink, synchronously, during those calls. The engine never
+// reads a clock, a socket or a random source; its PRNG is seeded from the config. Given the same
+// config and the same sequence of calls it produces the same frames.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "base/addr.hpp"
+#include "base/time.hpp"
+#include "config/config.hpp"
+#include "drop.hpp"
+#include "neigh.hpp"
+#include "packet.hpp"
+#include "route.hpp"
+#include "wire/ipv4.hpp"
+
+namespace vs {
+
+/// Where the engine's frames go. Called synchronously; the span is valid only during the call.
+class TxSink {
+public:
+  virtual ~TxSink() = default;
+  virtual void transmit(uint32_t iface, std::span<const uint8_t> frame) = 0;
+};
+
+/// What happened to one received frame.
+struct Verdict {
+  enum class Kind : uint8_t {
+    kForwarded,  // sent on out_iface (possibly as several fragments)
+    kQueued,     // waiting for ARP resolution on out_iface
+    kConsumed,   // handled by the router itself (ARP answered/learned, ping answered)
+    kDropped,    // see reason; an ICMP error may have been sent
+  };
+  Kind kind = Kind::kDropped;
+  DropReason reason{};
+  uint32_t out_iface = 0;
+
+  static Verdict dropped(DropReason r) noexcept { return {Kind::kDropped, r, 0}; }
+};
+
+struct EngineParams {
+  NeighParams neigh{};
+  uint32_t pool_buffers = 512;             // frames that can wait for ARP at once, in all
+  uint32_t icmp_errors_per_sec = 1000;     // token bucket (Linux icmp_msgs_per_sec)
+  uint32_t icmp_errors_burst = 50;         // (Linux icmp_msgs_burst)
+};
+
+struct IfaceCounters {
+  uint64_t rx_frames = 0, rx_bytes = 0, tx_frames = 0, tx_bytes = 0;
+};
+
+struct EngineCounters {
+  uint64_t forwarded = 0;            // IPv4 packets routed
+  uint64_t fragments_sent = 0;       // fragments made from packets larger than the egress MTU
+  uint64_t arp_requests_sent = 0;
+  uint64_t arp_replies_sent = 0;
+  uint64_t echo_replies_sent = 0;
+  uint64_t icmp_errors_sent = 0;
+  uint64_t icmp_errors_rate_limited = 0;
+};
+
+class Engine {
+public:
+  Engine(std::shared_ptr<const config::Config> cfg, TxSink& tx, const EngineParams& params = {});
+
+  Verdict on_frame(uint32_t iface, std::span<const uint8_t> frame, Instant now) noexcept;
+  void on_timer(Instant now) noexcept;
+  std::optional<Instant> next_deadline() const noexcept;
+
+  const config::Config& config() const noexcept { return *cfg_; }
+  const DropCounters& drops() const noexcept { return drops_; }
+  const EngineCounters& counters() const noexcept { return counters_; }
+  const IfaceCounters& iface_counters(uint32_t i) const noexcept { return ifc_[i]; }
+  const NeighTable& neigh() const noexcept { return neigh_; }
+  const RouteTable& routes() const noexcept { return routes_; }
+
+private:
+  using ConstIp = wire::Ipv4View<const uint8_t>;
+
+  Verdict drop(DropReason r) noexcept;
+  void transmit(uint32_t iface, std::span<const uint8_t> frame) noexcept;
+
+  Verdict handle_arp(uint32_t iface, std::span<const uint8_t> frame, Instant now) noexcept;
+  Verdict handle_ipv4(uint32_t iface, std::span<const uint8_t> frame, bool l2_unicast, Instant now) noexcept;
+  Verdict deliver_local(uint32_t iface, ConstIp ip, Instant now) noexcept;
+  Verdict forward(uint32_t iface, ConstIp ip, Instant now) noexcept;
+  Verdict fragment_and_send(ConstIp ip, const RouteResult& rt, uint32_t mtu, Instant now) noexcept;
+
+  /// Send an Ethernet frame holding IPv4 (Ethernet header present, dst MAC to be filled) to a
+  /// next hop: straight away if its MAC is known, else queued behind an ARP request.
+  Verdict output_ip(uint32_t iface, Ipv4Addr next_hop, std::span<uint8_t> frame, Instant now) noexcept;
+  void send_arp_request(uint32_t iface, Ipv4Addr target) noexcept;
+  void flush_neigh_queue(uint32_t idx) noexcept;
+
+  /// ICMP error about `offending` (RFC 1812 §4.3.2.7 rules applied here). `src` overrides the
+  /// source address (used when the offending packet was addressed to us).
+  void send_icmp_error(uint8_t type, uint8_t code, uint32_t rest, ConstIp offending, bool l2_unicast,
+                       std::optional<Ipv4Addr> src, Instant now) noexcept;
+  void send_echo_reply(ConstIp req, Instant now) noexcept;
+  bool icmp_token(Instant now) noexcept;
+
+  bool is_local(Ipv4Addr a) const noexcept;
+  bool owns_on_iface(uint32_t iface, Ipv4Addr a) const noexcept;
+  bool is_broadcast(Ipv4Addr a) const noexcept;
+  Ipv4Addr source_for(uint32_t iface, Ipv4Addr toward) const noexcept;
+  uint16_t next_ip_id() noexcept { return ip_id_++; }
+
+  std::shared_ptr<const config::Config> cfg_;
+  TxSink& tx_;
+  EngineParams params_;
+  RouteTable routes_;
+  NeighTable neigh_;
+  PacketPool pool_;
+  std::vector<uint8_t> scratch_;           // frames we build or rewrite, one at a time
+  // ARP frames have their own buffer: a request is sent while the packet that needs it is still
+  // in scratch_ waiting to be queued.
+  std::array<uint8_t, 14 + 28> arp_buf_{};
+  std::vector<uint8_t> frag_scratch_;      // fragments of a packet being split
+  std::vector<uint32_t> due_;              // reused by on_timer
+  std::vector<std::pair<Ipv4Addr, uint32_t>> vips_;  // VIP -> interface answering ARP for it
+
+  DropCounters drops_;
+  EngineCounters counters_;
+  std::vector<IfaceCounters> ifc_;
+
+  uint16_t ip_id_ = 0;
+  // ICMP error token bucket, as credit in microseconds (integers: replay stays exact).
+  int64_t icmp_credit_us_ = 0;
+  Instant icmp_last_{};
+  bool icmp_started_ = false;
+};
+
+}  // namespace vs

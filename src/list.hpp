@@ -1,0 +1,21 @@
+// Text listings of the engine's state: `ipvsadm -Ln --stats` for services (ipvsadm 1.31's exact
+// layout, see docs/config.md) followed by vsrouter's own interface, event and drop counters.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "engine.hpp"
+
+namespace vs {
+
+/// ipvsadm's print_largenum: %9llu below 10^8, else K/M/G/T with truncating division.
+std::string ipvs_largenum(uint64_t n);
+
+/// `ipvsadm -Ln --stats` table.
+std::string list_services_stats(const Engine& e);
+
+/// Interface counters, router events and non-zero drop counters, sorted by name.
+std::string list_counters(const Engine& e);
+
+}  // namespace vs

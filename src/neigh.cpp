@@ -1,0 +1,164 @@
+#include "neigh.hpp"
+
+#include <algorithm>
+#include <bit>
+
+namespace vs {
+
+NeighTable::NeighTable(const NeighParams& p, uint64_t seed)
+    : p_(p),
+      seed_(seed),
+      entries_(p.capacity),
+      buckets_(std::bit_ceil(std::max<uint32_t>(p.capacity, 16u)), kNone),
+      queues_(size_t{p.capacity} * p.queue_per_entry, kNone) {
+  incomplete_.reserve(p.capacity);
+  for (uint32_t i = p.capacity; i-- > 0;) {
+    entries_[i].next = free_;
+    free_ = i;
+  }
+}
+
+uint32_t NeighTable::bucket_of(uint32_t iface, Ipv4Addr ip) const noexcept {
+  // splitmix64 finaliser over (seed, iface, ip): our own hash, identical on every platform.
+  uint64_t x = seed_ ^ (uint64_t{iface} << 32) ^ ip.v;
+  x += 0x9e3779b97f4a7c15ull;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  x ^= x >> 31;
+  return static_cast<uint32_t>(x & (buckets_.size() - 1));
+}
+
+uint32_t NeighTable::find(uint32_t iface, Ipv4Addr ip) const noexcept {
+  for (uint32_t i = buckets_[bucket_of(iface, ip)]; i != kNone; i = entries_[i].next)
+    if (entries_[i].iface == iface && entries_[i].ip == ip) return i;
+  return kNone;
+}
+
+void NeighTable::unlink(uint32_t idx) noexcept {
+  Entry& e = entries_[idx];
+  uint32_t* link = &buckets_[bucket_of(e.iface, e.ip)];
+  while (*link != idx) link = &entries_[*link].next;
+  *link = e.next;
+}
+
+uint32_t NeighTable::alloc(uint32_t iface, Ipv4Addr ip, Instant now) noexcept {
+  if (free_ == kNone) {
+    // Full: reclaim one expired reachable entry if there is one (O(capacity), only when full).
+    for (uint32_t i = 0; i < p_.capacity; ++i) {
+      if (entries_[i].state == State::kReachable && entries_[i].expires <= now) {
+        release(i);
+        break;
+      }
+    }
+    if (free_ == kNone) return kNone;
+  }
+  uint32_t idx = free_;
+  free_ = entries_[idx].next;
+  Entry& e = entries_[idx];
+  e = Entry{};
+  e.iface = iface;
+  e.ip = ip;
+  uint32_t& head = buckets_[bucket_of(iface, ip)];
+  e.next = head;
+  head = idx;
+  ++used_;
+  return idx;
+}
+
+void NeighTable::release(uint32_t idx) noexcept {
+  Entry& e = entries_[idx];
+  if (e.state == State::kFree) return;
+  if (e.state == State::kIncomplete) std::erase(incomplete_, idx);
+  unlink(idx);
+  e = Entry{};
+  e.next = free_;
+  free_ = idx;
+  --used_;
+}
+
+std::optional<MacAddr> NeighTable::lookup(uint32_t iface, Ipv4Addr ip, Instant now) noexcept {
+  uint32_t i = find(iface, ip);
+  if (i == kNone || entries_[i].state != State::kReachable) return std::nullopt;
+  if (entries_[i].expires <= now) {
+    release(i);
+    return std::nullopt;
+  }
+  return entries_[i].mac;
+}
+
+uint32_t NeighTable::learn(uint32_t iface, Ipv4Addr ip, const MacAddr& mac, Instant now, bool create) noexcept {
+  uint32_t i = find(iface, ip);
+  if (i == kNone) {
+    if (!create) return kNone;
+    i = alloc(iface, ip, now);
+    if (i == kNone) return kNone;
+  }
+  Entry& e = entries_[i];
+  if (e.state == State::kIncomplete) std::erase(incomplete_, i);
+  e.state = State::kReachable;
+  e.mac = mac;
+  e.expires = now + p_.reachable;
+  e.probes = 0;
+  return i;
+}
+
+uint32_t NeighTable::resolve(uint32_t iface, Ipv4Addr ip, Instant now, bool& created) noexcept {
+  created = false;
+  uint32_t i = find(iface, ip);
+  if (i != kNone) {
+    if (entries_[i].state == State::kIncomplete) return i;
+    // Reachable but expired (lookup released valid ones only): start over.
+    release(i);
+  }
+  i = alloc(iface, ip, now);
+  if (i == kNone) return kNone;
+  Entry& e = entries_[i];
+  e.state = State::kIncomplete;
+  e.next_probe = now;
+  incomplete_.push_back(i);
+  created = true;
+  return i;
+}
+
+bool NeighTable::enqueue(uint32_t idx, uint32_t pkt) noexcept {
+  Entry& e = entries_[idx];
+  if (e.qlen >= p_.queue_per_entry) return false;
+  queues_[size_t{idx} * p_.queue_per_entry + e.qlen++] = pkt;
+  return true;
+}
+
+std::span<const uint32_t> NeighTable::queue(uint32_t idx) const noexcept {
+  return {queues_.data() + size_t{idx} * p_.queue_per_entry, entries_[idx].qlen};
+}
+
+void NeighTable::clear_queue(uint32_t idx) noexcept { entries_[idx].qlen = 0; }
+
+void NeighTable::due(Instant now, std::vector<uint32_t>& out) const {
+  for (uint32_t i : incomplete_)
+    if (entries_[i].next_probe <= now) out.push_back(i);
+}
+
+void NeighTable::mark_probed(uint32_t idx, Instant now) noexcept {
+  Entry& e = entries_[idx];
+  ++e.probes;
+  e.next_probe = now + p_.retrans;
+}
+
+std::optional<Instant> NeighTable::next_deadline() const noexcept {
+  std::optional<Instant> d;
+  for (uint32_t i : incomplete_)
+    if (!d || entries_[i].next_probe < *d) d = entries_[i].next_probe;
+  return d;
+}
+
+std::vector<uint32_t> NeighTable::sorted() const {
+  std::vector<uint32_t> v;
+  for (uint32_t i = 0; i < p_.capacity; ++i)
+    if (entries_[i].state != State::kFree) v.push_back(i);
+  std::sort(v.begin(), v.end(), [&](uint32_t a, uint32_t b) {
+    return std::pair(entries_[a].iface, entries_[a].ip) < std::pair(entries_[b].iface, entries_[b].ip);
+  });
+  return v;
+}
+
+}  // namespace vs

@@ -1,0 +1,100 @@
+// The neighbour (ARP) cache: fixed capacity, no allocation after construction.
+//
+// An entry is either kIncomplete (we sent a request and hold a bounded queue of packets waiting
+// for the answer) or kReachable (MAC known until `expires`). Entries are created only when we need
+// a next hop or when a host asks us for one of our addresses (RFC 826's "merge" rule, as Linux
+// with arp_accept=0); unsolicited replies never create entries, so an ARP flood cannot fill the
+// table with addresses we never asked for.
+//
+// The table stores packets only as indices into a PacketPool owned by the engine; it does no I/O.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "base/addr.hpp"
+#include "base/time.hpp"
+
+namespace vs {
+
+struct NeighParams {
+  uint32_t capacity = 1024;                          // entries
+  uint32_t queue_per_entry = 4;                      // packets waiting for one resolution
+  Duration reachable = Duration::seconds(60);        // lifetime of a learned entry
+  Duration retrans = Duration::seconds(1);           // gap between requests (rate limit)
+  uint32_t max_probes = 3;                           // requests before giving up
+};
+
+class NeighTable {
+public:
+  enum class State : uint8_t { kFree, kIncomplete, kReachable };
+  static constexpr uint32_t kNone = UINT32_MAX;
+
+  struct Entry {
+    State state = State::kFree;
+    uint32_t iface = 0;
+    Ipv4Addr ip;
+    MacAddr mac;
+    Instant expires;      // kReachable: end of validity
+    Instant next_probe;   // kIncomplete: when to send the next request or give up
+    uint32_t probes = 0;  // requests sent so far
+    uint32_t qlen = 0;    // packets waiting (kIncomplete)
+    uint32_t next = kNone;  // hash chain / free list
+  };
+
+  NeighTable(const NeighParams& p, uint64_t seed);
+
+  const NeighParams& params() const noexcept { return p_; }
+
+  /// The valid MAC for (iface, ip), if any. An expired entry is released here.
+  std::optional<MacAddr> lookup(uint32_t iface, Ipv4Addr ip, Instant now) noexcept;
+
+  /// Record that ip is at mac. With create=false only an existing entry is updated (RFC 826 merge).
+  /// Returns the entry index if an entry now holds the MAC, kNone otherwise (table full or not
+  /// existing with create=false). If the entry was incomplete, its queued packets are in
+  /// queue(idx) and must be sent and then cleared with clear_queue(idx).
+  uint32_t learn(uint32_t iface, Ipv4Addr ip, const MacAddr& mac, Instant now, bool create) noexcept;
+
+  /// Find or create an incomplete entry for a next hop. Returns kNone if the table is full.
+  /// `created` is set when a new entry was made (the caller sends the first request).
+  uint32_t resolve(uint32_t iface, Ipv4Addr ip, Instant now, bool& created) noexcept;
+
+  /// Add a packet (pool index) to an incomplete entry's queue; false if the queue is full.
+  bool enqueue(uint32_t idx, uint32_t pkt) noexcept;
+  std::span<const uint32_t> queue(uint32_t idx) const noexcept;
+  void clear_queue(uint32_t idx) noexcept;
+
+  /// Entries whose next_probe is due: the caller sends a request (probes < max) or, when probes are
+  /// exhausted, fails the queued packets and then calls release(). Appends indices to `out`.
+  void due(Instant now, std::vector<uint32_t>& out) const;
+  void mark_probed(uint32_t idx, Instant now) noexcept;
+  void release(uint32_t idx) noexcept;
+
+  /// The earliest next_probe among incomplete entries.
+  std::optional<Instant> next_deadline() const noexcept;
+
+  const Entry& entry(uint32_t idx) const noexcept { return entries_[idx]; }
+  uint32_t size() const noexcept { return used_; }
+  uint32_t capacity() const noexcept { return p_.capacity; }
+  /// Indices of used entries in a stable order (by interface, then address), for listings.
+  std::vector<uint32_t> sorted() const;
+
+private:
+  uint32_t bucket_of(uint32_t iface, Ipv4Addr ip) const noexcept;
+  uint32_t find(uint32_t iface, Ipv4Addr ip) const noexcept;
+  uint32_t alloc(uint32_t iface, Ipv4Addr ip, Instant now) noexcept;
+  void unlink(uint32_t idx) noexcept;
+
+  NeighParams p_;
+  uint64_t seed_;
+  std::vector<Entry> entries_;
+  std::vector<uint32_t> buckets_;
+  std::vector<uint32_t> queues_;      // capacity * queue_per_entry pool indices
+  std::vector<uint32_t> incomplete_;  // indices of kIncomplete entries (bounded by capacity)
+  uint32_t free_ = kNone;
+  uint32_t used_ = 0;
+};
+
+}  // namespace vs

@@ -1,0 +1,25 @@
+#include "route.hpp"
+
+#include <algorithm>
+
+namespace vs {
+
+RouteTable::RouteTable(const config::Config& cfg) {
+  for (uint32_t i = 0; i < cfg.interfaces.size(); ++i)
+    for (const auto& a : cfg.interfaces[i].addresses)
+      entries_.push_back({Ipv4Prefix{a.network(), a.len}, i, std::nullopt});
+  for (const auto& r : cfg.routes) entries_.push_back({Ipv4Prefix{r.to.network(), r.to.len}, r.interface, r.via});
+  // Longest prefix first; connected before static at equal length; otherwise config order.
+  std::stable_sort(entries_.begin(), entries_.end(), [](const Entry& a, const Entry& b) {
+    if (a.prefix.len != b.prefix.len) return a.prefix.len > b.prefix.len;
+    return !a.via.has_value() && b.via.has_value();
+  });
+}
+
+std::optional<RouteResult> RouteTable::lookup(Ipv4Addr dst) const noexcept {
+  for (const Entry& e : entries_)
+    if (e.prefix.contains(dst)) return RouteResult{e.iface, e.via.value_or(dst)};
+  return std::nullopt;
+}
+
+}  // namespace vs

@@ -1,0 +1,62 @@
+// The Internet checksum (RFC 1071) and its incremental update (RFC 1624).
+// NAT, TTL decrement and TUN use the incremental forms; headers we build use the full one.
+#pragma once
+
+#include <cstdint>
+
+#include "base/addr.hpp"
+#include "wire/bytes.hpp"
+
+namespace vs::wire::csum {
+
+/// One's-complement sum of 16-bit big-endian words, unfolded (an odd trailing byte is padded
+/// with zero, RFC 1071 §4.1). `acc` lets sums be chained over several spans.
+constexpr uint32_t sum(ConstBytes b, uint32_t acc = 0) noexcept {
+  // 64-bit accumulator: a 32-bit one overflows (and loses carries) past ~128 KiB of data.
+  uint64_t a = acc;
+  size_t i = 0;
+  for (; i + 1 < b.size(); i += 2) a += static_cast<uint32_t>((b[i] << 8) | b[i + 1]);
+  if (i < b.size()) a += static_cast<uint32_t>(b[i] << 8);
+  // Fold back to at most 17 bits (2^32 == 2^16 == 1 mod 0xffff, so folding keeps the value).
+  a = (a & 0xffffffffu) + (a >> 32);
+  return static_cast<uint32_t>((a & 0xffff) + (a >> 16));
+}
+
+constexpr uint16_t fold(uint32_t acc) noexcept {
+  while (acc >> 16) acc = (acc & 0xffff) + (acc >> 16);
+  return static_cast<uint16_t>(acc);
+}
+
+/// The checksum field value for data whose sum (with the checksum field zeroed) is `acc`.
+constexpr uint16_t finish(uint32_t acc) noexcept { return static_cast<uint16_t>(~fold(acc)); }
+
+/// Checksum of a span (with its checksum field already zeroed).
+constexpr uint16_t compute(ConstBytes b) noexcept { return finish(sum(b)); }
+
+/// True when a span that includes its checksum field sums to 0xffff (RFC 1071 verification).
+constexpr bool verify(ConstBytes b, uint32_t acc = 0) noexcept { return fold(sum(b, acc)) == 0xffff; }
+
+/// TCP/UDP pseudo-header sum (RFC 793 §3.1, RFC 768).
+constexpr uint32_t pseudo_header(Ipv4Addr src, Ipv4Addr dst, uint8_t proto, uint16_t l4_len) noexcept {
+  return (src.v >> 16) + (src.v & 0xffff) + (dst.v >> 16) + (dst.v & 0xffff) + proto + l4_len;
+}
+
+/// RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'), for one 16-bit word changing from `old_w` to `new_w`.
+constexpr uint16_t update16(uint16_t hc, uint16_t old_w, uint16_t new_w) noexcept {
+  uint32_t acc = static_cast<uint16_t>(~hc);
+  acc += static_cast<uint16_t>(~old_w);
+  acc += new_w;
+  return static_cast<uint16_t>(~fold(acc));
+}
+
+/// The same for a 32-bit value (an IPv4 address): two 16-bit words.
+constexpr uint16_t update32(uint16_t hc, uint32_t old_v, uint32_t new_v) noexcept {
+  uint32_t acc = static_cast<uint16_t>(~hc);
+  acc += static_cast<uint16_t>(~(old_v >> 16));
+  acc += static_cast<uint16_t>(~old_v & 0xffff);
+  acc += new_v >> 16;
+  acc += new_v & 0xffff;
+  return static_cast<uint16_t>(~fold(acc));
+}
+
+}  // namespace vs::wire::csum

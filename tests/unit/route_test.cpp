@@ -1,0 +1,205 @@
+// Tests for the routing table (src/route.cpp): connected subnets from interface addresses plus
+// static routes, longest prefix match, a connected route winning a tie with a static one.
+// Expected next hops follow from the prefixes in each config, worked out by hand.
+#include "route.hpp"
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string_view>
+
+#include "config/config.hpp"
+
+namespace vs {
+namespace {
+
+constexpr Ipv4Addr A(uint8_t a, uint8_t b, uint8_t c, uint8_t d) { return Ipv4Addr::from_octets(a, b, c, d); }
+
+std::shared_ptr<const config::Config> parse_ok(std::string_view text) {
+  auto r = config::parse_config(text);
+  if (!r) {
+    ADD_FAILURE() << "config rejected: " << r.error().format("config");
+    return nullptr;
+  }
+  return r.value();
+}
+
+// Interface 0 "lan" 192.168.1.1/24; interface 1 "wan" 203.0.113.2/24 and 198.51.100.1/30;
+// interface 2 "dmz" 10.9.0.1/24.
+constexpr std::string_view kInterfaces = R"(
+[[interfaces]]
+name = "lan"
+mac = "02:00:00:00:00:01"
+addresses = ["192.168.1.1/24"]
+
+[[interfaces]]
+name = "wan"
+mac = "02:00:00:00:00:02"
+addresses = ["203.0.113.2/24", "198.51.100.1/30"]
+
+[[interfaces]]
+name = "dmz"
+mac = "02:00:00:00:00:03"
+addresses = ["10.9.0.1/24"]
+)";
+
+std::shared_ptr<const config::Config> with_routes(std::string_view routes) {
+  return parse_ok(std::string(kInterfaces) + std::string(routes));
+}
+
+void expect_route(const RouteTable& t, Ipv4Addr dst, uint32_t iface, Ipv4Addr next_hop) {
+  auto r = t.lookup(dst);
+  ASSERT_TRUE(r.has_value()) << "no route to " << dst.str();
+  EXPECT_EQ(r->iface, iface) << "to " << dst.str();
+  EXPECT_EQ(r->next_hop, next_hop) << "to " << dst.str() << ": next hop " << r->next_hop.str();
+}
+
+TEST(RouteTest, ConnectedSubnetGoesToItsInterfaceWithTheDestinationAsNextHop) {
+  auto cfg = with_routes("");
+  ASSERT_TRUE(cfg);
+  RouteTable t(*cfg);
+  expect_route(t, A(192, 168, 1, 50), 0, A(192, 168, 1, 50));
+  expect_route(t, A(10, 9, 0, 77), 2, A(10, 9, 0, 77));
+}
+
+TEST(RouteTest, EverySecondaryAddressIsAConnectedRoute) {
+  auto cfg = with_routes("");
+  ASSERT_TRUE(cfg);
+  RouteTable t(*cfg);
+  expect_route(t, A(203, 0, 113, 99), 1, A(203, 0, 113, 99));
+  expect_route(t, A(198, 51, 100, 2), 1, A(198, 51, 100, 2));
+}
+
+TEST(RouteTest, ConnectedPrefixCoversExactlyItsSubnet) {
+  auto cfg = with_routes("");
+  ASSERT_TRUE(cfg);
+  RouteTable t(*cfg);
+  // 198.51.100.1/30 covers 198.51.100.0 .. 198.51.100.3 and nothing else.
+  expect_route(t, A(198, 51, 100, 0), 1, A(198, 51, 100, 0));
+  expect_route(t, A(198, 51, 100, 3), 1, A(198, 51, 100, 3));
+  EXPECT_FALSE(t.lookup(A(198, 51, 100, 4)).has_value());
+  EXPECT_FALSE(t.lookup(A(198, 51, 99, 255)).has_value());
+  // 192.168.1.0/24: both ends in, the neighbours out.
+  expect_route(t, A(192, 168, 1, 0), 0, A(192, 168, 1, 0));
+  expect_route(t, A(192, 168, 1, 255), 0, A(192, 168, 1, 255));
+  EXPECT_FALSE(t.lookup(A(192, 168, 0, 255)).has_value());
+  EXPECT_FALSE(t.lookup(A(192, 168, 2, 0)).has_value());
+}
+
+TEST(RouteTest, NoRouteWithoutAMatchingPrefix) {
+  auto cfg = with_routes("");
+  ASSERT_TRUE(cfg);
+  RouteTable t(*cfg);
+  EXPECT_FALSE(t.lookup(A(8, 8, 8, 8)).has_value());
+  EXPECT_FALSE(t.lookup(A(10, 9, 1, 1)).has_value());
+}
+
+TEST(RouteTest, StaticRouteSendsToItsGatewayOnTheGatewaysInterface) {
+  auto cfg = with_routes(R"(
+[[routes]]
+to = "172.16.0.0/12"
+via = "198.51.100.2"
+)");
+  ASSERT_TRUE(cfg);
+  RouteTable t(*cfg);
+  // 172.16.0.0/12 is 172.16.0.0 .. 172.31.255.255.
+  expect_route(t, A(172, 16, 0, 1), 1, A(198, 51, 100, 2));
+  expect_route(t, A(172, 31, 255, 254), 1, A(198, 51, 100, 2));
+  EXPECT_FALSE(t.lookup(A(172, 32, 0, 1)).has_value());
+  EXPECT_FALSE(t.lookup(A(172, 15, 255, 255)).has_value());
+}
+
+TEST(RouteTest, DefaultRouteCatchesWhatNothingElseMatches) {
+  auto cfg = with_routes(R"(
+[[routes]]
+to = "0.0.0.0/0"
+via = "203.0.113.1"
+)");
+  ASSERT_TRUE(cfg);
+  RouteTable t(*cfg);
+  expect_route(t, A(8, 8, 8, 8), 1, A(203, 0, 113, 1));
+  expect_route(t, A(255, 255, 255, 254), 1, A(203, 0, 113, 1));
+  expect_route(t, A(1, 0, 0, 0), 1, A(203, 0, 113, 1));
+  // Connected subnets are more specific than the default.
+  expect_route(t, A(192, 168, 1, 9), 0, A(192, 168, 1, 9));
+}
+
+TEST(RouteTest, LongestPrefixWinsWhateverTheConfigOrder) {
+  // Listed shortest first, then a longer one, then a middle one: the lookup must not depend on it.
+  auto cfg = with_routes(R"(
+[[routes]]
+to = "10.0.0.0/8"
+via = "192.168.1.254"
+
+[[routes]]
+to = "10.1.2.0/24"
+via = "198.51.100.2"
+
+[[routes]]
+to = "10.1.0.0/16"
+via = "203.0.113.9"
+)");
+  ASSERT_TRUE(cfg);
+  RouteTable t(*cfg);
+  expect_route(t, A(10, 1, 2, 3), 1, A(198, 51, 100, 2));    // /24
+  expect_route(t, A(10, 1, 3, 3), 1, A(203, 0, 113, 9));     // /16
+  expect_route(t, A(10, 2, 0, 1), 0, A(192, 168, 1, 254));   // /8
+  expect_route(t, A(10, 9, 0, 5), 2, A(10, 9, 0, 5));        // connected /24 inside 10/8
+}
+
+TEST(RouteTest, HostRouteBeatsItsSubnet) {
+  auto cfg = with_routes(R"(
+[[routes]]
+to = "10.1.0.0/16"
+via = "203.0.113.9"
+
+[[routes]]
+to = "10.1.0.7/32"
+via = "192.168.1.254"
+)");
+  ASSERT_TRUE(cfg);
+  RouteTable t(*cfg);
+  expect_route(t, A(10, 1, 0, 7), 0, A(192, 168, 1, 254));
+  expect_route(t, A(10, 1, 0, 6), 1, A(203, 0, 113, 9));
+  expect_route(t, A(10, 1, 0, 8), 1, A(203, 0, 113, 9));
+}
+
+TEST(RouteTest, ConnectedRouteWinsATieWithAStaticRoute) {
+  // A static route for exactly the dmz subnet: the connected route must be used.
+  auto cfg = with_routes(R"(
+[[routes]]
+to = "10.9.0.0/24"
+via = "192.168.1.254"
+)");
+  ASSERT_TRUE(cfg);
+  RouteTable t(*cfg);
+  expect_route(t, A(10, 9, 0, 5), 2, A(10, 9, 0, 5));
+}
+
+TEST(RouteTest, EntriesHoldConnectedAndStaticRoutesLongestFirst) {
+  auto cfg = with_routes(R"(
+[[routes]]
+to = "0.0.0.0/0"
+via = "203.0.113.1"
+
+[[routes]]
+to = "10.9.0.0/24"
+via = "192.168.1.254"
+)");
+  ASSERT_TRUE(cfg);
+  RouteTable t(*cfg);
+  const auto& e = t.entries();
+  // 4 connected (192.168.1/24, 203.0.113/24, 198.51.100.0/30, 10.9.0/24) + 2 static.
+  ASSERT_EQ(e.size(), 6u);
+  for (size_t i = 1; i < e.size(); ++i) EXPECT_GE(e[i - 1].prefix.len, e[i].prefix.len) << "entry " << i;
+  // Connected prefixes are stored in network form.
+  EXPECT_EQ(e.front().prefix.addr, A(198, 51, 100, 0));
+  EXPECT_EQ(e.front().prefix.len, 30);
+  EXPECT_FALSE(e.front().via.has_value());
+  EXPECT_EQ(e.back().prefix.len, 0);
+  ASSERT_TRUE(e.back().via.has_value());
+  EXPECT_EQ(*e.back().via, A(203, 0, 113, 1));
+}
+
+}  // namespace
+}  // namespace vs
