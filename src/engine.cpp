@@ -144,7 +144,10 @@ void Engine::on_timer(Instant now) noexcept {
       continue;
     }
     // No answer: every waiting packet is dropped and its sender told (RFC 1812 §4.3.3.1 code 1).
-    for (uint32_t pkt : neigh_.queue(idx)) {
+    // An error whose sender is reached through this same neighbour joins this queue: walk it by
+    // index so that the error is dropped (and its buffer freed) here too, not leaked.
+    for (size_t i = 0; i < neigh_.queue(idx).size(); ++i) {
+      uint32_t pkt = neigh_.queue(idx)[i];
       auto f = pool_.frame(pkt);
       if (auto ip = ConstIp::parse(std::span<const uint8_t>(f).subspan(kEth)))
         send_icmp_error(icmp_type::kDestUnreachable, icmp_code::kHostUnreachable, 0, *ip, true, std::nullopt, now);
@@ -283,13 +286,13 @@ Verdict Engine::handle_ipv4(uint32_t iface, std::span<const uint8_t> frame, bool
     }
   }
 
-  if (is_local(dst)) return deliver_local(iface, *ip, now);
+  if (is_local(dst)) return deliver_local(iface, *ip, l2_unicast, now);
   // RFC 1812 §5.3.4: a packet that arrived as a link-layer broadcast is not forwarded.
   if (!l2_unicast) return drop(DropReason::kEthNotForUs);
   return forward(iface, *ip, now);
 }
 
-Verdict Engine::deliver_local(uint32_t iface, ConstIp ip, Instant now) noexcept {
+Verdict Engine::deliver_local(uint32_t iface, ConstIp ip, bool l2_unicast, Instant now) noexcept {
   (void)iface;
   if (ip.is_fragment()) return drop(DropReason::kLocalFragment);
   if (ip.protocol() == static_cast<uint8_t>(IpProto::kIcmp)) {
@@ -303,20 +306,22 @@ Verdict Engine::deliver_local(uint32_t iface, ConstIp ip, Instant now) noexcept 
   bool transport = ip.protocol() == static_cast<uint8_t>(IpProto::kTcp) ||
                    ip.protocol() == static_cast<uint8_t>(IpProto::kUdp);
   send_icmp_error(icmp_type::kDestUnreachable, transport ? icmp_code::kPortUnreachable : icmp_code::kProtoUnreachable,
-                  0, ip, true, ip.dst(), now);
+                  0, ip, l2_unicast, ip.dst(), now);
   return drop(DropReason::kLocalNoService);
 }
 
 Verdict Engine::forward(uint32_t iface, ConstIp ip, Instant now) noexcept {
   (void)iface;
-  if (ip.ttl() <= 1) {
-    send_icmp_error(icmp_type::kTimeExceeded, icmp_code::kTtlExceeded, 0, ip, true, std::nullopt, now);
-    return drop(DropReason::kTtlExceeded);
-  }
+  // Route first, then TTL, as Linux does (ip_route_input, then ip_forward): a TTL-1 packet with
+  // no route gets net unreachable.
   auto rt = routes_.lookup(ip.dst());
   if (!rt) {
     send_icmp_error(icmp_type::kDestUnreachable, icmp_code::kNetUnreachable, 0, ip, true, std::nullopt, now);
     return drop(DropReason::kNoRoute);
+  }
+  if (ip.ttl() <= 1) {
+    send_icmp_error(icmp_type::kTimeExceeded, icmp_code::kTtlExceeded, 0, ip, true, std::nullopt, now);
+    return drop(DropReason::kTtlExceeded);
   }
   uint32_t mtu = cfg_->interfaces[rt->iface].mtu;
   if (ip.total_len() > mtu) {
@@ -330,8 +335,9 @@ Verdict Engine::forward(uint32_t iface, ConstIp ip, Instant now) noexcept {
   write_eth(out, MacAddr{}, cfg_->interfaces[rt->iface].mac, wire::EtherType::kIpv4);
   std::memcpy(out.data() + kEth, ip.bytes().data(), ip.total_len());
   Ipv4View<uint8_t>::unchecked(out.subspan(kEth)).decrement_ttl();
-  counters_.forwarded++;
-  return output_ip(rt->iface, rt->next_hop, out, now);
+  Verdict v = output_ip(rt->iface, rt->next_hop, out, now);
+  if (v.kind != Verdict::Kind::kDropped) counters_.forwarded++;
+  return v;
 }
 
 // RFC 791 §3.2 fragmentation: the first fragment keeps every option, later ones only the options
@@ -362,7 +368,6 @@ Verdict Engine::fragment_and_send(ConstIp ip, const RouteResult& rt, uint32_t mt
   const size_t base_off = ip.frag_offset();
   const bool orig_mf = ip.more_fragments();
   Verdict v{Verdict::Kind::kForwarded, {}, rt.iface};
-  counters_.forwarded++;
   for (size_t off = 0; off < data.size();) {
     const bool first = off == 0;
     const size_t this_hl = first ? hl : later_hl;
@@ -386,6 +391,7 @@ Verdict Engine::fragment_and_send(ConstIp ip, const RouteResult& rt, uint32_t mt
     else if (fv.kind == Verdict::Kind::kQueued && v.kind == Verdict::Kind::kForwarded) v = fv;
     off += chunk;
   }
+  if (v.kind != Verdict::Kind::kDropped) counters_.forwarded++;
   return v;
 }
 
@@ -418,6 +424,7 @@ void Engine::send_icmp_error(uint8_t type, uint8_t code, uint32_t rest, ConstIp 
   }
   Ipv4Addr to = off.src();
   if (to.is_unspecified() || to.is_multicast() || is_broadcast(to) || to.is_loopback() || to.is_class_e()) return;
+  if (is_local(to)) return;  // about a packet we originated (an echo reply that found no neighbour)
   if (off.dst().is_multicast() || is_broadcast(off.dst())) return;
   auto rt = routes_.lookup(to);
   if (!rt) return;
@@ -425,7 +432,8 @@ void Engine::send_icmp_error(uint8_t type, uint8_t code, uint32_t rest, ConstIp 
     counters_.icmp_errors_rate_limited++;
     return;
   }
-  const size_t quote = std::min(off.bytes().size(), kIcmpErrorMax - 20 - 8);
+  const size_t limit = std::min<size_t>(kIcmpErrorMax, cfg_->interfaces[rt->iface].mtu);  // MTU >= 68
+  const size_t quote = std::min(off.bytes().size(), limit - 20 - 8);
   const size_t ip_len = 20 + 8 + quote;
   std::span<uint8_t> out(scratch_.data() + kHeadroom, kEth + ip_len);
   write_eth(out, MacAddr{}, cfg_->interfaces[rt->iface].mac, wire::EtherType::kIpv4);

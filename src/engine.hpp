@@ -59,7 +59,7 @@ struct IfaceCounters {
 };
 
 struct EngineCounters {
-  uint64_t forwarded = 0;            // IPv4 packets routed
+  uint64_t forwarded = 0;            // IPv4 packets routed (sent or waiting for ARP)
   uint64_t fragments_sent = 0;       // fragments made from packets larger than the egress MTU
   uint64_t arp_requests_sent = 0;
   uint64_t arp_replies_sent = 0;
@@ -91,7 +91,7 @@ private:
 
   Verdict handle_arp(uint32_t iface, std::span<const uint8_t> frame, Instant now) noexcept;
   Verdict handle_ipv4(uint32_t iface, std::span<const uint8_t> frame, bool l2_unicast, Instant now) noexcept;
-  Verdict deliver_local(uint32_t iface, ConstIp ip, Instant now) noexcept;
+  Verdict deliver_local(uint32_t iface, ConstIp ip, bool l2_unicast, Instant now) noexcept;
   Verdict forward(uint32_t iface, ConstIp ip, Instant now) noexcept;
   Verdict fragment_and_send(ConstIp ip, const RouteResult& rt, uint32_t mtu, Instant now) noexcept;
 

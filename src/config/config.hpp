@@ -1,6 +1,7 @@
 // The validated, immutable configuration model and its TOML loader.
 // The schema is a contract (docs/config.md); the loader rejects anything it does not know.
-// Depends on base/ only; no I/O besides reading the file in load_config().
+// Depends on base/ and the scheduler name list (sched/names.hpp); no I/O besides reading the
+// file in load_config().
 #pragma once
 
 #include <cstdint>
@@ -75,7 +76,7 @@ struct Config {
   std::vector<Service> services;
 };
 
-/// Parse and validate TOML text. `source` names the file in error messages' positions only.
+/// Parse and validate TOML text. Errors carry line and column; Error::format(file) adds the file.
 Result<std::shared_ptr<const Config>> parse_config(std::string_view toml_text);
 
 /// Read and validate a file. An unreadable file is an error without a position.
