@@ -39,7 +39,13 @@ namespace vs {
   X(kFragNeeded, "frag_needed", "larger than the egress MTU with DF set (ICMP sent)")              \
   X(kNeighQueueFull, "arp_queue_full", "too many packets already waiting for this ARP reply")     \
   X(kNeighTableFull, "arp_table_full", "ARP table full; the next hop could not be added")         \
-  X(kNeighUnresolved, "arp_unresolved", "next hop did not answer ARP (ICMP host unreachable sent)")
+  X(kNeighUnresolved, "arp_unresolved", "next hop did not answer ARP (ICMP host unreachable sent)") \
+  X(kConnTableFull, "conn_table_full", "connection table full: new connection refused")             \
+  X(kVsNoReal, "vs_no_real", "no real server available (ICMP port unreachable sent, as IPVS)")      \
+  X(kVsRealRemoved, "vs_real_removed", "the connection's real server was removed (drain = drop)")  \
+  X(kIcmpUnrelated, "icmp_error_unrelated", "ICMP error to a VIP about no known connection")        \
+  X(kIpipNested, "ipip_nested", "IPIP inside decapsulated IPIP (one level is decapsulated)")       \
+  X(kIpipTruncated, "ipip_truncated", "IPIP packet to us without a valid inner IPv4 header")
 
 enum class DropReason : uint8_t {
 #define VS_X(id, name, help) id,

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "fwd/nat.hpp"
 #include "wire/arp.hpp"
 #include "wire/ethernet.hpp"
 #include "wire/icmp.hpp"
@@ -35,12 +36,6 @@ uint16_t seed_ip_id(uint64_t seed) noexcept {
   return static_cast<uint16_t>(x ^ (x >> 31));
 }
 
-void write_eth(std::span<uint8_t> frame, const MacAddr& dst, const MacAddr& src, wire::EtherType t) noexcept {
-  auto eth = EthernetView<uint8_t>::unchecked(frame);
-  eth.set_dst(dst);
-  eth.set_src(src);
-  eth.set_ethertype(static_cast<uint16_t>(t));
-}
 
 }  // namespace
 
@@ -50,9 +45,12 @@ Engine::Engine(std::shared_ptr<const config::Config> cfg, TxSink& tx, const Engi
       params_(params),
       routes_(*cfg_),
       neigh_(params.neigh, cfg_->router.seed),
+      director_(*cfg_, cfg_->router.seed),
       pool_(params.pool_buffers),
       scratch_(kBufSize),
+      icmp_buf_(kBufSize),
       frag_scratch_(kBufSize),
+      decap_buf_(kBufSize),
       ifc_(cfg_->interfaces.size()),
       ip_id_(seed_ip_id(cfg_->router.seed)) {
   due_.reserve(params.neigh.capacity);
@@ -76,11 +74,16 @@ void Engine::transmit(uint32_t iface, std::span<const uint8_t> frame) noexcept {
 // Addresses
 
 bool Engine::is_local(Ipv4Addr a) const noexcept {
+  if (is_router_address(a)) return true;
+  for (const auto& v : vips_)
+    if (v.first == a) return true;
+  return false;
+}
+
+bool Engine::is_router_address(Ipv4Addr a) const noexcept {
   for (const auto& ifc : cfg_->interfaces)
     for (const auto& p : ifc.addresses)
       if (p.addr == a) return true;
-  for (const auto& v : vips_)
-    if (v.first == a) return true;
   return false;
 }
 
@@ -134,6 +137,7 @@ Verdict Engine::on_frame(uint32_t iface, std::span<const uint8_t> frame, Instant
 }
 
 void Engine::on_timer(Instant now) noexcept {
+  director_.on_timer(now);
   due_.clear();
   neigh_.due(now, due_);
   for (uint32_t idx : due_) {
@@ -159,7 +163,12 @@ void Engine::on_timer(Instant now) noexcept {
   }
 }
 
-std::optional<Instant> Engine::next_deadline() const noexcept { return neigh_.next_deadline(); }
+std::optional<Instant> Engine::next_deadline() const noexcept {
+  auto a = neigh_.next_deadline();
+  auto b = director_.next_deadline();
+  if (a && b) return std::min(*a, *b);
+  return a ? a : b;
+}
 
 // ---------------------------------------------------------------------------------------------
 // ARP (RFC 826; replies as Linux sends them)
@@ -191,7 +200,7 @@ Verdict Engine::handle_arp(uint32_t iface, std::span<const uint8_t> frame, Insta
     if (!for_us) return drop(DropReason::kArpNotForUs);
     std::span<uint8_t> out(arp_buf_);
     const MacAddr& mine = cfg_->interfaces[iface].mac;
-    write_eth(out, sha, mine, wire::EtherType::kArp);
+    wire::fill_ethernet(out, sha, mine, wire::EtherType::kArp);
     ArpView<uint8_t>::unchecked(out.subspan(kEth)).fill(wire::ArpOp::kReply, mine, tpa, sha, spa);
     transmit(iface, out);
     counters_.arp_replies_sent++;
@@ -204,7 +213,7 @@ Verdict Engine::handle_arp(uint32_t iface, std::span<const uint8_t> frame, Insta
 void Engine::send_arp_request(uint32_t iface, Ipv4Addr target) noexcept {
   std::span<uint8_t> out(arp_buf_);
   const MacAddr& mine = cfg_->interfaces[iface].mac;
-  write_eth(out, MacAddr::broadcast(), mine, wire::EtherType::kArp);
+  wire::fill_ethernet(out, MacAddr::broadcast(), mine, wire::EtherType::kArp);
   ArpView<uint8_t>::unchecked(out.subspan(kEth))
       .fill(wire::ArpOp::kRequest, mine, source_for(iface, target), MacAddr{}, target);
   transmit(iface, out);
@@ -245,7 +254,8 @@ Verdict Engine::output_ip(uint32_t iface, Ipv4Addr next_hop, std::span<uint8_t> 
 // ---------------------------------------------------------------------------------------------
 // IPv4 (RFC 791, RFC 1812)
 
-Verdict Engine::handle_ipv4(uint32_t iface, std::span<const uint8_t> frame, bool l2_unicast, Instant now) noexcept {
+Verdict Engine::handle_ipv4(uint32_t iface, std::span<const uint8_t> frame, bool l2_unicast, Instant now,
+                            int depth) noexcept {
   wire::Ipv4Error err{};
   auto ip = ConstIp::parse(frame.subspan(kEth), &err);
   if (!ip) {
@@ -286,10 +296,11 @@ Verdict Engine::handle_ipv4(uint32_t iface, std::span<const uint8_t> frame, bool
     }
   }
 
+  if (auto v = ipvs_ingress(iface, frame, *ip, l2_unicast, now, depth)) return *v;
   if (is_local(dst)) return deliver_local(iface, *ip, l2_unicast, now);
   // RFC 1812 §5.3.4: a packet that arrived as a link-layer broadcast is not forwarded.
   if (!l2_unicast) return drop(DropReason::kEthNotForUs);
-  return forward(iface, *ip, now);
+  return forward(*ip, now);
 }
 
 Verdict Engine::deliver_local(uint32_t iface, ConstIp ip, bool l2_unicast, Instant now) noexcept {
@@ -310,8 +321,7 @@ Verdict Engine::deliver_local(uint32_t iface, ConstIp ip, bool l2_unicast, Insta
   return drop(DropReason::kLocalNoService);
 }
 
-Verdict Engine::forward(uint32_t iface, ConstIp ip, Instant now) noexcept {
-  (void)iface;
+Verdict Engine::forward(ConstIp ip, Instant now, Rewrite rw) noexcept {
   // Route first, then TTL, as Linux does (ip_route_input, then ip_forward): a TTL-1 packet with
   // no route gets net unreachable.
   auto rt = routes_.lookup(ip.dst());
@@ -324,25 +334,30 @@ Verdict Engine::forward(uint32_t iface, ConstIp ip, Instant now) noexcept {
     return drop(DropReason::kTtlExceeded);
   }
   uint32_t mtu = cfg_->interfaces[rt->iface].mtu;
-  if (ip.total_len() > mtu) {
-    if (ip.dont_fragment()) {
-      send_icmp_error(icmp_type::kDestUnreachable, icmp_code::kFragNeeded, mtu & 0xffff, ip, true, std::nullopt, now);
-      return drop(DropReason::kFragNeeded);
-    }
-    return fragment_and_send(ip, *rt, mtu, now);
+  if (ip.total_len() > mtu && ip.dont_fragment()) {
+    send_icmp_error(icmp_type::kDestUnreachable, icmp_code::kFragNeeded, mtu & 0xffff, ip, true, std::nullopt, now);
+    return drop(DropReason::kFragNeeded);
   }
   std::span<uint8_t> out(scratch_.data() + kHeadroom, kEth + ip.total_len());
-  write_eth(out, MacAddr{}, cfg_->interfaces[rt->iface].mac, wire::EtherType::kIpv4);
+  wire::fill_ethernet(out, MacAddr{}, cfg_->interfaces[rt->iface].mac, wire::EtherType::kIpv4);
   std::memcpy(out.data() + kEth, ip.bytes().data(), ip.total_len());
-  Ipv4View<uint8_t>::unchecked(out.subspan(kEth)).decrement_ttl();
-  Verdict v = output_ip(rt->iface, rt->next_hop, out, now);
+  auto mip = Ipv4View<uint8_t>::unchecked(out.subspan(kEth));
+  mip.decrement_ttl();
+  switch (rw.kind) {
+    case Rewrite::Kind::kNone: break;
+    case Rewrite::Kind::kNatOut: fwd::nat_out(mip, rw.addr, rw.port); break;
+    case Rewrite::Kind::kNatIcmpOut: fwd::nat_icmp_out(mip, rw.addr, rw.port); break;
+  }
+  Verdict v = ip.total_len() > mtu ? fragment_and_send(ConstIp::unchecked(std::span<const uint8_t>(out).subspan(kEth)), *rt, mtu, 0, now)
+                                   : output_ip(rt->iface, rt->next_hop, out, now);
   if (v.kind != Verdict::Kind::kDropped) counters_.forwarded++;
   return v;
 }
 
 // RFC 791 §3.2 fragmentation: the first fragment keeps every option, later ones only the options
 // whose "copied" bit is set; data is cut at multiples of 8 bytes.
-Verdict Engine::fragment_and_send(ConstIp ip, const RouteResult& rt, uint32_t mtu, Instant now) noexcept {
+Verdict Engine::fragment_and_send(ConstIp ip, const RouteResult& rt, uint32_t mtu, uint8_t ttl_dec,
+                                  Instant now) noexcept {
   const size_t hl = ip.header_len();
   // Header of the later fragments: fixed part + copied options, padded with End of Option List.
   std::array<uint8_t, 60> later_hdr{};
@@ -375,7 +390,7 @@ Verdict Engine::fragment_and_send(ConstIp ip, const RouteResult& rt, uint32_t mt
     size_t chunk = std::min(data.size() - off, (mtu - this_hl) & ~size_t{7});
     const bool last = off + chunk == data.size();
     std::span<uint8_t> out(frag_scratch_.data() + kHeadroom, kEth + this_hl + chunk);
-    write_eth(out, MacAddr{}, cfg_->interfaces[rt.iface].mac, wire::EtherType::kIpv4);
+    wire::fill_ethernet(out, MacAddr{}, cfg_->interfaces[rt.iface].mac, wire::EtherType::kIpv4);
     std::memcpy(out.data() + kEth, first ? ip.bytes().data() : later_hdr.data(), this_hl);
     std::memcpy(out.data() + kEth + this_hl, data.data() + off, chunk);
     auto f = Ipv4View<uint8_t>::unchecked(out.subspan(kEth));
@@ -383,7 +398,7 @@ Verdict Engine::fragment_and_send(ConstIp ip, const RouteResult& rt, uint32_t mt
     uint16_t ff = static_cast<uint16_t>((ip.flags_frag() & Ipv4View<uint8_t>::kFlagDf) | ((base_off + off) / 8));
     if (!last || orig_mf) ff |= Ipv4View<uint8_t>::kFlagMf;
     f.set_flags_frag(ff);
-    f.set_ttl(static_cast<uint8_t>(ip.ttl() - 1));
+    f.set_ttl(static_cast<uint8_t>(ip.ttl() - ttl_dec));
     f.fill_checksum();
     counters_.fragments_sent++;
     Verdict fv = output_ip(rt.iface, rt.next_hop, out, now);
@@ -391,7 +406,6 @@ Verdict Engine::fragment_and_send(ConstIp ip, const RouteResult& rt, uint32_t mt
     else if (fv.kind == Verdict::Kind::kQueued && v.kind == Verdict::Kind::kForwarded) v = fv;
     off += chunk;
   }
-  if (v.kind != Verdict::Kind::kDropped) counters_.forwarded++;
   return v;
 }
 
@@ -435,8 +449,8 @@ void Engine::send_icmp_error(uint8_t type, uint8_t code, uint32_t rest, ConstIp 
   const size_t limit = std::min<size_t>(kIcmpErrorMax, cfg_->interfaces[rt->iface].mtu);  // MTU >= 68
   const size_t quote = std::min(off.bytes().size(), limit - 20 - 8);
   const size_t ip_len = 20 + 8 + quote;
-  std::span<uint8_t> out(scratch_.data() + kHeadroom, kEth + ip_len);
-  write_eth(out, MacAddr{}, cfg_->interfaces[rt->iface].mac, wire::EtherType::kIpv4);
+  std::span<uint8_t> out(icmp_buf_.data() + kHeadroom, kEth + ip_len);
+  wire::fill_ethernet(out, MacAddr{}, cfg_->interfaces[rt->iface].mac, wire::EtherType::kIpv4);
   auto icmp = Icmpv4View<uint8_t>::unchecked(out.subspan(kEth + 20));
   icmp.set_type(type);
   icmp.set_code(code);
@@ -457,8 +471,8 @@ void Engine::send_echo_reply(ConstIp req, Instant now) noexcept {
   auto msg = req.payload();
   const size_t ip_len = 20 + msg.size();
   if (ip_len > cfg_->interfaces[rt->iface].mtu) return;
-  std::span<uint8_t> out(scratch_.data() + kHeadroom, kEth + ip_len);
-  write_eth(out, MacAddr{}, cfg_->interfaces[rt->iface].mac, wire::EtherType::kIpv4);
+  std::span<uint8_t> out(icmp_buf_.data() + kHeadroom, kEth + ip_len);
+  wire::fill_ethernet(out, MacAddr{}, cfg_->interfaces[rt->iface].mac, wire::EtherType::kIpv4);
   std::memcpy(out.data() + kEth + 20, msg.data(), msg.size());
   auto icmp = Icmpv4View<uint8_t>::unchecked(out.subspan(kEth + 20));
   icmp.set_type(icmp_type::kEchoReply);

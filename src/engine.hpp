@@ -18,6 +18,8 @@
 #include "base/time.hpp"
 #include "config/config.hpp"
 #include "drop.hpp"
+#include "flow.hpp"
+#include "ipvs/director.hpp"
 #include "neigh.hpp"
 #include "packet.hpp"
 #include "route.hpp"
@@ -82,6 +84,8 @@ public:
   const IfaceCounters& iface_counters(uint32_t i) const noexcept { return ifc_[i]; }
   const NeighTable& neigh() const noexcept { return neigh_; }
   const RouteTable& routes() const noexcept { return routes_; }
+  const ipvs::Director& director() const noexcept { return director_; }
+  ipvs::Director& director() noexcept { return director_; }
 
 private:
   using ConstIp = wire::Ipv4View<const uint8_t>;
@@ -90,10 +94,29 @@ private:
   void transmit(uint32_t iface, std::span<const uint8_t> frame) noexcept;
 
   Verdict handle_arp(uint32_t iface, std::span<const uint8_t> frame, Instant now) noexcept;
-  Verdict handle_ipv4(uint32_t iface, std::span<const uint8_t> frame, bool l2_unicast, Instant now) noexcept;
+  Verdict handle_ipv4(uint32_t iface, std::span<const uint8_t> frame, bool l2_unicast, Instant now,
+                      int depth = 0) noexcept;
   Verdict deliver_local(uint32_t iface, ConstIp ip, bool l2_unicast, Instant now) noexcept;
-  Verdict forward(uint32_t iface, ConstIp ip, Instant now) noexcept;
-  Verdict fragment_and_send(ConstIp ip, const RouteResult& rt, uint32_t mtu, Instant now) noexcept;
+
+  /// A rewrite applied to a forwarded datagram after it is copied (NAT replies).
+  struct Rewrite {
+    enum class Kind : uint8_t { kNone, kNatOut, kNatIcmpOut } kind = Kind::kNone;
+    Ipv4Addr addr;
+    uint16_t port = 0;
+  };
+  /// Route `ip` toward its destination as a router does: route, TTL, MTU/DF, TTL-1, fragments.
+  Verdict forward(ConstIp ip, Instant now, Rewrite rw) noexcept;
+  Verdict forward(ConstIp ip, Instant now) noexcept { return forward(ip, now, Rewrite{}); }
+  /// Fragments `ip` (RFC 791) with each fragment's TTL lowered by `ttl_dec`.
+  Verdict fragment_and_send(ConstIp ip, const RouteResult& rt, uint32_t mtu, uint8_t ttl_dec, Instant now) noexcept;
+
+  // IPVS paths (engine_ipvs.cpp). nullopt = not IPVS traffic, the router goes on.
+  std::optional<Verdict> ipvs_ingress(uint32_t iface, std::span<const uint8_t> frame, ConstIp ip, bool l2_unicast,
+                                      Instant now, int depth) noexcept;
+  std::optional<Verdict> ipvs_icmp(ConstIp ip, Instant now) noexcept;
+  /// Transmit a client->real packet (or an ICMP error about the connection) by the conn's method.
+  Verdict ipvs_xmit(uint32_t conn, ConstIp ip, bool icmp_error, Instant now) noexcept;
+  Verdict ipvs_out(uint32_t conn, ConstIp ip, uint8_t tcp_flags, Instant now) noexcept;
 
   /// Send an Ethernet frame holding IPv4 (Ethernet header present, dst MAC to be filled) to a
   /// next hop: straight away if its MAC is known, else queued behind an ARP request.
@@ -108,7 +131,8 @@ private:
   void send_echo_reply(ConstIp req, Instant now) noexcept;
   bool icmp_token(Instant now) noexcept;
 
-  bool is_local(Ipv4Addr a) const noexcept;
+  bool is_local(Ipv4Addr a) const noexcept;           // a router address or a VIP
+  bool is_router_address(Ipv4Addr a) const noexcept;  // an interface address
   bool owns_on_iface(uint32_t iface, Ipv4Addr a) const noexcept;
   bool is_broadcast(Ipv4Addr a) const noexcept;
   Ipv4Addr source_for(uint32_t iface, Ipv4Addr toward) const noexcept;
@@ -119,12 +143,17 @@ private:
   EngineParams params_;
   RouteTable routes_;
   NeighTable neigh_;
+  ipvs::Director director_;
   PacketPool pool_;
-  std::vector<uint8_t> scratch_;           // frames we build or rewrite, one at a time
-  // ARP frames have their own buffer: a request is sent while the packet that needs it is still
-  // in scratch_ waiting to be queued.
+  // Pre-allocated frame buffers, one per role, so that no two live frames share one: a packet
+  // being forwarded (scratch_) may need an ICMP error quoting it (icmp_buf_), an ARP request for
+  // its next hop (arp_buf_), or to be cut into fragments (frag_scratch_); a decapsulated IPIP
+  // packet (decap_buf_) is then forwarded through scratch_.
+  std::vector<uint8_t> scratch_;
+  std::vector<uint8_t> icmp_buf_;
   std::array<uint8_t, 14 + 28> arp_buf_{};
-  std::vector<uint8_t> frag_scratch_;      // fragments of a packet being split
+  std::vector<uint8_t> frag_scratch_;
+  std::vector<uint8_t> decap_buf_;
   std::vector<uint32_t> due_;              // reused by on_timer
   std::vector<std::pair<Ipv4Addr, uint32_t>> vips_;  // VIP -> interface answering ARP for it
 

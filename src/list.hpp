@@ -15,6 +15,9 @@ std::string ipvs_largenum(uint64_t n);
 /// `ipvsadm -Ln --stats` table.
 std::string list_services_stats(const Engine& e);
 
+/// `ipvsadm -Lnc`: the connection table with each entry's time left at `now`, sorted.
+std::string list_connections(const Engine& e, Instant now);
+
 /// Interface counters, router events and non-zero drop counters, sorted by name.
 std::string list_counters(const Engine& e);
 

@@ -15,7 +15,7 @@ constexpr const char* kUsage =
     "usage: vsrouter <command> [options]\n"
     "commands:\n"
     "  check  -c FILE                          validate a config file\n"
-    "  replay -c FILE --in DIR --out DIR [--advance SECONDS] [--list] [--trace]\n"
+    "  replay -c FILE --in DIR --out DIR [--advance SECONDS] [--list] [--list-conns] [--trace]\n"
     "                                          replay DIR/<interface>.pcap through the engine\n"
     "  help                                    this text\n";
 
@@ -52,6 +52,7 @@ int cmd_replay(int argc, char** argv) {
       "out", "output directory (created): <interface>.pcap per interface", cxxopts::value<std::string>())(
       "advance", "run the clock on for SECONDS after the last record", cxxopts::value<double>()->default_value("0"))(
       "list", "print the ipvsadm -Ln --stats table and the counters at the end")(
+      "list-conns", "print the connection table (ipvsadm -Lnc) at the end")(
       "trace", "print what happened to each packet")("h,help", "help");
   auto r = o.parse(argc, argv);
   if (r.count("help")) {
@@ -74,6 +75,7 @@ int cmd_replay(int argc, char** argv) {
   opt.out_dir = r["out"].as<std::string>();
   opt.advance_us = static_cast<int64_t>(std::llround(adv * 1e6));
   opt.list = r.count("list") > 0;
+  opt.list_conns = r.count("list-conns") > 0;
   opt.trace = r.count("trace") > 0;
   return vs::replay::run(opt, std::cout, std::cerr);
 }

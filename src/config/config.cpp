@@ -450,7 +450,7 @@ void Loader::timeouts(const Section& s) {
 }
 
 void Loader::service(const Section& s) {
-  s.allow_only({"protocol", "address", "scheduler", "persistence", "netmask", "flags", "reals"});
+  s.allow_only({"protocol", "address", "scheduler", "persistence", "netmask", "flags", "drain", "reals"});
   Service svc;
 
   const toml::node& protocol = s.required("protocol");
@@ -492,6 +492,17 @@ void Loader::service(const Section& s) {
   }
 
   if (const toml::node* n = s.optional("flags")) svc.flags = flags(*n, svc);
+
+  if (const toml::node* n = s.optional("drain")) {
+    std::string text = string_value(*n, "drain");
+    if (text == "drop") {
+      svc.drain = Drain::kDrop;
+    } else if (text == "reschedule") {
+      svc.drain = Drain::kReschedule;
+    } else {
+      fail(*n, "unknown drain policy " + quoted(text) + "; expected one of: drop reschedule");
+    }
+  }
 
   if (svc.port == 0 && svc.persistence == 0) fail(address, "port 0 (all ports) needs persistence");
 

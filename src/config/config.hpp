@@ -18,6 +18,12 @@ namespace vs::config {
 enum class Protocol : uint8_t { kTcp = 6, kUdp = 17 };
 enum class Method : uint8_t { kNat, kDr, kTun };
 
+/// What happens to the connections of a real server removed from its service.
+enum class Drain : uint8_t {
+  kDrop,        // their packets are dropped until they expire (IPVS default, expire_nodest_conn=0)
+  kReschedule,  // the connection is expired and a packet that may open one is scheduled afresh
+};
+
 std::string_view protocol_name(Protocol p) noexcept;  // "tcp" / "udp"
 std::string_view method_name(Method m) noexcept;      // "nat" / "dr" / "tun"
 
@@ -64,6 +70,7 @@ struct Service {
   uint32_t persistence = 0;              // seconds; 0 = off
   Ipv4Addr netmask = Ipv4Addr::broadcast();
   unsigned flags = 0;                    // sched::SchedFlag bits
+  Drain drain = Drain::kDrop;            // "drop" | "reschedule"
   std::vector<Real> reals;
   uint32_t interface = 0;                // the interface whose connected subnet holds the VIP
 };

@@ -149,6 +149,7 @@ int run(const Options& opt, std::ostream& out, std::ostream& err) {
     }
   }
   if (opt.list) out << list_services_stats(engine) << list_counters(engine);
+  if (opt.list_conns) out << (opt.list ? "\n" : "") << list_connections(engine, Instant::from_micros(sink.now_us));
   return 0;
 }
 

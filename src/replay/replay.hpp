@@ -14,6 +14,7 @@ struct Options {
   std::string out_dir;
   int64_t advance_us = 0;  // run the clock this long after the last record so timers fire
   bool list = false;       // print the ipvsadm -Ln --stats table and counters at the end
+  bool list_conns = false; // print the connection table (ipvsadm -Lnc) at the end
   bool trace = false;      // print what happened to each packet
 };
 

@@ -50,4 +50,12 @@ private:
   std::span<B> b_;
 };
 
+/// Writes an Ethernet II header at the start of `frame` (which must hold at least 14 bytes).
+inline void fill_ethernet(Bytes frame, const MacAddr& dst, const MacAddr& src, EtherType type) noexcept {
+  auto eth = EthernetView<uint8_t>::unchecked(frame);
+  eth.set_dst(dst);
+  eth.set_src(src);
+  eth.set_ethertype(static_cast<uint16_t>(type));
+}
+
 }  // namespace vs::wire

@@ -791,3 +791,38 @@ reals = [{ address = "192.168.1.11" }]
 
 }  // namespace
 }  // namespace vs::config
+
+namespace {
+
+constexpr const char* kDrainBase = R"(
+[[interfaces]]
+name = "lan"
+mac = "02:00:00:00:00:01"
+addresses = ["192.168.1.10/24"]
+
+[[services]]
+protocol = "tcp"
+address = "192.168.1.100:80"
+)";
+
+}  // namespace
+
+TEST(ConfigDrain, DefaultsToDropAsIpvs) {
+  auto r = vs::config::parse_config(kDrainBase);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r.value()->services[0].drain, vs::config::Drain::kDrop);
+}
+
+TEST(ConfigDrain, AcceptsReschedule) {
+  auto r = vs::config::parse_config(std::string(kDrainBase) + "drain = \"reschedule\"\n");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r.value()->services[0].drain, vs::config::Drain::kReschedule);
+}
+
+TEST(ConfigDrain, RejectsUnknownPolicyAtItsPosition) {
+  auto r = vs::config::parse_config(std::string(kDrainBase) + "drain = \"expire\"\n");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message, "unknown drain policy \"expire\"; expected one of: drop reschedule");
+  EXPECT_EQ(r.error().line, 10u);  // line 1 is the empty line after R"(
+  EXPECT_EQ(r.error().column, 9u);
+}

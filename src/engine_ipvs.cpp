@@ -1,0 +1,210 @@
+// The engine's IPVS paths: packets of virtual services (client -> real by NAT/DR/TUN, NAT replies
+// real -> client), ICMP errors about those connections, and IPIP decapsulation for vsrouter as a
+// real server's tunnel endpoint. The director (ipvs/director.*) decides; this file moves bytes.
+// Order follows the kernel's hooks: IPVS sees a packet before local delivery and forwarding.
+#include <cstring>
+
+#include "engine.hpp"
+#include "fwd/nat.hpp"
+#include "fwd/tun.hpp"
+#include "wire/ethernet.hpp"
+#include "wire/icmp.hpp"
+#include "wire/tcp.hpp"
+#include "wire/udp.hpp"
+
+namespace vs {
+
+using wire::EthernetView;
+using wire::Icmpv4View;
+using wire::IpProto;
+using wire::Ipv4View;
+namespace icmp_type = wire::icmp_type;
+namespace icmp_code = wire::icmp_code;
+
+namespace {
+
+constexpr size_t kEth = EthernetView<uint8_t>::kHeaderLen;
+constexpr uint8_t kTcp = static_cast<uint8_t>(IpProto::kTcp);
+constexpr uint8_t kUdp = static_cast<uint8_t>(IpProto::kUdp);
+constexpr uint8_t kIcmp = static_cast<uint8_t>(IpProto::kIcmp);
+constexpr uint8_t kIpip = static_cast<uint8_t>(IpProto::kIpip);
+
+/// Ports of a TCP/UDP header that may be cut short (quoted): the first 4 bytes suffice.
+bool ports_of(std::span<const uint8_t> l4, uint16_t& sport, uint16_t& dport) {
+  if (l4.size() < 4) return false;
+  sport = wire::load16(l4, 0);
+  dport = wire::load16(l4, 2);
+  return true;
+}
+
+bool related_icmp_type(uint8_t t) {
+  // IPVS translates only these (ip_vs_in_icmp / ip_vs_out_icmp).
+  return t == icmp_type::kDestUnreachable || t == icmp_type::kSourceQuench || t == icmp_type::kTimeExceeded;
+}
+
+}  // namespace
+
+std::optional<Verdict> Engine::ipvs_ingress(uint32_t iface, std::span<const uint8_t> frame, ConstIp ip,
+                                            bool l2_unicast, Instant now, int depth) noexcept {
+  if (ip.is_fragment()) return std::nullopt;  // IPVS needs ports; fragments are routed as they are
+  const uint8_t proto = ip.protocol();
+
+  if (proto == kTcp || proto == kUdp) {
+    FlowKey k{ip.src(), ip.dst(), 0, 0, proto};
+    ports_of(ip.payload(), k.sport, k.dport);  // complete: checked in handle_ipv4
+    const uint8_t flags = proto == kTcp ? wire::TcpView<const uint8_t>::unchecked(ip.payload()).flags() : 0;
+    auto d = director_.classify(k, flags, now);
+    switch (d.kind) {
+      case ipvs::Decision::Kind::kPass:
+        return std::nullopt;
+      case ipvs::Decision::Kind::kDrop:
+        return drop(d.reason);
+      case ipvs::Decision::Kind::kNoDest:
+        // ip_vs_leave: ICMP port unreachable from the VIP, and drop.
+        send_icmp_error(icmp_type::kDestUnreachable, icmp_code::kPortUnreachable, 0, ip, l2_unicast, ip.dst(), now);
+        return drop(DropReason::kVsNoReal);
+      case ipvs::Decision::Kind::kIn: {
+        director_.in_packet(d.conn, flags, ip.total_len(), now);
+        Verdict v = ipvs_xmit(d.conn, ip, /*icmp_error=*/false, now);
+        director_.put(d.conn, now);
+        return v;
+      }
+      case ipvs::Decision::Kind::kOut:
+        return ipvs_out(d.conn, ip, flags, now);
+    }
+  }
+  if (proto == kIcmp) return ipvs_icmp(ip, now);
+
+  // IPIP to one of the router's own addresses: decapsulate and route the inner packet, as a
+  // kernel tunl0 device would deliver it (vsrouter as the tunnel endpoint of a real server).
+  if (proto == kIpip && is_router_address(ip.dst())) {
+    if (depth > 0) return drop(DropReason::kIpipNested);
+    auto inner = ConstIp::parse(ip.payload());
+    if (!inner) return drop(DropReason::kIpipTruncated);
+    const size_t len = inner->total_len();
+    std::span<uint8_t> out(decap_buf_.data() + kHeadroom, kEth + len);
+    std::memcpy(out.data(), frame.data(), kEth);  // the outer frame's Ethernet header
+    std::memcpy(out.data() + kEth, inner->bytes().data(), len);
+    return handle_ipv4(iface, out, l2_unicast, now, depth + 1);
+  }
+  return std::nullopt;
+}
+
+Verdict Engine::ipvs_xmit(uint32_t c, ConstIp ip, bool icmp_error, Instant now) noexcept {
+  const conn::Conn& cn = director_.conns()[c];
+  const Ipv4Addr vip = ip.dst();  // errors about the packet come from the address it was sent to
+  auto rt = routes_.lookup(cn.daddr);
+  if (!rt) {
+    send_icmp_error(icmp_type::kDestUnreachable, icmp_code::kHostUnreachable, 0, ip, true, vip, now);
+    return drop(DropReason::kNoRoute);
+  }
+  if (ip.ttl() <= 1) {
+    send_icmp_error(icmp_type::kTimeExceeded, icmp_code::kTtlExceeded, 0, ip, true, vip, now);
+    return drop(DropReason::kTtlExceeded);
+  }
+  const bool tun = cn.method == config::Method::kTun;
+  const size_t overhead = tun ? fwd::kIpipOverhead : 0;
+  const uint32_t mtu = cfg_->interfaces[rt->iface].mtu;
+  // ip_vs_xmit MTU check: DF and too long (after encapsulation) -> ICMP frag needed with the MTU
+  // the client can use; not for ICMP (the kernel skips the check for it).
+  if (ip.total_len() + overhead > mtu && ip.dont_fragment() && ip.protocol() != kIcmp) {
+    send_icmp_error(icmp_type::kDestUnreachable, icmp_code::kFragNeeded, (mtu - overhead) & 0xffff, ip, true, vip,
+                    now);
+    return drop(DropReason::kFragNeeded);
+  }
+  const size_t len = ip.total_len() + overhead;
+  std::span<uint8_t> out(scratch_.data() + kHeadroom, kEth + len);
+  wire::fill_ethernet(out, MacAddr{}, cfg_->interfaces[rt->iface].mac, wire::EtherType::kIpv4);
+  std::memcpy(out.data() + kEth + overhead, ip.bytes().data(), ip.total_len());
+  auto inner = Ipv4View<uint8_t>::unchecked(out.subspan(kEth + overhead));
+  inner.decrement_ttl();
+  Ipv4Addr next_hop = rt->next_hop;
+  switch (cn.method) {
+    case config::Method::kNat:
+      if (icmp_error)
+        fwd::nat_icmp_in(inner, cn.daddr, cn.dport);
+      else
+        fwd::nat_in(inner, cn.daddr, cn.dport);
+      break;
+    case config::Method::kDr:
+      next_hop = cn.daddr;  // the real is on-link (config checks it): its MAC, IP untouched
+      break;
+    case config::Method::kTun:
+      fwd::ipip_encap(out.subspan(kEth), source_for(rt->iface, rt->next_hop), cn.daddr, next_ip_id());
+      break;
+  }
+  Verdict v = len > mtu ? fragment_and_send(ConstIp::unchecked(std::span<const uint8_t>(out).subspan(kEth)), *rt,
+                                            mtu, 0, now)
+                        : output_ip(rt->iface, next_hop, out, now);
+  if (v.kind != Verdict::Kind::kDropped) counters_.forwarded++;
+  return v;
+}
+
+Verdict Engine::ipvs_out(uint32_t c, ConstIp ip, uint8_t tcp_flags, Instant now) noexcept {
+  // A reply real -> client through us. TTL expiry is the router's business, about the packet as
+  // it arrived (the kernel's FORWARD hook runs after ip_forward's TTL check).
+  if (ip.ttl() <= 1) return forward(ip, now);
+  const conn::Conn& cn = director_.conns()[c];
+  Rewrite rw;
+  if (cn.method == config::Method::kNat) rw = {Rewrite::Kind::kNatOut, cn.vaddr, cn.vport};
+  director_.out_packet(c, tcp_flags, ip.total_len(), now);
+  Verdict v = forward(ip, now, rw);
+  director_.put(c, now);
+  return v;
+}
+
+std::optional<Verdict> Engine::ipvs_icmp(ConstIp ip, Instant now) noexcept {
+  auto icmp = Icmpv4View<const uint8_t>::parse(ip.payload());
+  if (!icmp || !related_icmp_type(icmp->type())) return std::nullopt;
+  auto q = icmp->quoted();
+  if (!q || q->frag_offset() != 0) return std::nullopt;
+
+  if (q->protocol() == kIpip) {
+    // An error about one of our tunnel packets: relay it to the client about its own packet
+    // (ip_vs_in_icmp, "tunnel" case). It must be addressed to us.
+    if (!is_local(ip.dst())) return std::nullopt;
+    auto orig = ConstIp::parse_quoted(q->payload());
+    FlowKey k{};
+    if (!orig || orig->frag_offset() != 0 || (orig->protocol() != kTcp && orig->protocol() != kUdp)) return std::nullopt;
+    k = {orig->src(), orig->dst(), 0, 0, orig->protocol()};
+    if (!ports_of(orig->payload(), k.sport, k.dport)) return std::nullopt;
+    auto hit = director_.lookup(k);
+    if (!hit || hit->out) return std::nullopt;
+    const conn::Conn& cn = director_.conns()[hit->idx];
+    if (cn.method != config::Method::kTun || cn.daddr != q->dst()) return std::nullopt;
+    if (!icmp->verify_checksum()) return drop(DropReason::kIcmpBadChecksum);
+    uint32_t rest = icmp->rest();
+    if (icmp->type() == icmp_type::kDestUnreachable && icmp->code() == icmp_code::kFragNeeded) {
+      if (!q->dont_fragment()) return Verdict{Verdict::Kind::kConsumed, {}, 0};  // client does no PMTUD
+      uint32_t mtu = icmp->next_hop_mtu();
+      if (auto rt = routes_.lookup(cn.daddr)) mtu = std::min(mtu, cfg_->interfaces[rt->iface].mtu);
+      if (mtu > 68 + fwd::kIpipOverhead) mtu -= fwd::kIpipOverhead;
+      rest = mtu & 0xffff;
+    }
+    send_icmp_error(icmp->type(), icmp->code(), rest, *orig, true, orig->dst(), now);
+    director_.count_out(hit->idx, orig->bytes().size());
+    return Verdict{Verdict::Kind::kConsumed, {}, 0};
+  }
+
+  if (q->protocol() != kTcp && q->protocol() != kUdp) return std::nullopt;
+  // The quoted datagram travels the other way: look its flow up reversed.
+  FlowKey k{q->dst(), q->src(), 0, 0, q->protocol()};
+  if (!ports_of(q->payload(), k.dport, k.sport)) return std::nullopt;
+  auto hit = director_.lookup(k);
+  if (!hit) return std::nullopt;
+  const conn::Conn& cn = director_.conns()[hit->idx];
+  const bool nat = cn.method == config::Method::kNat;
+  if (nat && !icmp->verify_checksum()) return drop(DropReason::kIcmpBadChecksum);
+  if (!hit->out) {
+    // client -> VIP, about a reply it got: to the real by the connection's method.
+    director_.count_in(hit->idx, ip.total_len());
+    return ipvs_xmit(hit->idx, ip, /*icmp_error=*/true, now);
+  }
+  if (!nat) return std::nullopt;  // DR/TUN replies do not pass us: the router forwards it
+  // real -> client, about the request it got: the client must see the VIP.
+  if (ip.ttl() <= 1) return forward(ip, now);
+  director_.count_out(hit->idx, ip.total_len());
+  return forward(ip, now, {Rewrite::Kind::kNatIcmpOut, cn.vaddr, cn.vport});
+}
+
+}  // namespace vs

@@ -1,0 +1,86 @@
+#include "fwd/nat.hpp"
+
+#include "wire/icmp.hpp"
+#include "wire/tcp.hpp"
+#include "wire/udp.hpp"
+
+namespace vs::fwd {
+namespace {
+
+using wire::IpProto;
+constexpr uint8_t kTcp = static_cast<uint8_t>(IpProto::kTcp);
+constexpr uint8_t kUdp = static_cast<uint8_t>(IpProto::kUdp);
+
+/// Rewrite one address (src or dst) and one port (sport or dport) of a TCP/UDP datagram whose
+/// transport header may be cut short (a quoted datagram): each field is touched only if present.
+void rewrite(MutIp ip, bool src, Ipv4Addr a, uint16_t port) noexcept {
+  const Ipv4Addr old_a = src ? ip.src() : ip.dst();
+  if (src)
+    ip.set_src_update_checksum(a);
+  else
+    ip.set_dst_update_checksum(a);
+  auto l4 = ip.payload();
+  const size_t port_off = src ? 0 : 2;
+  if (ip.protocol() == kTcp) {
+    if (l4.size() >= 18) {
+      auto t = wire::TcpView<uint8_t>::unchecked(l4);
+      t.update_checksum_for_addr(old_a, a);
+      if (src)
+        t.set_sport_update_checksum(port);
+      else
+        t.set_dport_update_checksum(port);
+    } else if (l4.size() >= port_off + 2) {
+      wire::store16(l4, port_off, port);
+    }
+  } else if (ip.protocol() == kUdp) {
+    if (l4.size() >= 8) {
+      auto u = wire::UdpView<uint8_t>::unchecked(l4.first(8));  // checksum field only; length may be cut
+      u.update_checksum_for_addr(old_a, a);
+      if (src)
+        u.set_sport_update_checksum(port);
+      else
+        u.set_dport_update_checksum(port);
+    } else if (l4.size() >= port_off + 2) {
+      wire::store16(l4, port_off, port);
+    }
+  }
+}
+
+/// A whole (not quoted) UDP datagram without checksum gets one computed after the rewrite.
+void fill_zero_udp_checksum(MutIp ip) noexcept {
+  if (ip.protocol() != kUdp) return;
+  auto u = wire::UdpView<uint8_t>::parse(ip.payload());
+  if (u && u->checksum() == 0) u->fill_checksum(ip.src(), ip.dst());
+}
+
+void nat_icmp(MutIp ip, bool in, Ipv4Addr a, uint16_t port) noexcept {
+  auto icmp = wire::Icmpv4View<uint8_t>::parse(ip.payload());
+  if (!icmp) return;
+  auto q = icmp->quoted();
+  if (!q) return;
+  if (in) {
+    ip.set_dst_update_checksum(a);
+    rewrite(*q, /*src=*/true, a, port);
+  } else {
+    ip.set_src_update_checksum(a);
+    rewrite(*q, /*src=*/false, a, port);
+  }
+  icmp->fill_checksum();
+}
+
+}  // namespace
+
+void nat_in(MutIp ip, Ipv4Addr daddr, uint16_t dport) noexcept {
+  rewrite(ip, /*src=*/false, daddr, dport);
+  fill_zero_udp_checksum(ip);
+}
+
+void nat_out(MutIp ip, Ipv4Addr vaddr, uint16_t vport) noexcept {
+  rewrite(ip, /*src=*/true, vaddr, vport);
+  fill_zero_udp_checksum(ip);
+}
+
+void nat_icmp_in(MutIp ip, Ipv4Addr daddr, uint16_t dport) noexcept { nat_icmp(ip, true, daddr, dport); }
+void nat_icmp_out(MutIp ip, Ipv4Addr vaddr, uint16_t vport) noexcept { nat_icmp(ip, false, vaddr, vport); }
+
+}  // namespace vs::fwd

@@ -1,0 +1,30 @@
+// NAT (masquerading, ipvsadm -m) rewrites, in place on a datagram the engine owns.
+// Checksums: IPv4 header and TCP/UDP updated incrementally (RFC 1624); a UDP datagram sent
+// without checksum (0) gets a full one computed, as IPVS does (a computed 0 is sent as 0xffff).
+// ICMP errors about a NATed flow have the quoted datagram translated too; unlike IPVS (which
+// leaves it stale) the quoted TCP/UDP checksum is updated when the quote contains it, so every
+// checksum in the error is right. The ICMP checksum is recomputed in full.
+#pragma once
+
+#include <cstdint>
+
+#include "base/addr.hpp"
+#include "wire/ipv4.hpp"
+
+namespace vs::fwd {
+
+using MutIp = wire::Ipv4View<uint8_t>;
+
+/// client -> real: destination address and port become the real's (unfragmented TCP/UDP).
+void nat_in(MutIp ip, Ipv4Addr daddr, uint16_t dport) noexcept;
+/// real -> client: source address and port become the VIP's (unfragmented TCP/UDP).
+void nat_out(MutIp ip, Ipv4Addr vaddr, uint16_t vport) noexcept;
+
+/// ICMP error client -> VIP about the reply VIP:vport -> client: outer dst, quoted src address
+/// and source port become the real's.
+void nat_icmp_in(MutIp ip, Ipv4Addr daddr, uint16_t dport) noexcept;
+/// ICMP error real -> client about the request client -> real:dport: outer src, quoted dst
+/// address and destination port become the VIP's.
+void nat_icmp_out(MutIp ip, Ipv4Addr vaddr, uint16_t vport) noexcept;
+
+}  // namespace vs::fwd

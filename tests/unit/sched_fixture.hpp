@@ -1,0 +1,111 @@
+// A small test bed for the scheduler unit tests (tests/unit/sched_*_test.cpp): a Service whose
+// destination list is managed exactly like the kernel's __ip_vs_update_dest/__ip_vs_unlink_dest
+// (insert at the HEAD, last_weight kept on a 0 edit, AVAILABLE cleared on removal) and which
+// calls the scheduler's hooks after each change. Destinations 10.0.0.N are named by letter:
+// 10.0.0.1 = "A", 10.0.0.2 = "B", ...
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "base/rng.hpp"
+#include "base/time.hpp"
+#include "flow.hpp"
+#include "ipvs/service.hpp"
+#include "sched/common.hpp"
+#include "sched/scheduler.hpp"
+
+namespace vs::sched::testing {
+
+class SchedBed {
+public:
+  /// A service with scheduler `name` and no destinations (ipvsadm -A, then -a for each dest).
+  explicit SchedBed(std::string_view name, unsigned flags = 0, uint64_t seed = 1) : rng(seed) {
+    svc.scheduler_name = std::string(name);
+    svc.flags = flags;
+    svc.scheduler = make_scheduler(name, svc);
+  }
+
+  /// ipvsadm -a: a new destination at the head of the list, then add_dest.
+  ipvs::Dest& add(Ipv4Addr addr, int32_t weight, uint16_t port = 80) {
+    ipvs::Dest& d = create(addr, weight, port);
+    svc.dests.insert(svc.dests.begin(), &d);
+    svc.scheduler->add_dest(svc, d);
+    return d;
+  }
+  /// add() for 10.0.0.<letter index>: add('A', 1) is 10.0.0.1.
+  ipvs::Dest& add(char letter, int32_t weight, uint16_t port = 80) {
+    return add(letter_addr(letter), weight, port);
+  }
+
+  /// A destination inserted at the head WITHOUT calling a hook (to set up a service before
+  /// rebind(), like dests that exist when ipvsadm -E changes the scheduler).
+  ipvs::Dest& add_no_hook(char letter, int32_t weight, uint16_t port = 80) {
+    ipvs::Dest& d = create(letter_addr(letter), weight, port);
+    svc.dests.insert(svc.dests.begin(), &d);
+    return d;
+  }
+
+  /// ipvsadm -E: a fresh scheduler bound to the service as it is (the kernel's init_service).
+  void rebind() { svc.scheduler = make_scheduler(svc.scheduler_name, svc); }
+
+  /// ipvsadm -e -w: last_weight keeps the latest non-zero weight; then upd_dest.
+  void set_weight(ipvs::Dest& d, int32_t w) {
+    if (w != 0) d.last_weight = w;
+    d.weight = w;
+    svc.scheduler->upd_dest(svc, d);
+  }
+
+  /// ipvsadm -d: AVAILABLE cleared, unlinked, then del_dest. The Dest stays in storage.
+  void del(ipvs::Dest& d) {
+    d.available = false;
+    for (auto it = svc.dests.begin(); it != svc.dests.end(); ++it) {
+      if (*it == &d) {
+        svc.dests.erase(it);
+        break;
+      }
+    }
+    svc.scheduler->del_dest(svc, d);
+  }
+
+  ipvs::Dest* pick(const FlowKey& flow = {}) {
+    SchedContext ctx{now, rng};
+    return svc.scheduler->schedule(svc, flow, ctx);
+  }
+
+  /// n picks as letters separated by spaces ("-" for no destination).
+  std::string seq(int n, const FlowKey& flow = {}) {
+    std::string out;
+    for (int i = 0; i < n; ++i) {
+      if (i != 0) out += ' ';
+      out += name(pick(flow));
+    }
+    return out;
+  }
+
+  static Ipv4Addr letter_addr(char letter) {
+    return Ipv4Addr::from_octets(10, 0, 0, static_cast<uint8_t>(letter - 'A' + 1));
+  }
+  static std::string name(const ipvs::Dest* d) {
+    if (d == nullptr) return "-";
+    return std::string(1, static_cast<char>('A' + (d->addr.v & 0xff) - 1));
+  }
+
+  ipvs::Service svc;
+  Rng rng;
+  Instant now{};
+
+private:
+  ipvs::Dest& create(Ipv4Addr addr, int32_t weight, uint16_t port) {
+    auto d = std::make_unique<ipvs::Dest>();
+    d->addr = addr;
+    d->port = port;
+    d->weight = weight;
+    d->last_weight = weight;  // set on add even when 0, as __ip_vs_update_dest does
+    svc.storage.push_back(std::move(d));
+    return *svc.storage.back();
+  }
+};
+
+}  // namespace vs::sched::testing
