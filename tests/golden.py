@@ -10,7 +10,9 @@ A case holds:
   check.py         optional semantic checks on the output (check(out_dir) raising AssertionError)
 
 The case passes when the replay output equals expected/ byte for byte, a second replay gives the
-same bytes (determinism), and check.py (if any) accepts the output. On a mismatch it prints both
+same bytes (determinism), every IPv4 frame vsrouter sent has valid checksums as Scapy computes them
+(IPv4 header; TCP/UDP/ICMP of unfragmented datagrams; the inner datagram of IPIP; the quoted IPv4
+header of ICMP errors), and check.py (if any) accepts the output. On a mismatch it prints both
 sides decoded with Scapy, record by record. With --update it writes the output into expected/
 (review the printed trace before committing: this is how fixtures are minted).
 """
@@ -25,7 +27,7 @@ import sys
 
 def replay(vsrouter, case, out, extra):
     cmd = [vsrouter, "replay", "-c", os.path.join(case, "vsrouter.toml"), "--in", os.path.join(case, "in"),
-           "--out", out, "--list"] + extra
+           "--out", out, "--list", "--list-conns"] + extra
     shutil.rmtree(out, ignore_errors=True)
     r = subprocess.run(cmd, capture_output=True, text=True)
     if r.returncode != 0:
@@ -41,6 +43,56 @@ def decode(path):
         return [f"{p.time:.6f} {p.summary()}  [{bytes(p).hex()}]" for p in rdpcap(path)]
     except Exception as e:  # an empty or broken file still gets a readable line
         return [f"<cannot decode {path}: {e}>"]
+
+
+def checksum_problems(out_dir):
+    """Every IPv4 frame in the output pcaps, checked with Scapy's own checksum code."""
+    from scapy.all import ICMP, IP, TCP, UDP, IPerror, rdpcap
+
+    def ip_ok(ip):
+        fresh = IP(bytes(ip)[: ip.ihl * 4])
+        want = fresh.chksum
+        del fresh.chksum
+        return IP(bytes(fresh)).chksum == want
+
+    def l4_ok(ip):
+        if ip.frag or ip.flags.MF or ip.len > len(bytes(ip)):
+            return True  # fragments (and cut quotes) carry no checkable transport checksum
+        for L in (TCP, UDP, ICMP):
+            if ip.haslayer(L) and ip.getlayer(L).underlayer is ip:
+                layer = ip[L]
+                if L is UDP and layer.chksum == 0:
+                    return True
+                copy = IP(bytes(ip))
+                del copy[L].chksum
+                return IP(bytes(copy))[L].chksum == layer.chksum
+        return True
+
+    problems = []
+    for name in sorted(os.listdir(out_dir)):
+        if not name.endswith(".pcap") or os.path.getsize(os.path.join(out_dir, name)) <= 24:
+            continue
+        for i, p in enumerate(rdpcap(os.path.join(out_dir, name))):
+            if IP not in p:
+                continue
+            ip = p[IP]
+            what = f"{name} #{i + 1} {p.summary()}"
+            if not ip_ok(ip):
+                problems.append(f"{what}: bad IPv4 header checksum")
+            elif not l4_ok(ip):
+                problems.append(f"{what}: bad transport checksum")
+            if ip.proto == 4 and not ip.frag and isinstance(ip.payload, IP):
+                inner = ip.payload
+                if not ip_ok(inner) or not l4_ok(inner):
+                    problems.append(f"{what}: bad checksum in the IPIP inner datagram")
+            if IPerror in p and len(bytes(p[IPerror])) >= 20:
+                q = p[IPerror]
+                fresh = IP(bytes(q)[: q.ihl * 4])
+                want = fresh.chksum
+                del fresh.chksum
+                if IP(bytes(fresh)).chksum != want:
+                    problems.append(f"{what}: bad IPv4 checksum in the quoted datagram")
+    return problems
 
 
 def explain(name, want, got):
@@ -99,6 +151,13 @@ def main():
         if not filecmp.cmp(os.path.join(out, f), os.path.join(out2, f), shallow=False):
             print(f"FAIL: {f} differs between two identical replays (not deterministic)")
             failed = True
+
+    problems = checksum_problems(out)
+    if problems:
+        print("FAIL: checksums (Scapy):")
+        for p in problems:
+            print("  " + p)
+        failed = True
 
     check = os.path.join(case, "check.py")
     if os.path.exists(check):

@@ -22,7 +22,9 @@ def check(out):
         if line.startswith("Drop reason"):
             in_drops = True
             continue
-        if in_drops and line.strip():
+        if in_drops and not line.strip():
+            break  # the connection table follows
+        if in_drops:
             name, n = line.split()
             drops[name] = int(n)
     total = drops.pop("total")
