@@ -45,7 +45,7 @@ namespace {
 
 constexpr int64_t kMaxInt64 = std::numeric_limits<int64_t>::max();
 constexpr int64_t kMaxInt32 = std::numeric_limits<int32_t>::max();
-constexpr int64_t kMaxTimeout = 31536000;     // one year, as ipvsadm --set
+constexpr int64_t kMaxTimeout = 2147483;      // INT_MAX / HZ at HZ=1000: the kernel's limit for --set
 constexpr int64_t kMaxPersistence = 2678400;  // 31 days, as ipvsadm -p
 constexpr size_t kMaxIfName = 15;             // IFNAMSIZ - 1
 

@@ -25,8 +25,19 @@ using testing::SchedBed;
 
 constexpr std::string_view kIdChars = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
 
+// Found next to this source file (CMake compiles with absolute paths); for a build with relative
+// paths, in tests/fixtures/ of the working directory or one of its parents.
 std::filesystem::path fixture_path() {
-  return std::filesystem::path(__FILE__).parent_path().parent_path() / "fixtures" / "sched_hash_expected.txt";
+  namespace fs = std::filesystem;
+  const fs::path rel = fs::path("fixtures") / "sched_hash_expected.txt";
+  const fs::path here = fs::path(__FILE__).parent_path().parent_path() / rel;
+  if (fs::exists(here)) return here;
+  std::error_code ec;
+  for (fs::path dir = fs::current_path(ec); !dir.empty(); dir = dir.parent_path()) {
+    if (fs::exists(dir / "tests" / rel)) return dir / "tests" / rel;
+    if (dir == dir.parent_path()) break;
+  }
+  return here;
 }
 
 Ipv4Addr parse_ip(const std::string& s) {
