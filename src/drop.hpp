@@ -43,7 +43,6 @@ namespace vs {
   X(kConnTableFull, "conn_table_full", "connection table full: new connection refused")             \
   X(kVsNoReal, "vs_no_real", "no real server available (ICMP port unreachable sent, as IPVS)")      \
   X(kVsRealRemoved, "vs_real_removed", "the connection's real server was removed (drain = drop)")  \
-  X(kIcmpUnrelated, "icmp_error_unrelated", "ICMP error to a VIP about no known connection")        \
   X(kIpipNested, "ipip_nested", "IPIP inside decapsulated IPIP (one level is decapsulated)")       \
   X(kIpipTruncated, "ipip_truncated", "IPIP packet to us without a valid inner IPv4 header")
 

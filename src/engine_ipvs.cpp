@@ -105,19 +105,20 @@ Verdict Engine::ipvs_xmit(uint32_t c, ConstIp ip, bool icmp_error, Instant now) 
   const bool tun = cn.method == config::Method::kTun;
   const size_t overhead = tun ? fwd::kIpipOverhead : 0;
   const uint32_t mtu = cfg_->interfaces[rt->iface].mtu;
-  // ip_vs_xmit MTU check: DF and too long (after encapsulation) -> ICMP frag needed with the MTU
-  // the client can use; not for ICMP (the kernel skips the check for it).
-  if (ip.total_len() + overhead > mtu && ip.dont_fragment() && ip.protocol() != kIcmp) {
-    send_icmp_error(icmp_type::kDestUnreachable, icmp_code::kFragNeeded, (mtu - overhead) & 0xffff, ip, true, vip,
-                    now);
-    return drop(DropReason::kFragNeeded);
-  }
   const size_t len = ip.total_len() + overhead;
   std::span<uint8_t> out(scratch_.data() + kHeadroom, kEth + len);
   wire::fill_ethernet(out, MacAddr{}, cfg_->interfaces[rt->iface].mac, wire::EtherType::kIpv4);
   std::memcpy(out.data() + kEth + overhead, ip.bytes().data(), ip.total_len());
   auto inner = Ipv4View<uint8_t>::unchecked(out.subspan(kEth + overhead));
   inner.decrement_ttl();
+  // ip_vs_xmit MTU check: DF and too long (after encapsulation) -> ICMP frag needed with the MTU
+  // the client can use; not for ICMP (the kernel skips the check for it). It runs after
+  // decrement_ttl() in __ip_vs_get_out_rt, so the error quotes the datagram with its TTL-1.
+  if (len > mtu && ip.dont_fragment() && ip.protocol() != kIcmp) {
+    send_icmp_error(icmp_type::kDestUnreachable, icmp_code::kFragNeeded, (mtu - overhead) & 0xffff,
+                    ConstIp::unchecked(std::span<const uint8_t>(out).subspan(kEth + overhead)), true, vip, now);
+    return drop(DropReason::kFragNeeded);
+  }
   Ipv4Addr next_hop = rt->next_hop;
   switch (cn.method) {
     case config::Method::kNat:

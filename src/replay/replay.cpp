@@ -139,7 +139,11 @@ int run(const Options& opt, std::ostream& out, std::ostream& err) {
     Verdict v = engine.on_frame(in.iface, *in.data, Instant::from_micros(sink.now_us));
     if (trace) out << "    => " << describe_verdict(v, c) << "\n";
   }
-  if (!inputs.empty() || opt.advance_us > 0) run_timers(sink.now_us + opt.advance_us);
+  // The clock ends at the last record + --advance, whether or not a timer fired then: the
+  // listings below are taken at that instant.
+  const int64_t end = sink.now_us + opt.advance_us;
+  if (!inputs.empty() || opt.advance_us > 0) run_timers(end);
+  sink.now_us = std::max(sink.now_us, end);
 
   for (uint32_t i = 0; i < writers.size(); ++i) {
     std::string e;

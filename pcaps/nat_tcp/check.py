@@ -1,0 +1,184 @@
+"""Semantic checks of the NAT TCP case, from the IPVS rules (IPVS.md §3, §4.1, §5.4), not from the
+output. Every input frame is mapped to what must leave (DNAT toward the scheduled real, SNAT back
+from the VIP, TTL-1, MACs), then list.txt is checked: the ipvsadm -Ln --stats numbers worked out by
+hand below, and the -Lnc rows from the timeouts and the replay's end time."""
+import importlib.util
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "_lib"))
+from vsfix import ipv4_checksum_ok, read  # noqa: E402
+from scapy.all import ARP, ICMP, IP, TCP, Ether, TCPerror, IPerror, rdpcap  # noqa: E402
+
+_spec = importlib.util.spec_from_file_location("nat_tcp_gen", os.path.join(HERE, "gen.py"))
+g = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(g)
+
+# rr over the list B, A (each real added at the head, in file order A, B): SYNs in time order.
+REAL_OF = {40001: g.B, 40002: g.A, 40003: g.B, 40004: g.A, 40005: g.B, 40006: g.A}
+MAC_OF = {g.A: g.A_MAC, g.B: g.B_MAC}
+NO_CONN_PORT = 40009
+# Frames that waited for ARP leave when the reply arrives (gen.py: t=1.01 for B, t=70.01 for A).
+ARP_WAIT = {(40001, 1.0): 1.01, (40006, 70.0): 70.01}
+# The replay ends at the last record (t=71) + --advance 50.1 = t=121.1, which is also the moment
+# 40001's TIME_WAIT entry expires (last packet t=1.10 + 120 s): see the report about replay's clock.
+END = 71.0 + 50.1
+TIMEOUT = {"ESTABLISHED": 900, "SYN_RECV": 60, "FIN_WAIT": 120, "TIME_WAIT": 120, "CLOSE": 10,
+           "CLOSE_WAIT": 60, "LAST_ACK": 30}
+
+
+class Checker:
+    def __init__(self):
+        self.n = 0
+
+    def __call__(self, cond, what):
+        if not cond:
+            raise AssertionError(what)
+        self.n += 1
+
+
+def rel(p):
+    return round(float(p.time) - g.T0, 6)
+
+
+def parse_list(out):
+    """list.txt -> (stats {name: [conns, inpkts, outpkts, inbytes, outbytes]}, events, drops, conns)."""
+    stats, events, drops, conns = {}, {}, {}, []
+    section = "stats"
+    for line in open(os.path.join(out, "list.txt")).read().splitlines():
+        if line.startswith("Event"):
+            section = "events"
+        elif line.startswith("Drop reason"):
+            section = "drops"
+        elif line.startswith("pro expire"):
+            section = "conns"
+        elif not line.strip() or line.startswith(("IP Virtual", "Prot", "  -> RemoteAddress", "Interface", "IPVS")):
+            continue
+        elif section == "stats" and (line.startswith(("TCP", "UDP")) or line.startswith("  -> ")):
+            f = line.replace("->", "").split()
+            stats[f[-6] if line.startswith("  ") else f[1]] = [int(x) for x in f[-5:]]
+        elif section == "events":
+            k, v = line.split()
+            events[k] = int(v)
+        elif section == "drops":
+            k, v = line.split()
+            drops[k] = int(v)
+        elif section == "conns":
+            conns.append(line.split())
+    return stats, events, drops, conns
+
+
+def mmss(micros):
+    s = micros // 1000000  # truncated, as jiffies_delta_to_msecs()/1000
+    return f"{s // 60:02d}:{s % 60:02d}"
+
+
+def us(seconds):
+    return int(round(seconds * 1000000))
+
+
+def check(out):
+    ok = Checker()
+    wan, lan = read(out, "wan"), read(out, "lan")
+    in_wan = list(rdpcap(os.path.join(HERE, "in", "wan.pcap")))
+    in_lan = list(rdpcap(os.path.join(HERE, "in", "lan.pcap")))
+
+    # ---- Build what must leave each interface, from the inputs and the rules ----
+    want_wan, want_lan = [], []  # (time, description, predicate)
+    for p in in_wan:
+        t = rel(p)
+        if ARP in p:
+            want_wan.append((t, "ARP reply for the VIP", lambda q: ARP in q and q[ARP].op == 2
+                             and q[ARP].psrc == g.VIP and q[ARP].hwsrc == g.R_WAN and q[ARP].pdst == g.CLIENT
+                             and q[Ether].src == g.R_WAN and q[Ether].dst == g.CLIENT_MAC))
+            continue
+        cport = p[TCP].sport
+        if cport == NO_CONN_PORT:
+            # A non-SYN with no connection is not IPVS's: the router has no TCP listener on the VIP.
+            want_wan.append((t, "ICMP port unreachable from the VIP for the stray ACK", lambda q, p=p: ICMP in q
+                             and q[IP].src == g.VIP and q[IP].dst == g.CLIENT and q[ICMP].type == 3
+                             and q[ICMP].code == 3 and q[Ether].dst == g.CLIENT_MAC and q[Ether].src == g.R_WAN
+                             and q[IPerror].src == g.CLIENT and q[IPerror].dst == g.VIP
+                             and q[TCPerror].sport == NO_CONN_PORT and q[TCPerror].dport == g.VPORT
+                             and ipv4_checksum_ok(q)))
+            continue
+        real = REAL_OF[cport]
+        when = ARP_WAIT.get((cport, t), t)
+
+        def dnat(q, p=p, real=real):
+            # client -> real: daddr and dport rewritten (DNAT), TTL-1, everything else untouched.
+            return (TCP in q and q[Ether].src == g.R_LAN and q[Ether].dst == MAC_OF[real]
+                    and q[IP].src == g.CLIENT and q[IP].dst == real and q[IP].ttl == p[IP].ttl - 1
+                    and q[IP].id == p[IP].id and q[IP].len == p[IP].len
+                    and q[TCP].sport == p[TCP].sport and q[TCP].dport == g.RPORT
+                    and q[TCP].flags == p[TCP].flags and q[TCP].seq == p[TCP].seq and q[TCP].ack == p[TCP].ack
+                    and bytes(q[TCP].payload) == bytes(p[TCP].payload) and ipv4_checksum_ok(q))
+        want_lan.append((when, f"{cport} {p[TCP].flags} DNATed to {real}:{g.RPORT}", dnat))
+    for p in in_lan:
+        t = rel(p)
+        if ARP in p:
+            if p[ARP].op == 1:  # A asks for its gateway: answered
+                want_lan.append((t, "ARP reply to A", lambda q: ARP in q and q[ARP].op == 2
+                                 and q[ARP].psrc == g.LAN_IP and q[ARP].hwsrc == g.R_LAN and q[ARP].pdst == g.A
+                                 and q[Ether].dst == g.A_MAC))
+            continue  # replies to our requests produce no frame of their own
+        cport = p[TCP].dport
+        ok(REAL_OF[cport] == p[IP].src, f"gen.py: real {p[IP].src} answers for {cport}")
+
+        def snat(q, p=p):
+            # real -> client reply: saddr and sport become the VIP's (SNAT), TTL-1.
+            return (TCP in q and q[Ether].src == g.R_WAN and q[Ether].dst == g.CLIENT_MAC
+                    and q[IP].src == g.VIP and q[IP].dst == g.CLIENT and q[IP].ttl == p[IP].ttl - 1
+                    and q[IP].id == p[IP].id and q[IP].len == p[IP].len
+                    and q[TCP].sport == g.VPORT and q[TCP].dport == p[TCP].dport
+                    and q[TCP].flags == p[TCP].flags and q[TCP].seq == p[TCP].seq and q[TCP].ack == p[TCP].ack
+                    and bytes(q[TCP].payload) == bytes(p[TCP].payload) and ipv4_checksum_ok(q))
+        want_wan.append((t, f"{cport} {p[TCP].flags} from {p[IP].src} SNATed to the VIP", snat))
+    # ARP requests the router sends for reals it must reach: B at t=1.0 (first SYN), A at t=70.0
+    # (A's entry, learned from its request at t=2.0, lived 60 s).
+    for t, who in ((1.0, g.B), (70.0, g.A)):
+        want_lan.append((t, f"ARP who-has {who}", lambda q, who=who: ARP in q and q[ARP].op == 1
+                         and q[ARP].pdst == who and q[ARP].psrc == g.LAN_IP and q[Ether].dst == "ff:ff:ff:ff:ff:ff"))
+
+    for name, got, want in (("wan", wan, want_wan), ("lan", lan, want_lan)):
+        want.sort(key=lambda w: w[0])  # stable: same-time frames keep their causal order
+        ok(len(got) == len(want), f"{name}: {len(got)} frames sent, expected {len(want)}")
+        for i, (t, what, pred) in enumerate(want):
+            ok(abs(rel(got[i]) - t) < 1e-6, f"{name} #{i + 1} ({what}) sent at {rel(got[i])}, expected {t}")
+            ok(pred(got[i]), f"{name} #{i + 1}: expected {what}, got {got[i].summary()}")
+
+    # ---- ipvsadm -Ln --stats ----
+    # Every TCP segment here is 20 (IP) + 20 (TCP) = 40 bytes, plus payload: the request (18 B)
+    # makes a 58-byte datagram and the response (32 B) a 72-byte one. Bytes are whole datagrams.
+    # B (10.1.0.12): conns 40001, 40003, 40005 = 3
+    #   in : 40001 S A PA A A FA (6) + 40003 S A R (3) + 40005 S A A (3) = 12 pkts,
+    #        12*40 + 18 = 498 bytes
+    #   out: 40001 SA PA FA A (4) + 40003 SA (1) + 40005 SA FA (2) = 7 pkts, 7*40 + 32 = 312 bytes
+    # A (10.1.0.11): conns 40002, 40004, 40006 = 3
+    #   in : 40002 S A PA A (4) + 40004 S A FA (3) + 40006 S S (2) = 9 pkts, 9*40 + 18 = 378 bytes
+    #   out: 40002 SA PA (2) + 40004 SA A (2) = 4 pkts, 4*40 + 32 = 192 bytes
+    # The stray ACK (40009) is not IPVS traffic: not counted.
+    # Service = A + B: 6 conns, 21 in, 11 out, 876 in bytes, 504 out bytes.
+    stats, events, drops, conns = parse_list(out)
+    ok(stats.get(f"{g.VIP}:{g.VPORT}") == [6, 21, 11, 876, 504], f"service stats {stats.get(f'{g.VIP}:{g.VPORT}')}")
+    ok(stats.get(f"{g.A}:{g.RPORT}") == [3, 9, 4, 378, 192], f"A stats {stats.get(f'{g.A}:{g.RPORT}')}")
+    ok(stats.get(f"{g.B}:{g.RPORT}") == [3, 12, 7, 498, 312], f"B stats {stats.get(f'{g.B}:{g.RPORT}')}")
+    ok(drops == {"local_no_service": 1, "total": 1}, f"drops {drops}")
+    ok(events["icmp_errors_sent"] == 1 and events["arp_requests_sent"] == 2 and events["arp_replies_sent"] == 2,
+       f"events {events}")
+
+    # ---- ipvsadm -Lnc at t=121.1 ----
+    # last packet and state of each connection (IPVS.md §3.5 tables: NAT conns use INPUT/OUTPUT):
+    #   40001 FA out (ES->FW), A in (FW), FA in (FW->TW), A out (TW) at 1.10: expires 121.10 -> gone
+    #   40002 ES, last packet 3.05: expires 903.05
+    #   40003 R in (ES->CL) at 6.03: expires 16.03 -> gone
+    #   40004 FA in (ES->CW), A out (CW) at 8.04: expires 68.04 -> gone
+    #   40005 FA out (ES->FW), A in (FW) at 10.04: expires 130.04
+    #   40006 S in (NO->SR) at 70, S again (SR) at 71: expires 131.0
+    remaining = [(40002, "ESTABLISHED", 3.05), (40005, "FIN_WAIT", 10.04), (40006, "SYN_RECV", 71.0)]
+    want_rows = [["TCP", mmss(us(last + TIMEOUT[st]) - us(END)), st, f"{g.CLIENT}:{cp}", f"{g.VIP}:{g.VPORT}",
+                  f"{REAL_OF[cp]}:{g.RPORT}"] for cp, st, last in remaining]
+    ok(conns == want_rows, f"-Lnc rows {conns}, expected {want_rows}")
+    ok(events["connections_in_table"] == 3, "3 connections left in the table")
+    return ok.n

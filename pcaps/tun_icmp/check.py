@@ -1,0 +1,93 @@
+"""Semantic checks of the TUN ICMP relay (ip_vs_in_icmp, tunnel case; IPVS.md §4.3), from the rules.
+
+An ICMP error addressed to the router about one of its IPIP packets (the quote is our tunnel packet
+10.0.0.1 -> real, protocol 4; its payload the client's datagram) is relayed to the client about the
+client's own datagram, from the VIP (icmp_send picks the quoted datagram's destination when the
+error arrived for a local address):
+  frag needed, client's DF set -> 3/4 with MTU = min(reported, egress MTU 1400) - 20
+  frag needed, client's DF clear -> nothing (the client does not do PMTUD)
+  other types (3/1, 11/0)       -> the same type and code, the rest of the header copied (0 here)
+Each relayed error counts as OutPkts of the connection, OutBytes = the quoted client datagram.
+"""
+import importlib.util
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "_lib"))
+from vsfix import read  # noqa: E402
+from scapy.all import ARP, ICMP, IP, Ether, IPerror  # noqa: E402
+
+spec = importlib.util.spec_from_file_location("tun_icmp_gen", os.path.join(HERE, "gen.py"))
+gen = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(gen)
+EGRESS_MTU = 1400
+
+
+class Checker:
+    def __init__(self):
+        self.n = 0
+
+    def __call__(self, cond, what):
+        if not cond:
+            raise AssertionError(what)
+        self.n += 1
+
+
+def parse_list(out):
+    svc, counters, drops, section = {}, {}, {}, "stats"
+    for line in open(os.path.join(out, "list.txt")):
+        s = line.split()
+        if not s:
+            continue
+        if s[0] in ("Interface", "Event") or s[:2] in (["Drop", "reason"], ["IPVS", "connection"]):
+            section = s[0]
+        elif section == "stats" and s[0] in ("TCP", "UDP", "->") and len(s) == 7:
+            svc[s[1]] = [int(x) for x in s[2:7]]
+        elif section == "Event":
+            counters[s[0]] = int(s[1])
+        elif section == "Drop":
+            drops[s[0]] = int(s[1])
+    return svc, counters, drops
+
+
+def check(out):
+    ok = Checker()
+    lan, wan = read(out, "lan"), read(out, "wan")
+    # wan: the ARP reply and the three tunnelled datagrams; nothing is sent back toward the reals.
+    ok(len(wan) == 4 and ARP in wan[0] and all(p[IP].proto == 4 for p in wan[1:]),
+       f"wan: ARP reply + 3 IPIP packets, got {[p.summary() for p in wan]}")
+    # lan: the ARP reply, then one error for E1, E2, E4, E5 (none for E3, E6, E7).
+    ok(len(lan) == 5 and ARP in lan[0], f"lan: ARP reply + 4 relayed errors, got {[p.summary() for p in lan]}")
+    t_of = {"E1": 2.0, "E2": 2.1, "E4": 2.3, "E5": 2.4}
+    for p, name in zip(lan[1:], ["E1", "E2", "E4", "E5"]):
+        typ, code, mtu, f = gen.RELAYED[name]
+        fi = Ether(bytes(f))[IP]
+        ok(abs(float(p.time) - (gen.T0 + t_of[name])) < 1e-6, f"{name}: relayed at once")
+        ok(p[Ether].dst == gen.CLIENT_MAC and p[Ether].src == gen.R_LAN, f"{name}: to the client's MAC")
+        ok(p[IP].src == gen.VIP and p[IP].dst == gen.CLIENT, f"{name}: from the VIP to the client, got {p[IP].src}")
+        ok(p[ICMP].type == typ and p[ICMP].code == code, f"{name}: type/code {p[ICMP].type}/{p[ICMP].code}, want {typ}/{code}")
+        if typ == 3 and code == 4:
+            ok(p[ICMP].nexthopmtu == mtu, f"{name}: next-hop MTU {p[ICMP].nexthopmtu}, want {mtu}")
+        else:
+            ok(bytes(p[ICMP])[4:8] == b"\0\0\0\0", f"{name}: rest of header copied (0)")
+        q = p[IPerror]
+        ok(q.src == gen.CLIENT and q.dst == gen.VIP and q.id == fi.id and q.proto == fi.proto,
+           f"{name}: quotes the client's own datagram, not the tunnel packet")
+        # The client's datagram as it was inside the tunnel packet: TTL-1, otherwise unchanged.
+        tun = {id(gen.F1): gen.T1, id(gen.F3): gen.T3}[id(f)]
+        ok(bytes(q) == bytes(tun.payload), f"{name}: quote = the inner datagram of the tunnel packet")
+        ok(q.ttl == fi.ttl - 1, f"{name}: quoted TTL is the tunnelled one")
+    # The MTU rule from E1/E2's reports: min(reported, egress MTU) - 20.
+    ok(min(1300, EGRESS_MTU) - 20 == gen.RELAYED["E1"][2] and min(1480, EGRESS_MTU) - 20 == gen.RELAYED["E2"][2],
+       "MTU arithmetic of gen.RELAYED")
+
+    svc, counters, drops = parse_list(out)
+    f1, f2, f3 = (Ether(bytes(f))[IP].len for f in (gen.F1, gen.F2, gen.F3))
+    # UDP: 2 conns (F1, F2), 2 packets in; 3 errors relayed about F1 (E1, E2, E5), each counting the
+    # quoted datagram (F1's length). TCP: F3 in, E4 out.
+    ok(svc["192.168.1.100:53"] == [2, 2, 3, f1 + f2, 3 * f1], f"UDP service stats {svc['192.168.1.100:53']}")
+    ok(svc["192.168.1.100:80"] == [1, 1, 1, f3, f3], f"TCP service stats {svc['192.168.1.100:80']}")
+    ok(drops == {"icmp_bad_checksum": 1, "icmp_local_unhandled": 1, "total": 2}, f"drops {drops}")
+    ok(counters["icmp_errors_sent"] == 4 and counters["forwarded"] == 3, "4 errors sent, 3 datagrams tunnelled")
+    return ok.n
