@@ -1,6 +1,13 @@
-"""Shared helpers for the Scapy scripts that make replay fixtures (pcaps/<case>/gen.py).
+"""Shared helpers for the golden cases pcaps/<case>/.
 
-Every frame gets an explicit timestamp so the fixtures are reproducible byte for byte.
+For the Scapy scripts that make the replay fixtures (gen.py): Trace. Every frame gets an explicit
+timestamp so the fixtures are reproducible byte for byte.
+
+For the semantic checks (check.py, run by tests/golden.py): load_gen, Checker, read, the time
+helpers (rel, us, mmss, mmss_left), the checksum helpers (ipv4_checksum_ok, inet_checksum,
+ttl_decremented) and Listing, the parsed list.txt. What a case expects (reals, times, counts and
+the reasoning behind them) stays in its own check.py.
+
 Run scripts with /usr/bin/python3 (Debian's python3-scapy).
 """
 import logging
@@ -54,3 +61,155 @@ def ipv4_checksum_ok(pkt):
             del f2[L].chksum
             ok = ok and IP(bytes(f2))[L].chksum == layer.chksum
     return ok
+
+
+# ---------------------------------------------------------------------------------------------
+# Helpers for the semantic checks (pcaps/<case>/check.py, run by tests/golden.py)
+# ---------------------------------------------------------------------------------------------
+
+def load_gen(case_dir):
+    """Import pcaps/<case>/gen.py as a module, so check.py can use its constants and frames.
+
+    gen.py writes the pcaps only when run as a script, so importing it has no side effect."""
+    import importlib.util
+    name = os.path.basename(os.path.normpath(case_dir)) + "_gen"
+    spec = importlib.util.spec_from_file_location(name, os.path.join(case_dir, "gen.py"))
+    gen = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gen)
+    return gen
+
+
+class Checker:
+    """Counts assertions: ok(cond, what) raises AssertionError(what) when cond is false, and
+    otherwise adds one to ok.n, the number check() returns ("N semantic checks passed")."""
+
+    def __init__(self):
+        self.n = 0
+
+    def __call__(self, cond, what):
+        if not cond:
+            raise AssertionError(what)
+        self.n += 1
+
+    def frames(self, name, got, want, t0):
+        """The frames sent on one interface are exactly `want`, in time order.
+
+        got:  the frames read from the output (read(out_dir, name)).
+        want: (seconds after t0, description, predicate(frame) -> bool) per expected frame, in any
+              order; sorted here by time, stably, so frames due at the same moment keep the order in
+              which they were listed (their causal order).
+        Checks the number of frames, then each frame's time (to the microsecond) and predicate:
+        1 + 2 * len(want) checks."""
+        want = sorted(want, key=lambda w: w[0])
+        self(len(got) == len(want), f"{name}: {len(got)} frames sent, expected {len(want)}")
+        for i, (t, what, pred) in enumerate(want):
+            self(abs(rel(got[i], t0) - t) < 1e-6, f"{name} #{i + 1} ({what}) sent at {rel(got[i], t0)}, expected {t}")
+            self(pred(got[i]), f"{name} #{i + 1}: expected {what}, got {got[i].summary()}")
+
+
+# ---- time ----
+
+US = 1000000  # microseconds a second: replay's clock and the connection timers count in µs
+
+
+def rel(pkt, t0):
+    """A frame's timestamp in seconds after t0 (gen.py's T0), rounded to the microsecond."""
+    return round(float(pkt.time) - t0, 6)
+
+
+def us(seconds):
+    """Seconds (float) -> whole microseconds, rounded (so 1.06 + 900 gives 901060000 exactly)."""
+    return int(round(seconds * US))
+
+
+def mmss(micros):
+    """A timer's remaining time as ipvsadm -Lnc prints it: mm:ss, the seconds truncated
+    (as jiffies_delta_to_msecs() / 1000)."""
+    s = micros // US
+    return f"{s // 60:02d}:{s % 60:02d}"
+
+
+def mmss_left(deadline, now):
+    """The -Lnc "expire" column of an entry expiring at `deadline`, listed at `now` (seconds)."""
+    return mmss(us(deadline) - us(now))
+
+
+# ---- checksums and forwarding ----
+
+def inet_checksum(b):
+    """The Internet checksum (RFC 1071) of bytes b: 0 when b already holds a valid checksum."""
+    if len(b) % 2:
+        b = bytes(b) + b"\0"
+    s = sum((b[i] << 8) + b[i + 1] for i in range(0, len(b), 2))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return ~s & 0xFFFF
+
+
+def ttl_decremented(ip):
+    """The IPv4 datagram `ip` (a Scapy IP layer) as a router forwards it: its first ip.len bytes,
+    TTL one less, header checksum recomputed, everything else byte for byte the same."""
+    b = bytearray(bytes(ip)[: ip.len])
+    b[8] -= 1
+    b[10:12] = b"\0\0"
+    b[10:12] = inet_checksum(bytes(b[: (b[0] & 15) * 4])).to_bytes(2, "big")
+    return bytes(b)
+
+
+# ---- list.txt ----
+
+class Listing:
+    """list.txt, the replay's `--list --list-conns` output, parsed. Its tables, in order:
+
+      ipvsadm -Ln --stats   services:   {(proto, "vip:port"): [conns, inpkts, outpkts, inbytes, outbytes]}
+                            reals:      {(proto, "vip:port", "rip:port"): [the same five numbers]}
+      Interface             interfaces: {name: [rxframes, rxbytes, txframes, txbytes]}
+      Event                 events:     {name: count}
+      Drop reason           drops:      {reason: packets}, "total" included
+      ipvsadm -Lnc          conns:      [[pro, expire, state, source, virtual, destination], ...]
+
+    A line that fits none of these raises AssertionError, so a change of format fails loudly
+    instead of leaving a table empty."""
+
+    def __init__(self, out_dir):
+        self.services, self.reals, self.interfaces = {}, {}, {}
+        self.events, self.drops, self.conns = {}, {}, []
+        section, service = "stats", None
+        for line in open(os.path.join(out_dir, "list.txt")).read().splitlines():
+            s = line.split()
+            if not s or line.startswith(("IP Virtual Server", "Prot LocalAddress", "  -> RemoteAddress",
+                                         "IPVS connection entries")):
+                continue
+            if line.startswith("Interface "):
+                section = "interfaces"
+            elif line.startswith("Event "):
+                section = "events"
+            elif line.startswith("Drop reason"):
+                section = "drops"
+            elif line.startswith("pro expire"):
+                section = "conns"
+            elif section == "stats" and s[0] != "->" and len(s) == 7:
+                service = (s[0], s[1])
+                self.services[service] = [int(x) for x in s[2:]]
+            elif section == "stats" and s[0] == "->" and len(s) == 7 and service:
+                self.reals[service + (s[1],)] = [int(x) for x in s[2:]]
+            elif section == "interfaces" and len(s) == 5:
+                self.interfaces[s[0]] = [int(x) for x in s[1:]]
+            elif section in ("events", "drops") and len(s) == 2:
+                getattr(self, section)[s[0]] = int(s[1])
+            elif section == "conns":
+                self.conns.append(s)
+            else:
+                raise AssertionError(f"list.txt: cannot read {line!r} (in the {section} table)")
+
+    def stats(self, name):
+        """The five --stats numbers of one row: name "PROTO vip:port" is that service; a bare
+        "addr:port" is the one service or real with that address. None when there is no such row;
+        AssertionError when a bare address names more than one row."""
+        if " " in name:
+            return self.services.get(tuple(name.split(" ", 1)))
+        rows = [v for (_, a), v in self.services.items() if a == name]
+        rows += [v for (_, _, a), v in self.reals.items() if a == name]
+        if len(rows) > 1:
+            raise AssertionError(f"list.txt: {name} names {len(rows)} rows; say which protocol or service")
+        return rows[0] if rows else None

@@ -6,59 +6,15 @@ decapsulated, and the inner datagram is handled as if it had arrived on the inte
 only: IPIP inside decapsulated IPIP is dropped (ipip_nested); a payload that is not a whole IPv4
 datagram is dropped (ipip_truncated). IPIP to another host is ordinary traffic, routed unchanged.
 """
-import importlib.util
 import os
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "_lib"))
-from vsfix import read  # noqa: E402
+from vsfix import Checker, Listing, load_gen, read, ttl_decremented  # noqa: E402
 from scapy.all import ARP, ICMP, IP, Ether, IPerror  # noqa: E402
 
-spec = importlib.util.spec_from_file_location("decap_gen", os.path.join(HERE, "gen.py"))
-gen = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(gen)
-
-
-class Checker:
-    def __init__(self):
-        self.n = 0
-
-    def __call__(self, cond, what):
-        if not cond:
-            raise AssertionError(what)
-        self.n += 1
-
-
-def csum(b):
-    s = sum((b[i] << 8) + (b[i + 1] if i + 1 < len(b) else 0) for i in range(0, len(b), 2))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
-
-
-def routed(ip):
-    """A datagram as a router forwards it: TTL-1, header checksum recomputed."""
-    b = bytearray(bytes(ip)[: ip.len])
-    b[8] -= 1
-    b[10:12] = b"\0\0"
-    b[10:12] = csum(bytes(b[: (b[0] & 15) * 4])).to_bytes(2, "big")
-    return bytes(b)
-
-
-def parse_list(out):
-    counters, drops, section = {}, {}, ""
-    for line in open(os.path.join(out, "list.txt")):
-        s = line.split()
-        if not s:
-            continue
-        if s[0] in ("Interface", "Event") or s[:2] in (["Drop", "reason"], ["IPVS", "connection"]):
-            section = s[0]
-        elif section == "Event":
-            counters[s[0]] = int(s[1])
-        elif section == "Drop":
-            drops[s[0]] = int(s[1])
-    return counters, drops
+gen = load_gen(HERE)
 
 
 def check(out):
@@ -75,12 +31,12 @@ def check(out):
         w = built(want)
         ok(p[Ether].src == gen.R_SRV and p[Ether].dst == gen.REAL_MAC, f"{what}: to the real server's MAC")
         ok(p[IP].proto != 4 and p[IP].src == gen.CLIENT and p[IP].dst == gen.VIP, f"{what}: the inner datagram, client -> VIP")
-        ok(bytes(p[IP]) == routed(w), f"{what}: inner datagram unchanged except TTL-1 and checksum")
+        ok(bytes(p[IP]) == ttl_decremented(w), f"{what}: inner datagram unchanged except TTL-1 and checksum")
         ok(p[IP].ttl == w.ttl - 1 and p[IP].tos == w.tos, f"{what}: TTL {w.ttl} -> {p[IP].ttl}, tos kept")
         ok(abs(float(p.time) - (gen.T0 + t)) < 1e-6, f"{what}: sent at {t} s")
     # D8: IPIP addressed to the real server passes through as an ordinary datagram.
     d8 = built(gen.UP[8][1][IP])
-    ok(srv[4][IP].proto == 4 and srv[4][IP].dst == gen.REAL and bytes(srv[4][IP]) == routed(d8),
+    ok(srv[4][IP].proto == 4 and srv[4][IP].dst == gen.REAL and bytes(srv[4][IP]) == ttl_decremented(d8),
        "D8: IPIP to another host is routed, not decapsulated")
 
     # up: the ARP reply to the director, and the time-exceeded error about D9's inner datagram.
@@ -92,8 +48,8 @@ def check(out):
     ok(e[Ether].dst == gen.DIR_MAC, "D9: sent via the default route (the director)")
     ok(bytes(e[IPerror]) == bytes(ttl1), "D9: quotes the inner datagram (not the tunnel packet)")
 
-    counters, drops = parse_list(out)
+    L = Listing(out)
     # D4 nested; D5, D6, D7 not IPv4; D9 TTL.
-    ok(drops == {"ipip_nested": 1, "ipip_truncated": 3, "ttl_exceeded": 1, "total": 5}, f"drops {drops}")
-    ok(counters["forwarded"] == 4 and counters["connections_in_table"] == 0, "4 forwarded, no IPVS connection")
+    ok(L.drops == {"ipip_nested": 1, "ipip_truncated": 3, "ttl_exceeded": 1, "total": 5}, f"drops {L.drops}")
+    ok(L.events["forwarded"] == 4 and L.events["connections_in_table"] == 0, "4 forwarded, no IPVS connection")
     return ok.n

@@ -3,20 +3,16 @@
 unchanged but for TTL-1 and the header checksum; the quiesced service answers ICMP port
 unreachable from the VIP; OutPkts stay 0; the --stats numbers worked out by hand below; the -Lnc
 rows from the timeouts and the replay's end time."""
-import importlib.util
 import os
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "_lib"))
-from vsfix import ipv4_checksum_ok, read  # noqa: E402
-from scapy.all import ARP, ICMP, IP, TCP, UDP, Ether, IPerror, TCPerror, rdpcap  # noqa: E402
+from vsfix import Checker, Listing, ipv4_checksum_ok, load_gen, mmss_left, read, rel  # noqa: E402
+from scapy.all import ARP, ICMP, IP, TCP, UDP, Ether, IPerror, TCPerror  # noqa: E402
 
-_spec = importlib.util.spec_from_file_location("dr_tcp_gen", os.path.join(HERE, "gen.py"))
-g = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(g)
+g = load_gen(HERE)
 
-US = 1000000
 # rr over D2, D1 (reals added at the head in file order D1, D2), by the time of each SYN.
 REAL_OF = {("tcp", 41001): g.D2, ("tcp", 41002): g.D1, ("tcp", 41003): g.D2, ("tcp", 41004): g.D1,
            ("udp", 51001): g.D1}
@@ -24,57 +20,6 @@ REAL_OF = {("tcp", 41001): g.D2, ("tcp", 41002): g.D1, ("tcp", 41003): g.D2, ("t
 WAIT = {1.0: 1.01, 2.0: 2.01, 100.0: 100.01}
 END = 100.01 + 21.05  # last record + --advance = 121.06, the moment 41001's FIN_WAIT entry expires
 TIMEOUT = {"ESTABLISHED": 900, "SYN_RECV": 60, "FIN_WAIT": 120, "UDP": 300}
-
-
-class Checker:
-    def __init__(self):
-        self.n = 0
-
-    def __call__(self, cond, what):
-        if not cond:
-            raise AssertionError(what)
-        self.n += 1
-
-
-def rel(p):
-    return round(float(p.time) - g.T0, 6)
-
-
-def us(seconds):
-    return int(round(seconds * US))
-
-
-def mmss(micros):
-    s = micros // US
-    return f"{s // 60:02d}:{s % 60:02d}"
-
-
-def parse_list(out):
-    """list.txt -> (stats {name: [conns, inpkts, outpkts, inbytes, outbytes]}, events, drops, conns)."""
-    stats, events, drops, conns = {}, {}, {}, []
-    section = "stats"
-    for line in open(os.path.join(out, "list.txt")).read().splitlines():
-        if line.startswith("Event"):
-            section = "events"
-        elif line.startswith("Drop reason"):
-            section = "drops"
-        elif line.startswith("pro expire"):
-            section = "conns"
-        elif not line.strip() or line.startswith(("IP Virtual", "Prot", "  -> RemoteAddress", "Interface", "IPVS")):
-            continue
-        elif section == "stats" and (line.startswith(("TCP", "UDP")) or line.startswith("  -> ")):
-            f = line.replace("->", "").split()
-            stats[(f[0] + " " if not line.startswith("  ") else "") + (f[-6] if line.startswith("  ") else f[1])] = \
-                [int(x) for x in f[-5:]]
-        elif section == "events":
-            k, v = line.split()
-            events[k] = int(v)
-        elif section == "drops":
-            k, v = line.split()
-            drops[k] = int(v)
-        elif section == "conns":
-            conns.append(line.split())
-    return stats, events, drops, conns
 
 
 def same_but_ttl(out_ip, in_ip):
@@ -91,14 +36,14 @@ def same_but_ttl(out_ip, in_ip):
 def check(out):
     ok = Checker()
     wan, lan = read(out, "wan"), read(out, "lan")
-    in_wan = list(rdpcap(os.path.join(HERE, "in", "wan.pcap")))
+    in_wan = read(os.path.join(HERE, "in"), "wan")
 
     # ---- wan: the ARP answer and the ICMP for the quiesced service; DR sends nothing else back ----
     ok(len(wan) == 2, f"wan: {len(wan)} frames, expected 2 (replies never pass the director)")
     ok(ARP in wan[0] and wan[0][ARP].op == 2 and wan[0][ARP].psrc == g.VIP and wan[0][ARP].hwsrc == g.R_WAN
-       and wan[0][ARP].pdst == g.GW and wan[0][Ether].dst == g.GW_MAC and rel(wan[0]) == 0.5, "who-has VIP answered")
+       and wan[0][ARP].pdst == g.GW and wan[0][Ether].dst == g.GW_MAC and rel(wan[0], g.T0) == 0.5, "who-has VIP answered")
     p = wan[1]
-    ok(rel(p) == 4.0 and ICMP in p and p[ICMP].type == 3 and p[ICMP].code == 3 and p[IP].src == g.VIP
+    ok(rel(p, g.T0) == 4.0 and ICMP in p and p[ICMP].type == 3 and p[ICMP].code == 3 and p[IP].src == g.VIP
        and p[IP].dst == g.CLIENT and p[Ether].src == g.R_WAN and p[Ether].dst == g.GW_MAC and ipv4_checksum_ok(p),
        "SYN to the quiesced :443 answered with ICMP port unreachable from the VIP, via GW")
     ok(p[IPerror].src == g.CLIENT and p[IPerror].dst == g.VIP and p[TCPerror].sport == 41443
@@ -111,7 +56,7 @@ def check(out):
             continue
         key = ("tcp", i[TCP].sport) if TCP in i else ("udp", i[UDP].sport)
         real = REAL_OF[key]
-        t = rel(i)
+        t = rel(i, g.T0)
         if t in WAIT:
             want.append((t, f"ARP who-has {real}", lambda q, real=real: ARP in q and q[ARP].op == 1
                          and q[ARP].pdst == real and q[ARP].psrc == g.LAN_IP and q[Ether].src == g.R_LAN
@@ -121,11 +66,7 @@ def check(out):
             return (IP in q and q[Ether].src == g.R_LAN and q[Ether].dst == g.MAC[real]
                     and q[IP].dst == g.VIP and same_but_ttl(q[IP], i[IP]) and ipv4_checksum_ok(q))
         want.append((WAIT.get(t, t), f"{key} at {t} to {real}'s MAC", dr))
-    want.sort(key=lambda w: w[0])
-    ok(len(lan) == len(want), f"lan: {len(lan)} frames, expected {len(want)}")
-    for n, (t, what, pred) in enumerate(want):
-        ok(abs(rel(lan[n]) - t) < 1e-6, f"lan #{n + 1} ({what}) sent at {rel(lan[n])}, expected {t}")
-        ok(pred(lan[n]), f"lan #{n + 1}: expected {what}, got {lan[n].summary()}")
+    ok.frames("lan", lan, want, g.T0)
 
     # ---- ipvsadm -Ln --stats ----
     # TCP segments are 40 bytes, 58 with the 18-byte request; the DNS query is 61 bytes.
@@ -134,16 +75,16 @@ def check(out):
     # TCP :80 = 4 conns, 13 pkts, 556 B. UDP :53 on D1: 1 conn, 2 pkts, 122 B.
     # :443: the SYN found no real: no connection, nothing counted (D3 all 0).
     # OutPkts/OutBytes are 0 everywhere: DR replies go straight to the client.
-    stats, events, drops, conns = parse_list(out)
-    ok(stats.get(f"TCP {g.VIP}:80") == [4, 13, 0, 556, 0], f"TCP :80 {stats}")
-    ok(stats.get(f"{g.D2}:80") == [2, 9, 0, 378, 0], f"D2 {stats}")
-    ok(stats.get(f"{g.D1}:80") == [2, 4, 0, 178, 0], f"D1 {stats}")
-    ok(stats.get(f"UDP {g.VIP}:53") == [1, 2, 0, 122, 0] and stats.get(f"{g.D1}:53") == [1, 2, 0, 122, 0],
-       f"UDP :53 {stats}")
-    ok(stats.get(f"TCP {g.VIP}:443") == [0, 0, 0, 0, 0] and stats.get(f"{g.D3}:443") == [0, 0, 0, 0, 0],
-       f"TCP :443 {stats}")
-    ok(drops == {"vs_no_real": 1, "total": 1}, f"drops {drops}")
-    ok(events["icmp_errors_sent"] == 1, "one ICMP error (the port unreachable)")
+    L = Listing(out)
+    ok(L.stats(f"TCP {g.VIP}:80") == [4, 13, 0, 556, 0], f"TCP :80 {L.services}")
+    ok(L.stats(f"{g.D2}:80") == [2, 9, 0, 378, 0], f"D2 {L.reals}")
+    ok(L.stats(f"{g.D1}:80") == [2, 4, 0, 178, 0], f"D1 {L.reals}")
+    ok(L.stats(f"UDP {g.VIP}:53") == [1, 2, 0, 122, 0] and L.stats(f"{g.D1}:53") == [1, 2, 0, 122, 0],
+       f"UDP :53 {L.services} {L.reals}")
+    ok(L.stats(f"TCP {g.VIP}:443") == [0, 0, 0, 0, 0] and L.stats(f"{g.D3}:443") == [0, 0, 0, 0, 0],
+       f"TCP :443 {L.services} {L.reals}")
+    ok(L.drops == {"vs_no_real": 1, "total": 1}, f"drops {L.drops}")
+    ok(L.events["icmp_errors_sent"] == 1, "one ICMP error (the port unreachable)")
 
     # ---- ipvsadm -Lnc at t=121.06 (INPUT_ONLY table) ----
     #   41001: S (NO->SR) A (SR->ES) PA A (ES) FA (ES->FW) A (FW) at 1.06 -> 121.06: gone at the end
@@ -153,8 +94,8 @@ def check(out):
     #   41004: S (SYN_RECV) at 6.0 -> 66.0: gone during the replay
     remaining = [("TCP", 41002, "ESTABLISHED", 2.03, "80"), ("TCP", 41003, "FIN_WAIT", 100.0, "80"),
                  ("UDP", 51001, "UDP", 3.5, "53")]
-    want_rows = [[pro, mmss(us(last + TIMEOUT[st]) - us(END)), st, f"{g.CLIENT}:{cp}", f"{g.VIP}:{port}",
+    want_rows = [[pro, mmss_left(last + TIMEOUT[st], END), st, f"{g.CLIENT}:{cp}", f"{g.VIP}:{port}",
                   f"{REAL_OF[(pro.lower(), cp)]}:{port}"] for pro, cp, st, last, port in remaining]
-    ok(conns == want_rows, f"-Lnc rows {conns}, expected {want_rows}")
-    ok(events["connections_in_table"] == 3, "3 connections left")
+    ok(L.conns == want_rows, f"-Lnc rows {L.conns}, expected {want_rows}")
+    ok(L.events["connections_in_table"] == 3, "3 connections left")
     return ok.n

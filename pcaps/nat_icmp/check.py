@@ -2,7 +2,6 @@
 NAT conns", §3.3, §5.4), not from the output: which frame leaves where, the translated outer and
 quoted addresses and ports, TTL-1, checksums (outer IPv4, ICMP, quoted IPv4, and the quoted TCP/UDP
 checksum, which vsrouter also keeps right), the drops, the stats and the -Lnc rows."""
-import importlib.util
 import os
 import socket
 import struct
@@ -10,75 +9,11 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "_lib"))
-from vsfix import ipv4_checksum_ok, read  # noqa: E402
-from scapy.all import ARP, ICMP, IP, TCP, UDP, Ether, rdpcap  # noqa: E402
+from vsfix import Checker, Listing, inet_checksum, ipv4_checksum_ok, load_gen, mmss_left, read, rel  # noqa: E402
+from scapy.all import ARP, ICMP, IP, TCP, UDP, Ether  # noqa: E402
 
-_spec = importlib.util.spec_from_file_location("nat_icmp_gen", os.path.join(HERE, "gen.py"))
-g = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(g)
-
-US = 1000000
+g = load_gen(HERE)
 END = 5.065  # the last record; no --advance
-
-
-class Checker:
-    def __init__(self):
-        self.n = 0
-
-    def __call__(self, cond, what):
-        if not cond:
-            raise AssertionError(what)
-        self.n += 1
-
-
-def rel(p):
-    return round(float(p.time) - g.T0, 6)
-
-
-def us(seconds):
-    return int(round(seconds * US))
-
-
-def mmss(micros):
-    s = micros // US
-    return f"{s // 60:02d}:{s % 60:02d}"
-
-
-def parse_list(out):
-    """list.txt -> (stats {name: [conns, inpkts, outpkts, inbytes, outbytes]}, events, drops, conns)."""
-    stats, events, drops, conns = {}, {}, {}, []
-    section = "stats"
-    for line in open(os.path.join(out, "list.txt")).read().splitlines():
-        if line.startswith("Event"):
-            section = "events"
-        elif line.startswith("Drop reason"):
-            section = "drops"
-        elif line.startswith("pro expire"):
-            section = "conns"
-        elif not line.strip() or line.startswith(("IP Virtual", "Prot", "  -> RemoteAddress", "Interface", "IPVS")):
-            continue
-        elif section == "stats" and (line.startswith(("TCP", "UDP")) or line.startswith("  -> ")):
-            f = line.replace("->", "").split()
-            stats[(f[0] + " " if not line.startswith("  ") else "") + (f[-6] if line.startswith("  ") else f[1])] = \
-                [int(x) for x in f[-5:]]
-        elif section == "events":
-            k, v = line.split()
-            events[k] = int(v)
-        elif section == "drops":
-            k, v = line.split()
-            drops[k] = int(v)
-        elif section == "conns":
-            conns.append(line.split())
-    return stats, events, drops, conns
-
-
-def csum(b):
-    if len(b) % 2:
-        b += b"\0"
-    s = sum(struct.unpack(f"!{len(b) // 2}H", b))
-    while s >> 16:
-        s = (s & 0xffff) + (s >> 16)
-    return ~s & 0xffff
 
 
 class Quote:
@@ -92,20 +27,20 @@ class Quote:
         self.src = socket.inet_ntoa(r[12:16])
         self.dst = socket.inet_ntoa(r[16:20])
         self.sport, self.dport = struct.unpack("!HH", r[self.ihl:self.ihl + 4])
-        self.header_ok = csum(r[:self.ihl]) == 0
+        self.header_ok = inet_checksum(r[:self.ihl]) == 0
         off = self.ihl + (16 if self.proto == 6 else 6)
         self.l4_sum = struct.unpack("!H", r[off:off + 2])[0] if len(r) >= off + 2 else None
 
 
 def icmp_ok(p):
-    return csum(bytes(p[ICMP])) == 0
+    return inet_checksum(bytes(p[ICMP])) == 0
 
 
 def check(out):
     ok = Checker()
     wan, lan = read(out, "wan"), read(out, "lan")
-    in_wan = {rel(p): p for p in rdpcap(os.path.join(HERE, "in", "wan.pcap"))}
-    in_lan = {rel(p): p for p in rdpcap(os.path.join(HERE, "in", "lan.pcap"))}
+    in_wan = {rel(p, g.T0): p for p in read(os.path.join(HERE, "in"), "wan")}
+    in_lan = {rel(p, g.T0): p for p in read(os.path.join(HERE, "in"), "lan")}
 
     def frame(p, src_mac, dst_mac, src, dst, ttl):
         return (IP in p and p[Ether].src == src_mac and p[Ether].dst == dst_mac and p[IP].src == src
@@ -146,28 +81,28 @@ def check(out):
     # ---- wan: what leaves toward the client side ----
     ok(len(wan) == 8, f"wan: {len(wan)} frames, expected 8")
     ok(ARP in wan[0] and wan[0][ARP].op == 2 and wan[0][ARP].psrc == g.VIP and wan[0][ARP].pdst == g.GW
-       and wan[0][ARP].hwsrc == g.R_WAN and rel(wan[0]) == 0.5, "GW's who-has VIP answered")
-    ok(snat(wan[1], 1.01, 80) and rel(wan[1]) == 1.01, "SYN-ACK SNATed from VIP:80")
+       and wan[0][ARP].hwsrc == g.R_WAN and rel(wan[0], g.T0) == 0.5, "GW's who-has VIP answered")
+    ok(snat(wan[1], 1.01, 80) and rel(wan[1], g.T0) == 1.01, "SYN-ACK SNATed from VIP:80")
 
     # t=1.04 IGW's frag-needed about client -> T:8080 (8-byte TCP quote): ip_vs_out_icmp, outer
     # source := VIP, quoted destination := VIP:80; ICMP checksum recomputed; counted out.
     p, i = wan[2], in_lan[1.04]
     q = Quote(p)
-    ok(rel(p) == 1.04 and frame(p, g.R_WAN, g.GW_MAC, g.VIP, g.CLIENT, 63) and ICMP in p and p[ICMP].type == 3
+    ok(rel(p, g.T0) == 1.04 and frame(p, g.R_WAN, g.GW_MAC, g.VIP, g.CLIENT, 63) and ICMP in p and p[ICMP].type == 3
        and p[ICMP].code == 4 and p[ICMP].nexthopmtu == 1280 and icmp_ok(p), "frag needed from IGW leaves from the VIP")
     ok(q.src == g.CLIENT and q.dst == g.VIP and q.sport == 40001 and q.dport == 80 and q.header_ok
        and len(q.raw) == 28, "its quote reads client:40001 -> VIP:80, with a valid quoted IPv4 checksum")
     ok(same_icmp_body(p, i, OUT_SKIP_TCP), "nothing else in the ICMP message changed")
     ok(p[IP].len == i[IP].len == 56, "56-byte error (20 + 8 + 28)")
 
-    ok(snat(wan[3], 1.06, 80) and rel(wan[3]) == 1.06 and wan[3][IP].flags.DF, "1440-byte reply SNATed, DF kept")
-    ok(snat(wan[4], 2.01, 53) and rel(wan[4]) == 2.01, "DNS answer SNATed from VIP:53")
-    ok(snat(wan[5], 2.02, 53) and rel(wan[5]) == 2.02, "duplicate answer SNATed from VIP:53")
+    ok(snat(wan[3], 1.06, 80) and rel(wan[3], g.T0) == 1.06 and wan[3][IP].flags.DF, "1440-byte reply SNATed, DF kept")
+    ok(snat(wan[4], 2.01, 53) and rel(wan[4], g.T0) == 2.01, "DNS answer SNATed from VIP:53")
+    ok(snat(wan[5], 2.02, 53) and rel(wan[5], g.T0) == 2.02, "duplicate answer SNATed from VIP:53")
 
     # t=3.5 U's port unreachable about client:50002 -> U:5353 (whole 61-byte quote).
     p, i = wan[6], in_lan[3.5]
     q = Quote(p)
-    ok(rel(p) == 3.5 and frame(p, g.R_WAN, g.GW_MAC, g.VIP, g.CLIENT, 63) and p[ICMP].type == 3
+    ok(rel(p, g.T0) == 3.5 and frame(p, g.R_WAN, g.GW_MAC, g.VIP, g.CLIENT, 63) and p[ICMP].type == 3
        and p[ICMP].code == 3 and icmp_ok(p), "U's port unreachable leaves from the VIP")
     ok(q.src == g.CLIENT and q.dst == g.VIP and q.sport == 50002 and q.dport == 53 and q.header_ok,
        "its quote reads client:50002 -> VIP:53")
@@ -178,14 +113,14 @@ def check(out):
 
     # t=5.065 an error about no connection, toward the client: plain forwarding, nothing translated.
     p, i = wan[7], in_lan[5.065]
-    ok(rel(p) == 5.065 and frame(p, g.R_WAN, g.GW_MAC, g.U, g.CLIENT, 63) and bytes(p[ICMP]) == bytes(i[ICMP]),
+    ok(rel(p, g.T0) == 5.065 and frame(p, g.R_WAN, g.GW_MAC, g.U, g.CLIENT, 63) and bytes(p[ICMP]) == bytes(i[ICMP]),
        "error about no connection forwarded unchanged (TTL-1)")
 
     # ---- lan: what leaves toward the reals ----
     ok(len(lan) == 9, f"lan: {len(lan)} frames, expected 9")
     ok(ARP in lan[0] and lan[0][ARP].op == 2 and lan[0][ARP].pdst == g.U, "U's who-has answered")
     ok(ARP in lan[1] and lan[1][ARP].op == 2 and lan[1][ARP].pdst == g.IGW, "IGW's who-has answered")
-    ok(dnat(lan[2], 1.0, g.T, g.T_PORT, g.IGW_MAC) and rel(lan[2]) == 1.0, "SYN DNATed to T:8080 through IGW")
+    ok(dnat(lan[2], 1.0, g.T, g.T_PORT, g.IGW_MAC) and rel(lan[2], g.T0) == 1.0, "SYN DNATed to T:8080 through IGW")
     ok(dnat(lan[3], 1.02, g.T, g.T_PORT, g.IGW_MAC), "ACK DNATed")
     ok(dnat(lan[4], 1.03, g.T, g.T_PORT, g.IGW_MAC) and lan[4][IP].flags.DF, "1440-byte segment DNATed")
 
@@ -193,7 +128,7 @@ def check(out):
     # outer destination := T, quoted source := T:8080; routed to T through IGW, TTL-1; counted in.
     p, i = lan[5], in_wan[1.07]
     q = Quote(p)
-    ok(rel(p) == 1.07 and frame(p, g.R_LAN, g.IGW_MAC, g.GW, g.T, 63) and p[ICMP].type == 3 and p[ICMP].code == 4
+    ok(rel(p, g.T0) == 1.07 and frame(p, g.R_LAN, g.IGW_MAC, g.GW, g.T, 63) and p[ICMP].type == 3 and p[ICMP].code == 4
        and p[ICMP].nexthopmtu == 1400 and icmp_ok(p), "GW's frag needed goes on to T")
     ok(q.src == g.T and q.dst == g.CLIENT and q.sport == g.T_PORT and q.dport == 40001 and q.header_ok,
        "its quote reads T:8080 -> client:40001")
@@ -205,7 +140,7 @@ def check(out):
     # t=2.9 the client's port unreachable about VIP:53 -> client:50001 (the duplicate answer).
     p, i = lan[7], in_wan[2.9]
     q = Quote(p)
-    ok(rel(p) == 2.9 and frame(p, g.R_LAN, g.U_MAC, g.CLIENT, g.U, 62) and p[ICMP].type == 3 and p[ICMP].code == 3
+    ok(rel(p, g.T0) == 2.9 and frame(p, g.R_LAN, g.U_MAC, g.CLIENT, g.U, 62) and p[ICMP].type == 3 and p[ICMP].code == 3
        and icmp_ok(p), "client's port unreachable goes on to U")
     ok(q.src == g.U and q.dst == g.CLIENT and q.sport == g.U_PORT and q.dport == 50001 and q.header_ok,
        "its quote reads U:5353 -> client:50001")
@@ -222,13 +157,13 @@ def check(out):
     # UDP, U: 2 conns. in : query 61 + client's error 120 + query 61      = 3 pkts, 242 B
     #                  out: answer 92 + duplicate 92 + U's error 89        = 3 pkts, 273 B
     # Errors with a bad checksum are dropped before being counted.
-    stats, events, drops, conns = parse_list(out)
-    ok(stats.get("TCP 203.0.113.100:80") == [1, 4, 3, 2096, 1536], f"TCP service {stats}")
-    ok(stats.get(f"{g.T}:{g.T_PORT}") == [1, 4, 3, 2096, 1536], f"T {stats}")
-    ok(stats.get("UDP 203.0.113.100:53") == [2, 3, 3, 242, 273], f"UDP service {stats}")
-    ok(stats.get(f"{g.U}:{g.U_PORT}") == [2, 3, 3, 242, 273], f"U {stats}")
-    ok(drops == {"icmp_bad_checksum": 2, "icmp_local_unhandled": 1, "total": 3}, f"drops {drops}")
-    ok(events["icmp_errors_sent"] == 0, "the router itself sends no ICMP error")
+    L = Listing(out)
+    ok(L.stats("TCP 203.0.113.100:80") == [1, 4, 3, 2096, 1536], f"TCP service {L.services}")
+    ok(L.stats(f"{g.T}:{g.T_PORT}") == [1, 4, 3, 2096, 1536], f"T {L.reals}")
+    ok(L.stats("UDP 203.0.113.100:53") == [2, 3, 3, 242, 273], f"UDP service {L.services}")
+    ok(L.stats(f"{g.U}:{g.U_PORT}") == [2, 3, 3, 242, 273], f"U {L.reals}")
+    ok(L.drops == {"icmp_bad_checksum": 2, "icmp_local_unhandled": 1, "total": 3}, f"drops {L.drops}")
+    ok(L.events["icmp_errors_sent"] == 0, "the router itself sends no ICMP error")
 
     # ---- ipvsadm -Lnc at t=5.065 ----
     # ICMP errors do not re-arm (nor change state): each entry runs from its last TCP/UDP packet.
@@ -236,9 +171,9 @@ def check(out):
     #   UDP 50001, last 2.02 -> 302.02: 296.955 s (04:56; re-armed at 2.9 it would be 04:57)
     #   UDP 50002, last 3.0 -> 303.0: 297.935 s (04:57; re-armed at 3.5 it would be 04:58)
     want_rows = [
-        ["TCP", mmss(us(1.06 + 900) - us(END)), "ESTABLISHED", f"{g.CLIENT}:40001", f"{g.VIP}:80", f"{g.T}:{g.T_PORT}"],
-        ["UDP", mmss(us(2.02 + 300) - us(END)), "UDP", f"{g.CLIENT}:50001", f"{g.VIP}:53", f"{g.U}:{g.U_PORT}"],
-        ["UDP", mmss(us(3.0 + 300) - us(END)), "UDP", f"{g.CLIENT}:50002", f"{g.VIP}:53", f"{g.U}:{g.U_PORT}"],
+        ["TCP", mmss_left(1.06 + 900, END), "ESTABLISHED", f"{g.CLIENT}:40001", f"{g.VIP}:80", f"{g.T}:{g.T_PORT}"],
+        ["UDP", mmss_left(2.02 + 300, END), "UDP", f"{g.CLIENT}:50001", f"{g.VIP}:53", f"{g.U}:{g.U_PORT}"],
+        ["UDP", mmss_left(3.0 + 300, END), "UDP", f"{g.CLIENT}:50002", f"{g.VIP}:53", f"{g.U}:{g.U_PORT}"],
     ]
-    ok(conns == want_rows, f"-Lnc rows {conns}, expected {want_rows}")
+    ok(L.conns == want_rows, f"-Lnc rows {L.conns}, expected {want_rows}")
     return ok.n

@@ -2,18 +2,15 @@
 output. Every input frame is mapped to what must leave (DNAT toward the scheduled real, SNAT back
 from the VIP, TTL-1, MACs), then list.txt is checked: the ipvsadm -Ln --stats numbers worked out by
 hand below, and the -Lnc rows from the timeouts and the replay's end time."""
-import importlib.util
 import os
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "_lib"))
-from vsfix import ipv4_checksum_ok, read  # noqa: E402
-from scapy.all import ARP, ICMP, IP, TCP, Ether, TCPerror, IPerror, rdpcap  # noqa: E402
+from vsfix import Checker, Listing, ipv4_checksum_ok, load_gen, mmss_left, read, rel  # noqa: E402
+from scapy.all import ARP, ICMP, IP, TCP, Ether, TCPerror, IPerror  # noqa: E402
 
-_spec = importlib.util.spec_from_file_location("nat_tcp_gen", os.path.join(HERE, "gen.py"))
-g = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(g)
+g = load_gen(HERE)
 
 # rr over the list B, A (each real added at the head, in file order A, B): SYNs in time order.
 REAL_OF = {40001: g.B, 40002: g.A, 40003: g.B, 40004: g.A, 40005: g.B, 40006: g.A}
@@ -28,66 +25,15 @@ TIMEOUT = {"ESTABLISHED": 900, "SYN_RECV": 60, "FIN_WAIT": 120, "TIME_WAIT": 120
            "CLOSE_WAIT": 60, "LAST_ACK": 30}
 
 
-class Checker:
-    def __init__(self):
-        self.n = 0
-
-    def __call__(self, cond, what):
-        if not cond:
-            raise AssertionError(what)
-        self.n += 1
-
-
-def rel(p):
-    return round(float(p.time) - g.T0, 6)
-
-
-def parse_list(out):
-    """list.txt -> (stats {name: [conns, inpkts, outpkts, inbytes, outbytes]}, events, drops, conns)."""
-    stats, events, drops, conns = {}, {}, {}, []
-    section = "stats"
-    for line in open(os.path.join(out, "list.txt")).read().splitlines():
-        if line.startswith("Event"):
-            section = "events"
-        elif line.startswith("Drop reason"):
-            section = "drops"
-        elif line.startswith("pro expire"):
-            section = "conns"
-        elif not line.strip() or line.startswith(("IP Virtual", "Prot", "  -> RemoteAddress", "Interface", "IPVS")):
-            continue
-        elif section == "stats" and (line.startswith(("TCP", "UDP")) or line.startswith("  -> ")):
-            f = line.replace("->", "").split()
-            stats[f[-6] if line.startswith("  ") else f[1]] = [int(x) for x in f[-5:]]
-        elif section == "events":
-            k, v = line.split()
-            events[k] = int(v)
-        elif section == "drops":
-            k, v = line.split()
-            drops[k] = int(v)
-        elif section == "conns":
-            conns.append(line.split())
-    return stats, events, drops, conns
-
-
-def mmss(micros):
-    s = micros // 1000000  # truncated, as jiffies_delta_to_msecs()/1000
-    return f"{s // 60:02d}:{s % 60:02d}"
-
-
-def us(seconds):
-    return int(round(seconds * 1000000))
-
-
 def check(out):
     ok = Checker()
     wan, lan = read(out, "wan"), read(out, "lan")
-    in_wan = list(rdpcap(os.path.join(HERE, "in", "wan.pcap")))
-    in_lan = list(rdpcap(os.path.join(HERE, "in", "lan.pcap")))
+    in_wan, in_lan = read(os.path.join(HERE, "in"), "wan"), read(os.path.join(HERE, "in"), "lan")
 
     # ---- Build what must leave each interface, from the inputs and the rules ----
     want_wan, want_lan = [], []  # (time, description, predicate)
     for p in in_wan:
-        t = rel(p)
+        t = rel(p, g.T0)
         if ARP in p:
             want_wan.append((t, "ARP reply for the VIP", lambda q: ARP in q and q[ARP].op == 2
                              and q[ARP].psrc == g.VIP and q[ARP].hwsrc == g.R_WAN and q[ARP].pdst == g.CLIENT
@@ -116,7 +62,7 @@ def check(out):
                     and bytes(q[TCP].payload) == bytes(p[TCP].payload) and ipv4_checksum_ok(q))
         want_lan.append((when, f"{cport} {p[TCP].flags} DNATed to {real}:{g.RPORT}", dnat))
     for p in in_lan:
-        t = rel(p)
+        t = rel(p, g.T0)
         if ARP in p:
             if p[ARP].op == 1:  # A asks for its gateway: answered
                 want_lan.append((t, "ARP reply to A", lambda q: ARP in q and q[ARP].op == 2
@@ -141,12 +87,8 @@ def check(out):
         want_lan.append((t, f"ARP who-has {who}", lambda q, who=who: ARP in q and q[ARP].op == 1
                          and q[ARP].pdst == who and q[ARP].psrc == g.LAN_IP and q[Ether].dst == "ff:ff:ff:ff:ff:ff"))
 
-    for name, got, want in (("wan", wan, want_wan), ("lan", lan, want_lan)):
-        want.sort(key=lambda w: w[0])  # stable: same-time frames keep their causal order
-        ok(len(got) == len(want), f"{name}: {len(got)} frames sent, expected {len(want)}")
-        for i, (t, what, pred) in enumerate(want):
-            ok(abs(rel(got[i]) - t) < 1e-6, f"{name} #{i + 1} ({what}) sent at {rel(got[i])}, expected {t}")
-            ok(pred(got[i]), f"{name} #{i + 1}: expected {what}, got {got[i].summary()}")
+    ok.frames("wan", wan, want_wan, g.T0)  # sorted stably: same-time frames keep their causal order
+    ok.frames("lan", lan, want_lan, g.T0)
 
     # ---- ipvsadm -Ln --stats ----
     # Every TCP segment here is 20 (IP) + 20 (TCP) = 40 bytes, plus payload: the request (18 B)
@@ -160,13 +102,13 @@ def check(out):
     #   out: 40002 SA PA (2) + 40004 SA A (2) = 4 pkts, 4*40 + 32 = 192 bytes
     # The stray ACK (40009) is not IPVS traffic: not counted.
     # Service = A + B: 6 conns, 21 in, 11 out, 876 in bytes, 504 out bytes.
-    stats, events, drops, conns = parse_list(out)
-    ok(stats.get(f"{g.VIP}:{g.VPORT}") == [6, 21, 11, 876, 504], f"service stats {stats.get(f'{g.VIP}:{g.VPORT}')}")
-    ok(stats.get(f"{g.A}:{g.RPORT}") == [3, 9, 4, 378, 192], f"A stats {stats.get(f'{g.A}:{g.RPORT}')}")
-    ok(stats.get(f"{g.B}:{g.RPORT}") == [3, 12, 7, 498, 312], f"B stats {stats.get(f'{g.B}:{g.RPORT}')}")
-    ok(drops == {"local_no_service": 1, "total": 1}, f"drops {drops}")
-    ok(events["icmp_errors_sent"] == 1 and events["arp_requests_sent"] == 2 and events["arp_replies_sent"] == 2,
-       f"events {events}")
+    L = Listing(out)
+    ok(L.stats(f"{g.VIP}:{g.VPORT}") == [6, 21, 11, 876, 504], f"service stats {L.stats(f'{g.VIP}:{g.VPORT}')}")
+    ok(L.stats(f"{g.A}:{g.RPORT}") == [3, 9, 4, 378, 192], f"A stats {L.stats(f'{g.A}:{g.RPORT}')}")
+    ok(L.stats(f"{g.B}:{g.RPORT}") == [3, 12, 7, 498, 312], f"B stats {L.stats(f'{g.B}:{g.RPORT}')}")
+    ok(L.drops == {"local_no_service": 1, "total": 1}, f"drops {L.drops}")
+    ok(L.events["icmp_errors_sent"] == 1 and L.events["arp_requests_sent"] == 2 and L.events["arp_replies_sent"] == 2,
+       f"events {L.events}")
 
     # ---- ipvsadm -Lnc at t=121.1 ----
     # last packet and state of each connection (IPVS.md §3.5 tables: NAT conns use INPUT/OUTPUT):
@@ -177,8 +119,8 @@ def check(out):
     #   40005 FA out (ES->FW), A in (FW) at 10.04: expires 130.04
     #   40006 S in (NO->SR) at 70, S again (SR) at 71: expires 131.0
     remaining = [(40002, "ESTABLISHED", 3.05), (40005, "FIN_WAIT", 10.04), (40006, "SYN_RECV", 71.0)]
-    want_rows = [["TCP", mmss(us(last + TIMEOUT[st]) - us(END)), st, f"{g.CLIENT}:{cp}", f"{g.VIP}:{g.VPORT}",
+    want_rows = [["TCP", mmss_left(last + TIMEOUT[st], END), st, f"{g.CLIENT}:{cp}", f"{g.VIP}:{g.VPORT}",
                   f"{REAL_OF[cp]}:{g.RPORT}"] for cp, st, last in remaining]
-    ok(conns == want_rows, f"-Lnc rows {conns}, expected {want_rows}")
-    ok(events["connections_in_table"] == 3, "3 connections left in the table")
+    ok(L.conns == want_rows, f"-Lnc rows {L.conns}, expected {want_rows}")
+    ok(L.events["connections_in_table"] == 3, "3 connections left in the table")
     return ok.n

@@ -16,7 +16,7 @@ Times are seconds after T0. Connections (client port -> real, by rr order of the
   40006 -> A  t=70,71 SYN (and its retransmission) the real does not answer: SYN_RECV
   40009       t=5     a bare ACK to the VIP with no connection: not scheduled; the router answers
                       ICMP port unreachable from the VIP (local_no_service)
-The last record is at t=71; args `--advance 54` ends the replay at t=125.
+The last record is at t=71; args `--advance 50.1` ends the replay at t=121.1.
 """
 import os
 import sys

@@ -2,20 +2,16 @@
 output: each query DNATed to the real rr chose, each answer SNATed back from VIP:53, TTL-1, a valid
 non-zero UDP checksum on every rewritten datagram (also those sent without one), ARP waits, the
 --stats numbers worked out by hand below, and the -Lnc rows from the 300 s timer."""
-import importlib.util
 import os
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "_lib"))
-from vsfix import ipv4_checksum_ok, read  # noqa: E402
-from scapy.all import ARP, IP, UDP, Ether, rdpcap  # noqa: E402
+from vsfix import Checker, Listing, ipv4_checksum_ok, load_gen, mmss_left, read, rel  # noqa: E402
+from scapy.all import ARP, IP, UDP, Ether  # noqa: E402
 
-_spec = importlib.util.spec_from_file_location("nat_udp_gen", os.path.join(HERE, "gen.py"))
-g = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(g)
+g = load_gen(HERE)
 
-US = 1000000
 # rr over the list R3, R2, R1, in the order the connections are created (first datagram of each).
 REAL_OF = {(50001, 1.0): g.R3, (50002, 2.0): g.R2, (50003, 3.0): g.R1, (50004, 200.0): g.R3,
            (50001, 400.0): g.R2}
@@ -25,56 +21,6 @@ WAIT = {120.0: 120.01, 200.0: 200.01, 240.0: 240.01, 400.0: 400.01,
         120.02: 120.03, 200.02: 200.03, 400.02: 400.03}
 UDP_TIMEOUT = 300
 END = 400.03 + 99.99  # last record + --advance = 500.02, the moment 50004's entry expires
-
-
-class Checker:
-    def __init__(self):
-        self.n = 0
-
-    def __call__(self, cond, what):
-        if not cond:
-            raise AssertionError(what)
-        self.n += 1
-
-
-def rel(p):
-    return round(float(p.time) - g.T0, 6)
-
-
-def us(seconds):
-    return int(round(seconds * US))
-
-
-def mmss(micros):
-    s = micros // US  # truncated, as jiffies_delta_to_msecs()/1000
-    return f"{s // 60:02d}:{s % 60:02d}"
-
-
-def parse_list(out):
-    """list.txt -> (stats {name: [conns, inpkts, outpkts, inbytes, outbytes]}, events, drops, conns)."""
-    stats, events, drops, conns = {}, {}, {}, []
-    section = "stats"
-    for line in open(os.path.join(out, "list.txt")).read().splitlines():
-        if line.startswith("Event"):
-            section = "events"
-        elif line.startswith("Drop reason"):
-            section = "drops"
-        elif line.startswith("pro expire"):
-            section = "conns"
-        elif not line.strip() or line.startswith(("IP Virtual", "Prot", "  -> RemoteAddress", "Interface", "IPVS")):
-            continue
-        elif section == "stats" and (line.startswith(("TCP", "UDP")) or line.startswith("  -> ")):
-            f = line.replace("->", "").split()
-            stats[f[-6] if line.startswith("  ") else f[1]] = [int(x) for x in f[-5:]]
-        elif section == "events":
-            k, v = line.split()
-            events[k] = int(v)
-        elif section == "drops":
-            k, v = line.split()
-            drops[k] = int(v)
-        elif section == "conns":
-            conns.append(line.split())
-    return stats, events, drops, conns
 
 
 def udp_checksum_good(q):
@@ -88,12 +34,11 @@ def udp_checksum_good(q):
 def check(out):
     ok = Checker()
     wan, lan = read(out, "wan"), read(out, "lan")
-    in_wan = list(rdpcap(os.path.join(HERE, "in", "wan.pcap")))
-    in_lan = list(rdpcap(os.path.join(HERE, "in", "lan.pcap")))
+    in_wan, in_lan = read(os.path.join(HERE, "in"), "wan"), read(os.path.join(HERE, "in"), "lan")
 
     want_wan, want_lan = [], []  # (time, description, predicate)
     conn_real = {}  # client port -> real of its live connection, in time order of the inputs
-    events = sorted([(rel(p), "wan", p) for p in in_wan] + [(rel(p), "lan", p) for p in in_lan],
+    events = sorted([(rel(p, g.T0), "wan", p) for p in in_wan] + [(rel(p, g.T0), "lan", p) for p in in_lan],
                     key=lambda e: e[0])
     for t, iface, p in events:
         if ARP in p:
@@ -138,12 +83,8 @@ def check(out):
                         and ipv4_checksum_ok(q) and udp_checksum_good(q))
             want_wan.append((WAIT.get(t, t), f"answer to {cport} SNATed from the VIP", snat))
 
-    for name, got, want in (("wan", wan, want_wan), ("lan", lan, want_lan)):
-        want.sort(key=lambda w: w[0])
-        ok(len(got) == len(want), f"{name}: {len(got)} frames sent, expected {len(want)}")
-        for i, (t, what, pred) in enumerate(want):
-            ok(abs(rel(got[i]) - t) < 1e-6, f"{name} #{i + 1} ({what}) sent at {rel(got[i])}, expected {t}")
-            ok(pred(got[i]), f"{name} #{i + 1}: expected {what}, got {got[i].summary()}")
+    ok.frames("wan", wan, want_wan, g.T0)
+    ok.frames("lan", lan, want_lan, g.T0)
 
     # The datagrams sent without checksum, explicitly: they arrived with 0 and left with a valid one.
     zero_in = [p for p in in_wan + in_lan if UDP in p and p[UDP].chksum == 0]
@@ -159,13 +100,13 @@ def check(out):
     # R2 .22: 2 conns (50002, 50001 at t=400); in 2 = 122 B; out 2 = 184 B
     # R3 .23: 2 conns (50001 at t=1, 50004); in 2 = 122 B; out 2 = 184 B
     # Service: 5 conns, 7 in, 6 out, 427 B in, 552 B out.
-    stats, events, drops, conns = parse_list(out)
+    L = Listing(out)
     svc = f"{g.VIP}:{g.VPORT}"
-    ok(stats.get(svc) == [5, 7, 6, 427, 552], f"service stats {stats.get(svc)}")
-    ok(stats.get(f"{g.R1}:{g.RPORT}") == [1, 3, 2, 183, 184], f"R1 stats {stats.get(f'{g.R1}:{g.RPORT}')}")
-    ok(stats.get(f"{g.R2}:{g.RPORT}") == [2, 2, 2, 122, 184], f"R2 stats {stats.get(f'{g.R2}:{g.RPORT}')}")
-    ok(stats.get(f"{g.R3}:{g.RPORT}") == [2, 2, 2, 122, 184], f"R3 stats {stats.get(f'{g.R3}:{g.RPORT}')}")
-    ok(drops == {"total": 0}, f"drops {drops}")
+    ok(L.stats(svc) == [5, 7, 6, 427, 552], f"service stats {L.stats(svc)}")
+    ok(L.stats(f"{g.R1}:{g.RPORT}") == [1, 3, 2, 183, 184], f"R1 stats {L.stats(f'{g.R1}:{g.RPORT}')}")
+    ok(L.stats(f"{g.R2}:{g.RPORT}") == [2, 2, 2, 122, 184], f"R2 stats {L.stats(f'{g.R2}:{g.RPORT}')}")
+    ok(L.stats(f"{g.R3}:{g.RPORT}") == [2, 2, 2, 122, 184], f"R3 stats {L.stats(f'{g.R3}:{g.RPORT}')}")
+    ok(L.drops == {"total": 0}, f"drops {L.drops}")
 
     # ---- ipvsadm -Lnc at t=500.02 ----
     # Each entry expires 300 s after its last datagram (either direction):
@@ -174,8 +115,8 @@ def check(out):
     #   50003 last 240.0 -> 540.0: 39.98 s left; without the re-arms it would have gone at 303.01;
     #   50001 (R2, new) last 400.02 -> 700.02: 200 s left.
     remaining = [(50001, g.R2, 400.02), (50003, g.R1, 240.0)]
-    want_rows = [["UDP", mmss(us(last + UDP_TIMEOUT) - us(END)), "UDP", f"{g.CLIENT}:{cp}", f"{g.VIP}:{g.VPORT}",
+    want_rows = [["UDP", mmss_left(last + UDP_TIMEOUT, END), "UDP", f"{g.CLIENT}:{cp}", f"{g.VIP}:{g.VPORT}",
                   f"{real}:{g.RPORT}"] for cp, real, last in remaining]
-    ok(conns == want_rows, f"-Lnc rows {conns}, expected {want_rows}")
-    ok(events["connections_in_table"] == 2, "2 connections left in the table")
+    ok(L.conns == want_rows, f"-Lnc rows {L.conns}, expected {want_rows}")
+    ok(L.events["connections_in_table"] == 2, "2 connections left in the table")
     return ok.n

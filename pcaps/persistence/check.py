@@ -8,18 +8,15 @@ re-armed with 60 s (and keeps that timeout); otherwise it is gone, and the next 
 scheduled afresh. State NONE until a controlled connection is ESTABLISHED, then ASSURED.
 DR: the datagram goes to the real's MAC, unchanged but for TTL-1.
 """
-import importlib.util
 import os
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "_lib"))
-from vsfix import read  # noqa: E402
+from vsfix import Checker, Listing, load_gen, read  # noqa: E402
 from scapy.all import IP, TCP, Ether  # noqa: E402
 
-spec = importlib.util.spec_from_file_location("persistence_gen", os.path.join(HERE, "gen.py"))
-gen = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(gen)
+gen = load_gen(HERE)
 R11, R12, R13 = "10.0.0.11", "10.0.0.12", "10.0.0.13"
 
 # The real of each connection, from the timeline in gen.py (rr order .13, .12, .11, .13, ...):
@@ -43,35 +40,6 @@ LNC = [
 ]
 
 
-class Checker:
-    def __init__(self):
-        self.n = 0
-
-    def __call__(self, cond, what):
-        if not cond:
-            raise AssertionError(what)
-        self.n += 1
-
-
-def parse_list(out):
-    svc, counters, drops, conns, section = {}, {}, {}, [], "stats"
-    for line in open(os.path.join(out, "list.txt")):
-        s = line.split()
-        if not s:
-            continue
-        if s[0] in ("Interface", "Event") or s[:2] in (["Drop", "reason"], ["IPVS", "connection"]):
-            section = s[0]
-        elif section == "stats" and s[0] in ("TCP", "UDP", "->") and len(s) == 7:
-            svc[s[1]] = [int(x) for x in s[2:7]]
-        elif section == "Event":
-            counters[s[0]] = int(s[1])
-        elif section == "Drop":
-            drops[s[0]] = int(s[1])
-        elif section == "IPVS" and s[0] in ("TCP", "UDP", "IP"):
-            conns.append(s)
-    return svc, counters, drops, conns
-
-
 def check(out):
     ok = Checker()
     srv = [p for p in read(out, "srv") if IP in p]
@@ -89,18 +57,20 @@ def check(out):
         seen.setdefault(key, set()).add(real)
     ok(all(len(v) == 1 for v in seen.values()), "every packet of a connection goes to one real")
 
-    svc, counters, drops, conns = parse_list(out)
-    ok([(c[1], c[2], c[3], c[5].split(":")[0]) for c in conns] == LNC, f"-Lnc at 120.1 s:\n{conns}")
-    ok(all(c[0] == "TCP" and c[4] == "192.168.0.100:80" for c in conns), "-Lnc: TCP, virtual VIP:80 (templates too)")
-    ok(all(c[3].endswith(":0") for c in conns if c[2] in ("NONE", "ASSURED")),
+    L = Listing(out)
+    ok([(c[1], c[2], c[3], c[5].split(":")[0]) for c in L.conns] == LNC, f"-Lnc at 120.1 s:\n{L.conns}")
+    ok(all(c[0] == "TCP" and c[4] == "192.168.0.100:80" for c in L.conns), "-Lnc: TCP, virtual VIP:80 (templates too)")
+    ok(all(c[3].endswith(":0") for c in L.conns if c[2] in ("NONE", "ASSURED")),
        "templates: source caddr & mask, port 0")
     # Conns count connections, never templates: 7 connections; 5 on .13, 1 on .12, 1 on .11.
     per_real = {r: sum(1 for k, v in EXPECT.items() if v == r) for r in (R11, R12, R13)}
     pkts = {r: sum(1 for cin in lan_in if EXPECT[(cin[IP].src, cin[TCP].sport)] == r) for r in (R11, R12, R13)}
-    ok(svc["192.168.0.100:80"][:3] == [7, len(lan_in), 0], f"service stats {svc['192.168.0.100:80']}")
+    svc = L.stats("192.168.0.100:80")
+    ok(svc is not None and svc[:3] == [7, len(lan_in), 0], f"service stats {svc}")
     for r in (R11, R12, R13):
-        ok(svc[r + ":80"][:3] == [per_real[r], pkts[r], 0], f"{r} stats {svc[r + ':80']}")
+        real = L.stats(r + ":80")
+        ok(real is not None and real[:3] == [per_real[r], pkts[r], 0], f"{r} stats {real}")
     # Left in the table: 3 templates (tplA, tplC', tplD) and 3 connections (c5, c6, c7).
-    ok(counters["connections_in_table"] == 6, f"table holds {counters['connections_in_table']}")
-    ok(drops == {"total": 0}, f"drops {drops}")
+    ok(L.events["connections_in_table"] == 6, f"table holds {L.events['connections_in_table']}")
+    ok(L.drops == {"total": 0}, f"drops {L.drops}")
     return ok.n

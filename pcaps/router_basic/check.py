@@ -4,23 +4,13 @@ import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "_lib"))
-from vsfix import ipv4_checksum_ok, read  # noqa: E402
+from vsfix import Checker, ipv4_checksum_ok, read  # noqa: E402
 from scapy.all import ARP, ICMP, IP, TCP, UDP, Ether, Raw, IPerror, UDPerror, TCPerror  # noqa: E402,F401
 
 R_LAN, R_WAN = "02:00:00:00:00:01", "02:00:00:00:00:02"
 CLIENT, CLIENT_MAC = "192.168.1.2", "02:00:00:00:aa:02"
 SERVER, SERVER_MAC = "10.0.0.5", "02:00:00:00:bb:05"
 T0 = 1700000000.0
-
-
-class Checker:
-    def __init__(self):
-        self.n = 0
-
-    def __call__(self, cond, what):
-        if not cond:
-            raise AssertionError(what)
-        self.n += 1
 
 
 def check(out):

@@ -5,50 +5,18 @@ connection is made, and it counts in neither Conns nor InPkts (the kernel counts
 once it has a connection). Packets of existing connections are forwarded as before. When an entry
 expires (c3: FIN_WAIT 10 s after its last packet at 5.1 s -> 15.1 s) the next SYN gets it.
 """
-import importlib.util
 import os
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "_lib"))
-from vsfix import read  # noqa: E402
+from vsfix import Checker, Listing, load_gen, read  # noqa: E402
 from scapy.all import IP, TCP, Ether  # noqa: E402
 
-spec = importlib.util.spec_from_file_location("table_full_gen", os.path.join(HERE, "gen.py"))
-gen = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(gen)
+gen = load_gen(HERE)
 R11, R12 = "10.0.0.11", "10.0.0.12"
 # The real of each accepted connection (rr, see gen.py: refused SYNs move rr on too).
 REAL = {40001: R12, 40002: R11, 40003: R12, 40004: R11}
-
-
-class Checker:
-    def __init__(self):
-        self.n = 0
-
-    def __call__(self, cond, what):
-        if not cond:
-            raise AssertionError(what)
-        self.n += 1
-
-
-def parse_list(out):
-    svc, counters, drops, conns, section = {}, {}, {}, [], "stats"
-    for line in open(os.path.join(out, "list.txt")):
-        s = line.split()
-        if not s:
-            continue
-        if s[0] in ("Interface", "Event") or s[:2] in (["Drop", "reason"], ["IPVS", "connection"]):
-            section = s[0]
-        elif section == "stats" and s[0] in ("TCP", "UDP", "->") and len(s) == 7:
-            svc[s[1]] = [int(x) for x in s[2:7]]
-        elif section == "Event":
-            counters[s[0]] = int(s[1])
-        elif section == "Drop":
-            drops[s[0]] = int(s[1])
-        elif section == "IPVS" and s[0] in ("TCP", "UDP", "IP"):
-            conns.append(s)
-    return svc, counters, drops, conns
 
 
 def check(out):
@@ -71,18 +39,18 @@ def check(out):
         off = gen.LAN[i][0]
         ok(not any(abs(float(p.time) - (gen.T0 + off)) < 1e-6 for p in srv), f"nothing sent for the SYN at {off} s")
 
-    svc, counters, drops, conns = parse_list(out)
-    ok(drops == {"conn_table_full": 3, "total": 3}, f"drops {drops}")
+    L = Listing(out)
+    ok(L.drops == {"conn_table_full": 3, "total": 3}, f"drops {L.drops}")
     # 4 connections accepted (c1..c4); InPkts = the 12 accepted packets, bytes = their lengths.
     n_bytes = sum(c[IP].len for _, c, _ in accepted)
-    ok(svc["192.168.1.100:80"] == [4, len(accepted), 0, n_bytes, 0], f"service stats {svc['192.168.1.100:80']}")
+    ok(L.stats("192.168.1.100:80") == [4, len(accepted), 0, n_bytes, 0], f"service stats {L.stats('192.168.1.100:80')}")
     for r in (R11, R12):
         mine = [c for _, c, _ in accepted if REAL[c[TCP].sport] == r]
-        ok(svc[r + ":80"] == [2, len(mine), 0, sum(c[IP].len for c in mine), 0], f"{r} stats")
-    ok(counters["connections_in_table"] == 3 and counters["connection_table_capacity"] == 3, "table full at the end")
+        ok(L.stats(r + ":80") == [2, len(mine), 0, sum(c[IP].len for c in mine), 0], f"{r} stats")
+    ok(L.events["connections_in_table"] == 3 and L.events["connection_table_capacity"] == 3, "table full at the end")
     # At 17.0 s: c1 (last packet 4.5 s) and c2 (4.6 s) ESTABLISHED, 900 s: 887.5 / 887.6 s left -> 14:47;
     # c4 (16.1 s): 899.1 s -> 14:59. c3 is gone.
-    ok([(c[1], c[2], c[3], c[5]) for c in conns] ==
+    ok([(c[1], c[2], c[3], c[5]) for c in L.conns] ==
        [("14:47", "ESTABLISHED", "192.168.1.2:40001", R12 + ":80"), ("14:47", "ESTABLISHED", "192.168.1.2:40002", R11 + ":80"),
-        ("14:59", "ESTABLISHED", "192.168.1.2:40004", R11 + ":80")], f"-Lnc {conns}")
+        ("14:59", "ESTABLISHED", "192.168.1.2:40004", R11 + ":80")], f"-Lnc {L.conns}")
     return ok.n

@@ -9,46 +9,16 @@ error arrived for a local address):
   other types (3/1, 11/0)       -> the same type and code, the rest of the header copied (0 here)
 Each relayed error counts as OutPkts of the connection, OutBytes = the quoted client datagram.
 """
-import importlib.util
 import os
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "_lib"))
-from vsfix import read  # noqa: E402
+from vsfix import Checker, Listing, load_gen, read  # noqa: E402
 from scapy.all import ARP, ICMP, IP, Ether, IPerror  # noqa: E402
 
-spec = importlib.util.spec_from_file_location("tun_icmp_gen", os.path.join(HERE, "gen.py"))
-gen = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(gen)
+gen = load_gen(HERE)
 EGRESS_MTU = 1400
-
-
-class Checker:
-    def __init__(self):
-        self.n = 0
-
-    def __call__(self, cond, what):
-        if not cond:
-            raise AssertionError(what)
-        self.n += 1
-
-
-def parse_list(out):
-    svc, counters, drops, section = {}, {}, {}, "stats"
-    for line in open(os.path.join(out, "list.txt")):
-        s = line.split()
-        if not s:
-            continue
-        if s[0] in ("Interface", "Event") or s[:2] in (["Drop", "reason"], ["IPVS", "connection"]):
-            section = s[0]
-        elif section == "stats" and s[0] in ("TCP", "UDP", "->") and len(s) == 7:
-            svc[s[1]] = [int(x) for x in s[2:7]]
-        elif section == "Event":
-            counters[s[0]] = int(s[1])
-        elif section == "Drop":
-            drops[s[0]] = int(s[1])
-    return svc, counters, drops
 
 
 def check(out):
@@ -82,12 +52,12 @@ def check(out):
     ok(min(1300, EGRESS_MTU) - 20 == gen.RELAYED["E1"][2] and min(1480, EGRESS_MTU) - 20 == gen.RELAYED["E2"][2],
        "MTU arithmetic of gen.RELAYED")
 
-    svc, counters, drops = parse_list(out)
+    L = Listing(out)
     f1, f2, f3 = (Ether(bytes(f))[IP].len for f in (gen.F1, gen.F2, gen.F3))
     # UDP: 2 conns (F1, F2), 2 packets in; 3 errors relayed about F1 (E1, E2, E5), each counting the
     # quoted datagram (F1's length). TCP: F3 in, E4 out.
-    ok(svc["192.168.1.100:53"] == [2, 2, 3, f1 + f2, 3 * f1], f"UDP service stats {svc['192.168.1.100:53']}")
-    ok(svc["192.168.1.100:80"] == [1, 1, 1, f3, f3], f"TCP service stats {svc['192.168.1.100:80']}")
-    ok(drops == {"icmp_bad_checksum": 1, "icmp_local_unhandled": 1, "total": 2}, f"drops {drops}")
-    ok(counters["icmp_errors_sent"] == 4 and counters["forwarded"] == 3, "4 errors sent, 3 datagrams tunnelled")
+    ok(L.stats("192.168.1.100:53") == [2, 2, 3, f1 + f2, 3 * f1], f"UDP service stats {L.stats('192.168.1.100:53')}")
+    ok(L.stats("192.168.1.100:80") == [1, 1, 1, f3, f3], f"TCP service stats {L.stats('192.168.1.100:80')}")
+    ok(L.drops == {"icmp_bad_checksum": 1, "icmp_local_unhandled": 1, "total": 2}, f"drops {L.drops}")
+    ok(L.events["icmp_errors_sent"] == 4 and L.events["forwarded"] == 3, "4 errors sent, 3 datagrams tunnelled")
     return ok.n

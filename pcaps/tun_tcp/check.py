@@ -6,18 +6,15 @@ from the inner header, TOS = inner DSCP and ECN except CE (3) -> ECT(0) (2), a v
 total length = inner length + 20. The inner datagram is the client's, byte for byte, except TTL-1
 and its header checksum. Counts and times are derived in the comments from gen.py's steps.
 """
-import importlib.util
 import os
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "_lib"))
-from vsfix import read  # noqa: E402
-from scapy.all import ARP, IP, TCP, UDP, Ether  # noqa: E402
+from vsfix import Checker, Listing, inet_checksum, load_gen, read, ttl_decremented  # noqa: E402
+from scapy.all import ARP, IP, Ether  # noqa: E402
 
-spec = importlib.util.spec_from_file_location("tun_tcp_gen", os.path.join(HERE, "gen.py"))
-gen = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(gen)
+gen = load_gen(HERE)
 # gen.py's frames as they are on the wire (built: lengths and checksums filled in).
 LAN = [(off, Ether(bytes(f))) for off, f in gen.LAN]
 
@@ -25,66 +22,9 @@ R_WAN, GW, GW_MAC, T0 = gen.R_WAN, gen.GW, gen.GW_MAC, gen.T0
 REAL1, REAL2 = "172.16.1.11", "172.16.1.12"
 
 
-class Checker:
-    def __init__(self):
-        self.n = 0
-
-    def __call__(self, cond, what):
-        if not cond:
-            raise AssertionError(what)
-        self.n += 1
-
-
-def csum(b):
-    s = sum((b[i] << 8) + (b[i + 1] if i + 1 < len(b) else 0) for i in range(0, len(b), 2))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
-
-
-def forwarded_inner(ip):
-    """The client's datagram as a router forwards it: TTL-1, header checksum recomputed."""
-    b = bytearray(bytes(ip)[: ip.len])
-    b[8] -= 1
-    b[10:12] = b"\0\0"
-    hl = (b[0] & 15) * 4
-    b[10:12] = csum(bytes(b[:hl])).to_bytes(2, "big")
-    return bytes(b)
-
-
 def ecn_encap(tos):
     # INET_ECN_encapsulate(inner, inner): DSCP copied; ECN copied, except CE becomes ECT(0).
     return (tos & ~3) | 2 if tos & 3 == 3 else tos
-
-
-def parse_list(out):
-    """list.txt -> (service stats, dest stats per service, counters, drops, conn rows)."""
-    svc, dest, counters, drops, conns = {}, {}, {}, {}, []
-    section, cur = "stats", None
-    for line in open(os.path.join(out, "list.txt")):
-        s = line.split()
-        if not s:
-            continue
-        if s[0] == "Interface":
-            section = "ifaces"
-        elif s[0] == "Event":
-            section = "events"
-        elif s[:2] == ["Drop", "reason"]:
-            section = "drops"
-        elif s[:2] == ["IPVS", "connection"]:
-            section = "conns"
-        elif section == "stats" and s[0] in ("TCP", "UDP"):
-            cur = (s[0], s[1])
-            svc[cur] = [int(x) for x in s[2:7]]
-        elif section == "stats" and s[0] == "->" and len(s) == 7:
-            dest[(cur, s[1])] = [int(x) for x in s[2:7]]
-        elif section == "events":
-            counters[s[0]] = int(s[1])
-        elif section == "drops":
-            drops[s[0]] = int(s[1])
-        elif section == "conns" and s[0] in ("TCP", "UDP", "IP"):
-            conns.append(s)
-    return svc, dest, counters, drops, conns
 
 
 def check(out):
@@ -118,9 +58,8 @@ def check(out):
         ok(bool(o.flags.DF) == bool(ci.flags.DF) and not o.flags.MF and o.frag == 0, f"{name}: DF copied from inner")
         ok(o.tos == ecn_encap(ci.tos), f"{name}: outer tos {o.tos:#04x}, expected {ecn_encap(ci.tos):#04x} from inner {ci.tos:#04x}")
         ok(o.len == ci.len + 20 and len(bytes(o)) == o.len, f"{name}: outer length = inner + 20")
-        hdr = bytearray(bytes(o)[:20])
-        ok(csum(bytes(hdr)) == 0, f"{name}: outer header checksum valid")
-        ok(bytes(o)[20:] == forwarded_inner(ci), f"{name}: inner datagram unchanged except TTL-1 and its checksum")
+        ok(inet_checksum(bytes(o)[:20]) == 0, f"{name}: outer header checksum valid")
+        ok(bytes(o)[20:] == ttl_decremented(ci), f"{name}: inner datagram unchanged except TTL-1 and its checksum")
         key = (ci.proto, ci.sport)
         real_of.setdefault(key, set()).add(o.dst)
 
@@ -137,28 +76,28 @@ def check(out):
     ok(real_of[(17, 5353)] == {REAL2}, "both datagrams of UDP flow 5353 go to the same real")
     ok(real_of[(17, 5354)] == {REAL1}, "a new UDP flow is scheduled to the next real")
 
-    svc, dest, counters, drops, conns = parse_list(out)
+    L = Listing(out)
     # Stats (IPVS.md §6): every client packet counts in InPkts, bytes = the IP datagram as received
     # (before encapsulation); OutPkts stay 0 for TUN. Conns: 2 TCP (A, B), 2 UDP flows.
     def total(pred):
         fs = [f[IP] for _, f in LAN if pred(f[IP])]
         return len(fs), sum(f.len for f in fs)
     tcp_n, tcp_b = total(lambda ip: ip.proto == 6)
-    ok(svc[("TCP", "192.168.1.100:80")] == [2, tcp_n, 0, tcp_b, 0], f"TCP service stats {svc}")
+    ok(L.services.get(("TCP", "192.168.1.100:80")) == [2, tcp_n, 0, tcp_b, 0], f"TCP service stats {L.services}")
     a_n, a_b = total(lambda ip: ip.proto == 6 and ip.sport == gen.A)
     b_n, b_b = total(lambda ip: ip.proto == 6 and ip.sport == gen.B)
-    ok(dest[(("TCP", "192.168.1.100:80"), REAL2 + ":80")] == [1, a_n, 0, a_b, 0], "real .12:80 has connection A")
-    ok(dest[(("TCP", "192.168.1.100:80"), REAL1 + ":80")] == [1, b_n, 0, b_b, 0], "real .11:80 has connection B")
+    ok(L.reals.get(("TCP", "192.168.1.100:80", REAL2 + ":80")) == [1, a_n, 0, a_b, 0], "real .12:80 has connection A")
+    ok(L.reals.get(("TCP", "192.168.1.100:80", REAL1 + ":80")) == [1, b_n, 0, b_b, 0], "real .11:80 has connection B")
     udp_n, udp_b = total(lambda ip: ip.proto == 17)
-    ok(svc[("UDP", "192.168.1.100:53")] == [2, udp_n, 0, udp_b, 0], "UDP service stats")
+    ok(L.services.get(("UDP", "192.168.1.100:53")) == [2, udp_n, 0, udp_b, 0], "UDP service stats")
 
     # Expiry (args: --advance 27.9 after the last record at 5.2 s, so the replay ends at 33.1 s):
     # UDP flows expire 20 s after their last datagram (25.1 s, 25.2 s), A 30 s (tcpfin) after its
     # last ACK (3.1 + 30 = 33.1 s, the end of the replay). B is ESTABLISHED (900 s from 4.1 s):
     # 904.1 - 33.1 = 871 s = 14:31 at the listing.
-    ok(counters["connections_in_table"] == 1, "only connection B is left")
-    ok(conns == [["TCP", "14:31", "ESTABLISHED", "192.168.1.2:40001", "192.168.1.100:80", "172.16.1.11:80"]],
-       f"-Lnc shows B only: {conns}")
-    ok(drops == {"total": 0}, f"nothing dropped: {drops}")
-    ok(counters["forwarded"] == len(inputs) and counters["arp_requests_sent"] == 1, "13 forwarded, 1 ARP request")
+    ok(L.events["connections_in_table"] == 1, "only connection B is left")
+    ok(L.conns == [["TCP", "14:31", "ESTABLISHED", "192.168.1.2:40001", "192.168.1.100:80", "172.16.1.11:80"]],
+       f"-Lnc shows B only: {L.conns}")
+    ok(L.drops == {"total": 0}, f"nothing dropped: {L.drops}")
+    ok(L.events["forwarded"] == len(inputs) and L.events["arp_requests_sent"] == 1, "13 forwarded, 1 ARP request")
     return ok.n
