@@ -12,6 +12,7 @@ namespace vs {
 
 #define VS_DROP_REASONS(X)                                                                          \
   X(kEthTruncated, "eth_truncated", "frame shorter than an Ethernet header")                       \
+  X(kEthTooLong, "eth_too_long", "frame longer than the largest supported (9014 bytes)")           \
   X(kEthNotForUs, "eth_not_for_us", "unicast frame for another MAC address")                       \
   X(kEthSrcInvalid, "eth_src_invalid", "source MAC is multicast, broadcast or ours")               \
   X(kEthTypeUnsupported, "ethertype_unsupported", "EtherType is neither IPv4 nor ARP")             \

@@ -119,6 +119,8 @@ Verdict Engine::on_frame(uint32_t iface, std::span<const uint8_t> frame, Instant
 
   auto eth = EthernetView<const uint8_t>::parse(frame);
   if (!eth) return drop(DropReason::kEthTruncated);
+  // Every buffer the engine copies a frame into holds kMaxFrame (+ tailroom for encapsulation).
+  if (frame.size() > kMaxFrame) return drop(DropReason::kEthTooLong);
   const MacAddr& mine = cfg_->interfaces[iface].mac;
   MacAddr dst = eth->dst();
   bool l2_unicast = !dst.is_multicast();  // broadcast is a multicast address too

@@ -12,7 +12,8 @@ namespace vs {
 
 inline constexpr size_t kHeadroom = 64;
 inline constexpr size_t kMaxFrame = 9000 + 14;  // largest IP MTU the config allows, plus Ethernet
-inline constexpr size_t kBufSize = kHeadroom + kMaxFrame;
+inline constexpr size_t kTailroom = 64;         // a frame may grow after a rewrite (IPIP: +20)
+inline constexpr size_t kBufSize = kHeadroom + kMaxFrame + kTailroom;
 
 /// A fixed set of frame buffers addressed by index.
 class PacketPool {

@@ -43,6 +43,8 @@ good = ip()
 CASES = [
     ("eth_truncated", b""),
     ("eth_truncated", bytes(10)),
+    ("eth_too_long", eth(bytes(IP(src=CLIENT, dst=SERVER) / UDP(sport=1, dport=2) / Raw(bytes(9100))))),
+    ("eth_too_long", eth(bytes(IP(src=CLIENT, dst=SERVER, len=65535) / Raw(bytes(65515))))),
     ("eth_not_for_us", eth(good, dst="02:00:00:00:99:99")),
     ("eth_src_invalid", eth(good, src="ff:ff:ff:ff:ff:ff")),
     ("eth_src_invalid", eth(good, src="01:00:5e:00:00:01")),
