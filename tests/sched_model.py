@@ -498,6 +498,7 @@ def main():
     # The kernel's own self-test vector (lib/siphash_kunit.c, 64-bit: hsiphash_1u32(0x03020100)
     # with key 00..0f is test_vectors_hsiphash[4] = 0x88d38328), then the mh keys.
     kunit_key = (0x0706050403020100, 0x0f0e0d0c0b0a0908)
+    assert hsiphash(bytes(range(4)), kunit_key) == 0x88d38328, "SipHash-1-3 disagrees with the kernel"
     vectors = [(0x03020100, kunit_key)]
     for v in (0, 1, 0x0a000001, 0xc0a80101, 0xffffffff):
         vectors.append((v, MH_HASH1))

@@ -171,6 +171,10 @@ inline constexpr unsigned kLblcTabBits = 10;
 /// by schedule()). table() is for tests and diagnostics.
 class TableScheduler : public Scheduler {
 public:
+  TableScheduler() = default;
+  TableScheduler(const TableScheduler&) = delete;  // table_ points into this object
+  TableScheduler& operator=(const TableScheduler&) = delete;
+
   std::span<ipvs::Dest* const> table() const noexcept { return table_; }
 
 protected:
