@@ -7,6 +7,7 @@
 
 #include "config/config.hpp"
 #include "replay/replay.hpp"
+#include "tap/daemon.hpp"
 #include "sched/names.hpp"
 
 namespace {
@@ -17,6 +18,8 @@ constexpr const char* kUsage =
     "  check  -c FILE                          validate a config file\n"
     "  replay -c FILE --in DIR --out DIR [--advance SECONDS] [--list] [--list-conns] [--trace]\n"
     "                                          replay DIR/<interface>.pcap through the engine\n"
+    "  run    -c FILE [--capture DIR] [--log-level error|warn|info|debug]\n"
+    "                                          run on the configured TAP devices\n"
     "  help                                    this text\n";
 
 int cmd_check(int argc, char** argv) {
@@ -80,6 +83,36 @@ int cmd_replay(int argc, char** argv) {
   return vs::replay::run(opt, std::cout, std::cerr);
 }
 
+int cmd_run(int argc, char** argv) {
+  cxxopts::Options o("vsrouter run", "run the router on the configured TAP devices");
+  o.add_options()("c,config", "config file", cxxopts::value<std::string>())(
+      "capture", "write every frame in and out of each interface to DIR/<interface>.pcap",
+      cxxopts::value<std::string>())("log-level", "error, warn, info or debug",
+                                     cxxopts::value<std::string>()->default_value("warn"))("h,help", "help");
+  auto r = o.parse(argc, argv);
+  if (r.count("help")) {
+    std::cout << o.help() << "\n";
+    return 0;
+  }
+  if (!r.count("config")) {
+    std::cerr << "vsrouter run: -c FILE is required\n";
+    return 2;
+  }
+  vs::tap::RunOptions opt;
+  opt.config_path = r["config"].as<std::string>();
+  if (r.count("capture")) opt.capture_dir = r["capture"].as<std::string>();
+  const std::string lvl = r["log-level"].as<std::string>();
+  const char* levels[] = {"error", "warn", "info", "debug"};
+  opt.log_level = -1;
+  for (int i = 0; i < 4; ++i)
+    if (lvl == levels[i]) opt.log_level = i;
+  if (opt.log_level < 0) {
+    std::cerr << "vsrouter run: --log-level must be one of: error warn info debug\n";
+    return 2;
+  }
+  return vs::tap::run(opt);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -91,6 +124,7 @@ int main(int argc, char** argv) {
   try {
     if (cmd == "check") return cmd_check(argc - 1, argv + 1);
     if (cmd == "replay") return cmd_replay(argc - 1, argv + 1);
+    if (cmd == "run") return cmd_run(argc - 1, argv + 1);
     if (cmd == "help" || cmd == "--help" || cmd == "-h") {
       std::cout << kUsage;
       return 0;

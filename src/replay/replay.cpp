@@ -81,6 +81,7 @@ int run(const Options& opt, std::ostream& out, std::ostream& err) {
   }
 
   std::vector<std::vector<PcapRecord>> records(c.interfaces.size());
+  uint64_t skipped_own = 0;
   std::vector<Input> inputs;
   for (uint32_t i = 0; i < c.interfaces.size(); ++i) {
     fs::path p = fs::path(opt.in_dir) / (c.interfaces[i].name + ".pcap");
@@ -91,7 +92,17 @@ int run(const Options& opt, std::ostream& out, std::ostream& err) {
       return 2;
     }
     records[i] = std::move(r.value());
-    for (uint32_t k = 0; k < records[i].size(); ++k) inputs.push_back({records[i][k].ts_us, i, k, &records[i][k].data});
+    // A capture from `vsrouter run --capture` holds the frames vsrouter sent too: their source MAC
+    // is the interface's own. They are the output a replay reproduces, not input.
+    const MacAddr& own = c.interfaces[i].mac;
+    for (uint32_t k = 0; k < records[i].size(); ++k) {
+      const auto& d = records[i][k].data;
+      if (d.size() >= 12 && std::equal(own.b.begin(), own.b.end(), d.begin() + 6)) {
+        skipped_own++;
+        continue;
+      }
+      inputs.push_back({records[i][k].ts_us, i, k, &records[i][k].data});
+    }
   }
   std::stable_sort(inputs.begin(), inputs.end(), [](const Input& a, const Input& b) {
     if (a.ts_us != b.ts_us) return a.ts_us < b.ts_us;
@@ -116,6 +127,8 @@ int run(const Options& opt, std::ostream& out, std::ostream& err) {
   }
 
   std::ostream* trace = opt.trace ? &out : nullptr;
+  if (trace && skipped_own)
+    out << "(" << skipped_own << " frames sent by vsrouter itself in the input capture: not replayed as input)\n";
   PcapSink sink(c, writers, trace);
   Engine engine(cfg.value(), sink);
   const int64_t origin = inputs.empty() ? 0 : inputs.front().ts_us;

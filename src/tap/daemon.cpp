@@ -1,0 +1,252 @@
+#include "tap/daemon.hpp"
+
+#include <uv.h>
+
+#include <cerrno>
+#include <cstdarg>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+#include <memory>
+#include <vector>
+
+#include <unistd.h>
+
+#include "config/config.hpp"
+#include "engine.hpp"
+#include "list.hpp"
+#include "replay/pcap_io.hpp"
+#include "tap/tap_device.hpp"
+
+namespace vs::tap {
+namespace {
+
+constexpr int kBurst = 64;              // frames read per readiness per device
+constexpr size_t kReadBuf = 65536;      // a TAP frame never exceeds this
+
+struct Port {
+  uint32_t iface = 0;
+  std::unique_ptr<TapDevice> dev;
+  std::unique_ptr<replay::PcapWriter> capture;
+  uv_poll_t poll{};
+  uint64_t tx_full = 0;   // writes that would have blocked: dropped
+  uint64_t tx_error = 0;  // other write errors
+  uint64_t rx_error = 0;
+};
+
+class Daemon : public TxSink {
+public:
+  explicit Daemon(int log_level) : log_level_(log_level) {}
+
+  int start(const RunOptions& opt);
+
+  void transmit(uint32_t iface, std::span<const uint8_t> frame) override {
+    Port& p = *ports_[iface];
+    if (p.capture) p.capture->write(now_.us, frame.data(), frame.size());
+    ssize_t n = ::write(p.dev->fd(), frame.data(), frame.size());
+    if (n >= 0) return;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      p.tx_full++;
+    } else {
+      p.tx_error++;
+      log(0, "%s: write: %s", p.dev->name().c_str(), std::strerror(errno));
+    }
+  }
+
+private:
+  void log(int level, const char* fmt, ...) __attribute__((format(printf, 3, 4))) {
+    if (level > log_level_) return;
+    static const char* names[] = {"error", "warn", "info", "debug"};
+    std::fprintf(stderr, "vsrouter: %s: ", names[level]);
+    va_list ap;
+    va_start(ap, fmt);
+    std::vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    std::fputc('\n', stderr);
+  }
+
+  /// Engine time: Unix microseconds at start plus monotonic time since, read once per callback.
+  Instant clock() {
+    now_ = Instant::from_micros(epoch_us_ + static_cast<int64_t>((uv_hrtime() - hr_start_) / 1000));
+    return now_;
+  }
+  void run_due_timers() {
+    if (auto d = engine_->next_deadline(); d && *d <= now_) engine_->on_timer(now_);
+  }
+  void arm_timer() {
+    auto d = engine_->next_deadline();
+    if (!d) {
+      uv_timer_stop(&timer_);
+      return;
+    }
+    int64_t us = std::max<int64_t>(0, (*d - now_).us);
+    uv_timer_start(&timer_, &Daemon::on_timer_cb, static_cast<uint64_t>((us + 999) / 1000), 0);
+  }
+  void on_readable(Port& p) {
+    clock();
+    run_due_timers();
+    for (int i = 0; i < kBurst; ++i) {
+      ssize_t n = ::read(p.dev->fd(), rbuf_.data(), rbuf_.size());
+      if (n < 0) {
+        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+          p.rx_error++;
+          log(0, "%s: read: %s", p.dev->name().c_str(), std::strerror(errno));
+        }
+        break;  // drained (libuv may report spurious readability)
+      }
+      std::span<const uint8_t> frame(rbuf_.data(), static_cast<size_t>(n));
+      if (p.capture) p.capture->write(now_.us, frame.data(), frame.size());
+      engine_->on_frame(p.iface, frame, now_);
+    }
+    arm_timer();
+  }
+  void dump() {
+    std::string s = list_services_stats(*engine_) + list_counters(*engine_);
+    s += "\nTAP device        TxFull    TxError    RxError\n";
+    for (auto& p : ports_) {
+      char line[128];
+      std::snprintf(line, sizeof line, "%-14s %9llu %10llu %10llu\n", p->dev->name().c_str(),
+                    static_cast<unsigned long long>(p->tx_full), static_cast<unsigned long long>(p->tx_error),
+                    static_cast<unsigned long long>(p->rx_error));
+      s += line;
+    }
+    s += "\n" + list_connections(*engine_, clock());
+    std::fwrite(s.data(), 1, s.size(), stdout);
+    std::fflush(stdout);
+  }
+  void stop() {
+    for (auto& p : ports_) uv_poll_stop(&p->poll);
+    uv_timer_stop(&timer_);
+    for (auto* s : {&sigint_, &sigterm_, &sigusr1_, &sighup_}) uv_signal_stop(s);
+    uv_stop(loop_);
+  }
+
+  static void on_poll_cb(uv_poll_t* h, int status, int) {
+    auto* p = static_cast<Port*>(h->data);
+    auto* self = static_cast<Daemon*>(h->loop->data);
+    if (status < 0) {
+      self->log(0, "%s: poll: %s", p->dev->name().c_str(), uv_strerror(status));
+      return;
+    }
+    self->on_readable(*p);
+  }
+  static void on_timer_cb(uv_timer_t* t) {
+    auto* self = static_cast<Daemon*>(t->loop->data);
+    self->engine_->on_timer(self->clock());
+    self->arm_timer();
+  }
+  static void on_signal_cb(uv_signal_t* s, int signum) {
+    auto* self = static_cast<Daemon*>(s->loop->data);
+    if (signum == SIGUSR1) {
+      self->dump();
+    } else if (signum == SIGHUP) {
+      self->log(1, "SIGHUP: configuration reload is not available in this version; ignored");
+    } else {
+      self->log(2, "signal %d: stopping", signum);
+      self->stop();
+    }
+  }
+
+  int log_level_;
+  uv_loop_t* loop_ = nullptr;
+  uv_timer_t timer_{};
+  uv_signal_t sigint_{}, sigterm_{}, sigusr1_{}, sighup_{};
+  std::vector<std::unique_ptr<Port>> ports_;
+  std::unique_ptr<Engine> engine_;
+  std::vector<uint8_t> rbuf_ = std::vector<uint8_t>(kReadBuf);
+  int64_t epoch_us_ = 0;
+  uint64_t hr_start_ = 0;
+  Instant now_{};
+};
+
+int Daemon::start(const RunOptions& opt) {
+  auto cfg = config::load_config(opt.config_path);
+  if (!cfg) {
+    std::fprintf(stderr, "%s\n", cfg.error().format(opt.config_path).c_str());
+    return 2;
+  }
+  const auto& c = *cfg.value();
+  if (!opt.capture_dir.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(opt.capture_dir, ec);
+    if (!std::filesystem::is_directory(opt.capture_dir, ec)) {
+      std::fprintf(stderr, "%s: cannot create capture directory\n", opt.capture_dir.c_str());
+      return 2;
+    }
+  }
+  for (uint32_t i = 0; i < c.interfaces.size(); ++i) {
+    const auto& ifc = c.interfaces[i];
+    auto dev = TapDevice::open(ifc.tap, ifc.mtu);
+    if (!dev) {
+      std::fprintf(stderr, "vsrouter: interface %s: %s\n", ifc.name.c_str(), dev.error().message.c_str());
+      return 2;
+    }
+    auto p = std::make_unique<Port>();
+    p->iface = i;
+    p->dev = std::make_unique<TapDevice>(std::move(dev.value()));
+    if (!p->dev->warnings.empty()) log(1, "%s", p->dev->warnings.c_str());
+    if (!opt.capture_dir.empty()) {
+      std::string path = (std::filesystem::path(opt.capture_dir) / (ifc.name + ".pcap")).string();
+      auto w = replay::PcapWriter::open(path);
+      if (!w) {
+        std::fprintf(stderr, "%s: %s\n", path.c_str(), w.error().message.c_str());
+        return 2;
+      }
+      p->capture = std::move(w.value());
+    }
+    log(2, "interface %s on TAP %s (%s), mac %s", ifc.name.c_str(), ifc.tap.c_str(),
+        p->dev->created() ? "created" : "attached", ifc.mac.str().c_str());
+    ports_.push_back(std::move(p));
+  }
+
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  epoch_us_ = int64_t{ts.tv_sec} * 1000000 + ts.tv_nsec / 1000;
+  hr_start_ = uv_hrtime();
+  engine_ = std::make_unique<Engine>(cfg.value(), *this);
+
+  loop_ = uv_default_loop();
+  loop_->data = this;
+  uv_timer_init(loop_, &timer_);
+  for (auto& p : ports_) {
+    uv_poll_init(loop_, &p->poll, p->dev->fd());
+    p->poll.data = p.get();
+    uv_poll_start(&p->poll, UV_READABLE, &Daemon::on_poll_cb);
+  }
+  int signums[] = {SIGINT, SIGTERM, SIGUSR1, SIGHUP};
+  uv_signal_t* sigs[] = {&sigint_, &sigterm_, &sigusr1_, &sighup_};
+  for (int i = 0; i < 4; ++i) {
+    uv_signal_init(loop_, sigs[i]);
+    uv_signal_start(sigs[i], &Daemon::on_signal_cb, signums[i]);
+  }
+  log(2, "running with %zu interfaces, %zu services", ports_.size(), c.services.size());
+  std::fprintf(stdout, "vsrouter: running (pid %d)\n", static_cast<int>(::getpid()));
+  std::fflush(stdout);
+
+  uv_run(loop_, UV_RUN_DEFAULT);
+
+  // Close every handle and let the loop finish the closes before the captures are flushed.
+  uv_walk(loop_, [](uv_handle_t* h, void*) { if (!uv_is_closing(h)) uv_close(h, nullptr); }, nullptr);
+  uv_run(loop_, UV_RUN_DEFAULT);
+  int rc = 0;
+  for (auto& p : ports_) {
+    std::string e;
+    if (p->capture && !p->capture->close(e)) {
+      log(0, "%s: capture: %s", p->dev->name().c_str(), e.c_str());
+      rc = 1;
+    }
+  }
+  uv_loop_close(loop_);
+  log(2, "stopped");
+  return rc;
+}
+
+}  // namespace
+
+int run(const RunOptions& opt) {
+  Daemon d(opt.log_level);
+  return d.start(opt);
+}
+
+}  // namespace vs::tap

@@ -1,0 +1,25 @@
+// `vsrouter run`: the engine on TAP devices in one libuv loop.
+//
+// Each configured interface is attached to its TAP device. Reads drain at most kBurst frames per
+// readiness so one busy port cannot starve another; a write that would block is a counted drop
+// (tx_full), never a queue. One timer follows the engine's next deadline. The engine's clock is
+// the Unix time in microseconds, taken from the monotonic clock (so it never jumps) once per
+// callback. SIGINT/SIGTERM stop cleanly (captures flushed); SIGUSR1 prints the tables.
+#pragma once
+
+#include <iosfwd>
+#include <string>
+
+namespace vs::tap {
+
+struct RunOptions {
+  std::string config_path;
+  std::string capture_dir;  // empty: no capture
+  int log_level = 1;        // 0 error, 1 warn, 2 info, 3 debug
+};
+
+/// Runs until SIGINT/SIGTERM. Returns the exit code: 0, or 2 after one clear line on stderr when
+/// the daemon cannot start (bad config, missing or foreign TAP device, unwritable capture).
+int run(const RunOptions& opt);
+
+}  // namespace vs::tap

@@ -1,0 +1,38 @@
+// A Linux TAP device (IFF_TAP | IFF_NO_PI, non-blocking). The only code that knows /dev/net/tun.
+//
+// open() attaches to the named device. If it does not exist and the process may create it
+// (CAP_NET_ADMIN), the kernel creates it and we bring it up with the configured MTU; if it exists
+// as a persistent TAP owned by the running user (`ip tuntap add mode tap user U name N`), attaching
+// needs no privilege at all. Errors say which case failed and what to do.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "base/result.hpp"
+
+namespace vs::tap {
+
+class TapDevice {
+public:
+  static Result<TapDevice> open(const std::string& name, uint32_t mtu);
+  TapDevice(TapDevice&& o) noexcept : fd_(o.fd_), name_(std::move(o.name_)), created_(o.created_) { o.fd_ = -1; }
+  TapDevice& operator=(TapDevice&&) = delete;
+  TapDevice(const TapDevice&) = delete;
+  ~TapDevice();
+
+  int fd() const noexcept { return fd_; }
+  const std::string& name() const noexcept { return name_; }
+  bool created() const noexcept { return created_; }  // we made it (it goes away when we exit)
+
+  /// Warnings about a device we attached to (down, smaller MTU); empty when all is well.
+  std::string warnings;
+
+private:
+  TapDevice(int fd, std::string name, bool created) : fd_(fd), name_(std::move(name)), created_(created) {}
+  int fd_ = -1;
+  std::string name_;
+  bool created_ = false;
+};
+
+}  // namespace vs::tap

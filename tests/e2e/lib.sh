@@ -1,0 +1,256 @@
+# Shared pieces of the end-to-end tests and the lab: LVS topologies in network namespaces with
+# vsrouter as the director on TAP devices and unmodified Linux hosts everywhere else.
+#
+# Everything lives in namespaces this file creates, named "$E2E_PREFIX-*" (unique per run):
+#   sw      the "switch": Linux bridges, the TAP devices and the vsrouter processes
+#   cli     the client            r1 r2 r3   the real servers
+# Hosts connect to the switch with veth pairs. Addresses are private and exist only inside these
+# namespaces. e2e_cleanup (run from an EXIT trap) kills the processes and deletes every namespace,
+# which takes the TAPs, bridges and veths with it. Every wait is bounded.
+
+PY=/usr/bin/python3
+E2E_PREFIX=${E2E_PREFIX:-vse$$}
+E2E_DIR=${E2E_DIR:-$(mktemp -d /tmp/vsrouter-e2e.XXXXXX)}
+mkdir -p "$E2E_DIR"
+E2E_NS=()
+E2E_PIDS=()
+
+e2e_log() { echo "[e2e] $*" >&2; }
+e2e_fail() { echo "[e2e] FAIL: $*" >&2; exit 1; }
+ns() { echo "$E2E_PREFIX-$1"; }
+in_ns() { local n; n=$(ns "$1"); shift; ip netns exec "$n" "$@"; }
+
+# Outside CI, without root, the tests cannot create namespaces: skip, loudly (ctest code 77).
+# Under CI (which runs as root) a skip would hide a broken environment: it is a failure.
+e2e_require_root() {
+  if [[ $(id -u) -ne 0 ]] || ! ip netns list >/dev/null 2>&1 || [[ ! -c /dev/net/tun ]]; then
+    if [[ ${CI:-} == true ]]; then
+      e2e_fail "end-to-end tests need root, ip netns and /dev/net/tun, and CI must run them"
+    fi
+    echo "************************************************************************" >&2
+    echo "SKIPPED: end-to-end tests need root (network namespaces, TAP devices)." >&2
+    echo "Run them with: sudo ctest --test-dir build -R e2e" >&2
+    echo "************************************************************************" >&2
+    exit 77
+  fi
+}
+
+e2e_cleanup() {
+  local pid n
+  for pid in "${E2E_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null; done
+  for pid in "${E2E_PIDS[@]}"; do
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null
+  done
+  for n in "${E2E_NS[@]}"; do
+    # Anything still running in the namespace (servers) goes with it.
+    ip netns pids "$n" 2>/dev/null | xargs -r kill -KILL 2>/dev/null
+    ip netns del "$n" 2>/dev/null
+  done
+  [[ -n ${E2E_KEEP_DIR:-} ]] || rm -rf "$E2E_DIR"
+}
+
+e2e_netns() {  # name
+  ip netns add "$(ns "$1")" || e2e_fail "cannot create namespace $(ns "$1")"
+  E2E_NS+=("$(ns "$1")")
+  in_ns "$1" ip link set lo up
+}
+
+e2e_bridge() {  # name (in sw)
+  in_ns sw ip link add "$1" type bridge
+  in_ns sw ip link set "$1" type bridge forward_delay 0 stp_state 0
+  in_ns sw ip link set "$1" up
+}
+
+# A host namespace with one interface (eth0) on a bridge: e2e_host NAME BRIDGE ADDR/LEN [GATEWAY]
+e2e_host() {
+  local name=$1 br=$2 addr=$3 gw=${4:-}
+  e2e_netns "$name"
+  local port="$name-$br"
+  ip link add "${port:0:15}" netns "$(ns sw)" type veth peer name eth0 netns "$(ns "$name")" ||
+    e2e_fail "cannot create veth for $name"
+  in_ns sw ip link set "${port:0:15}" master "$br" up
+  in_ns "$name" ip addr add "$addr" dev eth0
+  in_ns "$name" ip link set eth0 up
+  [[ -z $gw ]] || in_ns "$name" ip route add default via "$gw"
+}
+
+# A persistent TAP in the switch namespace, on a bridge: e2e_tap NAME BRIDGE [OWNER]
+e2e_tap() {
+  in_ns sw ip tuntap add mode tap ${3:+user "$3"} name "$1" || e2e_fail "cannot create TAP $1"
+  in_ns sw ip link set "$1" master "$2" up
+}
+
+# A real server: the VIP on lo (DR/TUN) with arp_ignore/arp_announce, an HTTP server whose index
+# names it plus a 1 MiB blob, and a UDP echo server that prefixes its name.
+e2e_real() {  # name vip-or-empty
+  local name=$1 vip=$2 dir="$E2E_DIR/www-$1"
+  mkdir -p "$dir"
+  echo "$name" > "$dir/index.html"
+  cp "$E2E_DIR/blob" "$dir/blob"
+  if [[ -n $vip ]]; then
+    in_ns "$name" ip addr add "$vip/32" dev lo
+    in_ns "$name" sysctl -qw net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2 \
+      net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
+  fi
+  in_ns "$name" "$PY" -m http.server --bind 0.0.0.0 --directory "$dir" 80 >"$E2E_DIR/http-$name.log" 2>&1 &
+  in_ns "$name" "$PY" -c "
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(('0.0.0.0', 53))
+while True:
+    data, peer = s.recvfrom(2048)
+    s.sendto(b'$name:' + data, peer)
+" >"$E2E_DIR/udp-$name.log" 2>&1 &
+}
+
+e2e_make_blob() { head -c 1048576 /dev/urandom > "$E2E_DIR/blob"; }
+
+# Start vsrouter in the switch namespace: e2e_vsrouter NAME CONFIG [extra args...]
+# Runs as the user in $E2E_RUN_AS if set (with /dev/net/tun usable by that user through a private
+# mount namespace, so the host's device node is never touched).
+e2e_vsrouter() {
+  local name=$1 cfg=$2
+  shift 2
+  local log="$E2E_DIR/vsrouter-$name.log"
+  # Started with `ip netns exec` itself (not through a shell function), so that $! is the
+  # vsrouter process: ip netns exec, unshare and setpriv all exec in place.
+  if [[ -n ${E2E_RUN_AS:-} ]]; then
+    ip netns exec "$(ns sw)" unshare --mount --propagation private bash -c '
+      { [[ -c $1/tun ]] || mknod -m 666 "$1/tun" c 10 200; } && mount --bind "$1/tun" /dev/net/tun &&
+      exec setpriv --reuid="$2" --regid="$3" --clear-groups "$4" run -c "$5" --log-level info "${@:6}"' \
+      bash "$E2E_DIR" "$(id -u "$E2E_RUN_AS")" "$(id -g "$E2E_RUN_AS")" "$VSROUTER" "$cfg" "$@" >"$log" 2>&1 &
+  else
+    ip netns exec "$(ns sw)" "$VSROUTER" run -c "$cfg" --log-level info "$@" >"$log" 2>&1 &
+  fi
+  E2E_PIDS+=($!)
+  for _ in $(seq 100); do
+    grep -q "vsrouter: running" "$log" 2>/dev/null && return 0
+    kill -0 "${E2E_PIDS[-1]}" 2>/dev/null || break
+    sleep 0.05
+  done
+  cat "$log" >&2
+  e2e_fail "vsrouter $name did not start"
+}
+
+# Wait until a real's HTTP and UDP servers listen (bounded).
+e2e_wait_real() {
+  local name=$1
+  for _ in $(seq 100); do
+    in_ns "$name" "$PY" -c "
+import socket, sys
+s = socket.socket(); s.settimeout(0.2)
+sys.exit(s.connect_ex(('127.0.0.1', 80)))" 2>/dev/null && return 0
+    sleep 0.05
+  done
+  e2e_fail "server $name did not start"
+}
+
+# --- client-side checks --------------------------------------------------------------------
+
+e2e_http_get() {  # url -> body on stdout
+  in_ns cli curl -s --max-time 10 --retry 0 -H 'Connection: close' "$1"
+}
+
+# 12 requests with rr over 3 reals: each real answers exactly 4 times.
+e2e_check_rr() {
+  local vip=$1 counts
+  counts=$(for _ in $(seq 12); do e2e_http_get "http://$vip/"; done | sort | uniq -c | awk '{print $2"="$1}' | xargs)
+  e2e_log "12 requests: $counts"
+  [[ $counts == "r1=4 r2=4 r3=4" ]] || e2e_fail "rr over 3 reals: expected r1=4 r2=4 r3=4, got '$counts'"
+}
+
+# A 1 MiB transfer arrives intact.
+e2e_check_blob() {
+  local vip=$1 got want
+  want=$(sha256sum <"$E2E_DIR/blob" | cut -d' ' -f1)
+  got=$(e2e_http_get "http://$vip/blob" | sha256sum | cut -d' ' -f1)
+  [[ $got == "$want" ]] || e2e_fail "1 MiB transfer through $vip: checksum $got, expected $want"
+  e2e_log "1 MiB transfer intact (sha256 $want)"
+}
+
+# A UDP service answers.
+e2e_check_udp() {
+  local vip=$1 reply
+  reply=$(in_ns cli "$PY" -c "
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(3)
+for _ in range(3):
+    s.sendto(b'ping', ('$vip', 53))
+    try:
+        print(s.recvfrom(2048)[0].decode()); break
+    except socket.timeout:
+        pass
+")
+  [[ $reply == r[123]:ping ]] || e2e_fail "UDP service $vip:53 did not answer (got '$reply')"
+  e2e_log "UDP service answered: $reply"
+}
+
+# Stop a vsrouter (flushing its capture) and wait for it (bounded).
+e2e_stop_vsrouter() {
+  local pid=$1
+  kill -TERM "$pid" 2>/dev/null
+  for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.05; done
+  e2e_fail "vsrouter (pid $pid) did not stop on SIGTERM"
+}
+
+# --- the three LVS topologies (conf/lab-*.toml describe them) --------------------------------
+# Each creates the namespaces, bridges, persistent TAPs, client and real servers, and starts the
+# vsrouter process(es) with the lab configs from conf/. $E2E_TAP_OWNER (a user name) makes the
+# TAPs owned by that user, for the unprivileged run. Extra arguments go to the director's vsrouter.
+
+e2e_topology_dr() {
+  e2e_make_blob
+  e2e_netns sw
+  e2e_bridge br0
+  e2e_tap vsd-lan br0 "${E2E_TAP_OWNER:-}"
+  e2e_host cli br0 10.0.0.2/24
+  local i
+  for i in 1 2 3; do
+    e2e_host "r$i" br0 "10.0.0.1$i/24"
+    e2e_real "r$i" 10.0.0.100
+  done
+  for i in 1 2 3; do e2e_wait_real "r$i"; done
+  e2e_vsrouter director "$CONF_DIR/lab-dr.toml" "$@"
+}
+
+e2e_topology_nat() {
+  e2e_make_blob
+  e2e_netns sw
+  e2e_bridge br-wan
+  e2e_bridge br-lan
+  e2e_tap vsn-wan br-wan
+  e2e_tap vsn-lan br-lan
+  e2e_host cli br-wan 10.0.0.2/24
+  local i
+  for i in 1 2 3; do
+    e2e_host "r$i" br-lan "192.168.10.1$i/24" 192.168.10.1
+    e2e_real "r$i" ""
+  done
+  for i in 1 2 3; do e2e_wait_real "r$i"; done
+  e2e_vsrouter director "$CONF_DIR/lab-nat.toml" "$@"
+}
+
+e2e_topology_tun() {
+  e2e_make_blob
+  e2e_netns sw
+  e2e_bridge br-wan
+  e2e_bridge br-mid
+  e2e_tap vst-wan br-wan
+  e2e_tap vst-mid br-mid
+  e2e_host cli br-wan 10.0.0.2/24
+  local i
+  for i in 1 2 3; do
+    e2e_bridge "br-s$i"
+    e2e_tap "vst-e${i}up" br-mid
+    e2e_tap "vst-e${i}srv" "br-s$i"
+    e2e_tap "vst-e${i}out" br-wan
+    e2e_host "r$i" "br-s$i" "10.2.$i.10/24" "10.2.$i.1"
+    e2e_real "r$i" 10.0.0.100
+  done
+  for i in 1 2 3; do
+    e2e_wait_real "r$i"
+    e2e_vsrouter "endpoint$i" "$CONF_DIR/lab-tun-endpoint-$i.toml"
+  done
+  e2e_vsrouter director "$CONF_DIR/lab-tun.toml" "$@"
+}
