@@ -54,9 +54,6 @@ Engine::Engine(std::shared_ptr<const config::Config> cfg, TxSink& tx, const Engi
       ifc_(cfg_->interfaces.size()),
       ip_id_(seed_ip_id(cfg_->router.seed)) {
   due_.reserve(params.neigh.capacity);
-  for (const auto& s : cfg_->services)
-    if (std::find_if(vips_.begin(), vips_.end(), [&](auto& v) { return v.first == s.vip; }) == vips_.end())
-      vips_.emplace_back(s.vip, s.interface);
 }
 
 Verdict Engine::drop(DropReason r) noexcept {
@@ -74,10 +71,7 @@ void Engine::transmit(uint32_t iface, std::span<const uint8_t> frame) noexcept {
 // Addresses
 
 bool Engine::is_local(Ipv4Addr a) const noexcept {
-  if (is_router_address(a)) return true;
-  for (const auto& v : vips_)
-    if (v.first == a) return true;
-  return false;
+  return is_router_address(a) || director_.is_vip(a);
 }
 
 bool Engine::is_router_address(Ipv4Addr a) const noexcept {
@@ -90,9 +84,7 @@ bool Engine::is_router_address(Ipv4Addr a) const noexcept {
 bool Engine::owns_on_iface(uint32_t iface, Ipv4Addr a) const noexcept {
   for (const auto& p : cfg_->interfaces[iface].addresses)
     if (p.addr == a) return true;
-  for (const auto& v : vips_)
-    if (v.first == a && v.second == iface) return true;
-  return false;
+  return director_.vip_interface(a) == iface;
 }
 
 bool Engine::is_broadcast(Ipv4Addr a) const noexcept {

@@ -155,7 +155,6 @@ private:
   std::vector<uint8_t> frag_scratch_;
   std::vector<uint8_t> decap_buf_;
   std::vector<uint32_t> due_;              // reused by on_timer
-  std::vector<std::pair<Ipv4Addr, uint32_t>> vips_;  // VIP -> interface answering ARP for it
 
   DropCounters drops_;
   EngineCounters counters_;

@@ -44,7 +44,7 @@ std::string list_services_stats(const Engine& e) {
   };
 
   std::vector<const ipvs::Service*> svcs;
-  for (const auto& s : e.director().services()) svcs.push_back(&s);
+  for (const auto& s : e.director().services()) svcs.push_back(s.get());
   std::stable_sort(svcs.begin(), svcs.end(), [](auto* a, auto* b) {
     if (a->protocol != b->protocol) return a->protocol < b->protocol;
     if (int r = ipvs_addr_cmp(a->vip, b->vip)) return r < 0;

@@ -17,6 +17,7 @@ namespace {
 
 constexpr Duration kNewConnTimeout = Duration::seconds(3);   // ip_vs_conn_new, before the first transition
 constexpr Duration kTemplateRetry = Duration::seconds(60);   // expiry of a template still in use
+constexpr Duration kEstimatorTick = Duration::seconds(2);    // ip_vs_est.c: IPVS_EST_TICK (2 s)
 
 constexpr uint8_t kTcp = static_cast<uint8_t>(wire::IpProto::kTcp);
 constexpr uint8_t kUdp = static_cast<uint8_t>(wire::IpProto::kUdp);
@@ -33,32 +34,37 @@ std::vector<Duration> all_timeouts(const conn::Timeouts& t, const config::Config
 
 }  // namespace
 
+Director::ServiceSpec Director::ServiceSpec::from(const config::Service& s) {
+  ServiceSpec o;
+  o.protocol = s.protocol;
+  o.vip = s.vip;
+  o.port = s.port;
+  o.scheduler = s.scheduler;
+  o.flags = s.flags;
+  o.persistence = s.persistence;
+  o.netmask = s.netmask;
+  o.drain = s.drain;
+  o.iface = s.interface;
+  return o;
+}
+
 Director::Director(const config::Config& cfg, uint64_t seed)
     : timeouts_(conn::make_timeouts(cfg.timeouts)),
       conns_(cfg.router.max_connections, seed, all_timeouts(timeouts_, cfg)),
       rng_(seed) {
-  services_.reserve(cfg.services.size());
   for (const auto& sc : cfg.services) {
-    Service& s = services_.emplace_back();
-    s.protocol = sc.protocol;
-    s.vip = sc.vip;
-    s.port = sc.port;
-    s.scheduler_name = sc.scheduler;
-    s.flags = sc.flags;
-    s.persistence = sc.persistence;
-    s.netmask = sc.netmask;
-    s.drain = sc.drain;
-    s.iface = sc.interface;
-    s.scheduler = sched::make_scheduler(sc.scheduler, s);
+    Service* s = nullptr;
+    add_service(ServiceSpec::from(sc), &s);
     // Reals are added in file order, each at the head of the list, as `ipvsadm -a` would add them.
-    for (const auto& r : sc.reals) add_dest(s, r);
+    for (const auto& r : sc.reals) add_real(*s, r);
   }
 }
 
 Service* Director::find_service(uint8_t proto, Ipv4Addr vip, uint16_t port) noexcept {
   // ip_vs_service_find: exact (proto, vaddr, vport), then the port-0 service of that VIP.
   Service* zero = nullptr;
-  for (Service& s : services_) {
+  for (auto& sp : services_) {
+    Service& s = *sp;
     if (static_cast<uint8_t>(s.protocol) != proto || s.vip != vip) continue;
     if (s.port == port) return &s;
     if (s.port == 0) zero = &s;
@@ -66,8 +72,181 @@ Service* Director::find_service(uint8_t proto, Ipv4Addr vip, uint16_t port) noex
   return zero;
 }
 
+Service* Director::find_exact(config::Protocol proto, Ipv4Addr vip, uint16_t port) noexcept {
+  for (auto& s : services_)
+    if (s->protocol == proto && s->vip == vip && s->port == port) return s.get();
+  return nullptr;
+}
+
+Dest* Director::find_real(Service& svc, Ipv4Addr addr, uint16_t port) noexcept {
+  for (Dest* d : svc.dests)
+    if (d->addr == addr && d->port == port) return d;
+  return nullptr;
+}
+
+std::optional<uint32_t> Director::vip_interface(Ipv4Addr a) const noexcept {
+  for (const auto& s : services_)
+    if (s->vip == a) return s->iface;
+  return std::nullopt;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Control plane
+
+Director::CtlError Director::add_service(const ServiceSpec& spec, Service** out) {
+  if (find_exact(spec.protocol, spec.vip, spec.port)) return CtlError::kServiceExists;
+  auto s = std::make_unique<Service>();
+  s->protocol = spec.protocol;
+  s->vip = spec.vip;
+  s->port = spec.port;
+  s->scheduler_name = spec.scheduler;
+  s->flags = spec.flags;
+  s->persistence = spec.persistence;
+  s->netmask = spec.netmask;
+  s->drain = spec.drain;
+  s->iface = spec.iface;
+  s->scheduler = sched::make_scheduler(spec.scheduler, *s);
+  if (!s->scheduler) return CtlError::kSchedulerNotFound;
+  if (out) *out = s.get();
+  services_.push_back(std::move(s));
+  return CtlError::kOk;
+}
+
+Director::CtlError Director::edit_service(Service& svc, const ServiceSpec& spec) {
+  if (spec.scheduler != svc.scheduler_name) {
+    auto sched = sched::make_scheduler(spec.scheduler, svc);  // built from the current list
+    if (!sched) return CtlError::kSchedulerNotFound;
+    svc.scheduler = std::move(sched);
+    svc.scheduler_name = spec.scheduler;
+  }
+  svc.flags = spec.flags;
+  svc.persistence = spec.persistence;
+  svc.netmask = spec.netmask;
+  svc.drain = spec.drain;
+  svc.iface = spec.iface;
+  return CtlError::kOk;
+}
+
+void Director::delete_service(Service& svc) {
+  for (Dest* d : svc.dests) d->available = false;
+  svc.dests.clear();
+  svc.deleted = true;
+  auto it = std::find_if(services_.begin(), services_.end(), [&](auto& p) { return p.get() == &svc; });
+  if (it == services_.end()) return;
+  std::unique_ptr<Service> owned = std::move(*it);
+  services_.erase(it);
+  if (owned->refs > 0) retired_.push_back(std::move(owned));  // connections still point at it
+}
+
+void Director::clear() {
+  while (!services_.empty()) delete_service(*services_.back());
+}
+
+void Director::release_service(Service* svc) noexcept {
+  if (--svc->refs > 0 || !svc->deleted) return;
+  auto it = std::find_if(retired_.begin(), retired_.end(), [&](auto& p) { return p.get() == svc; });
+  if (it != retired_.end()) retired_.erase(it);
+}
+
+Director::CtlError Director::add_real(Service& svc, const config::Real& r, Dest** out) {
+  if (find_real(svc, r.addr, r.port)) return CtlError::kDestExists;
+  Dest* d = nullptr;
+  for (auto& old : svc.storage)
+    if (!old->available && old->addr == r.addr && old->port == r.port) d = old.get();
+  if (d) {
+    // Revived from the trash: same object, counters and connections kept.
+    d->available = true;
+    d->method = r.method;
+    d->weight = static_cast<int32_t>(r.weight);
+    if (r.weight > 0) d->last_weight = static_cast<int32_t>(r.weight);
+    d->upper = r.upper;
+    d->lower = r.lower;
+    svc.dests.insert(svc.dests.begin(), d);
+    if (svc.scheduler) svc.scheduler->add_dest(svc, *d);
+  } else {
+    d = add_dest(svc, r);
+  }
+  if (out) *out = d;
+  return CtlError::kOk;
+}
+
+Director::CtlError Director::edit_real(Service& svc, const config::Real& r) {
+  Dest* d = find_real(svc, r.addr, r.port);
+  if (!d) return CtlError::kNoDest;
+  d->method = r.method;
+  edit_dest(svc, d, static_cast<int32_t>(r.weight), r.upper, r.lower);
+  return CtlError::kOk;
+}
+
+Director::CtlError Director::delete_real(Service& svc, Ipv4Addr addr, uint16_t port) {
+  Dest* d = find_real(svc, addr, port);
+  if (!d) return CtlError::kNoDest;
+  remove_dest(svc, d);
+  return CtlError::kOk;
+}
+
+void Director::zero(Service* svc) {
+  auto zero_one = [](Service& s) {
+    s.stats = {};
+    s.est = {};
+    for (auto& d : s.storage) {
+      d->stats = {};
+      d->est = {};
+    }
+  };
+  if (svc) {
+    zero_one(*svc);
+    return;
+  }
+  for (auto& s : services_) zero_one(*s);
+  total_ = {};
+  total_est_ = {};
+}
+
+void Director::set_timeouts(const config::Timeouts& set) {
+  if (set.tcp) timeouts_.tcp[static_cast<size_t>(TcpState::kEstablished)] = Duration::seconds(set.tcp);
+  if (set.tcpfin) timeouts_.tcp[static_cast<size_t>(TcpState::kFinWait)] = Duration::seconds(set.tcpfin);
+  if (set.udp) timeouts_.udp = Duration::seconds(set.udp);
+}
+
+void Director::apply_config(const config::Config& cfg) {
+  // Services gone from the file are deleted first, then the file's services are edited or added
+  // in file order, each with its reals.
+  std::vector<Service*> gone;
+  for (auto& s : services_) {
+    bool keep = std::any_of(cfg.services.begin(), cfg.services.end(), [&](const config::Service& c) {
+      return c.protocol == s->protocol && c.vip == s->vip && c.port == s->port;
+    });
+    if (!keep) gone.push_back(s.get());
+  }
+  for (Service* s : gone) delete_service(*s);
+
+  for (const auto& sc : cfg.services) {
+    const ServiceSpec spec = ServiceSpec::from(sc);
+    Service* s = find_exact(sc.protocol, sc.vip, sc.port);
+    if (s)
+      edit_service(*s, spec);
+    else
+      add_service(spec, &s);
+    if (!s) continue;  // unknown scheduler: cannot happen for a validated config
+    std::vector<Dest*> old_reals = s->dests;
+    for (Dest* d : old_reals) {
+      bool keep = std::any_of(sc.reals.begin(), sc.reals.end(),
+                              [&](const config::Real& r) { return r.addr == d->addr && r.port == d->port; });
+      if (!keep) remove_dest(*s, d);
+    }
+    for (const auto& r : sc.reals) {
+      Dest* d = find_real(*s, r.addr, r.port);
+      if (!d) {
+        add_real(*s, r);
+      } else if (d->method != r.method || d->weight != static_cast<int32_t>(r.weight) || d->upper != r.upper ||
+                 d->lower != r.lower) {
+        edit_real(*s, r);
+      }
+    }
+  }
+  timeouts_ = conn::make_timeouts(cfg.timeouts);
+}
 
 Dest* Director::add_dest(Service& svc, const config::Real& r) {
   auto d = std::make_unique<Dest>();
@@ -147,6 +326,7 @@ uint32_t Director::new_conn(const Conn& init, Dest* dest, Duration timeout, Inst
     refused_full_++;
     return idx;
   }
+  init.svc->refs++;
   bind(conns_[idx], dest);
   return idx;
 }
@@ -240,6 +420,7 @@ Decision Director::classify(const FlowKey& k, uint8_t tcp_flags, Instant now) no
   Decision d;
   const bool tcp = k.proto == kTcp;
   if (!tcp && k.proto != kUdp) return d;
+  if (!next_estimate_ && !services_.empty()) next_estimate_ = now + kEstimatorTick;
   auto hit = conns_.lookup(k);
   if (hit && hit->out) {
     d.kind = Decision::Kind::kOut;
@@ -378,14 +559,35 @@ void Director::expire(uint32_t c, Instant now) noexcept {
     conns_[cp.control].n_control--;
     cp.control = conn::kNone;
   }
+  Service* svc = cp.svc;
   unbind(cp);
   conns_.free(c);
+  if (svc) release_service(svc);
 }
 
 void Director::expire_now(uint32_t c, Instant now) noexcept { expire(c, now); }
 
+std::optional<Instant> Director::next_deadline() const noexcept {
+  auto c = conns_.next_deadline();
+  if (c && next_estimate_) return std::min(*c, *next_estimate_);
+  return c ? c : next_estimate_;
+}
+
+void Director::estimate() noexcept {
+  for (auto& s : services_) {
+    s->est.tick(s->stats);
+    for (auto& d : s->storage) d->est.tick(d->stats);
+  }
+  total_est_.tick(total_);
+}
+
 void Director::on_timer(Instant now) noexcept {
   for (uint32_t c = conns_.due(now); c != conn::kNone; c = conns_.due(now)) expire(c, now);
+  // The estimator ticks every 2 s from the first packet on; missed ticks are caught up one by one.
+  while (next_estimate_ && *next_estimate_ <= now) {
+    estimate();
+    *next_estimate_ = *next_estimate_ + kEstimatorTick;
+  }
 }
 
 }  // namespace vs::ipvs

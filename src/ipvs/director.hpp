@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "base/rng.hpp"
@@ -59,18 +60,69 @@ public:
   /// real->client it is the request client->real.
   std::optional<conn::ConnTable::Hit> lookup(const FlowKey& k) const noexcept { return conns_.lookup(k); }
 
-  std::optional<Instant> next_deadline() const noexcept { return conns_.next_deadline(); }
+  /// The next connection expiry or rate-estimator tick (every 2 s, as the kernel's).
+  std::optional<Instant> next_deadline() const noexcept;
   void on_timer(Instant now) noexcept;
 
-  // --- control plane (reload and vsadm build on these) ---
+  // --- control plane (ipvsadm semantics; vsadm and reload build on these) ---
+  /// Control errors, as the kernel reports them to ipvsadm (ipvs_strerror's wording in ctl/).
+  enum class CtlError : uint8_t { kOk, kServiceExists, kNoService, kSchedulerNotFound, kDestExists, kNoDest };
+
+  /// What `ipvsadm -A/-E` (or a [[services]] table) says about a service.
+  struct ServiceSpec {
+    config::Protocol protocol = config::Protocol::kTcp;
+    Ipv4Addr vip;
+    uint16_t port = 0;
+    std::string scheduler = "wlc";
+    unsigned flags = 0;
+    uint32_t persistence = 0;
+    Ipv4Addr netmask = Ipv4Addr::broadcast();
+    config::Drain drain = config::Drain::kDrop;
+    uint32_t iface = 0;  // the interface answering ARP for the VIP
+    static ServiceSpec from(const config::Service& s);
+  };
+
+  CtlError add_service(const ServiceSpec& spec, Service** out = nullptr);
+  /// ipvsadm -E: every field is re-sent; a scheduler change builds the new one from the list.
+  CtlError edit_service(Service& svc, const ServiceSpec& spec);
+  /// ipvsadm -D: the service stops matching; its reals are removed (their connections follow the
+  /// drain policy) and the object lives on while connections reference it.
+  void delete_service(Service& svc);
+  void clear();  // ipvsadm -C
+  /// ipvsadm -a: a new real at the head of the list; a real removed earlier and still referenced
+  /// by connections is revived with its counters, as the kernel revives a dest from its trash.
+  CtlError add_real(Service& svc, const config::Real& r, Dest** out = nullptr);
+  /// ipvsadm -e: method, weight and thresholds (new connections use the new method).
+  CtlError edit_real(Service& svc, const config::Real& r);
+  CtlError delete_real(Service& svc, Ipv4Addr addr, uint16_t port);
+  /// ipvsadm -Z: zero the counters (and rates) of one service and its reals, or of everything.
+  void zero(Service* svc);
+  /// ipvsadm --set tcp tcpfin udp (0 keeps a value). Existing connections keep their timers
+  /// until their next packet.
+  void set_timeouts(const config::Timeouts& set);
+  /// Reload: make the services, reals and timeouts those of `cfg`, as one step: services and
+  /// reals are matched by (protocol, VIP, port) and (address, port); what is gone is deleted,
+  /// what is new is added, what changed is edited. Established connections stay on their reals.
+  void apply_config(const config::Config& cfg);
+
+  // Lower-level pieces kept for tests.
   Dest* add_dest(Service& svc, const config::Real& r);
   void remove_dest(Service& svc, Dest* d);
   void edit_dest(Service& svc, Dest* d, int32_t weight, uint32_t upper, uint32_t lower);
 
   // --- views ---
-  std::vector<Service>& services() noexcept { return services_; }
-  const std::vector<Service>& services() const noexcept { return services_; }
+  /// Live services in the order they were added.
+  const std::vector<std::unique_ptr<Service>>& services() const noexcept { return services_; }
+  /// Packet lookup (ip_vs_service_find): exact port, then the VIP's port-0 service.
   Service* find_service(uint8_t proto, Ipv4Addr vip, uint16_t port) noexcept;
+  /// Control lookup: this exact (protocol, VIP, port).
+  Service* find_exact(config::Protocol proto, Ipv4Addr vip, uint16_t port) noexcept;
+  Dest* find_real(Service& svc, Ipv4Addr addr, uint16_t port) noexcept;
+  /// The interface answering ARP for `a` if it is a VIP of a live service.
+  std::optional<uint32_t> vip_interface(Ipv4Addr a) const noexcept;
+  bool is_vip(Ipv4Addr a) const noexcept { return vip_interface(a).has_value(); }
+  /// Rates as ipvsadm --rate shows them.
+  Rates total_rates() const noexcept { return total_est_.rates(); }
   const conn::ConnTable& conns() const noexcept { return conns_; }
   const conn::Timeouts& timeouts() const noexcept { return timeouts_; }
   const Stats& total() const noexcept { return total_; }
@@ -88,11 +140,17 @@ private:
   static void add_in(Stats& s, uint32_t len) noexcept { s.inpkts++, s.inbytes += len; }
   static void add_out(Stats& s, uint32_t len) noexcept { s.outpkts++, s.outbytes += len; }
 
-  std::vector<Service> services_;
+  void release_service(Service* svc) noexcept;
+  void estimate() noexcept;
+
+  std::vector<std::unique_ptr<Service>> services_;
+  std::vector<std::unique_ptr<Service>> retired_;  // deleted, still referenced by connections
   conn::Timeouts timeouts_;
   conn::ConnTable conns_;
   Rng rng_;
   Stats total_;
+  Estimator total_est_;
+  std::optional<Instant> next_estimate_;  // starts at the first timer or packet
   uint64_t refused_full_ = 0;
 };
 

@@ -30,6 +30,20 @@ struct Stats {
   uint64_t outbytes = 0;
 };
 
+/// Rates per second as ipvsadm --rate shows them (struct ip_vs_stats_user's rate fields).
+struct Rates {
+  uint64_t cps = 0, inpps = 0, outpps = 0, inbps = 0, outbps = 0;
+};
+
+/// The kernel's rate estimator (ip_vs_est.c): every 2 s, each rate moves a quarter of the way
+/// toward the last interval's rate, in fixed point (<<10 for cps/pps, <<5 for bps).
+struct Estimator {
+  Stats last;
+  int64_t cps = 0, inpps = 0, outpps = 0, inbps = 0, outbps = 0;
+  void tick(const Stats& s) noexcept;
+  Rates rates() const noexcept;
+};
+
 struct Dest {
   Ipv4Addr addr;
   uint16_t port = 0;
@@ -45,6 +59,7 @@ struct Dest {
   uint32_t persistconns = 0;  // templates pointing at this dest
   uint32_t refs = 0;          // connections and templates bound to this dest
   Stats stats;
+  Estimator est;
 };
 
 struct Service {
@@ -62,6 +77,9 @@ struct Service {
   std::vector<std::unique_ptr<Dest>> storage;  // owns every Dest, removed ones included
   std::unique_ptr<sched::Scheduler> scheduler;
   Stats stats;
+  Estimator est;
+  uint32_t refs = 0;      // connections and templates created for this service
+  bool deleted = false;   // removed (ipvsadm -D / reload); kept while `refs` > 0
 
   Service();
   ~Service();

@@ -40,9 +40,13 @@ public:
       : cfg_(cfg), writers_(w), trace_(trace) {}
   void transmit(uint32_t iface, std::span<const uint8_t> frame) override {
     writers_[iface]->write(now_us, frame.data(), frame.size());
-    if (trace_) *trace_ << "    sent on " << cfg_.interfaces[iface].name << ": " << describe_frame(frame) << "\n";
+    if (!trace_) return;
+    if (!pending_header.empty()) *trace_ << pending_header;
+    pending_header.clear();
+    *trace_ << "    sent on " << cfg_.interfaces[iface].name << ": " << describe_frame(frame) << "\n";
   }
   int64_t now_us = 0;
+  std::string pending_header;  // printed before the first frame a timer sends (quiet timers stay quiet)
 
 private:
   const config::Config& cfg_;
@@ -138,8 +142,9 @@ int run(const Options& opt, std::ostream& out, std::ostream& err) {
     while (auto d = engine.next_deadline()) {
       if (d->us > until) break;
       sink.now_us = std::max(sink.now_us, d->us);
-      if (trace) out << stamp(sink.now_us, origin) << " timer\n";
+      if (trace) sink.pending_header = stamp(sink.now_us, origin) + " timer\n";
       engine.on_timer(Instant::from_micros(sink.now_us));
+      sink.pending_header.clear();
     }
   };
 

@@ -61,7 +61,7 @@ protected:
     dir_ = std::make_unique<Director>(*cfg_, 1);
   }
   Director& dir() { return *dir_; }
-  Service& svc() { return dir_->services()[0]; }
+  Service& svc() { return *dir_->services()[0]; }
   Dest* dest(Ipv4Addr a) {
     for (Dest* d : svc().dests)
       if (d->addr == a) return d;

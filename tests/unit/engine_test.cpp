@@ -413,7 +413,7 @@ TEST_F(EngineTest, QueuedPacketsLeaveIntactAndInOrderWhenTheReplyArrives) {
     EXPECT_EQ(test::ip_bytes(f), test::forwarded_ip(in[i]));
   }
   EXPECT_EQ(engine().neigh().size(), 1u);
-  EXPECT_FALSE(engine().next_deadline().has_value());
+  EXPECT_FALSE(engine().neigh().next_deadline().has_value()) << "no ARP resolution pending";
 }
 
 TEST_F(EngineTest, ArpRequestFromTheHostBeingResolvedReleasesItsQueue) {
@@ -499,7 +499,7 @@ TEST_F(EngineTest, UnresolvedNextHopDropsQueuedPacketsAndSendsHostUnreachableToE
     EXPECT_EQ(test::icmp_of(f).code(), 1);
     EXPECT_EQ(icmp_data(f), test::forwarded_ip(*want[i].pkt));
   }
-  EXPECT_FALSE(engine().next_deadline().has_value());
+  EXPECT_FALSE(engine().neigh().next_deadline().has_value()) << "no ARP resolution pending";
   EXPECT_EQ(engine().neigh().size(), 2u) << "only the two learned hosts remain";
   sent().clear();
   engine().on_timer(at_s(10));
@@ -531,7 +531,7 @@ TEST_F(EngineTest, FailedResolutionReturnsEveryPacketBuffer) {
   for (int s = 1; s <= 3; ++s) engine().on_timer(at_s(s));
   // Let anything the failure left behind fail as well.
   for (int s = 4; s <= 8; ++s) engine().on_timer(at_s(s));
-  EXPECT_FALSE(engine().next_deadline().has_value());
+  EXPECT_FALSE(engine().neigh().next_deadline().has_value()) << "no ARP resolution pending";
 
   auto to = [](Ipv4Addr dst) { return frame().eth(kWanMac, kWanHostMac).ipv4(kWanHost, dst).udp(1, 2).build(); };
   EXPECT_EQ(rx(kWan, to(kHostA), at_s(9)).kind, Verdict::Kind::kQueued);
@@ -549,7 +549,7 @@ TEST_F(EngineTest, FailedResolutionOfOurOwnEchoReplySendsNothing) {
   EXPECT_TRUE(sent().empty());
   EXPECT_EQ(drops()[DropReason::kNeighUnresolved], 1u);
   EXPECT_EQ(engine().counters().icmp_errors_sent, 0u);
-  EXPECT_FALSE(engine().next_deadline().has_value());
+  EXPECT_FALSE(engine().neigh().next_deadline().has_value()) << "no ARP resolution pending";
   EXPECT_EQ(engine().neigh().size(), 0u);
 }
 
