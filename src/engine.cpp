@@ -56,6 +56,32 @@ Engine::Engine(std::shared_ptr<const config::Config> cfg, TxSink& tx, const Engi
   due_.reserve(params.neigh.capacity);
 }
 
+std::optional<std::string> Engine::reload(std::shared_ptr<const config::Config> cfg) {
+  const auto& now = *cfg_;
+  const auto& next = *cfg;
+  if (next.interfaces.size() != now.interfaces.size())
+    return std::string("interfaces cannot be added or removed by a reload (restart vsrouter)");
+  for (size_t i = 0; i < next.interfaces.size(); ++i)
+    if (next.interfaces[i].name != now.interfaces[i].name || next.interfaces[i].tap != now.interfaces[i].tap)
+      return "interface " + now.interfaces[i].name + " (TAP " + now.interfaces[i].tap +
+             ") cannot be renamed, reordered or moved to another TAP by a reload (restart vsrouter)";
+  if (next.router.max_connections != now.router.max_connections)
+    return std::string("router.max_connections cannot change without a restart (the table is allocated at start)");
+  if (next.router.seed != now.router.seed)
+    return std::string("router.seed cannot change without a restart (hashes and choices depend on it)");
+  cfg_ = std::move(cfg);
+  routes_ = RouteTable(*cfg_);
+  director_.apply_config(*cfg_);
+  return std::nullopt;
+}
+
+std::optional<uint32_t> Engine::interface_for(Ipv4Addr a) const noexcept {
+  for (uint32_t i = 0; i < cfg_->interfaces.size(); ++i)
+    for (const auto& p : cfg_->interfaces[i].addresses)
+      if (p.contains(a)) return i;
+  return std::nullopt;
+}
+
 Verdict Engine::drop(DropReason r) noexcept {
   drops_.count(r);
   return Verdict::dropped(r);

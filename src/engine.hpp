@@ -79,6 +79,16 @@ public:
   std::optional<Instant> next_deadline() const noexcept;
 
   const config::Config& config() const noexcept { return *cfg_; }
+
+  /// Reload: a validated config replaces the running one as one step. Services, reals,
+  /// timeouts, routes and interface addresses/MACs/MTUs follow the new file; established
+  /// connections stay on their reals (removed reals: the service's drain policy). Interfaces must
+  /// keep their names, TAP devices and order (they are open devices), and router.seed and
+  /// router.max_connections need a restart: otherwise nothing changes and the reason is returned.
+  std::optional<std::string> reload(std::shared_ptr<const config::Config> cfg);
+
+  /// The interface whose connected subnet holds `a` (where a VIP would answer ARP).
+  std::optional<uint32_t> interface_for(Ipv4Addr a) const noexcept;
   const DropCounters& drops() const noexcept { return drops_; }
   const EngineCounters& counters() const noexcept { return counters_; }
   const IfaceCounters& iface_counters(uint32_t i) const noexcept { return ifc_[i]; }
