@@ -1,5 +1,6 @@
 // Text listings of the engine's state: `ipvsadm -Ln --stats` for services (ipvsadm 1.31's exact
-// layout, see docs/config.md) followed by vsrouter's own interface, event and drop counters.
+// layout, see docs/config.md) followed by vsrouter's own interface, event and drop counters. The
+// two IPVS tables are printed by ctl/listing.cpp, the same code vsadm uses.
 #pragma once
 
 #include <cstdint>

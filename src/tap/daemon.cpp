@@ -14,9 +14,13 @@
 #include <unistd.h>
 
 #include "config/config.hpp"
+#include "ctl/ipvsadm.hpp"
+#include "ctl/paths.hpp"
 #include "engine.hpp"
 #include "list.hpp"
 #include "replay/pcap_io.hpp"
+#include "tap/control.hpp"
+#include "tap/metrics.hpp"
 #include "tap/tap_device.hpp"
 
 namespace vs::tap {
@@ -115,7 +119,33 @@ private:
     std::fwrite(s.data(), 1, s.size(), stdout);
     std::fflush(stdout);
   }
+  /// Re-read the config file and apply it; on any error the running config stays whole.
+  ctl::Reply reload() {
+    auto cfg = config::load_config(config_path_);
+    if (!cfg) {
+      std::string e = cfg.error().format(config_path_);
+      log(1, "reload refused, running config kept: %s", e.c_str());
+      return {2, "", e + "\n"};
+    }
+    if (auto why = engine_->reload(cfg.value())) {
+      log(1, "reload refused, running config kept: %s", why->c_str());
+      return {2, "", config_path_ + ": " + *why + "\n"};
+    }
+    log(2, "reloaded %s", config_path_.c_str());
+    arm_timer();
+    return {0, "", ""};
+  }
+  ctl::Reply control(const std::vector<std::string>& args) {
+    clock();
+    if (args.size() == 1 && args[0] == "--reload") return reload();
+    auto o = ctl::execute(*engine_, args, now_);
+    arm_timer();  // a change may have moved the next deadline
+    return {o.exit_code, std::move(o.out), std::move(o.err)};
+  }
+
   void stop() {
+    control_.reset();
+    metrics_.reset();  // its close callbacks run in the final uv_run
     for (auto& p : ports_) uv_poll_stop(&p->poll);
     uv_timer_stop(&timer_);
     for (auto* s : {&sigint_, &sigterm_, &sigusr1_, &sighup_}) uv_signal_stop(s);
@@ -141,7 +171,8 @@ private:
     if (signum == SIGUSR1) {
       self->dump();
     } else if (signum == SIGHUP) {
-      self->log(1, "SIGHUP: configuration reload is not available in this version; ignored");
+      self->clock();
+      self->reload();
     } else {
       self->log(2, "signal %d: stopping", signum);
       self->stop();
@@ -154,6 +185,9 @@ private:
   uv_signal_t sigint_{}, sigterm_{}, sigusr1_{}, sighup_{};
   std::vector<std::unique_ptr<Port>> ports_;
   std::unique_ptr<Engine> engine_;
+  std::unique_ptr<ControlServer> control_;
+  std::unique_ptr<MetricsServer> metrics_;
+  std::string config_path_;
   std::vector<uint8_t> rbuf_ = std::vector<uint8_t>(kReadBuf);
   int64_t epoch_us_ = 0;
   uint64_t hr_start_ = 0;
@@ -209,6 +243,37 @@ int Daemon::start(const RunOptions& opt) {
   loop_ = uv_default_loop();
   loop_->data = this;
   uv_timer_init(loop_, &timer_);
+  config_path_ = opt.config_path;
+  const std::string control_path = opt.control_path.empty() ? ctl::default_control_path() : opt.control_path;
+  auto ctlsrv = ControlServer::start(loop_, control_path,
+                                     [this](const std::vector<std::string>& a) { return control(a); });
+  if (!ctlsrv) {
+    std::fprintf(stderr, "vsrouter: %s\n", ctlsrv.error().message.c_str());
+    uv_walk(loop_, [](uv_handle_t* h, void*) { if (!uv_is_closing(h)) uv_close(h, nullptr); }, nullptr);
+    uv_run(loop_, UV_RUN_DEFAULT);
+    uv_loop_close(loop_);
+    return 2;
+  }
+  control_ = std::move(ctlsrv.value());
+  log(2, "control socket %s", control_->path().c_str());
+  if (!opt.metrics.empty()) {
+    auto m = MetricsServer::start(loop_, opt.metrics, [this] {
+      std::vector<PortCounters> pc;
+      for (auto& p : ports_)
+        pc.push_back({engine_->config().interfaces[p->iface].name, p->tx_full, p->tx_error, p->rx_error});
+      return render_metrics(*engine_, pc);
+    });
+    if (!m) {
+      std::fprintf(stderr, "vsrouter: %s\n", m.error().message.c_str());
+      control_.reset();
+      uv_walk(loop_, [](uv_handle_t* h, void*) { if (!uv_is_closing(h)) uv_close(h, nullptr); }, nullptr);
+      uv_run(loop_, UV_RUN_DEFAULT);
+      uv_loop_close(loop_);
+      return 2;
+    }
+    metrics_ = std::move(m.value());
+    log(2, "metrics on http://%s/metrics", opt.metrics.c_str());
+  }
   for (auto& p : ports_) {
     uv_poll_init(loop_, &p->poll, p->dev->fd());
     p->poll.data = p.get();

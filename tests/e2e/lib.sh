@@ -106,6 +106,23 @@ while True:
 
 e2e_make_blob() { head -c 1048576 /dev/urandom > "$E2E_DIR/blob"; }
 
+# A TCP echo server on port 7000 of a real (long-lived connections for the reload test).
+e2e_echo_server() {
+  in_ns "$1" "$PY" -c "
+import socket, threading
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('0.0.0.0', 7000)); s.listen(64)
+def serve(c):
+    while True:
+        d = c.recv(4096)
+        if not d:
+            break
+        c.sendall(d)
+while True:
+    threading.Thread(target=serve, args=(s.accept()[0],), daemon=True).start()
+" >"$E2E_DIR/echo-$1.log" 2>&1 &
+}
+
 # Start vsrouter in the switch namespace: e2e_vsrouter NAME CONFIG [extra args...]
 # Runs as the user in $E2E_RUN_AS if set (with /dev/net/tun usable by that user through a private
 # mount namespace, so the host's device node is never touched).
@@ -113,6 +130,9 @@ e2e_vsrouter() {
   local name=$1 cfg=$2
   shift 2
   local log="$E2E_DIR/vsrouter-$name.log"
+  # Each daemon gets its own control socket ($E2E_DIR/control-NAME.sock) unless one is given:
+  # tests run in parallel and the TUN topology runs four daemons.
+  [[ " $* " == *" --control "* ]] || set -- --control "$E2E_DIR/control-$name.sock" "$@"
   # Started with `ip netns exec` itself (not through a shell function), so that $! is the
   # vsrouter process: ip netns exec, unshare and setpriv all exec in place.
   if [[ -n ${E2E_RUN_AS:-} ]]; then

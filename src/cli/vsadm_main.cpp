@@ -1,0 +1,127 @@
+// vsadm: ipvsadm's syntax and output for vsrouter. A thin client: it sends its arguments to the
+// daemon's control socket and prints what the daemon answers; the daemon parses, applies and
+// formats (ctl/ipvsadm.hpp). The socket: --control PATH, else $VSROUTER_CONTROL, else the
+// default the daemon uses (ctl/paths.hpp).
+//
+//   vsadm -A -t 10.0.0.100:80 -s rr         any ipvsadm command
+//   vsadm -R < rules                         restore: each line is one command (as ipvsadm -R)
+//   vsadm --reload                           re-read the daemon's config file (as SIGHUP)
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "ctl/ipvsadm.hpp"
+#include "ctl/paths.hpp"
+#include "ctl/protocol.hpp"
+
+namespace {
+
+bool write_all(int fd, const std::string& s) {
+  size_t off = 0;
+  while (off < s.size()) {
+    ssize_t n = ::write(fd, s.data() + off, s.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    off += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+/// One request/reply exchange; on a transport failure, a reply with exit code 2 says why.
+vs::ctl::Reply call(const std::string& path, const std::vector<std::string>& args) {
+  auto fail = [&](const std::string& what) {
+    return vs::ctl::Reply{2, "", "vsadm: " + what + " (" + path + "): " + std::strerror(errno) +
+                                     "\nIs vsrouter running? Its control socket is set with "
+                                     "`vsrouter run --control PATH`; give vsadm the same with --control.\n"};
+  };
+  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return fail("cannot create a socket");
+  sockaddr_un a{};
+  a.sun_family = AF_UNIX;
+  std::strncpy(a.sun_path, path.c_str(), sizeof a.sun_path - 1);
+  timeval tv{30, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    auto r = fail("cannot connect to vsrouter");
+    ::close(fd);
+    return r;
+  }
+  if (!write_all(fd, vs::ctl::encode_request(args))) {
+    auto r = fail("cannot send the request");
+    ::close(fd);
+    return r;
+  }
+  ::shutdown(fd, SHUT_WR);
+  std::string in;
+  char buf[65536];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      auto r = fail("no answer from vsrouter");
+      ::close(fd);
+      return r;
+    }
+    if (n == 0) break;
+    in.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  auto reply = vs::ctl::decode_reply(in);
+  if (!reply) return {2, "", "vsadm: malformed answer from vsrouter (" + path + ")\n"};
+  return *reply;
+}
+
+int print(const vs::ctl::Reply& r) {
+  std::fwrite(r.out.data(), 1, r.out.size(), stdout);
+  std::fwrite(r.err.data(), 1, r.err.size(), stderr);
+  std::fflush(stdout);
+  return r.exit_code;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string path;
+  if (const char* e = std::getenv("VSROUTER_CONTROL"); e && *e) path = e;
+  std::vector<std::string> args;
+  bool restore = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--control" && i + 1 < argc) {
+      path = argv[++i];
+    } else if (a.rfind("--control=", 0) == 0) {
+      path = a.substr(10);
+    } else if (a == "--control") {
+      std::cerr << "vsadm: --control needs a PATH\n";
+      return 2;
+    } else {
+      if (a == "-R" || a == "--restore") restore = true;
+      args.push_back(a);
+    }
+  }
+  if (path.empty()) path = vs::ctl::default_control_path();
+
+  if (restore && args.size() == 1) {
+    // ipvsadm -R: every line of stdin is one command line (a leading "ipvsadm" word allowed). As
+    // in ipvsadm (and ctl::restore), a usage error (exit status 2) stops the restore; a "kernel"
+    // error is printed and the restore goes on; the exit status is the last line's.
+    std::string line;
+    int rc = 0;
+    while (std::getline(std::cin, line)) {
+      auto words = vs::ctl::split_restore_line(line);
+      if (words.empty()) continue;
+      rc = print(call(path, words));
+      if (rc == 2) break;
+    }
+    return rc;
+  }
+  return print(call(path, args));
+}
