@@ -32,9 +32,9 @@ public:
   uint16_t htype() const noexcept { return load16(b_, 0); }
   uint16_t ptype() const noexcept { return load16(b_, 2); }
   uint16_t oper() const noexcept { return load16(b_, 6); }
-  MacAddr sha() const noexcept { return mac_at(8); }
+  MacAddr sha() const noexcept { return load_mac(b_, 8); }
   Ipv4Addr spa() const noexcept { return {load32(b_, 14)}; }
-  MacAddr tha() const noexcept { return mac_at(18); }
+  MacAddr tha() const noexcept { return load_mac(b_, 18); }
   Ipv4Addr tpa() const noexcept { return {load32(b_, 24)}; }
 
   /// Writes htype=1, ptype=IPv4, hlen=6, plen=4 and the given operation and addresses.
@@ -45,22 +45,14 @@ public:
     b_[4] = 6;
     b_[5] = 4;
     store16(b_, 6, static_cast<uint16_t>(op));
-    put_mac(8, sha);
+    store_mac(b_, 8, sha);
     store32(b_, 14, spa.v);
-    put_mac(18, tha);
+    store_mac(b_, 18, tha);
     store32(b_, 24, tpa.v);
   }
 
 private:
   constexpr explicit ArpView(std::span<B> b) noexcept : b_(b) {}
-  MacAddr mac_at(size_t off) const noexcept {
-    MacAddr m;
-    for (size_t i = 0; i < 6; ++i) m.b[i] = b_[off + i];
-    return m;
-  }
-  void put_mac(size_t off, const MacAddr& m) noexcept requires Mutable<B> {
-    for (size_t i = 0; i < 6; ++i) b_[off + i] = m.b[i];
-  }
   std::span<B> b_;
 };
 

@@ -8,6 +8,8 @@
 #include <span>
 #include <type_traits>
 
+#include "base/addr.hpp"
+
 namespace vs::wire {
 
 using Bytes = std::span<uint8_t>;
@@ -38,6 +40,17 @@ constexpr void store32(Bytes b, size_t off, uint32_t v) noexcept {
   b[off + 1] = static_cast<uint8_t>(v >> 16);
   b[off + 2] = static_cast<uint8_t>(v >> 8);
   b[off + 3] = static_cast<uint8_t>(v);
+}
+
+/// A MAC address at `off` (6 bytes), and its store.
+template <ByteType B>
+MacAddr load_mac(std::span<B> b, size_t off) noexcept {
+  MacAddr m;
+  for (size_t i = 0; i < 6; ++i) m.b[i] = b[off + i];
+  return m;
+}
+inline void store_mac(Bytes b, size_t off, const MacAddr& m) noexcept {
+  for (size_t i = 0; i < 6; ++i) b[off + i] = m.b[i];
 }
 
 }  // namespace vs::wire

@@ -27,26 +27,18 @@ public:
   }
   static constexpr EthernetView unchecked(std::span<B> b) noexcept { return EthernetView(b); }
 
-  MacAddr dst() const noexcept { return mac_at(0); }
-  MacAddr src() const noexcept { return mac_at(6); }
+  MacAddr dst() const noexcept { return load_mac(b_, 0); }
+  MacAddr src() const noexcept { return load_mac(b_, 6); }
   uint16_t ethertype() const noexcept { return load16(b_, 12); }
   std::span<B> payload() const noexcept { return b_.subspan(kHeaderLen); }
   std::span<B> bytes() const noexcept { return b_; }
 
-  void set_dst(const MacAddr& m) noexcept requires Mutable<B> { put_mac(0, m); }
-  void set_src(const MacAddr& m) noexcept requires Mutable<B> { put_mac(6, m); }
+  void set_dst(const MacAddr& m) noexcept requires Mutable<B> { store_mac(b_, 0, m); }
+  void set_src(const MacAddr& m) noexcept requires Mutable<B> { store_mac(b_, 6, m); }
   void set_ethertype(uint16_t t) noexcept requires Mutable<B> { store16(b_, 12, t); }
 
 private:
   constexpr explicit EthernetView(std::span<B> b) noexcept : b_(b) {}
-  MacAddr mac_at(size_t off) const noexcept {
-    MacAddr m;
-    for (size_t i = 0; i < 6; ++i) m.b[i] = b_[off + i];
-    return m;
-  }
-  void put_mac(size_t off, const MacAddr& m) noexcept requires Mutable<B> {
-    for (size_t i = 0; i < 6; ++i) b_[off + i] = m.b[i];
-  }
   std::span<B> b_;
 };
 
