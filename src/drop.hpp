@@ -1,6 +1,9 @@
 // Every reason the engine does not forward a frame, defined once (VPP-style X-macro): the enum,
 // the stable snake_case name shown by `--list`, stats and metrics, and a one-line explanation.
 // Names are a contract with users' dashboards: add new ones, never rename.
+// The conn_*_half_open reasons count connection entries the table defences drop (the director
+// counts them; docs/hardening.md), not frames: the frames of such a connection that come later
+// are counted where they end up.
 #pragma once
 
 #include <array>
@@ -45,7 +48,11 @@ namespace vs {
   X(kVsNoReal, "vs_no_real", "no real server available (ICMP port unreachable sent, as IPVS)")      \
   X(kVsRealRemoved, "vs_real_removed", "the connection's real server was removed (drain = drop)")  \
   X(kIpipNested, "ipip_nested", "IPIP inside decapsulated IPIP (one level is decapsulated)")       \
-  X(kIpipTruncated, "ipip_truncated", "IPIP packet to us without a valid inner IPv4 header")
+  X(kIpipTruncated, "ipip_truncated", "IPIP packet to us without a valid inner IPv4 header")       \
+  X(kConnEvictedHalfOpen, "conn_evicted_half_open",                                                 \
+    "half-open TCP connection evicted for a new one, table full ([defense] drop_entry)")            \
+  X(kConnExpiredHalfOpen, "conn_expired_half_open",                                                 \
+    "half-open TCP connection expired after syn_timeout under load ([defense] secure_tcp)")
 
 enum class DropReason : uint8_t {
 #define VS_X(id, name, help) id,

@@ -45,7 +45,7 @@ Engine::Engine(std::shared_ptr<const config::Config> cfg, TxSink& tx, const Engi
       params_(params),
       routes_(*cfg_),
       neigh_(params.neigh, cfg_->router.seed),
-      director_(*cfg_, cfg_->router.seed),
+      director_(*cfg_, cfg_->router.seed, &drops_),
       pool_(params.pool_buffers),
       scratch_(kBufSize),
       icmp_buf_(kBufSize),

@@ -32,6 +32,15 @@ std::string_view protocol_name(Protocol p) noexcept {
   return "?";
 }
 
+std::string_view defense_mode_name(DefenseMode m) noexcept {
+  switch (m) {
+    case DefenseMode::kOff: return "off";
+    case DefenseMode::kAuto: return "auto";
+    case DefenseMode::kAlways: return "always";
+  }
+  return "?";
+}
+
 std::string_view method_name(Method m) noexcept {
   switch (m) {
     case Method::kNat: return "nat";
@@ -65,6 +74,23 @@ struct Invalid {
 
 [[noreturn]] void fail(const toml::node& at, std::string message) {
   fail(at.source().begin, std::move(message));
+}
+
+/// `s` with control characters escaped as \xNN, so that a message always stays on one line
+/// (toml++ quotes the offending input in some of its descriptions, newlines included).
+std::string one_line(std::string_view s) {
+  std::string out;
+  for (char ch : s) {
+    auto c = static_cast<unsigned char>(ch);
+    if (c < 0x20 || c == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    } else {
+      out += ch;
+    }
+  }
+  return out;
 }
 
 /// `s` in double quotes, with quotes, backslashes and control characters escaped so that an
@@ -134,6 +160,12 @@ std::string string_value(const toml::node& n, std::string_view key) {
   const auto* s = n.as_string();
   if (s == nullptr) fail(n, quoted(key) + " must be a string");
   return s->get();
+}
+
+bool bool_value(const toml::node& n, std::string_view key) {
+  const auto* b = n.as_boolean();
+  if (b == nullptr) fail(n, quoted(key) + " must be a boolean");
+  return b->get();
 }
 
 int64_t int_value(const toml::node& n, std::string_view key, int64_t lo, int64_t hi) {
@@ -284,6 +316,7 @@ private:
   Ipv4Prefix interface_address(const toml::node& at, const std::string& text, const Interface& self) const;
   void route(const Section& s);
   void timeouts(const Section& s);
+  void defense(const Section& s);
   void service(const Section& s);
   Real real(const Section& s, const Service& svc, RealLines& seen);
   unsigned flags(const toml::node& n, const Service& svc) const;
@@ -303,7 +336,7 @@ private:
 
 Config Loader::load(const toml::table& root) {
   Section top(root, "");
-  top.allow_only({"router", "interfaces", "routes", "timeouts", "services"});
+  top.allow_only({"router", "interfaces", "routes", "timeouts", "defense", "services"});
 
   if (const toml::node* n = top.optional("router"))
     router(Section(table_value(*n, "router", "[router]"), "[router]"));
@@ -318,6 +351,9 @@ Config Loader::load(const toml::table& root) {
 
   if (const toml::node* n = top.optional("timeouts"))
     timeouts(Section(table_value(*n, "timeouts", "[timeouts]"), "[timeouts]"));
+
+  if (const toml::node* n = top.optional("defense"))
+    defense(Section(table_value(*n, "defense", "[defense]"), "[defense]"));
 
   if (const toml::node* n = top.optional("services"))
     for (const toml::table* t : table_array(*n, "services", "[[services]]"))
@@ -447,6 +483,26 @@ void Loader::timeouts(const Section& s) {
   set("tcp", cfg_.timeouts.tcp);
   set("tcpfin", cfg_.timeouts.tcpfin);
   set("udp", cfg_.timeouts.udp);
+}
+
+void Loader::defense(const Section& s) {
+  s.allow_only({"drop_entry", "secure_tcp", "high_water", "syn_timeout"});
+  Defense& d = cfg_.defense;
+  if (const toml::node* n = s.optional("drop_entry")) d.drop_entry = bool_value(*n, "drop_entry");
+  if (const toml::node* n = s.optional("secure_tcp")) {
+    std::string text = string_value(*n, "secure_tcp");
+    if (text == "off") {
+      d.secure_tcp = DefenseMode::kOff;
+    } else if (text == "auto") {
+      d.secure_tcp = DefenseMode::kAuto;
+    } else if (text == "always") {
+      d.secure_tcp = DefenseMode::kAlways;
+    } else {
+      fail(*n, "unknown secure_tcp mode " + quoted(text) + "; expected one of: off auto always");
+    }
+  }
+  s.optional_int("high_water", d.high_water, 1, 100);
+  s.optional_int("syn_timeout", d.syn_timeout, 1, 60);
 }
 
 void Loader::service(const Section& s) {
@@ -635,7 +691,7 @@ Result<std::shared_ptr<const Config>> parse_config(std::string_view toml_text) {
     toml::table root = toml::parse(toml_text);
     return std::shared_ptr<const Config>(std::make_shared<Config>(Loader().load(root)));
   } catch (const toml::parse_error& e) {
-    return Error{std::string(e.description()), e.source().begin.line, e.source().begin.column};
+    return Error{one_line(e.description()), e.source().begin.line, e.source().begin.column};
   } catch (const Invalid& e) {
     return e.error;
   }

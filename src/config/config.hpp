@@ -32,6 +32,27 @@ struct Router {
   uint32_t max_connections = 1048576;
 };
 
+/// When a defence of the connection table is on (IPVS's sysctl values 0, 1 and 3).
+enum class DefenseMode : uint8_t {
+  kOff,
+  kAuto,    // while the table holds at least `high_water` percent of max_connections
+  kAlways,
+};
+
+std::string_view defense_mode_name(DefenseMode m) noexcept;  // "off" / "auto" / "always"
+
+/// [defense]: how the director keeps serving real clients when its table fills up (a SYN flood).
+/// See docs/hardening.md. Established connections are never evicted or shortened.
+struct Defense {
+  /// A new connection that finds the table full evicts the least recently active half-open TCP
+  /// connection (SYN_RECV/SYNACK) instead of being refused (IPVS drop_entry).
+  bool drop_entry = true;
+  /// Half-open TCP connections idle for `syn_timeout` seconds are expired (IPVS secure_tcp's aim).
+  DefenseMode secure_tcp = DefenseMode::kAuto;
+  uint32_t high_water = 90;   // percent of router.max_connections at which "auto" engages
+  uint32_t syn_timeout = 5;   // seconds
+};
+
 struct Interface {
   std::string name;                     // used by pcaps, captures, stats
   std::string tap;                      // TAP device for `vsrouter run`; defaults to name
@@ -80,6 +101,7 @@ struct Config {
   std::vector<Interface> interfaces;
   std::vector<Route> routes;
   Timeouts timeouts;
+  Defense defense;
   std::vector<Service> services;
 };
 

@@ -105,6 +105,8 @@ uint32_t ConnTable::create(const Conn& init, Duration timeout, Instant now) noex
   c.in_use = true;
   c.h_next[0] = c.h_next[1] = kNone;
   c.q_prev = c.q_next = kNone;
+  c.ho_prev = c.ho_next = kNone;
+  c.flags &= static_cast<uint16_t>(~kFlagHalfOpen);
   if (!(c.flags & kFlagOnePacket)) {
     c.flags |= kFlagHashed;
     hash_node(idx * 2);
@@ -169,9 +171,43 @@ void ConnTable::unhash(uint32_t idx) noexcept {
 void ConnTable::free(uint32_t idx) noexcept {
   unhash(idx);
   q_unlink(idx);
+  half_open_remove(idx);
   slab_[idx] = Conn{};
   free_.push_back(idx);
   --used_;
+}
+
+void ConnTable::half_open_touch(uint32_t idx, Instant now) noexcept {
+  half_open_remove(idx);
+  Conn& c = slab_[idx];
+  c.flags |= kFlagHalfOpen;
+  // Oldest first even if the adapter's clock stepped back (as rearm() keeps the timer queues).
+  c.ho_since = (ho_tail_ != kNone && slab_[ho_tail_].ho_since > now) ? slab_[ho_tail_].ho_since : now;
+  c.ho_prev = ho_tail_;
+  c.ho_next = kNone;
+  (ho_tail_ == kNone ? ho_head_ : slab_[ho_tail_].ho_next) = idx;
+  ho_tail_ = idx;
+  ++ho_size_;
+}
+
+void ConnTable::half_open_remove(uint32_t idx) noexcept {
+  Conn& c = slab_[idx];
+  if (!(c.flags & kFlagHalfOpen)) return;
+  (c.ho_prev == kNone ? ho_head_ : slab_[c.ho_prev].ho_next) = c.ho_next;
+  (c.ho_next == kNone ? ho_tail_ : slab_[c.ho_next].ho_prev) = c.ho_prev;
+  c.ho_prev = c.ho_next = kNone;
+  c.flags &= static_cast<uint16_t>(~kFlagHalfOpen);
+  --ho_size_;
+}
+
+uint32_t ConnTable::max_chain() const noexcept {
+  uint32_t best = 0;
+  for (uint32_t head : buckets_) {
+    uint32_t n = 0;
+    for (uint32_t node = head; node != kNone; node = slab_[node >> 1].h_next[node & 1]) ++n;
+    best = std::max(best, n);
+  }
+  return best;
 }
 
 std::optional<Instant> ConnTable::next_deadline() const noexcept {

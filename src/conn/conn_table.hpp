@@ -15,6 +15,10 @@
 // order, so each queue is sorted by expiry: the next deadline is the smallest queue head, and
 // expiry is exact to the microsecond, O(1) per packet, with no allocation. Timeout values are
 // registered up front (a small set: TCP states, UDP, persistence timeouts, 60 s).
+//
+// Half-open list: the director links its half-open TCP connections (SYN_RECV, SYNACK) into one
+// more list, least recently active first (a packet moves an entry to the tail), so the table
+// defences find the entry to evict or expire in O(1) (docs/hardening.md).
 #pragma once
 
 #include <cstdint>
@@ -43,6 +47,7 @@ enum ConnFlag : uint16_t {
   kFlagAssured = 1u << 3,   // template: a controlled connection got established / a UDP reply seen
   kFlagHashed = 1u << 4,    // in the hash table (an invalidated template is not)
   kFlagOnePacket = 1u << 5, // ops: scheduled per packet, never hashed, freed after the packet
+  kFlagHalfOpen = 1u << 6,  // in the half-open list
 };
 
 struct Conn {
@@ -65,6 +70,9 @@ struct Conn {
   uint32_t n_control = 0;    // connections this template controls
 
   uint32_t h_next[2] = {kNone, kNone};  // hash chain links of the in and out nodes
+
+  uint32_t ho_prev = kNone, ho_next = kNone;  // half-open list links
+  Instant ho_since;                           // last packet while half-open
 };
 
 class ConnTable {
@@ -91,6 +99,16 @@ public:
   void unhash(uint32_t idx) noexcept;
   /// Unhash, unlink from its timer queue and free. The caller has done the IPVS bookkeeping.
   void free(uint32_t idx) noexcept;
+
+  /// Link `idx` at the tail of the half-open list (moving it there if already linked), stamped `now`.
+  void half_open_touch(uint32_t idx, Instant now) noexcept;
+  /// Unlink `idx` from the half-open list if it is linked (free() does this too).
+  void half_open_remove(uint32_t idx) noexcept;
+  /// The least recently active half-open entry, or kNone.
+  uint32_t half_open_oldest() const noexcept { return ho_head_; }
+  uint32_t half_open_size() const noexcept { return ho_size_; }
+  /// Longest hash chain (nodes in one bucket): a check that lookups stay O(1) under a flood.
+  uint32_t max_chain() const noexcept;
 
   std::optional<Instant> next_deadline() const noexcept;
   /// The entry with the earliest expiry if it is due at `now`, else kNone.
@@ -127,6 +145,7 @@ private:
   std::vector<uint32_t> buckets_;
   std::vector<Queue> queues_;
   uint32_t used_ = 0;
+  uint32_t ho_head_ = kNone, ho_tail_ = kNone, ho_size_ = 0;
 };
 
 }  // namespace vs::conn

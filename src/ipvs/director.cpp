@@ -48,10 +48,12 @@ Director::ServiceSpec Director::ServiceSpec::from(const config::Service& s) {
   return o;
 }
 
-Director::Director(const config::Config& cfg, uint64_t seed)
+Director::Director(const config::Config& cfg, uint64_t seed, DropCounters* drops)
     : timeouts_(conn::make_timeouts(cfg.timeouts)),
       conns_(cfg.router.max_connections, seed, all_timeouts(timeouts_, cfg)),
-      rng_(seed) {
+      rng_(seed),
+      defense_(cfg.defense),
+      drops_(drops ? drops : &own_drops_) {
   for (const auto& sc : cfg.services) {
     Service* s = nullptr;
     add_service(ServiceSpec::from(sc), &s);
@@ -246,6 +248,7 @@ void Director::apply_config(const config::Config& cfg) {
     }
   }
   timeouts_ = conn::make_timeouts(cfg.timeouts);
+  defense_ = cfg.defense;
 }
 
 Dest* Director::add_dest(Service& svc, const config::Real& r) {
@@ -322,6 +325,16 @@ void Director::unbind(Conn& c) noexcept {
 
 uint32_t Director::new_conn(const Conn& init, Dest* dest, Duration timeout, Instant now) noexcept {
   uint32_t idx = conns_.create(init, timeout, now);
+  if (idx == conn::kNone && defense_.drop_entry) {
+    // drop_entry: make room by evicting the least recently active half-open TCP connection.
+    // Established connections and templates are never in that list.
+    uint32_t victim = conns_.half_open_oldest();
+    if (victim != conn::kNone) {
+      expire(victim, now);
+      drops_->count(DropReason::kConnEvictedHalfOpen);
+      idx = conns_.create(init, timeout, now);
+    }
+  }
   if (idx == conn::kNone) {
     refused_full_++;
     return idx;
@@ -421,6 +434,7 @@ Decision Director::classify(const FlowKey& k, uint8_t tcp_flags, Instant now) no
   const bool tcp = k.proto == kTcp;
   if (!tcp && k.proto != kUdp) return d;
   if (!next_estimate_ && !services_.empty()) next_estimate_ = now + kEstimatorTick;
+  wake_estimator(now);  // this packet may be counted
   auto hit = conns_.lookup(k);
   if (hit && hit->out) {
     d.kind = Decision::Kind::kOut;
@@ -473,7 +487,7 @@ void Director::assure_template(uint32_t c) noexcept {
   if (t != conn::kNone) conns_[t].flags |= conn::kFlagAssured;
 }
 
-void Director::set_tcp_state(uint32_t ci, TcpDir dir, uint8_t flags) noexcept {
+void Director::set_tcp_state(uint32_t ci, TcpDir dir, uint8_t flags, Instant now) noexcept {
   Conn& c = conns_[ci];
   if (c.flags & conn::kFlagNoOutput) {
     if (dir == TcpDir::kOutput)
@@ -498,9 +512,15 @@ void Director::set_tcp_state(uint32_t ci, TcpDir dir, uint8_t flags) noexcept {
   c.state = ns;
   conns_.set_timeout(ci, timeouts_.tcp_of(ns));
   if (ns == TcpState::kEstablished) assure_template(ci);
+  // The half-open list feeds the defences: SYN_RECV and SYNACK, the states a spoofed SYN leaves.
+  if (ns == TcpState::kSynRecv || ns == TcpState::kSynAck)
+    conns_.half_open_touch(ci, now);
+  else
+    conns_.half_open_remove(ci);
 }
 
 void Director::count_in(uint32_t c, uint32_t ip_len) noexcept {
+  if (est_state_ == EstState::kParked) est_state_ = EstState::kWake;
   Conn& cp = conns_[c];
   if (cp.dest) add_in(cp.dest->stats, ip_len);
   add_in(cp.svc->stats, ip_len);
@@ -508,26 +528,27 @@ void Director::count_in(uint32_t c, uint32_t ip_len) noexcept {
 }
 
 void Director::count_out(uint32_t c, uint32_t ip_len) noexcept {
+  if (est_state_ == EstState::kParked) est_state_ = EstState::kWake;
   Conn& cp = conns_[c];
   if (cp.dest) add_out(cp.dest->stats, ip_len);
   add_out(cp.svc->stats, ip_len);
   add_out(total_, ip_len);
 }
 
-void Director::in_packet(uint32_t c, uint8_t tcp_flags, uint32_t ip_len, Instant /*now*/) noexcept {
+void Director::in_packet(uint32_t c, uint8_t tcp_flags, uint32_t ip_len, Instant now) noexcept {
   Conn& cp = conns_[c];
   count_in(c, ip_len);
   if (cp.proto == kTcp) {
-    set_tcp_state(c, TcpDir::kInput, tcp_flags);  // INPUT_ONLY while NOOUTPUT (DR, TUN)
+    set_tcp_state(c, TcpDir::kInput, tcp_flags, now);  // INPUT_ONLY while NOOUTPUT (DR, TUN)
   } else {
     conns_.set_timeout(c, timeouts_.udp);
   }
 }
 
-void Director::out_packet(uint32_t c, uint8_t tcp_flags, uint32_t ip_len, Instant /*now*/) noexcept {
+void Director::out_packet(uint32_t c, uint8_t tcp_flags, uint32_t ip_len, Instant now) noexcept {
   Conn& cp = conns_[c];
   if (cp.proto == kTcp) {
-    set_tcp_state(c, TcpDir::kOutput, tcp_flags);
+    set_tcp_state(c, TcpDir::kOutput, tcp_flags, now);
   } else {
     cp.flags &= static_cast<uint16_t>(~conn::kFlagNoOutput);
     conns_.set_timeout(c, timeouts_.udp);
@@ -560,6 +581,7 @@ void Director::expire(uint32_t c, Instant now) noexcept {
     cp.control = conn::kNone;
   }
   Service* svc = cp.svc;
+  if (!(cp.flags & conn::kFlagTemplate)) conns_freed_++;
   unbind(cp);
   conns_.free(c);
   if (svc) release_service(svc);
@@ -567,10 +589,42 @@ void Director::expire(uint32_t c, Instant now) noexcept {
 
 void Director::expire_now(uint32_t c, Instant now) noexcept { expire(c, now); }
 
+bool Director::secure_tcp_engaged() const noexcept {
+  switch (defense_.secure_tcp) {
+    case config::DefenseMode::kOff: return false;
+    case config::DefenseMode::kAlways: return true;
+    case config::DefenseMode::kAuto:
+      return uint64_t{conns_.size()} * 100 >= uint64_t{defense_.high_water} * conns_.capacity();
+  }
+  return false;
+}
+
 std::optional<Instant> Director::next_deadline() const noexcept {
-  auto c = conns_.next_deadline();
-  if (c && next_estimate_) return std::min(*c, *next_estimate_);
-  return c ? c : next_estimate_;
+  std::optional<Instant> d = conns_.next_deadline();
+  auto earliest = [&d](Instant t) {
+    if (!d || t < *d) d = t;
+  };
+  if (next_estimate_ && est_state_ != EstState::kParked) earliest(*next_estimate_);
+  // secure_tcp: the oldest half-open entry goes syn_timeout after its last packet. The same
+  // condition decides in on_timer(), so a deadline given here is always consumed there.
+  uint32_t h = conns_.half_open_oldest();
+  if (h != conn::kNone && secure_tcp_engaged())
+    earliest(conns_[h].ho_since + Duration::seconds(defense_.syn_timeout));
+  return d;
+}
+
+bool Director::estimators_idle() const noexcept {
+  auto idle = [](const Estimator& e, const Stats& s) {
+    return e.cps == 0 && e.inpps == 0 && e.outpps == 0 && e.inbps == 0 && e.outbps == 0 &&
+           e.last.conns == s.conns && e.last.inpkts == s.inpkts && e.last.outpkts == s.outpkts &&
+           e.last.inbytes == s.inbytes && e.last.outbytes == s.outbytes;
+  };
+  for (const auto& s : services_) {
+    if (!idle(s->est, s->stats)) return false;
+    for (const auto& d : s->storage)
+      if (!idle(d->est, d->stats)) return false;
+  }
+  return idle(total_est_, total_);
 }
 
 void Director::estimate() noexcept {
@@ -583,11 +637,39 @@ void Director::estimate() noexcept {
 
 void Director::on_timer(Instant now) noexcept {
   for (uint32_t c = conns_.due(now); c != conn::kNone; c = conns_.due(now)) expire(c, now);
-  // The estimator ticks every 2 s from the first packet on; missed ticks are caught up one by one.
-  while (next_estimate_ && *next_estimate_ <= now) {
+  // secure_tcp: while engaged, half-open connections idle for syn_timeout go, oldest first (each
+  // expiry may bring the table below high_water and disengage an "auto" defence).
+  for (uint32_t h = conns_.half_open_oldest(); h != conn::kNone && secure_tcp_engaged();
+       h = conns_.half_open_oldest()) {
+    if (conns_[h].ho_since + Duration::seconds(defense_.syn_timeout) > now) break;
+    expire(h, now);
+    drops_->count(DropReason::kConnExpiredHalfOpen);
+  }
+  // The estimator ticks every 2 s from the first packet on; missed ticks are caught up one by
+  // one while they have something to do, and skipped at once when they have not.
+  if (!next_estimate_) return;
+  wake_estimator(now);
+  while (*next_estimate_ <= now) {
+    if (estimators_idle()) {
+      est_state_ = EstState::kParked;
+      wake_estimator(now);
+      break;
+    }
     estimate();
     *next_estimate_ = *next_estimate_ + kEstimatorTick;
   }
+  if (estimators_idle()) est_state_ = EstState::kParked;
+}
+
+void Director::wake_estimator(Instant now) noexcept {
+  // Parked: the ticks since were no-ops (rates at rest, nothing counted), so the clock of ticks
+  // moves to the first one after `now` on its 2 s grid at once. Woken by count_in/count_out (an
+  // ICMP error counted while parked): the adapter calls on_timer() right after that frame, at
+  // its time, since the stale tick is due; ticks up to then had nothing to count either.
+  if (est_state_ == EstState::kRunning || !next_estimate_) return;
+  if (*next_estimate_ <= now)
+    *next_estimate_ = *next_estimate_ + kEstimatorTick * ((now - *next_estimate_).us / kEstimatorTick.us + 1);
+  est_state_ = EstState::kRunning;
 }
 
 }  // namespace vs::ipvs

@@ -39,7 +39,9 @@ struct Decision {
 
 class Director {
 public:
-  Director(const config::Config& cfg, uint64_t seed);
+  /// `drops` receives the connection entries the table defences drop (conn_evicted_half_open,
+  /// conn_expired_half_open); without it the director counts them in drops() on its own.
+  Director(const config::Config& cfg, uint64_t seed, DropCounters* drops = nullptr);
 
   /// Classify a TCP/UDP packet (unfragmented; `tcp_flags` 0 for UDP), creating a connection when
   /// it opens one. kIn/kOut carry the connection; call in_packet/out_packet next.
@@ -127,6 +129,14 @@ public:
   const conn::Timeouts& timeouts() const noexcept { return timeouts_; }
   const Stats& total() const noexcept { return total_; }
   uint64_t refused_full() const noexcept { return refused_full_; }
+  /// Connections (not templates) freed so far, for whatever reason: with the connections in the
+  /// table this accounts for every connection ever made (Conns).
+  uint64_t conns_freed() const noexcept { return conns_freed_; }
+  /// The counters the defences count into (the engine's when it passed them).
+  const DropCounters& drops() const noexcept { return *drops_; }
+  const config::Defense& defense() const noexcept { return defense_; }
+  /// secure_tcp is acting now: "always", or "auto" with the table at or above high_water.
+  bool secure_tcp_engaged() const noexcept;
 
 private:
   uint32_t schedule(Service& svc, const FlowKey& k, Instant now, Decision& d) noexcept;
@@ -135,13 +145,16 @@ private:
   void unbind(conn::Conn& c) noexcept;
   void expire(uint32_t c, Instant now) noexcept;
   void expire_now(uint32_t c, Instant now) noexcept;
-  void set_tcp_state(uint32_t c, conn::TcpDir dir, uint8_t flags) noexcept;
+  void set_tcp_state(uint32_t c, conn::TcpDir dir, uint8_t flags, Instant now) noexcept;
   void assure_template(uint32_t c) noexcept;
   static void add_in(Stats& s, uint32_t len) noexcept { s.inpkts++, s.inbytes += len; }
   static void add_out(Stats& s, uint32_t len) noexcept { s.outpkts++, s.outbytes += len; }
 
   void release_service(Service* svc) noexcept;
   void estimate() noexcept;
+  /// Every estimator at rest: rates zero and nothing counted since the last tick.
+  bool estimators_idle() const noexcept;
+  void wake_estimator(Instant now) noexcept;
 
   std::vector<std::unique_ptr<Service>> services_;
   std::vector<std::unique_ptr<Service>> retired_;  // deleted, still referenced by connections
@@ -151,7 +164,15 @@ private:
   Stats total_;
   Estimator total_est_;
   std::optional<Instant> next_estimate_;  // starts at the first timer or packet
+  // The estimator parks once every rate has decayed to zero with nothing new counted: a tick
+  // would change nothing, so it stops asking for timers (an idle director sleeps; a replay over
+  // a gap of years does not step through 2 s ticks). kWake: counted while parked, not yet ticked.
+  enum class EstState : uint8_t { kRunning, kParked, kWake } est_state_ = EstState::kRunning;
   uint64_t refused_full_ = 0;
+  uint64_t conns_freed_ = 0;
+  config::Defense defense_;
+  DropCounters own_drops_;
+  DropCounters* drops_;
 };
 
 }  // namespace vs::ipvs

@@ -3,17 +3,16 @@
 #include <pcap/pcap.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <sys/stat.h>
 
 namespace vs::replay {
 
-Result<std::vector<PcapRecord>> read_pcap(const std::string& path) {
-  struct stat st {};
-  if (stat(path.c_str(), &st) != 0) return Error{"cannot open pcap: " + std::string(std::strerror(errno))};
-  char errbuf[PCAP_ERRBUF_SIZE] = {};
-  pcap_t* p = pcap_open_offline_with_tstamp_precision(path.c_str(), PCAP_TSTAMP_PRECISION_MICRO, errbuf);
-  if (!p) return Error{std::string("not a readable pcap file: ") + errbuf};
+namespace {
+
+/// Every record of an opened capture; closes it.
+Result<std::vector<PcapRecord>> read_all(pcap_t* p) {
   std::unique_ptr<pcap_t, decltype(&pcap_close)> guard(p, &pcap_close);
   int dlt = pcap_datalink(p);
   if (dlt != DLT_EN10MB) {
@@ -35,6 +34,30 @@ Result<std::vector<PcapRecord>> read_pcap(const std::string& path) {
     return Error{"bad pcap record " + std::to_string(out.size() + 1) + ": " + pcap_geterr(p)};
   }
   return out;
+}
+
+}  // namespace
+
+Result<std::vector<PcapRecord>> read_pcap(const std::string& path) {
+  struct stat st {};
+  if (stat(path.c_str(), &st) != 0) return Error{"cannot open pcap: " + std::string(std::strerror(errno))};
+  char errbuf[PCAP_ERRBUF_SIZE] = {};
+  pcap_t* p = pcap_open_offline_with_tstamp_precision(path.c_str(), PCAP_TSTAMP_PRECISION_MICRO, errbuf);
+  if (!p) return Error{std::string("not a readable pcap file: ") + errbuf};
+  return read_all(p);
+}
+
+Result<std::vector<PcapRecord>> read_pcap_bytes(std::span<const uint8_t> bytes) {
+  char errbuf[PCAP_ERRBUF_SIZE] = {};
+  if (bytes.empty()) return Error{"not a readable pcap file: empty"};  // fmemopen() refuses 0 bytes
+  std::FILE* f = fmemopen(const_cast<uint8_t*>(bytes.data()), bytes.size(), "rb");
+  if (!f) return Error{"cannot open pcap: " + std::string(std::strerror(errno))};
+  pcap_t* p = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_MICRO, errbuf);
+  if (!p) {
+    std::fclose(f);  // pcap_fopen_offline leaves the FILE to us when it fails
+    return Error{std::string("not a readable pcap file: ") + errbuf};
+  }
+  return read_all(p);  // pcap_close() closes the FILE
 }
 
 struct PcapWriter::Impl {

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,9 @@ struct PcapRecord {
 /// Every record of an Ethernet (DLT_EN10MB) pcap. A missing, truncated or non-Ethernet file is an
 /// Error whose message says which.
 Result<std::vector<PcapRecord>> read_pcap(const std::string& path);
+
+/// The same for a file already in memory (the replay fuzz target), with the same messages.
+Result<std::vector<PcapRecord>> read_pcap_bytes(std::span<const uint8_t> bytes);
 
 /// An Ethernet pcap being written (microsecond timestamps, snaplen 262144).
 class PcapWriter {

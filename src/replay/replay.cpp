@@ -17,13 +17,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct Input {
-  int64_t ts_us;
-  uint32_t iface;
-  uint32_t seq;  // record order within its file (stable tie-break)
-  const std::vector<uint8_t>* data;
-};
-
 std::string stamp(int64_t us, int64_t origin) {
   char buf[32];
   int64_t d = us - origin;
@@ -32,29 +25,91 @@ std::string stamp(int64_t us, int64_t origin) {
   return buf;
 }
 
-/// Writes every transmitted frame to its interface's pcap at the current virtual time, and
-/// optionally describes it on the trace stream.
-class PcapSink : public TxSink {
-public:
-  PcapSink(const config::Config& cfg, std::vector<std::unique_ptr<PcapWriter>>& w, std::ostream* trace)
-      : cfg_(cfg), writers_(w), trace_(trace) {}
-  void transmit(uint32_t iface, std::span<const uint8_t> frame) override {
-    writers_[iface]->write(now_us, frame.data(), frame.size());
-    if (!trace_) return;
-    if (!pending_header.empty()) *trace_ << pending_header;
-    pending_header.clear();
-    *trace_ << "    sent on " << cfg_.interfaces[iface].name << ": " << describe_frame(frame) << "\n";
-  }
-  int64_t now_us = 0;
-  std::string pending_header;  // printed before the first frame a timer sends (quiet timers stay quiet)
-
-private:
-  const config::Config& cfg_;
-  std::vector<std::unique_ptr<PcapWriter>>& writers_;
-  std::ostream* trace_;
-};
-
 }  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// The replay loop
+
+Replayer::Replayer(std::shared_ptr<const config::Config> cfg, Output out, std::ostream* trace,
+                   const EngineParams& params)
+    : cfg_(std::move(cfg)), out_(std::move(out)), trace_(trace), sink_(*this), engine_(cfg_, sink_, params) {}
+
+void Replayer::Sink::transmit(uint32_t iface, std::span<const uint8_t> frame) {
+  r_.out_(iface, r_.now_us_, frame);
+  if (!r_.trace_) return;
+  if (!r_.pending_header_.empty()) *r_.trace_ << r_.pending_header_;
+  r_.pending_header_.clear();
+  *r_.trace_ << "    sent on " << r_.cfg_->interfaces[iface].name << ": " << describe_frame(frame) << "\n";
+}
+
+void Replayer::run_timers(int64_t until) {
+  // Each timer fires at its own deadline.
+  while (auto d = engine_.next_deadline()) {
+    if (d->us > until) break;
+    now_us_ = std::max(now_us_, d->us);
+    if (trace_) pending_header_ = stamp(now_us_, origin_) + " timer\n";
+    engine_.on_timer(Instant::from_micros(now_us_));
+    pending_header_.clear();
+  }
+}
+
+Verdict Replayer::feed(uint32_t iface, int64_t ts_us, std::span<const uint8_t> frame) {
+  run_timers(ts_us);
+  now_us_ = std::max(now_us_, ts_us);
+  if (trace_)
+    *trace_ << stamp(now_us_, origin_) << " " << cfg_->interfaces[iface].name << ": " << describe_frame(frame) << "\n";
+  Verdict v = engine_.on_frame(iface, frame, Instant::from_micros(now_us_));
+  if (trace_) *trace_ << "    => " << describe_verdict(v, *cfg_) << "\n";
+  return v;
+}
+
+void Replayer::finish(int64_t until) {
+  run_timers(until);
+  advance_to(until);
+}
+
+std::vector<Input> merge_inputs(const config::Config& c, const std::vector<std::vector<PcapRecord>>& records,
+                                uint64_t& skipped_own) {
+  std::vector<Input> inputs;
+  skipped_own = 0;
+  for (uint32_t i = 0; i < records.size() && i < c.interfaces.size(); ++i) {
+    // A capture from `vsrouter run --capture` holds the frames vsrouter sent too: their source MAC
+    // is the interface's own. They are the output a replay reproduces, not input.
+    const MacAddr& own = c.interfaces[i].mac;
+    for (uint32_t k = 0; k < records[i].size(); ++k) {
+      const auto& d = records[i][k].data;
+      if (d.size() >= 12 && std::equal(own.b.begin(), own.b.end(), d.begin() + 6)) {
+        skipped_own++;
+        continue;
+      }
+      inputs.push_back({records[i][k].ts_us, i, k, &records[i][k].data});
+    }
+  }
+  std::stable_sort(inputs.begin(), inputs.end(), [](const Input& a, const Input& b) {
+    if (a.ts_us != b.ts_us) return a.ts_us < b.ts_us;
+    if (a.iface != b.iface) return a.iface < b.iface;
+    return a.seq < b.seq;
+  });
+  return inputs;
+}
+
+void replay_records(Replayer& r, const std::vector<std::vector<PcapRecord>>& records, int64_t advance_us,
+                    std::ostream* trace) {
+  uint64_t skipped_own = 0;
+  std::vector<Input> inputs = merge_inputs(r.config(), records, skipped_own);
+  if (trace && skipped_own)
+    *trace << "(" << skipped_own << " frames sent by vsrouter itself in the input capture: not replayed as input)\n";
+  r.set_origin(inputs.empty() ? 0 : inputs.front().ts_us);
+  for (const Input& in : inputs) r.feed(in.iface, in.ts_us, *in.data);
+  // The clock ends at the last record + --advance, whether or not a timer fired then: the
+  // listings are taken at that instant.
+  const int64_t end = r.now_us() + advance_us;
+  if (!inputs.empty() || advance_us > 0) r.run_timers(end);
+  r.advance_to(end);
+}
+
+// ---------------------------------------------------------------------------------------------
+// vsrouter replay
 
 int run(const Options& opt, std::ostream& out, std::ostream& err) {
   auto cfg = config::load_config(opt.config_path);
@@ -85,8 +140,6 @@ int run(const Options& opt, std::ostream& out, std::ostream& err) {
   }
 
   std::vector<std::vector<PcapRecord>> records(c.interfaces.size());
-  uint64_t skipped_own = 0;
-  std::vector<Input> inputs;
   for (uint32_t i = 0; i < c.interfaces.size(); ++i) {
     fs::path p = fs::path(opt.in_dir) / (c.interfaces[i].name + ".pcap");
     if (!fs::exists(p, ec)) continue;  // an interface without a file gets no input
@@ -96,23 +149,7 @@ int run(const Options& opt, std::ostream& out, std::ostream& err) {
       return 2;
     }
     records[i] = std::move(r.value());
-    // A capture from `vsrouter run --capture` holds the frames vsrouter sent too: their source MAC
-    // is the interface's own. They are the output a replay reproduces, not input.
-    const MacAddr& own = c.interfaces[i].mac;
-    for (uint32_t k = 0; k < records[i].size(); ++k) {
-      const auto& d = records[i][k].data;
-      if (d.size() >= 12 && std::equal(own.b.begin(), own.b.end(), d.begin() + 6)) {
-        skipped_own++;
-        continue;
-      }
-      inputs.push_back({records[i][k].ts_us, i, k, &records[i][k].data});
-    }
   }
-  std::stable_sort(inputs.begin(), inputs.end(), [](const Input& a, const Input& b) {
-    if (a.ts_us != b.ts_us) return a.ts_us < b.ts_us;
-    if (a.iface != b.iface) return a.iface < b.iface;
-    return a.seq < b.seq;
-  });
 
   fs::create_directories(opt.out_dir, ec);
   if (!fs::is_directory(opt.out_dir, ec)) {
@@ -131,37 +168,13 @@ int run(const Options& opt, std::ostream& out, std::ostream& err) {
   }
 
   std::ostream* trace = opt.trace ? &out : nullptr;
-  if (trace && skipped_own)
-    out << "(" << skipped_own << " frames sent by vsrouter itself in the input capture: not replayed as input)\n";
-  PcapSink sink(c, writers, trace);
-  Engine engine(cfg.value(), sink);
-  const int64_t origin = inputs.empty() ? 0 : inputs.front().ts_us;
-
-  // Fire every timer due up to `until`, each at its own deadline.
-  auto run_timers = [&](int64_t until) {
-    while (auto d = engine.next_deadline()) {
-      if (d->us > until) break;
-      sink.now_us = std::max(sink.now_us, d->us);
-      if (trace) sink.pending_header = stamp(sink.now_us, origin) + " timer\n";
-      engine.on_timer(Instant::from_micros(sink.now_us));
-      sink.pending_header.clear();
-    }
-  };
-
-  for (const Input& in : inputs) {
-    run_timers(in.ts_us);
-    sink.now_us = std::max(sink.now_us, in.ts_us);
-    if (trace)
-      out << stamp(sink.now_us, origin) << " " << c.interfaces[in.iface].name << ": " << describe_frame(*in.data)
-          << "\n";
-    Verdict v = engine.on_frame(in.iface, *in.data, Instant::from_micros(sink.now_us));
-    if (trace) out << "    => " << describe_verdict(v, c) << "\n";
-  }
-  // The clock ends at the last record + --advance, whether or not a timer fired then: the
-  // listings below are taken at that instant.
-  const int64_t end = sink.now_us + opt.advance_us;
-  if (!inputs.empty() || opt.advance_us > 0) run_timers(end);
-  sink.now_us = std::max(sink.now_us, end);
+  Replayer replayer(
+      cfg.value(),
+      [&writers](uint32_t iface, int64_t ts_us, std::span<const uint8_t> frame) {
+        writers[iface]->write(ts_us, frame.data(), frame.size());
+      },
+      trace);
+  replay_records(replayer, records, opt.advance_us, trace);
 
   for (uint32_t i = 0; i < writers.size(); ++i) {
     std::string e;
@@ -170,8 +183,9 @@ int run(const Options& opt, std::ostream& out, std::ostream& err) {
       return 2;
     }
   }
-  if (opt.list) out << list_services_stats(engine) << list_counters(engine);
-  if (opt.list_conns) out << (opt.list ? "\n" : "") << list_connections(engine, Instant::from_micros(sink.now_us));
+  if (opt.list) out << list_services_stats(replayer.engine()) << list_counters(replayer.engine());
+  if (opt.list_conns)
+    out << (opt.list ? "\n" : "") << list_connections(replayer.engine(), Instant::from_micros(replayer.now_us()));
   return 0;
 }
 

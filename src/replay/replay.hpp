@@ -2,9 +2,18 @@
 // record timestamps as its clock. Output records carry the virtual time at which they were sent.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
+#include <functional>
 #include <iosfwd>
+#include <memory>
+#include <span>
 #include <string>
+#include <vector>
+
+#include "config/config.hpp"
+#include "engine.hpp"
+#include "replay/pcap_io.hpp"
 
 namespace vs::replay {
 
@@ -20,5 +29,75 @@ struct Options {
 
 /// Runs a replay. Returns the process exit code: 0, or 2 with one clear line on `err`.
 int run(const Options& opt, std::ostream& out, std::ostream& err);
+
+/// The replay loop without files: an engine fed frames in time order, its timers fired between
+/// them exactly as run() fires them. run() drives one over the merged input files; the flood test
+/// and the fuzz targets drive one directly (tests/flood/, tests/fuzz/).
+class Replayer {
+public:
+  /// Receives every frame the engine sends, with the interface and the virtual time.
+  using Output = std::function<void(uint32_t iface, int64_t ts_us, std::span<const uint8_t> frame)>;
+
+  /// `trace`: where run()'s --trace lines go (nullptr: no trace).
+  Replayer(std::shared_ptr<const config::Config> cfg, Output out, std::ostream* trace = nullptr,
+           const EngineParams& params = {});
+  Replayer(const Replayer&) = delete;
+  Replayer& operator=(const Replayer&) = delete;
+
+  /// First every timer due up to `ts_us`, each at its own deadline; then the frame, at `ts_us`
+  /// (or at the current time if the clock is already past it).
+  Verdict feed(uint32_t iface, int64_t ts_us, std::span<const uint8_t> frame);
+  /// Every timer due up to `until`; the clock ends at `until` or later.
+  void finish(int64_t until);
+  /// Fires timers up to `until` without moving the clock past the last one.
+  void run_timers(int64_t until);
+  /// Moves the clock to `us` if it is later, firing nothing.
+  void advance_to(int64_t us) noexcept { now_us_ = std::max(now_us_, us); }
+
+  int64_t now_us() const noexcept { return now_us_; }
+  /// Trace timestamps are printed relative to this.
+  void set_origin(int64_t us) noexcept { origin_ = us; }
+  Engine& engine() noexcept { return engine_; }
+  const config::Config& config() const noexcept { return *cfg_; }
+
+private:
+  class Sink : public TxSink {
+  public:
+    explicit Sink(Replayer& r) : r_(r) {}
+    void transmit(uint32_t iface, std::span<const uint8_t> frame) override;
+
+  private:
+    Replayer& r_;
+  };
+
+  std::shared_ptr<const config::Config> cfg_;
+  Output out_;
+  std::ostream* trace_;
+  Sink sink_;
+  int64_t now_us_ = 0;
+  int64_t origin_ = 0;
+  std::string pending_header_;  // printed before the first frame a timer sends (quiet timers stay quiet)
+  Engine engine_;
+};
+
+/// One input record in replay order.
+struct Input {
+  int64_t ts_us;
+  uint32_t iface;
+  uint32_t seq;  // record order within its file (stable tie-break)
+  const std::vector<uint8_t>* data;
+};
+
+/// The records of every interface (records[i] belongs to interface i of the config) in the order
+/// a replay feeds them: by timestamp, then interface order, then record order. A record whose
+/// source MAC is its interface's own is a frame vsrouter sent (a `vsrouter run --capture` file):
+/// it is left out and counted in `skipped_own`.
+std::vector<Input> merge_inputs(const config::Config& cfg, const std::vector<std::vector<PcapRecord>>& records,
+                                uint64_t& skipped_own);
+
+/// run() after the files are read: feeds the merged records, then fires the timers up to the last
+/// record + `advance_us`; the clock ends there. `trace` as the Replayer's.
+void replay_records(Replayer& r, const std::vector<std::vector<PcapRecord>>& records, int64_t advance_us,
+                    std::ostream* trace);
 
 }  // namespace vs::replay

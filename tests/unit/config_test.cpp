@@ -826,3 +826,76 @@ TEST(ConfigDrain, RejectsUnknownPolicyAtItsPosition) {
   EXPECT_EQ(r.error().line, 10u);  // line 1 is the empty line after R"(
   EXPECT_EQ(r.error().column, 9u);
 }
+
+// ---------------------------------------------------------------------------------------------
+// [defense] (docs/config.md, docs/hardening.md)
+
+namespace vs::config {
+namespace {
+
+// Found by fuzz_config: toml++ quotes the offending input in some descriptions, a newline
+// included, which broke the one-line FILE:LINE:COL message (tests/fuzz/corpus/config/regress-*).
+TEST(ConfigErrorTest, TomlSyntaxMessagesStayOnOneLine) {
+  EXPECT_EQ(error_of("a = t\n"), "1:6: Error while parsing boolean: expected 'true', saw 't\\x0a'");
+}
+
+TEST(ConfigDefense, Defaults) {
+  auto cfg = parse_ok(std::string(kLan));
+  ASSERT_TRUE(cfg);
+  EXPECT_TRUE(cfg->defense.drop_entry);
+  EXPECT_EQ(cfg->defense.secure_tcp, DefenseMode::kAuto);
+  EXPECT_EQ(cfg->defense.high_water, 90u);
+  EXPECT_EQ(cfg->defense.syn_timeout, 5u);
+}
+
+TEST(ConfigDefense, EveryKey) {
+  auto cfg = parse_ok(with_lan(R"([defense]
+drop_entry = false
+secure_tcp = "always"
+high_water = 100
+syn_timeout = 60
+)"));
+  ASSERT_TRUE(cfg);
+  EXPECT_FALSE(cfg->defense.drop_entry);
+  EXPECT_EQ(cfg->defense.secure_tcp, DefenseMode::kAlways);
+  EXPECT_EQ(cfg->defense.high_water, 100u);
+  EXPECT_EQ(cfg->defense.syn_timeout, 60u);
+  auto off = parse_ok(with_lan("[defense]\nsecure_tcp = \"off\"\nhigh_water = 1\nsyn_timeout = 1\n"));
+  ASSERT_TRUE(off);
+  EXPECT_EQ(off->defense.secure_tcp, DefenseMode::kOff);
+  EXPECT_EQ(off->defense.high_water, 1u);
+  EXPECT_EQ(off->defense.syn_timeout, 1u);
+  auto inl = parse_ok("defense = { secure_tcp = \"auto\", drop_entry = true }\n" + std::string(kLan));
+  ASSERT_TRUE(inl);
+  EXPECT_EQ(inl->defense.secure_tcp, DefenseMode::kAuto);
+}
+
+TEST(ConfigDefense, Names) {
+  EXPECT_EQ(defense_mode_name(DefenseMode::kOff), "off");
+  EXPECT_EQ(defense_mode_name(DefenseMode::kAuto), "auto");
+  EXPECT_EQ(defense_mode_name(DefenseMode::kAlways), "always");
+}
+
+TEST(ConfigDefense, Errors) {
+  EXPECT_EQ(error_of(with_lan("[defence]\n")), "1:2: unknown key \"defence\" at top level; did you mean \"defense\"?");
+  EXPECT_EQ(error_of(with_lan("[defense]\ndropentry = true\n")),
+            "2:1: unknown key \"dropentry\" in [defense]; did you mean \"drop_entry\"?");
+  EXPECT_EQ(error_of(with_lan("[defense]\namemthresh = 1024\n")), "2:1: unknown key \"amemthresh\" in [defense]");
+  EXPECT_EQ(error_of(with_lan("[defense]\ndrop_entry = 1\n")), "2:14: \"drop_entry\" must be a boolean");
+  EXPECT_EQ(error_of(with_lan("[defense]\ndrop_entry = \"yes\"\n")), "2:14: \"drop_entry\" must be a boolean");
+  EXPECT_EQ(error_of(with_lan("[defense]\nsecure_tcp = true\n")), "2:14: \"secure_tcp\" must be a string");
+  EXPECT_EQ(error_of(with_lan("[defense]\nsecure_tcp = \"on\"\n")),
+            "2:14: unknown secure_tcp mode \"on\"; expected one of: off auto always");
+  EXPECT_EQ(error_of(with_lan("[defense]\nsecure_tcp = \"2\"\n")),
+            "2:14: unknown secure_tcp mode \"2\"; expected one of: off auto always");
+  EXPECT_EQ(error_of(with_lan("[defense]\nhigh_water = 0\n")), "2:14: \"high_water\" must be between 1 and 100");
+  EXPECT_EQ(error_of(with_lan("[defense]\nhigh_water = 101\n")), "2:14: \"high_water\" must be between 1 and 100");
+  EXPECT_EQ(error_of(with_lan("[defense]\nhigh_water = 0.9\n")), "2:14: \"high_water\" must be an integer");
+  EXPECT_EQ(error_of(with_lan("[defense]\nsyn_timeout = 0\n")), "2:15: \"syn_timeout\" must be between 1 and 60");
+  EXPECT_EQ(error_of(with_lan("[defense]\nsyn_timeout = 61\n")), "2:15: \"syn_timeout\" must be between 1 and 60");
+  EXPECT_EQ(error_of("defense = 1\n" + std::string(kLan)), "1:11: \"defense\" must be a table");
+  EXPECT_EQ(error_of(with_lan("[[defense]]\n")), "1:1: \"defense\" must be a table; did you mean [defense]?");
+}
+
+}  // namespace
+}  // namespace vs::config

@@ -1,0 +1,157 @@
+#!/usr/bin/python3
+"""Writes the seed corpora of the fuzz targets (docs/hardening.md) from the repository's own inputs.
+
+  corpus/engine/seed-*   the golden cases' input frames (pcaps/*/in/*.pcap), merged in replay
+                         order and encoded as fuzz_engine.cpp records, in pieces of at most 8 KiB
+  corpus/replay/seed-*   the golden input pcaps (cut to 16 KiB), plus the same frames as
+                         pcapng, as nanosecond pcap and as big-endian pcap
+  corpus/config/seed-*   every TOML file: tests/configs/, pcaps/*/vsrouter.toml, conf/
+
+Seeds are re-made from scratch; other files (regression inputs of fixed findings, named
+regress-*) are left alone. Run from anywhere: /usr/bin/python3 tests/fuzz/make_corpus.py
+"""
+import glob
+import os
+import struct
+import tomllib
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
+CORPUS = os.path.join(HERE, "corpus")
+MAX_ENGINE = 8192
+MAX_PCAP = 16384
+
+# fuzz_common.hpp: interface 0 has 02:00:00:00:00:01, 1 has ...:02, 2 has ...:03.
+FUZZ_MACS = {"02:00:00:00:00:01": 0, "02:00:00:00:00:02": 1, "02:00:00:00:00:03": 2}
+
+
+def read_pcap(path):
+    """[(ts_us, bytes)] of a classic microsecond little-endian pcap (what the golden cases hold)."""
+    with open(path, "rb") as f:
+        data = f.read()
+    magic, _, _, _, _, _, linktype = struct.unpack("<IHHiIII", data[:24])
+    assert magic == 0xA1B2C3D4 and linktype == 1, path
+    out, off = [], 24
+    while off + 16 <= len(data):
+        sec, usec, incl, _ = struct.unpack("<IIII", data[off:off + 16])
+        out.append((sec * 1000000 + usec, data[off + 16:off + 16 + incl]))
+        off += 16 + incl
+    return out
+
+
+def pcap_bytes(records, nano=False, big=False):
+    e = ">" if big else "<"
+    magic = 0xA1B23C4D if nano else 0xA1B2C3D4
+    out = bytearray(struct.pack(e + "IHHiIII", magic, 2, 4, 0, 0, 262144, 1))
+    for ts, b in records:
+        frac = (ts % 1000000) * (1000 if nano else 1)
+        out += struct.pack(e + "IIII", ts // 1000000, frac, len(b), len(b)) + b
+    return bytes(out)
+
+
+def pcapng_bytes(records):
+    def block(btype, body):
+        body += b"\0" * (-len(body) % 4)
+        n = 12 + len(body)
+        return struct.pack("<II", btype, n) + body + struct.pack("<I", n)
+    out = block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1))
+    out += block(1, struct.pack("<HHI", 1, 0, 262144))  # IDB: Ethernet, default microseconds
+    for ts, b in records:
+        out += block(6, struct.pack("<IIIII", 0, ts >> 32, ts & 0xFFFFFFFF, len(b), len(b)) + b)
+    return out
+
+
+def cut(records, limit):
+    out, size = [], 24
+    for r in records:
+        if size + 16 + len(r[1]) > limit and out:
+            break
+        out.append(r)
+        size += 16 + len(r[1])
+    return out
+
+
+def engine_records(case):
+    """The case's input frames in replay order, as (fuzz interface, ts_us, bytes)."""
+    with open(os.path.join(case, "vsrouter.toml"), "rb") as f:
+        cfg = tomllib.load(f)
+    merged = []
+    for order, itf in enumerate(cfg["interfaces"]):
+        p = os.path.join(case, "in", itf["name"] + ".pcap")
+        if not os.path.exists(p):
+            continue
+        fuzz_if = FUZZ_MACS.get(itf["mac"].lower().replace("-", ":"), 2)
+        for seq, (ts, b) in enumerate(read_pcap(p)):
+            merged.append((ts, order, seq, fuzz_if, b))
+    merged.sort()
+    return [(fi, ts, b) for ts, _, _, fi, b in merged]
+
+
+def encode(records):
+    """fuzz_engine.cpp records, split into pieces of at most MAX_ENGINE bytes."""
+    pieces, cur, last = [], bytearray(), None
+    for iface, ts, b in records:
+        b = b[:9100]  # longer than any frame the engine takes (eth_too_long) is long enough
+        dt = 0 if last is None else ts - last
+        last = ts
+        if dt >= 65536 * 100:
+            flags, step = iface | 4, min(dt // 1000000, 1023)
+        else:
+            flags, step = iface, dt // 100
+        rec = struct.pack(">BHH", flags, step, len(b)) + b
+        if cur and len(cur) + len(rec) > MAX_ENGINE:
+            pieces.append(bytes(cur))
+            cur = bytearray()
+        cur += rec
+    if cur:
+        pieces.append(bytes(cur))
+    return pieces
+
+
+def reset(name):
+    d = os.path.join(CORPUS, name)
+    os.makedirs(d, exist_ok=True)
+    for f in glob.glob(os.path.join(d, "seed-*")):
+        os.remove(f)
+    return d
+
+
+def write(d, name, data):
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data)
+
+
+def main():
+    cases = sorted(c for c in glob.glob(os.path.join(ROOT, "pcaps", "*")) if os.path.exists(os.path.join(c, "vsrouter.toml")))
+
+    d = reset("engine")
+    for case in cases:
+        for i, piece in enumerate(encode(engine_records(case))):
+            write(d, f"seed-{os.path.basename(case)}-{i}", piece)
+
+    d = reset("replay")
+    for case in cases:
+        for p in sorted(glob.glob(os.path.join(case, "in", "*.pcap"))):
+            name = f"{os.path.basename(case)}-{os.path.basename(p)}"
+            write(d, "seed-" + name, pcap_bytes(cut(read_pcap(p), MAX_PCAP)))
+    sample = cut(read_pcap(os.path.join(ROOT, "pcaps", "nat_tcp", "in", "wan.pcap")), MAX_PCAP // 2)
+    write(d, "seed-nat_tcp-wan.pcapng", pcapng_bytes(sample))
+    write(d, "seed-nat_tcp-wan-nanoseconds.pcap", pcap_bytes(sample, nano=True))
+    write(d, "seed-nat_tcp-wan-big-endian.pcap", pcap_bytes(sample, big=True))
+
+    d = reset("config")
+    tomls = sorted(glob.glob(os.path.join(ROOT, "tests", "configs", "*", "*.toml")))
+    tomls += sorted(glob.glob(os.path.join(ROOT, "pcaps", "*", "vsrouter.toml")))
+    tomls += sorted(glob.glob(os.path.join(ROOT, "conf", "*.toml")))
+    for p in tomls:
+        rel = os.path.relpath(p, ROOT).replace(os.sep, "-")
+        with open(p, "rb") as f:
+            write(d, "seed-" + rel, f.read())
+
+    for name in ("engine", "replay", "config"):
+        files = glob.glob(os.path.join(CORPUS, name, "*"))
+        print(f"corpus/{name}: {len(files)} files, {sum(os.path.getsize(f) for f in files)} bytes")
+
+
+if __name__ == "__main__":
+    main()
