@@ -45,29 +45,21 @@ bool ConnTable::node_matches(uint32_t node, const FlowKey& k) const noexcept {
   return ra == k.src && rp == k.sport && c.caddr == k.dst && c.cport == k.dport;
 }
 
-void ConnTable::hash_node(uint32_t node) noexcept {
+uint32_t ConnTable::node_bucket(uint32_t node) const noexcept {
   const Conn& c = slab_[node >> 1];
-  uint32_t b;
-  if ((node & 1) == 0) {
-    b = bucket(c.proto, c.caddr, c.cport, c.vaddr, c.vport);
-  } else {
-    bool nat = c.method == config::Method::kNat;
-    b = bucket(c.proto, nat ? c.daddr : c.vaddr, nat ? c.dport : c.vport, c.caddr, c.cport);
-  }
+  if ((node & 1) == 0) return bucket(c.proto, c.caddr, c.cport, c.vaddr, c.vport);
+  bool nat = c.method == config::Method::kNat;
+  return bucket(c.proto, nat ? c.daddr : c.vaddr, nat ? c.dport : c.vport, c.caddr, c.cport);
+}
+
+void ConnTable::hash_node(uint32_t node) noexcept {
+  uint32_t b = node_bucket(node);
   slab_[node >> 1].h_next[node & 1] = buckets_[b];
   buckets_[b] = node;
 }
 
 void ConnTable::unhash_node(uint32_t node) noexcept {
-  const Conn& c = slab_[node >> 1];
-  uint32_t b;
-  if ((node & 1) == 0) {
-    b = bucket(c.proto, c.caddr, c.cport, c.vaddr, c.vport);
-  } else {
-    bool nat = c.method == config::Method::kNat;
-    b = bucket(c.proto, nat ? c.daddr : c.vaddr, nat ? c.dport : c.vport, c.caddr, c.cport);
-  }
-  uint32_t* link = &buckets_[b];
+  uint32_t* link = &buckets_[node_bucket(node)];
   while (*link != kNone && *link != node) link = &slab_[*link >> 1].h_next[*link & 1];
   if (*link == node) *link = slab_[node >> 1].h_next[node & 1];
 }

@@ -131,6 +131,8 @@ private:
     uint32_t head = kNone, tail = kNone;
   };
   uint32_t bucket(uint8_t proto, Ipv4Addr s, uint16_t sp, Ipv4Addr d, uint16_t dp) const noexcept;
+  /// The bucket of a node: node 2i hashes the client->virtual tuple, 2i+1 the reply tuple.
+  uint32_t node_bucket(uint32_t node) const noexcept;
   void hash_node(uint32_t node) noexcept;
   void unhash_node(uint32_t node) noexcept;
   bool node_matches(uint32_t node, const FlowKey& k) const noexcept;
