@@ -227,44 +227,35 @@ std::string render_metrics(const Engine& engine, const std::vector<PortCounters>
     x.family(name, "gauge", help);
     x.sample(total_rates.*f.field);
   }
-  for (const auto& f : kStatFamilies) {
-    name = "vsrouter_service_";
-    name += f.suffix;
-    name += "_total";
-    help = "Virtual service: ";
-    help += f.what;
-    help += '.';
-    x.family(name, "counter", help);
-    for (const auto& s : svcs) x.sample(s.labels, s.svc->stats.*f.field);
-  }
-  for (const auto& f : kRateFamilies) {
-    name = "vsrouter_service_";
-    name += f.suffix;
-    help = "Virtual service: ";
-    help += f.what;
-    help += '.';
-    x.family(name, "gauge", help);
-    for (const auto& s : svcs) x.sample(s.labels, s.svc->est.rates().*f.field);
-  }
-  for (const auto& f : kStatFamilies) {
-    name = "vsrouter_real_";
-    name += f.suffix;
-    name += "_total";
-    help = "Real server: ";
-    help += f.what;
-    help += '.';
-    x.family(name, "counter", help);
-    for (const auto& r : reals) x.sample(r.labels, r.dest->stats.*f.field);
-  }
-  for (const auto& f : kRateFamilies) {
-    name = "vsrouter_real_";
-    name += f.suffix;
-    help = "Real server: ";
-    help += f.what;
-    help += '.';
-    x.family(name, "gauge", help);
-    for (const auto& r : reals) x.sample(r.labels, r.dest->est.rates().*f.field);
-  }
+  // Counters then rates, for services and then for reals: one block serves both.
+  auto stat_and_rate_families = [&](const char* prefix, const char* who, const auto& items, auto stats_of,
+                                    auto rates_of) {
+    for (const auto& f : kStatFamilies) {
+      name = prefix;
+      name += f.suffix;
+      name += "_total";
+      help = who;
+      help += f.what;
+      help += '.';
+      x.family(name, "counter", help);
+      for (const auto& it : items) x.sample(it.labels, stats_of(it).*f.field);
+    }
+    for (const auto& f : kRateFamilies) {
+      name = prefix;
+      name += f.suffix;
+      help = who;
+      help += f.what;
+      help += '.';
+      x.family(name, "gauge", help);
+      for (const auto& it : items) x.sample(it.labels, rates_of(it).*f.field);
+    }
+  };
+  stat_and_rate_families(
+      "vsrouter_service_", "Virtual service: ", svcs, [](const auto& s) -> const ipvs::Stats& { return s.svc->stats; },
+      [](const auto& s) { return s.svc->est.rates(); });
+  stat_and_rate_families(
+      "vsrouter_real_", "Real server: ", reals, [](const auto& r) -> const ipvs::Stats& { return r.dest->stats; },
+      [](const auto& r) { return r.dest->est.rates(); });
   x.family("vsrouter_real_connections_active", "gauge",
            "Real server: connections in an active state (TCP ESTABLISHED; ipvsadm ActiveConn).");
   for (const auto& r : reals) x.sample(r.labels, uint64_t{r.dest->activeconns});
