@@ -1,0 +1,563 @@
+// engine_bench: the engine alone, fed from memory (docs/benchmarks.md).
+//
+// No syscalls, no TAP, no clock in the measured loop: frames are built before timing starts in a
+// ring of fixed-size slots (the way a NIC ring holds them), handed to Engine::on_frame one after
+// the other, and whatever the engine transmits goes to a sink that only counts. Virtual time
+// advances by a fixed step per packet, and timers run the way the daemon runs them: due timers
+// before each burst of 32 frames, next_deadline() after it.
+//
+// Scenarios (one director, one TCP service 10.0.0.100:80, rr over 3 reals, clients behind a
+// gateway 10.0.0.254 on the wan side, reals on the lan side):
+//   est/<mode>/<dir>/<flows>/<bytes>   established connections: `flows` ESTABLISHED connections
+//        made by real handshakes before timing; each packet is a data segment of one of them
+//        (ring order shuffled, so the connection table is hit at random). dir "in" = client ->
+//        real, "out" = real -> client (NAT only: DR/TUN replies do not pass the director).
+//   new/<mode>/<flows>   new connections: each packet is a SYN of a connection not in the table;
+//        time advances 60 s / flows per SYN so that as many SYN_RECV connections (60 s timeout)
+//        expire as are made: the table holds `flows` live connections, and the cost includes
+//        scheduling, creation, forwarding and, later, the expiry of each connection.
+//   est/nat/in/1/64/1000-services   the same with 1000 more services in the config.
+//   memory/1M   RSS of the process before the engine, with the engine (max_connections
+//        1048576), and with 1 000 000 ESTABLISHED NAT connections; bytes per connection.
+// Each packet benchmark runs 3 times (bench/run reports the median and the spread).
+// Counters: Mpps (packets per second per core, in millions, over CPU time), tx/pkt (frames the
+// engine sent per packet: 1.0 means every packet was forwarded), allocs (operator new calls inside
+// run_packets, i.e. by the engine while it handles the packets: 0 = no allocation per packet), live_conns (table size at the end).
+//
+// Profiling mode (for callgrind, which counts instructions exactly):
+//   engine_bench --profile SCENARIO PACKETS
+// builds the scenario, then runs PACKETS packets inside run_packets(); use
+//   valgrind --tool=callgrind --toggle-collect='*run_packets*' engine_bench --profile ...
+// so that only the per-packet work is counted.
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <cinttypes>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <new>
+#include <optional>
+#include <random>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "config/config.hpp"
+#include "engine.hpp"
+
+// ---------------------------------------------------------------------------------------------
+// Allocation counter: every operator new in this process.
+
+static uint64_t g_allocs = 0;
+
+void* operator new(std::size_t n) {
+  ++g_allocs;
+  if (void* p = std::malloc(n ? n : 1)) return p;
+  throw std::bad_alloc();
+}
+void* operator new[](std::size_t n) {
+  ++g_allocs;
+  if (void* p = std::malloc(n ? n : 1)) return p;
+  throw std::bad_alloc();
+}
+void* operator new(std::size_t n, std::align_val_t a) {
+  ++g_allocs;
+  if (void* p = std::aligned_alloc(static_cast<size_t>(a), (n + static_cast<size_t>(a) - 1) & ~(static_cast<size_t>(a) - 1)))
+    return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+
+namespace {
+
+using vs::Duration;
+using vs::Instant;
+using vs::Ipv4Addr;
+using vs::MacAddr;
+
+// ---------------------------------------------------------------------------------------------
+// Addresses of the bench topology
+
+constexpr MacAddr kWanMac{{0x02, 0, 0, 0, 0x0a, 0x01}};
+constexpr MacAddr kLanMac{{0x02, 0, 0, 0, 0x0a, 0x02}};
+constexpr MacAddr kGwMac{{0x02, 0, 0, 0, 0x00, 0xfe}};
+constexpr MacAddr real_mac(uint32_t i) { return MacAddr{{0x02, 0, 0, 0, 0x01, static_cast<uint8_t>(0x10 + i)}}; }
+constexpr Ipv4Addr kWanAddr = Ipv4Addr::from_octets(10, 0, 0, 1);
+constexpr Ipv4Addr kLanAddr = Ipv4Addr::from_octets(192, 168, 10, 1);
+constexpr Ipv4Addr kGw = Ipv4Addr::from_octets(10, 0, 0, 254);
+constexpr Ipv4Addr kVip = Ipv4Addr::from_octets(10, 0, 0, 100);
+constexpr uint16_t kVport = 80;
+constexpr uint32_t kReals = 3;
+constexpr Ipv4Addr real_addr(uint32_t i) { return Ipv4Addr::from_octets(192, 168, 10, static_cast<uint8_t>(11 + i)); }
+constexpr uint32_t kClientBase = (172u << 24) | (16u << 16);  // 172.16.0.0/12: 1 048 576 clients
+
+/// Client tuple number n: a distinct (address, port) for every n below 2^20 * 60000.
+Ipv4Addr client_addr(uint64_t n) { return Ipv4Addr{kClientBase + static_cast<uint32_t>(n & 0xfffff)}; }
+uint16_t client_port(uint64_t n) { return static_cast<uint16_t>(1024 + (n >> 20) % 60000); }
+
+enum class Mode { kNat, kDr, kTun };
+const char* mode_name(Mode m) { return m == Mode::kNat ? "nat" : m == Mode::kDr ? "dr" : "tun"; }
+
+std::string config_text(Mode m, uint32_t max_connections, uint32_t extra_services = 0) {
+  const char* method = mode_name(m);
+  std::string t = "[router]\nseed = 1\nmax_connections = " + std::to_string(max_connections) + R"(
+
+[[interfaces]]
+name = "wan"
+mac = "02:00:00:00:0a:01"
+addresses = ["10.0.0.1/24"]
+
+[[interfaces]]
+name = "lan"
+mac = "02:00:00:00:0a:02"
+addresses = ["192.168.10.1/24"]
+
+[[routes]]
+to = "0.0.0.0/0"
+via = "10.0.0.254"
+
+[[services]]
+protocol = "tcp"
+address = "10.0.0.100:80"
+scheduler = "rr"
+)";
+  for (uint32_t i = 0; i < kReals; ++i)
+    t += "  [[services.reals]]\n  address = \"" + real_addr(i).str() + ":80\"\n  method = \"" + method + "\"\n";
+  // More services (same VIP, other ports): the per-packet checks that scan the service list.
+  for (uint32_t i = 0; i < extra_services; ++i)
+    t += "[[services]]\nprotocol = \"tcp\"\naddress = \"10.0.0.100:" + std::to_string(10000 + i) +
+         "\"\n  [[services.reals]]\n  address = \"" + real_addr(0).str() + ":80\"\n  method = \"" + method + "\"\n";
+  return t;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Frames (independent of src/wire: plain byte writes and an RFC 1071 sum)
+
+constexpr size_t kEth = 14;
+
+void put16(uint8_t* p, uint16_t v) {
+  p[0] = static_cast<uint8_t>(v >> 8);
+  p[1] = static_cast<uint8_t>(v);
+}
+void put32(uint8_t* p, uint32_t v) {
+  put16(p, static_cast<uint16_t>(v >> 16));
+  put16(p + 2, static_cast<uint16_t>(v));
+}
+uint16_t get16(const uint8_t* p) { return static_cast<uint16_t>((p[0] << 8) | p[1]); }
+uint32_t get32(const uint8_t* p) { return (uint32_t{get16(p)} << 16) | get16(p + 2); }
+
+uint32_t sum16(const uint8_t* p, size_t n, uint32_t acc = 0) {
+  for (size_t i = 0; i + 1 < n; i += 2) acc += get16(p + i);
+  if (n & 1) acc += uint32_t{p[n - 1]} << 8;
+  return acc;
+}
+uint16_t fold(uint32_t acc) {
+  while (acc >> 16) acc = (acc & 0xffff) + (acc >> 16);
+  return static_cast<uint16_t>(~acc);
+}
+
+namespace tcpf {
+constexpr uint8_t kFin = 0x01, kSyn = 0x02, kRst = 0x04, kPsh = 0x08, kAck = 0x10;
+}
+
+/// An Ethernet + IPv4 + TCP frame of `frame_len` bytes (>= 54) into `out`.
+void build_tcp(uint8_t* out, size_t frame_len, const MacAddr& dmac, const MacAddr& smac, Ipv4Addr src, Ipv4Addr dst,
+               uint16_t sport, uint16_t dport, uint8_t flags, uint32_t seq, uint32_t ack) {
+  std::memset(out, 0, frame_len);
+  std::memcpy(out, dmac.b.data(), 6);
+  std::memcpy(out + 6, smac.b.data(), 6);
+  put16(out + 12, 0x0800);
+  uint8_t* ip = out + kEth;
+  const size_t ip_len = frame_len - kEth;
+  ip[0] = 0x45;
+  put16(ip + 2, static_cast<uint16_t>(ip_len));
+  put16(ip + 4, 1);
+  put16(ip + 6, 0x4000);  // DF
+  ip[8] = 64;
+  ip[9] = 6;
+  put32(ip + 12, src.v);
+  put32(ip + 16, dst.v);
+  put16(ip + 10, fold(sum16(ip, 20)));
+  uint8_t* tcp = ip + 20;
+  put16(tcp, sport);
+  put16(tcp + 2, dport);
+  put32(tcp + 4, seq);
+  put32(tcp + 8, ack);
+  tcp[12] = 5 << 4;
+  tcp[13] = flags;
+  put16(tcp + 14, 65535);
+  for (size_t i = 20; i < ip_len - 20; ++i) tcp[i] = static_cast<uint8_t>(i);
+  const size_t l4 = ip_len - 20;
+  uint32_t ph = (src.v >> 16) + (src.v & 0xffff) + (dst.v >> 16) + (dst.v & 0xffff) + 6 + static_cast<uint32_t>(l4);
+  put16(tcp + 16, fold(sum16(tcp, l4, ph)));
+}
+
+void build_arp_request(uint8_t* out, const MacAddr& sha, Ipv4Addr spa, Ipv4Addr tpa) {
+  std::memset(out, 0, 60);
+  std::memset(out, 0xff, 6);
+  std::memcpy(out + 6, sha.b.data(), 6);
+  put16(out + 12, 0x0806);
+  uint8_t* a = out + kEth;
+  put16(a, 1);
+  put16(a + 2, 0x0800);
+  a[4] = 6;
+  a[5] = 4;
+  put16(a + 6, 1);
+  std::memcpy(a + 8, sha.b.data(), 6);
+  put32(a + 14, spa.v);
+  put32(a + 24, tpa.v);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The sink: counts, and keeps the last frame (setup reads where a SYN went).
+
+class CountingSink : public vs::TxSink {
+public:
+  void transmit(uint32_t iface, std::span<const uint8_t> frame) override {
+    ++frames;
+    if (keep_last) {
+      last_iface = iface;
+      last.assign(frame.begin(), frame.end());
+    }
+  }
+  uint64_t frames = 0;
+  bool keep_last = false;
+  uint32_t last_iface = 0;
+  std::vector<uint8_t> last;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Scenarios
+
+enum class Kind { kEstIn, kEstOut, kNew };
+
+struct Scenario {
+  std::string name;
+  Mode mode;
+  Kind kind;
+  uint32_t flows;
+  uint32_t frame_len;
+  uint32_t extra_services = 0;
+};
+
+constexpr uint32_t kBurst = 32;           // frames between timer checks (the daemon reads up to 64)
+constexpr int64_t kSynRecvUs = 60000000;  // IPVS SYN_RECV timeout: 60 s
+constexpr uint32_t kBigTable = 1u << 21;  // 2 097 152 entries: 1 M live stays below 90 % (no defence engages)
+
+class Rig {
+public:
+  explicit Rig(const Scenario& sc) : sc_(sc) {
+    auto cfg = vs::config::parse_config(config_text(sc.mode, kBigTable, sc.extra_services));
+    if (!cfg) {
+      std::fprintf(stderr, "engine_bench: config: %s\n", cfg.error().message.c_str());
+      std::exit(2);
+    }
+    vs::EngineParams params;
+    params.neigh.reachable = Duration::seconds(1000000000);  // neighbours never expire in the bench
+    engine_ = std::make_unique<vs::Engine>(cfg.value(), sink_, params);
+    now_ = Instant::from_micros(1700000000LL * 1000000);
+    learn_neighbours();
+    switch (sc.kind) {
+      case Kind::kEstIn:
+      case Kind::kEstOut: setup_established(); break;
+      case Kind::kNew: setup_new(); break;
+    }
+    sink_.frames = 0;
+  }
+
+  const Scenario& scenario() const { return sc_; }
+  uint64_t tx() const { return sink_.frames; }
+  const vs::Engine& engine() const { return *engine_; }
+
+  /// The measured work: `n` frames through on_frame, timers between bursts as in the daemon.
+  __attribute__((noinline)) void run_packets(uint64_t n) {
+    const uint64_t a0 = g_allocs;
+    vs::Engine& e = *engine_;
+    const size_t slot = slot_, len = sc_.frame_len, ring = ring_n_;
+    const uint32_t iface = iface_;
+    const uint8_t* base = ring_.data();
+    size_t pos = pos_;
+    for (uint64_t i = 0; i < n; ++i) {
+      if (++burst_ == kBurst) {
+        burst_ = 0;
+        if (deadline_ && *deadline_ <= now_) e.on_timer(now_);
+        deadline_ = e.next_deadline();
+      }
+      now_ = now_ + dt_;
+      e.on_frame(iface, std::span<const uint8_t>(base + pos * slot, len), now_);
+      if (++pos == ring) pos = 0;
+    }
+    pos_ = pos;
+    allocs_ += g_allocs - a0;
+  }
+  uint64_t allocs() const { return allocs_; }
+
+private:
+  void feed(uint32_t iface, const uint8_t* f, size_t len) {
+    now_ = now_ + Duration::micros(1);
+    engine_->on_frame(iface, std::span<const uint8_t>(f, len), now_);
+    if (auto d = engine_->next_deadline(); d && *d <= now_) engine_->on_timer(now_);
+  }
+
+  void learn_neighbours() {
+    uint8_t f[60];
+    build_arp_request(f, kGwMac, kGw, kWanAddr);
+    feed(0, f, sizeof f);
+    for (uint32_t i = 0; i < kReals; ++i) {
+      build_arp_request(f, real_mac(i), real_addr(i), kLanAddr);
+      feed(1, f, sizeof f);
+    }
+  }
+
+  /// Which real a SYN went to (from the frame the engine sent): index 0..2.
+  uint32_t chosen_real(Ipv4Addr& raddr) const {
+    const auto& f = sink_.last;
+    const uint8_t* ip = f.data() + kEth;  // TUN: the outer header, whose destination is the real
+    raddr = Ipv4Addr{get32(ip + 16)};
+    return raddr.v - real_addr(0).v;
+  }
+
+  void setup_established() {
+    const uint32_t n = sc_.flows;
+    uint8_t f[64];
+    std::vector<Ipv4Addr> real_of(n);
+    sink_.keep_last = true;
+    for (uint32_t i = 0; i < n; ++i) {
+      const Ipv4Addr c = client_addr(i);
+      const uint16_t cp = client_port(i);
+      build_tcp(f, 54, kWanMac, kGwMac, c, kVip, cp, kVport, tcpf::kSyn, 1000, 0);
+      const uint64_t before = sink_.frames;
+      feed(0, f, 54);
+      if (sink_.frames != before + 1) fail("SYN not forwarded");
+      Ipv4Addr raddr;
+      const uint32_t r = chosen_real(raddr);
+      real_of[i] = raddr;
+      if (sc_.mode == Mode::kNat) {
+        build_tcp(f, 54, kLanMac, real_mac(r), raddr, c, kVport, cp, tcpf::kSyn | tcpf::kAck, 5000, 1001);
+        feed(1, f, 54);
+      }
+      build_tcp(f, 54, kWanMac, kGwMac, c, kVip, cp, kVport, tcpf::kAck, 1001, 5001);
+      feed(0, f, 54);
+    }
+    sink_.keep_last = false;
+    sink_.last.clear();
+    sink_.last.shrink_to_fit();
+    size_t established = 0;
+    engine_->director().conns().for_each([&](uint32_t, const vs::conn::Conn& c) {
+      if (c.state == vs::conn::TcpState::kEstablished) ++established;
+    });
+    if (established != n) fail("handshakes did not establish every connection");
+
+    // The ring: one data segment per connection, in a shuffled order.
+    std::vector<uint32_t> order(n);
+    for (uint32_t i = 0; i < n; ++i) order[i] = i;
+    std::mt19937_64 rng(42);
+    std::shuffle(order.begin(), order.end(), rng);
+    slot_ = (sc_.frame_len + 63) & ~size_t{63};
+    ring_n_ = n;
+    ring_.assign(slot_ * n, 0);
+    for (uint32_t k = 0; k < n; ++k) {
+      const uint32_t i = order[k];
+      uint8_t* out = ring_.data() + k * slot_;
+      if (sc_.kind == Kind::kEstIn) {
+        iface_ = 0;
+        build_tcp(out, sc_.frame_len, kWanMac, kGwMac, client_addr(i), kVip, client_port(i), kVport,
+                  tcpf::kAck | tcpf::kPsh, 1001, 5001);
+      } else {
+        iface_ = 1;
+        const uint32_t r = real_of[i].v - real_addr(0).v;
+        build_tcp(out, sc_.frame_len, kLanMac, real_mac(r), real_of[i], client_addr(i), kVport, client_port(i),
+                  tcpf::kAck | tcpf::kPsh, 5001, 1001);
+      }
+    }
+    dt_ = Duration::micros(1);
+  }
+
+  void setup_new() {
+    const uint32_t p = sc_.flows;
+    slot_ = 64;
+    ring_n_ = std::max<uint32_t>(2 * p, 4096);  // a tuple comes back only long after its connection expired
+    ring_.assign(slot_ * ring_n_, 0);
+    for (uint32_t k = 0; k < ring_n_; ++k)
+      build_tcp(ring_.data() + k * slot_, sc_.frame_len, kWanMac, kGwMac, client_addr(k), kVip, client_port(k), kVport,
+                tcpf::kSyn, 1000, 0);
+    iface_ = 0;
+    dt_ = Duration::micros(kSynRecvUs / p);
+    // Warm up to the steady state: the table holds `p` connections, one expires per SYN.
+    run_packets(p + 2 * kBurst);
+    const uint32_t live = engine_->director().conns().size();
+    if (live + 2 * kBurst < p || live > p + 2 * kBurst) fail("new-connection steady state not reached");
+  }
+
+  [[noreturn]] void fail(const char* what) const {
+    std::fprintf(stderr, "engine_bench: %s: %s\n", sc_.name.c_str(), what);
+    std::exit(2);
+  }
+
+  Scenario sc_;
+  CountingSink sink_;
+  std::unique_ptr<vs::Engine> engine_;
+  Instant now_;
+  Duration dt_{1};
+  std::optional<Instant> deadline_;
+  uint32_t burst_ = 0;
+  std::vector<uint8_t> ring_;
+  size_t slot_ = 64, ring_n_ = 1, pos_ = 0;
+  uint32_t iface_ = 0;
+  uint64_t allocs_ = 0;
+};
+
+std::vector<Scenario> scenarios() {
+  std::vector<Scenario> v;
+  auto flows_name = [](uint32_t f) { return f >= 1000000 ? std::to_string(f / 1000000) + "M" : f >= 1000 ? std::to_string(f / 1000) + "k" : std::to_string(f); };
+  for (Mode m : {Mode::kNat, Mode::kDr, Mode::kTun})
+    for (uint32_t flows : {1u, 1000000u})
+      v.push_back({std::string("est/") + mode_name(m) + "/in/" + flows_name(flows) + "/64", m, Kind::kEstIn, flows, 64});
+  for (uint32_t flows : {1u, 1000000u})
+    v.push_back({"est/nat/out/" + flows_name(flows) + "/64", Mode::kNat, Kind::kEstOut, flows, 64});
+  // Full-size frames: 1500-byte IP packets; TUN 1480 so that the IPIP packet fits the 1500 MTU.
+  for (Mode m : {Mode::kNat, Mode::kDr, Mode::kTun}) {
+    const uint32_t len = m == Mode::kTun ? 1494 : 1514;
+    v.push_back({std::string("est/") + mode_name(m) + "/in/1/" + std::to_string(len), m, Kind::kEstIn, 1, len});
+  }
+  // 1000 more services: what a bigger config costs every packet.
+  v.push_back({"est/nat/in/1/64/1000-services", Mode::kNat, Kind::kEstIn, 1, 64, 1000});
+  // New connections: "1" would need 60 s of virtual time per SYN, which makes the 2 s rate
+  // estimator catch up 30 ticks per packet; 1 k live connections is the small-table case.
+  for (Mode m : {Mode::kNat, Mode::kDr, Mode::kTun})
+    for (uint32_t flows : {1000u, 1000000u})
+      v.push_back({std::string("new/") + mode_name(m) + "/" + flows_name(flows), m, Kind::kNew, flows, 54});
+  return v;
+}
+
+// One rig alive at a time: Google Benchmark calls a benchmark function several times while it
+// sizes the iteration count; the rig (up to ~1 GB for 1 M flows) is built once per scenario.
+std::unique_ptr<Rig> g_rig;
+
+Rig& rig_for(const Scenario& sc) {
+  if (!g_rig || g_rig->scenario().name != sc.name) {
+    g_rig.reset();
+    g_rig = std::make_unique<Rig>(sc);
+  }
+  return *g_rig;
+}
+
+constexpr uint64_t kChunk = 256;  // packets per benchmark iteration
+
+void bm_packets(benchmark::State& state, Scenario sc) {
+  Rig& rig = rig_for(sc);
+  const uint64_t tx0 = rig.tx();
+  const uint64_t a0 = rig.allocs();
+  for (auto _ : state) rig.run_packets(kChunk);
+  const double pkts = static_cast<double>(state.iterations()) * kChunk;
+  state.SetItemsProcessed(static_cast<int64_t>(pkts));
+  state.counters["Mpps"] = benchmark::Counter(pkts / 1e6, benchmark::Counter::kIsRate);
+  state.counters["tx/pkt"] = static_cast<double>(rig.tx() - tx0) / pkts;
+  state.counters["allocs"] = static_cast<double>(rig.allocs() - a0);  // inside run_packets: per-packet work only
+  state.counters["live_conns"] = static_cast<double>(rig.engine().director().conns().size());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Memory: RSS with 1 M connections
+
+long rss_kib() {
+  std::ifstream f("/proc/self/status");
+  std::string line;
+  while (std::getline(f, line))
+    if (line.rfind("VmRSS:", 0) == 0) return std::strtol(line.c_str() + 6, nullptr, 10);
+  return -1;
+}
+
+void bm_memory(benchmark::State& state) {
+  g_rig.reset();
+  constexpr uint32_t kConns = 1000000;
+  double before = 0, with_engine = 0, with_conns = 0;
+  uint32_t live = 0;
+  for (auto _ : state) {
+    before = static_cast<double>(rss_kib()) * 1024;
+    CountingSink sink;
+    sink.keep_last = true;
+    auto cfg = vs::config::parse_config(config_text(Mode::kNat, 1048576));  // the default max_connections
+    vs::EngineParams params;
+    params.neigh.reachable = Duration::seconds(1000000000);
+    auto e = std::make_unique<vs::Engine>(cfg.value(), sink, params);
+    Instant now = Instant::from_micros(1700000000LL * 1000000);
+    uint8_t f[64];
+    build_arp_request(f, kGwMac, kGw, kWanAddr);
+    e->on_frame(0, std::span<const uint8_t>(f, 60), now);
+    for (uint32_t i = 0; i < kReals; ++i) {
+      build_arp_request(f, real_mac(i), real_addr(i), kLanAddr);
+      e->on_frame(1, std::span<const uint8_t>(f, 60), now);
+    }
+    with_engine = static_cast<double>(rss_kib()) * 1024;
+    for (uint32_t i = 0; i < kConns; ++i) {
+      now = now + Duration::micros(1);
+      build_tcp(f, 54, kWanMac, kGwMac, client_addr(i), kVip, client_port(i), kVport, tcpf::kSyn, 1000, 0);
+      e->on_frame(0, std::span<const uint8_t>(f, 54), now);
+      const uint32_t r = get32(sink.last.data() + kEth + 16) - real_addr(0).v;  // where the SYN went
+      build_tcp(f, 54, kLanMac, real_mac(r), real_addr(r), client_addr(i), kVport, client_port(i),
+                tcpf::kSyn | tcpf::kAck, 5000, 1001);
+      e->on_frame(1, std::span<const uint8_t>(f, 54), now);
+      build_tcp(f, 54, kWanMac, kGwMac, client_addr(i), kVip, client_port(i), kVport, tcpf::kAck, 1001, 5001);
+      e->on_frame(0, std::span<const uint8_t>(f, 54), now);
+      if ((i & 63) == 0)
+        if (auto d = e->next_deadline(); d && *d <= now) e->on_timer(now);
+    }
+    with_conns = static_cast<double>(rss_kib()) * 1024;
+    live = e->director().conns().size();
+    uint32_t established = 0;
+    e->director().conns().for_each([&](uint32_t, const vs::conn::Conn& c) {
+      if (c.state == vs::conn::TcpState::kEstablished) ++established;
+    });
+    if (established != kConns) state.SkipWithError("not every connection is ESTABLISHED");
+  }
+  state.counters["conns"] = live;
+  state.counters["rss_before_engine_MB"] = before / 1e6;
+  state.counters["engine_at_start_MB"] = (with_engine - before) / 1e6;
+  state.counters["engine_1M_MB"] = (with_conns - before) / 1e6;
+  state.counters["bytes/conn"] = (with_conns - with_engine) / live;
+  state.counters["sizeof_Conn"] = sizeof(vs::conn::Conn);
+}
+
+int profile_main(int argc, char** argv) {
+  if (argc != 4) {
+    std::fprintf(stderr, "usage: engine_bench --profile SCENARIO PACKETS\nscenarios:");
+    for (const auto& s : scenarios()) std::fprintf(stderr, " %s", s.name.c_str());
+    std::fprintf(stderr, "\n");
+    return 2;
+  }
+  for (const auto& s : scenarios()) {
+    if (s.name != argv[2]) continue;
+    Rig rig(s);
+    const uint64_t n = std::strtoull(argv[3], nullptr, 10);
+    const uint64_t a0 = rig.allocs();
+    rig.run_packets(n);
+    std::printf("%s: %" PRIu64 " packets, %" PRIu64 " frames sent, %" PRIu64 " allocations, %u live connections\n",
+                s.name.c_str(), n, rig.tx(), rig.allocs() - a0, rig.engine().director().conns().size());
+    return 0;
+  }
+  std::fprintf(stderr, "engine_bench: unknown scenario %s\n", argv[2]);
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc > 1 && std::string(argv[1]) == "--profile") return profile_main(argc, argv);
+  for (const auto& s : scenarios())
+    benchmark::RegisterBenchmark(s.name.c_str(), bm_packets, s)->MinTime(0.5)->Repetitions(3);
+  benchmark::RegisterBenchmark("memory/nat/1M", bm_memory)->Iterations(1)->Unit(benchmark::kMillisecond);
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

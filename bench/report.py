@@ -1,0 +1,137 @@
+#!/usr/bin/env python3
+"""bench/report.py RESULTS.tsv [ENGINE.json]: the tables of bench/run, in Markdown.
+
+RESULTS.tsv has one "row<TAB>metric<TAB>value" per line (bench/run writes it); ENGINE.json is
+Google Benchmark's JSON output of build-bench/engine_bench. Ratios are to the bare copier
+("wire") of the same run. Missing values print as "n/a".
+"""
+import json
+import sys
+
+LABELS = {
+    "direct": "kernel only: veth pair, no forwarder",
+    "wire": "bare TAP copier (tapwire.c)",
+    "wire-vnet": "bare copier + IFF_VNET_HDR/TSO",
+    "nat": "vsrouter NAT",
+    "dr": "vsrouter DR",
+    "tun": "vsrouter TUN (+ userspace decap)",
+    "kernel": "kernel nftables DNAT (veth)",
+}
+ORDER = ["wire", "wire-vnet", "nat", "dr", "tun", "kernel", "direct"]
+
+
+def num(v):
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return None
+
+
+def main():
+    res = {}
+    for line in open(sys.argv[1]):
+        parts = line.rstrip("\n").split("\t")
+        if len(parts) == 3:
+            res.setdefault(parts[0], {})[parts[1]] = parts[2]
+    out = []
+    run = res.get("run", {})
+    out.append("Machine: %s" % run.get("machine", "?"))
+    out.append("Run: %s, vsrouter %s, %s s in all" % (run.get("when", "?"), run.get("commit", "?"), run.get("seconds", "?")))
+    out.append("Load average: %s" % run.get("load", "?"))
+    out.append("Processes using >= 10 %% of a CPU (other than this run's, if any): %s" % run.get("busy", "?"))
+    out.append("")
+
+    rows = [r for r in ORDER if r in res]
+    if rows:
+        base = res.get("wire", {})
+        direct = res.get("direct", {})
+
+        def cell(row, metric, fmt):
+            v = num(res[row].get(metric))
+            return fmt % v if v is not None else "n/a"
+
+        def ratio(row, metric):
+            v, b = num(res[row].get(metric)), num(base.get(metric))
+            return "%.2f" % (v / b) if v is not None and b else "n/a"
+
+        def added(row, metric):
+            v, d = num(res[row].get(metric)), num(direct.get(metric))
+            if row == "direct" or v is None or d is None:
+                return "n/a" if row != "direct" else "0"
+            return "%+.0f" % (v - d)
+
+        out.append("| path | TCP Gbit/s | ×copier | UDP 64 B kpps | ×copier | HTTP conn/s | ×copier "
+                   "| RTT p50 µs | RTT p99 µs | added p50 µs | added p99 µs |")
+        out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for r in rows:
+            out.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+                LABELS.get(r, r),
+                cell(r, "tcp_gbps", "%.2f"), ratio(r, "tcp_gbps"),
+                cell(r, "udp_kpps", "%.0f"), ratio(r, "udp_kpps"),
+                cell(r, "http_cps", "%.0f"), ratio(r, "http_cps"),
+                cell(r, "rtt_p50_us", "%.0f"), cell(r, "rtt_p99_us", "%.0f"),
+                added(r, "rtt_p50_us"), added(r, "rtt_p99_us")))
+        out.append("")
+        notes = []
+        for r in rows:
+            d = res[r].get("tx_dropped")
+            v = res[r].get("vs_drops")
+            if d not in (None, "", "0") or v:
+                notes.append("%s: %s frames dropped at the client's/server's interface (TX dropped)%s" % (
+                    LABELS.get(r, r), d or "0", "; vsrouter counters: " + v if v else ""))
+        if notes:
+            out.append("Drops during the row's tests (all four measurements):")
+            out.append("")
+            out.extend("- " + n for n in notes)
+            out.append("")
+
+    if len(sys.argv) > 2:
+        try:
+            eng = json.load(open(sys.argv[2]))
+        except (OSError, ValueError):
+            eng = None
+        if eng:
+            out.append("| engine alone, from memory | Mpps per core (median of 3) | spread (cv) | ns per packet "
+                       "| frames sent per packet | allocations while handling the packets | live connections |")
+            out.append("|---|---:|---:|---:|---:|---:|---:|")
+            mem, cv = None, {}
+            for b in eng.get("benchmarks", []):
+                name = b["name"].split("/min_time")[0].split("/iterations")[0]
+                if b.get("aggregate_name") == "cv":
+                    cv[name] = b.get("Mpps", 0)
+            for b in eng.get("benchmarks", []):
+                name = b["name"].split("/min_time")[0].split("/iterations")[0]
+                if name.startswith("memory/"):
+                    mem = b
+                    continue
+                if b.get("aggregate_name") != "median":
+                    continue
+                ips = b.get("items_per_second")
+                if not ips:
+                    continue
+                out.append("| %s | %.2f | %s | %.0f | %.3f | %d | %d |" % (
+                    name, ips / 1e6, "%.0f %%" % (100 * cv[name]) if name in cv else "n/a", 1e9 / ips,
+                    b.get("tx/pkt", 0), b.get("allocs", 0), b.get("live_conns", 0)))
+            out.append("")
+            if mem:
+                out.append("Engine memory (memory/nat/1M): %.0f ESTABLISHED connections; engine at start "
+                           "%.1f MB, with them %.1f MB; %.0f bytes per connection (sizeof(Conn) = %d)." % (
+                               mem["conns"], mem["engine_at_start_MB"], mem["engine_1M_MB"], mem["bytes/conn"],
+                               mem["sizeof_Conn"]))
+                out.append("")
+
+    m = res.get("memory")
+    if m:
+        c, r0, r1 = num(m.get("conns")), num(m.get("rss_start_bytes")), num(m.get("rss_bytes"))
+        if c and r0 and r1:
+            out.append("Daemon memory: vsrouter (NAT, max_connections 1048576) RSS %.1f MB at start, %.1f MB with "
+                       "%d concurrent UDP connections in its table: %.0f bytes per connection." % (
+                           r0 / 1e6, r1 / 1e6, c, (r1 - r0) / c))
+        else:
+            out.append("Daemon memory: not measured (%s)" % m)
+        out.append("")
+    print("\n".join(out))
+
+
+if __name__ == "__main__":
+    main()
