@@ -448,7 +448,7 @@ Decision Director::classify(const FlowKey& k, uint8_t tcp_flags, Instant now) no
   if (c != conn::kNone && syn) {
     const Conn& cp = conns_[c];
     if (cp.control == conn::kNone && (cp.state == TcpState::kTimeWait || cp.state == TcpState::kClose)) {
-      if (cp.n_control == 0) expire_now(c, now);
+      if (cp.n_control == 0) expire(c, now);
       c = conn::kNone;
     }
   }
@@ -459,7 +459,7 @@ Decision Director::classify(const FlowKey& k, uint8_t tcp_flags, Instant now) no
       d.reason = DropReason::kVsRealRemoved;
       return d;
     }
-    expire_now(c, now);
+    expire(c, now);
     c = conn::kNone;
   }
   if (c != conn::kNone) {
@@ -586,8 +586,6 @@ void Director::expire(uint32_t c, Instant now) noexcept {
   conns_.free(c);
   if (svc) release_service(svc);
 }
-
-void Director::expire_now(uint32_t c, Instant now) noexcept { expire(c, now); }
 
 bool Director::secure_tcp_engaged() const noexcept {
   switch (defense_.secure_tcp) {

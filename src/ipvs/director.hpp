@@ -144,7 +144,6 @@ private:
   void bind(conn::Conn& c, Dest* d) noexcept;
   void unbind(conn::Conn& c) noexcept;
   void expire(uint32_t c, Instant now) noexcept;
-  void expire_now(uint32_t c, Instant now) noexcept;
   void set_tcp_state(uint32_t c, conn::TcpDir dir, uint8_t flags, Instant now) noexcept;
   void assure_template(uint32_t c) noexcept;
   static void add_in(Stats& s, uint32_t len) noexcept { s.inpkts++, s.inbytes += len; }
