@@ -15,7 +15,7 @@ namespace vs {
 
 #define VS_DROP_REASONS(X)                                                                          \
   X(kEthTruncated, "eth_truncated", "frame shorter than an Ethernet header")                       \
-  X(kEthTooLong, "eth_too_long", "frame longer than the largest supported (9014 bytes)")           \
+  X(kEthTooLong, "eth_too_long", "frame longer than 9014 bytes (a TSO super-frame: 65549)")       \
   X(kEthNotForUs, "eth_not_for_us", "unicast frame for another MAC address")                       \
   X(kEthSrcInvalid, "eth_src_invalid", "source MAC is multicast, broadcast or ours")               \
   X(kEthTypeUnsupported, "ethertype_unsupported", "EtherType is neither IPv4 nor ARP")             \
@@ -52,7 +52,11 @@ namespace vs {
   X(kConnEvictedHalfOpen, "conn_evicted_half_open",                                                 \
     "half-open TCP connection evicted for a new one, table full ([defense] drop_entry)")            \
   X(kConnExpiredHalfOpen, "conn_expired_half_open",                                                 \
-    "half-open TCP connection expired after syn_timeout under load ([defense] secure_tcp)")
+    "half-open TCP connection expired after syn_timeout under load ([defense] secure_tcp)")         \
+  X(kOffloadInvalid, "offload_invalid",                                                             \
+    "offload state the engine cannot honour (not TCP/UDP checksum or TCPv4 segmentation)")          \
+  X(kGsoNeighUnresolved, "gso_arp_unresolved",                                                      \
+    "TSO super-frame while its next hop's MAC is being resolved (not queued; TCP resends)")
 
 enum class DropReason : uint8_t {
 #define VS_X(id, name, help) id,

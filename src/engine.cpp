@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "fwd/nat.hpp"
+#include "gso.hpp"
 #include "wire/arp.hpp"
 #include "wire/ethernet.hpp"
 #include "wire/icmp.hpp"
@@ -47,10 +48,11 @@ Engine::Engine(std::shared_ptr<const config::Config> cfg, TxSink& tx, const Engi
       neigh_(params.neigh, cfg_->router.seed),
       director_(*cfg_, cfg_->router.seed, &drops_),
       pool_(params.pool_buffers),
-      scratch_(kBufSize),
+      scratch_(kGsoBufSize),
       icmp_buf_(kBufSize),
       frag_scratch_(kBufSize),
       decap_buf_(kBufSize),
+      seg_buf_(kBufSize),
       ifc_(cfg_->interfaces.size()),
       ip_id_(seed_ip_id(cfg_->router.seed)) {
   due_.reserve(params.neigh.capacity);
@@ -87,10 +89,13 @@ Verdict Engine::drop(DropReason r) noexcept {
   return Verdict::dropped(r);
 }
 
-void Engine::transmit(uint32_t iface, std::span<const uint8_t> frame) noexcept {
+void Engine::transmit(uint32_t iface, std::span<const uint8_t> frame, const Offload* off) noexcept {
   ifc_[iface].tx_frames++;
   ifc_[iface].tx_bytes += frame.size();
-  tx_.transmit(iface, frame);
+  if (off && off->any())
+    tx_.transmit_offload(iface, frame, *off);
+  else
+    tx_.transmit(iface, frame);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -131,14 +136,20 @@ Ipv4Addr Engine::source_for(uint32_t iface, Ipv4Addr toward) const noexcept {
 // ---------------------------------------------------------------------------------------------
 // Entry points
 
-Verdict Engine::on_frame(uint32_t iface, std::span<const uint8_t> frame, Instant now) noexcept {
+Verdict Engine::on_frame(uint32_t iface, std::span<const uint8_t> frame, Instant now, const Offload& off) noexcept {
   ifc_[iface].rx_frames++;
   ifc_[iface].rx_bytes += frame.size();
 
   auto eth = EthernetView<const uint8_t>::parse(frame);
   if (!eth) return drop(DropReason::kEthTruncated);
-  // Every buffer the engine copies a frame into holds kMaxFrame (+ tailroom for encapsulation).
-  if (frame.size() > kMaxFrame) return drop(DropReason::kEthTooLong);
+  // Every buffer the engine copies a frame into holds kMaxFrame (+ tailroom for encapsulation);
+  // the one that takes a super-frame (scratch_), 64 KiB.
+  if (frame.size() > (off.gso_size ? kMaxGsoFrame : kMaxFrame)) return drop(DropReason::kEthTooLong);
+  rx_off_ = off;
+  struct Reset {
+    Offload& o;
+    ~Reset() { o = {}; }
+  } reset{rx_off_};
   const MacAddr& mine = cfg_->interfaces[iface].mac;
   MacAddr dst = eth->dst();
   bool l2_unicast = !dst.is_multicast();  // broadcast is a multicast address too
@@ -251,11 +262,19 @@ void Engine::flush_neigh_queue(uint32_t idx) noexcept {
   neigh_.clear_queue(idx);
 }
 
-Verdict Engine::output_ip(uint32_t iface, Ipv4Addr next_hop, std::span<uint8_t> frame, Instant now) noexcept {
+Verdict Engine::output_ip(uint32_t iface, Ipv4Addr next_hop, std::span<uint8_t> frame, Instant now,
+                          const Offload* off) noexcept {
   if (auto mac = neigh_.lookup(iface, next_hop, now)) {
     EthernetView<uint8_t>::unchecked(frame).set_dst(*mac);
-    transmit(iface, frame);
+    transmit(iface, frame, off);
     return {Verdict::Kind::kForwarded, {}, iface};
+  }
+  // Waiting frames are stored as wire frames: a deferred checksum is completed now; a super-frame
+  // is not queued (it would be cut into more segments than a queue holds: TCP sends it again).
+  if (off && off->gso_size) return drop(DropReason::kGsoNeighUnresolved);
+  if (off && off->csum_partial) {
+    gso::complete_checksum(Ipv4View<uint8_t>::unchecked(frame.subspan(kEth)));
+    counters_.csum_completed++;
   }
   bool created = false;
   uint32_t idx = neigh_.resolve(iface, next_hop, now, created);
@@ -287,6 +306,7 @@ Verdict Engine::handle_ipv4(uint32_t iface, std::span<const uint8_t> frame, bool
     }
   }
   if (!ip->verify_checksum()) return drop(DropReason::kIpv4BadChecksum);
+  if (depth > 0) rx_off_ = {};  // a decapsulated datagram: the outer frame's offload is not its own
 
   // RFC 1812 §5.3.7: martian sources are not forwarded (nor answered).
   Ipv4Addr src = ip->src(), dst = ip->dst();
@@ -315,6 +335,8 @@ Verdict Engine::handle_ipv4(uint32_t iface, std::span<const uint8_t> frame, bool
         break;
     }
   }
+  if (rx_off_.any() && !gso::valid(*ip, kEth, rx_off_)) return drop(DropReason::kOffloadInvalid);
+  if (rx_off_.gso_size) counters_.gso_frames++;
 
   if (auto v = ipvs_ingress(iface, frame, *ip, l2_unicast, now, depth)) return *v;
   if (is_local(dst)) return deliver_local(iface, *ip, l2_unicast, now);
@@ -354,7 +376,7 @@ Verdict Engine::forward(ConstIp ip, Instant now, Rewrite rw) noexcept {
     return drop(DropReason::kTtlExceeded);
   }
   uint32_t mtu = cfg_->interfaces[rt->iface].mtu;
-  if (ip.total_len() > mtu && ip.dont_fragment()) {
+  if (wire_len(ip) > mtu && ip.dont_fragment()) {
     send_icmp_error(icmp_type::kDestUnreachable, icmp_code::kFragNeeded, mtu & 0xffff, ip, true, std::nullopt, now);
     return drop(DropReason::kFragNeeded);
   }
@@ -365,13 +387,63 @@ Verdict Engine::forward(ConstIp ip, Instant now, Rewrite rw) noexcept {
   mip.decrement_ttl();
   switch (rw.kind) {
     case Rewrite::Kind::kNone: break;
-    case Rewrite::Kind::kNatOut: fwd::nat_out(mip, rw.addr, rw.port); break;
+    case Rewrite::Kind::kNatOut: fwd::nat_out(mip, rw.addr, rw.port, rx_off_.csum_partial); break;
     case Rewrite::Kind::kNatIcmpOut: fwd::nat_icmp_out(mip, rw.addr, rw.port); break;
   }
-  Verdict v = ip.total_len() > mtu ? fragment_and_send(ConstIp::unchecked(std::span<const uint8_t>(out).subspan(kEth)), *rt, mtu, 0, now)
-                                   : output_ip(rt->iface, rt->next_hop, out, now);
+  Verdict v = send_datagram(*rt, rt->next_hop, out, 0, now);
   if (v.kind != Verdict::Kind::kDropped) counters_.forwarded++;
   return v;
+}
+
+size_t Engine::wire_len(ConstIp ip) const noexcept {
+  return rx_off_.gso_size ? gso::segment_ip_len(ip, rx_off_.gso_size) : ip.total_len();
+}
+
+Verdict Engine::send_datagram(const RouteResult& rt, Ipv4Addr next_hop, std::span<uint8_t> out, size_t encap,
+                              Instant now) noexcept {
+  const uint32_t mtu = cfg_->interfaces[rt.iface].mtu;
+  auto whole = ConstIp::unchecked(std::span<const uint8_t>(out).subspan(kEth));  // outer if encapsulated
+  auto inner = Ipv4View<uint8_t>::unchecked(out.subspan(kEth + encap));
+  const Offload& off = rx_off_;
+  // Deferred work can stay deferred only on a frame the adapter takes as it is: not encapsulated
+  // (a receiver completes the checksum at csum_start of the outer datagram; a kernel would not
+  // segment IPIP marked as plain TCP) and, for a super-frame, with segments that fit the MTU.
+  const bool keep = params_.offload && encap == 0;
+  if (off.gso_size) {
+    auto sip = ConstIp::unchecked(std::span<const uint8_t>(inner.bytes()));
+    if (keep && gso::segment_ip_len(sip, off.gso_size) <= mtu) return output_ip(rt.iface, next_hop, out, now, &off);
+    // Cut it here (tcp_gso_segment), each segment encapsulated again if need be, with complete
+    // checksums: either nothing takes offloads, or the segments are over the MTU (DF clear: DF
+    // was refused before) and are fragmented as any datagram.
+    Verdict v{Verdict::Kind::kForwarded, {}, rt.iface};
+    counters_.gso_segmented++;
+    const size_t n = gso::segment_count(sip, off.gso_size);
+    for (size_t i = 0; i < n; ++i) {
+      std::span<uint8_t> seg(seg_buf_.data() + kHeadroom, seg_buf_.size() - kHeadroom);
+      std::memcpy(seg.data(), out.data(), kEth + encap);
+      const size_t len = encap + gso::segment(sip, off.gso_size, i, seg.subspan(kEth + encap));
+      seg = seg.first(kEth + len);
+      if (encap) {
+        auto o = Ipv4View<uint8_t>::unchecked(seg.subspan(kEth));
+        o.set_total_len(static_cast<uint16_t>(len));
+        if (i) wire::store16(seg, kEth + wire::ipv4_field::kIdent, next_ip_id());
+        o.fill_checksum();
+      }
+      Verdict sv = len > mtu ? fragment_and_send(ConstIp::unchecked(std::span<const uint8_t>(seg).subspan(kEth)), rt,
+                                                 mtu, 0, now)
+                             : output_ip(rt.iface, next_hop, seg, now);
+      if (sv.kind == Verdict::Kind::kDropped) v = sv;
+      else if (sv.kind == Verdict::Kind::kQueued && v.kind == Verdict::Kind::kForwarded) v = sv;
+    }
+    return v;
+  }
+  const size_t len = whole.total_len();
+  if (off.csum_partial) {
+    if (keep && len <= mtu) return output_ip(rt.iface, next_hop, out, now, &off);
+    gso::complete_checksum(inner);
+    counters_.csum_completed++;
+  }
+  return len > mtu ? fragment_and_send(whole, rt, mtu, 0, now) : output_ip(rt.iface, next_hop, out, now);
 }
 
 // RFC 791 §3.2 fragmentation: the first fragment keeps every option, later ones only the options

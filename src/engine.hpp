@@ -21,6 +21,7 @@
 #include "flow.hpp"
 #include "ipvs/director.hpp"
 #include "neigh.hpp"
+#include "offload.hpp"
 #include "packet.hpp"
 #include "route.hpp"
 #include "wire/ipv4.hpp"
@@ -32,6 +33,12 @@ class TxSink {
 public:
   virtual ~TxSink() = default;
   virtual void transmit(uint32_t iface, std::span<const uint8_t> frame) = 0;
+  /// A frame whose checksum or segmentation is left to the receiver (offload.hpp). Only called
+  /// when the engine was built with EngineParams::offload; adapters without offloads need not
+  /// override it.
+  virtual void transmit_offload(uint32_t iface, std::span<const uint8_t> frame, const Offload&) {
+    transmit(iface, frame);
+  }
 };
 
 /// What happened to one received frame.
@@ -54,6 +61,9 @@ struct EngineParams {
   uint32_t pool_buffers = 512;             // frames that can wait for ARP at once, in all
   uint32_t icmp_errors_per_sec = 1000;     // token bucket (Linux icmp_msgs_per_sec)
   uint32_t icmp_errors_burst = 50;         // (Linux icmp_msgs_burst)
+  // The adapter takes frames with deferred checksums and TCP segmentation (transmit_offload).
+  // Without it, the engine completes in software whatever a received frame deferred.
+  bool offload = false;
 };
 
 struct IfaceCounters {
@@ -68,13 +78,17 @@ struct EngineCounters {
   uint64_t echo_replies_sent = 0;
   uint64_t icmp_errors_sent = 0;
   uint64_t icmp_errors_rate_limited = 0;
+  uint64_t gso_frames = 0;           // TCP super-frames received (offload.hpp)
+  uint64_t gso_segmented = 0;        // ... of which cut into segments here (TUN, MTU, no adapter offload)
+  uint64_t csum_completed = 0;       // deferred checksums completed here
 };
 
 class Engine {
 public:
   Engine(std::shared_ptr<const config::Config> cfg, TxSink& tx, const EngineParams& params = {});
 
-  Verdict on_frame(uint32_t iface, std::span<const uint8_t> frame, Instant now) noexcept;
+  /// `off`: what the frame's sender deferred (a TAP with IFF_VNET_HDR); none for wire frames.
+  Verdict on_frame(uint32_t iface, std::span<const uint8_t> frame, Instant now, const Offload& off = {}) noexcept;
   void on_timer(Instant now) noexcept;
   std::optional<Instant> next_deadline() const noexcept;
 
@@ -101,7 +115,7 @@ private:
   using ConstIp = wire::Ipv4View<const uint8_t>;
 
   Verdict drop(DropReason r) noexcept;
-  void transmit(uint32_t iface, std::span<const uint8_t> frame) noexcept;
+  void transmit(uint32_t iface, std::span<const uint8_t> frame, const Offload* off = nullptr) noexcept;
 
   Verdict handle_arp(uint32_t iface, std::span<const uint8_t> frame, Instant now) noexcept;
   Verdict handle_ipv4(uint32_t iface, std::span<const uint8_t> frame, bool l2_unicast, Instant now,
@@ -119,6 +133,14 @@ private:
   Verdict forward(ConstIp ip, Instant now) noexcept { return forward(ip, now, Rewrite{}); }
   /// Fragments `ip` (RFC 791) with each fragment's TTL lowered by `ttl_dec`.
   Verdict fragment_and_send(ConstIp ip, const RouteResult& rt, uint32_t mtu, uint8_t ttl_dec, Instant now) noexcept;
+  /// Send a forwarded datagram built in `out` (Ethernet header, `encap` bytes of IPIP header, the
+  /// datagram) to `next_hop` on rt.iface, carrying what the received frame deferred (rx_off_):
+  /// kept deferred when the adapter takes offloads and nothing stands in the way, else done here
+  /// (segments, checksums); datagrams over the MTU are fragmented.
+  Verdict send_datagram(const RouteResult& rt, Ipv4Addr next_hop, std::span<uint8_t> out, size_t encap,
+                        Instant now) noexcept;
+  /// The IPv4 length the received datagram `ip` has on the wire: its segments' for a super-frame.
+  size_t wire_len(ConstIp ip) const noexcept;
 
   // IPVS paths (engine_ipvs.cpp). nullopt = not IPVS traffic, the router goes on.
   std::optional<Verdict> ipvs_ingress(uint32_t iface, std::span<const uint8_t> frame, ConstIp ip, bool l2_unicast,
@@ -130,7 +152,8 @@ private:
 
   /// Send an Ethernet frame holding IPv4 (Ethernet header present, dst MAC to be filled) to a
   /// next hop: straight away if its MAC is known, else queued behind an ARP request.
-  Verdict output_ip(uint32_t iface, Ipv4Addr next_hop, std::span<uint8_t> frame, Instant now) noexcept;
+  Verdict output_ip(uint32_t iface, Ipv4Addr next_hop, std::span<uint8_t> frame, Instant now,
+                    const Offload* off = nullptr) noexcept;
   void send_arp_request(uint32_t iface, Ipv4Addr target) noexcept;
   void flush_neigh_queue(uint32_t idx) noexcept;
 
@@ -157,13 +180,16 @@ private:
   PacketPool pool_;
   // Pre-allocated frame buffers, one per role, so that no two live frames share one: a packet
   // being forwarded (scratch_) may need an ICMP error quoting it (icmp_buf_), an ARP request for
-  // its next hop (arp_buf_), or to be cut into fragments (frag_scratch_); a decapsulated IPIP
-  // packet (decap_buf_) is then forwarded through scratch_.
+  // its next hop (arp_buf_), or to be cut into fragments (frag_scratch_) or segments (seg_buf_,
+  // then maybe fragments); a decapsulated IPIP packet (decap_buf_) is then forwarded through
+  // scratch_. scratch_ holds a 64 KiB super-frame (offload.hpp); the others one MTU.
   std::vector<uint8_t> scratch_;
   std::vector<uint8_t> icmp_buf_;
   std::array<uint8_t, 14 + 28> arp_buf_{};
   std::vector<uint8_t> frag_scratch_;
   std::vector<uint8_t> decap_buf_;
+  std::vector<uint8_t> seg_buf_;           // one segment of a super-frame cut in software
+  Offload rx_off_{};                       // of the frame on_frame is handling
   std::vector<uint32_t> due_;              // reused by on_timer
 
   DropCounters drops_;

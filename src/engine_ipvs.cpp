@@ -105,8 +105,7 @@ Verdict Engine::ipvs_xmit(uint32_t c, ConstIp ip, bool icmp_error, Instant now) 
   const bool tun = cn.method == config::Method::kTun;
   const size_t overhead = tun ? fwd::kIpipOverhead : 0;
   const uint32_t mtu = cfg_->interfaces[rt->iface].mtu;
-  const size_t len = ip.total_len() + overhead;
-  std::span<uint8_t> out(scratch_.data() + kHeadroom, kEth + len);
+  std::span<uint8_t> out(scratch_.data() + kHeadroom, kEth + ip.total_len() + overhead);
   wire::fill_ethernet(out, MacAddr{}, cfg_->interfaces[rt->iface].mac, wire::EtherType::kIpv4);
   std::memcpy(out.data() + kEth + overhead, ip.bytes().data(), ip.total_len());
   auto inner = Ipv4View<uint8_t>::unchecked(out.subspan(kEth + overhead));
@@ -114,7 +113,8 @@ Verdict Engine::ipvs_xmit(uint32_t c, ConstIp ip, bool icmp_error, Instant now) 
   // ip_vs_xmit MTU check: DF and too long (after encapsulation) -> ICMP frag needed with the MTU
   // the client can use; not for ICMP (the kernel skips the check for it). It runs after
   // decrement_ttl() in __ip_vs_get_out_rt, so the error quotes the datagram with its TTL-1.
-  if (len > mtu && ip.dont_fragment() && ip.protocol() != kIcmp) {
+  // A super-frame is judged by its segments (they are what the wire carries).
+  if (wire_len(ip) + overhead > mtu && ip.dont_fragment() && ip.protocol() != kIcmp) {
     send_icmp_error(icmp_type::kDestUnreachable, icmp_code::kFragNeeded, (mtu - overhead) & 0xffff,
                     ConstIp::unchecked(std::span<const uint8_t>(out).subspan(kEth + overhead)), true, vip, now);
     return drop(DropReason::kFragNeeded);
@@ -125,7 +125,7 @@ Verdict Engine::ipvs_xmit(uint32_t c, ConstIp ip, bool icmp_error, Instant now) 
       if (icmp_error)
         fwd::nat_icmp_in(inner, cn.daddr, cn.dport);
       else
-        fwd::nat_in(inner, cn.daddr, cn.dport);
+        fwd::nat_in(inner, cn.daddr, cn.dport, rx_off_.csum_partial);
       break;
     case config::Method::kDr:
       next_hop = cn.daddr;  // the real is on-link (config checks it): its MAC, IP untouched
@@ -134,9 +134,7 @@ Verdict Engine::ipvs_xmit(uint32_t c, ConstIp ip, bool icmp_error, Instant now) 
       fwd::ipip_encap(out.subspan(kEth), source_for(rt->iface, rt->next_hop), cn.daddr, next_ip_id());
       break;
   }
-  Verdict v = len > mtu ? fragment_and_send(ConstIp::unchecked(std::span<const uint8_t>(out).subspan(kEth)), *rt,
-                                            mtu, 0, now)
-                        : output_ip(rt->iface, next_hop, out, now);
+  Verdict v = send_datagram(*rt, next_hop, out, overhead, now);
   if (v.kind != Verdict::Kind::kDropped) counters_.forwarded++;
   return v;
 }

@@ -14,6 +14,9 @@ inline constexpr size_t kHeadroom = 64;
 inline constexpr size_t kMaxFrame = 9000 + 14;  // largest IP MTU the config allows, plus Ethernet
 inline constexpr size_t kTailroom = 64;         // a frame may grow after a rewrite (IPIP: +20)
 inline constexpr size_t kBufSize = kHeadroom + kMaxFrame + kTailroom;
+// A TCP super-frame from a TAP with TSO (offload.hpp): one IPv4 datagram of up to 64 KiB.
+inline constexpr size_t kMaxGsoFrame = 14 + 65535;
+inline constexpr size_t kGsoBufSize = kHeadroom + kMaxGsoFrame + kTailroom;
 
 /// A fixed set of frame buffers addressed by index.
 class PacketPool {

@@ -18,7 +18,7 @@ constexpr const char* kUsage =
     "  check  -c FILE                          validate a config file\n"
     "  replay -c FILE --in DIR --out DIR [--advance SECONDS] [--list] [--list-conns] [--trace]\n"
     "                                          replay DIR/<interface>.pcap through the engine\n"
-    "  run    -c FILE [--capture DIR] [--control PATH] [--metrics ADDR:PORT]\n"
+    "  run    -c FILE [--capture DIR] [--control PATH] [--metrics ADDR:PORT] [--no-offload]\n"
     "         [--log-level error|warn|info|debug]\n"
     "                                          run on the configured TAP devices\n"
     "  help                                    this text\n";
@@ -91,7 +91,9 @@ int cmd_run(int argc, char** argv) {
       cxxopts::value<std::string>())("metrics", "serve Prometheus metrics on ADDR:PORT (e.g. 127.0.0.1:9800)",
                                      cxxopts::value<std::string>())(
       "control", "control socket for vsadm (default: /run/vsrouter.sock as root)",
-                                     cxxopts::value<std::string>())("log-level", "error, warn, info or debug",
+                                     cxxopts::value<std::string>())(
+      "no-offload", "plain frames on the TAPs: no IFF_VNET_HDR, no checksum offload or TSO (also while capturing)")(
+      "log-level", "error, warn, info or debug",
                                      cxxopts::value<std::string>()->default_value("warn"))("h,help", "help");
   auto r = o.parse(argc, argv);
   if (r.count("help")) {
@@ -107,6 +109,7 @@ int cmd_run(int argc, char** argv) {
   if (r.count("capture")) opt.capture_dir = r["capture"].as<std::string>();
   if (r.count("control")) opt.control_path = r["control"].as<std::string>();
   if (r.count("metrics")) opt.metrics = r["metrics"].as<std::string>();
+  opt.offload = r.count("no-offload") == 0;
   const std::string lvl = r["log-level"].as<std::string>();
   const char* levels[] = {"error", "warn", "info", "debug"};
   opt.log_level = -1;

@@ -46,6 +46,21 @@ void rewrite(MutIp ip, bool src, Ipv4Addr a, uint16_t port) noexcept {
   }
 }
 
+/// A whole datagram whose transport checksum is deferred: its field holds the pseudo-header sum
+/// S, not a checksum. An address change updates S as RFC 1624 updates ~S; ports are not in it.
+void rewrite_partial(MutIp ip, bool src, Ipv4Addr a, uint16_t port) noexcept {
+  const Ipv4Addr old_a = src ? ip.src() : ip.dst();
+  if (src)
+    ip.set_src_update_checksum(a);
+  else
+    ip.set_dst_update_checksum(a);
+  auto l4 = ip.payload();
+  const size_t field = ip.protocol() == kTcp ? 16 : 6;
+  const uint16_t s = wire::load16(l4, field);
+  wire::store16(l4, field, static_cast<uint16_t>(~wire::csum::update32(static_cast<uint16_t>(~s), old_a.v, a.v)));
+  wire::store16(l4, src ? 0 : 2, port);
+}
+
 /// A whole (not quoted) UDP datagram without checksum gets one computed after the rewrite.
 void fill_zero_udp_checksum(MutIp ip) noexcept {
   if (ip.protocol() != kUdp) return;
@@ -70,12 +85,14 @@ void nat_icmp(MutIp ip, bool in, Ipv4Addr a, uint16_t port) noexcept {
 
 }  // namespace
 
-void nat_in(MutIp ip, Ipv4Addr daddr, uint16_t dport) noexcept {
+void nat_in(MutIp ip, Ipv4Addr daddr, uint16_t dport, bool l4_partial) noexcept {
+  if (l4_partial) return rewrite_partial(ip, /*src=*/false, daddr, dport);
   rewrite(ip, /*src=*/false, daddr, dport);
   fill_zero_udp_checksum(ip);
 }
 
-void nat_out(MutIp ip, Ipv4Addr vaddr, uint16_t vport) noexcept {
+void nat_out(MutIp ip, Ipv4Addr vaddr, uint16_t vport, bool l4_partial) noexcept {
+  if (l4_partial) return rewrite_partial(ip, /*src=*/true, vaddr, vport);
   rewrite(ip, /*src=*/true, vaddr, vport);
   fill_zero_udp_checksum(ip);
 }

@@ -16,9 +16,12 @@ namespace vs::fwd {
 using MutIp = wire::Ipv4View<uint8_t>;
 
 /// client -> real: destination address and port become the real's (unfragmented TCP/UDP).
-void nat_in(MutIp ip, Ipv4Addr daddr, uint16_t dport) noexcept;
+/// `l4_partial`: the transport checksum is deferred (offload.hpp): its field holds the
+/// pseudo-header sum, which follows the address; the port is not part of it (as IPVS's
+/// tcp_partial_csum_update).
+void nat_in(MutIp ip, Ipv4Addr daddr, uint16_t dport, bool l4_partial = false) noexcept;
 /// real -> client: source address and port become the VIP's (unfragmented TCP/UDP).
-void nat_out(MutIp ip, Ipv4Addr vaddr, uint16_t vport) noexcept;
+void nat_out(MutIp ip, Ipv4Addr vaddr, uint16_t vport, bool l4_partial = false) noexcept;
 
 /// ICMP error client -> VIP about the reply VIP:vport -> client: outer dst, quoted src address
 /// and source port become the real's.

@@ -11,6 +11,7 @@
 #include <memory>
 #include <vector>
 
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "config/config.hpp"
@@ -22,12 +23,13 @@
 #include "tap/control.hpp"
 #include "tap/metrics.hpp"
 #include "tap/tap_device.hpp"
+#include "tap/vnet.hpp"
 
 namespace vs::tap {
 namespace {
 
-constexpr int kBurst = 64;              // frames read per readiness per device
-constexpr size_t kReadBuf = 65536;      // a TAP frame never exceeds this
+constexpr int kBurst = 256;             // frames read per readiness per device (as tapwire.c)
+constexpr size_t kReadBuf = 65536 + 64; // a TAP frame never exceeds this (a TSO super-frame: 65549)
 
 struct Port {
   uint32_t iface = 0;
@@ -45,10 +47,23 @@ public:
 
   int start(const RunOptions& opt);
 
-  void transmit(uint32_t iface, std::span<const uint8_t> frame) override {
+  void transmit(uint32_t iface, std::span<const uint8_t> frame) override { write_frame(iface, frame, {}); }
+  void transmit_offload(uint32_t iface, std::span<const uint8_t> frame, const Offload& off) override {
+    write_frame(iface, frame, off);
+  }
+
+private:
+  void write_frame(uint32_t iface, std::span<const uint8_t> frame, const Offload& off) {
     Port& p = *ports_[iface];
     if (p.capture) p.capture->write(now_.us, frame.data(), frame.size());
-    ssize_t n = ::write(p.dev->fd(), frame.data(), frame.size());
+    ssize_t n;
+    if (p.dev->vnet_hdr()) {
+      vnet::Header h = vnet::encode(off, frame);
+      iovec iov[2] = {{h.data(), h.size()}, {const_cast<uint8_t*>(frame.data()), frame.size()}};
+      n = ::writev(p.dev->fd(), iov, 2);
+    } else {
+      n = ::write(p.dev->fd(), frame.data(), frame.size());
+    }
     if (n >= 0) return;
     if (errno == EAGAIN || errno == EWOULDBLOCK) {
       p.tx_full++;
@@ -58,7 +73,6 @@ public:
     }
   }
 
-private:
   void log(int level, const char* fmt, ...) __attribute__((format(printf, 3, 4))) {
     if (level > log_level_) return;
     static const char* names[] = {"error", "warn", "info", "debug"};
@@ -90,8 +104,11 @@ private:
   void on_readable(Port& p) {
     clock();
     run_due_timers();
+    const bool vnet_hdr = p.dev->vnet_hdr();
     for (int i = 0; i < kBurst; ++i) {
-      ssize_t n = ::read(p.dev->fd(), rbuf_.data(), rbuf_.size());
+      vnet::Header h;
+      iovec iov[2] = {{h.data(), h.size()}, {rbuf_.data(), rbuf_.size()}};
+      ssize_t n = vnet_hdr ? ::readv(p.dev->fd(), iov, 2) : ::read(p.dev->fd(), rbuf_.data(), rbuf_.size());
       if (n < 0) {
         if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
           p.rx_error++;
@@ -99,9 +116,18 @@ private:
         }
         break;  // drained (libuv may report spurious readability)
       }
+      Offload off;
+      if (vnet_hdr) {
+        if (n < static_cast<ssize_t>(vnet::kHeaderLen)) {
+          p.rx_error++;
+          continue;
+        }
+        n -= static_cast<ssize_t>(vnet::kHeaderLen);
+        off = vnet::decode(h.data());
+      }
       std::span<const uint8_t> frame(rbuf_.data(), static_cast<size_t>(n));
       if (p.capture) p.capture->write(now_.us, frame.data(), frame.size());
-      engine_->on_frame(p.iface, frame, now_);
+      engine_->on_frame(p.iface, frame, now_, off);
     }
     arm_timer();
   }
@@ -209,9 +235,12 @@ int Daemon::start(const RunOptions& opt) {
       return 2;
     }
   }
+  // Offloads keep frames partial (checksums) and whole (64 KiB TCP): a capture must hold wire
+  // frames that replay byte for byte, so capturing turns them off.
+  const bool offload = opt.offload && opt.capture_dir.empty();
   for (uint32_t i = 0; i < c.interfaces.size(); ++i) {
     const auto& ifc = c.interfaces[i];
-    auto dev = TapDevice::open(ifc.tap, ifc.mtu);
+    auto dev = TapDevice::open(ifc.tap, ifc.mtu, offload);
     if (!dev) {
       std::fprintf(stderr, "vsrouter: interface %s: %s\n", ifc.name.c_str(), dev.error().message.c_str());
       return 2;
@@ -229,8 +258,8 @@ int Daemon::start(const RunOptions& opt) {
       }
       p->capture = std::move(w.value());
     }
-    log(2, "interface %s on TAP %s (%s), mac %s", ifc.name.c_str(), ifc.tap.c_str(),
-        p->dev->created() ? "created" : "attached", ifc.mac.str().c_str());
+    log(2, "interface %s on TAP %s (%s), mac %s, offloads %s", ifc.name.c_str(), ifc.tap.c_str(),
+        p->dev->created() ? "created" : "attached", ifc.mac.str().c_str(), offload ? "on" : "off");
     ports_.push_back(std::move(p));
   }
 
@@ -238,7 +267,9 @@ int Daemon::start(const RunOptions& opt) {
   clock_gettime(CLOCK_REALTIME, &ts);
   epoch_us_ = int64_t{ts.tv_sec} * 1000000 + ts.tv_nsec / 1000;
   hr_start_ = uv_hrtime();
-  engine_ = std::make_unique<Engine>(cfg.value(), *this);
+  EngineParams params;
+  params.offload = offload;
+  engine_ = std::make_unique<Engine>(cfg.value(), *this, params);
 
   loop_ = uv_default_loop();
   loop_->data = this;

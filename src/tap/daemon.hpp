@@ -4,7 +4,9 @@
 // readiness so one busy port cannot starve another; a write that would block is a counted drop
 // (tx_full), never a queue. One timer follows the engine's next deadline. The engine's clock is
 // the Unix time in microseconds, taken from the monotonic clock (so it never jumps) once per
-// callback. SIGINT/SIGTERM stop cleanly (captures flushed); SIGUSR1 prints the tables; SIGHUP
+// callback. With offloads (the default), the TAPs carry virtio-net headers: the kernel hands over
+// 64 KiB TCP super-frames with deferred checksums and vsrouter hands them on the same way
+// (offload.hpp). SIGINT/SIGTERM stop cleanly (captures flushed); SIGUSR1 prints the tables; SIGHUP
 // (or `vsadm --reload`) re-reads the config file and applies it, or keeps the running config whole
 // and says why. The control socket (tap/control.hpp) runs vsadm's ipvsadm commands.
 #pragma once
@@ -20,6 +22,7 @@ struct RunOptions {
   std::string control_path;  // empty: ctl::default_control_path()
   std::string metrics;       // ADDR:PORT for the Prometheus endpoint; empty: none
   int log_level = 1;         // 0 error, 1 warn, 2 info, 3 debug
+  bool offload = true;       // IFF_VNET_HDR + checksum offload + TSO (off while capturing)
 };
 
 /// Runs until SIGINT/SIGTERM. Returns the exit code: 0, or 2 after one clear line on stderr when

@@ -337,7 +337,7 @@ std::string render_metrics(const Engine& engine, const std::vector<PortCounters>
     std::string_view name, help;
     uint64_t value;
   };
-  const std::array<Event, 7> events = {{
+  const std::array<Event, 10> events = {{
       {"vsrouter_forwarded_packets_total", "IPv4 packets routed (sent, or queued waiting for ARP).", c.forwarded},
       {"vsrouter_fragments_sent_total", "Fragments made from packets larger than the egress MTU.", c.fragments_sent},
       {"vsrouter_arp_requests_sent_total", "ARP requests sent to resolve next hops.", c.arp_requests_sent},
@@ -348,6 +348,13 @@ std::string render_metrics(const Engine& engine, const std::vector<PortCounters>
        c.icmp_errors_sent},
       {"vsrouter_icmp_errors_rate_limited_total", "ICMP errors not sent because of the rate limit.",
        c.icmp_errors_rate_limited},
+      {"vsrouter_offload_super_frames_total", "TCP super-frames (TSO, up to 64 KiB) received from a TAP.",
+       c.gso_frames},
+      {"vsrouter_offload_segmented_total",
+       "Super-frames cut into segments by vsrouter (TUN encapsulation, MTU, an adapter without offloads).",
+       c.gso_segmented},
+      {"vsrouter_offload_checksums_completed_total", "Deferred TCP/UDP checksums completed by vsrouter.",
+       c.csum_completed},
   }};
   for (const auto& e : events) {
     x.family(e.name, "counter", e.help);

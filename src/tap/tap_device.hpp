@@ -15,8 +15,15 @@ namespace vs::tap {
 
 class TapDevice {
 public:
-  static Result<TapDevice> open(const std::string& name, uint32_t mtu);
-  TapDevice(TapDevice&& o) noexcept : fd_(o.fd_), name_(std::move(o.name_)), created_(o.created_) { o.fd_ = -1; }
+  /// `offload`: attach with IFF_VNET_HDR and offer the kernel checksum offload and TSO for IPv4
+  /// (TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO_ECN): every read and write then starts with a
+  /// virtio-net header (vnet.hpp). If the kernel refuses the offloads, the device runs without.
+  static Result<TapDevice> open(const std::string& name, uint32_t mtu, bool offload = false);
+  TapDevice(TapDevice&& o) noexcept
+      : warnings(std::move(o.warnings)), fd_(o.fd_), name_(std::move(o.name_)), created_(o.created_),
+        vnet_hdr_(o.vnet_hdr_) {
+    o.fd_ = -1;
+  }
   TapDevice& operator=(TapDevice&&) = delete;
   TapDevice(const TapDevice&) = delete;
   ~TapDevice();
@@ -24,6 +31,7 @@ public:
   int fd() const noexcept { return fd_; }
   const std::string& name() const noexcept { return name_; }
   bool created() const noexcept { return created_; }  // we made it (it goes away when we exit)
+  bool vnet_hdr() const noexcept { return vnet_hdr_; }  // frames carry a virtio-net header
 
   /// Warnings about a device we attached to (down, smaller MTU); empty when all is well.
   std::string warnings;
@@ -33,6 +41,7 @@ private:
   int fd_ = -1;
   std::string name_;
   bool created_ = false;
+  bool vnet_hdr_ = false;
 };
 
 }  // namespace vs::tap

@@ -13,7 +13,8 @@
 #               restore round trip, owner-only socket), then 100 reloads, valid and invalid
 #               mixed, while long-lived TCP connections keep echoing and the metrics endpoint
 #               keeps answering
-# Each mode: 12 HTTP requests over rr reach each real 4 times, a 1 MiB transfer arrives intact,
+# Each mode: 12 HTTP requests over rr reach each real 4 times, a 1 MiB download and a 4 MiB upload
+# arrive intact (with offloads on in dr, nat and tun: TCP super-frames cross the director),
 # a UDP service answers. Needs root (skips loudly outside CI; fails under CI=true).
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -24,10 +25,11 @@ source "$HERE/lib.sh"
 e2e_require_root
 trap e2e_cleanup EXIT
 
+METRICS=127.0.0.1:9811
 case $MODE in
-  dr) e2e_topology_dr ;;
-  nat) e2e_topology_nat ;;
-  tun) e2e_topology_tun ;;
+  dr) e2e_topology_dr --metrics $METRICS ;;
+  nat) e2e_topology_nat --metrics $METRICS ;;
+  tun) e2e_topology_tun --metrics $METRICS ;;
   dr-unpriv)
     ctl=/tmp/$E2E_PREFIX-control.sock
     E2E_TAP_OWNER=nobody E2E_RUN_AS=nobody e2e_topology_dr --control "$ctl"
@@ -229,8 +231,13 @@ esac
 
 e2e_check_rr 10.0.0.100
 e2e_check_blob 10.0.0.100
+e2e_check_upload 10.0.0.100
 e2e_check_udp 10.0.0.100
-passed=3
+passed=4
+if [[ $MODE == dr || $MODE == nat || $MODE == tun ]]; then
+  e2e_check_offload $METRICS
+  passed=$((passed + 1))
+fi
 
 if [[ $MODE == capture ]]; then
   e2e_stop_vsrouter "${E2E_PIDS[-1]}"

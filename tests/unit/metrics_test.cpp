@@ -531,6 +531,9 @@ TEST_F(RenderTest, ValidExpositionWithHelpAndTypeForEveryFamily) {
       "vsrouter_icmp_echo_replies_sent_total",
       "vsrouter_icmp_errors_sent_total",
       "vsrouter_icmp_errors_rate_limited_total",
+      "vsrouter_offload_super_frames_total",
+      "vsrouter_offload_segmented_total",
+      "vsrouter_offload_checksums_completed_total",
       "vsrouter_drops_total",
   };
   EXPECT_EQ(p.order, expected);
