@@ -53,12 +53,12 @@ void Replayer::run_timers(int64_t until) {
   }
 }
 
-Verdict Replayer::feed(uint32_t iface, int64_t ts_us, std::span<const uint8_t> frame) {
+Verdict Replayer::feed(uint32_t iface, int64_t ts_us, std::span<const uint8_t> frame, const Offload& off) {
   run_timers(ts_us);
   now_us_ = std::max(now_us_, ts_us);
   if (trace_)
     *trace_ << stamp(now_us_, origin_) << " " << cfg_->interfaces[iface].name << ": " << describe_frame(frame) << "\n";
-  Verdict v = engine_.on_frame(iface, frame, Instant::from_micros(now_us_));
+  Verdict v = engine_.on_frame(iface, frame, Instant::from_micros(now_us_), off);
   if (trace_) *trace_ << "    => " << describe_verdict(v, *cfg_) << "\n";
   return v;
 }

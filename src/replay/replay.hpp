@@ -46,7 +46,8 @@ public:
 
   /// First every timer due up to `ts_us`, each at its own deadline; then the frame, at `ts_us`
   /// (or at the current time if the clock is already past it).
-  Verdict feed(uint32_t iface, int64_t ts_us, std::span<const uint8_t> frame);
+  /// `off`: offload state (offload.hpp) for tests and fuzzing; pcap files carry none.
+  Verdict feed(uint32_t iface, int64_t ts_us, std::span<const uint8_t> frame, const Offload& off = {});
   /// Every timer due up to `until`; the clock ends at `until` or later.
   void finish(int64_t until);
   /// Fires timers up to `until` without moving the clock past the last one.

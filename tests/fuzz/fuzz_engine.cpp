@@ -2,10 +2,15 @@
 //
 // The input is a sequence of records, each
 //   byte 0     bits 0-1: interface (modulo 3); bit 2: the time step is in seconds (else in units
-//              of 100 us); bit 3: repair the frame's IPv4/TCP/UDP/ICMP checksums before sending
+//              of 100 us); bit 3: repair the frame's IPv4/TCP/UDP/ICMP checksums before sending;
+//              bit 4: an offload record follows (below)
 //   bytes 1-2  time step, big-endian (in seconds only its low 10 bits count: up to 1023 s)
 //   bytes 3-4  frame length, big-endian (cut to what is left of the input)
+//   [offload record, 7 bytes: flags (bit 0 checksum partial, bit 1 GSO ECN, bit 2 unsupported),
+//    gso_size, csum_start, csum_offset (big-endian 16 bits each), as a TAP's virtio-net header]
 //   then the frame
+// The engine runs without adapter offloads, so whatever a record defers must come out done:
+// check_sent fails any frame over its interface's MTU (an uncut super-frame).
 // fed through the replay loop (timers fire between frames as in a replay), then the clock runs
 // 1000 s on so that every timer fires. Every frame the engine sends is checked (fuzz_common.hpp).
 #include <cstdint>
@@ -30,13 +35,24 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const uint32_t step = (uint32_t{data[i + 1]} << 8) | data[i + 2];
     size_t len = (size_t{data[i + 3]} << 8) | data[i + 4];
     i += 5;
+    Offload off;
+    if (flags & 16) {
+      if (size - i < 7) break;
+      off.csum_partial = data[i] & 1;
+      off.gso_ecn = data[i] & 2;
+      off.unsupported = data[i] & 4;
+      off.gso_size = static_cast<uint16_t>((data[i + 1] << 8) | data[i + 2]);
+      off.csum_start = static_cast<uint16_t>((data[i + 3] << 8) | data[i + 4]);
+      off.csum_offset = static_cast<uint16_t>((data[i + 5] << 8) | data[i + 6]);
+      i += 7;
+    }
     len = std::min(len, size - i);
     frame.assign(data + i, data + i + len);
     i += len;
     const uint32_t iface = (flags & 3) % static_cast<uint32_t>(cfg->interfaces.size());
     t += (flags & 4) ? int64_t{step & 0x3ff} * 1'000'000 : int64_t{step} * 100;
     if (flags & 8) fuzz::fix_checksums(frame);
-    Verdict v = r.feed(iface, t, frame);
+    Verdict v = r.feed(iface, t, frame, off);
     if (v.kind != Verdict::Kind::kDropped && v.out_iface >= cfg->interfaces.size()) std::abort();
   }
   r.finish(t + 1'000'000'000);

@@ -87,7 +87,18 @@ def engine_records(case):
     return [(fi, ts, b) for ts, _, _, fi, b in merged]
 
 
-def encode(records):
+def offload_of(b, mss=536):
+    """An offload record (fuzz_engine.cpp) for a TCP frame, as a TAP with TSO would give it:
+    checksum partial, and a super-frame of `mss`-byte segments when its payload is longer."""
+    if len(b) < 54 or b[12:14] != b"\x08\x00" or b[23] != 6:
+        return None
+    ihl = (b[14] & 15) * 4
+    tot = (b[16] << 8) | b[17]
+    payload = tot - ihl - (b[14 + ihl + 12] >> 4) * 4
+    return struct.pack(">BHHH", 1, mss if payload > mss else 0, 14 + ihl, 16)
+
+
+def encode(records, offload=False):
     """fuzz_engine.cpp records, split into pieces of at most MAX_ENGINE bytes."""
     pieces, cur, last = [], bytearray(), None
     for iface, ts, b in records:
@@ -98,7 +109,10 @@ def encode(records):
             flags, step = iface | 4, min(dt // 1000000, 1023)
         else:
             flags, step = iface, dt // 100
-        rec = struct.pack(">BHH", flags, step, len(b)) + b
+        off = offload_of(b) if offload else None
+        if off:
+            flags |= 16
+        rec = struct.pack(">BHH", flags, step, len(b)) + (off or b"") + b
         if cur and len(cur) + len(rec) > MAX_ENGINE:
             pieces.append(bytes(cur))
             cur = bytearray()
@@ -128,6 +142,10 @@ def main():
     for case in cases:
         for i, piece in enumerate(encode(engine_records(case))):
             write(d, f"seed-{os.path.basename(case)}-{i}", piece)
+    for name in ("nat_tcp", "dr_tcp", "tun_tcp", "tun_pmtu"):
+        case = os.path.join(ROOT, "pcaps", name)
+        for i, piece in enumerate(encode(engine_records(case), offload=True)):
+            write(d, f"seed-{name}-offload-{i}", piece)
 
     d = reset("replay")
     for case in cases:
