@@ -135,12 +135,13 @@ bn_path_wire() {  # [-v]
   BN_TARGET=10.0.0.100
 }
 
-bn_path_vsrouter() {  # nat|dr|tun
-  local mode=$1 log="$BN_DIR/vsrouter-$1.log"
+bn_path_vsrouter() {  # nat|dr|tun [extra vsrouter run arguments, e.g. --no-offload]
+  local mode=$1 log="$BN_DIR/vsrouter-$1${2:+-plain}.log"
+  shift
   bn_netns rt; bn_netns cli; bn_netns srv
   BN_PINNED=1
   bn_bg rt "${BN_FWD[@]}" "$BN_VSROUTER" run -c "$BN_ROOT/bench/conf/$mode.toml" --control "$BN_DIR/control-$mode.sock" \
-    --metrics 127.0.0.1:9900 --log-level info >"$log" 2>&1
+    --metrics 127.0.0.1:9900 --log-level info "$@" >"$log" 2>&1
   BN_VSPID=$BN_LAST
   bn_wait_log "$log" "vsrouter: running" "$BN_VSPID" vsrouter
   bn_move bw-wan cli 10.0.0.2/24
