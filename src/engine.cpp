@@ -56,6 +56,7 @@ Engine::Engine(std::shared_ptr<const config::Config> cfg, TxSink& tx, const Engi
       ifc_(cfg_->interfaces.size()),
       ip_id_(seed_ip_id(cfg_->router.seed)) {
   due_.reserve(params.neigh.capacity);
+  index_addresses();
 }
 
 std::optional<std::string> Engine::reload(std::shared_ptr<const config::Config> cfg) {
@@ -72,6 +73,7 @@ std::optional<std::string> Engine::reload(std::shared_ptr<const config::Config> 
   if (next.router.seed != now.router.seed)
     return std::string("router.seed cannot change without a restart (hashes and choices depend on it)");
   cfg_ = std::move(cfg);
+  index_addresses();
   routes_ = RouteTable(*cfg_);
   director_.apply_config(*cfg_);
   return std::nullopt;
@@ -101,29 +103,26 @@ void Engine::transmit(uint32_t iface, std::span<const uint8_t> frame, const Offl
 // ---------------------------------------------------------------------------------------------
 // Addresses
 
-bool Engine::is_local(Ipv4Addr a) const noexcept {
-  return is_router_address(a) || director_.is_vip(a);
-}
-
-bool Engine::is_router_address(Ipv4Addr a) const noexcept {
-  for (const auto& ifc : cfg_->interfaces)
-    for (const auto& p : ifc.addresses)
-      if (p.addr == a) return true;
-  return false;
+void Engine::index_addresses() {
+  size_t n = 0;
+  for (const auto& ifc : cfg_->interfaces) n += ifc.addresses.size();
+  addr_kind_.reset(2 * n);
+  iface_addr_.reset(n);
+  auto mark = [&](Ipv4Addr a, uint8_t kind) {
+    if (uint8_t* k = addr_kind_.find(a.v)) *k |= kind;
+    else addr_kind_.insert(a.v, kind);
+  };
+  for (uint32_t i = 0; i < cfg_->interfaces.size(); ++i) {
+    for (const auto& p : cfg_->interfaces[i].addresses) {
+      mark(p.addr, kAddrRouter);
+      if (p.len <= 30) mark(p.directed_broadcast(), kAddrDirectedBroadcast);
+      iface_addr_.insert((uint64_t{i} << 32) | p.addr.v, true);
+    }
+  }
 }
 
 bool Engine::owns_on_iface(uint32_t iface, Ipv4Addr a) const noexcept {
-  for (const auto& p : cfg_->interfaces[iface].addresses)
-    if (p.addr == a) return true;
-  return director_.vip_interface(a) == iface;
-}
-
-bool Engine::is_broadcast(Ipv4Addr a) const noexcept {
-  if (a.is_broadcast()) return true;
-  for (const auto& ifc : cfg_->interfaces)
-    for (const auto& p : ifc.addresses)
-      if (p.len <= 30 && p.directed_broadcast() == a) return true;
-  return false;
+  return iface_addr_.contains((uint64_t{iface} << 32) | a.v) || director_.vip_interface(a) == iface;
 }
 
 Ipv4Addr Engine::source_for(uint32_t iface, Ipv4Addr toward) const noexcept {
@@ -309,13 +308,16 @@ Verdict Engine::handle_ipv4(uint32_t iface, std::span<const uint8_t> frame, bool
   if (depth > 0) rx_off_ = {};  // a decapsulated datagram: the outer frame's offload is not its own
 
   // RFC 1812 §5.3.7: martian sources are not forwarded (nor answered).
+  // One index lookup per address answers "directed broadcast" and "router address" together:
+  // a source that is either (is_broadcast or is_local) is martian.
   Ipv4Addr src = ip->src(), dst = ip->dst();
-  if (src.is_unspecified() || src.is_multicast() || src.is_loopback() || src.is_class_e() || is_broadcast(src) ||
-      is_local(src))
+  if (src.is_unspecified() || src.is_multicast() || src.is_loopback() || src.is_class_e() || src.is_broadcast() ||
+      addr_kind(src) != 0 || director_.is_vip(src))
     return drop(DropReason::kIpv4BadSource);
   if (dst.is_unspecified() || dst.is_loopback() || (dst.is_class_e() && !dst.is_broadcast()))
     return drop(DropReason::kIpv4BadDestination);
-  if (is_broadcast(dst)) return drop(DropReason::kIpv4Broadcast);
+  const uint8_t dst_kind = addr_kind(dst);
+  if (dst.is_broadcast() || (dst_kind & kAddrDirectedBroadcast)) return drop(DropReason::kIpv4Broadcast);
   if (dst.is_multicast()) return drop(DropReason::kIpv4Multicast);
 
   // Transport headers are checked where they are complete: in unfragmented datagrams. Fragments
@@ -339,7 +341,7 @@ Verdict Engine::handle_ipv4(uint32_t iface, std::span<const uint8_t> frame, bool
   if (rx_off_.gso_size) counters_.gso_frames++;
 
   if (auto v = ipvs_ingress(iface, frame, *ip, l2_unicast, now, depth)) return *v;
-  if (is_local(dst)) return deliver_local(iface, *ip, l2_unicast, now);
+  if ((dst_kind & kAddrRouter) || director_.is_vip(dst)) return deliver_local(iface, *ip, l2_unicast, now);  // is_local
   // RFC 1812 §5.3.4: a packet that arrived as a link-layer broadcast is not forwarded.
   if (!l2_unicast) return drop(DropReason::kEthNotForUs);
   return forward(*ip, now);

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "base/addr.hpp"
+#include "base/flat_map.hpp"
 #include "base/time.hpp"
 #include "config/config.hpp"
 #include "drop.hpp"
@@ -164,10 +165,23 @@ private:
   void send_echo_reply(ConstIp req, Instant now) noexcept;
   bool icmp_token(Instant now) noexcept;
 
-  bool is_local(Ipv4Addr a) const noexcept;           // a router address or a VIP
-  bool is_router_address(Ipv4Addr a) const noexcept;  // an interface address
+  // Address classes, answered from indexes of the config (index_addresses) in O(1).
+  enum AddrKind : uint8_t { kAddrRouter = 1, kAddrDirectedBroadcast = 2 };
+  uint8_t addr_kind(Ipv4Addr a) const noexcept {
+    const uint8_t* k = addr_kind_.find(a.v);
+    return k ? *k : 0;
+  }
+  bool is_local(Ipv4Addr a) const noexcept {  // a router address or a VIP
+    return (addr_kind(a) & kAddrRouter) || director_.is_vip(a);
+  }
+  bool is_router_address(Ipv4Addr a) const noexcept { return addr_kind(a) & kAddrRouter; }  // an interface address
   bool owns_on_iface(uint32_t iface, Ipv4Addr a) const noexcept;
-  bool is_broadcast(Ipv4Addr a) const noexcept;
+  /// 255.255.255.255 or the directed broadcast of an interface's subnet (prefixes up to /30).
+  bool is_broadcast(Ipv4Addr a) const noexcept {
+    return a.is_broadcast() || (addr_kind(a) & kAddrDirectedBroadcast);
+  }
+  /// Rebuild addr_kind_ and iface_addr_ from cfg_ (construction and reload).
+  void index_addresses();
   Ipv4Addr source_for(uint32_t iface, Ipv4Addr toward) const noexcept;
   uint16_t next_ip_id() noexcept { return ip_id_++; }
 
@@ -191,6 +205,8 @@ private:
   std::vector<uint8_t> seg_buf_;           // one segment of a super-frame cut in software
   Offload rx_off_{};                       // of the frame on_frame is handling
   std::vector<uint32_t> due_;              // reused by on_timer
+  FlatMap<uint32_t, uint8_t> addr_kind_;   // AddrKind bits of every interface address and directed broadcast
+  FlatMap<uint64_t, bool> iface_addr_;     // (interface << 32 | address) of every interface address
 
   DropCounters drops_;
   EngineCounters counters_;

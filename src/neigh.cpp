@@ -11,6 +11,7 @@ NeighTable::NeighTable(const NeighParams& p, uint64_t seed)
       entries_(p.capacity),
       buckets_(std::bit_ceil(std::max<uint32_t>(p.capacity, 16u)), kNone),
       queues_(size_t{p.capacity} * p.queue_per_entry, kNone) {
+  hints_.fill(kNone);
   incomplete_.reserve(p.capacity);
   for (uint32_t i = p.capacity; i-- > 0;) {
     entries_[i].next = free_;
@@ -77,7 +78,12 @@ void NeighTable::release(uint32_t idx) noexcept {
 }
 
 std::optional<MacAddr> NeighTable::lookup(uint32_t iface, Ipv4Addr ip, Instant now) noexcept {
-  uint32_t i = find(iface, ip);
+  uint32_t& hint = hint_of(ip);
+  uint32_t i = hint;
+  if (i == kNone || entries_[i].state == State::kFree || entries_[i].iface != iface || entries_[i].ip != ip) {
+    i = find(iface, ip);
+    hint = i;
+  }
   if (i == kNone || entries_[i].state != State::kReachable) return std::nullopt;
   if (entries_[i].expires <= now) {
     release(i);

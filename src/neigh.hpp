@@ -9,6 +9,7 @@
 // The table stores packets only as indices into a PacketPool owned by the engine; it does no I/O.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -87,8 +88,15 @@ private:
   uint32_t alloc(uint32_t iface, Ipv4Addr ip, Instant now) noexcept;
   void unlink(uint32_t idx) noexcept;
 
+  /// A hint for lookup(): the entry last found for addresses with these low bits. Checked
+  /// against the entry (in use, same interface and address; (iface, ip) is unique among used
+  /// entries), so a stale hint only costs the hashed find() it would have done anyway.
+  static constexpr unsigned kHintBits = 6;
+  uint32_t& hint_of(Ipv4Addr ip) noexcept { return hints_[(ip.v * 0x9e3779b1u) >> (32 - kHintBits)]; }
+
   NeighParams p_;
   uint64_t seed_;
+  std::array<uint32_t, size_t{1} << kHintBits> hints_;
   std::vector<Entry> entries_;
   std::vector<uint32_t> buckets_;
   std::vector<uint32_t> queues_;      // capacity * queue_per_entry pool indices

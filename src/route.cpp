@@ -16,10 +16,18 @@ RouteTable::RouteTable(const config::Config& cfg) {
   });
 }
 
+uint32_t RouteTable::scan(Ipv4Addr dst) const noexcept {
+  for (uint32_t i = 0; i < entries_.size(); ++i)
+    if (entries_[i].prefix.contains(dst)) return i;
+  return kNoRoute;
+}
+
 std::optional<RouteResult> RouteTable::lookup(Ipv4Addr dst) const noexcept {
-  for (const Entry& e : entries_)
-    if (e.prefix.contains(dst)) return RouteResult{e.iface, e.via.value_or(dst)};
-  return std::nullopt;
+  CacheSlot& c = cache_[(dst.v * 0x9e3779b1u) >> (32 - kCacheBits)];  // Fibonacci hashing
+  if (!c.valid || c.dst != dst) c = CacheSlot{dst, scan(dst), true};
+  if (c.entry == kNoRoute) return std::nullopt;
+  const Entry& e = entries_[c.entry];
+  return RouteResult{e.iface, e.via.value_or(dst)};
 }
 
 }  // namespace vs

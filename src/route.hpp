@@ -2,6 +2,7 @@
 // prefix match. Built once from the config; lookups do not allocate.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <vector>
@@ -32,7 +33,21 @@ public:
   const std::vector<Entry>& entries() const noexcept { return entries_; }
 
 private:
+  static constexpr uint32_t kNoRoute = UINT32_MAX;
+  static constexpr unsigned kCacheBits = 6;
+  /// The scan's answer for one destination: the index of the matching entry, or kNoRoute.
+  struct CacheSlot {
+    Ipv4Addr dst;
+    uint32_t entry = kNoRoute;
+    bool valid = false;
+  };
+  uint32_t scan(Ipv4Addr dst) const noexcept;
+
   std::vector<Entry> entries_;  // sorted by prefix length, longest first
+  // Direct-mapped cache of recent answers (a packet stream asks about the same few next hops:
+  // the reals, the gateway). Exact because the table never changes: a reload builds a new
+  // RouteTable, and with it an empty cache. Mutable: lookups stay const for their callers.
+  mutable std::array<CacheSlot, size_t{1} << kCacheBits> cache_{};
 };
 
 }  // namespace vs

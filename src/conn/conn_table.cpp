@@ -141,7 +141,8 @@ void ConnTable::q_append(uint32_t idx) noexcept {
 void ConnTable::rearm(uint32_t idx, Instant now) noexcept {
   q_unlink(idx);
   Conn& c = slab_[idx];
-  c.queue = queue_of(c.timeout);
+  // The queue only changes with the timeout (a state transition, set_timeout): search then.
+  if (queues_[c.queue].timeout != c.timeout) c.queue = queue_of(c.timeout);
   // Time never runs backwards for a queue: keep it sorted even if the adapter's clock did.
   Instant at = now + c.timeout;
   const Queue& q = queues_[c.queue];

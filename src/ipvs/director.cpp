@@ -86,10 +86,9 @@ Dest* Director::find_real(Service& svc, Ipv4Addr addr, uint16_t port) noexcept {
   return nullptr;
 }
 
-std::optional<uint32_t> Director::vip_interface(Ipv4Addr a) const noexcept {
-  for (const auto& s : services_)
-    if (s->vip == a) return s->iface;
-  return std::nullopt;
+void Director::index_vips() {
+  vips_.reset(services_.size());
+  for (const auto& s : services_) vips_.insert(s->vip.v, s->iface);  // the first one of a VIP stays
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -110,6 +109,7 @@ Director::CtlError Director::add_service(const ServiceSpec& spec, Service** out)
   s->scheduler = sched::make_scheduler(spec.scheduler, *s);
   if (!s->scheduler) return CtlError::kSchedulerNotFound;
   if (out) *out = s.get();
+  vips_.insert(s->vip.v, s->iface);  // appended last: a VIP already indexed keeps its first service
   services_.push_back(std::move(s));
   return CtlError::kOk;
 }
@@ -125,11 +125,19 @@ Director::CtlError Director::edit_service(Service& svc, const ServiceSpec& spec)
   svc.persistence = spec.persistence;
   svc.netmask = spec.netmask;
   svc.drain = spec.drain;
-  svc.iface = spec.iface;
+  if (svc.iface != spec.iface) {
+    svc.iface = spec.iface;
+    index_vips();
+  }
   return CtlError::kOk;
 }
 
 void Director::delete_service(Service& svc) {
+  remove_service(svc);
+  index_vips();
+}
+
+void Director::remove_service(Service& svc) {
   for (Dest* d : svc.dests) d->available = false;
   svc.dests.clear();
   svc.deleted = true;
@@ -141,7 +149,8 @@ void Director::delete_service(Service& svc) {
 }
 
 void Director::clear() {
-  while (!services_.empty()) delete_service(*services_.back());
+  while (!services_.empty()) remove_service(*services_.back());
+  index_vips();
 }
 
 void Director::release_service(Service* svc) noexcept {
@@ -221,7 +230,8 @@ void Director::apply_config(const config::Config& cfg) {
     });
     if (!keep) gone.push_back(s.get());
   }
-  for (Service* s : gone) delete_service(*s);
+  for (Service* s : gone) remove_service(*s);
+  index_vips();
 
   for (const auto& sc : cfg.services) {
     const ServiceSpec spec = ServiceSpec::from(sc);

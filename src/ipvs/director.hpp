@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "base/flat_map.hpp"
 #include "base/rng.hpp"
 #include "base/time.hpp"
 #include "config/config.hpp"
@@ -120,9 +121,13 @@ public:
   /// Control lookup: this exact (protocol, VIP, port).
   Service* find_exact(config::Protocol proto, Ipv4Addr vip, uint16_t port) noexcept;
   Dest* find_real(Service& svc, Ipv4Addr addr, uint16_t port) noexcept;
-  /// The interface answering ARP for `a` if it is a VIP of a live service.
-  std::optional<uint32_t> vip_interface(Ipv4Addr a) const noexcept;
-  bool is_vip(Ipv4Addr a) const noexcept { return vip_interface(a).has_value(); }
+  /// The interface answering ARP for `a` if it is a VIP of a live service (the first service
+  /// with that VIP, in the order services() lists them). O(1): an index kept by the control API.
+  std::optional<uint32_t> vip_interface(Ipv4Addr a) const noexcept {
+    if (const uint32_t* i = vips_.find(a.v)) return *i;
+    return std::nullopt;
+  }
+  bool is_vip(Ipv4Addr a) const noexcept { return vips_.contains(a.v); }
   /// Rates as ipvsadm --rate shows them.
   Rates total_rates() const noexcept { return total_est_.rates(); }
   const conn::ConnTable& conns() const noexcept { return conns_; }
@@ -150,6 +155,10 @@ private:
   static void add_out(Stats& s, uint32_t len) noexcept { s.outpkts++, s.outbytes += len; }
 
   void release_service(Service* svc) noexcept;
+  /// delete_service without re-indexing the VIPs (the caller calls index_vips() after).
+  void remove_service(Service& svc);
+  /// Rebuild vips_ from services_ (after a service is deleted or moved to another interface).
+  void index_vips();
   void estimate() noexcept;
   /// Every estimator at rest: rates zero and nothing counted since the last tick.
   bool estimators_idle() const noexcept;
@@ -157,6 +166,10 @@ private:
 
   std::vector<std::unique_ptr<Service>> services_;
   std::vector<std::unique_ptr<Service>> retired_;  // deleted, still referenced by connections
+  // VIP -> interface of the first live service with that VIP: vip_interface()/is_vip() per
+  // packet. Kept by add_service (insert), edit_service, delete_service, clear and apply_config
+  // (rebuild); every change to services_ or to a service's iface goes through those.
+  FlatMap<uint32_t, uint32_t> vips_;
   conn::Timeouts timeouts_;
   conn::ConnTable conns_;
   Rng rng_;

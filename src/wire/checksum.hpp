@@ -2,16 +2,21 @@
 // NAT, TTL decrement and TUN use the incremental forms; headers we build use the full one.
 #pragma once
 
+#include <bit>
 #include <cstdint>
+#include <cstring>
+#include <type_traits>
 
 #include "base/addr.hpp"
 #include "wire/bytes.hpp"
 
 namespace vs::wire::csum {
 
-/// One's-complement sum of 16-bit big-endian words, unfolded (an odd trailing byte is padded
-/// with zero, RFC 1071 §4.1). `acc` lets sums be chained over several spans.
-constexpr uint32_t sum(ConstBytes b, uint32_t acc = 0) noexcept {
+namespace detail {
+
+/// The byte-at-a-time form: constant evaluation (memcpy is not constexpr there) and the reference
+/// the runtime form must agree with.
+constexpr uint32_t sum_bytes(ConstBytes b, uint32_t acc) noexcept {
   // 64-bit accumulator: a 32-bit one overflows (and loses carries) past ~128 KiB of data.
   uint64_t a = acc;
   size_t i = 0;
@@ -20,6 +25,55 @@ constexpr uint32_t sum(ConstBytes b, uint32_t acc = 0) noexcept {
   // Fold back to at most 17 bits (2^32 == 2^16 == 1 mod 0xffff, so folding keeps the value).
   a = (a & 0xffffffffu) + (a >> 32);
   return static_cast<uint32_t>((a & 0xffff) + (a >> 16));
+}
+
+/// The same sum, 8 bytes per step, in the machine's byte order (RFC 1071 §2):
+///  - parallel summation (§2(C)): 2^16 == 1 (mod 0xffff), so a 64-bit word w3:w2:w1:w0
+///    contributes (w3:w2) + (w1:w0) == w3 + w2 + w1 + w0 once folded. Each step adds the two
+///    32-bit halves into a 64-bit accumulator, which cannot overflow before 2^31 steps (16 GiB);
+///    the end-around carries are all taken by the fold at the end.
+///  - byte order independence (§2(B)): summing little-endian words gives the byte-swapped sum,
+///    so one swap of the folded 16 bits replaces a swap per word. A nonzero sum folds to a
+///    nonzero value and swaps to one, so 0 and 0xffff stay apart exactly as in sum_bytes.
+/// Loads are memcpy of bytes into integers: no casts, any alignment.
+inline uint32_t sum_words(ConstBytes b, uint32_t acc) noexcept {
+  const uint8_t* p = b.data();
+  const size_t n = b.size();
+  uint64_t a = 0;
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t w;
+    std::memcpy(&w, p + i, 8);
+    a += (w >> 32) + (w & 0xffffffffu);
+  }
+  if (i + 4 <= n) {
+    uint32_t w;
+    std::memcpy(&w, p + i, 4);
+    a += w;
+    i += 4;
+  }
+  if (i + 2 <= n) {
+    uint16_t w;
+    std::memcpy(&w, p + i, 2);
+    a += w;
+    i += 2;
+  }
+  // The odd byte is the high byte of a big-endian word padded with zero (RFC 1071 §4.1).
+  if (i < n) a += std::endian::native == std::endian::little ? uint64_t{p[i]} : uint64_t{p[i]} << 8;
+  while (a >> 16) a = (a & 0xffff) + (a >> 16);
+  if constexpr (std::endian::native == std::endian::little) a = ((a & 0xff) << 8) | (a >> 8);
+  a += acc;
+  a = (a & 0xffffffffu) + (a >> 32);
+  return static_cast<uint32_t>((a & 0xffff) + (a >> 16));  // at most 17 bits, as sum_bytes
+}
+
+}  // namespace detail
+
+/// One's-complement sum of 16-bit big-endian words, unfolded (an odd trailing byte is padded
+/// with zero, RFC 1071 §4.1). `acc` lets sums be chained over several spans.
+constexpr uint32_t sum(ConstBytes b, uint32_t acc = 0) noexcept {
+  if (std::is_constant_evaluated()) return detail::sum_bytes(b, acc);
+  return detail::sum_words(b, acc);
 }
 
 constexpr uint16_t fold(uint32_t acc) noexcept {

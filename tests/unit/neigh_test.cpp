@@ -84,6 +84,34 @@ TEST(NeighTest, EntriesAreKeyedByInterfaceAndAddress) {
   EXPECT_FALSE(t.lookup(2, A(10, 0, 0, 1), T(0)).has_value());
 }
 
+TEST(NeighTest, LookupAfterTheEntryWasReusedForAnotherAddressIsExact) {
+  // lookup() remembers the entry it last found for an address; when that entry is released and
+  // reused for another neighbour (capacity 1: always the same slot), or the address moves to
+  // another interface, the answer must be the table's, not the remembered one.
+  NeighTable t(small(1), 1);
+  t.learn(0, A(10, 0, 0, 1), M(1), T(0), true);
+  EXPECT_EQ(t.lookup(0, A(10, 0, 0, 1), T(1)), M(1));
+  EXPECT_EQ(t.lookup(0, A(10, 0, 0, 1), T(2)), M(1));
+  EXPECT_FALSE(t.lookup(1, A(10, 0, 0, 1), T(2)).has_value()) << "same address, other interface";
+  EXPECT_FALSE(t.lookup(0, A(10, 0, 0, 1), T(61 * kSec)).has_value()) << "expired and released";
+  EXPECT_EQ(t.size(), 0u);
+  uint32_t j = t.learn(0, A(10, 0, 0, 2), M(2), T(62 * kSec), true);
+  ASSERT_NE(j, NeighTable::kNone);
+  EXPECT_FALSE(t.lookup(0, A(10, 0, 0, 1), T(62 * kSec)).has_value()) << "its old entry now holds .2";
+  EXPECT_EQ(t.lookup(0, A(10, 0, 0, 2), T(62 * kSec)), M(2));
+  t.release(j);
+  EXPECT_FALSE(t.lookup(0, A(10, 0, 0, 2), T(62 * kSec)).has_value()) << "released";
+  t.learn(1, A(10, 0, 0, 2), M(3), T(63 * kSec), true);
+  EXPECT_FALSE(t.lookup(0, A(10, 0, 0, 2), T(63 * kSec)).has_value()) << "now on interface 1 only";
+  EXPECT_EQ(t.lookup(1, A(10, 0, 0, 2), T(63 * kSec)), M(3));
+  // An incomplete entry in the remembered slot has no MAC to give.
+  t.release(t.learn(1, A(10, 0, 0, 2), M(3), T(63 * kSec), false));
+  bool created = false;
+  t.resolve(1, A(10, 0, 0, 2), T(64 * kSec), created);
+  EXPECT_TRUE(created);
+  EXPECT_FALSE(t.lookup(1, A(10, 0, 0, 2), T(64 * kSec)).has_value());
+}
+
 TEST(NeighTest, ResolveCreatesOneIncompleteEntryWithNoMac) {
   NeighTable t(NeighParams{}, 1);
   bool created = false;

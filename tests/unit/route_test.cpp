@@ -7,6 +7,8 @@
 
 #include <memory>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "config/config.hpp"
 
@@ -199,6 +201,60 @@ via = "192.168.1.254"
   EXPECT_EQ(e.back().prefix.len, 0);
   ASSERT_TRUE(e.back().via.has_value());
   EXPECT_EQ(*e.back().via, A(203, 0, 113, 1));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The lookup cache must give the scan's answer whatever was asked before: many destinations
+// (more than the cache holds, so slots are shared and replaced), asked in an order that makes
+// neighbours in one slot alternate, including destinations with no route.
+
+TEST(RouteTest, RepeatedAndCollidingLookupsGiveTheLongestPrefixMatch) {
+  auto cfg = with_routes(R"(
+[[routes]]
+to = "0.0.0.0/0"
+via = "203.0.113.1"
+[[routes]]
+to = "172.16.0.0/12"
+via = "10.9.0.254"
+[[routes]]
+to = "172.16.5.0/24"
+via = "192.168.1.254"
+)");
+  ASSERT_TRUE(cfg);
+  RouteTable t(*cfg);
+  auto expected = [](Ipv4Addr d) -> std::pair<uint32_t, Ipv4Addr> {
+    if ((d.v >> 8) == (A(192, 168, 1, 0).v >> 8)) return {0, d};
+    if ((d.v >> 2) == (A(198, 51, 100, 0).v >> 2)) return {1, d};
+    if ((d.v >> 8) == (A(203, 0, 113, 0).v >> 8)) return {1, d};
+    if ((d.v >> 8) == (A(10, 9, 0, 0).v >> 8)) return {2, d};
+    if ((d.v >> 8) == (A(172, 16, 5, 0).v >> 8)) return {0, A(192, 168, 1, 254)};
+    if ((d.v >> 20) == (A(172, 16, 0, 0).v >> 20)) return {2, A(10, 9, 0, 254)};
+    return {1, A(203, 0, 113, 1)};
+  };
+  std::vector<Ipv4Addr> dsts;
+  for (uint32_t i = 0; i < 300; ++i) {
+    dsts.push_back(A(192, 168, 1, static_cast<uint8_t>(i)));
+    dsts.push_back(A(172, 16, 5, static_cast<uint8_t>(i)));
+    dsts.push_back(A(172, 17, static_cast<uint8_t>(i), 1));
+    dsts.push_back(Ipv4Addr{0x08080000u + i * 7919u});
+    dsts.push_back(A(198, 51, 100, static_cast<uint8_t>(i & 3)));
+  }
+  for (int round = 0; round < 3; ++round)
+    for (size_t k = 0; k < dsts.size(); ++k) {
+      Ipv4Addr d = dsts[(k * 37 + round) % dsts.size()];
+      auto [iface, hop] = expected(d);
+      expect_route(t, d, iface, hop);
+    }
+
+  // Without a default route some destinations have none, and a cached "none" stays exact.
+  auto cfg2 = with_routes("");
+  ASSERT_TRUE(cfg2);
+  RouteTable u(*cfg2);
+  for (int round = 0; round < 3; ++round)
+    for (uint32_t i = 0; i < 200; ++i) {
+      EXPECT_FALSE(u.lookup(Ipv4Addr{0x08080000u + i * 7919u}).has_value());
+      expect_route(u, A(192, 168, 1, static_cast<uint8_t>(i)), 0, A(192, 168, 1, static_cast<uint8_t>(i)));
+    }
 }
 
 }  // namespace
