@@ -173,7 +173,8 @@ void Engine::on_timer(Instant now) noexcept {
   for (uint32_t idx : due_) {
     const auto& e = neigh_.entry(idx);
     if (e.probes < neigh_.params().max_probes) {
-      send_arp_request(e.iface, e.ip);
+      const MacAddr known = e.mac;
+      send_arp_request(e.iface, e.ip, e.state == NeighTable::State::kProbe ? &known : nullptr);
       neigh_.mark_probed(idx, now);
       continue;
     }
@@ -240,10 +241,10 @@ Verdict Engine::handle_arp(uint32_t iface, std::span<const uint8_t> frame, Insta
   return {Verdict::Kind::kConsumed, {}, iface};
 }
 
-void Engine::send_arp_request(uint32_t iface, Ipv4Addr target) noexcept {
+void Engine::send_arp_request(uint32_t iface, Ipv4Addr target, const MacAddr* to) noexcept {
   std::span<uint8_t> out(arp_buf_);
   const MacAddr& mine = cfg_->interfaces[iface].mac;
-  wire::fill_ethernet(out, MacAddr::broadcast(), mine, wire::EtherType::kArp);
+  wire::fill_ethernet(out, to ? *to : MacAddr::broadcast(), mine, wire::EtherType::kArp);
   ArpView<uint8_t>::unchecked(out.subspan(kEth))
       .fill(wire::ArpOp::kRequest, mine, source_for(iface, target), MacAddr{}, target);
   transmit(iface, out);

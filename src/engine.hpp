@@ -155,7 +155,8 @@ private:
   /// next hop: straight away if its MAC is known, else queued behind an ARP request.
   Verdict output_ip(uint32_t iface, Ipv4Addr next_hop, std::span<uint8_t> frame, Instant now,
                     const Offload* off = nullptr) noexcept;
-  void send_arp_request(uint32_t iface, Ipv4Addr target) noexcept;
+  /// Broadcast, or unicast to `to` (re-confirming an entry we have).
+  void send_arp_request(uint32_t iface, Ipv4Addr target, const MacAddr* to = nullptr) noexcept;
   void flush_neigh_queue(uint32_t idx) noexcept;
 
   /// ICMP error about `offending` (RFC 1812 §4.3.2.7 rules applied here). `src` overrides the

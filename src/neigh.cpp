@@ -69,7 +69,7 @@ uint32_t NeighTable::alloc(uint32_t iface, Ipv4Addr ip, Instant now) noexcept {
 void NeighTable::release(uint32_t idx) noexcept {
   Entry& e = entries_[idx];
   if (e.state == State::kFree) return;
-  if (e.state == State::kIncomplete) std::erase(incomplete_, idx);
+  if (e.state == State::kIncomplete || e.state == State::kProbe) std::erase(incomplete_, idx);
   unlink(idx);
   e = Entry{};
   e.next = free_;
@@ -84,12 +84,17 @@ std::optional<MacAddr> NeighTable::lookup(uint32_t iface, Ipv4Addr ip, Instant n
     i = find(iface, ip);
     hint = i;
   }
-  if (i == kNone || entries_[i].state != State::kReachable) return std::nullopt;
-  if (entries_[i].expires <= now) {
-    release(i);
-    return std::nullopt;
+  if (i == kNone) return std::nullopt;
+  Entry& e = entries_[i];
+  if (e.state == State::kProbe) return e.mac;
+  if (e.state != State::kReachable) return std::nullopt;
+  if (e.expires <= now) {
+    e.state = State::kProbe;
+    e.probes = 0;
+    e.next_probe = now + p_.delay_first_probe;
+    incomplete_.push_back(i);
   }
-  return entries_[i].mac;
+  return e.mac;
 }
 
 uint32_t NeighTable::learn(uint32_t iface, Ipv4Addr ip, const MacAddr& mac, Instant now, bool create) noexcept {
@@ -100,7 +105,7 @@ uint32_t NeighTable::learn(uint32_t iface, Ipv4Addr ip, const MacAddr& mac, Inst
     if (i == kNone) return kNone;
   }
   Entry& e = entries_[i];
-  if (e.state == State::kIncomplete) std::erase(incomplete_, i);
+  if (e.state == State::kIncomplete || e.state == State::kProbe) std::erase(incomplete_, i);
   e.state = State::kReachable;
   e.mac = mac;
   e.expires = now + p_.reachable;
@@ -113,7 +118,7 @@ uint32_t NeighTable::resolve(uint32_t iface, Ipv4Addr ip, Instant now, bool& cre
   uint32_t i = find(iface, ip);
   if (i != kNone) {
     if (entries_[i].state == State::kIncomplete) return i;
-    // Reachable but expired (lookup released valid ones only): start over.
+    // Not usable (lookup found no MAC): start over.
     release(i);
   }
   i = alloc(iface, ip, now);

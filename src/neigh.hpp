@@ -1,7 +1,12 @@
 // The neighbour (ARP) cache: fixed capacity, no allocation after construction.
 //
-// An entry is either kIncomplete (we sent a request and hold a bounded queue of packets waiting
-// for the answer) or kReachable (MAC known until `expires`). Entries are created only when we need
+// An entry is kIncomplete (we sent a request and hold a bounded queue of packets waiting for the
+// answer), kReachable (MAC confirmed until `expires`), or kProbe: a reachable entry used after
+// it expired keeps carrying packets to the MAC it knows while it is re-confirmed, as Linux's
+// STALE -> DELAY -> PROBE: after `delay_first_probe` a unicast request to that MAC, then one per
+// `retrans`, `max_probes` in all; an answer (or any ARP from the host) makes it reachable again,
+// silence releases it (the next packet starts a broadcast resolution). So a long transfer does
+// not stall for a resolution every `reachable` seconds. Entries are created only when we need
 // a next hop or when a host asks us for one of our addresses (RFC 826's "merge" rule, as Linux
 // with arp_accept=0); unsolicited replies never create entries, so an ARP flood cannot fill the
 // table with addresses we never asked for.
@@ -26,11 +31,12 @@ struct NeighParams {
   Duration reachable = Duration::seconds(60);        // lifetime of a learned entry
   Duration retrans = Duration::seconds(1);           // gap between requests (rate limit)
   uint32_t max_probes = 3;                           // requests before giving up
+  Duration delay_first_probe = Duration::seconds(5); // kProbe: use before the first request
 };
 
 class NeighTable {
 public:
-  enum class State : uint8_t { kFree, kIncomplete, kReachable };
+  enum class State : uint8_t { kFree, kIncomplete, kReachable, kProbe };
   static constexpr uint32_t kNone = UINT32_MAX;
 
   struct Entry {
@@ -39,7 +45,7 @@ public:
     Ipv4Addr ip;
     MacAddr mac;
     Instant expires;      // kReachable: end of validity
-    Instant next_probe;   // kIncomplete: when to send the next request or give up
+    Instant next_probe;   // kIncomplete, kProbe: when to send the next request or give up
     uint32_t probes = 0;  // requests sent so far
     uint32_t qlen = 0;    // packets waiting (kIncomplete)
     uint32_t next = kNone;  // hash chain / free list
@@ -49,7 +55,8 @@ public:
 
   const NeighParams& params() const noexcept { return p_; }
 
-  /// The valid MAC for (iface, ip), if any. An expired entry is released here.
+  /// The MAC to send to for (iface, ip), if any: a reachable entry's, or an expired one's, which
+  /// then starts being re-confirmed (kProbe).
   std::optional<MacAddr> lookup(uint32_t iface, Ipv4Addr ip, Instant now) noexcept;
 
   /// Record that ip is at mac. With create=false only an existing entry is updated (RFC 826 merge).
@@ -67,13 +74,14 @@ public:
   std::span<const uint32_t> queue(uint32_t idx) const noexcept;
   void clear_queue(uint32_t idx) noexcept;
 
-  /// Entries whose next_probe is due: the caller sends a request (probes < max) or, when probes are
-  /// exhausted, fails the queued packets and then calls release(). Appends indices to `out`.
+  /// Entries whose next_probe is due: the caller sends a request (probes < max; unicast to the
+  /// known MAC for kProbe) or, when probes are exhausted, fails the queued packets (kIncomplete)
+  /// and then calls release(). Appends indices to `out`.
   void due(Instant now, std::vector<uint32_t>& out) const;
   void mark_probed(uint32_t idx, Instant now) noexcept;
   void release(uint32_t idx) noexcept;
 
-  /// The earliest next_probe among incomplete entries.
+  /// The earliest next_probe among incomplete and probing entries.
   std::optional<Instant> next_deadline() const noexcept;
 
   const Entry& entry(uint32_t idx) const noexcept { return entries_[idx]; }
@@ -100,7 +108,7 @@ private:
   std::vector<Entry> entries_;
   std::vector<uint32_t> buckets_;
   std::vector<uint32_t> queues_;      // capacity * queue_per_entry pool indices
-  std::vector<uint32_t> incomplete_;  // indices of kIncomplete entries (bounded by capacity)
+  std::vector<uint32_t> incomplete_;  // indices of kIncomplete and kProbe entries (bounded by capacity)
   uint32_t free_ = kNone;
   uint32_t used_ = 0;
 };

@@ -16,8 +16,10 @@ g = load_gen(HERE)
 # rr over D2, D1 (reals added at the head in file order D1, D2), by the time of each SYN.
 REAL_OF = {("tcp", 41001): g.D2, ("tcp", 41002): g.D1, ("tcp", 41003): g.D2, ("tcp", 41004): g.D1,
            ("udp", 51001): g.D1}
-# Packets that waited for ARP: arrival -> the real's ARP reply (gen.py).
-WAIT = {1.0: 1.01, 2.0: 2.01, 100.0: 100.01}
+# Packets that waited for ARP: arrival -> the real's ARP reply (gen.py). At t=100 D2's entry
+# (from t=1.01) has expired but still carries the packet at once while it is re-confirmed
+# (neigh.hpp); the reply at 100.01 confirms it before any probe is due.
+WAIT = {1.0: 1.01, 2.0: 2.01}
 END = 100.01 + 21.05  # last record + --advance = 121.06, the moment 41001's FIN_WAIT entry expires
 TIMEOUT = {"ESTABLISHED": 900, "SYN_RECV": 60, "FIN_WAIT": 120, "UDP": 300}
 

@@ -18,7 +18,7 @@ Times are seconds after T0. Connections (client port -> real; rr over the list D
   udp 51001 -> D1:53  t=3, 3.5  two queries: UDP, expires 303.5
   41443 -> :443 t=4    SYN to a service whose only real has weight 0: ICMP port unreachable from
                        the VIP (vs_no_real)
-  41003 -> D2  t=5     SYN, ACK; at t=100 the client's FIN (D2's ARP entry has expired: ARP again):
+  41003 -> D2  t=5     SYN, ACK; at t=100 the client's FIN (D2's ARP entry has expired: used at once, re-confirmed):
                        FIN_WAIT, expires 220.0
   41004 -> D1  t=6     a SYN nobody completes: SYN_RECV, expires 66.0 during the replay
 The last record is at t=100.01; args `--advance 21.05` ends the replay at t=121.06.

@@ -131,7 +131,8 @@ def build():
     ln(10.03, from_real(B, B_MAC, 40005, "FA", s + 1, c + 1))
     w(10.04, from_client(40005, "A", c + 1, s + 2))
 
-    # --- 40006 -> A at t=70: A's ARP entry (learned at t=2, 60 s) has expired: ARP again ---
+    # --- 40006 -> A at t=70: A's ARP entry (learned at t=2, 60 s) has expired: the SYN still
+    # goes to A's MAC at once while the entry is re-confirmed; A's reply at 70.01 confirms it ---
     c = 6000
     w(70.0, from_client(40006, "S", c))
     ln(70.01, Ether(src=A_MAC, dst=R_LAN) / ARP(op=2, hwsrc=A_MAC, psrc=A, hwdst=R_LAN, pdst=LAN_IP))

@@ -7,7 +7,8 @@ lan: 10.1.0.1/24 (02:00:00:00:00:02); NAT reals R1 = 10.1.0.21:5353, R2 = 10.1.0
 Reals are added in file order R1, R2, R3, each at the head of the list: the list is R3, R2, R1 and
 rr hands out R3, R2, R1, R3, R2 (IPVS.md §1.2, §2.1). Every UDP datagram can open a connection and
 every datagram, either way, re-arms its timer to 300 s (IPVS.md §3.3). The router's ARP entries
-live 60 s, so the later exchanges resolve the next hop again (request, reply, then the datagram).
+live 60 s; an expired entry still carries the later exchanges at once while it is re-confirmed
+(the replies written here, once answers to broadcast requests, now confirm it).
 
 Times are seconds after T0. Flows (client port -> real):
   50001 -> R3  t=1       query/response; expires at 301.01 (during the replay)

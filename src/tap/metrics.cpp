@@ -318,16 +318,19 @@ std::string render_metrics(const Engine& engine, const std::vector<PortCounters>
 
   // --- vsrouter: ARP (neighbour) cache --------------------------------------------------------
   const NeighTable& nt = engine.neigh();
-  uint64_t incomplete = 0, reachable = 0;
+  uint64_t incomplete = 0, reachable = 0, probe = 0;
   for (uint32_t i = 0; i < nt.capacity(); ++i) {
     auto st = nt.entry(i).state;
     if (st == NeighTable::State::kIncomplete) ++incomplete;
     else if (st == NeighTable::State::kReachable) ++reachable;
+    else if (st == NeighTable::State::kProbe) ++probe;
   }
   x.family("vsrouter_arp_cache_entries", "gauge",
-           "ARP cache entries by state: incomplete (request sent, packets may wait) or reachable (MAC known).");
+           "ARP cache entries by state: incomplete (request sent, packets may wait), reachable (MAC known) "
+           "or probe (expired, still used while unicast requests re-confirm it).");
   x.sample(R"(state="incomplete")", incomplete);
   x.sample(R"(state="reachable")", reachable);
+  x.sample(R"(state="probe")", probe);
   x.family("vsrouter_arp_cache_capacity", "gauge", "Entries the ARP cache can hold.");
   x.sample(uint64_t{nt.capacity()});
 

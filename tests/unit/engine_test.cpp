@@ -297,15 +297,48 @@ TEST_F(EngineTest, ArpRequestNotForUsStillUpdatesAKnownEntry) {
   EXPECT_EQ(test::eth_dst(sent()[0].bytes), moved);
 }
 
-TEST_F(EngineTest, ArpEntryExpiresAfterSixtySeconds) {
+TEST_F(EngineTest, ExpiredArpEntryKeepsForwardingWhileUnicastProbesReconfirmIt) {
   learn_host_a(T0);
   EXPECT_EQ(rx(kWan, wan_to_a(1), at_us(60'000'000 - 1)).kind, Verdict::Kind::kForwarded);
   sent().clear();
-  auto v = rx(kWan, wan_to_a(2), at_s(60));
-  EXPECT_EQ(v.kind, Verdict::Kind::kQueued);
+  // Expired at 60 s: the packet still goes to the MAC we know (Linux STALE, then DELAY).
+  ASSERT_EQ(rx(kWan, wan_to_a(2), at_s(60)).kind, Verdict::Kind::kForwarded);
   ASSERT_EQ(sent().size(), 1u);
-  ASSERT_TRUE(ValidArp(sent()[0].bytes));
-  EXPECT_EQ(test::arp_of(sent()[0].bytes).tpa(), kHostA);
+  EXPECT_EQ(test::eth_dst(sent()[0].bytes), kHostAMac);
+  ASSERT_TRUE(engine().neigh().next_deadline());
+  EXPECT_EQ(*engine().neigh().next_deadline(), at_s(65)) << "first probe after delay_first_probe (5 s)";
+  sent().clear();
+  // PROBE: unicast requests to that MAC, one per second, three in all; packets keep flowing.
+  for (int s = 65; s <= 67; ++s) {
+    engine().on_timer(at_s(s));
+    ASSERT_EQ(sent().size(), 1u) << "at " << s << " s";
+    ASSERT_TRUE(ValidArp(sent()[0].bytes));
+    EXPECT_EQ(test::eth_dst(sent()[0].bytes), kHostAMac) << "unicast, not broadcast";
+    EXPECT_EQ(test::arp_of(sent()[0].bytes).tpa(), kHostA);
+    sent().clear();
+    EXPECT_EQ(rx(kWan, wan_to_a(static_cast<uint16_t>(s)), at_s(s)).kind, Verdict::Kind::kForwarded);
+    sent().clear();
+  }
+  // No answer: the entry goes; the next packet starts a broadcast resolution and waits.
+  engine().on_timer(at_s(68));
+  EXPECT_EQ(engine().neigh().size(), 0u);
+  EXPECT_EQ(drops()[DropReason::kNeighUnresolved], 0u) << "no packet was waiting";
+  EXPECT_EQ(rx(kWan, wan_to_a(9), at_s(68)).kind, Verdict::Kind::kQueued);
+  ASSERT_EQ(sent().size(), 1u);
+  EXPECT_EQ(test::eth_dst(sent()[0].bytes), kBcast);
+}
+
+TEST_F(EngineTest, AnsweredProbeMakesTheEntryReachableForAnotherSixtySeconds) {
+  learn_host_a(T0);
+  ASSERT_EQ(rx(kWan, wan_to_a(1), at_s(61)).kind, Verdict::Kind::kForwarded);
+  engine().on_timer(at_s(66));  // the probe
+  sent().clear();
+  auto reply = frame().eth(kLanMac, kHostAMac).arp(2, kHostAMac, kHostA, kLanMac, kLanIp).build();
+  ASSERT_EQ(rx(kLan, reply, at_s(66)).kind, Verdict::Kind::kConsumed);
+  EXPECT_FALSE(engine().neigh().next_deadline()) << "nothing left to probe";
+  EXPECT_EQ(rx(kWan, wan_to_a(2), at_s(125)).kind, Verdict::Kind::kForwarded);
+  EXPECT_EQ(engine().neigh().size(), 1u);
+  EXPECT_EQ(sent().size(), 1u) << "the datagram only: no request before 66 + 60 s";
 }
 
 TEST_F(EngineTest, TruncatedOrNonEthernetIpv4ArpIsMalformed) {

@@ -443,6 +443,7 @@ TEST_F(RenderTest, RouterInterfacesArpTableAndDrops) {
   // ARP cache: the four hosts that asked for us, nothing pending; the default capacity.
   EXPECT_LINE(m, R"(vsrouter_arp_cache_entries{state="reachable"} 4)");
   EXPECT_LINE(m, R"(vsrouter_arp_cache_entries{state="incomplete"} 0)");
+  EXPECT_LINE(m, R"(vsrouter_arp_cache_entries{state="probe"} 0)");
   EXPECT_LINE(m, "vsrouter_arp_cache_capacity " + std::to_string(NeighParams{}.capacity));
   // Router events.
   EXPECT_LINE(m, "vsrouter_arp_replies_sent_total 4");

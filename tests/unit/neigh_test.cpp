@@ -66,12 +66,41 @@ TEST(NeighTest, LearnWithoutCreateUpdatesAnExistingEntry) {
   EXPECT_EQ(t.entry(j).expires, T(70 * kSec));
 }
 
-TEST(NeighTest, EntryExpiresAfterTheReachableTime) {
+TEST(NeighTest, ExpiredEntryIsStillUsedWhileItIsProbedThenReleased) {
   NeighTable t(NeighParams{}, 1);
-  t.learn(0, A(10, 0, 0, 1), M(1), T(1000), true);
-  EXPECT_TRUE(t.lookup(0, A(10, 0, 0, 1), T(1000 + 60 * kSec - 1)).has_value());
-  EXPECT_FALSE(t.lookup(0, A(10, 0, 0, 1), T(1000 + 60 * kSec)).has_value());
-  EXPECT_EQ(t.size(), 0u) << "an expired entry is released by the lookup";
+  uint32_t i = t.learn(0, A(10, 0, 0, 1), M(1), T(1000), true);
+  EXPECT_EQ(t.lookup(0, A(10, 0, 0, 1), T(1000 + 60 * kSec - 1)), M(1));
+  EXPECT_FALSE(t.next_deadline()) << "reachable: nothing to do";
+  EXPECT_EQ(t.lookup(0, A(10, 0, 0, 1), T(1000 + 60 * kSec)), M(1)) << "expired: still used";
+  EXPECT_EQ(t.entry(i).state, NeighTable::State::kProbe);
+  EXPECT_EQ(t.next_deadline(), T(1000 + 65 * kSec));
+  std::vector<uint32_t> due;
+  for (int k = 0; k < 3; ++k) {
+    due.clear();
+    t.due(T(1000 + (65 + k) * kSec), due);
+    ASSERT_EQ(due, std::vector<uint32_t>{i});
+    t.mark_probed(i, T(1000 + (65 + k) * kSec));
+    EXPECT_EQ(t.lookup(0, A(10, 0, 0, 1), T(1000 + (65 + k) * kSec)), M(1));
+  }
+  due.clear();
+  t.due(T(1000 + 68 * kSec), due);
+  ASSERT_EQ(due, std::vector<uint32_t>{i});
+  EXPECT_EQ(t.entry(i).probes, 3u) << "exhausted: the caller releases it";
+  t.release(i);
+  EXPECT_FALSE(t.lookup(0, A(10, 0, 0, 1), T(1000 + 68 * kSec)).has_value());
+  EXPECT_FALSE(t.next_deadline());
+}
+
+TEST(NeighTest, AnswerDuringProbingMakesTheEntryReachableAgain) {
+  NeighTable t(NeighParams{}, 1);
+  uint32_t i = t.learn(0, A(10, 0, 0, 1), M(1), T(0), true);
+  t.lookup(0, A(10, 0, 0, 1), T(70 * kSec));
+  ASSERT_EQ(t.entry(i).state, NeighTable::State::kProbe);
+  EXPECT_EQ(t.learn(0, A(10, 0, 0, 1), M(2), T(75 * kSec), false), i);
+  EXPECT_EQ(t.entry(i).state, NeighTable::State::kReachable);
+  EXPECT_EQ(t.entry(i).expires, T(135 * kSec));
+  EXPECT_FALSE(t.next_deadline());
+  EXPECT_EQ(t.lookup(0, A(10, 0, 0, 1), T(80 * kSec)), M(2)) << "a new MAC is taken";
 }
 
 TEST(NeighTest, EntriesAreKeyedByInterfaceAndAddress) {
@@ -89,11 +118,13 @@ TEST(NeighTest, LookupAfterTheEntryWasReusedForAnotherAddressIsExact) {
   // reused for another neighbour (capacity 1: always the same slot), or the address moves to
   // another interface, the answer must be the table's, not the remembered one.
   NeighTable t(small(1), 1);
-  t.learn(0, A(10, 0, 0, 1), M(1), T(0), true);
+  uint32_t i = t.learn(0, A(10, 0, 0, 1), M(1), T(0), true);
   EXPECT_EQ(t.lookup(0, A(10, 0, 0, 1), T(1)), M(1));
   EXPECT_EQ(t.lookup(0, A(10, 0, 0, 1), T(2)), M(1));
   EXPECT_FALSE(t.lookup(1, A(10, 0, 0, 1), T(2)).has_value()) << "same address, other interface";
-  EXPECT_FALSE(t.lookup(0, A(10, 0, 0, 1), T(61 * kSec)).has_value()) << "expired and released";
+  EXPECT_EQ(t.lookup(0, A(10, 0, 0, 1), T(61 * kSec)), M(1)) << "expired: used while probed";
+  t.release(i);  // the probes went unanswered
+  EXPECT_FALSE(t.lookup(0, A(10, 0, 0, 1), T(61 * kSec)).has_value()) << "released";
   EXPECT_EQ(t.size(), 0u);
   uint32_t j = t.learn(0, A(10, 0, 0, 2), M(2), T(62 * kSec), true);
   ASSERT_NE(j, NeighTable::kNone);
