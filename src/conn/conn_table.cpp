@@ -16,6 +16,15 @@ uint64_t mix(uint64_t x) noexcept {
   return x;
 }
 
+// Timer keys: microseconds biased to unsigned, order preserved.
+constexpr uint64_t kBias = uint64_t{1} << 63;
+uint64_t key_of(Instant t) noexcept { return static_cast<uint64_t>(t.us) ^ kBias; }
+Instant instant_of(uint64_t k) noexcept { return Instant::from_micros(static_cast<int64_t>(k ^ kBias)); }
+/// The radix heap bucket of `key` (>= last): 0 if equal, else 1 + its highest bit differing.
+uint32_t radix_bucket(uint64_t key, uint64_t last) noexcept {
+  return key == last ? 0 : 64 - static_cast<uint32_t>(std::countl_zero(key ^ last));
+}
+
 }  // namespace
 
 ConnTable::ConnTable(uint32_t capacity, uint64_t seed, std::vector<Duration> timeouts)
@@ -140,7 +149,7 @@ uint32_t ConnTable::create(const Conn& init, Duration timeout, Instant now) noex
   }
   Conn& c = slab_[idx];
   c = init;
-  c.in_use = true;
+  c.flags |= kFlagInUse;
   c.q_prev = c.q_next = kNone;
   aux_[idx] = ConnAux{};
   c.flags &= static_cast<uint16_t>(~kFlagHalfOpen);
@@ -151,7 +160,7 @@ uint32_t ConnTable::create(const Conn& init, Duration timeout, Instant now) noex
   }
   c.queue = c.tqueue = queue_of(timeout);
   c.expires = now + timeout;
-  q_append(idx);
+  q_append(idx);  // may move expires later if the adapter's clock ran back
   ++used_;
   return idx;
 }
@@ -167,6 +176,7 @@ uint16_t ConnTable::queue_of(Duration t) noexcept {
 
 void ConnTable::q_unlink(uint32_t idx) noexcept {
   Conn& c = slab_[idx];
+  if (c.qbucket != kInFifo) return heap_unlink(idx);
   Queue& q = queues_[c.queue];
   (c.q_prev == kNone ? q.head : slab_[c.q_prev].q_next) = c.q_next;
   (c.q_next == kNone ? q.tail : slab_[c.q_next].q_prev) = c.q_prev;
@@ -176,22 +186,126 @@ void ConnTable::q_unlink(uint32_t idx) noexcept {
 void ConnTable::q_append(uint32_t idx) noexcept {
   Conn& c = slab_[idx];
   Queue& q = queues_[c.queue];
+  // Time never runs backwards for a queue: keep it sorted even if the adapter's clock did.
+  if (q.tail != kNone && aux_[q.tail].slot > c.expires) c.expires = aux_[q.tail].slot;
+  if (key_of(c.expires) < q.last) c.expires = instant_of(q.last);
+  aux_[idx].slot = c.expires;
+  c.qbucket = kInFifo;
   c.q_prev = q.tail;
   c.q_next = kNone;
   (q.tail == kNone ? q.head : slab_[q.tail].q_next) = idx;
   q.tail = idx;
 }
 
-void ConnTable::rearm(uint32_t idx, Instant now) noexcept {
-  q_unlink(idx);
+void ConnTable::heap_link(uint32_t idx, uint64_t key) noexcept {
   Conn& c = slab_[idx];
+  Queue& q = queues_[c.queue];
+  const uint32_t b = radix_bucket(key, q.last);
+  c.qbucket = static_cast<uint8_t>(b);
+  c.q_prev = kNone;
+  c.q_next = q.heap[b];
+  if (q.heap[b] != kNone) slab_[q.heap[b]].q_prev = idx;
+  q.heap[b] = idx;
+  if (b > 0) q.mask |= uint64_t{1} << (b - 1);
+}
+
+void ConnTable::heap_unlink(uint32_t idx) noexcept {
+  Conn& c = slab_[idx];
+  Queue& q = queues_[c.queue];
+  const uint32_t b = c.qbucket;
+  (c.q_prev == kNone ? q.heap[b] : slab_[c.q_prev].q_next) = c.q_next;
+  if (c.q_next != kNone) slab_[c.q_next].q_prev = c.q_prev;
+  if (b > 0 && q.heap[b] == kNone) q.mask &= ~(uint64_t{1} << (b - 1));
+  c.q_prev = c.q_next = kNone;
+  c.qbucket = kInFifo;
+}
+
+void ConnTable::rearm(uint32_t idx, Instant now) noexcept {
+  Conn& c = slab_[idx];
+  const Instant at = now + queues_[c.tqueue].timeout;
+  if (c.queue == c.tqueue) {
+    // Lazy: the entry keeps its place, whose slot or key stays a lower bound of its expiry.
+    // A clock that ran back does not move an expiry earlier.
+    if (at > c.expires) c.expires = at;
+    return;
+  }
+  // A new timeout (a state transition): move to the FIFO of that timeout's queue.
+  q_unlink(idx);
   c.queue = c.tqueue;
-  // Time never runs backwards for a queue: keep it sorted even if the adapter's clock did.
-  Instant at = now + queues_[c.queue].timeout;
-  const Queue& q = queues_[c.queue];
-  if (q.tail != kNone && slab_[q.tail].expires > at) at = slab_[q.tail].expires;
   c.expires = at;
   q_append(idx);
+}
+
+uint32_t ConnTable::queue_due(uint16_t qi, Instant now) noexcept {
+  Queue& q = queues_[qi];
+  const uint64_t know = key_of(now);
+  // The FIFO's front, while its slots have come: an entry not re-armed since it was appended
+  // (expires == slot) is the FIFO's earliest expiry; one re-armed since goes to the heap, keyed
+  // by its expiry (not below the heap's `last`: last <= the time of an earlier call, when this
+  // slot had not come yet).
+  uint32_t fifo = kNone;
+  while (q.head != kNone && aux_[q.head].slot <= now) {
+    const uint32_t h = q.head;
+    if (slab_[h].expires == aux_[h].slot) {
+      fifo = h;
+      break;
+    }
+    q_unlink(h);
+    heap_link(h, key_of(slab_[h].expires));
+  }
+  // The heap: bring its minimum to bucket 0 while keys up to now remain. `last` never passes
+  // now, so later insertions (expiries after now) stay valid.
+  uint32_t heap = kNone;
+  for (;;) {
+    if (q.heap[0] != kNone) {
+      const uint32_t x = q.heap[0];
+      const uint64_t k = key_of(slab_[x].expires);
+      if (k == q.last) {
+        heap = x;
+        break;
+      }
+      heap_unlink(x);  // re-armed since it was filed: its key moved up
+      heap_link(x, k);
+      continue;
+    }
+    if (q.mask == 0) break;
+    const uint32_t b = static_cast<uint32_t>(std::countr_zero(q.mask)) + 1;
+    // Bucket b holds keys agreeing with last above bit b - 1 and having that bit set.
+    const uint64_t lo = (b == 64 ? 0 : (q.last >> b) << b) | (uint64_t{1} << (b - 1));
+    if (lo > know) break;  // every key in the heap is after now
+    const uint64_t hi = b == 64 ? UINT64_MAX : lo + (uint64_t{1} << (b - 1)) - 1;  // bucket b's range [lo, hi]
+    uint64_t m = UINT64_MAX;
+    for (uint32_t x = q.heap[b]; x != kNone; x = slab_[x].q_next) m = std::min(m, key_of(slab_[x].expires));
+    // The new last stays in bucket b's range (so the buckets above keep their meaning) and not
+    // after now; every key of bucket b is >= it.
+    q.last = std::min({m, know, hi});
+    uint32_t x = q.heap[b];
+    q.heap[b] = kNone;
+    q.mask &= ~(uint64_t{1} << (b - 1));
+    while (x != kNone) {
+      const uint32_t next = slab_[x].q_next;
+      heap_link(x, key_of(slab_[x].expires));
+      x = next;
+    }
+  }
+  if (heap != kNone && key_of(slab_[heap].expires) > know) heap = kNone;
+  if (fifo == kNone) return heap;
+  if (heap == kNone) return fifo;
+  return slab_[heap].expires < slab_[fifo].expires ? heap : fifo;
+}
+
+std::optional<Instant> ConnTable::queue_deadline(const Queue& q) const noexcept {
+  std::optional<Instant> d;
+  if (q.head != kNone) d = aux_[q.head].slot;
+  std::optional<Instant> h;
+  if (q.heap[0] != kNone) {
+    h = instant_of(q.last);
+  } else if (q.mask != 0) {
+    const uint32_t b = static_cast<uint32_t>(std::countr_zero(q.mask)) + 1;
+    h = instant_of((b == 64 ? 0 : (q.last >> b) << b) | (uint64_t{1} << (b - 1)));
+  }
+  if (h && (!d || *h < *d)) d = h;
+  return d;
 }
 
 void ConnTable::set_timeout(uint32_t idx, Duration t) noexcept {
@@ -268,16 +382,16 @@ uint32_t ConnTable::max_probe() const noexcept {
 std::optional<Instant> ConnTable::next_deadline() const noexcept {
   std::optional<Instant> d;
   for (const Queue& q : queues_)
-    if (q.head != kNone && (!d || slab_[q.head].expires < *d)) d = slab_[q.head].expires;
+    if (auto t = queue_deadline(q); t && (!d || *t < *d)) d = t;
   return d;
 }
 
-uint32_t ConnTable::due(Instant now) const noexcept {
+uint32_t ConnTable::due(Instant now) noexcept {
   uint32_t best = kNone;
-  for (const Queue& q : queues_)
-    if (q.head != kNone && slab_[q.head].expires <= now &&
-        (best == kNone || slab_[q.head].expires < slab_[best].expires))
-      best = q.head;
+  for (uint16_t i = 0; i < queues_.size(); ++i) {
+    uint32_t c = queue_due(i, now);
+    if (c != kNone && (best == kNone || slab_[c].expires < slab_[best].expires)) best = c;
+  }
   return best;
 }
 

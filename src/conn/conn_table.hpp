@@ -20,18 +20,31 @@
 // connection, at most 40 % of the slots used with the table full): 32 bytes per connection of
 // capacity.
 //
-// Timers: every re-arm sets expires = now + timeout and appends the connection to the FIFO queue
-// of that timeout value. All members of one queue share the timeout and are appended in time
-// order, so each queue is sorted by expiry: the next deadline is the smallest queue head, and
-// expiry is exact to the microsecond, O(1) per packet, with no allocation. Timeout values are
-// registered up front (a small set: TCP states, UDP, persistence timeouts, 60 s).
+// Timers: one timer queue per timeout value (a small set registered up front: TCP states, UDP,
+// persistence timeouts, 60 s). A queue is two structures:
+//   - a FIFO: a connection is appended when it is created or its timeout changes, with
+//     `slot` = its expiry then. All members share the timeout and are appended in time order,
+//     so the FIFO is sorted by slot.
+//   - a radix heap (Ahuja et al.) of the connections that were still alive when their slot came.
+// A packet of a connection whose timeout did not change only writes `expires` (lazy re-arm):
+// the entry stays where it is, and its slot (or heap key) becomes a lower bound of its expiry.
+// When the clock reaches the slot, on_timer finds `expires` later and moves the entry to the
+// heap, keyed by its real expiry; the heap does the same with keys it reaches. So a packet
+// touches no other connection (an eager re-arm writes its two FIFO neighbours: two random
+// cache lines), and each connection costs at most a few heap moves per timeout period.
+// Exact: nothing expires before `expires` (due() checks it), and next_deadline() is a lower
+// bound of the earliest expiry, equal to it unless the entry at the front was re-armed since; a
+// deadline that comes early only moves entries, so timers fired at each deadline (the daemon,
+// replay) expire every connection at its `expires`, to the microsecond. No allocation.
 //
 // Half-open list: the director links its half-open TCP connections (SYN_RECV, SYNACK) into one
 // more list, least recently active first (a packet moves an entry to the tail), so the table
 // defences find the entry to evict or expire in O(1) (docs/hardening.md).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
+#include <iterator>
 #include <optional>
 #include <vector>
 
@@ -58,6 +71,7 @@ enum ConnFlag : uint16_t {
   kFlagHashed = 1u << 4,    // in the hash table (an invalidated template is not)
   kFlagOnePacket = 1u << 5, // ops: scheduled per packet, never hashed, freed after the packet
   kFlagHalfOpen = 1u << 6,  // in the half-open list
+  kFlagInUse = 1u << 7,     // a live slab entry
 };
 
 // Field order matters: this is one cache line (static_assert below), so adding a field means
@@ -69,7 +83,7 @@ struct alignas(64) Conn {
   config::Method method = config::Method::kDr;
   uint16_t flags = 0;
   TcpState state = TcpState::kNone;
-  bool in_use = false;
+  uint8_t qbucket = 0;  // timer: kInFifo, or the queue's heap bucket (0..64)
 
   Instant expires;
 
@@ -79,7 +93,7 @@ struct alignas(64) Conn {
 
   uint16_t queue = 0;                       // the timer queue it is linked into
   uint16_t tqueue = 0;                      // the timer queue of its timeout (set_timeout)
-  uint32_t q_prev = kNone, q_next = kNone;  // timer queue links
+  uint32_t q_prev = kNone, q_next = kNone;  // links in its queue's FIFO or heap bucket
 };
 static_assert(sizeof(Conn) == 64, "a Conn is one cache line");
 
@@ -88,6 +102,7 @@ struct ConnAux {
   uint32_t n_control = 0;                     // connections this template controls
   uint32_t ho_prev = kNone, ho_next = kNone;  // half-open list links
   Instant ho_since;                           // last packet while half-open
+  Instant slot;                               // timer: the expiry it had when appended to the FIFO
 };
 
 class ConnTable {
@@ -129,9 +144,11 @@ public:
   uint32_t max_probe() const noexcept;
   uint32_t buckets() const noexcept { return static_cast<uint32_t>(buckets_.size()); }
 
+  /// When on_timer() should run next: at or before the earliest expiry (see Timers above).
   std::optional<Instant> next_deadline() const noexcept;
-  /// The entry with the earliest expiry if it is due at `now`, else kNone.
-  uint32_t due(Instant now) const noexcept;
+  /// The entry with the earliest expiry if it is due at `now`, else kNone. Moves re-armed
+  /// entries it meets to their place (nothing observable).
+  uint32_t due(Instant now) noexcept;
 
   Conn& operator[](uint32_t i) noexcept { return slab_[i]; }
   const Conn& operator[](uint32_t i) const noexcept { return slab_[i]; }
@@ -145,13 +162,21 @@ public:
   template <class F>
   void for_each(F&& f) const {
     for (uint32_t i = 0; i < slab_.size(); ++i)
-      if (slab_[i].in_use) f(i, slab_[i]);
+      if (slab_[i].flags & kFlagInUse) f(i, slab_[i]);
   }
 
 private:
+  static constexpr uint8_t kInFifo = 0xff;
+  static constexpr uint32_t kHeapBuckets = 65;
   struct Queue {
     Duration timeout;
-    uint32_t head = kNone, tail = kNone;
+    uint32_t head = kNone, tail = kNone;  // FIFO
+    // Radix heap over keys (biased microseconds): every key >= last; bucket 0 holds keys equal
+    // to last, bucket b > 0 the keys whose highest bit differing from last is b - 1.
+    uint64_t last = 0;
+    uint64_t mask = 0;  // bit b - 1: bucket b > 0 is not empty
+    uint32_t heap[kHeapBuckets];
+    Queue(Duration t) : timeout(t) { std::fill(std::begin(heap), std::end(heap), kNone); }
   };
   static constexpr uint32_t kWays = 10;
   struct alignas(64) Bucket {
@@ -178,6 +203,13 @@ private:
   uint16_t queue_of(Duration t) noexcept;
   void q_unlink(uint32_t idx) noexcept;
   void q_append(uint32_t idx) noexcept;
+  void heap_link(uint32_t idx, uint64_t key) noexcept;
+  void heap_unlink(uint32_t idx) noexcept;
+  /// The queue's entry due at `now` with the earliest expiry, or kNone; moves entries whose
+  /// slot or key has come but whose expiry has not.
+  uint32_t queue_due(uint16_t qi, Instant now) noexcept;
+  /// A lower bound of the earliest expiry in the queue.
+  std::optional<Instant> queue_deadline(const Queue& q) const noexcept;
 
   uint32_t capacity_;
   uint64_t seed_;
