@@ -2,26 +2,49 @@
 // counts, persistence) live in ipvs/director.*; this file is the mechanism.
 //
 // Storage: a slab of Conn reserved at start for `capacity` entries (untouched pages cost no
-// memory) and a free list; an index names a connection. Full = create() returns kNone.
+// memory) and a free list; an index names a connection. Full = create() returns kNone. A Conn is
+// one 64-byte cache line, line-aligned, holding everything a packet of an established connection
+// reads or writes; what only templates and half-open entries use (ConnAux) is a parallel array.
 //
 // Lookup: one hash table, two nodes per connection (DPVS's tuplehash[2]):
 //   node 2i   (in)  keyed by the client->virtual tuple  (proto, caddr:cport -> vaddr:vport)
 //   node 2i+1 (out) keyed by the reply tuple            (proto, raddr:rport -> caddr:cport)
 // where raddr:rport is daddr:dport for NAT and vaddr:vport otherwise (ip_vs_conn_out_get).
 // Persistence templates have only the in node, keyed (proto, caddr&mask:0 -> vaddr:vport).
+// The table is open addressing over 64-byte buckets of 10 slots, each slot a node index and a
+// 16-bit tag from the hash (the bits that did not choose the bucket): a lookup reads one bucket
+// line and only the connections whose tag matches, i.e. nearly always just the one it finds. A
+// full bucket spills to the next one (linear probing by bucket); each bucket counts the nodes
+// that probed past it (`spill`, folly F14's overflow count), so a lookup stops at the first
+// bucket with none and a removal needs no tombstones. Buckets: capacity / 2 (two nodes per
+// connection, at most 40 % of the slots used with the table full): 32 bytes per connection of
+// capacity.
 //
-// Timers: every re-arm sets expires = now + timeout and appends the connection to the FIFO queue
-// of that timeout value. All members of one queue share the timeout and are appended in time
-// order, so each queue is sorted by expiry: the next deadline is the smallest queue head, and
-// expiry is exact to the microsecond, O(1) per packet, with no allocation. Timeout values are
-// registered up front (a small set: TCP states, UDP, persistence timeouts, 60 s).
+// Timers: one timer queue per timeout value (a small set registered up front: TCP states, UDP,
+// persistence timeouts, 60 s). A queue is two structures:
+//   - a FIFO: a connection is appended when it is created or its timeout changes, with
+//     `slot` = its expiry then. All members share the timeout and are appended in time order,
+//     so the FIFO is sorted by slot.
+//   - a radix heap (Ahuja et al.) of the connections that were still alive when their slot came.
+// A packet of a connection whose timeout did not change only writes `expires` (lazy re-arm):
+// the entry stays where it is, and its slot (or heap key) becomes a lower bound of its expiry.
+// When the clock reaches the slot, on_timer finds `expires` later and moves the entry to the
+// heap, keyed by its real expiry; the heap does the same with keys it reaches. So a packet
+// touches no other connection (an eager re-arm writes its two FIFO neighbours: two random
+// cache lines), and each connection costs at most a few heap moves per timeout period.
+// Exact: nothing expires before `expires` (due() checks it), and next_deadline() is a lower
+// bound of the earliest expiry, equal to it unless the entry at the front was re-armed since; a
+// deadline that comes early only moves entries, so timers fired at each deadline (the daemon,
+// replay) expire every connection at its `expires`, to the microsecond. No allocation.
 //
 // Half-open list: the director links its half-open TCP connections (SYN_RECV, SYNACK) into one
 // more list, least recently active first (a packet moves an entry to the tail), so the table
 // defences find the entry to evict or expire in O(1) (docs/hardening.md).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
+#include <iterator>
 #include <optional>
 #include <vector>
 
@@ -48,31 +71,38 @@ enum ConnFlag : uint16_t {
   kFlagHashed = 1u << 4,    // in the hash table (an invalidated template is not)
   kFlagOnePacket = 1u << 5, // ops: scheduled per packet, never hashed, freed after the packet
   kFlagHalfOpen = 1u << 6,  // in the half-open list
+  kFlagInUse = 1u << 7,     // a live slab entry
 };
 
-struct Conn {
+// Field order matters: this is one cache line (static_assert below), so adding a field means
+// moving a rarely used one to ConnAux.
+struct alignas(64) Conn {
   Ipv4Addr caddr, vaddr, daddr;
   uint16_t cport = 0, vport = 0, dport = 0;
   uint8_t proto = 0;
   config::Method method = config::Method::kDr;
   uint16_t flags = 0;
   TcpState state = TcpState::kNone;
-  bool in_use = false;
+  uint8_t qbucket = 0;  // timer: kInFifo, or the queue's heap bucket (0..64)
 
-  Duration timeout;
   Instant expires;
-  uint16_t queue = 0;                       // timer queue index
-  uint32_t q_prev = kNone, q_next = kNone;  // timer queue links
 
   ipvs::Service* svc = nullptr;
   ipvs::Dest* dest = nullptr;
   uint32_t control = kNone;  // the template controlling this connection
-  uint32_t n_control = 0;    // connections this template controls
 
-  uint32_t h_next[2] = {kNone, kNone};  // hash chain links of the in and out nodes
+  uint16_t queue = 0;                       // the timer queue it is linked into
+  uint16_t tqueue = 0;                      // the timer queue of its timeout (set_timeout)
+  uint32_t q_prev = kNone, q_next = kNone;  // links in its queue's FIFO or heap bucket
+};
+static_assert(sizeof(Conn) == 64, "a Conn is one cache line");
 
+/// The rarely used part of a connection: templates and half-open entries.
+struct ConnAux {
+  uint32_t n_control = 0;                     // connections this template controls
   uint32_t ho_prev = kNone, ho_next = kNone;  // half-open list links
   Instant ho_since;                           // last packet while half-open
+  Instant slot;                               // timer: the expiry it had when appended to the FIFO
 };
 
 class ConnTable {
@@ -107,44 +137,86 @@ public:
   /// The least recently active half-open entry, or kNone.
   uint32_t half_open_oldest() const noexcept { return ho_head_; }
   uint32_t half_open_size() const noexcept { return ho_size_; }
-  /// Longest hash chain (nodes in one bucket): a check that lookups stay O(1) under a flood.
+  /// The most nodes one lookup can meet (the occupied slots of the buckets it may probe): a
+  /// check that lookups stay O(1) under a flood.
   uint32_t max_chain() const noexcept;
+  /// The most buckets one lookup can read.
+  uint32_t max_probe() const noexcept;
+  uint32_t buckets() const noexcept { return static_cast<uint32_t>(buckets_.size()); }
 
+  /// When on_timer() should run next: at or before the earliest expiry (see Timers above).
   std::optional<Instant> next_deadline() const noexcept;
-  /// The entry with the earliest expiry if it is due at `now`, else kNone.
-  uint32_t due(Instant now) const noexcept;
+  /// The entry with the earliest expiry if it is due at `now`, else kNone. Moves re-armed
+  /// entries it meets to their place (nothing observable).
+  uint32_t due(Instant now) noexcept;
 
   Conn& operator[](uint32_t i) noexcept { return slab_[i]; }
   const Conn& operator[](uint32_t i) const noexcept { return slab_[i]; }
+  ConnAux& aux(uint32_t i) noexcept { return aux_[i]; }
+  const ConnAux& aux(uint32_t i) const noexcept { return aux_[i]; }
+  /// The timeout the connection is armed with (its timer queue's).
+  Duration timeout(uint32_t i) const noexcept { return queues_[slab_[i].tqueue].timeout; }
   uint32_t size() const noexcept { return used_; }
   uint32_t capacity() const noexcept { return capacity_; }
   /// Indices of live entries (for listings); order is slab order.
   template <class F>
   void for_each(F&& f) const {
     for (uint32_t i = 0; i < slab_.size(); ++i)
-      if (slab_[i].in_use) f(i, slab_[i]);
+      if (slab_[i].flags & kFlagInUse) f(i, slab_[i]);
   }
 
 private:
+  static constexpr uint8_t kInFifo = 0xff;
+  static constexpr uint32_t kHeapBuckets = 65;
   struct Queue {
     Duration timeout;
-    uint32_t head = kNone, tail = kNone;
+    uint32_t head = kNone, tail = kNone;  // FIFO
+    // Radix heap over keys (biased microseconds): every key >= last; bucket 0 holds keys equal
+    // to last, bucket b > 0 the keys whose highest bit differing from last is b - 1.
+    uint64_t last = 0;
+    uint64_t mask = 0;  // bit b - 1: bucket b > 0 is not empty
+    uint32_t heap[kHeapBuckets];
+    Queue(Duration t) : timeout(t) { std::fill(std::begin(heap), std::end(heap), kNone); }
   };
-  uint32_t bucket(uint8_t proto, Ipv4Addr s, uint16_t sp, Ipv4Addr d, uint16_t dp) const noexcept;
-  /// The bucket of a node: node 2i hashes the client->virtual tuple, 2i+1 the reply tuple.
-  uint32_t node_bucket(uint32_t node) const noexcept;
+  static constexpr uint32_t kWays = 10;
+  struct alignas(64) Bucket {
+    uint32_t node[kWays];
+    uint16_t tag[kWays];
+    uint32_t spill;  // nodes whose probe went past this bucket
+  };
+  static_assert(sizeof(Bucket) == 64, "a bucket is one cache line");
+  struct Slot {
+    uint32_t bucket;
+    uint16_t tag;
+  };
+  Slot slot(uint8_t proto, Ipv4Addr s, uint16_t sp, Ipv4Addr d, uint16_t dp) const noexcept;
+  /// The slot of a node: node 2i hashes the client->virtual tuple, 2i+1 the reply tuple.
+  Slot node_slot(uint32_t node) const noexcept;
+  uint32_t next_bucket(uint32_t b) const noexcept { return b + 1 == buckets_.size() ? 0 : b + 1; }
+  /// Visit the nodes whose tag is `s.tag` in the buckets a lookup of `s` probes, until `f`
+  /// returns true; returns that node or kNone.
+  template <class F>
+  uint32_t probe(Slot s, F&& f) const noexcept;
   void hash_node(uint32_t node) noexcept;
   void unhash_node(uint32_t node) noexcept;
   bool node_matches(uint32_t node, const FlowKey& k) const noexcept;
   uint16_t queue_of(Duration t) noexcept;
   void q_unlink(uint32_t idx) noexcept;
   void q_append(uint32_t idx) noexcept;
+  void heap_link(uint32_t idx, uint64_t key) noexcept;
+  void heap_unlink(uint32_t idx) noexcept;
+  /// The queue's entry due at `now` with the earliest expiry, or kNone; moves entries whose
+  /// slot or key has come but whose expiry has not.
+  uint32_t queue_due(uint16_t qi, Instant now) noexcept;
+  /// A lower bound of the earliest expiry in the queue.
+  std::optional<Instant> queue_deadline(const Queue& q) const noexcept;
 
   uint32_t capacity_;
   uint64_t seed_;
   std::vector<Conn> slab_;  // reserved to capacity: never reallocates
+  std::vector<ConnAux> aux_;
   std::vector<uint32_t> free_;
-  std::vector<uint32_t> buckets_;
+  std::vector<Bucket> buckets_;
   std::vector<Queue> queues_;
   uint32_t used_ = 0;
   uint32_t ho_head_ = kNone, ho_tail_ = kNone, ho_size_ = 0;

@@ -424,7 +424,7 @@ uint32_t Director::schedule(Service& svc, const FlowKey& k, Instant now, Decisio
   if (tpl != conn::kNone) {
     if (c != conn::kNone) {
       conns_[c].control = tpl;
-      conns_[tpl].n_control++;
+      conns_.aux(tpl).n_control++;
     }
     conns_.rearm(tpl, now);  // ip_vs_conn_put(ct)
   }
@@ -458,7 +458,7 @@ Decision Director::classify(const FlowKey& k, uint8_t tcp_flags, Instant now) no
   if (c != conn::kNone && syn) {
     const Conn& cp = conns_[c];
     if (cp.control == conn::kNone && (cp.state == TcpState::kTimeWait || cp.state == TcpState::kClose)) {
-      if (cp.n_control == 0) expire(c, now);
+      if (!(cp.flags & conn::kFlagTemplate) || conns_.aux(c).n_control == 0) expire(c, now);
       c = conn::kNone;
     }
   }
@@ -580,14 +580,14 @@ void Director::put(uint32_t c, Instant now) noexcept {
 
 void Director::expire(uint32_t c, Instant now) noexcept {
   Conn& cp = conns_[c];
-  if (cp.n_control > 0) {
+  if ((cp.flags & conn::kFlagTemplate) && conns_.aux(c).n_control > 0) {  // only templates control
     // A template still controlling connections lives on, re-armed at 60 s from now on.
     conns_.set_timeout(c, kTemplateRetry);
     conns_.rearm(c, now);
     return;
   }
   if (cp.control != conn::kNone) {
-    conns_[cp.control].n_control--;
+    conns_.aux(cp.control).n_control--;
     cp.control = conn::kNone;
   }
   Service* svc = cp.svc;
@@ -617,7 +617,7 @@ std::optional<Instant> Director::next_deadline() const noexcept {
   // condition decides in on_timer(), so a deadline given here is always consumed there.
   uint32_t h = conns_.half_open_oldest();
   if (h != conn::kNone && secure_tcp_engaged())
-    earliest(conns_[h].ho_since + Duration::seconds(defense_.syn_timeout));
+    earliest(conns_.aux(h).ho_since + Duration::seconds(defense_.syn_timeout));
   return d;
 }
 
@@ -649,7 +649,7 @@ void Director::on_timer(Instant now) noexcept {
   // expiry may bring the table below high_water and disengage an "auto" defence).
   for (uint32_t h = conns_.half_open_oldest(); h != conn::kNone && secure_tcp_engaged();
        h = conns_.half_open_oldest()) {
-    if (conns_[h].ho_since + Duration::seconds(defense_.syn_timeout) > now) break;
+    if (conns_.aux(h).ho_since + Duration::seconds(defense_.syn_timeout) > now) break;
     expire(h, now);
     drops_->count(DropReason::kConnExpiredHalfOpen);
   }

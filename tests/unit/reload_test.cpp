@@ -124,8 +124,7 @@ TEST_F(ReloadTest, SchedulerAndTimeoutChangesApply) {
   EXPECT_EQ(service()->scheduler_name, "wlc");
   send(2000, tf::kSyn);
   send(2000, tf::kAck);  // ESTABLISHED: the new 60 s timeout
-  const auto* c = &engine_->director().conns()[0];
-  EXPECT_EQ(c->timeout, Duration::seconds(60));
+  EXPECT_EQ(engine_->director().conns().timeout(0), Duration::seconds(60));
 }
 
 TEST_F(ReloadTest, AReloadThatCannotBeAppliedChangesNothing) {
