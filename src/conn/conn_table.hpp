@@ -49,6 +49,7 @@
 #include <vector>
 
 #include "base/addr.hpp"
+#include "base/huge_alloc.hpp"
 #include "base/time.hpp"
 #include "config/config.hpp"
 #include "conn/tcp_state.hpp"
@@ -213,10 +214,10 @@ private:
 
   uint32_t capacity_;
   uint64_t seed_;
-  std::vector<Conn> slab_;  // reserved to capacity: never reallocates
-  std::vector<ConnAux> aux_;
+  std::vector<Conn, HugePageAllocator<Conn>> slab_;  // reserved to capacity: never reallocates
+  std::vector<ConnAux, HugePageAllocator<ConnAux>> aux_;
   std::vector<uint32_t> free_;
-  std::vector<Bucket> buckets_;
+  std::vector<Bucket, HugePageAllocator<Bucket>> buckets_;
   std::vector<Queue> queues_;
   uint32_t used_ = 0;
   uint32_t ho_head_ = kNone, ho_tail_ = kNone, ho_size_ = 0;
