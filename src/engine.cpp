@@ -30,6 +30,13 @@ constexpr uint8_t kTtlOwn = 64;                  // TTL of packets we originate
 constexpr size_t kIcmpErrorMax = 576;            // RFC 1812 §4.3.2.3: error datagram size limit
 constexpr uint8_t kTosInternetControl = 0xc0;    // precedence of ICMP errors (RFC 1812 §4.3.2.5)
 
+/// The verdict of a datagram sent as several frames (fragments, segments), given one more frame's:
+/// a drop wins, then waiting for ARP, then forwarded.
+void combine(Verdict& v, const Verdict& part) noexcept {
+  if (part.kind == Verdict::Kind::kDropped) v = part;
+  else if (part.kind == Verdict::Kind::kQueued && v.kind == Verdict::Kind::kForwarded) v = part;
+}
+
 uint16_t seed_ip_id(uint64_t seed) noexcept {
   uint64_t x = seed + 0x9e3779b97f4a7c15ull;
   x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
@@ -432,11 +439,9 @@ Verdict Engine::send_datagram(const RouteResult& rt, Ipv4Addr next_hop, std::spa
         if (i) wire::store16(seg, kEth + wire::ipv4_field::kIdent, next_ip_id());
         o.fill_checksum();
       }
-      Verdict sv = len > mtu ? fragment_and_send(ConstIp::unchecked(std::span<const uint8_t>(seg).subspan(kEth)), rt,
-                                                 mtu, 0, now)
-                             : output_ip(rt.iface, next_hop, seg, now);
-      if (sv.kind == Verdict::Kind::kDropped) v = sv;
-      else if (sv.kind == Verdict::Kind::kQueued && v.kind == Verdict::Kind::kForwarded) v = sv;
+      combine(v, len > mtu ? fragment_and_send(ConstIp::unchecked(std::span<const uint8_t>(seg).subspan(kEth)), rt,
+                                               mtu, 0, now)
+                           : output_ip(rt.iface, next_hop, seg, now));
     }
     return v;
   }
@@ -496,9 +501,7 @@ Verdict Engine::fragment_and_send(ConstIp ip, const RouteResult& rt, uint32_t mt
     f.set_ttl(static_cast<uint8_t>(ip.ttl() - ttl_dec));
     f.fill_checksum();
     counters_.fragments_sent++;
-    Verdict fv = output_ip(rt.iface, rt.next_hop, out, now);
-    if (fv.kind == Verdict::Kind::kDropped) v = fv;
-    else if (fv.kind == Verdict::Kind::kQueued && v.kind == Verdict::Kind::kForwarded) v = fv;
+    combine(v, output_ip(rt.iface, rt.next_hop, out, now));
     off += chunk;
   }
   return v;

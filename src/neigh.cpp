@@ -12,7 +12,7 @@ NeighTable::NeighTable(const NeighParams& p, uint64_t seed)
       buckets_(std::bit_ceil(std::max<uint32_t>(p.capacity, 16u)), kNone),
       queues_(size_t{p.capacity} * p.queue_per_entry, kNone) {
   hints_.fill(kNone);
-  incomplete_.reserve(p.capacity);
+  pending_.reserve(p.capacity);
   for (uint32_t i = p.capacity; i-- > 0;) {
     entries_[i].next = free_;
     free_ = i;
@@ -69,7 +69,7 @@ uint32_t NeighTable::alloc(uint32_t iface, Ipv4Addr ip, Instant now) noexcept {
 void NeighTable::release(uint32_t idx) noexcept {
   Entry& e = entries_[idx];
   if (e.state == State::kFree) return;
-  if (e.state == State::kIncomplete || e.state == State::kProbe) std::erase(incomplete_, idx);
+  if (e.state == State::kIncomplete || e.state == State::kProbe) std::erase(pending_, idx);
   unlink(idx);
   e = Entry{};
   e.next = free_;
@@ -92,7 +92,7 @@ std::optional<MacAddr> NeighTable::lookup(uint32_t iface, Ipv4Addr ip, Instant n
     e.state = State::kProbe;
     e.probes = 0;
     e.next_probe = now + p_.delay_first_probe;
-    incomplete_.push_back(i);
+    pending_.push_back(i);
   }
   return e.mac;
 }
@@ -105,7 +105,7 @@ uint32_t NeighTable::learn(uint32_t iface, Ipv4Addr ip, const MacAddr& mac, Inst
     if (i == kNone) return kNone;
   }
   Entry& e = entries_[i];
-  if (e.state == State::kIncomplete || e.state == State::kProbe) std::erase(incomplete_, i);
+  if (e.state == State::kIncomplete || e.state == State::kProbe) std::erase(pending_, i);
   e.state = State::kReachable;
   e.mac = mac;
   e.expires = now + p_.reachable;
@@ -126,7 +126,7 @@ uint32_t NeighTable::resolve(uint32_t iface, Ipv4Addr ip, Instant now, bool& cre
   Entry& e = entries_[i];
   e.state = State::kIncomplete;
   e.next_probe = now;
-  incomplete_.push_back(i);
+  pending_.push_back(i);
   created = true;
   return i;
 }
@@ -145,7 +145,7 @@ std::span<const uint32_t> NeighTable::queue(uint32_t idx) const noexcept {
 void NeighTable::clear_queue(uint32_t idx) noexcept { entries_[idx].qlen = 0; }
 
 void NeighTable::due(Instant now, std::vector<uint32_t>& out) const {
-  for (uint32_t i : incomplete_)
+  for (uint32_t i : pending_)
     if (entries_[i].next_probe <= now) out.push_back(i);
 }
 
@@ -157,7 +157,7 @@ void NeighTable::mark_probed(uint32_t idx, Instant now) noexcept {
 
 std::optional<Instant> NeighTable::next_deadline() const noexcept {
   std::optional<Instant> d;
-  for (uint32_t i : incomplete_)
+  for (uint32_t i : pending_)
     if (!d || entries_[i].next_probe < *d) d = entries_[i].next_probe;
   return d;
 }

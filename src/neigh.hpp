@@ -108,7 +108,7 @@ private:
   std::vector<Entry> entries_;
   std::vector<uint32_t> buckets_;
   std::vector<uint32_t> queues_;      // capacity * queue_per_entry pool indices
-  std::vector<uint32_t> incomplete_;  // indices of kIncomplete and kProbe entries (bounded by capacity)
+  std::vector<uint32_t> pending_;  // indices of kIncomplete and kProbe entries (bounded by capacity)
   uint32_t free_ = kNone;
   uint32_t used_ = 0;
 };

@@ -11,14 +11,20 @@ using wire::IpProto;
 constexpr uint8_t kTcp = static_cast<uint8_t>(IpProto::kTcp);
 constexpr uint8_t kUdp = static_cast<uint8_t>(IpProto::kUdp);
 
-/// Rewrite one address (src or dst) and one port (sport or dport) of a TCP/UDP datagram whose
-/// transport header may be cut short (a quoted datagram): each field is touched only if present.
-void rewrite(MutIp ip, bool src, Ipv4Addr a, uint16_t port) noexcept {
+/// Set the source or destination address (header checksum updated); returns the old one.
+Ipv4Addr set_addr(MutIp ip, bool src, Ipv4Addr a) noexcept {
   const Ipv4Addr old_a = src ? ip.src() : ip.dst();
   if (src)
     ip.set_src_update_checksum(a);
   else
     ip.set_dst_update_checksum(a);
+  return old_a;
+}
+
+/// Rewrite one address (src or dst) and one port (sport or dport) of a TCP/UDP datagram whose
+/// transport header may be cut short (a quoted datagram): each field is touched only if present.
+void rewrite(MutIp ip, bool src, Ipv4Addr a, uint16_t port) noexcept {
+  const Ipv4Addr old_a = set_addr(ip, src, a);
   auto l4 = ip.payload();
   const size_t port_off = src ? 0 : 2;
   if (ip.protocol() == kTcp) {
@@ -48,12 +54,9 @@ void rewrite(MutIp ip, bool src, Ipv4Addr a, uint16_t port) noexcept {
 
 /// A whole datagram whose transport checksum is deferred: its field holds the pseudo-header sum
 /// S, not a checksum. An address change updates S as RFC 1624 updates ~S; ports are not in it.
+// (Raw field arithmetic, not the views' checksum updates: UDP's treat 0 as "no checksum".)
 void rewrite_partial(MutIp ip, bool src, Ipv4Addr a, uint16_t port) noexcept {
-  const Ipv4Addr old_a = src ? ip.src() : ip.dst();
-  if (src)
-    ip.set_src_update_checksum(a);
-  else
-    ip.set_dst_update_checksum(a);
+  const Ipv4Addr old_a = set_addr(ip, src, a);
   auto l4 = ip.payload();
   const size_t field = ip.protocol() == kTcp ? 16 : 6;
   const uint16_t s = wire::load16(l4, field);
