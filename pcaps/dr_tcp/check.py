@@ -1,5 +1,5 @@
-"""Semantic checks of the DR case, from the IPVS rules (IPVS.md §4.2, §3.5 INPUT_ONLY, §2 ip_vs_leave,
-§5.4), not from the output: each client packet reaches the scheduled real's MAC with its datagram
+"""Semantic checks of the DR case, from the IPVS rules (ip_vs_xmit.c ip_vs_dr_xmit, ip_vs_proto_tcp.c INPUT_ONLY, ip_vs_core.c ip_vs_leave,
+ipvsadm.c print_service_entry), not from the output: each client packet reaches the scheduled real's MAC with its datagram
 unchanged but for TTL-1 and the header checksum; the quiesced service answers ICMP port
 unreachable from the VIP; OutPkts stay 0; the --stats numbers worked out by hand below; the -Lnc
 rows from the timeouts and the replay's end time."""

@@ -7,8 +7,8 @@ wan: 203.0.113.1/24 (02:00:00:00:00:01), VIP 203.0.113.100 (tcp 80, udp 53, tcp 
 lan: 10.2.0.1/24 (02:00:00:00:00:02). DR reals D1 = 10.2.0.21 (02:00:00:00:dd:21) and
      D2 = 10.2.0.22 (02:00:00:00:dd:22) hold the VIP on lo and reply through their own gateway:
      only client -> VIP packets ever reach us. D3 = 10.2.0.23 (weight 0) serves :443 alone.
-DR (IPVS.md §4.2): the datagram is not changed except TTL-1 (and the IPv4 checksum); the frame
-goes to the real's MAC. NOOUTPUT connections use the INPUT_ONLY state table (IPVS.md §3.5), in
+DR (ip_vs_xmit.c ip_vs_dr_xmit): the datagram is not changed except TTL-1 (and the IPv4 checksum); the frame
+goes to the real's MAC. NOOUTPUT connections use the INPUT_ONLY state table (ip_vs_proto_tcp.c), in
 which a client FIN moves ESTABLISHED to FIN_WAIT.
 
 Times are seconds after T0. Connections (client port -> real; rr over the list D2, D1):

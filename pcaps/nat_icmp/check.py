@@ -1,5 +1,5 @@
-"""Semantic checks of the NAT ICMP case, from the IPVS rules (IPVS.md §4.1 "ICMP errors related to
-NAT conns", §3.3, §5.4), not from the output: which frame leaves where, the translated outer and
+"""Semantic checks of the NAT ICMP case, from the IPVS rules (ip_vs_xmit.c ip_vs_nat_xmit, ip_vs_core.c ip_vs_in_icmp "ICMP errors related to
+NAT conns", ip_vs_conn.c, ipvsadm.c print_service_entry), not from the output: which frame leaves where, the translated outer and
 quoted addresses and ports, TTL-1, checksums (outer IPv4, ICMP, quoted IPv4, and the quoted TCP/UDP
 checksum, which vsrouter also keeps right), the drops, the stats and the -Lnc rows."""
 import os

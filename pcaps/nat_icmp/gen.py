@@ -7,7 +7,7 @@ lan: 10.1.0.1/24 (02:00:00:00:00:02). Real U = 10.1.0.11:5353 (udp, on-link, 02:
      real T = 10.9.0.11:8080 (tcp) behind the inside router IGW = 10.1.0.254 (02:00:00:00:fe:02).
 
 IPVS translates ICMP errors (types 3, 4, 11) that quote a packet of a NAT connection
-(ip_vs_in_icmp / ip_vs_out_icmp, IPVS.md §4.1):
+(ip_vs_in_icmp / ip_vs_out_icmp, ip_vs_xmit.c ip_vs_nat_xmit, ip_vs_core.c ip_vs_in_icmp):
   - to the VIP, quoting a reply VIP:vport -> client: outer destination, quoted source address and
     quoted source port become the real's; sent to the real (TTL-1); counted as InPkts/InBytes;
   - toward the client, quoting a request client -> real:dport: outer source, quoted destination

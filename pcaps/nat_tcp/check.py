@@ -1,4 +1,4 @@
-"""Semantic checks of the NAT TCP case, from the IPVS rules (IPVS.md §3, §4.1, §5.4), not from the
+"""Semantic checks of the NAT TCP case, from the IPVS rules (ip_vs_conn.c, ip_vs_core.c, ipvsadm.c print_service_entry), not from the
 output. Every input frame is mapped to what must leave (DNAT toward the scheduled real, SNAT back
 from the VIP, TTL-1, MACs), then list.txt is checked: the ipvsadm -Ln --stats numbers worked out by
 hand below, and the -Lnc rows from the timeouts and the replay's end time."""
@@ -113,7 +113,7 @@ def check(out):
        f"events {L.events}")
 
     # ---- ipvsadm -Lnc at t=121.1 ----
-    # last packet and state of each connection (IPVS.md §3.5 tables: NAT conns use INPUT/OUTPUT):
+    # last packet and state of each connection (ip_vs_proto_tcp.c tables: NAT conns use INPUT/OUTPUT):
     #   40001 FA out (ES->FW), A in (FW), FA in (FW->TW), A out (TW) at 1.10: expires 121.10 -> gone
     #   40002 ES, last packet 3.05: expires 903.05
     #   40003 R in (ES->CL) at 6.03: expires 16.03 -> gone

@@ -5,7 +5,7 @@ wan: 203.0.113.1/24 (02:00:00:00:00:01), VIP 203.0.113.100:80 (rr); client 203.0
 lan: 10.1.0.1/24 (02:00:00:00:00:02); NAT reals A = 10.1.0.11:8080 (02:00:00:00:aa:11) and
      B = 10.1.0.12:8080 (02:00:00:00:aa:12), default gateway 10.1.0.1.
 Reals are added in file order (A, then B), each at the head of the list: the list is B, A and rr
-hands out B, A, B, A, ... (IPVS.md §1.2, §2.1).
+hands out B, A, B, A, ... (ip_vs_ctl.c ip_vs_add_dest: list_add, newest first, ip_vs_rr.c).
 
 Times are seconds after T0. Connections (client port -> real, by rr order of their SYNs):
   40001 -> B  t=1     full life: server closes first (FIN_WAIT), then TIME_WAIT; expires at t=121.1

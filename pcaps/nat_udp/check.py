@@ -1,4 +1,4 @@
-"""Semantic checks of the NAT UDP case, from the IPVS rules (IPVS.md §3.3, §4.1, §5.4), not from the
+"""Semantic checks of the NAT UDP case, from the IPVS rules (ip_vs_conn.c, ip_vs_proto_udp.c, ip_vs_core.c, ipvsadm.c print_service_entry), not from the
 output: each query DNATed to the real rr chose, each answer SNATed back from VIP:53, TTL-1, a valid
 non-zero UDP checksum on every rewritten datagram (also those sent without one), ARP waits, the
 --stats numbers worked out by hand below, and the -Lnc rows from the 300 s timer."""

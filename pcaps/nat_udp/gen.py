@@ -5,8 +5,8 @@ wan: 203.0.113.1/24 (02:00:00:00:00:01), VIP 203.0.113.100:53 (udp, rr); client 
 lan: 10.1.0.1/24 (02:00:00:00:00:02); NAT reals R1 = 10.1.0.21:5353, R2 = 10.1.0.22:5353,
      R3 = 10.1.0.23:5353 (MACs 02:00:00:00:aa:21/22/23), default gateway 10.1.0.1.
 Reals are added in file order R1, R2, R3, each at the head of the list: the list is R3, R2, R1 and
-rr hands out R3, R2, R1, R3, R2 (IPVS.md §1.2, §2.1). Every UDP datagram can open a connection and
-every datagram, either way, re-arms its timer to 300 s (IPVS.md §3.3). The router's ARP entries
+rr hands out R3, R2, R1, R3, R2 (ip_vs_ctl.c ip_vs_add_dest: list_add, newest first, ip_vs_rr.c). Every UDP datagram can open a connection and
+every datagram, either way, re-arms its timer to 300 s (ip_vs_conn.c, ip_vs_proto_udp.c). The router's ARP entries
 live 60 s; an expired entry still carries the later exchanges at once while it is re-confirmed
 (the replies written here, once answers to broadcast requests, now confirm it).
 
@@ -91,7 +91,7 @@ def build():
     ln(1.01, from_real(R3, 50001, answer(0x1001)))
 
     # 50002 -> R2: no checksum either way (0 = none, RFC 768). IPVS computes a full checksum
-    # when it rewrites such a datagram (IPVS.md §4.1), so both leave with a valid non-zero one.
+    # when it rewrites such a datagram (ip_vs_xmit.c ip_vs_nat_xmit, ip_vs_core.c ip_vs_in_icmp), so both leave with a valid non-zero one.
     w(2.0, from_client(50002, query(0x1002), chksum=0))
     ln(2.01, from_real(R2, 50002, answer(0x1002), chksum=0))
 

@@ -1,4 +1,4 @@
-"""Semantic checks of persistence (IPVS.md §3.3, §3.6), against the timeline derived by hand in
+"""Semantic checks of persistence (ip_vs_conn.c, ip_vs_proto_udp.c, ip_vs_core.c ip_vs_sched_persist), against the timeline derived by hand in
 gen.py's docstring: which real each connection gets, and what -Lnc shows at 120.1 s.
 
 Rules used: a template <TCP, caddr & 255.255.255.0, cport 0, VIP, 80> is made when a SYN finds

@@ -11,13 +11,13 @@ wan: 203.0.113.1/24 (02:00:00:00:00:01). VIP 203.0.113.100, one TCP port per ser
 lan: 10.1.0.1/24 (02:00:00:00:00:02). NAT reals A..E = 10.1.0.11..15:8080 (02:00:00:00:aa:1<n>),
      each asks for its gateway by ARP first, so the router knows every real's MAC: no frame waits.
 
-Every real is added in vsrouter.toml order at the HEAD of its service's list (IPVS.md §1.2): the
+Every real is added in vsrouter.toml order at the HEAD of its service's list (ip_vs_ctl.c ip_vs_add_dest: list_add, newest first): the
 kernel's list, and every "first in list" tie-break, is the reverse of the file order.
 
 The client side only (no server replies): a SYN opens a connection (NONE -> SYN_RECV, counted
 active), an ACK makes it ESTABLISHED (still active), an RST then closes it (ESTABLISHED -> CLOSE,
 counted inactive; expires 10 s later, which unbinds it and may clear OVERLOAD). These are the
-INPUT rows of the TCP table (IPVS.md §3.5), which is what the counters lc, wlc, sed, nq, ovf, lblc,
+INPUT rows of the TCP table (ip_vs_proto_tcp.c), which is what the counters lc, wlc, sed, nq, ovf, lblc,
 lblcr and twos read follow. The reals never answer: the director does not need them to.
 
 Timeline: phase 1, service k's steps from t = 1 + 0.5 k (10 ms apart, all of phase 1 before

@@ -1,13 +1,13 @@
 """Independent Python decision models of the 14 IPVS schedulers, and of the per-real connection
 counters they read, for the schedulers case (check.py). Nothing here comes from vsrouter's C++:
 each function is transcribed from the Linux 6.12 source (net/netfilter/ipvs/ip_vs_<name>.c,
-drivers/char/random.c) and /work/shared/IPVS.md §1-3; the dh/sh/mh table fills and hashes are
+drivers/char/random.c) and the kernel's ip_vs_ctl.c, ip_vs_conn.c and ip_vs_core.c; the dh/sh/mh table fills and hashes are
 tests/sched_model.py's (imported as is).
 
 Choices that follow the project rather than the Debian 6.12.117 tree (docs/schedulers.md):
-  * ip_vs_dest_conn_overhead is the classic (activeconns << 8) + inactconns (IPVS.md §1.4), not
+  * ip_vs_dest_conn_overhead is the classic (activeconns << 8) + inactconns (include/net/ip_vs.h ip_vs_dest_conn_overhead), not
     the 2026 stable backport's (activeconns << 8) + totalconns;
-  * OVERLOAD is set/cleared by the classic ip_vs_bind_dest/ip_vs_unbind_dest rules (IPVS.md §1.3);
+  * OVERLOAD is set/cleared by the classic ip_vs_bind_dest/ip_vs_unbind_dest rules (ip_vs_conn.c ip_vs_bind_dest/ip_vs_unbind_dest);
   * twos draws from splitmix64 seeded with router.seed (src/base/rng.hpp's contract: next_u32 is
     the top half of next_u64), reduced with the kernel's __get_random_u32_below.
 """

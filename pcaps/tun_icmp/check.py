@@ -1,4 +1,4 @@
-"""Semantic checks of the TUN ICMP relay (ip_vs_in_icmp, tunnel case; IPVS.md §4.3), from the rules.
+"""Semantic checks of the TUN ICMP relay (ip_vs_in_icmp, tunnel case; ip_vs_xmit.c ip_vs_tunnel_xmit), from the rules.
 
 An ICMP error addressed to the router about one of its IPIP packets (the quote is our tunnel packet
 10.0.0.1 -> real, protocol 4; its payload the client's datagram) is relayed to the client about the

@@ -1,4 +1,4 @@
-"""Semantic checks of the TUN path-MTU case (IPVS.md §4 common path step 3, §4.3), from the rules.
+"""Semantic checks of the TUN path-MTU case (ip_vs_xmit.c common path step 3, ip_vs_tunnel_xmit), from the rules.
 
 wan MTU 1000, IPIP adds 20 bytes, so the usable MTU through the tunnel is 980:
   FIT    (980 bytes, DF)  -> one IPIP datagram of exactly 1000 bytes.

@@ -1,4 +1,4 @@
-"""Semantic checks of the TUN case, from the rules (IPVS.md §3.5, §4.3), not from the output.
+"""Semantic checks of the TUN case, from the rules (ip_vs_proto_tcp.c, ip_vs_tunnel_xmit), not from the output.
 
 The outer IPIP header of every tunnelled packet: protocol 4, source = the router's address toward
 the real (10.0.0.1, wan), destination = the real, TTL = the inner TTL after its decrement, DF copied
@@ -77,7 +77,7 @@ def check(out):
     ok(real_of[(17, 5354)] == {REAL1}, "a new UDP flow is scheduled to the next real")
 
     L = Listing(out)
-    # Stats (IPVS.md §6): every client packet counts in InPkts, bytes = the IP datagram as received
+    # Stats (ip_vs_est.c, ip_vs_ctl.c): every client packet counts in InPkts, bytes = the IP datagram as received
     # (before encapsulation); OutPkts stay 0 for TUN. Conns: 2 TCP (A, B), 2 UDP flows.
     def total(pred):
         fs = [f[IP] for _, f in LAN if pred(f[IP])]

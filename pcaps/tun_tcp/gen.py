@@ -5,7 +5,7 @@ lan: 192.168.1.1/24 (02:00:00:00:00:01), VIP 192.168.1.100; client 192.168.1.2 (
 wan: 10.0.0.1/24 (02:00:00:00:00:02); gateway 10.0.0.254 (02:00:00:00:cc:fe) for 172.16.0.0/16,
      where the TUN reals 172.16.1.11 and 172.16.1.12 live.
 Only client -> VIP packets exist: the reals answer the client directly (DSR), so no reply passes
-the router and the connection sees only INPUT_ONLY transitions (IPVS.md §3.5).
+the router and the connection sees only INPUT_ONLY transitions (ip_vs_proto_tcp.c).
 
 Each step's comment says what vsrouter must do; check.py asserts it from these rules.
 """
@@ -32,7 +32,7 @@ def c2v(t, ident, l4, tos=0, df=True, ttl=64):
 
 A, B = 40000, 40001  # client ports of TCP connections A and B
 # (time offset, frame): client frames on lan, in time order. The tos/df/ttl of each packet are
-# chosen to exercise one rule of the outer IPIP header (IPVS.md §4.3).
+# chosen to exercise one rule of the outer IPIP header (ip_vs_xmit.c ip_vs_tunnel_xmit).
 LAN = [
     # A1 SYN: a new connection, rr picks a real. Its next hop 10.0.0.254 is unknown: ARP request on
     #    wan, the encapsulated SYN waits for the reply.

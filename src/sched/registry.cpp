@@ -1,5 +1,5 @@
 // The scheduler registry: one explicit compile-time table {name, factory}, in the order of
-// kSchedulerNames (names.hpp). No self-registering statics (STYLE.md 9.5): adding a scheduler
+// kSchedulerNames (names.hpp). No self-registering statics (as the kernel's register_ip_vs_scheduler list, but fixed at build time): adding a scheduler
 // means adding its file, its factory declaration in common.hpp and one row here.
 #include <array>
 #include <string_view>

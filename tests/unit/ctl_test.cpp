@@ -491,7 +491,7 @@ TEST_F(CtlTest, FixtureVersion) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Formats from ipvsadm.c's printf shapes (IPVS.md §5.4), every flag of a service line
+// Formats from ipvsadm.c's printf shapes (ipvsadm.c print_service_entry), every flag of a service line
 
 TEST_F(CtlTest, ListFormatsEveryServiceFlag) {
   make({"10.0.0.1/24", "172.16.0.1/24"});
@@ -571,7 +571,7 @@ TEST_F(CtlTest, RateDestColumnsAreNeverAbbreviated) {
             "  -> 192.168.1.10:80              123456789        0        0  123456K        0");
 }
 
-// The IPVS.md §5.3 example: 192.168.1.1 sorts before 10.0.0.1.
+// The ipvsadm's libipvs/libipvs.c example: 192.168.1.1 sorts before 10.0.0.1.
 TEST_F(CtlTest, SortingQuirkAndNosort) {
   make({"10.0.0.254/24", "192.168.1.254/24"});
   ok("-A -t 10.0.0.1:80");

@@ -1,5 +1,5 @@
 // Director tests (src/ipvs/director.cpp): IPVS connection semantics without packet bytes.
-// Every expectation is derived from the kernel's rules (IPVS.md §1.3, §3; ip_vs_core.c,
+// Every expectation is derived from the kernel's rules (ip_vs_conn.c ip_vs_bind_dest/ip_vs_unbind_dest, ip_vs_conn.c; ip_vs_core.c,
 // ip_vs_conn.c): rr picks the newest real first (reals are added in file order, each at the head
 // of the list), a template is keyed <proto, caddr&mask, 0, vaddr, vport>, a template still
 // controlling connections is re-armed with 60 s at expiry, and so on.

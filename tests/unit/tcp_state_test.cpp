@@ -6,7 +6,7 @@
 // cells is checked with a flag byte carrying only that event's flag, and the event priority is
 // checked exhaustively over all 256 flag bytes. The expected timeouts, names and active states
 // come from the kernel's tcp_timeouts[], tcp_state_name_table[] and tcp_state_active_table[] and
-// from /work/shared/IPVS.md section 3.5 (which agrees with the kernel cell by cell).
+// from tcp_states[] and tcp_states_dos[] of net/netfilter/ipvs/ip_vs_proto_tcp.c.
 #include "conn/tcp_state.hpp"
 
 #include <gtest/gtest.h>
@@ -429,7 +429,7 @@ udp = 50
 }
 
 // ---------------------------------------------------------------------------------------------
-// IPVS.md section 3.5 walk-throughs.
+// Walk-throughs of ip_vs_proto_tcp.c's state tables.
 
 struct Step {
   TcpDir dir;
