@@ -68,27 +68,27 @@ std::string describe_frame(std::span<const uint8_t> frame) {
   if (ip->is_fragment())
     s += " frag off " + std::to_string(ip->frag_offset()) + (ip->more_fragments() ? " +" : "") + " len " +
          std::to_string(ip->total_len());
-  if (ip->frag_offset() != 0) return s + " proto " + std::to_string(ip->protocol());
+  if (ip->frag_offset() != 0) return s + " proto " + std::to_string(number(ip->protocol()));
   switch (ip->protocol()) {
-    case static_cast<uint8_t>(IpProto::kIcmp):
+    case IpProto::kIcmp:
       if (auto m = Icmpv4View<const uint8_t>::parse(ip->payload())) return s + " ICMP " + icmp_desc(*m);
       return s + " ICMP (truncated)";
-    case static_cast<uint8_t>(IpProto::kTcp):
+    case IpProto::kTcp:
       if (auto t = TcpView<const uint8_t>::parse(ip->payload()))
         return s + " TCP " + std::to_string(t->sport()) + " > " + std::to_string(t->dport()) + " [" +
                tcp_flags(t->flags()) + "]";
       return s + " TCP (truncated)";
-    case static_cast<uint8_t>(IpProto::kUdp):
+    case IpProto::kUdp:
       if (auto u = UdpView<const uint8_t>::parse(ip->payload()))
         return s + " UDP " + std::to_string(u->sport()) + " > " + std::to_string(u->dport()) + " len " +
                std::to_string(u->length() - 8);
       return s + " UDP (truncated)";
-    case static_cast<uint8_t>(IpProto::kIpip):
+    case IpProto::kIpip:
       if (auto in = Ipv4View<const uint8_t>::parse(ip->payload()))
         return s + " IPIP [" + in->src().str() + " > " + in->dst().str() + "]";
       return s + " IPIP (malformed inner)";
     default:
-      return s + " proto " + std::to_string(ip->protocol());
+      return s + " proto " + std::to_string(number(ip->protocol()));
   }
 }
 

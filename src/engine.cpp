@@ -16,7 +16,6 @@ namespace vs {
 using wire::ArpView;
 using wire::EthernetView;
 using wire::Icmpv4View;
-using wire::IpProto;
 using wire::Ipv4View;
 using wire::TcpView;
 using wire::UdpView;
@@ -83,13 +82,6 @@ std::optional<std::string> Engine::reload(std::shared_ptr<const config::Config> 
   index_addresses();
   routes_ = RouteTable(*cfg_);
   director_.apply_config(*cfg_);
-  return std::nullopt;
-}
-
-std::optional<uint32_t> Engine::interface_for(Ipv4Addr a) const noexcept {
-  for (uint32_t i = 0; i < cfg_->interfaces.size(); ++i)
-    for (const auto& p : cfg_->interfaces[i].addresses)
-      if (p.contains(a)) return i;
   return std::nullopt;
 }
 
@@ -328,17 +320,28 @@ Verdict Engine::handle_ipv4(uint32_t iface, std::span<const uint8_t> frame, bool
   if (dst.is_broadcast() || (dst_kind & kAddrDirectedBroadcast)) return drop(DropReason::kIpv4Broadcast);
   if (dst.is_multicast()) return drop(DropReason::kIpv4Multicast);
 
-  // Transport headers are checked where they are complete: in unfragmented datagrams. Fragments
-  // are routed as they are (RFC 1812), their transport header is not ours to judge.
-  if (!ip->is_fragment()) {
+  // Transport headers are checked where they are complete: in unfragmented datagrams, which are
+  // summarised once here for the IPVS path. Fragments are routed as they are (RFC 1812), their
+  // transport header is not ours to judge.
+  PacketSummary pkt{{src, dst, 0, 0, ip->protocol()}, 0, static_cast<uint16_t>(ip->header_len()), ip->is_fragment()};
+  if (!pkt.fragment) {
     switch (ip->protocol()) {
-      case static_cast<uint8_t>(IpProto::kTcp):
-        if (!TcpView<const uint8_t>::parse(ip->payload())) return drop(DropReason::kTcpTruncated);
+      case IpProto::kTcp: {
+        auto tcp = TcpView<const uint8_t>::parse(ip->payload());
+        if (!tcp) return drop(DropReason::kTcpTruncated);
+        pkt.key.sport = tcp->sport();
+        pkt.key.dport = tcp->dport();
+        pkt.tcp_flags = tcp->flags();
         break;
-      case static_cast<uint8_t>(IpProto::kUdp):
-        if (!UdpView<const uint8_t>::parse(ip->payload())) return drop(DropReason::kUdpTruncated);
+      }
+      case IpProto::kUdp: {
+        auto udp = UdpView<const uint8_t>::parse(ip->payload());
+        if (!udp) return drop(DropReason::kUdpTruncated);
+        pkt.key.sport = udp->sport();
+        pkt.key.dport = udp->dport();
         break;
-      case static_cast<uint8_t>(IpProto::kIcmp):
+      }
+      case IpProto::kIcmp:
         if (!Icmpv4View<const uint8_t>::parse(ip->payload())) return drop(DropReason::kIcmpTruncated);
         break;
       default:
@@ -348,7 +351,7 @@ Verdict Engine::handle_ipv4(uint32_t iface, std::span<const uint8_t> frame, bool
   if (rx_off_.any() && !gso::valid(*ip, kEth, rx_off_)) return drop(DropReason::kOffloadInvalid);
   if (rx_off_.gso_size) counters_.gso_frames++;
 
-  if (auto v = ipvs_ingress(iface, frame, *ip, l2_unicast, now, depth)) return *v;
+  if (auto v = ipvs_ingress(iface, frame, *ip, pkt, l2_unicast, now, depth)) return *v;
   if ((dst_kind & kAddrRouter) || director_.is_vip(dst)) return deliver_local(iface, *ip, l2_unicast, now);  // is_local
   // RFC 1812 §5.3.4: a packet that arrived as a link-layer broadcast is not forwarded.
   if (!l2_unicast) return drop(DropReason::kEthNotForUs);
@@ -358,16 +361,16 @@ Verdict Engine::handle_ipv4(uint32_t iface, std::span<const uint8_t> frame, bool
 Verdict Engine::deliver_local(uint32_t iface, ConstIp ip, bool l2_unicast, Instant now) noexcept {
   (void)iface;
   if (ip.is_fragment()) return drop(DropReason::kLocalFragment);
-  if (ip.protocol() == static_cast<uint8_t>(IpProto::kIcmp)) {
+  if (ip.protocol() == IpProto::kIcmp) {
     auto icmp = Icmpv4View<const uint8_t>::parse(ip.payload());  // length checked in handle_ipv4
     if (!icmp->verify_checksum()) return drop(DropReason::kIcmpBadChecksum);
     if (icmp->type() != icmp_type::kEchoRequest) return drop(DropReason::kIcmpLocalUnhandled);
     send_echo_reply(ip, now);
     return {Verdict::Kind::kConsumed, {}, iface};
   }
-  // Nothing listens on the router's own addresses; VIP services come with the forwarding layer.
-  bool transport = ip.protocol() == static_cast<uint8_t>(IpProto::kTcp) ||
-                   ip.protocol() == static_cast<uint8_t>(IpProto::kUdp);
+  // Nothing listens on the router's own addresses; a VIP's services were offered the packet in
+  // ipvs_ingress (one that reaches here matched none, or may not open a connection).
+  const bool transport = is_tcp_or_udp(ip.protocol());
   send_icmp_error(icmp_type::kDestUnreachable, transport ? icmp_code::kPortUnreachable : icmp_code::kProtoUnreachable,
                   0, ip, l2_unicast, ip.dst(), now);
   return drop(DropReason::kLocalNoService);
@@ -530,7 +533,7 @@ void Engine::send_icmp_error(uint8_t type, uint8_t code, uint32_t rest, ConstIp 
   // RFC 1812 §4.3.2.7: never about an ICMP error, a non-first fragment, a link-layer or IP
   // broadcast/multicast, or a datagram whose source is not a unicast host.
   if (!l2_unicast || off.frag_offset() != 0) return;
-  if (off.protocol() == static_cast<uint8_t>(IpProto::kIcmp)) {
+  if (off.protocol() == IpProto::kIcmp) {
     auto p = off.payload();
     if (p.empty() || Icmpv4View<const uint8_t>::is_error_type(p[0])) return;
   }
@@ -558,7 +561,7 @@ void Engine::send_icmp_error(uint8_t type, uint8_t code, uint32_t rest, ConstIp 
   Ipv4Addr from = src.value_or(source_for(rt->iface, rt->next_hop));
   Ipv4View<uint8_t>::unchecked(out.subspan(kEth))
       .fill(static_cast<uint8_t>((off.tos() & 0x1e) | kTosInternetControl), static_cast<uint16_t>(ip_len),
-            next_ip_id(), 0, kTtlOwn, static_cast<uint8_t>(IpProto::kIcmp), from, to);
+            next_ip_id(), 0, kTtlOwn, IpProto::kIcmp, from, to);
   counters_.icmp_errors_sent++;
   output_ip(rt->iface, rt->next_hop, out, now);
 }
@@ -576,7 +579,7 @@ void Engine::send_echo_reply(ConstIp req, Instant now) noexcept {
   icmp.set_type(icmp_type::kEchoReply);
   icmp.fill_checksum();
   Ipv4View<uint8_t>::unchecked(out.subspan(kEth))
-      .fill(req.tos(), static_cast<uint16_t>(ip_len), next_ip_id(), 0, kTtlOwn, static_cast<uint8_t>(IpProto::kIcmp),
+      .fill(req.tos(), static_cast<uint16_t>(ip_len), next_ip_id(), 0, kTtlOwn, IpProto::kIcmp,
             req.dst(), req.src());
   counters_.echo_replies_sent++;
   output_ip(rt->iface, rt->next_hop, out, now);

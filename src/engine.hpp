@@ -102,8 +102,6 @@ public:
   /// router.max_connections need a restart: otherwise nothing changes and the reason is returned.
   std::optional<std::string> reload(std::shared_ptr<const config::Config> cfg);
 
-  /// The interface whose connected subnet holds `a` (where a VIP would answer ARP).
-  std::optional<uint32_t> interface_for(Ipv4Addr a) const noexcept;
   const DropCounters& drops() const noexcept { return drops_; }
   const EngineCounters& counters() const noexcept { return counters_; }
   const IfaceCounters& iface_counters(uint32_t i) const noexcept { return ifc_[i]; }
@@ -144,8 +142,8 @@ private:
   size_t wire_len(ConstIp ip) const noexcept;
 
   // IPVS paths (engine_ipvs.cpp). nullopt = not IPVS traffic, the router goes on.
-  std::optional<Verdict> ipvs_ingress(uint32_t iface, std::span<const uint8_t> frame, ConstIp ip, bool l2_unicast,
-                                      Instant now, int depth) noexcept;
+  std::optional<Verdict> ipvs_ingress(uint32_t iface, std::span<const uint8_t> frame, ConstIp ip,
+                                      const PacketSummary& pkt, bool l2_unicast, Instant now, int depth) noexcept;
   std::optional<Verdict> ipvs_icmp(ConstIp ip, Instant now) noexcept;
   /// Transmit a client->real packet (or an ICMP error about the connection) by the conn's method.
   Verdict ipvs_xmit(uint32_t conn, ConstIp ip, bool icmp_error, Instant now) noexcept;

@@ -16,7 +16,6 @@ namespace vs {
 
 using wire::EthernetView;
 using wire::Icmpv4View;
-using wire::IpProto;
 using wire::Ipv4View;
 namespace icmp_type = wire::icmp_type;
 namespace icmp_code = wire::icmp_code;
@@ -24,10 +23,6 @@ namespace icmp_code = wire::icmp_code;
 namespace {
 
 constexpr size_t kEth = EthernetView<uint8_t>::kHeaderLen;
-constexpr uint8_t kTcp = static_cast<uint8_t>(IpProto::kTcp);
-constexpr uint8_t kUdp = static_cast<uint8_t>(IpProto::kUdp);
-constexpr uint8_t kIcmp = static_cast<uint8_t>(IpProto::kIcmp);
-constexpr uint8_t kIpip = static_cast<uint8_t>(IpProto::kIpip);
 
 /// Ports of a TCP/UDP header that may be cut short (quoted): the first 4 bytes suffice.
 bool ports_of(std::span<const uint8_t> l4, uint16_t& sport, uint16_t& dport) {
@@ -45,15 +40,14 @@ bool related_icmp_type(uint8_t t) {
 }  // namespace
 
 std::optional<Verdict> Engine::ipvs_ingress(uint32_t iface, std::span<const uint8_t> frame, ConstIp ip,
-                                            bool l2_unicast, Instant now, int depth) noexcept {
-  if (ip.is_fragment()) return std::nullopt;  // IPVS needs ports; fragments are routed as they are
-  const uint8_t proto = ip.protocol();
+                                            const PacketSummary& pkt, bool l2_unicast, Instant now,
+                                            int depth) noexcept {
+  if (pkt.fragment) return std::nullopt;  // IPVS needs ports; fragments are routed as they are
+  const IpProto proto = pkt.key.proto;
+  const uint8_t flags = pkt.tcp_flags;
 
-  if (proto == kTcp || proto == kUdp) {
-    FlowKey k{ip.src(), ip.dst(), 0, 0, proto};
-    ports_of(ip.payload(), k.sport, k.dport);  // complete: checked in handle_ipv4
-    const uint8_t flags = proto == kTcp ? wire::TcpView<const uint8_t>::unchecked(ip.payload()).flags() : 0;
-    auto d = director_.classify(k, flags, now);
+  if (is_tcp_or_udp(proto)) {
+    auto d = director_.classify(pkt, now);
     switch (d.kind) {
       case ipvs::Decision::Kind::kPass:
         return std::nullopt;
@@ -73,11 +67,11 @@ std::optional<Verdict> Engine::ipvs_ingress(uint32_t iface, std::span<const uint
         return ipvs_out(d.conn, ip, flags, now);
     }
   }
-  if (proto == kIcmp) return ipvs_icmp(ip, now);
+  if (proto == IpProto::kIcmp) return ipvs_icmp(ip, now);
 
   // IPIP to one of the router's own addresses: decapsulate and route the inner packet, as a
   // kernel tunl0 device would deliver it (vsrouter as the tunnel endpoint of a real server).
-  if (proto == kIpip && is_router_address(ip.dst())) {
+  if (proto == IpProto::kIpip && is_router_address(ip.dst())) {
     if (depth > 0) return drop(DropReason::kIpipNested);
     auto inner = ConstIp::parse(ip.payload());
     if (!inner) return drop(DropReason::kIpipTruncated);
@@ -114,7 +108,7 @@ Verdict Engine::ipvs_xmit(uint32_t c, ConstIp ip, bool icmp_error, Instant now) 
   // the client can use; not for ICMP (the kernel skips the check for it). It runs after
   // decrement_ttl() in __ip_vs_get_out_rt, so the error quotes the datagram with its TTL-1.
   // A super-frame is judged by its segments (they are what the wire carries).
-  if (wire_len(ip) + overhead > mtu && ip.dont_fragment() && ip.protocol() != kIcmp) {
+  if (wire_len(ip) + overhead > mtu && ip.dont_fragment() && ip.protocol() != IpProto::kIcmp) {
     send_icmp_error(icmp_type::kDestUnreachable, icmp_code::kFragNeeded, (mtu - overhead) & 0xffff,
                     ConstIp::unchecked(std::span<const uint8_t>(out).subspan(kEth + overhead)), true, vip, now);
     return drop(DropReason::kFragNeeded);
@@ -158,13 +152,13 @@ std::optional<Verdict> Engine::ipvs_icmp(ConstIp ip, Instant now) noexcept {
   auto q = icmp->quoted();
   if (!q || q->frag_offset() != 0) return std::nullopt;
 
-  if (q->protocol() == kIpip) {
+  if (q->protocol() == IpProto::kIpip) {
     // An error about one of our tunnel packets: relay it to the client about its own packet
     // (ip_vs_in_icmp, "tunnel" case). It must be addressed to us.
     if (!is_local(ip.dst())) return std::nullopt;
     auto orig = ConstIp::parse_quoted(q->payload());
     FlowKey k{};
-    if (!orig || orig->frag_offset() != 0 || (orig->protocol() != kTcp && orig->protocol() != kUdp)) return std::nullopt;
+    if (!orig || orig->frag_offset() != 0 || !is_tcp_or_udp(orig->protocol())) return std::nullopt;
     k = {orig->src(), orig->dst(), 0, 0, orig->protocol()};
     if (!ports_of(orig->payload(), k.sport, k.dport)) return std::nullopt;
     auto hit = director_.lookup(k);
@@ -185,7 +179,7 @@ std::optional<Verdict> Engine::ipvs_icmp(ConstIp ip, Instant now) noexcept {
     return Verdict{Verdict::Kind::kConsumed, {}, 0};
   }
 
-  if (q->protocol() != kTcp && q->protocol() != kUdp) return std::nullopt;
+  if (!is_tcp_or_udp(q->protocol())) return std::nullopt;
   // The quoted datagram travels the other way: look its flow up reversed.
   FlowKey k{q->dst(), q->src(), 0, 0, q->protocol()};
   if (!ports_of(q->payload(), k.dport, k.sport)) return std::nullopt;

@@ -10,8 +10,6 @@
 namespace vs::gso {
 namespace {
 
-constexpr uint8_t kTcp = static_cast<uint8_t>(wire::IpProto::kTcp);
-constexpr uint8_t kUdp = static_cast<uint8_t>(wire::IpProto::kUdp);
 constexpr size_t kTcpCsum = 16, kUdpCsum = 6;
 
 size_t tcp_header_len(wire::Ipv4View<const uint8_t> ip) noexcept {
@@ -29,16 +27,16 @@ bool valid(wire::Ipv4View<const uint8_t> ip, size_t l3, const Offload& off) noex
   if (!off.csum_partial) return off.gso_size == 0;
   if (ip.is_fragment() || off.csum_start != l3 + ip.header_len()) return false;
   // handle_ipv4 has checked that an unfragmented TCP/UDP datagram holds its whole header.
-  if (ip.protocol() == kTcp)
+  if (ip.protocol() == IpProto::kTcp)
     return off.csum_offset == kTcpCsum &&
            (off.gso_size == 0 || segment_ip_len(ip, off.gso_size) <= kMaxFrame - 14);  // a segment fits a buffer
-  if (ip.protocol() == kUdp) return off.gso_size == 0 && off.csum_offset == kUdpCsum;
+  if (ip.protocol() == IpProto::kUdp) return off.gso_size == 0 && off.csum_offset == kUdpCsum;
   return false;
 }
 
 void complete_checksum(wire::Ipv4View<uint8_t> ip) noexcept {
   auto l4 = ip.payload();
-  const size_t field = ip.protocol() == kTcp ? kTcpCsum : kUdpCsum;
+  const size_t field = ip.protocol() == IpProto::kTcp ? kTcpCsum : kUdpCsum;
   uint16_t c = wire::csum::finish(wire::csum::sum(l4));  // the field holds the pseudo-header sum
   if (c == 0) c = 0xffff;  // as skb_checksum_help (CSUM_MANGLED_0): 0 means "none" to UDP
   wire::store16(l4, field, c);
@@ -73,10 +71,10 @@ size_t segment(wire::Ipv4View<const uint8_t> ip, uint16_t gso_size, size_t i, st
   auto in_tcp = wire::TcpView<const uint8_t>::unchecked(ip.payload());
   wire::store32(tcp, 4, static_cast<uint32_t>(in_tcp.seq() + off));
   uint8_t flags = in_tcp.flags();
-  if (!last) flags &= static_cast<uint8_t>(~(wire::tcp_flag::kFin | wire::tcp_flag::kPsh));
-  if (i != 0) flags &= static_cast<uint8_t>(~wire::tcp_flag::kCwr);
+  if (!last) flags &= static_cast<uint8_t>(~(tcp_flag::kFin | tcp_flag::kPsh));
+  if (i != 0) flags &= static_cast<uint8_t>(~tcp_flag::kCwr);
   tcp[13] = flags;
-  const uint32_t pseudo = wire::csum::pseudo_header(ip.src(), ip.dst(), kTcp, static_cast<uint16_t>(thl + len));
+  const uint32_t pseudo = wire::csum::pseudo_header(ip.src(), ip.dst(), IpProto::kTcp, static_cast<uint16_t>(thl + len));
   wire::store16(tcp, kTcpCsum, 0);
   wire::store16(tcp, kTcpCsum, wire::csum::finish(wire::csum::sum(tcp, pseudo)));
   return out_len;

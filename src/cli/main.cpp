@@ -8,7 +8,7 @@
 #include "config/config.hpp"
 #include "replay/replay.hpp"
 #include "tap/daemon.hpp"
-#include "sched/names.hpp"
+#include "config/sched_names.hpp"
 
 namespace {
 

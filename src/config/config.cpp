@@ -20,17 +20,10 @@
 #include <utility>
 #include <vector>
 
-#include "sched/names.hpp"
+#include "config/rules.hpp"
+#include "config/sched_names.hpp"
 
 namespace vs::config {
-
-std::string_view protocol_name(Protocol p) noexcept {
-  switch (p) {
-    case Protocol::kTcp: return "tcp";
-    case Protocol::kUdp: return "udp";
-  }
-  return "?";
-}
 
 std::string_view defense_mode_name(DefenseMode m) noexcept {
   switch (m) {
@@ -271,20 +264,9 @@ private:
 // ---------------------------------------------------------------------------------------------
 // Address checks
 
-/// Why `a` cannot be a host (VIP, real server, next hop, interface address); nullopt if it can.
-std::optional<std::string_view> not_a_host(Ipv4Addr a) {
-  if (a.is_unspecified()) return "is the unspecified address";
-  if (a.is_broadcast()) return "is the broadcast address";
-  if (a.is_multicast()) return "is a multicast address";
-  if (a.is_loopback()) return "is a loopback address";
-  return std::nullopt;
-}
-
 bool overlaps(const Ipv4Prefix& a, const Ipv4Prefix& b) {
   return a.len <= b.len ? a.contains(b.addr) : b.contains(a.addr);
 }
-
-std::string subnet_str(const Ipv4Prefix& p) { return Ipv4Prefix{p.network(), p.len}.str(); }
 
 bool valid_interface_name(std::string_view s) {
   if (s.empty() || s.size() > kMaxIfName) return false;
@@ -321,17 +303,14 @@ private:
   Real real(const Section& s, const Service& svc, RealLines& seen);
   unsigned flags(const toml::node& n, const Service& svc) const;
 
-  /// The first interface (file order) with a connected subnet holding `a`.
-  std::optional<uint32_t> interface_for(Ipv4Addr a) const;
-  /// The interface that has `a` as one of its own addresses.
-  std::optional<uint32_t> owner_of(Ipv4Addr a) const;
-  /// `what a` must be a host address, and not a network/broadcast address of a connected subnet.
+  /// `what a` must be a host address, and not a network/broadcast address of a connected subnet
+  /// (config/rules.hpp).
   void check_host(const toml::node& at, std::string_view what, Ipv4Addr a) const;
 
   Config cfg_;
   std::map<std::string, uint32_t> interface_lines_;               // name -> line
   std::map<std::pair<uint32_t, uint8_t>, uint32_t> route_lines_;  // (network, len) -> line
-  std::map<std::tuple<Protocol, uint32_t, uint16_t>, uint32_t> service_lines_;
+  std::map<std::tuple<IpProto, uint32_t, uint16_t>, uint32_t> service_lines_;
 };
 
 Config Loader::load(const toml::table& root) {
@@ -461,11 +440,9 @@ void Loader::route(const Section& s) {
   auto gw = Ipv4Addr::parse(via_text);
   if (!gw) fail(via, "bad IPv4 address " + quoted(via_text));
   check_host(via, "next hop", *gw);
-  auto itf = interface_for(*gw);
-  if (!itf) fail(via, "next hop " + gw->str() + " is on no interface's connected subnet");
-  if (auto own = owner_of(*gw))
-    fail(via, "next hop " + gw->str() + " is the router's own address on interface " +
-                  quoted(cfg_.interfaces[*own].name));
+  auto itf = connected_interface(cfg_.interfaces, *gw);
+  if (!itf) fail(via, "next hop " + gw->str() + " " + std::string(kNotConnected));
+  if (auto own = own_address(cfg_.interfaces, *gw)) fail(via, "next hop " + gw->str() + " " + *own);
   r.via = *gw;
   r.interface = *itf;
 
@@ -512,9 +489,9 @@ void Loader::service(const Section& s) {
   const toml::node& protocol = s.required("protocol");
   std::string protocol_text = string_value(protocol, "protocol");
   if (protocol_text == "tcp") {
-    svc.protocol = Protocol::kTcp;
+    svc.protocol = IpProto::kTcp;
   } else if (protocol_text == "udp") {
-    svc.protocol = Protocol::kUdp;
+    svc.protocol = IpProto::kUdp;
   } else {
     fail(protocol, "unknown protocol " + quoted(protocol_text) + "; expected one of: tcp udp");
   }
@@ -526,15 +503,14 @@ void Loader::service(const Section& s) {
   svc.vip = ep->addr;
   svc.port = *ep->port;
   check_host(address, "VIP", svc.vip);
-  auto itf = interface_for(svc.vip);
-  if (!itf) fail(address, "VIP " + svc.vip.str() + " is on no interface's connected subnet");
+  auto itf = connected_interface(cfg_.interfaces, svc.vip);
+  if (!itf) fail(address, "VIP " + svc.vip.str() + " " + std::string(kNotConnected));
   svc.interface = *itf;
 
   if (const toml::node* n = s.optional("scheduler")) {
     svc.scheduler = string_value(*n, "scheduler");
-    const auto& names = sched::kSchedulerNames;
-    if (std::find(names.begin(), names.end(), svc.scheduler) == names.end())
-      fail(*n, "unknown scheduler " + quoted(svc.scheduler) + "; expected one of: " + joined(names));
+    if (!known_scheduler(svc.scheduler))
+      fail(*n, "unknown scheduler " + quoted(svc.scheduler) + "; expected one of: " + joined(kSchedulerNames));
   }
 
   s.optional_int("persistence", svc.persistence, 0, kMaxPersistence);
@@ -581,19 +557,19 @@ void Loader::service(const Section& s) {
 unsigned Loader::flags(const toml::node& n, const Service& svc) const {
   unsigned bits = 0;
   for (const StringElement& e : string_array(n, "flags")) {
-    const auto& all = sched::kFlags;
+    const auto& all = config::kFlags;
     auto f =
-        std::find_if(all.begin(), all.end(), [&e](const sched::FlagInfo& i) { return i.name == e.value; });
+        std::find_if(all.begin(), all.end(), [&e](const config::FlagInfo& i) { return i.name == e.value; });
     if (f == all.end()) {
       std::vector<std::string_view> names;
-      for (const sched::FlagInfo& i : all) names.push_back(i.name);
+      for (const config::FlagInfo& i : all) names.push_back(i.name);
       fail(*e.node, "unknown flag " + quoted(e.value) + "; expected one of: " + joined(names));
     }
     if ((bits & f->bit) != 0) fail(*e.node, "duplicate flag " + quoted(e.value));
     if (!f->only_scheduler.empty() && f->only_scheduler != svc.scheduler)
       fail(*e.node, "incompatible scheduler flag " + quoted(e.value) + " for scheduler " +
                         quoted(svc.scheduler) + "; it needs scheduler " + quoted(f->only_scheduler));
-    if (f->bit == sched::kFlagOps && svc.protocol != Protocol::kUdp)
+    if (f->bit == config::kFlagOps && svc.protocol != IpProto::kUdp)
       fail(*e.node, "ops (one-packet scheduling) is only for udp services");
     bits |= f->bit;
   }
@@ -631,9 +607,7 @@ Real Loader::real(const Section& s, const Service& svc, RealLines& seen) {
   s.optional_int("upper", r.upper, 0, kMaxInt32);
   s.optional_int("lower", r.lower, 0, kMaxInt32);
 
-  if (auto own = owner_of(r.addr))
-    fail(address, "real server " + r.addr.str() + " is the router's own address on interface " +
-                      quoted(cfg_.interfaces[*own].name));
+  if (auto own = own_address(cfg_.interfaces, r.addr)) fail(address, "real server " + r.addr.str() + " " + *own);
 
   if (svc.port == 0 && r.port != 0)
     fail(address,
@@ -643,9 +617,9 @@ Real Loader::real(const Section& s, const Service& svc, RealLines& seen) {
     fail(address, "method " + std::string(method_name(r.method)) + " cannot change the port: real port " +
                       std::to_string(r.port) + " differs from service port " + std::to_string(svc.port));
 
-  if (r.method == Method::kDr && !interface_for(r.addr))
-    fail(address, "real server " + r.addr.str() +
-                      " is on no interface's connected subnet; method dr needs the real server on-link");
+  if (r.method == Method::kDr && !connected_interface(cfg_.interfaces, r.addr))
+    fail(address, "real server " + r.addr.str() + " " + std::string(kNotConnected) +
+                      "; method dr needs the real server on-link");
 
   auto key = std::pair{r.addr.v, r.port};
   if (auto it = seen.find(key); it != seen.end())
@@ -655,33 +629,8 @@ Real Loader::real(const Section& s, const Service& svc, RealLines& seen) {
   return r;
 }
 
-std::optional<uint32_t> Loader::interface_for(Ipv4Addr a) const {
-  for (uint32_t i = 0; i < cfg_.interfaces.size(); ++i)
-    for (const Ipv4Prefix& p : cfg_.interfaces[i].addresses)
-      if (p.contains(a)) return i;
-  return std::nullopt;
-}
-
-std::optional<uint32_t> Loader::owner_of(Ipv4Addr a) const {
-  for (uint32_t i = 0; i < cfg_.interfaces.size(); ++i)
-    for (const Ipv4Prefix& p : cfg_.interfaces[i].addresses)
-      if (p.addr == a) return i;
-  return std::nullopt;
-}
-
 void Loader::check_host(const toml::node& at, std::string_view what, Ipv4Addr a) const {
-  std::string prefix = std::string(what) + " " + a.str() + " ";
-  if (auto why = not_a_host(a)) fail(at, prefix + std::string(*why));
-  for (const Interface& itf : cfg_.interfaces) {
-    for (const Ipv4Prefix& p : itf.addresses) {
-      if (p.len > 30 || !p.contains(a)) continue;
-      if (a == p.network())
-        fail(at, prefix + "is the network address of " + subnet_str(p) + " on interface " + quoted(itf.name));
-      if (a == p.directed_broadcast())
-        fail(at,
-             prefix + "is the broadcast address of " + subnet_str(p) + " on interface " + quoted(itf.name));
-    }
-  }
+  if (auto why = not_a_host_on(cfg_.interfaces, a)) fail(at, std::string(what) + " " + a.str() + " " + *why);
 }
 
 }  // namespace

@@ -1,7 +1,11 @@
 // The validated, immutable configuration model and its TOML loader.
 // The schema is a contract (docs/config.md); the loader rejects anything it does not know.
-// Depends on base/ and the scheduler name list (sched/names.hpp); no I/O besides reading the
-// file in load_config().
+// Depends on base/ only (scheduler and flag names: config/sched_names.hpp; the address rules
+// shared with vsadm: config/rules.hpp); no I/O besides reading the file in load_config().
+//
+// Real and ServiceSettings are the one definition of what a real server and a virtual service
+// are set to, whoever sets them (a config file, vsadm, a reload): the director's runtime types
+// (ipvs::Dest, ipvs::Service) extend them with state.
 #pragma once
 
 #include <cstdint>
@@ -11,11 +15,11 @@
 #include <vector>
 
 #include "base/addr.hpp"
+#include "base/proto.hpp"
 #include "base/result.hpp"
 
 namespace vs::config {
 
-enum class Protocol : uint8_t { kTcp = 6, kUdp = 17 };
 enum class Method : uint8_t { kNat, kDr, kTun };
 
 /// What happens to the connections of a real server removed from its service.
@@ -24,7 +28,6 @@ enum class Drain : uint8_t {
   kReschedule,  // the connection is expired and a packet that may open one is scheduled afresh
 };
 
-std::string_view protocol_name(Protocol p) noexcept;  // "tcp" / "udp"
 std::string_view method_name(Method m) noexcept;      // "nat" / "dr" / "tun"
 
 struct Router {
@@ -74,26 +77,35 @@ struct Timeouts {
   uint32_t udp = 300;
 };
 
+/// A real server's settings: a [[services.reals]] table, or `ipvsadm -a/-e`.
 struct Real {
   Ipv4Addr addr;
   uint16_t port = 0;
   Method method = Method::kDr;   // ipvsadm's default is -g (gatewaying = DR)
-  uint32_t weight = 1;           // 0..65535
+  int32_t weight = 1;            // 0..65535
   uint32_t upper = 0;            // ipvsadm -x, 0 = no limit
   uint32_t lower = 0;            // ipvsadm -y
+
+  friend bool operator==(const Real&, const Real&) = default;
 };
 
-struct Service {
-  Protocol protocol = Protocol::kTcp;
+/// A virtual service's settings: a [[services]] table without its reals, or `ipvsadm -A/-E`.
+struct ServiceSettings {
+  IpProto protocol = IpProto::kTcp;      // kTcp or kUdp
   Ipv4Addr vip;
   uint16_t port = 0;                     // 0 = all ports (needs persistence)
   std::string scheduler = "wlc";
   uint32_t persistence = 0;              // seconds; 0 = off
   Ipv4Addr netmask = Ipv4Addr::broadcast();
-  unsigned flags = 0;                    // sched::SchedFlag bits
+  unsigned flags = 0;                    // SchedFlag bits (config/sched_names.hpp)
   Drain drain = Drain::kDrop;            // "drop" | "reschedule"
+  uint32_t interface = 0;                // the interface answering ARP for the VIP: the first
+                                         // (file order) whose connected subnet holds it
+};
+
+/// A [[services]] table: the settings and the reals, in file order.
+struct Service : ServiceSettings {
   std::vector<Real> reals;
-  uint32_t interface = 0;                // the interface whose connected subnet holds the VIP
 };
 
 struct Config {

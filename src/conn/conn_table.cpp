@@ -47,11 +47,11 @@ ConnTable::ConnTable(uint32_t capacity, uint64_t seed, std::vector<Duration> tim
   for (Duration t : timeouts) queues_.push_back({t});
 }
 
-ConnTable::Slot ConnTable::slot(uint8_t proto, Ipv4Addr s, uint16_t sp, Ipv4Addr d, uint16_t dp) const noexcept {
+ConnTable::Slot ConnTable::slot(IpProto proto, Ipv4Addr s, uint16_t sp, Ipv4Addr d, uint16_t dp) const noexcept {
   // Our own hash (never std::hash), keyed with router.seed against hash flooding. The low 32
   // bits choose the bucket, the next 16 are the tag.
   uint64_t a = (uint64_t{s.v} << 32) | d.v;
-  uint64_t b = (uint64_t{sp} << 32) | (uint64_t{dp} << 16) | proto;
+  uint64_t b = (uint64_t{sp} << 32) | (uint64_t{dp} << 16) | number(proto);
   uint64_t h = mix(mix(a ^ seed_) ^ b);
   return Slot{static_cast<uint32_t>(((h & 0xffffffffu) * buckets_.size()) >> 32), static_cast<uint16_t>(h >> 32)};
 }
@@ -126,7 +126,7 @@ std::optional<ConnTable::Hit> ConnTable::lookup(const FlowKey& k) const noexcept
   return Hit{n >> 1, (n & 1) != 0};
 }
 
-uint32_t ConnTable::find_template(uint8_t proto, Ipv4Addr caddr, Ipv4Addr vaddr, uint16_t vport) const noexcept {
+uint32_t ConnTable::find_template(IpProto proto, Ipv4Addr caddr, Ipv4Addr vaddr, uint16_t vport) const noexcept {
   uint32_t n = probe(slot(proto, caddr, 0, vaddr, vport), [&](uint32_t n) {
     const Conn& c = slab_[n >> 1];
     return (n & 1) == 0 && (c.flags & kFlagTemplate) && c.proto == proto && c.caddr == caddr && c.cport == 0 &&

@@ -80,7 +80,7 @@ enum ConnFlag : uint16_t {
 struct alignas(64) Conn {
   Ipv4Addr caddr, vaddr, daddr;
   uint16_t cport = 0, vport = 0, dport = 0;
-  uint8_t proto = 0;
+  IpProto proto{};
   config::Method method = config::Method::kDr;
   uint16_t flags = 0;
   TcpState state = TcpState::kNone;
@@ -117,7 +117,7 @@ public:
   /// The non-template connection this packet belongs to, in either direction.
   std::optional<Hit> lookup(const FlowKey& k) const noexcept;
   /// The hashed persistence template (proto, caddr, cport 0, vaddr, vport).
-  uint32_t find_template(uint8_t proto, Ipv4Addr caddr, Ipv4Addr vaddr, uint16_t vport) const noexcept;
+  uint32_t find_template(IpProto proto, Ipv4Addr caddr, Ipv4Addr vaddr, uint16_t vport) const noexcept;
 
   /// A new entry with the identity fields of `init` set, hashed (both nodes, or the in node for a
   /// template; a one-packet entry is not hashed), armed with `timeout` from `now`. kNone when the
@@ -190,7 +190,7 @@ private:
     uint32_t bucket;
     uint16_t tag;
   };
-  Slot slot(uint8_t proto, Ipv4Addr s, uint16_t sp, Ipv4Addr d, uint16_t dp) const noexcept;
+  Slot slot(IpProto proto, Ipv4Addr s, uint16_t sp, Ipv4Addr d, uint16_t dp) const noexcept;
   /// The slot of a node: node 2i hashes the client->virtual tuple, 2i+1 the reply tuple.
   Slot node_slot(uint32_t node) const noexcept;
   uint32_t next_bucket(uint32_t b) const noexcept { return b + 1 == buckets_.size() ? 0 : b + 1; }

@@ -17,8 +17,9 @@
 #include <optional>
 #include <string>
 
+#include "config/rules.hpp"
 #include "ctl/listing.hpp"
-#include "sched/names.hpp"
+#include "config/sched_names.hpp"
 
 namespace vs::ctl {
 namespace {
@@ -410,7 +411,7 @@ std::string usage_text() {
        "  --fwmark-service|-f fwmark          fwmark is an integer greater than zero\n"
        "\n";
   std::string scheds;
-  for (std::string_view s : sched::kSchedulerNames) scheds += (scheds.empty() ? "" : "|") + std::string(s);
+  for (std::string_view s : config::kSchedulerNames) scheds += (scheds.empty() ? "" : "|") + std::string(s);
   u += "Options:\n"
        "  --ipv6         -6                   fwmark entry uses IPv6\n"
        "  --scheduler    -s scheduler         one of " + scheds + ",\n"
@@ -1037,50 +1038,25 @@ std::string ipvs_strerror(Func f, Err e) {
 ipvs::Service* find_service(Ctx& ctx, const SvcArgs& s) {
   if (s.fwmark != 0 || s.af != kAfInet) return nullptr;
   if (s.protocol != kProtoTcp && s.protocol != kProtoUdp) return nullptr;
-  const auto proto = s.protocol == kProtoTcp ? config::Protocol::kTcp : config::Protocol::kUdp;
-  return ctx.engine.director().find_exact(proto, s.addr.v4, s.port);
-}
-
-/// The first interface (config order) whose connected subnet holds `a`, as the config loader
-/// chooses it.
-std::optional<uint32_t> connected_interface(const config::Config& cfg, Ipv4Addr a) {
-  for (uint32_t i = 0; i < cfg.interfaces.size(); ++i)
-    for (const Ipv4Prefix& p : cfg.interfaces[i].addresses)
-      if (p.contains(a)) return i;
-  return std::nullopt;
-}
-
-std::string subnet_str(const Ipv4Prefix& p) { return Ipv4Prefix{p.network(), p.len}.str(); }
-
-/// vsrouter's own refusal for an address that is no host of a connected subnet ("" = fine).
-std::string subnet_special(const config::Config& cfg, Ipv4Addr a) {
-  for (const config::Interface& itf : cfg.interfaces)
-    for (const Ipv4Prefix& p : itf.addresses) {
-      if (p.len > 30 || !p.contains(a)) continue;
-      if (a == p.network())
-        return "is the network address of " + subnet_str(p) + " on interface \"" + itf.name + "\"";
-      if (a == p.directed_broadcast())
-        return "is the broadcast address of " + subnet_str(p) + " on interface \"" + itf.name + "\"";
-    }
-  return "";
+  return ctx.engine.director().find_exact(static_cast<IpProto>(s.protocol), s.addr.v4, s.port);
 }
 
 /// The kernel's inet_addr_type() check for a new destination: only unicast (or local) addresses.
 bool kernel_unicast(const config::Config& cfg, Ipv4Addr a) {
   if ((a.v >> 24) == 0 || a.is_broadcast() || a.is_multicast()) return false;
-  return subnet_special(cfg, a).empty();  // the local table's broadcast routes
+  return !config::subnet_special(cfg.interfaces, a);  // the local table's broadcast routes
 }
 
 /// Kernel service flags -> vsrouter's SchedFlag bits (refused if vsrouter cannot keep them).
 unsigned service_flags(Ctx& ctx, const SvcArgs& s, const std::string& sched) {
   unsigned bits = 0;
-  if (s.flags & kSvcOnePacket) bits |= sched::kFlagOps;
+  if (s.flags & kSvcOnePacket) bits |= config::kFlagOps;
   const unsigned sf = s.flags & (kSvcSched1 | kSvcSched2 | kSvcSched3);
   if (sf == 0) return bits;
   if ((sched == "sh" || sched == "mh") && !(sf & kSvcSched3)) {
     const bool sh = sched == "sh";
-    if (sf & kSvcSched1) bits |= sh ? sched::kFlagShFallback : sched::kFlagMhFallback;
-    if (sf & kSvcSched2) bits |= sh ? sched::kFlagShPort : sched::kFlagMhPort;
+    if (sf & kSvcSched1) bits |= sh ? config::kFlagShFallback : config::kFlagMhFallback;
+    if (sf & kSvcSched2) bits |= sh ? config::kFlagShPort : config::kFlagMhPort;
     return bits;
   }
   std::string names;
@@ -1090,9 +1066,12 @@ unsigned service_flags(Ctx& ctx, const SvcArgs& s, const std::string& sched) {
                   "; vsrouter keeps only sh-fallback and sh-port (sh), mh-fallback and mh-port (mh)");
 }
 
-bool known_scheduler(const std::string& name) {
-  const auto& n = sched::kSchedulerNames;
-  return std::find(n.begin(), n.end(), name) != n.end();
+/// What ipvsadm -A/-E sets of a service: scheduler, flags, persistence and its netmask.
+void set_from_args(Ctx& ctx, const SvcArgs& s, config::ServiceSettings& settings) {
+  settings.scheduler = s.sched_name;
+  settings.flags = service_flags(ctx, s, s.sched_name);
+  settings.persistence = (s.flags & kSvcPersistent) ? s.timeout : 0;
+  settings.netmask = Ipv4Addr{s.netmask};
 }
 
 void refuse_unsupported_service(Ctx& ctx, const SvcArgs& s) {
@@ -1106,24 +1085,19 @@ Err k_add_service(Ctx& ctx, const SvcArgs& s) {
   if (find_service(ctx, s)) return Err::kExist;
   const config::Config& cfg = ctx.engine.config();
   const Ipv4Addr vip = s.addr.v4;
-  if (vip.is_unspecified() || vip.is_broadcast() || vip.is_multicast() || vip.is_loopback())
-    refuse(ctx, "VIP " + vip.str() + " is not a unicast host address");
-  auto itf = connected_interface(cfg, vip);
+  if (config::not_a_host(vip)) refuse(ctx, "VIP " + vip.str() + " is not a unicast host address");
+  auto itf = config::connected_interface(cfg.interfaces, vip);
   if (!itf)
-    refuse(ctx, "VIP " + vip.str() + " is on no interface's connected subnet; nothing would answer ARP for it");
-  if (std::string why = subnet_special(cfg, vip); !why.empty()) refuse(ctx, "VIP " + vip.str() + " " + why);
-  if (!known_scheduler(s.sched_name) || !s.pe_name.empty()) return Err::kNoEnt;
-  ipvs::Director::ServiceSpec spec;
-  spec.protocol = s.protocol == kProtoTcp ? config::Protocol::kTcp : config::Protocol::kUdp;
-  spec.vip = vip;
-  spec.port = s.port;
-  spec.scheduler = s.sched_name;
-  spec.flags = service_flags(ctx, s, s.sched_name);
-  spec.persistence = (s.flags & kSvcPersistent) ? s.timeout : 0;
-  spec.netmask = Ipv4Addr{s.netmask};
-  spec.drain = config::Drain::kDrop;
-  spec.iface = *itf;
-  switch (ctx.engine.director().add_service(spec)) {
+    refuse(ctx, "VIP " + vip.str() + " " + std::string(config::kNotConnected) + "; nothing would answer ARP for it");
+  if (auto why = config::subnet_special(cfg.interfaces, vip)) refuse(ctx, "VIP " + vip.str() + " " + *why);
+  if (!config::known_scheduler(s.sched_name) || !s.pe_name.empty()) return Err::kNoEnt;
+  config::ServiceSettings settings;
+  settings.protocol = static_cast<IpProto>(s.protocol);
+  settings.vip = vip;
+  settings.port = s.port;
+  settings.interface = *itf;
+  set_from_args(ctx, s, settings);
+  switch (ctx.engine.director().add_service(settings)) {
     case ipvs::Director::CtlError::kServiceExists: return Err::kExist;
     case ipvs::Director::CtlError::kSchedulerNotFound: return Err::kNoEnt;
     default: return Err::kOk;
@@ -1133,18 +1107,11 @@ Err k_add_service(Ctx& ctx, const SvcArgs& s) {
 Err k_update_service(Ctx& ctx, const SvcArgs& s) {
   ipvs::Service* svc = find_service(ctx, s);
   if (!svc) return Err::kSrch;
-  if (!known_scheduler(s.sched_name) || !s.pe_name.empty()) return Err::kNoEnt;
-  ipvs::Director::ServiceSpec spec;
-  spec.protocol = svc->protocol;
-  spec.vip = svc->vip;
-  spec.port = svc->port;
-  spec.scheduler = s.sched_name;
-  spec.flags = service_flags(ctx, s, s.sched_name);
-  spec.persistence = (s.flags & kSvcPersistent) ? s.timeout : 0;
-  spec.netmask = Ipv4Addr{s.netmask};
-  spec.drain = svc->drain;  // not an ipvsadm setting: kept
-  spec.iface = svc->iface;
-  return ctx.engine.director().edit_service(*svc, spec) == ipvs::Director::CtlError::kOk ? Err::kOk : Err::kNoEnt;
+  if (!config::known_scheduler(s.sched_name) || !s.pe_name.empty()) return Err::kNoEnt;
+  config::ServiceSettings settings = *svc;  // drain and the interface are not ipvsadm settings: kept
+  set_from_args(ctx, s, settings);
+  return ctx.engine.director().edit_service(*svc, settings) == ipvs::Director::CtlError::kOk ? Err::kOk
+                                                                                             : Err::kNoEnt;
 }
 
 Err k_del_service(Ctx& ctx, const SvcArgs& s) {
@@ -1180,14 +1147,11 @@ void refuse_unsupported_dest(Ctx& ctx, const DestArgs& d, bool adding) {
   const Ipv4Addr a = d.addr.v4;
   if (adding) {
     if (a.is_loopback()) refuse(ctx, "real server " + a.str() + " is a loopback address");
-    for (const config::Interface& itf : cfg.interfaces)
-      for (const Ipv4Prefix& p : itf.addresses)
-        if (p.addr == a)
-          refuse(ctx, "real server " + a.str() + " is the router's own address on interface \"" + itf.name + "\"");
+    if (auto own = config::own_address(cfg.interfaces, a)) refuse(ctx, "real server " + a.str() + " " + *own);
   }
-  if (method_of(d.conn_flags) == config::Method::kDr && !connected_interface(cfg, a))
-    refuse(ctx, "real server " + a.str() +
-                    " is on no interface's connected subnet; direct routing (-g) needs the real server on-link");
+  if (method_of(d.conn_flags) == config::Method::kDr && !config::connected_interface(cfg.interfaces, a))
+    refuse(ctx, "real server " + a.str() + " " + std::string(config::kNotConnected) +
+                    "; direct routing (-g) needs the real server on-link");
 }
 
 config::Real real_of(const DestArgs& d) {
@@ -1195,7 +1159,7 @@ config::Real real_of(const DestArgs& d) {
   r.addr = d.addr.v4;
   r.port = d.port;
   r.method = method_of(d.conn_flags);
-  r.weight = static_cast<uint32_t>(d.weight);
+  r.weight = d.weight;
   r.upper = d.u_threshold;
   r.lower = d.l_threshold;
   return r;
@@ -1208,7 +1172,7 @@ Err k_add_dest(Ctx& ctx, const SvcArgs& s, const DestArgs& d) {
   if (d.l_threshold > d.u_threshold) return Err::kRange;
   if (d.tun_type == kTunGue && d.tun_port == 0) return Err::kInval;
   ipvs::Director& dir = ctx.engine.director();
-  if (dir.find_real(*svc, d.addr.v4, d.port)) return Err::kExist;
+  if (svc->find_real(d.addr.v4, d.port)) return Err::kExist;
   if (!kernel_unicast(ctx.engine.config(), d.addr.v4)) return Err::kInval;
   refuse_unsupported_dest(ctx, d, true);
   return dir.add_real(*svc, real_of(d)) == ipvs::Director::CtlError::kOk ? Err::kOk : Err::kExist;
@@ -1221,7 +1185,7 @@ Err k_update_dest(Ctx& ctx, const SvcArgs& s, const DestArgs& d) {
   if (d.l_threshold > d.u_threshold) return Err::kRange;
   if (d.tun_type == kTunGue && d.tun_port == 0) return Err::kInval;
   ipvs::Director& dir = ctx.engine.director();
-  if (!dir.find_real(*svc, d.addr.v4, d.port)) return Err::kNoEnt;
+  if (!svc->find_real(d.addr.v4, d.port)) return Err::kNoEnt;
   refuse_unsupported_dest(ctx, d, false);
   return dir.edit_real(*svc, real_of(d)) == ipvs::Director::CtlError::kOk ? Err::kOk : Err::kNoEnt;
 }

@@ -9,7 +9,7 @@
 
 #include "conn/conn_table.hpp"
 #include "conn/tcp_state.hpp"
-#include "sched/names.hpp"
+#include "config/sched_names.hpp"
 
 namespace vs::ctl {
 namespace {
@@ -88,19 +88,19 @@ int cmp_dests(const ipvs::Dest* a, const ipvs::Dest* b) {
 
 std::string addrport(Ipv4Addr a, uint16_t port) { return a.str() + ":" + std::to_string(port); }
 
-bool is_tcp(const ipvs::Service& s) { return s.protocol == config::Protocol::kTcp; }
+bool is_tcp(const ipvs::Service& s) { return s.protocol == IpProto::kTcp; }
 
 // The kernel's service flags as ipvsadm sees them.
-constexpr unsigned kSched1 = sched::kFlagShFallback | sched::kFlagMhFallback;  // IP_VS_SVC_F_SCHED1
-constexpr unsigned kSched2 = sched::kFlagShPort | sched::kFlagMhPort;          // IP_VS_SVC_F_SCHED2
+constexpr unsigned kSched1 = config::kFlagShFallback | config::kFlagMhFallback;  // IP_VS_SVC_F_SCHED1
+constexpr unsigned kSched2 = config::kFlagShPort | config::kFlagMhPort;          // IP_VS_SVC_F_SCHED2
 
 std::string sched_flags(const ipvs::Service& s) {
   // print_sched_flags: named flags for sh and mh; flag-N for the others (vsadm never stores those).
   std::string f;
-  if (s.scheduler_name == "sh") {
+  if (s.scheduler == "sh") {
     if (s.flags & kSched1) f += "sh-fallback,";
     if (s.flags & kSched2) f += "sh-port,";
-  } else if (s.scheduler_name == "mh") {
+  } else if (s.scheduler == "mh") {
     if (s.flags & kSched1) f += "mh-fallback,";
     if (s.flags & kSched2) f += "mh-port,";
   } else {
@@ -161,10 +161,10 @@ void print_service_entry(std::string& out, const ipvs::Service& s, unsigned fmt)
   }
   const bool persistent = s.persistence != 0;
   const bool has_flags = (s.flags & (kSched1 | kSched2)) != 0;
-  const bool ops = (s.flags & sched::kFlagOps) != 0;
+  const bool ops = (s.flags & config::kFlagOps) != 0;
 
   if (fmt & kFmtRule) {
-    put(out, "-A %s -s %s", svc_name.c_str(), s.scheduler_name.c_str());
+    put(out, "-A %s -s %s", svc_name.c_str(), s.scheduler.c_str());
     if (persistent) {
       put(out, " -p %u", s.persistence);
       if (s.netmask.v != 0xffffffffu) put(out, " -M %s", s.netmask.str().c_str());
@@ -181,7 +181,7 @@ void print_service_entry(std::string& out, const ipvs::Service& s, unsigned fmt)
       for (uint64_t v : {r.cps, r.inpps, r.outpps, r.inbps, r.outbps}) out += print_largenum(v, fmt);
     }
   } else {
-    put(out, "%s %s", svc_name.c_str(), s.scheduler_name.c_str());
+    put(out, "%s %s", svc_name.c_str(), s.scheduler.c_str());
     if (has_flags) out += " (" + sched_flags(s) + ")";
     if (persistent) {
       put(out, " persistent %u", s.persistence);
@@ -291,7 +291,7 @@ std::string list_connections(const Engine& e, Instant now, unsigned fmt) {
   else
     put(out, "pro expire %-11s %-18s %-18s %s\n", "state", "source", "virtual", "destination");
   for (const conn::Conn* c : rows) {
-    const char* proto = c->proto == 6 ? "TCP" : c->proto == 17 ? "UDP" : "IP";
+    const char* proto = c->proto == IpProto::kTcp ? "TCP" : c->proto == IpProto::kUdp ? "UDP" : "IP";
     // /proc/net/ip_vs_conn gives whole seconds left (truncated); ipvsadm prints minutes:seconds.
     const int64_t left = std::max<int64_t>(0, (c->expires - now).us) / 1000000;
     std::string expire;
@@ -299,7 +299,7 @@ std::string list_connections(const Engine& e, Instant now, unsigned fmt) {
     std::string state;
     if (c->flags & conn::kFlagTemplate)
       state = (c->flags & conn::kFlagAssured) ? "ASSURED" : "NONE";
-    else if (c->proto == 17)
+    else if (c->proto == IpProto::kUdp)
       state = "UDP";
     else
       state = std::string(conn::tcp_state_name(c->state));

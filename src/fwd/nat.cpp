@@ -7,9 +7,6 @@
 namespace vs::fwd {
 namespace {
 
-using wire::IpProto;
-constexpr uint8_t kTcp = static_cast<uint8_t>(IpProto::kTcp);
-constexpr uint8_t kUdp = static_cast<uint8_t>(IpProto::kUdp);
 
 /// Set the source or destination address (header checksum updated); returns the old one.
 Ipv4Addr set_addr(MutIp ip, bool src, Ipv4Addr a) noexcept {
@@ -27,7 +24,7 @@ void rewrite(MutIp ip, bool src, Ipv4Addr a, uint16_t port) noexcept {
   const Ipv4Addr old_a = set_addr(ip, src, a);
   auto l4 = ip.payload();
   const size_t port_off = src ? 0 : 2;
-  if (ip.protocol() == kTcp) {
+  if (ip.protocol() == IpProto::kTcp) {
     if (l4.size() >= 18) {
       auto t = wire::TcpView<uint8_t>::unchecked(l4);
       t.update_checksum_for_addr(old_a, a);
@@ -38,7 +35,7 @@ void rewrite(MutIp ip, bool src, Ipv4Addr a, uint16_t port) noexcept {
     } else if (l4.size() >= port_off + 2) {
       wire::store16(l4, port_off, port);
     }
-  } else if (ip.protocol() == kUdp) {
+  } else if (ip.protocol() == IpProto::kUdp) {
     if (l4.size() >= 8) {
       auto u = wire::UdpView<uint8_t>::unchecked(l4.first(8));  // checksum field only; length may be cut
       u.update_checksum_for_addr(old_a, a);
@@ -58,7 +55,7 @@ void rewrite(MutIp ip, bool src, Ipv4Addr a, uint16_t port) noexcept {
 void rewrite_partial(MutIp ip, bool src, Ipv4Addr a, uint16_t port) noexcept {
   const Ipv4Addr old_a = set_addr(ip, src, a);
   auto l4 = ip.payload();
-  const size_t field = ip.protocol() == kTcp ? 16 : 6;
+  const size_t field = ip.protocol() == IpProto::kTcp ? 16 : 6;
   const uint16_t s = wire::load16(l4, field);
   wire::store16(l4, field, static_cast<uint16_t>(~wire::csum::update32(static_cast<uint16_t>(~s), old_a.v, a.v)));
   wire::store16(l4, src ? 0 : 2, port);
@@ -66,7 +63,7 @@ void rewrite_partial(MutIp ip, bool src, Ipv4Addr a, uint16_t port) noexcept {
 
 /// A whole (not quoted) UDP datagram without checksum gets one computed after the rewrite.
 void fill_zero_udp_checksum(MutIp ip) noexcept {
-  if (ip.protocol() != kUdp) return;
+  if (ip.protocol() != IpProto::kUdp) return;
   auto u = wire::UdpView<uint8_t>::parse(ip.payload());
   if (u && u->checksum() == 0) u->fill_checksum(ip.src(), ip.dst());
 }

@@ -1,11 +1,11 @@
+// The director's packet path (the kernel's ip_vs_core.c and ip_vs_conn.c): which packets belong
+// to virtual services, scheduling with persistence templates, binding connections to reals, the
+// TCP/UDP state machine, stats, and expiry. The control plane is director_ctl.cpp, the rate
+// estimator director_est.cpp.
 #include "ipvs/director.hpp"
 
-#include <algorithm>
-
-#include "sched/names.hpp"
-#include "sched/scheduler.hpp"
-#include "wire/ipv4.hpp"
-#include "wire/tcp.hpp"
+#include "config/sched_names.hpp"
+#include "ipvs/scheduler.hpp"
 
 namespace vs::ipvs {
 
@@ -17,10 +17,6 @@ namespace {
 
 constexpr Duration kNewConnTimeout = Duration::seconds(3);   // ip_vs_conn_new, before the first transition
 constexpr Duration kTemplateRetry = Duration::seconds(60);   // expiry of a template still in use
-constexpr Duration kEstimatorTick = Duration::seconds(2);    // ip_vs_est.c: IPVS_EST_TICK (2 s)
-
-constexpr uint8_t kTcp = static_cast<uint8_t>(wire::IpProto::kTcp);
-constexpr uint8_t kUdp = static_cast<uint8_t>(wire::IpProto::kUdp);
 
 std::vector<Duration> all_timeouts(const conn::Timeouts& t, const config::Config& cfg) {
   std::vector<Duration> v(t.tcp.begin(), t.tcp.end());
@@ -34,20 +30,6 @@ std::vector<Duration> all_timeouts(const conn::Timeouts& t, const config::Config
 
 }  // namespace
 
-Director::ServiceSpec Director::ServiceSpec::from(const config::Service& s) {
-  ServiceSpec o;
-  o.protocol = s.protocol;
-  o.vip = s.vip;
-  o.port = s.port;
-  o.scheduler = s.scheduler;
-  o.flags = s.flags;
-  o.persistence = s.persistence;
-  o.netmask = s.netmask;
-  o.drain = s.drain;
-  o.iface = s.interface;
-  return o;
-}
-
 Director::Director(const config::Config& cfg, uint64_t seed, DropCounters* drops)
     : timeouts_(conn::make_timeouts(cfg.timeouts)),
       conns_(cfg.router.max_connections, seed, all_timeouts(timeouts_, cfg)),
@@ -56,240 +38,33 @@ Director::Director(const config::Config& cfg, uint64_t seed, DropCounters* drops
       drops_(drops ? drops : &own_drops_) {
   for (const auto& sc : cfg.services) {
     Service* s = nullptr;
-    add_service(ServiceSpec::from(sc), &s);
+    add_service(sc, &s);
     // Reals are added in file order, each at the head of the list, as `ipvsadm -a` would add them.
-    for (const auto& r : sc.reals) add_real(*s, r);
+    for (const auto& r : sc.reals) s->add_real(r);
   }
 }
 
-Service* Director::find_service(uint8_t proto, Ipv4Addr vip, uint16_t port) noexcept {
+Service* Director::find_service(IpProto proto, Ipv4Addr vip, uint16_t port) noexcept {
   // ip_vs_service_find: exact (proto, vaddr, vport), then the port-0 service of that VIP.
   Service* zero = nullptr;
   for (auto& sp : services_) {
     Service& s = *sp;
-    if (static_cast<uint8_t>(s.protocol) != proto || s.vip != vip) continue;
+    if (s.protocol != proto || s.vip != vip) continue;
     if (s.port == port) return &s;
     if (s.port == 0) zero = &s;
   }
   return zero;
 }
 
-Service* Director::find_exact(config::Protocol proto, Ipv4Addr vip, uint16_t port) noexcept {
+Service* Director::find_exact(IpProto proto, Ipv4Addr vip, uint16_t port) noexcept {
   for (auto& s : services_)
     if (s->protocol == proto && s->vip == vip && s->port == port) return s.get();
   return nullptr;
 }
 
-Dest* Director::find_real(Service& svc, Ipv4Addr addr, uint16_t port) noexcept {
-  for (Dest* d : svc.dests)
-    if (d->addr == addr && d->port == port) return d;
-  return nullptr;
-}
-
 void Director::index_vips() {
   vips_.reset(services_.size());
-  for (const auto& s : services_) vips_.insert(s->vip.v, s->iface);  // the first one of a VIP stays
-}
-
-// ---------------------------------------------------------------------------------------------
-// Control plane
-
-Director::CtlError Director::add_service(const ServiceSpec& spec, Service** out) {
-  if (find_exact(spec.protocol, spec.vip, spec.port)) return CtlError::kServiceExists;
-  auto s = std::make_unique<Service>();
-  s->protocol = spec.protocol;
-  s->vip = spec.vip;
-  s->port = spec.port;
-  s->scheduler_name = spec.scheduler;
-  s->flags = spec.flags;
-  s->persistence = spec.persistence;
-  s->netmask = spec.netmask;
-  s->drain = spec.drain;
-  s->iface = spec.iface;
-  s->scheduler = sched::make_scheduler(spec.scheduler, *s);
-  if (!s->scheduler) return CtlError::kSchedulerNotFound;
-  if (out) *out = s.get();
-  vips_.insert(s->vip.v, s->iface);  // appended last: a VIP already indexed keeps its first service
-  services_.push_back(std::move(s));
-  return CtlError::kOk;
-}
-
-Director::CtlError Director::edit_service(Service& svc, const ServiceSpec& spec) {
-  if (spec.scheduler != svc.scheduler_name) {
-    auto sched = sched::make_scheduler(spec.scheduler, svc);  // built from the current list
-    if (!sched) return CtlError::kSchedulerNotFound;
-    svc.scheduler = std::move(sched);
-    svc.scheduler_name = spec.scheduler;
-  }
-  svc.flags = spec.flags;
-  svc.persistence = spec.persistence;
-  svc.netmask = spec.netmask;
-  svc.drain = spec.drain;
-  if (svc.iface != spec.iface) {
-    svc.iface = spec.iface;
-    index_vips();
-  }
-  return CtlError::kOk;
-}
-
-void Director::delete_service(Service& svc) {
-  remove_service(svc);
-  index_vips();
-}
-
-void Director::remove_service(Service& svc) {
-  for (Dest* d : svc.dests) d->available = false;
-  svc.dests.clear();
-  svc.deleted = true;
-  auto it = std::find_if(services_.begin(), services_.end(), [&](auto& p) { return p.get() == &svc; });
-  if (it == services_.end()) return;
-  std::unique_ptr<Service> owned = std::move(*it);
-  services_.erase(it);
-  if (owned->refs > 0) retired_.push_back(std::move(owned));  // connections still point at it
-}
-
-void Director::clear() {
-  while (!services_.empty()) remove_service(*services_.back());
-  index_vips();
-}
-
-void Director::release_service(Service* svc) noexcept {
-  if (--svc->refs > 0 || !svc->deleted) return;
-  auto it = std::find_if(retired_.begin(), retired_.end(), [&](auto& p) { return p.get() == svc; });
-  if (it != retired_.end()) retired_.erase(it);
-}
-
-Director::CtlError Director::add_real(Service& svc, const config::Real& r, Dest** out) {
-  if (find_real(svc, r.addr, r.port)) return CtlError::kDestExists;
-  Dest* d = nullptr;
-  for (auto& old : svc.storage)
-    if (!old->available && old->addr == r.addr && old->port == r.port) d = old.get();
-  if (d) {
-    // Revived from the trash: same object, counters and connections kept.
-    d->available = true;
-    d->method = r.method;
-    d->weight = static_cast<int32_t>(r.weight);
-    if (r.weight > 0) d->last_weight = static_cast<int32_t>(r.weight);
-    d->upper = r.upper;
-    d->lower = r.lower;
-    svc.dests.insert(svc.dests.begin(), d);
-    if (svc.scheduler) svc.scheduler->add_dest(svc, *d);
-  } else {
-    d = add_dest(svc, r);
-  }
-  if (out) *out = d;
-  return CtlError::kOk;
-}
-
-Director::CtlError Director::edit_real(Service& svc, const config::Real& r) {
-  Dest* d = find_real(svc, r.addr, r.port);
-  if (!d) return CtlError::kNoDest;
-  d->method = r.method;
-  edit_dest(svc, d, static_cast<int32_t>(r.weight), r.upper, r.lower);
-  return CtlError::kOk;
-}
-
-Director::CtlError Director::delete_real(Service& svc, Ipv4Addr addr, uint16_t port) {
-  Dest* d = find_real(svc, addr, port);
-  if (!d) return CtlError::kNoDest;
-  remove_dest(svc, d);
-  return CtlError::kOk;
-}
-
-void Director::zero(Service* svc) {
-  auto zero_one = [](Service& s) {
-    s.stats = {};
-    s.est = {};
-    for (auto& d : s.storage) {
-      d->stats = {};
-      d->est = {};
-    }
-  };
-  if (svc) {
-    zero_one(*svc);
-    return;
-  }
-  for (auto& s : services_) zero_one(*s);
-  total_ = {};
-  total_est_ = {};
-}
-
-void Director::set_timeouts(const config::Timeouts& set) {
-  if (set.tcp) timeouts_.tcp[static_cast<size_t>(TcpState::kEstablished)] = Duration::seconds(set.tcp);
-  if (set.tcpfin) timeouts_.tcp[static_cast<size_t>(TcpState::kFinWait)] = Duration::seconds(set.tcpfin);
-  if (set.udp) timeouts_.udp = Duration::seconds(set.udp);
-}
-
-void Director::apply_config(const config::Config& cfg) {
-  // Services gone from the file are deleted first, then the file's services are edited or added
-  // in file order, each with its reals.
-  std::vector<Service*> gone;
-  for (auto& s : services_) {
-    bool keep = std::any_of(cfg.services.begin(), cfg.services.end(), [&](const config::Service& c) {
-      return c.protocol == s->protocol && c.vip == s->vip && c.port == s->port;
-    });
-    if (!keep) gone.push_back(s.get());
-  }
-  for (Service* s : gone) remove_service(*s);
-  index_vips();
-
-  for (const auto& sc : cfg.services) {
-    const ServiceSpec spec = ServiceSpec::from(sc);
-    Service* s = find_exact(sc.protocol, sc.vip, sc.port);
-    if (s)
-      edit_service(*s, spec);
-    else
-      add_service(spec, &s);
-    if (!s) continue;  // unknown scheduler: cannot happen for a validated config
-    std::vector<Dest*> old_reals = s->dests;
-    for (Dest* d : old_reals) {
-      bool keep = std::any_of(sc.reals.begin(), sc.reals.end(),
-                              [&](const config::Real& r) { return r.addr == d->addr && r.port == d->port; });
-      if (!keep) remove_dest(*s, d);
-    }
-    for (const auto& r : sc.reals) {
-      Dest* d = find_real(*s, r.addr, r.port);
-      if (!d) {
-        add_real(*s, r);
-      } else if (d->method != r.method || d->weight != static_cast<int32_t>(r.weight) || d->upper != r.upper ||
-                 d->lower != r.lower) {
-        edit_real(*s, r);
-      }
-    }
-  }
-  timeouts_ = conn::make_timeouts(cfg.timeouts);
-  defense_ = cfg.defense;
-}
-
-Dest* Director::add_dest(Service& svc, const config::Real& r) {
-  auto d = std::make_unique<Dest>();
-  d->addr = r.addr;
-  d->port = r.port;
-  d->method = r.method;
-  d->weight = static_cast<int32_t>(r.weight);
-  d->last_weight = static_cast<int32_t>(r.weight);
-  d->upper = r.upper;
-  d->lower = r.lower;
-  Dest* p = d.get();
-  svc.storage.push_back(std::move(d));
-  svc.dests.insert(svc.dests.begin(), p);  // newest first, as the kernel's list_add
-  if (svc.scheduler) svc.scheduler->add_dest(svc, *p);
-  return p;
-}
-
-void Director::remove_dest(Service& svc, Dest* d) {
-  d->available = false;
-  svc.dests.erase(std::remove(svc.dests.begin(), svc.dests.end(), d), svc.dests.end());
-  if (svc.scheduler) svc.scheduler->del_dest(svc, *d);
-  // The Dest stays in svc.storage while connections reference it (the kernel's trash).
-}
-
-void Director::edit_dest(Service& svc, Dest* d, int32_t weight, uint32_t upper, uint32_t lower) {
-  d->weight = weight;
-  if (weight > 0) d->last_weight = weight;
-  d->upper = upper;
-  d->lower = lower;
-  if (svc.scheduler) svc.scheduler->upd_dest(svc, *d);
+  for (const auto& s : services_) vips_.insert(s->vip.v, s->interface);  // the first one of a VIP stays
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -358,8 +133,8 @@ uint32_t Director::new_conn(const Conn& init, Dest* dest, Duration timeout, Inst
 // Scheduling (ip_vs_schedule / ip_vs_sched_persist)
 
 uint32_t Director::schedule(Service& svc, const FlowKey& k, Instant now, Decision& d) noexcept {
-  sched::SchedContext ctx{now, rng_};
-  const bool ops = (svc.flags & sched::kFlagOps) && k.proto == kUdp;
+  SchedContext ctx{now, rng_};
+  const bool ops = (svc.flags & config::kFlagOps) && k.proto == IpProto::kUdp;
   Conn init;
   init.proto = k.proto;
   init.caddr = k.src;
@@ -384,7 +159,7 @@ uint32_t Director::schedule(Service& svc, const FlowKey& k, Instant now, Decisio
       tpl = conn::kNone;
     }
     if (tpl == conn::kNone) {
-      dest = svc.scheduler ? svc.scheduler->schedule(svc, k, ctx) : nullptr;
+      dest = svc.sched ? svc.sched->schedule(svc, k, ctx) : nullptr;
       if (!dest) {
         d.kind = Decision::Kind::kNoDest;
         return conn::kNone;
@@ -410,7 +185,7 @@ uint32_t Director::schedule(Service& svc, const FlowKey& k, Instant now, Decisio
       dest = conns_[tpl].dest;
     }
   } else {
-    dest = svc.scheduler ? svc.scheduler->schedule(svc, k, ctx) : nullptr;
+    dest = svc.sched ? svc.sched->schedule(svc, k, ctx) : nullptr;
     if (!dest) {
       d.kind = Decision::Kind::kNoDest;
       return conn::kNone;
@@ -439,10 +214,12 @@ uint32_t Director::schedule(Service& svc, const FlowKey& k, Instant now, Decisio
   return c;
 }
 
-Decision Director::classify(const FlowKey& k, uint8_t tcp_flags, Instant now) noexcept {
+Decision Director::classify(const PacketSummary& p, Instant now) noexcept {
+  const FlowKey& k = p.key;
+  const uint8_t tcp_flags = p.tcp_flags;
   Decision d;
-  const bool tcp = k.proto == kTcp;
-  if (!tcp && k.proto != kUdp) return d;
+  const bool tcp = k.proto == IpProto::kTcp;
+  if (!tcp && k.proto != IpProto::kUdp) return d;
   if (!next_estimate_ && !services_.empty()) next_estimate_ = now + kEstimatorTick;
   wake_estimator(now);  // this packet may be counted
   auto hit = conns_.lookup(k);
@@ -451,7 +228,7 @@ Decision Director::classify(const FlowKey& k, uint8_t tcp_flags, Instant now) no
     d.conn = hit->idx;
     return d;
   }
-  const bool syn = tcp && (tcp_flags & wire::tcp_flag::kSyn);
+  const bool syn = tcp && (tcp_flags & tcp_flag::kSyn);
   uint32_t c = hit ? hit->idx : conn::kNone;
 
   // conn_reuse_mode 1: a SYN for a finished, uncontrolled connection starts a new one.
@@ -479,7 +256,8 @@ Decision Director::classify(const FlowKey& k, uint8_t tcp_flags, Instant now) no
   }
 
   // Only a TCP SYN without RST, or any UDP datagram, may open a connection (sloppy_tcp=0).
-  if (tcp && (!syn || (tcp_flags & wire::tcp_flag::kRst))) return d;
+  if (tcp && (!syn || (tcp_flags & tcp_flag::kRst))) return d;
+  if (!is_vip(k.dst)) return d;  // the O(1) index first: most routed packets go no further
   Service* svc = find_service(k.proto, k.dst, k.dport);
   if (!svc) return d;
   c = schedule(*svc, k, now, d);
@@ -548,7 +326,7 @@ void Director::count_out(uint32_t c, uint32_t ip_len) noexcept {
 void Director::in_packet(uint32_t c, uint8_t tcp_flags, uint32_t ip_len, Instant now) noexcept {
   Conn& cp = conns_[c];
   count_in(c, ip_len);
-  if (cp.proto == kTcp) {
+  if (cp.proto == IpProto::kTcp) {
     set_tcp_state(c, TcpDir::kInput, tcp_flags, now);  // INPUT_ONLY while NOOUTPUT (DR, TUN)
   } else {
     conns_.set_timeout(c, timeouts_.udp);
@@ -557,7 +335,7 @@ void Director::in_packet(uint32_t c, uint8_t tcp_flags, uint32_t ip_len, Instant
 
 void Director::out_packet(uint32_t c, uint8_t tcp_flags, uint32_t ip_len, Instant now) noexcept {
   Conn& cp = conns_[c];
-  if (cp.proto == kTcp) {
+  if (cp.proto == IpProto::kTcp) {
     set_tcp_state(c, TcpDir::kOutput, tcp_flags, now);
   } else {
     cp.flags &= static_cast<uint16_t>(~conn::kFlagNoOutput);
@@ -621,28 +399,6 @@ std::optional<Instant> Director::next_deadline() const noexcept {
   return d;
 }
 
-bool Director::estimators_idle() const noexcept {
-  auto idle = [](const Estimator& e, const Stats& s) {
-    return e.cps == 0 && e.inpps == 0 && e.outpps == 0 && e.inbps == 0 && e.outbps == 0 &&
-           e.last.conns == s.conns && e.last.inpkts == s.inpkts && e.last.outpkts == s.outpkts &&
-           e.last.inbytes == s.inbytes && e.last.outbytes == s.outbytes;
-  };
-  for (const auto& s : services_) {
-    if (!idle(s->est, s->stats)) return false;
-    for (const auto& d : s->storage)
-      if (!idle(d->est, d->stats)) return false;
-  }
-  return idle(total_est_, total_);
-}
-
-void Director::estimate() noexcept {
-  for (auto& s : services_) {
-    s->est.tick(s->stats);
-    for (auto& d : s->storage) d->est.tick(d->stats);
-  }
-  total_est_.tick(total_);
-}
-
 void Director::on_timer(Instant now) noexcept {
   for (uint32_t c = conns_.due(now); c != conn::kNone; c = conns_.due(now)) expire(c, now);
   // secure_tcp: while engaged, half-open connections idle for syn_timeout go, oldest first (each
@@ -653,31 +409,7 @@ void Director::on_timer(Instant now) noexcept {
     expire(h, now);
     drops_->count(DropReason::kConnExpiredHalfOpen);
   }
-  // The estimator ticks every 2 s from the first packet on; missed ticks are caught up one by
-  // one while they have something to do, and skipped at once when they have not.
-  if (!next_estimate_) return;
-  wake_estimator(now);
-  while (*next_estimate_ <= now) {
-    if (estimators_idle()) {
-      est_state_ = EstState::kParked;
-      wake_estimator(now);
-      break;
-    }
-    estimate();
-    *next_estimate_ = *next_estimate_ + kEstimatorTick;
-  }
-  if (estimators_idle()) est_state_ = EstState::kParked;
-}
-
-void Director::wake_estimator(Instant now) noexcept {
-  // Parked: the ticks since were no-ops (rates at rest, nothing counted), so the clock of ticks
-  // moves to the first one after `now` on its 2 s grid at once. Woken by count_in/count_out (an
-  // ICMP error counted while parked): the adapter calls on_timer() right after that frame, at
-  // its time, since the stale tick is due; ticks up to then had nothing to count either.
-  if (est_state_ == EstState::kRunning || !next_estimate_) return;
-  if (*next_estimate_ <= now)
-    *next_estimate_ = *next_estimate_ + kEstimatorTick * ((now - *next_estimate_).us / kEstimatorTick.us + 1);
-  est_state_ = EstState::kRunning;
+  tick_estimators(now);
 }
 
 }  // namespace vs::ipvs

@@ -2,7 +2,8 @@
 // (with persistence templates), binding connections to destinations (active/inactive counts,
 // overload), the TCP/UDP state machine, per-dest/service/total stats, expiry, and the control
 // operations (add/remove/edit a real). No packet bytes here: the engine parses, rewrites and
-// sends; the director decides. Mirrors ip_vs_core.c / ip_vs_conn.c / ip_vs_ctl.c.
+// sends; the director decides. Mirrors ip_vs_core.c / ip_vs_conn.c (director.cpp), ip_vs_ctl.c
+// (director_ctl.cpp) and ip_vs_est.c (director_est.cpp).
 #pragma once
 
 #include <cstdint>
@@ -46,7 +47,7 @@ public:
 
   /// Classify a TCP/UDP packet (unfragmented; `tcp_flags` 0 for UDP), creating a connection when
   /// it opens one. kIn/kOut carry the connection; call in_packet/out_packet next.
-  Decision classify(const FlowKey& k, uint8_t tcp_flags, Instant now) noexcept;
+  Decision classify(const PacketSummary& p, Instant now) noexcept;
 
   /// Account a client->real packet (stats in, state transition); `ip_len` = IPv4 total length.
   void in_packet(uint32_t c, uint8_t tcp_flags, uint32_t ip_len, Instant now) noexcept;
@@ -71,23 +72,11 @@ public:
   /// Control errors, as the kernel reports them to ipvsadm (ipvs_strerror's wording in ctl/).
   enum class CtlError : uint8_t { kOk, kServiceExists, kNoService, kSchedulerNotFound, kDestExists, kNoDest };
 
-  /// What `ipvsadm -A/-E` (or a [[services]] table) says about a service.
-  struct ServiceSpec {
-    config::Protocol protocol = config::Protocol::kTcp;
-    Ipv4Addr vip;
-    uint16_t port = 0;
-    std::string scheduler = "wlc";
-    unsigned flags = 0;
-    uint32_t persistence = 0;
-    Ipv4Addr netmask = Ipv4Addr::broadcast();
-    config::Drain drain = config::Drain::kDrop;
-    uint32_t iface = 0;  // the interface answering ARP for the VIP
-    static ServiceSpec from(const config::Service& s);
-  };
-
-  CtlError add_service(const ServiceSpec& spec, Service** out = nullptr);
+  /// ipvsadm -A (or a [[services]] table; its reals are not added here).
+  CtlError add_service(const config::ServiceSettings& settings, Service** out = nullptr);
   /// ipvsadm -E: every field is re-sent; a scheduler change builds the new one from the list.
-  CtlError edit_service(Service& svc, const ServiceSpec& spec);
+  /// The key (protocol, VIP, port) is the service's own and is not changed.
+  CtlError edit_service(Service& svc, const config::ServiceSettings& settings);
   /// ipvsadm -D: the service stops matching; its reals are removed (their connections follow the
   /// drain policy) and the object lives on while connections reference it.
   void delete_service(Service& svc);
@@ -108,19 +97,13 @@ public:
   /// what is new is added, what changed is edited. Established connections stay on their reals.
   void apply_config(const config::Config& cfg);
 
-  // Lower-level pieces kept for tests.
-  Dest* add_dest(Service& svc, const config::Real& r);
-  void remove_dest(Service& svc, Dest* d);
-  void edit_dest(Service& svc, Dest* d, int32_t weight, uint32_t upper, uint32_t lower);
-
   // --- views ---
   /// Live services in the order they were added.
   const std::vector<std::unique_ptr<Service>>& services() const noexcept { return services_; }
   /// Packet lookup (ip_vs_service_find): exact port, then the VIP's port-0 service.
-  Service* find_service(uint8_t proto, Ipv4Addr vip, uint16_t port) noexcept;
+  Service* find_service(IpProto proto, Ipv4Addr vip, uint16_t port) noexcept;
   /// Control lookup: this exact (protocol, VIP, port).
-  Service* find_exact(config::Protocol proto, Ipv4Addr vip, uint16_t port) noexcept;
-  Dest* find_real(Service& svc, Ipv4Addr addr, uint16_t port) noexcept;
+  Service* find_exact(IpProto proto, Ipv4Addr vip, uint16_t port) noexcept;
   /// The interface answering ARP for `a` if it is a VIP of a live service (the first service
   /// with that VIP, in the order services() lists them). O(1): an index kept by the control API.
   std::optional<uint32_t> vip_interface(Ipv4Addr a) const noexcept {
@@ -160,6 +143,8 @@ private:
   /// Rebuild vips_ from services_ (after a service is deleted or moved to another interface).
   void index_vips();
   void estimate() noexcept;
+  /// Every tick due by `now` (director_est.cpp).
+  void tick_estimators(Instant now) noexcept;
   /// Every estimator at rest: rates zero and nothing counted since the last tick.
   bool estimators_idle() const noexcept;
   void wake_estimator(Instant now) noexcept;

@@ -1,32 +1,61 @@
 #include "ipvs/service.hpp"
 
-#include "sched/scheduler.hpp"
+#include <algorithm>
+
+#include "ipvs/scheduler.hpp"
 
 namespace vs::ipvs {
 
 Service::Service() = default;
+Service::Service(const config::ServiceSettings& settings) : config::ServiceSettings(settings) {}
 Service::~Service() = default;
 Service::Service(Service&&) noexcept = default;
 Service& Service::operator=(Service&&) noexcept = default;
 
-void Estimator::tick(const Stats& s) noexcept {
-  // Rates over the 2 s interval, scaled: cps/pps by 2^10 / 2 = << 9; bps by 2^5 / 2 = << 4.
-  auto step = [](int64_t& avg, uint64_t now, uint64_t before, int shift) {
-    int64_t rate = static_cast<int64_t>((now - before) << shift);
-    avg += (rate - avg) >> 2;
-  };
-  step(cps, s.conns, last.conns, 9);
-  step(inpps, s.inpkts, last.inpkts, 9);
-  step(outpps, s.outpkts, last.outpkts, 9);
-  step(inbps, s.inbytes, last.inbytes, 4);
-  step(outbps, s.outbytes, last.outbytes, 4);
-  last = s;
+Dest* Service::find_real(Ipv4Addr addr, uint16_t port) noexcept {
+  for (Dest* d : dests)
+    if (d->addr == addr && d->port == port) return d;
+  return nullptr;
 }
 
-Rates Estimator::rates() const noexcept {
-  auto pps = [](int64_t v) { return static_cast<uint64_t>((v + 0x1FF) >> 10); };
-  auto bps = [](int64_t v) { return static_cast<uint64_t>((v + 0xF) >> 5); };
-  return {pps(cps), pps(inpps), pps(outpps), bps(inbps), bps(outbps)};
+Dest& Service::add_real(const config::Real& r) {
+  Dest* d = nullptr;
+  for (auto& old : storage)
+    if (!old->available && old->addr == r.addr && old->port == r.port) d = old.get();
+  if (d) {
+    // Revived from the trash: same object, counters and connections kept.
+    const int32_t last = d->last_weight;
+    static_cast<config::Real&>(*d) = r;
+    d->available = true;
+    d->last_weight = r.weight > 0 ? r.weight : last;
+  } else {
+    d = storage.emplace_back(std::make_unique<Dest>()).get();
+    static_cast<config::Real&>(*d) = r;
+    d->last_weight = r.weight;  // set on add even when 0, as __ip_vs_update_dest does
+  }
+  dests.insert(dests.begin(), d);  // newest first, as the kernel's list_add
+  if (sched) sched->add_dest(*this, *d);
+  return *d;
+}
+
+void Service::edit_real(Dest& d, const config::Real& r) {
+  static_cast<config::Real&>(d) = r;
+  if (r.weight > 0) d.last_weight = r.weight;
+  if (sched) sched->upd_dest(*this, d);
+}
+
+void Service::delete_real(Dest& d) {
+  d.available = false;
+  dests.erase(std::remove(dests.begin(), dests.end(), &d), dests.end());
+  if (sched) sched->del_dest(*this, d);
+}
+
+bool Service::set_scheduler(std::string_view name) {
+  auto s = make_scheduler(name, *this);  // built from the current list
+  if (!s) return false;
+  sched = std::move(s);
+  scheduler = std::string(name);
+  return true;
 }
 
 }  // namespace vs::ipvs

@@ -10,48 +10,20 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/addr.hpp"
 #include "config/config.hpp"
-
-namespace vs::sched {
-class Scheduler;
-}
+#include "ipvs/estimator.hpp"
 
 namespace vs::ipvs {
 
-/// IPVS counters (struct ip_vs_kstats): per destination, per service and in total.
-struct Stats {
-  uint64_t conns = 0;
-  uint64_t inpkts = 0;
-  uint64_t outpkts = 0;
-  uint64_t inbytes = 0;
-  uint64_t outbytes = 0;
-};
+class Scheduler;
 
-/// Rates per second as ipvsadm --rate shows them (struct ip_vs_stats_user's rate fields).
-struct Rates {
-  uint64_t cps = 0, inpps = 0, outpps = 0, inbps = 0, outbps = 0;
-};
-
-/// The kernel's rate estimator (ip_vs_est.c): every 2 s, each rate moves a quarter of the way
-/// toward the last interval's rate, in fixed point (<<10 for cps/pps, <<5 for bps).
-struct Estimator {
-  Stats last;
-  int64_t cps = 0, inpps = 0, outpps = 0, inbps = 0, outbps = 0;
-  void tick(const Stats& s) noexcept;
-  Rates rates() const noexcept;
-};
-
-struct Dest {
-  Ipv4Addr addr;
-  uint16_t port = 0;
-  config::Method method = config::Method::kDr;
-  int32_t weight = 1;
+/// A real server (the kernel's struct ip_vs_dest): its settings plus the director's state.
+struct Dest : config::Real {
   int32_t last_weight = 1;   // most recent non-zero weight (mh keeps its table on quiesce)
-  uint32_t upper = 0;        // u_threshold, 0 = none
-  uint32_t lower = 0;        // l_threshold
   bool available = true;     // cleared when removed from its service
   bool overloaded = false;   // IP_VS_DEST_F_OVERLOAD, set/cleared by the connection table
   uint32_t activeconns = 0;
@@ -62,29 +34,40 @@ struct Dest {
   Estimator est;
 };
 
-struct Service {
-  config::Protocol protocol = config::Protocol::kTcp;
-  Ipv4Addr vip;
-  uint16_t port = 0;
-  std::string scheduler_name;
-  unsigned flags = 0;         // sched::SchedFlag bits
-  uint32_t persistence = 0;   // seconds, 0 = not persistent
-  Ipv4Addr netmask = Ipv4Addr::broadcast();
-  config::Drain drain = config::Drain::kDrop;
-  uint32_t iface = 0;         // interface answering ARP for the VIP
-
+/// A virtual service (the kernel's struct ip_vs_service): its settings, its reals and its
+/// scheduler. The list operations below are the only way the list changes (the director's
+/// control API, reload and the scheduler tests use them), each followed by the scheduler's hook,
+/// as ip_vs_ctl.c's __ip_vs_update_dest / __ip_vs_unlink_dest do.
+struct Service : config::ServiceSettings {
   std::vector<Dest*> dests;                    // the kernel's list: newest first
   std::vector<std::unique_ptr<Dest>> storage;  // owns every Dest, removed ones included
-  std::unique_ptr<sched::Scheduler> scheduler;
+  std::unique_ptr<Scheduler> sched;            // built for `scheduler` (the name) from this list
   Stats stats;
   Estimator est;
   uint32_t refs = 0;      // connections and templates created for this service
   bool deleted = false;   // removed (ipvsadm -D / reload); kept while `refs` > 0
 
   Service();
+  explicit Service(const config::ServiceSettings& settings);
   ~Service();
   Service(Service&&) noexcept;
   Service& operator=(Service&&) noexcept;
+
+  /// The live real (address, port), or nullptr.
+  Dest* find_real(Ipv4Addr addr, uint16_t port) noexcept;
+  /// ipvsadm -a: a new real at the head of the list (the caller checked it is not there yet); a
+  /// real removed earlier and still in storage is revived with its counters, as the kernel
+  /// revives a dest from its trash. Then the scheduler's add_dest.
+  Dest& add_real(const config::Real& r);
+  /// ipvsadm -e: method, weight and thresholds; last_weight keeps the latest non-zero weight.
+  /// Then the scheduler's upd_dest.
+  void edit_real(Dest& d, const config::Real& r);
+  /// ipvsadm -d: AVAILABLE cleared, unlinked, then the scheduler's del_dest. The Dest stays in
+  /// storage while connections reference it (the kernel's trash).
+  void delete_real(Dest& d);
+  /// A scheduler by name, built from the list as it is now (ipvsadm -A, or -E changing it).
+  /// False, and nothing changed, for an unknown name.
+  bool set_scheduler(std::string_view name);
 };
 
 }  // namespace vs::ipvs

@@ -13,9 +13,13 @@
 
 #include "flow.hpp"
 #include "ipvs/service.hpp"
-#include "sched/scheduler.hpp"
+#include "ipvs/scheduler.hpp"
 
 namespace vs::sched {
+
+using ipvs::make_scheduler;
+using ipvs::SchedContext;
+using ipvs::Scheduler;
 
 // ---- connection overhead (include/net/ip_vs.h) -------------------------------------------------
 
@@ -124,7 +128,7 @@ constexpr uint32_t hsiphash_u32(uint32_t v, uint64_t k0, uint64_t k1) noexcept {
 /// The source port sh and mh hash with their -port flag (ip_vs_sh_get_port/ip_vs_mh_get_port):
 /// the first 16 bits of the L4 header for TCP, UDP and SCTP, 0 for any other protocol.
 constexpr uint16_t hash_port(const FlowKey& flow) noexcept {
-  return (flow.proto == 6 || flow.proto == 17 || flow.proto == 132) ? flow.sport : uint16_t{0};
+  return (is_tcp_or_udp(flow.proto) || flow.proto == IpProto::kSctp) ? flow.sport : uint16_t{0};
 }
 
 /// dh: IP_VS_DH_TAB_BITS (Kconfig default 8), 256 buckets.

@@ -26,7 +26,7 @@
 #include <vector>
 
 #include "sched/common.hpp"
-#include "sched/names.hpp"
+#include "config/sched_names.hpp"
 
 namespace vs::sched {
 namespace {
@@ -41,10 +41,10 @@ public:
   }
 
   ipvs::Dest* schedule(ipvs::Service& svc, const FlowKey& flow, SchedContext&) noexcept override {
-    const uint16_t port = (svc.flags & kFlagMhPort) != 0 ? hash_port(flow) : uint16_t{0};
+    const uint16_t port = (svc.flags & config::kFlagMhPort) != 0 ? hash_port(flow) : uint16_t{0};
     const uint32_t ih = mh_hashkey(flow.src, port, kMhHash1, 0) % kMhTabSize;
     ipvs::Dest* d = lookup_[ih];
-    if ((svc.flags & kFlagMhFallback) == 0) return (d == nullptr || unavailable(*d)) ? nullptr : d;
+    if ((svc.flags & config::kFlagMhFallback) == 0) return (d == nullptr || unavailable(*d)) ? nullptr : d;
     if (d == nullptr) return nullptr;
     if (!unavailable(*d)) return d;
     for (uint32_t offset = 0; offset < kMhTabSize; ++offset) {

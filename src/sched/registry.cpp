@@ -1,11 +1,12 @@
 // The scheduler registry: one explicit compile-time table {name, factory}, in the order of
-// kSchedulerNames (names.hpp). No self-registering statics (as the kernel's register_ip_vs_scheduler list, but fixed at build time): adding a scheduler
-// means adding its file, its factory declaration in common.hpp and one row here.
+// config::kSchedulerNames (config/sched_names.hpp). No self-registering statics (the kernel's
+// register_ip_vs_scheduler list, fixed at build time): adding a scheduler means adding its file,
+// its factory declaration in common.hpp and one row here.
 #include <array>
 #include <string_view>
 
 #include "sched/common.hpp"
-#include "sched/names.hpp"
+#include "config/sched_names.hpp"
 
 namespace vs::sched {
 namespace {
@@ -15,7 +16,7 @@ struct SchedulerInfo {
   std::unique_ptr<Scheduler> (*make)(ipvs::Service&);
 };
 
-constexpr std::array<SchedulerInfo, kSchedulerNames.size()> kSchedulers = {{
+constexpr std::array<SchedulerInfo, config::kSchedulerNames.size()> kSchedulers = {{
     {"rr", &make_rr},
     {"wrr", &make_wrr},
     {"lc", &make_lc},
@@ -34,7 +35,7 @@ constexpr std::array<SchedulerInfo, kSchedulerNames.size()> kSchedulers = {{
 
 constexpr bool same_order() {
   for (size_t i = 0; i < kSchedulers.size(); ++i) {
-    if (kSchedulers[i].name != kSchedulerNames[i]) return false;
+    if (kSchedulers[i].name != config::kSchedulerNames[i]) return false;
   }
   return true;
 }
@@ -42,16 +43,20 @@ static_assert(same_order(), "kSchedulers must list kSchedulerNames, in the same 
 
 }  // namespace
 
-std::unique_ptr<Scheduler> make_scheduler(std::string_view name, ipvs::Service& svc) {
-  for (const SchedulerInfo& info : kSchedulers) {
-    if (info.name == name) return info.make(svc);
-  }
-  return nullptr;
-}
-
 std::span<ipvs::Dest* const> lookup_table(const Scheduler& s) noexcept {
   if (const auto* t = dynamic_cast<const TableScheduler*>(&s)) return t->table();
   return {};
 }
 
 }  // namespace vs::sched
+
+namespace vs::ipvs {
+
+std::unique_ptr<Scheduler> make_scheduler(std::string_view name, Service& svc) {
+  for (const sched::SchedulerInfo& info : sched::kSchedulers) {
+    if (info.name == name) return info.make(svc);
+  }
+  return nullptr;
+}
+
+}  // namespace vs::ipvs

@@ -17,7 +17,7 @@
 #include <array>
 
 #include "sched/common.hpp"
-#include "sched/names.hpp"
+#include "config/sched_names.hpp"
 
 namespace vs::sched {
 namespace {
@@ -32,10 +32,10 @@ public:
   }
 
   ipvs::Dest* schedule(ipvs::Service& svc, const FlowKey& flow, SchedContext&) noexcept override {
-    const uint16_t port = (svc.flags & kFlagShPort) != 0 ? hash_port(flow) : uint16_t{0};
+    const uint16_t port = (svc.flags & config::kFlagShPort) != 0 ? hash_port(flow) : uint16_t{0};
     const uint32_t ih = sh_hashkey(flow.src, port, 0);
     ipvs::Dest* d = buckets_[ih];
-    if ((svc.flags & kFlagShFallback) == 0) return (d == nullptr || unavailable(*d)) ? nullptr : d;
+    if ((svc.flags & config::kFlagShFallback) == 0) return (d == nullptr || unavailable(*d)) ? nullptr : d;
     if (d == nullptr) return nullptr;
     if (!unavailable(*d)) return d;
     for (uint32_t offset = 0; offset < kShTabSize; ++offset) {

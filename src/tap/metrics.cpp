@@ -98,8 +98,6 @@ private:
   std::string s_;
 };
 
-using config::Protocol;
-
 struct SvcRow {
   const ipvs::Service* svc;
   std::string labels;  // proto, vip, vport
@@ -113,7 +111,7 @@ struct RealRow {
 
 // What node_exporter's "proto" label holds: the protocol column of /proc/net/ip_vs, as procfs
 // parses it ("TCP", "UDP"; "FWM" services have an empty address and a local_mark instead).
-std::string_view proc_proto(Protocol p) { return p == Protocol::kTcp ? "TCP" : "UDP"; }
+std::string_view proc_proto(IpProto p) { return p == IpProto::kTcp ? "TCP" : "UDP"; }
 
 // The five counters and five rates kept per service, per real and in total.
 struct StatFamily {
@@ -158,7 +156,7 @@ std::string render_metrics(const Engine& engine, const std::vector<PortCounters>
     });
     for (const ipvs::Service* s : sv) {
       const std::string vip = s->vip.str();
-      const std::string_view proto = config::protocol_name(s->protocol);
+      const std::string_view proto = protocol_name(s->protocol);
       svcs.push_back({s, Labels().add("proto", proto).add("vip", vip).add("vport", s->port).str()});
       std::vector<const ipvs::Dest*> ds(s->dests.begin(), s->dests.end());
       std::sort(ds.begin(), ds.end(), [](const ipvs::Dest* a, const ipvs::Dest* b) {

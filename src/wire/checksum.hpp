@@ -8,6 +8,7 @@
 #include <type_traits>
 
 #include "base/addr.hpp"
+#include "base/proto.hpp"
 #include "wire/bytes.hpp"
 
 namespace vs::wire::csum {
@@ -91,8 +92,8 @@ constexpr uint16_t compute(ConstBytes b) noexcept { return finish(sum(b)); }
 constexpr bool verify(ConstBytes b, uint32_t acc = 0) noexcept { return fold(sum(b, acc)) == 0xffff; }
 
 /// TCP/UDP pseudo-header sum (RFC 793 §3.1, RFC 768).
-constexpr uint32_t pseudo_header(Ipv4Addr src, Ipv4Addr dst, uint8_t proto, uint16_t l4_len) noexcept {
-  return (src.v >> 16) + (src.v & 0xffff) + (dst.v >> 16) + (dst.v & 0xffff) + proto + l4_len;
+constexpr uint32_t pseudo_header(Ipv4Addr src, Ipv4Addr dst, IpProto proto, uint16_t l4_len) noexcept {
+  return (src.v >> 16) + (src.v & 0xffff) + (dst.v >> 16) + (dst.v & 0xffff) + number(proto) + l4_len;
 }
 
 /// RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'), for one 16-bit word changing from `old_w` to `new_w`.

@@ -25,12 +25,11 @@
 #include <optional>
 
 #include "base/addr.hpp"
+#include "base/proto.hpp"
 #include "wire/bytes.hpp"
 #include "wire/checksum.hpp"
 
 namespace vs::wire {
-
-enum class IpProto : uint8_t { kIcmp = 1, kIpip = 4, kTcp = 6, kUdp = 17 };
 
 namespace ipv4_field {
 inline constexpr size_t kVerIhl = 0, kTos = 1, kLength = 2, kIdent = 4, kFlagsFrag = 6, kTtl = 8,
@@ -86,7 +85,7 @@ public:
   size_t frag_offset() const noexcept { return static_cast<size_t>(flags_frag() & kOffsetMask) * 8; }
   bool is_fragment() const noexcept { return more_fragments() || frag_offset() != 0; }
   uint8_t ttl() const noexcept { return b_[ipv4_field::kTtl]; }
-  uint8_t protocol() const noexcept { return b_[ipv4_field::kProto]; }
+  IpProto protocol() const noexcept { return static_cast<IpProto>(b_[ipv4_field::kProto]); }
   uint16_t checksum() const noexcept { return load16(b_, ipv4_field::kChecksum); }
   Ipv4Addr src() const noexcept { return {load32(b_, ipv4_field::kSrc)}; }
   Ipv4Addr dst() const noexcept { return {load32(b_, ipv4_field::kDst)}; }
@@ -120,7 +119,7 @@ public:
     set_checksum(csum::compute(header()));
   }
   /// Writes a 20-byte header with no options and a correct checksum; the payload is the caller's.
-  void fill(uint8_t tos, uint16_t total_len, uint16_t ident, uint16_t flags_frag, uint8_t ttl, uint8_t proto,
+  void fill(uint8_t tos, uint16_t total_len, uint16_t ident, uint16_t flags_frag, uint8_t ttl, IpProto proto,
             Ipv4Addr src, Ipv4Addr dst) noexcept requires Mutable<B> {
     b_[ipv4_field::kVerIhl] = 0x45;
     b_[ipv4_field::kTos] = tos;
@@ -128,7 +127,7 @@ public:
     store16(b_, ipv4_field::kIdent, ident);
     store16(b_, ipv4_field::kFlagsFrag, flags_frag);
     b_[ipv4_field::kTtl] = ttl;
-    b_[ipv4_field::kProto] = proto;
+    b_[ipv4_field::kProto] = number(proto);
     store32(b_, ipv4_field::kSrc, src.v);
     store32(b_, ipv4_field::kDst, dst.v);
     fill_checksum();
@@ -149,7 +148,7 @@ struct IpipView {
 
   static constexpr std::optional<IpipView> parse(std::span<B> b) noexcept {
     auto o = Ipv4View<B>::parse(b);
-    if (!o || o->protocol() != static_cast<uint8_t>(IpProto::kIpip) || o->is_fragment()) return std::nullopt;
+    if (!o || o->protocol() != IpProto::kIpip || o->is_fragment()) return std::nullopt;
     auto i = Ipv4View<B>::parse(o->payload());
     if (!i) return std::nullopt;
     return IpipView{*o, *i};

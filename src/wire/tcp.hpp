@@ -11,15 +11,11 @@
 #include <optional>
 
 #include "base/addr.hpp"
+#include "base/proto.hpp"
 #include "wire/bytes.hpp"
 #include "wire/checksum.hpp"
 
 namespace vs::wire {
-
-namespace tcp_flag {
-inline constexpr uint8_t kFin = 0x01, kSyn = 0x02, kRst = 0x04, kPsh = 0x08, kAck = 0x10, kUrg = 0x20,
-                         kEce = 0x40, kCwr = 0x80;
-}
 
 template <ByteType B>
 class TcpView {
@@ -48,7 +44,7 @@ public:
   std::span<B> bytes() const noexcept { return b_; }
 
   bool verify_checksum(Ipv4Addr src, Ipv4Addr dst) const noexcept {
-    return csum::verify(b_, csum::pseudo_header(src, dst, 6, static_cast<uint16_t>(b_.size())));
+    return csum::verify(b_, csum::pseudo_header(src, dst, IpProto::kTcp, static_cast<uint16_t>(b_.size())));
   }
 
   void set_checksum(uint16_t c) noexcept requires Mutable<B> { store16(b_, 16, c); }
@@ -66,7 +62,7 @@ public:
   }
   void fill_checksum(Ipv4Addr src, Ipv4Addr dst) noexcept requires Mutable<B> {
     set_checksum(0);
-    set_checksum(csum::finish(csum::sum(b_, csum::pseudo_header(src, dst, 6, static_cast<uint16_t>(b_.size())))));
+    set_checksum(csum::finish(csum::sum(b_, csum::pseudo_header(src, dst, IpProto::kTcp, static_cast<uint16_t>(b_.size())))));
   }
 
 private:

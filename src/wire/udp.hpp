@@ -40,7 +40,7 @@ public:
   /// True if the checksum is absent (0) or correct.
   bool verify_checksum(Ipv4Addr src, Ipv4Addr dst) const noexcept {
     if (checksum() == 0) return true;
-    return csum::verify(b_, csum::pseudo_header(src, dst, 17, length()));
+    return csum::verify(b_, csum::pseudo_header(src, dst, IpProto::kUdp, length()));
   }
 
   void set_checksum(uint16_t c) noexcept requires Mutable<B> { store16(b_, 6, c); }
@@ -57,7 +57,7 @@ public:
   }
   void fill_checksum(Ipv4Addr src, Ipv4Addr dst) noexcept requires Mutable<B> {
     set_checksum(0);
-    set_checksum(nonzero(csum::finish(csum::sum(b_, csum::pseudo_header(src, dst, 17, length())))));
+    set_checksum(nonzero(csum::finish(csum::sum(b_, csum::pseudo_header(src, dst, IpProto::kUdp, length())))));
   }
 
 private:

@@ -49,7 +49,7 @@
 #include "wire/tcp.hpp"
 
 using namespace vs;
-namespace tf = wire::tcp_flag;
+namespace tf = vs::tcp_flag;
 
 namespace {
 
@@ -208,7 +208,7 @@ Frame tcp_frame(const MacAddr& dst, const MacAddr& src, Ipv4Addr sip, Ipv4Addr d
   for (size_t i = 0; i < payload; ++i) tcp[20 + i] = static_cast<uint8_t>('a' + i % 26);
   wire::TcpView<uint8_t>::unchecked(tcp).fill_checksum(sip, dip);
   wire::Ipv4View<uint8_t>::unchecked(f.subspan(14))
-      .fill(0, static_cast<uint16_t>(40 + payload), static_cast<uint16_t>(seq), 0x4000, 64, 6, sip, dip);
+      .fill(0, static_cast<uint16_t>(40 + payload), static_cast<uint16_t>(seq), 0x4000, 64, IpProto::kTcp, sip, dip);
   return fr;
 }
 
@@ -415,11 +415,11 @@ void Sim::on_sent(uint32_t iface, int64_t ts, std::span<const uint8_t> f) {
   }
   auto ip = wire::Ipv4View<const uint8_t>::parse(f.subspan(14));
   if (!ip) return;
-  if (ip->protocol() == 1) {
+  if (ip->protocol() == IpProto::kIcmp) {
     if (is_legit(ip->dst())) icmp_to_legit_++;
     return;
   }
-  if (ip->protocol() != 6) return;
+  if (ip->protocol() != IpProto::kTcp) return;
   auto tcp = wire::TcpView<const uint8_t>::unchecked(ip->payload());
   const uint8_t flags = tcp.flags();
   if (iface == kLan) {

@@ -197,7 +197,7 @@ inline void check_sent(const config::Config& cfg, uint32_t iface, std::span<cons
   if (ip->total_len() != f.size() - 14) fail("IPv4 total length != frame", iface, f);
   if (ip->total_len() > cfg.interfaces[iface].mtu) fail("datagram larger than the MTU", iface, f);
   if (!ip->verify_checksum()) fail("IPv4 header checksum", iface, f);
-  if (ip->protocol() == 1 && !ip->is_fragment() && is_local(cfg, ip->src())) {
+  if (ip->protocol() == IpProto::kIcmp && !ip->is_fragment() && is_local(cfg, ip->src())) {
     auto icmp = wire::Icmpv4View<const uint8_t>::parse(ip->payload());
     if (!icmp) fail("ICMP from us too short", iface, f);
     if (!icmp->verify_checksum()) fail("ICMP checksum of a message from us", iface, f);

@@ -127,14 +127,14 @@ mac = "02:00:00:00:00:01"
 addresses = ["192.168.1.1/24"]
 )";
 
-ipvs::Director::ServiceSpec spec(Ipv4Addr vip, uint16_t port, uint32_t iface,
-                                 config::Protocol p = config::Protocol::kTcp) {
-  ipvs::Director::ServiceSpec s;
+config::ServiceSettings spec(Ipv4Addr vip, uint16_t port, uint32_t iface,
+                                 IpProto p = IpProto::kTcp) {
+  config::ServiceSettings s;
   s.protocol = p;
   s.vip = vip;
   s.port = port;
   s.scheduler = "rr";
-  s.iface = iface;
+  s.interface = iface;
   return s;
 }
 
@@ -209,7 +209,7 @@ addresses = ["10.0.0.1/16"]
   ASSERT_TRUE(cfg);
   ipvs::Director d(*cfg, 1);
   ASSERT_EQ(d.services().size(), 1000u);
-  for (const auto& s : d.services()) EXPECT_EQ(d.vip_interface(s->vip), s->iface);
+  for (const auto& s : d.services()) EXPECT_EQ(d.vip_interface(s->vip), s->interface);
   EXPECT_FALSE(d.is_vip(ip4(10, 0, 5, 1)));
   EXPECT_FALSE(d.is_vip(ip4(10, 0, 1, 251)));
 }

@@ -221,8 +221,8 @@ TEST(Checksum, VerifyAcceptsNegativeZeroChecksumField) {
 TEST(Checksum, PseudoHeaderSum) {
   // 192.168.1.10 -> 192.168.1.1, UDP, length 37:
   //   c0a8 + 010a = c1b2; + c0a8 = 1825a; + 0101 = 1835b; + 0011 = 1836c; + 0025 = 18391
-  EXPECT_EQ(csum::pseudo_header(Ipv4Addr{0xc0a8010a}, Ipv4Addr{0xc0a80101}, 17, 37), 0x18391u);
-  EXPECT_EQ(csum::fold(csum::pseudo_header(Ipv4Addr{0xc0a8010a}, Ipv4Addr{0xc0a80101}, 17, 37)), 0x8392);
+  EXPECT_EQ(csum::pseudo_header(Ipv4Addr{0xc0a8010a}, Ipv4Addr{0xc0a80101}, IpProto::kUdp, 37), 0x18391u);
+  EXPECT_EQ(csum::fold(csum::pseudo_header(Ipv4Addr{0xc0a8010a}, Ipv4Addr{0xc0a80101}, IpProto::kUdp, 37)), 0x8392);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-#include "sched/names.hpp"
+#include "config/sched_names.hpp"
 
 namespace vs::config {
 namespace {
@@ -143,7 +143,7 @@ TEST(ConfigTest, FullConfigFillsEveryField) {
 
   ASSERT_EQ(cfg->services.size(), 2u);
   const Service& web = cfg->services[0];
-  EXPECT_EQ(web.protocol, Protocol::kTcp);
+  EXPECT_EQ(web.protocol, IpProto::kTcp);
   EXPECT_EQ(web.vip, Ipv4Addr::from_octets(192, 168, 1, 100));
   EXPECT_EQ(web.port, 80);
   EXPECT_EQ(web.scheduler, "wrr");
@@ -168,11 +168,11 @@ TEST(ConfigTest, FullConfigFillsEveryField) {
   EXPECT_EQ(web.reals[2].weight, 1u);
 
   const Service& dns = cfg->services[1];
-  EXPECT_EQ(dns.protocol, Protocol::kUdp);
+  EXPECT_EQ(dns.protocol, IpProto::kUdp);
   EXPECT_EQ(dns.vip, Ipv4Addr::from_octets(203, 0, 113, 2));
   EXPECT_EQ(dns.port, 53);
   EXPECT_EQ(dns.scheduler, "mh");
-  EXPECT_EQ(dns.flags, sched::kFlagMhPort | sched::kFlagOps | sched::kFlagMhFallback);
+  EXPECT_EQ(dns.flags, config::kFlagMhPort | config::kFlagOps | config::kFlagMhFallback);
   EXPECT_EQ(dns.interface, 1u);
   EXPECT_TRUE(dns.reals.empty());
 }
@@ -265,8 +265,8 @@ address = "192.168.1.10:53"
 }
 
 TEST(ConfigTest, Names) {
-  EXPECT_EQ(protocol_name(Protocol::kTcp), "tcp");
-  EXPECT_EQ(protocol_name(Protocol::kUdp), "udp");
+  EXPECT_EQ(protocol_name(IpProto::kTcp), "tcp");
+  EXPECT_EQ(protocol_name(IpProto::kUdp), "udp");
   EXPECT_EQ(method_name(Method::kNat), "nat");
   EXPECT_EQ(method_name(Method::kDr), "dr");
   EXPECT_EQ(method_name(Method::kTun), "tun");
@@ -672,7 +672,7 @@ TEST(ConfigErrorTest, ServiceScheduler) {
   EXPECT_EQ(error_of(service("192.168.1.100:80", "scheduler = \"wrrr\"\n")),
             "4:13: unknown scheduler \"wrrr\"; expected one of: rr wrr lc wlc lblc lblcr dh sh sed nq fo ovf "
             "mh twos");
-  for (std::string_view name : sched::kSchedulerNames)
+  for (std::string_view name : config::kSchedulerNames)
     EXPECT_EQ(error_of(service("192.168.1.100:80", "scheduler = \"" + std::string(name) + "\"\n")),
               "accepted")
         << name;

@@ -9,7 +9,7 @@
 namespace vs::conn {
 namespace {
 
-constexpr uint8_t kTcp = 6;
+constexpr IpProto kTcp = IpProto::kTcp;
 const Ipv4Addr kVip = Ipv4Addr::from_octets(10, 0, 0, 100);
 const Ipv4Addr kReal = Ipv4Addr::from_octets(192, 168, 1, 11);
 

@@ -26,13 +26,13 @@
 #include "config/config.hpp"
 #include "ctl/listing.hpp"
 #include "engine.hpp"
-#include "sched/names.hpp"
+#include "config/sched_names.hpp"
 #include "wire/tcp.hpp"
 
 namespace vs::ctl {
 namespace {
 
-namespace tf = wire::tcp_flag;
+namespace tf = vs::tcp_flag;
 
 class NullSink : public TxSink {
 public:
@@ -132,18 +132,18 @@ protected:
     EXPECT_EQ(o.out, "") << line;
   }
 
-  ipvs::Service* svc(const std::string& vip, uint16_t port, config::Protocol p = config::Protocol::kTcp) {
+  ipvs::Service* svc(const std::string& vip, uint16_t port, IpProto p = IpProto::kTcp) {
     return dir().find_exact(p, ip(vip), port);
   }
   ipvs::Dest* dest(ipvs::Service* s, const std::string& a, uint16_t port) {
-    return s ? dir().find_real(*s, ip(a), port) : nullptr;
+    return s ? s->find_real(ip(a), port) : nullptr;
   }
 
   /// A client->VIP TCP packet through the director, as the engine accounts it; the connection.
   uint32_t tcp_in(const std::string& client, uint16_t cport, const std::string& vip, uint16_t vport, uint8_t flags,
                   Instant now) {
-    FlowKey k{ip(client), ip(vip), cport, vport, 6};
-    ipvs::Decision d = dir().classify(k, flags, now);
+    FlowKey k{ip(client), ip(vip), cport, vport, IpProto::kTcp};
+    ipvs::Decision d = dir().classify({k, flags}, now);
     EXPECT_EQ(d.kind, ipvs::Decision::Kind::kIn) << client << ":" << cport;
     if (d.kind != ipvs::Decision::Kind::kIn) return conn::kNone;
     dir().in_packet(d.conn, flags, 60, now);
@@ -169,7 +169,7 @@ protected:
 // the service port, so this state is made through the director, as the library made it through
 // the kernel; 127.0.1.1 is no VIP vsadm would accept either.
 TEST_F(CtlTest, FixtureSaveCloudflare) {
-  ipvs::Director::ServiceSpec spec;
+  config::ServiceSettings spec;
   spec.vip = ip("127.0.1.1");
   spec.port = 443;
   spec.scheduler = "mh";
@@ -318,7 +318,7 @@ TEST_F(CtlTest, FixtureRateCalicoSortingQuirk) {
   };
   for (const S& s : dump_order) {
     if (std::string(s.vip).rfind("127.", 0) == 0) {
-      ipvs::Director::ServiceSpec spec;
+      config::ServiceSettings spec;
       spec.vip = ip("127.0.0.1");
       spec.port = 30180;
       spec.scheduler = "rr";
@@ -608,15 +608,15 @@ TEST_F(CtlTest, EditServiceResendsEverything) {
   ok("-E -t 10.0.0.5:80");  // no -s: wlc; no -p: not persistent
   ipvs::Service* s = svc("10.0.0.5", 80);
   ASSERT_NE(s, nullptr);
-  EXPECT_EQ(s->scheduler_name, "wlc");
+  EXPECT_EQ(s->scheduler, "wlc");
   EXPECT_EQ(s->persistence, 0u);
   EXPECT_EQ(s->netmask, Ipv4Addr::broadcast());
   ok("-E -t 10.0.0.5:80 -s sh -b sh-port -p");
-  EXPECT_EQ(s->scheduler_name, "sh");
-  EXPECT_EQ(s->flags, unsigned{sched::kFlagShPort});
+  EXPECT_EQ(s->scheduler, "sh");
+  EXPECT_EQ(s->flags, unsigned{config::kFlagShPort});
   EXPECT_EQ(s->persistence, 360u);
   ok("--edit-service --tcp-service 10.0.0.5:80 --scheduler sh --sched-flags flag-1");  // flag-1 = sh-fallback
-  EXPECT_EQ(s->flags, unsigned{sched::kFlagShFallback});
+  EXPECT_EQ(s->flags, unsigned{config::kFlagShFallback});
   EXPECT_EQ(lines_of(ok("-Ln"))[3], "TCP  10.0.0.5:80 sh (sh-fallback)");
 }
 
@@ -703,7 +703,7 @@ TEST_F(CtlTest, ParsingForms) {
   ok("-At 10.0.0.5:80 -srr -p600");  // clustered short options, attached values
   ipvs::Service* s = svc("10.0.0.5", 80);
   ASSERT_NE(s, nullptr);
-  EXPECT_EQ(s->scheduler_name, "rr");
+  EXPECT_EQ(s->scheduler, "rr");
   EXPECT_EQ(s->persistence, 600u);
   ok("-at 10.0.0.5:80 -r192.168.1.10 -gw3");
   EXPECT_EQ(dest(s, "192.168.1.10", 80)->weight, 3);

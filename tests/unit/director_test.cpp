@@ -16,9 +16,9 @@ namespace vs::ipvs {
 namespace {
 
 using Kind = Decision::Kind;
-namespace tf = wire::tcp_flag;
+namespace tf = vs::tcp_flag;
 
-constexpr uint8_t kTcp = 6, kUdp = 17;
+constexpr IpProto kTcp = IpProto::kTcp, kUdp = IpProto::kUdp;
 const Ipv4Addr kVip = Ipv4Addr::from_octets(10, 0, 0, 100);
 const Ipv4Addr kReal1 = Ipv4Addr::from_octets(192, 168, 1, 11);
 const Ipv4Addr kReal2 = Ipv4Addr::from_octets(192, 168, 1, 12);
@@ -67,10 +67,19 @@ protected:
       if (d->addr == a) return d;
     return nullptr;
   }
+  /// ipvsadm -e -w W, thresholds 0, on the real `d`.
+  void set_weight(Dest* d, int32_t w) {
+    config::Real r = *d;
+    r.weight = w;
+    r.upper = r.lower = 0;
+    EXPECT_EQ(dir().edit_real(svc(), r), Director::CtlError::kOk);
+  }
+  /// ipvsadm -d of the real `d`.
+  void remove(Dest* d) { EXPECT_EQ(dir().delete_real(svc(), d->addr, d->port), Director::CtlError::kOk); }
   /// A packet that opens or continues a connection; returns the decision after accounting it.
-  Decision send(Ipv4Addr c, uint16_t cport, uint8_t flags, Instant now, uint8_t proto = kTcp) {
+  Decision send(Ipv4Addr c, uint16_t cport, uint8_t flags, Instant now, IpProto proto = kTcp) {
     FlowKey k{c, kVip, cport, 80, proto};
-    Decision d = dir_->classify(k, flags, now);
+    Decision d = dir_->classify({k, flags}, now);
     if (d.kind == Kind::kIn) {
       dir_->in_packet(d.conn, flags, 60, now);
       dir_->put(d.conn, now);
@@ -197,7 +206,7 @@ TEST_F(DirectorTest, QuiescedRealGetsNoNewClientsButKeepsStickyOnes) {
   build("persistence = 60");
   auto a = send(client(1, 1), 1000, tf::kSyn, at(0));
   Dest* quiesced = dest(real_of(a));
-  dir().edit_dest(svc(), quiesced, 0, 0, 0);
+  set_weight(quiesced, 0);
   // Sticky: the template still names it (IPVS default expire_quiescent_template = 0).
   EXPECT_EQ(real_of(send(client(1, 1), 2000, tf::kSyn, at(1))), quiesced->addr);
   // New clients never go to a weight-0 real.
@@ -206,7 +215,7 @@ TEST_F(DirectorTest, QuiescedRealGetsNoNewClientsButKeepsStickyOnes) {
 
 TEST_F(DirectorTest, NoAvailableRealGivesNoDest) {
   build("", "  weight = 0\n");
-  dir().edit_dest(svc(), dest(kReal2), 0, 0, 0);
+  set_weight(dest(kReal2), 0);
   EXPECT_EQ(send(client(1, 1), 1000, tf::kSyn, at(0)).kind, Kind::kNoDest);
   EXPECT_EQ(dir().conns().size(), 0u);
 }
@@ -264,7 +273,7 @@ TEST_F(DirectorTest, UpperThresholdOverloadsAndThreeQuartersClearsIt) {
 TEST_F(DirectorTest, RemovedRealsConnectionsAreDroppedByDefault) {
   build("");
   auto d = send(client(1, 1), 1000, tf::kSyn, at(0));
-  dir().remove_dest(svc(), dest(real_of(d)));
+  remove(dest(real_of(d)));
   auto next = send(client(1, 1), 1000, tf::kAck, at(1));
   EXPECT_EQ(next.kind, Kind::kDrop);
   EXPECT_EQ(next.reason, DropReason::kVsRealRemoved);
@@ -274,7 +283,7 @@ TEST_F(DirectorTest, RescheduleDrainMovesANewConnectionToAnAvailableReal) {
   build("drain = \"reschedule\"");
   auto d = send(client(1, 1), 1000, tf::kSyn, at(0));
   const Ipv4Addr gone = real_of(d);
-  dir().remove_dest(svc(), dest(gone));
+  remove(dest(gone));
   // A mid-stream packet cannot open a connection: the old one is expired, the packet passes.
   EXPECT_EQ(send(client(1, 1), 1000, tf::kAck, at(1)).kind, Kind::kPass);
   // A SYN (or any UDP datagram) is scheduled onto a remaining real.
@@ -290,7 +299,7 @@ TEST_F(DirectorTest, OnePacketSchedulingSchedulesEachDatagramAndKeepsNoEntry) {
   // A one-packet connection is freed by put(): read its real before.
   auto once = [&] {
     FlowKey k{client(1, 1), kVip, 5353, 80, kUdp};
-    Decision d = dir().classify(k, 0, at(0));
+    Decision d = dir().classify({k, 0}, at(0));
     EXPECT_EQ(d.kind, Kind::kIn);
     Ipv4Addr r = real_of(d);
     dir().in_packet(d.conn, 0, 60, at(0));

@@ -24,9 +24,9 @@ using Kind = Decision::Kind;
 using test::ByteVec;
 using test::frame;
 using test::ip4;
-namespace tf = wire::tcp_flag;
+namespace tf = vs::tcp_flag;
 
-constexpr uint8_t kTcp = 6;
+constexpr IpProto kTcp = IpProto::kTcp;
 constexpr Ipv4Addr kVip = ip4(10, 0, 0, 100);
 
 Instant at(int64_t s) { return Instant::from_micros(s * 1000000); }
@@ -77,7 +77,7 @@ protected:
   Decision send(uint32_t client, uint16_t cport, uint8_t flags, Instant now, uint16_t vport = 80) {
     clock_ = std::max(clock_, now);
     FlowKey k{Ipv4Addr{client}, kVip, cport, vport, kTcp};
-    Decision d = dir_->classify(k, flags, now);
+    Decision d = dir_->classify({k, flags}, now);
     if (d.kind == Kind::kIn) {
       dir_->in_packet(d.conn, flags, 40, now);
       dir_->put(d.conn, now);
@@ -513,7 +513,7 @@ TEST(EstimatorTest, AnIdleEstimatorParksAndResumesOnItsGrid) {
   Director d(*cfg, 1);
   auto packet = [&d](uint16_t port, Instant now) {
     FlowKey k{Ipv4Addr{kClient}, kVip, port, 80, kTcp};
-    Decision dec = d.classify(k, tf::kSyn, now);
+    Decision dec = d.classify({k, tf::kSyn}, now);
     ASSERT_EQ(dec.kind, Kind::kIn);
     d.in_packet(dec.conn, tf::kSyn, 1500, now);
     d.put(dec.conn, now);

@@ -401,7 +401,7 @@ TEST_F(RenderTest, RatesFollowTheEstimator) {
   const auto& dir = engine_->director();
   const ipvs::Service* tcp = nullptr;
   for (const auto& s : dir.services())
-    if (s->protocol == config::Protocol::kTcp) tcp = s.get();
+    if (s->protocol == IpProto::kTcp) tcp = s.get();
   ASSERT_NE(tcp, nullptr);
   const ipvs::Rates sr = tcp->est.rates();
   ASSERT_GT(sr.inbps, 0u) << "the estimator should have ticked";

@@ -81,9 +81,9 @@ public:
 /// The TCP/UDP checksum field of `f` replaced by the pseudo-header sum, as a kernel defers it.
 ByteVec make_partial(ByteVec f) {
   auto ip = test::ip_of(f);
-  const size_t field = kL4 + (ip.protocol() == 6 ? 16 : 6);
+  const size_t field = kL4 + (ip.protocol() == IpProto::kTcp ? 16 : 6);
   const size_t l4_len = ip.payload().size();
-  uint64_t ps = test::ref_pseudo(ip.src(), ip.dst(), ip.protocol(), l4_len);
+  uint64_t ps = test::ref_pseudo(ip.src(), ip.dst(), number(ip.protocol()), l4_len);
   test::put16(f, field, test::ref_fold(ps));
   return f;
 }
@@ -106,7 +106,7 @@ protected:
     rx(1, frame().eth(MacAddr::broadcast(), kRealMac).arp(1, kRealMac, kReal, MacAddr{}, ip4(192, 168, 1, 1)).build());
     rx(0, frame().eth(kWanMac, kClientMac).arp(1, kClientMac, kClient, MacAddr{}, kVip).build());
     // The connection: a SYN through the director.
-    rx(0, frame().eth(kWanMac, kClientMac).ipv4(kClient, kVip).tcp(40000, 80, wire::tcp_flag::kSyn).build());
+    rx(0, frame().eth(kWanMac, kClientMac).ipv4(kClient, kVip).tcp(40000, 80, vs::tcp_flag::kSyn).build());
     sink_.out.clear();
   }
   Verdict rx(uint32_t iface, const ByteVec& f, const Offload& o = {}) { return engine_->on_frame(iface, f, now_, o); }
@@ -114,7 +114,7 @@ protected:
   ByteVec data(size_t n, bool df = true) {
     auto b = frame().eth(kWanMac, kClientMac).ipv4(kClient, kVip).id(0x100);
     if (df) b.df();
-    return make_partial(b.tcp(40000, 80, wire::tcp_flag::kAck | wire::tcp_flag::kPsh, test::pattern(n)).build());
+    return make_partial(b.tcp(40000, 80, vs::tcp_flag::kAck | vs::tcp_flag::kPsh, test::pattern(n)).build());
   }
   uint64_t drops(DropReason r) const { return engine_->drops()[r]; }
 
@@ -140,7 +140,7 @@ TEST_F(OffloadTest, NatKeepsAPartialChecksumPartialAndRightForTheNewAddress) {
 TEST_F(OffloadTest, NatReplyWithPartialChecksumLeavesFromTheVip) {
   start("nat", true);
   auto reply = make_partial(frame().eth(kLanMac, kRealMac).ipv4(kReal, kClient).tcp(8080, 40000,
-      wire::tcp_flag::kSyn | wire::tcp_flag::kAck, test::pattern(10)).build());
+      vs::tcp_flag::kSyn | vs::tcp_flag::kAck, test::pattern(10)).build());
   ASSERT_EQ(rx(1, reply, partial_tcp()).kind, Verdict::Kind::kForwarded);
   auto out = sink_.ip_on(0);
   ASSERT_EQ(out.size(), 1u);
@@ -217,7 +217,7 @@ void expect_segments(const std::vector<OffloadSink::Out>& out, const ByteVec& or
     ByteVec inner(f.begin() + static_cast<std::ptrdiff_t>(encap), f.end());  // Ethernet + inner datagram
     std::copy(f.begin(), f.begin() + 14, inner.begin());
     if (encap) {
-      EXPECT_EQ(test::ip_of(f).protocol(), 4);
+      EXPECT_EQ(test::ip_of(f).protocol(), IpProto::kIpip);
       if (i) {
         EXPECT_NE(test::ip_of(f).ident(), outer_id) << "each IPIP packet has its own ID";
       }
@@ -229,7 +229,7 @@ void expect_segments(const std::vector<OffloadSink::Out>& out, const ByteVec& or
     EXPECT_EQ(ip.ident(), static_cast<uint16_t>(oip.ident() + i));
     EXPECT_EQ(tcp.seq(), otcp.seq() + payload.size());
     const bool last = i + 1 == out.size();
-    EXPECT_EQ((tcp.flags() & wire::tcp_flag::kPsh) != 0, last);
+    EXPECT_EQ((tcp.flags() & vs::tcp_flag::kPsh) != 0, last);
     EXPECT_EQ(tcp.payload().size(), last ? oip.payload().size() - 20 - payload.size() : mss);
     payload.insert(payload.end(), tcp.payload().begin(), tcp.payload().end());
   }
@@ -340,15 +340,15 @@ TEST_F(OffloadTest, PartialFrameWaitingForArpLeavesWithACompleteChecksum) {
   start("nat", true);
   // A client that the router has not resolved: the reply waits for ARP.
   const Ipv4Addr other = ip4(10, 0, 0, 3);
-  rx(0, frame().eth(kWanMac, kClientMac).ipv4(other, kVip).tcp(40001, 80, wire::tcp_flag::kSyn).build());
+  rx(0, frame().eth(kWanMac, kClientMac).ipv4(other, kVip).tcp(40001, 80, vs::tcp_flag::kSyn).build());
   sink_.out.clear();
   auto reply = make_partial(frame().eth(kLanMac, kRealMac).ipv4(kReal, other).tcp(8080, 40001,
-      wire::tcp_flag::kSyn | wire::tcp_flag::kAck, test::pattern(10)).build());
+      vs::tcp_flag::kSyn | vs::tcp_flag::kAck, test::pattern(10)).build());
   EXPECT_EQ(rx(1, reply, partial_tcp()).kind, Verdict::Kind::kQueued);
   Offload o = partial_tcp();
   o.gso_size = 1000;
   auto big = make_partial(frame().eth(kLanMac, kRealMac).ipv4(kReal, other).df().tcp(8080, 40001,
-      wire::tcp_flag::kAck, test::pattern(3000)).build());
+      vs::tcp_flag::kAck, test::pattern(3000)).build());
   EXPECT_EQ(rx(1, big, o).kind, Verdict::Kind::kDropped);
   EXPECT_EQ(drops(DropReason::kGsoNeighUnresolved), 1u);
   sink_.out.clear();

@@ -72,14 +72,14 @@ protected:
       if (s.iface == 1 && test::eth_type(s.bytes) == 0x0800) return test::ip_of(s.bytes).dst();
     return {};
   }
-  ipvs::Service* service() { return engine_->director().find_exact(config::Protocol::kTcp, kVip, 80); }
+  ipvs::Service* service() { return engine_->director().find_exact(IpProto::kTcp, kVip, 80); }
 
   test::MemSink sink_;
   std::unique_ptr<Engine> engine_;
   Instant now_{};
 };
 
-namespace tf = wire::tcp_flag;
+namespace tf = vs::tcp_flag;
 
 TEST_F(ReloadTest, EstablishedConnectionsStayOnTheirRealsAcrossReloads) {
   // rr over [12, 11]: the first connection goes to .12.
@@ -88,7 +88,7 @@ TEST_F(ReloadTest, EstablishedConnectionsStayOnTheirRealsAcrossReloads) {
   // Reload: .12's weight changes, .13 is added, .11 stays.
   ASSERT_FALSE(engine_->reload(parse(config_text(real(11) + real(12, 5) + real(13)))));
   EXPECT_EQ(service()->dests.size(), 3u);
-  EXPECT_EQ(engine_->director().find_real(*service(), ip4(192, 168, 1, 12), 8080)->weight, 5);
+  EXPECT_EQ(service()->find_real(ip4(192, 168, 1, 12), 8080)->weight, 5);
   // The established connection still goes to .12, packet after packet.
   for (int i = 0; i < 5; ++i) EXPECT_EQ(send(1000, tf::kAck), ip4(192, 168, 1, 12));
   EXPECT_EQ(engine_->director().conns().size(), 1u);
@@ -121,7 +121,7 @@ TEST_F(ReloadTest, SchedulerAndTimeoutChangesApply) {
   // Replace the scheduler line.
   t.replace(t.find("scheduler = \"rr\""), 16, "scheduler = \"wlc\"");
   ASSERT_FALSE(engine_->reload(parse(t)));
-  EXPECT_EQ(service()->scheduler_name, "wlc");
+  EXPECT_EQ(service()->scheduler, "wlc");
   send(2000, tf::kSyn);
   send(2000, tf::kAck);  // ESTABLISHED: the new 60 s timeout
   EXPECT_EQ(engine_->director().conns().timeout(0), Duration::seconds(60));

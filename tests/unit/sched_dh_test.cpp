@@ -20,13 +20,13 @@ FlowKey to(const char* dst) {
   FlowKey f;
   f.src = *Ipv4Addr::parse("172.16.0.1");
   f.dst = *Ipv4Addr::parse(dst);
-  f.proto = 6;
+  f.proto = IpProto::kTcp;
   return f;
 }
 
 std::string table_prefix(SchedBed& bed, size_t n) {
   std::string s;
-  for (size_t i = 0; i < n; ++i) s += SchedBed::name(lookup_table(*bed.svc.scheduler)[i]);
+  for (size_t i = 0; i < n; ++i) s += SchedBed::name(lookup_table(*bed.svc.sched)[i]);
   return s;
 }
 
@@ -42,9 +42,9 @@ TEST(SchedDh, BucketsCycleThroughTheListIgnoringWeights) {
   bed.add('A', 5);
   bed.add('B', 1);
   bed.add('C', 2);
-  ASSERT_EQ(lookup_table(*bed.svc.scheduler).size(), 256u);
+  ASSERT_EQ(lookup_table(*bed.svc.sched).size(), 256u);
   EXPECT_EQ(table_prefix(bed, 7), "CBACBAC");
-  EXPECT_EQ(SchedBed::name(lookup_table(*bed.svc.scheduler)[255]), "C");  // 255 % 3 == 0
+  EXPECT_EQ(SchedBed::name(lookup_table(*bed.svc.sched)[255]), "C");  // 255 % 3 == 0
   EXPECT_EQ(SchedBed::name(bed.pick(to("192.168.1.1"))), "B");  // 136 % 3 = 1
   EXPECT_EQ(SchedBed::name(bed.pick(to("10.9.9.3"))), "A");     // 176 % 3 = 2
   EXPECT_EQ(SchedBed::name(bed.pick(to("10.9.9.1"))), "C");     // 237 % 3 = 0
@@ -82,7 +82,7 @@ TEST(SchedDh, EmptyServiceHasAnEmptyTable) {
   ipvs::Dest& a = bed.add('A', 1);
   EXPECT_EQ(SchedBed::name(bed.pick(to("192.168.1.1"))), "A");
   bed.del(a);
-  EXPECT_EQ(lookup_table(*bed.svc.scheduler)[136], nullptr);
+  EXPECT_EQ(lookup_table(*bed.svc.sched)[136], nullptr);
 }
 
 }  // namespace

@@ -1,8 +1,8 @@
 // A small test bed for the scheduler unit tests (tests/unit/sched_*_test.cpp): a Service whose
-// destination list is managed exactly like the kernel's __ip_vs_update_dest/__ip_vs_unlink_dest
-// (insert at the HEAD, last_weight kept on a 0 edit, AVAILABLE cleared on removal) and which
-// calls the scheduler's hooks after each change. Destinations 10.0.0.N are named by letter:
-// 10.0.0.1 = "A", 10.0.0.2 = "B", ...
+// destination list is changed by the Service's own list operations (ipvs/service.hpp), the ones
+// the director uses, so these tests see exactly what the director does: insert at the HEAD,
+// last_weight kept on a 0 edit, AVAILABLE cleared on removal, the scheduler's hook after each
+// change. Destinations 10.0.0.N are named by letter: 10.0.0.1 = "A", 10.0.0.2 = "B", ...
 #pragma once
 
 #include <memory>
@@ -14,7 +14,6 @@
 #include "flow.hpp"
 #include "ipvs/service.hpp"
 #include "sched/common.hpp"
-#include "sched/scheduler.hpp"
 
 namespace vs::sched::testing {
 
@@ -22,18 +21,12 @@ class SchedBed {
 public:
   /// A service with scheduler `name` and no destinations (ipvsadm -A, then -a for each dest).
   explicit SchedBed(std::string_view name, unsigned flags = 0, uint64_t seed = 1) : rng(seed) {
-    svc.scheduler_name = std::string(name);
     svc.flags = flags;
-    svc.scheduler = make_scheduler(name, svc);
+    svc.set_scheduler(name);
   }
 
   /// ipvsadm -a: a new destination at the head of the list, then add_dest.
-  ipvs::Dest& add(Ipv4Addr addr, int32_t weight, uint16_t port = 80) {
-    ipvs::Dest& d = create(addr, weight, port);
-    svc.dests.insert(svc.dests.begin(), &d);
-    svc.scheduler->add_dest(svc, d);
-    return d;
-  }
+  ipvs::Dest& add(Ipv4Addr addr, int32_t weight, uint16_t port = 80) { return svc.add_real(real(addr, weight, port)); }
   /// add() for 10.0.0.<letter index>: add('A', 1) is 10.0.0.1.
   ipvs::Dest& add(char letter, int32_t weight, uint16_t port = 80) {
     return add(letter_addr(letter), weight, port);
@@ -42,36 +35,31 @@ public:
   /// A destination inserted at the head WITHOUT calling a hook (to set up a service before
   /// rebind(), like dests that exist when ipvsadm -E changes the scheduler).
   ipvs::Dest& add_no_hook(char letter, int32_t weight, uint16_t port = 80) {
-    ipvs::Dest& d = create(letter_addr(letter), weight, port);
-    svc.dests.insert(svc.dests.begin(), &d);
+    auto sched = std::move(svc.sched);
+    ipvs::Dest& d = svc.add_real(real(letter_addr(letter), weight, port));
+    svc.sched = std::move(sched);
     return d;
   }
 
   /// ipvsadm -E: a fresh scheduler bound to the service as it is (the kernel's init_service).
-  void rebind() { svc.scheduler = make_scheduler(svc.scheduler_name, svc); }
+  void rebind() {
+    const std::string name = svc.scheduler;
+    svc.set_scheduler(name);
+  }
 
   /// ipvsadm -e -w: last_weight keeps the latest non-zero weight; then upd_dest.
   void set_weight(ipvs::Dest& d, int32_t w) {
-    if (w != 0) d.last_weight = w;
-    d.weight = w;
-    svc.scheduler->upd_dest(svc, d);
+    config::Real r = d;
+    r.weight = w;
+    svc.edit_real(d, r);
   }
 
   /// ipvsadm -d: AVAILABLE cleared, unlinked, then del_dest. The Dest stays in storage.
-  void del(ipvs::Dest& d) {
-    d.available = false;
-    for (auto it = svc.dests.begin(); it != svc.dests.end(); ++it) {
-      if (*it == &d) {
-        svc.dests.erase(it);
-        break;
-      }
-    }
-    svc.scheduler->del_dest(svc, d);
-  }
+  void del(ipvs::Dest& d) { svc.delete_real(d); }
 
   ipvs::Dest* pick(const FlowKey& flow = {}) {
     SchedContext ctx{now, rng};
-    return svc.scheduler->schedule(svc, flow, ctx);
+    return svc.sched->schedule(svc, flow, ctx);
   }
 
   /// n picks as letters separated by spaces ("-" for no destination).
@@ -97,14 +85,12 @@ public:
   Instant now{};
 
 private:
-  ipvs::Dest& create(Ipv4Addr addr, int32_t weight, uint16_t port) {
-    auto d = std::make_unique<ipvs::Dest>();
-    d->addr = addr;
-    d->port = port;
-    d->weight = weight;
-    d->last_weight = weight;  // set on add even when 0, as __ip_vs_update_dest does
-    svc.storage.push_back(std::move(d));
-    return *svc.storage.back();
+  static config::Real real(Ipv4Addr addr, int32_t weight, uint16_t port) {
+    config::Real r;
+    r.addr = addr;
+    r.port = port;
+    r.weight = weight;
+    return r;
   }
 };
 

@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "sched/common.hpp"
-#include "sched/names.hpp"
+#include "config/sched_names.hpp"
 #include "sched_fixture.hpp"
 
 namespace vs::sched {
@@ -53,7 +53,7 @@ unsigned parse_flags(const std::string& list) {
   while (std::getline(ss, name, ',')) {
     if (name == "-") continue;
     bool found = false;
-    for (const FlagInfo& f : kFlags) {
+    for (const config::FlagInfo& f : config::kFlags) {
       if (f.name == name) {
         bits |= f.bit;
         found = true;
@@ -130,7 +130,7 @@ TEST(SchedHashFixture, MatchesThePythonModelOfTheKernel) {
       std::string expected;
       ls >> expected;
       std::string actual;
-      for (const ipvs::Dest* d : lookup_table(*bed->svc.scheduler)) {
+      for (const ipvs::Dest* d : lookup_table(*bed->svc.sched)) {
         actual += d == nullptr ? '.' : kIdChars[ids.at(d)];
       }
       EXPECT_EQ(actual, expected);
@@ -145,15 +145,15 @@ TEST(SchedHashFixture, MatchesThePythonModelOfTheKernel) {
       flow.dst = parse_ip(dst);
       flow.sport = static_cast<uint16_t>(sport);
       flow.dport = 80;
-      flow.proto = static_cast<uint8_t>(proto);
+      flow.proto = static_cast<IpProto>(proto);
       uint32_t first_probe = 0;
       const unsigned flags = bed->svc.flags;
       if (sched_name == "dh") {
         first_probe = dh_hashkey(flow.dst);
       } else if (sched_name == "sh") {
-        first_probe = sh_hashkey(flow.src, (flags & kFlagShPort) ? hash_port(flow) : 0, 0);
+        first_probe = sh_hashkey(flow.src, (flags & config::kFlagShPort) ? hash_port(flow) : 0, 0);
       } else {
-        first_probe = mh_hashkey(flow.src, (flags & kFlagMhPort) ? hash_port(flow) : 0, kMhHash1, 0) % kMhTabSize;
+        first_probe = mh_hashkey(flow.src, (flags & config::kFlagMhPort) ? hash_port(flow) : 0, kMhHash1, 0) % kMhTabSize;
       }
       EXPECT_EQ(first_probe, bucket);
       EXPECT_EQ(dest_name(bed->pick(flow)), expected);

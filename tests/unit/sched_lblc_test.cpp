@@ -27,7 +27,7 @@ FlowKey to(uint32_t dst) {
   f.dst = Ipv4Addr{dst};
   f.sport = 40000;
   f.dport = 80;
-  f.proto = 6;
+  f.proto = IpProto::kTcp;
   return f;
 }
 const uint32_t kX = Ipv4Addr::from_octets(10, 9, 9, 9).v;

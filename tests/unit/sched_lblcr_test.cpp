@@ -23,7 +23,7 @@ FlowKey to_x() {
   f.dst = Ipv4Addr::from_octets(10, 9, 9, 9);
   f.sport = 40000;
   f.dport = 80;
-  f.proto = 6;
+  f.proto = IpProto::kTcp;
   return f;
 }
 

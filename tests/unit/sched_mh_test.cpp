@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "sched_fixture.hpp"
-#include "sched/names.hpp"
+#include "config/sched_names.hpp"
 
 namespace vs::sched {
 namespace {
@@ -20,16 +20,16 @@ using testing::SchedBed;
 
 int owned(SchedBed& bed, const ipvs::Dest& d) {
   int n = 0;
-  for (const ipvs::Dest* x : lookup_table(*bed.svc.scheduler)) n += x == &d ? 1 : 0;
+  for (const ipvs::Dest* x : lookup_table(*bed.svc.sched)) n += x == &d ? 1 : 0;
   return n;
 }
 
 std::vector<ipvs::Dest*> snapshot(SchedBed& bed) {
-  auto t = lookup_table(*bed.svc.scheduler);
+  auto t = lookup_table(*bed.svc.sched);
   return {t.begin(), t.end()};
 }
 
-FlowKey from(const char* src, uint16_t sport = 0, uint8_t proto = 6) {
+FlowKey from(const char* src, uint16_t sport = 0, IpProto proto = IpProto::kTcp) {
   FlowKey f;
   f.src = *Ipv4Addr::parse(src);
   f.dst = *Ipv4Addr::parse("10.0.100.1");
@@ -50,7 +50,7 @@ TEST(SchedMh, EqualWeightsSplitEvenly) {
   SchedBed bed("mh");
   ipvs::Dest& a = bed.add('A', 1);
   ipvs::Dest& b = bed.add('B', 1);
-  ASSERT_EQ(lookup_table(*bed.svc.scheduler).size(), 4093u);
+  ASSERT_EQ(lookup_table(*bed.svc.sched).size(), 4093u);
   EXPECT_EQ(owned(bed, b), 2047);
   EXPECT_EQ(owned(bed, a), 2046);
 }
@@ -114,7 +114,7 @@ TEST(SchedMh, AddedWithWeightZeroTakesNoSlots) {
 }
 
 TEST(SchedMh, NoWeightsMeansAnEmptyTable) {
-  SchedBed bed("mh", kFlagMhFallback);
+  SchedBed bed("mh", config::kFlagMhFallback);
   bed.add('A', 0);
   EXPECT_EQ(owned(bed, *bed.svc.dests[0]), 0);
   EXPECT_EQ(bed.pick(from("192.168.1.1")), nullptr);  // empty slot: fallback stops at once
@@ -123,23 +123,23 @@ TEST(SchedMh, NoWeightsMeansAnEmptyTable) {
 TEST(SchedMh, LookupUsesSlotOfTheSourceHash) {
   SchedBed bed("mh");
   for (char c = 'A'; c <= 'E'; ++c) bed.add(c, 1);
-  const auto table = lookup_table(*bed.svc.scheduler);
-  const FlowKey f = from("192.168.1.1", 5555, 17);
+  const auto table = lookup_table(*bed.svc.sched);
+  const FlowKey f = from("192.168.1.1", 5555, IpProto::kUdp);
   const Ipv4Addr src = f.src;
   EXPECT_EQ(bed.pick(f), table[mh_hashkey(src, 0, kMhHash1, 0) % kMhTabSize]);
-  bed.svc.flags = kFlagMhPort;
+  bed.svc.flags = config::kFlagMhPort;
   EXPECT_EQ(bed.pick(f), table[mh_hashkey(src, 5555, kMhHash1, 0) % kMhTabSize]);
   FlowKey icmp = f;
-  icmp.proto = 1;  // no ports: hashed with port 0
+  icmp.proto = IpProto::kIcmp;  // no ports: hashed with port 0
   EXPECT_EQ(bed.pick(icmp), table[mh_hashkey(src, 0, kMhHash1, 0) % kMhTabSize]);
 }
 
 // With mh-fallback the probes feed roffset = (offset + ih) % 4093 INTO the hash:
 // slot_k = h1(src, port, (k + ih) % 4093) % 4093 for k = 0, 1, ...
 TEST(SchedMh, FallbackRehashesWithTheOffset) {
-  SchedBed bed("mh", kFlagMhFallback);
+  SchedBed bed("mh", config::kFlagMhFallback);
   for (char c = 'A'; c <= 'H'; ++c) bed.add(c, 1);
-  const auto table = lookup_table(*bed.svc.scheduler);
+  const auto table = lookup_table(*bed.svc.sched);
   const FlowKey f = from("192.168.7.7");
   const uint32_t ih = mh_hashkey(f.src, 0, kMhHash1, 0) % kMhTabSize;
   ipvs::Dest* first = table[ih];
@@ -154,7 +154,7 @@ TEST(SchedMh, FallbackRehashesWithTheOffset) {
   bed.svc.flags = 0;
   EXPECT_EQ(bed.pick(f), nullptr);
   for (ipvs::Dest* d : bed.svc.dests) d->overloaded = true;
-  bed.svc.flags = kFlagMhFallback;
+  bed.svc.flags = config::kFlagMhFallback;
   EXPECT_EQ(bed.pick(f), nullptr);  // all 4093 probes fail
 }
 

@@ -12,14 +12,14 @@
 #include <string>
 
 #include "sched_fixture.hpp"
-#include "sched/names.hpp"
+#include "config/sched_names.hpp"
 
 namespace vs::sched {
 namespace {
 
 using testing::SchedBed;
 
-FlowKey from(const char* src, uint16_t sport = 0, uint8_t proto = 6) {
+FlowKey from(const char* src, uint16_t sport = 0, IpProto proto = IpProto::kTcp) {
   FlowKey f;
   f.src = *Ipv4Addr::parse(src);
   f.dst = *Ipv4Addr::parse("10.0.100.1");
@@ -31,13 +31,13 @@ FlowKey from(const char* src, uint16_t sport = 0, uint8_t proto = 6) {
 
 std::string table_prefix(SchedBed& bed, size_t n) {
   std::string s;
-  for (size_t i = 0; i < n; ++i) s += SchedBed::name(lookup_table(*bed.svc.scheduler)[i]);
+  for (size_t i = 0; i < n; ++i) s += SchedBed::name(lookup_table(*bed.svc.sched)[i]);
   return s;
 }
 
 int owned(SchedBed& bed, const ipvs::Dest& d) {
   int n = 0;
-  for (const ipvs::Dest* x : lookup_table(*bed.svc.scheduler)) n += x == &d ? 1 : 0;
+  for (const ipvs::Dest* x : lookup_table(*bed.svc.sched)) n += x == &d ? 1 : 0;
   return n;
 }
 
@@ -78,11 +78,11 @@ TEST(SchedSh, PortOnlyWithTheFlagAndOnlyForPortProtocols) {
   bed.add('A', 1);
   bed.add('B', 1);
   EXPECT_EQ(SchedBed::name(bed.pick(from("192.168.1.1", 1234))), "B");  // 136
-  bed.svc.flags = kFlagShPort;
-  EXPECT_EQ(SchedBed::name(bed.pick(from("192.168.1.1", 1234, 6))), "A");    // 225
-  EXPECT_EQ(SchedBed::name(bed.pick(from("192.168.1.1", 1234, 17))), "A");
-  EXPECT_EQ(SchedBed::name(bed.pick(from("192.168.1.1", 1234, 132))), "A");
-  EXPECT_EQ(SchedBed::name(bed.pick(from("192.168.1.1", 1234, 1))), "B");   // ICMP: port 0
+  bed.svc.flags = config::kFlagShPort;
+  EXPECT_EQ(SchedBed::name(bed.pick(from("192.168.1.1", 1234, IpProto::kTcp))), "A");    // 225
+  EXPECT_EQ(SchedBed::name(bed.pick(from("192.168.1.1", 1234, IpProto::kUdp))), "A");
+  EXPECT_EQ(SchedBed::name(bed.pick(from("192.168.1.1", 1234, IpProto::kSctp))), "A");
+  EXPECT_EQ(SchedBed::name(bed.pick(from("192.168.1.1", 1234, IpProto::kIcmp))), "B");   // ICMP: port 0
 }
 
 TEST(SchedSh, UnavailableWithoutFallbackGivesNothing) {
@@ -98,7 +98,7 @@ TEST(SchedSh, UnavailableWithoutFallbackGivesNothing) {
 // sh-fallback and list[136] overloaded, the probes are (0 + 272) & 255 = 16, then 17, 18, ...
 // (not 137, which a plain linear probe would take).
 TEST(SchedSh, FallbackProbeOrder) {
-  SchedBed bed("sh", kFlagShFallback);
+  SchedBed bed("sh", config::kFlagShFallback);
   for (int i = 0; i < 256; ++i) {
     bed.add(Ipv4Addr::from_octets(10, 1, static_cast<uint8_t>(i / 256), static_cast<uint8_t>(i)), 1);
   }
@@ -115,7 +115,7 @@ TEST(SchedSh, FallbackProbeOrder) {
 
 // A(1), B(1), C(1): list C,B,A, bucket i -> i % 3 (0 C, 1 B, 2 A). Client 136 -> B.
 TEST(SchedSh, FallbackSkipsEveryUnavailableKind) {
-  SchedBed bed("sh", kFlagShFallback);
+  SchedBed bed("sh", config::kFlagShFallback);
   ipvs::Dest& a = bed.add('A', 1);
   ipvs::Dest& b = bed.add('B', 1);
   ipvs::Dest& c = bed.add('C', 1);
@@ -132,7 +132,7 @@ TEST(SchedSh, FallbackSkipsEveryUnavailableKind) {
 }
 
 TEST(SchedSh, EmptyServiceGivesNothingWithOrWithoutFallback) {
-  SchedBed bed("sh", kFlagShFallback);
+  SchedBed bed("sh", config::kFlagShFallback);
   EXPECT_EQ(bed.pick(from("192.168.1.1")), nullptr);
   bed.svc.flags = 0;
   EXPECT_EQ(bed.pick(from("192.168.1.1")), nullptr);

@@ -312,7 +312,7 @@ inline wire::Ipv4View<const uint8_t> ip_of(const ByteVec& f) {
 inline ::testing::AssertionResult ValidIcmp(const ByteVec& f) {
   if (auto r = ValidIpv4(f); !r) return r;
   auto ip = ip_of(f);
-  if (ip.protocol() != 1) return ::testing::AssertionFailure() << "protocol " << int{ip.protocol()};
+  if (ip.protocol() != IpProto::kIcmp) return ::testing::AssertionFailure() << "protocol " << int{number(ip.protocol())};
   if (ip.payload().size() < 8) return ::testing::AssertionFailure() << "ICMP too short";
   if (!ref_verify(ip.payload())) return ::testing::AssertionFailure() << "bad ICMP checksum";
   return ::testing::AssertionSuccess();
@@ -327,15 +327,15 @@ inline ::testing::AssertionResult ValidTransport(const ByteVec& f) {
   if (auto r = ValidIpv4(f); !r) return r;
   auto ip = ip_of(f);
   auto p = ip.payload();
-  if (ip.protocol() == 6) {
+  if (ip.protocol() == IpProto::kTcp) {
     if (p.size() < 20) return ::testing::AssertionFailure() << "TCP too short";
-  } else if (ip.protocol() == 17) {
+  } else if (ip.protocol() == IpProto::kUdp) {
     if (p.size() < 8 || get16(p, 4) != p.size()) return ::testing::AssertionFailure() << "UDP length";
     if (get16(p, 6) == 0) return ::testing::AssertionSuccess();
   } else {
-    return ::testing::AssertionFailure() << "protocol " << int{ip.protocol()};
+    return ::testing::AssertionFailure() << "protocol " << int{number(ip.protocol())};
   }
-  if (!ref_verify(p, ref_pseudo(ip.src(), ip.dst(), ip.protocol(), p.size())))
+  if (!ref_verify(p, ref_pseudo(ip.src(), ip.dst(), number(ip.protocol()), p.size())))
     return ::testing::AssertionFailure() << "bad transport checksum";
   return ::testing::AssertionSuccess();
 }

@@ -515,7 +515,7 @@ TEST(Ipv4View, Parse) {
   EXPECT_EQ(ip->frag_offset(), 0u);
   EXPECT_FALSE(ip->is_fragment());
   EXPECT_EQ(ip->ttl(), 64);
-  EXPECT_EQ(ip->protocol(), static_cast<uint8_t>(IpProto::kTcp));
+  EXPECT_EQ(ip->protocol(), IpProto::kTcp);
   EXPECT_EQ(ip->checksum(), 0xb1e6);
   EXPECT_EQ(ip->src(), kClientIp);
   EXPECT_EQ(ip->dst(), kServerIp);
@@ -531,7 +531,7 @@ TEST(Ipv4View, Parse) {
 TEST(Ipv4View, ParseUdpAndIcmp) {
   auto u = Ipv4View<const uint8_t>::parse(kUdpDnsQuery);
   ASSERT_TRUE(u);
-  EXPECT_EQ(u->protocol(), 17);
+  EXPECT_EQ(u->protocol(), IpProto::kUdp);
   EXPECT_EQ(u->total_len(), 57);
   EXPECT_EQ(u->flags_frag(), 0);
   EXPECT_FALSE(u->dont_fragment());
@@ -542,7 +542,7 @@ TEST(Ipv4View, ParseUdpAndIcmp) {
   auto i = Ipv4View<const uint8_t>::parse(kIcmpPortUnreachable);
   ASSERT_TRUE(i);
   EXPECT_EQ(i->tos(), 0xc0);
-  EXPECT_EQ(i->protocol(), 1);
+  EXPECT_EQ(i->protocol(), IpProto::kIcmp);
   EXPECT_EQ(i->src(), kRouterIp);
   EXPECT_EQ(i->dst(), kHostIp);
   EXPECT_TRUE(i->verify_checksum());
@@ -557,7 +557,7 @@ TEST(Ipv4View, ParseWithOptions) {
   EXPECT_EQ(ip->payload().size(), 8u);
   EXPECT_EQ(ip->payload()[0], 0x16);
   EXPECT_EQ(ip->ttl(), 1);
-  EXPECT_EQ(ip->protocol(), 2);
+  EXPECT_EQ(ip->protocol(), static_cast<IpProto>(2));
   EXPECT_TRUE(ip->dst().is_multicast());
   EXPECT_TRUE(ip->verify_checksum());  // covers the option bytes
 }
@@ -757,7 +757,7 @@ TEST(Ipv4View, VerifyChecksumIgnoresPayload) {
 TEST(Ipv4View, Construct) {
   Buf b = poison(60);
   auto ip = Ipv4View<uint8_t>::unchecked(b);
-  ip.fill(0x00, 60, 0x1c46, Ipv4View<uint8_t>::kFlagDf, 64, static_cast<uint8_t>(IpProto::kTcp), kClientIp,
+  ip.fill(0x00, 60, 0x1c46, Ipv4View<uint8_t>::kFlagDf, 64, IpProto::kTcp, kClientIp,
           kServerIp);
   EXPECT_EQ(hex(std::span<const uint8_t>(b).first(20)), hex(std::span<const uint8_t>(kTcpSyn).first(20)));
   EXPECT_EQ(hex(std::span<const uint8_t>(b).subspan(20)), hex(poison(40)));  // payload untouched
@@ -768,7 +768,7 @@ TEST(Ipv4View, ConstructWikipediaExample) {
   constexpr uint8_t expected[] = {0x45, 0x00, 0x00, 0x73, 0x00, 0x00, 0x40, 0x00, 0x40, 0x11,
                                   0xb8, 0x61, 0xc0, 0xa8, 0x00, 0x01, 0xc0, 0xa8, 0x00, 0xc7};
   Buf b = poison(20);
-  Ipv4View<uint8_t>::unchecked(b).fill(0, 0x73, 0, 0x4000, 64, 17, Ipv4Addr::from_octets(192, 168, 0, 1),
+  Ipv4View<uint8_t>::unchecked(b).fill(0, 0x73, 0, 0x4000, 64, IpProto::kUdp, Ipv4Addr::from_octets(192, 168, 0, 1),
                                        Ipv4Addr::from_octets(192, 168, 0, 199));
   EXPECT_EQ(hex(b), hex(expected));
 }
@@ -807,7 +807,7 @@ TEST(Ipv4View, DecrementTtl) {
   ip.decrement_ttl();
   EXPECT_EQ(ip.ttl(), 63);
   EXPECT_EQ(ip.checksum(), 0xb2e6);
-  EXPECT_EQ(ip.protocol(), 6);
+  EXPECT_EQ(ip.protocol(), IpProto::kTcp);
   EXPECT_TRUE(ip.verify_checksum());
 }
 
@@ -900,7 +900,7 @@ TEST(Ipv4View, ParseQuotedRejectsBadVersionIhlAndLength) {
 TEST(IpipView, Parse) {
   auto t = IpipView<const uint8_t>::parse(kIpipPacket);
   ASSERT_TRUE(t);
-  EXPECT_EQ(t->outer.protocol(), static_cast<uint8_t>(IpProto::kIpip));
+  EXPECT_EQ(t->outer.protocol(), IpProto::kIpip);
   EXPECT_EQ(t->outer.src(), Ipv4Addr::from_octets(10, 0, 0, 1));
   EXPECT_EQ(t->outer.dst(), Ipv4Addr::from_octets(10, 0, 0, 2));
   EXPECT_EQ(t->outer.total_len(), 80);
@@ -908,7 +908,7 @@ TEST(IpipView, Parse) {
   EXPECT_EQ(t->inner.bytes().data(), kIpipPacket + kIpipInnerOff);
   EXPECT_EQ(t->inner.total_len(), 60);
   EXPECT_EQ(t->inner.ttl(), 128);
-  EXPECT_EQ(t->inner.protocol(), static_cast<uint8_t>(IpProto::kIcmp));
+  EXPECT_EQ(t->inner.protocol(), IpProto::kIcmp);
   EXPECT_EQ(t->inner.src(), kHostIp);
   EXPECT_EQ(t->inner.dst(), kRouterIp);
   EXPECT_TRUE(t->inner.verify_checksum());
@@ -1027,7 +1027,7 @@ TEST(Icmpv4View, ParsePortUnreachableQuotingUdp) {
   ASSERT_TRUE(q);
   EXPECT_EQ(q->src(), kHostIp);
   EXPECT_EQ(q->dst(), kRouterIp);
-  EXPECT_EQ(q->protocol(), 17);
+  EXPECT_EQ(q->protocol(), IpProto::kUdp);
   EXPECT_EQ(q->bytes().data(), kIcmpPortUnreachable + kUnreachIcmpOff + 8);
   auto udp = UdpView<const uint8_t>::parse(q->payload());
   ASSERT_TRUE(udp);
@@ -1414,7 +1414,7 @@ void touch_ipv4(const V& ip) {
   volatile uint32_t sink = 0;
   sink = sink + ip.version() + ip.header_len() + ip.tos() + ip.total_len() + ip.ident() + ip.flags_frag() +
          ip.dont_fragment() + ip.more_fragments() + ip.frag_offset() + ip.is_fragment() + ip.ttl() +
-         ip.protocol() + ip.checksum() + ip.src().v + ip.dst().v + ip.verify_checksum();
+         number(ip.protocol()) + ip.checksum() + ip.src().v + ip.dst().v + ip.verify_checksum();
   for (uint8_t x : ip.options()) sink = sink + x;
   for (uint8_t x : ip.payload()) sink = sink + x;
 }

@@ -1,15 +1,21 @@
-// The IPVS scheduler names and scheduler flags vsrouter accepts, in ipvsadm's vocabulary.
-// Config validation and `vsrouter check` use these lists; the schedulers themselves live one per
-// file beside this header.
+// The IPVS scheduler names and scheduler flags vsrouter accepts, in ipvsadm's vocabulary: part
+// of the configuration's vocabulary (the config loader, vsadm and the listings use them). The
+// schedulers themselves live one per file in src/sched/ (registry.cpp lists them in this order).
 #pragma once
 
 #include <array>
 #include <string_view>
 
-namespace vs::sched {
+namespace vs::config {
 
 inline constexpr std::array<std::string_view, 14> kSchedulerNames = {
     "rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh", "sed", "nq", "fo", "ovf", "mh", "twos"};
+
+constexpr bool known_scheduler(std::string_view name) noexcept {
+  for (std::string_view n : kSchedulerNames)
+    if (n == name) return true;
+  return false;
+}
 
 /// Scheduler flags (ipvsadm -b) plus "ops" (ipvsadm -o).
 enum SchedFlag : unsigned {
@@ -34,4 +40,4 @@ inline constexpr std::array<FlagInfo, 5> kFlags = {{
     {"ops", kFlagOps, ""},
 }};
 
-}  // namespace vs::sched
+}  // namespace vs::config

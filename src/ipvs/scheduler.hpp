@@ -1,0 +1,45 @@
+// The scheduler interface: the kernel's struct ip_vs_scheduler (include/net/ip_vs.h), kept with
+// the director as the kernel keeps it in its core. One instance per virtual service (the
+// kernel's svc->sched_data is member state). The schedulers implement it one per file in
+// src/sched/, whose registry.cpp defines make_scheduler() from an explicit table.
+//
+// schedule() is called for each new connection (and for each new persistence template); it
+// reads the service's destination list in kernel order (newest first) and each destination's
+// weight, overload flag and connection counts, and returns the chosen destination or nullptr when
+// none is available. It must not allocate. The control-plane hooks (the kernel's add_dest,
+// del_dest and upd_dest ops) run after the list changed: add_dest after insertion at the head,
+// del_dest after removal, upd_dest after an edit (Service's list operations call them).
+#pragma once
+
+#include <memory>
+#include <string_view>
+
+#include "base/rng.hpp"
+#include "base/time.hpp"
+#include "flow.hpp"
+#include "ipvs/service.hpp"
+
+namespace vs::ipvs {
+
+/// What a scheduler may use besides the service and the packet: the engine clock (lblc/lblcr
+/// cache expiry) and the engine's seeded generator (twos).
+struct SchedContext {
+  Instant now;
+  Rng& rng;
+};
+
+class Scheduler {
+public:
+  virtual ~Scheduler() = default;
+  virtual Dest* schedule(Service& svc, const FlowKey& flow, SchedContext& ctx) noexcept = 0;
+  virtual void add_dest(Service&, Dest&) {}
+  virtual void del_dest(Service&, Dest&) {}
+  virtual void upd_dest(Service&, Dest&) {}
+};
+
+/// A new scheduler by ipvsadm name (config/sched_names.hpp), or nullptr for an unknown name. The
+/// service is passed so table-based schedulers (sh, mh, dh) can build their table from its
+/// current list. Defined by src/sched/registry.cpp.
+std::unique_ptr<Scheduler> make_scheduler(std::string_view name, Service& svc);
+
+}  // namespace vs::ipvs
