@@ -466,7 +466,8 @@ class LC(Stateless):
 
 
 def weighted_least(dests, overhead):
-    """The two stages of ip_vs_wlc_schedule / ip_vs_sed_schedule / __ip_vs_lblc(r)_schedule."""
+    """The two stages of ip_vs_wlc_schedule / ip_vs_sed_schedule / __ip_vs_lblc(r)_schedule, and of
+    lblcr's ip_vs_dest_set_min over a set's members."""
     i = 0
     while i < len(dests) and not (not dests[i].overload and dests[i].weight > 0):
         i += 1
@@ -562,27 +563,10 @@ class LBLCR(Stateless):
     def __init__(self):
         self.cache = {}  # daddr -> [set members, newest first]
 
-    @staticmethod
-    def set_min(members):
-        i = 0
-        while i < len(members) and not (not members[i].overload and members[i].weight > 0):
-            i += 1
-        if i == len(members):
-            return None
-        least = members[i]
-        loh = conn_overhead(least)
-        for d in members[i + 1:]:
-            if d.overload:
-                continue
-            doh = conn_overhead(d)
-            if loh * d.weight > doh * least.weight:
-                least, loh = d, doh
-        return least
-
     def schedule(self, dests, flow, now):
         members = self.cache.get(flow["dst"])
         if members is not None:
-            d = self.set_min(members)
+            d = weighted_least(members, conn_overhead)  # ip_vs_dest_set_min: wlc's two stages
             # |set| > 1 and now > lastmod + 24 h: never within this case
             if d is not None and not lblc_busy(d, dests):
                 return d
