@@ -47,6 +47,7 @@
 
 #include "config/config.hpp"
 #include "engine.hpp"
+#include "test_config.hpp"  // tests/unit
 
 // ---------------------------------------------------------------------------------------------
 // Allocation counter: every operator new in this process.
@@ -82,6 +83,7 @@ using vs::Duration;
 using vs::Instant;
 using vs::Ipv4Addr;
 using vs::MacAddr;
+namespace test = vs::test;
 
 // ---------------------------------------------------------------------------------------------
 // Addresses of the bench topology
@@ -108,34 +110,17 @@ const char* mode_name(Mode m) { return m == Mode::kNat ? "nat" : m == Mode::kDr 
 
 std::string config_text(Mode m, uint32_t max_connections, uint32_t extra_services = 0) {
   const char* method = mode_name(m);
-  std::string t = "[router]\nseed = 1\nmax_connections = " + std::to_string(max_connections) + R"(
-
-[[interfaces]]
-name = "wan"
-mac = "02:00:00:00:0a:01"
-addresses = ["10.0.0.1/24"]
-
-[[interfaces]]
-name = "lan"
-mac = "02:00:00:00:0a:02"
-addresses = ["192.168.10.1/24"]
-
-[[routes]]
-to = "0.0.0.0/0"
-via = "10.0.0.254"
-
-[[services]]
-protocol = "tcp"
-address = "10.0.0.100:80"
-scheduler = "rr"
-)";
-  for (uint32_t i = 0; i < kReals; ++i)
-    t += "  [[services.reals]]\n  address = \"" + real_addr(i).str() + ":80\"\n  method = \"" + method + "\"\n";
+  test::ConfigText c;
+  c.seed(1).max_connections(max_connections);
+  c.interface("wan", "02:00:00:00:0a:01", {"10.0.0.1/24"});
+  c.interface("lan", "02:00:00:00:0a:02", {"192.168.10.1/24"});
+  c.route("0.0.0.0/0", "10.0.0.254");
+  c.service("tcp", "10.0.0.100:80", "rr");
+  for (uint32_t i = 0; i < kReals; ++i) c.real(real_addr(i).str() + ":80", method);
   // More services (same VIP, other ports): the per-packet checks that scan the service list.
   for (uint32_t i = 0; i < extra_services; ++i)
-    t += "[[services]]\nprotocol = \"tcp\"\naddress = \"10.0.0.100:" + std::to_string(10000 + i) +
-         "\"\n  [[services.reals]]\n  address = \"" + real_addr(0).str() + ":80\"\n  method = \"" + method + "\"\n";
-  return t;
+    c.service("tcp", "10.0.0.100:" + std::to_string(10000 + i)).real(real_addr(0).str() + ":80", method);
+  return c.text();
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 """Semantic checks of the schedulers case: the real chosen for EVERY new connection of every
-service, predicted by sched_models.py (Python models of the 14 schedulers written from the Linux
+service, predicted by tests/sched_model.py (Python models of the 14 schedulers written from the Linux
 6.12 sources, with the per-real active/inactive counters and OVERLOAD kept as the packets go),
 and compared with the forwarded SYN's destination in the output. Nothing is taken from vsrouter.
 
@@ -24,10 +24,10 @@ import tomllib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "_lib"))
-sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "..", "tests"))
 from vsfix import Checker, Listing, ipv4_checksum_ok, load_gen, mmss_left, read, rel  # noqa: E402
 from scapy.all import ARP, ICMP, IP, TCP, Ether, IPerror, TCPerror  # noqa: E402
-import sched_models as model  # noqa: E402
+import sched_model as model  # noqa: E402  (tests/sched_model.py)
 
 g = load_gen(HERE)
 with open(os.path.join(HERE, "vsrouter.toml"), "rb") as f:

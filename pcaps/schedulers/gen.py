@@ -2,7 +2,7 @@
 """Inputs of the schedulers case: a stream of new TCP connections to one service per IPVS
 scheduler, so that every choice each scheduler makes is visible in the output (NAT: the forwarded
 SYN's destination address is the chosen real). check.py predicts every choice with the Python
-models of sched_models.py (written from the kernel sources, not from vsrouter) and compares.
+models of tests/sched_model.py (written from the kernel sources, not from vsrouter) and compares.
 
 wan: 203.0.113.1/24 (02:00:00:00:00:01). VIP 203.0.113.100, one TCP port per service (7001..7016);
      a second VIP 203.0.113.101 for the second dh service. Clients 203.0.113.10..29

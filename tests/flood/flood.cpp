@@ -42,6 +42,7 @@
 #include "list.hpp"
 #include "replay/pcap_io.hpp"
 #include "replay/replay.hpp"
+#include "test_config.hpp"
 #include "wire/arp.hpp"
 #include "wire/ethernet.hpp"
 #include "wire/icmp.hpp"
@@ -121,36 +122,18 @@ const Host kReals[] = {
 };
 
 std::string config_text(const Options& o) {
-  std::string t = "[router]\nseed = 20240601\nmax_connections = " + std::to_string(o.max_connections) + "\n";
-  if (!o.defense) t += "\n[defense]\ndrop_entry = false\nsecure_tcp = \"off\"\n";
-  t += R"(
-[[interfaces]]
-name = "wan"
-mac = "02:00:00:00:00:01"
-addresses = ["203.0.113.1/24"]
-
-[[interfaces]]
-name = "lan"
-mac = "02:00:00:00:00:02"
-addresses = ["10.2.0.1/24", "10.1.0.1/24"]
-
-[[routes]]
-to = "0.0.0.0/0"
-via = "203.0.113.254"
-
-[[services]]
-protocol = "tcp"
-address = "203.0.113.100:80"
-scheduler = "wlc"
-reals = [{ address = "10.2.0.21" }, { address = "10.2.0.22" }, { address = "10.2.0.23" }, { address = "10.2.0.24" }]
-
-[[services]]
-protocol = "tcp"
-address = "203.0.113.100:443"
-scheduler = "wlc"
-reals = [{ address = "10.1.0.11:8443", method = "nat" }, { address = "10.1.0.12:8443", method = "nat" }]
-)";
-  return t;
+  test::ConfigText c = test::edge();
+  c.seed(20240601).max_connections(o.max_connections);
+  if (!o.defense) c.drop_entry(false).secure_tcp("off");
+  c.addresses("lan", {"10.2.0.1/24", "10.1.0.1/24"});
+  c.route("0.0.0.0/0", "203.0.113.254");
+  c.service("tcp", "203.0.113.100:80", "wlc");
+  for (const Host& r : kReals)
+    if (!r.nat) c.real(r.ip.str());
+  c.service("tcp", "203.0.113.100:443", "wlc");
+  for (const Host& r : kReals)
+    if (r.nat) c.real(r.ip.str() + ":8443", "nat");
+  return c.text();
 }
 
 bool is_legit(Ipv4Addr a) { return (a.v >> 16) == 0xc612; }  // 198.18.0.0/16

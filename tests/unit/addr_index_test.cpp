@@ -13,6 +13,7 @@
 #include "config/config.hpp"
 #include "ctl/ipvsadm.hpp"
 #include "engine.hpp"
+#include "test_config.hpp"
 #include "test_frames.hpp"
 
 namespace vs {
@@ -116,16 +117,7 @@ std::shared_ptr<const config::Config> parse(const std::string& text) {
   return r.ok() ? r.value() : nullptr;
 }
 
-const std::string kIfaces = R"(
-[[interfaces]]
-name = "wan"
-mac = "02:00:00:00:00:02"
-addresses = ["10.0.0.1/24"]
-[[interfaces]]
-name = "lan"
-mac = "02:00:00:00:00:01"
-addresses = ["192.168.1.1/24"]
-)";
+const std::string kIfaces = test::wan_lan().text();
 
 config::ServiceSettings spec(Ipv4Addr vip, uint16_t port, uint32_t iface,
                                  IpProto p = IpProto::kTcp) {
@@ -177,16 +169,7 @@ TEST(VipIndex, ClearAndApplyConfig) {
   d.clear();
   for (uint8_t i = 1; i <= 50; ++i) EXPECT_FALSE(d.is_vip(ip4(10, 0, 0, i)));
 
-  auto with = parse(kIfaces + R"(
-[[services]]
-protocol = "udp"
-address = "10.0.0.53:53"
-scheduler = "rr"
-[[services]]
-protocol = "tcp"
-address = "10.0.0.80:80"
-scheduler = "rr"
-)");
+  auto with = test::wan_lan().service("udp", "10.0.0.53:53", "rr").service("tcp", "10.0.0.80:80", "rr").parse();
   d.apply_config(*with);
   EXPECT_TRUE(d.is_vip(ip4(10, 0, 0, 53)));
   EXPECT_TRUE(d.is_vip(ip4(10, 0, 0, 80)));
@@ -196,16 +179,11 @@ scheduler = "rr"
 }
 
 TEST(VipIndex, ThousandServicesAllIndexed) {
-  std::string t = R"(
-[[interfaces]]
-name = "wan"
-mac = "02:00:00:00:00:02"
-addresses = ["10.0.0.1/16"]
-)";
+  test::ConfigText t;
+  t.interface("wan", "02:00:00:00:00:02", {"10.0.0.1/16"});
   for (int i = 0; i < 1000; ++i)
-    t += "[[services]]\nprotocol = \"tcp\"\naddress = \"10.0." + std::to_string(1 + i / 250) + "." +
-         std::to_string(1 + i % 250) + ":80\"\nscheduler = \"rr\"\n";
-  auto cfg = parse(t);
+    t.service("tcp", "10.0." + std::to_string(1 + i / 250) + "." + std::to_string(1 + i % 250) + ":80", "rr");
+  auto cfg = t.parse();
   ASSERT_TRUE(cfg);
   ipvs::Director d(*cfg, 1);
   ASSERT_EQ(d.services().size(), 1000u);
@@ -262,17 +240,7 @@ TEST_F(AddrEngineTest, VipAddedAndDeletedByVsadmIsLocalThenNot) {
 }
 
 TEST_F(AddrEngineTest, ReloadRemovingAnAddressStopsAnsweringForIt) {
-  const std::string two = R"(
-[[interfaces]]
-name = "wan"
-mac = "02:00:00:00:00:02"
-addresses = ["10.0.0.1/24", "10.0.1.1/24"]
-[[interfaces]]
-name = "lan"
-mac = "02:00:00:00:00:01"
-addresses = ["192.168.1.1/24"]
-)";
-  make(two);
+  make(test::wan_lan().addresses("wan", {"10.0.0.1/24", "10.0.1.1/24"}).text());
   EXPECT_EQ(ping(ip4(10, 0, 1, 1)).kind, Verdict::Kind::kConsumed);
   EXPECT_EQ(arp_for(ip4(10, 0, 1, 1)).kind, Verdict::Kind::kConsumed);
   EXPECT_EQ(udp_from(ip4(10, 0, 1, 1), ip4(192, 168, 1, 20)).reason, DropReason::kIpv4BadSource);
@@ -298,16 +266,10 @@ TEST_F(AddrEngineTest, DirectedBroadcastsFollowThePrefixLength) {
 
   // /25: .127 is the broadcast now, .255 an address outside every subnet. A /31 and a /32 have
   // no directed broadcast (RFC 3021), so their last address is an ordinary one.
-  ASSERT_FALSE(engine_->reload(parse(R"(
-[[interfaces]]
-name = "wan"
-mac = "02:00:00:00:00:02"
-addresses = ["10.0.0.1/24", "10.9.9.0/31", "10.8.8.8/32"]
-[[interfaces]]
-name = "lan"
-mac = "02:00:00:00:00:01"
-addresses = ["192.168.1.1/25"]
-)")));
+  ASSERT_FALSE(engine_->reload(test::wan_lan()
+                                   .addresses("wan", {"10.0.0.1/24", "10.9.9.0/31", "10.8.8.8/32"})
+                                   .addresses("lan", {"192.168.1.1/25"})
+                                   .parse()));
   EXPECT_EQ(udp_from(kClient, ip4(192, 168, 1, 127)).reason, DropReason::kIpv4Broadcast);
   EXPECT_EQ(udp_from(kClient, ip4(192, 168, 1, 255)).reason, DropReason::kNoRoute);
   EXPECT_EQ(udp_from(kClient, ip4(255, 255, 255, 255)).reason, DropReason::kIpv4Broadcast);

@@ -27,6 +27,7 @@
 #include "ctl/listing.hpp"
 #include "engine.hpp"
 #include "config/sched_names.hpp"
+#include "test_config.hpp"
 #include "wire/tcp.hpp"
 
 namespace vs::ctl {
@@ -99,16 +100,12 @@ class CtlTest : public ::testing::Test {
 protected:
   /// An engine with these interface subnets (each "a.b.c.d/len", one interface each) and no services.
   void make(const std::vector<std::string>& addresses, uint32_t max_conns = 4096) {
-    std::string t = "[router]\nmax_connections = " + std::to_string(max_conns) + "\n";
-    int i = 0;
-    for (const std::string& a : addresses) {
-      t += "[[interfaces]]\nname = \"if" + std::to_string(i) + "\"\nmac = \"02:00:00:00:00:" +
-           (i < 10 ? "0" : "") + std::to_string(i) + "\"\naddresses = [\"" + a + "\"]\n";
-      ++i;
-    }
-    auto r = config::parse_config(t);
-    ASSERT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message) << "\n" << t;
-    cfg_ = r.value();
+    test::ConfigText c;
+    c.max_connections(max_conns);
+    for (size_t i = 0; i < addresses.size(); ++i)
+      c.interface("if" + std::to_string(i), (i < 10 ? "02:00:00:00:00:0" : "02:00:00:00:00:") + std::to_string(i),
+                  {addresses[i]});
+    cfg_ = c.parse();
     engine_ = std::make_unique<Engine>(cfg_, sink_);
   }
   void SetUp() override { make({"10.0.0.1/24", "192.168.1.1/24", "192.168.2.1/24"}); }

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "config/config.hpp"
+#include "test_config.hpp"
 #include "wire/tcp.hpp"
 
 namespace vs::ipvs {
@@ -28,29 +29,13 @@ Instant at(int64_t s) { return Instant::from_micros(s * 1000000); }
 
 std::shared_ptr<const config::Config> make_config(const std::string& service_extra, const std::string& real_extra = "",
                                                   uint32_t max_conns = 1024, const std::string& proto = "tcp") {
-  std::string t = "[router]\nmax_connections = " + std::to_string(max_conns) + R"(
-[[interfaces]]
-name = "wan"
-mac = "02:00:00:00:00:02"
-addresses = ["10.0.0.1/24"]
-[[interfaces]]
-name = "lan"
-mac = "02:00:00:00:00:01"
-addresses = ["192.168.1.1/24", "172.16.0.1/16"]
-[[services]]
-protocol = ")" + proto + R"("
-address = "10.0.0.100:80"
-scheduler = "rr"
-)" + service_extra + R"(
-  [[services.reals]]
-  address = "192.168.1.11:80"
-)" + real_extra + R"(
-  [[services.reals]]
-  address = "192.168.1.12:80"
-)";
-  auto r = config::parse_config(t);
-  EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
-  return r.value();
+  test::ConfigText c = test::wan_lan();
+  c.max_connections(max_conns);
+  c.addresses("lan", {"192.168.1.1/24", "172.16.0.1/16"});
+  c.service(proto, "10.0.0.100:80", "rr").service_lines(service_extra);
+  c.real("192.168.1.11:80").real_lines(real_extra);
+  c.real("192.168.1.12:80");
+  return c.parse();
 }
 
 class DirectorTest : public ::testing::Test {

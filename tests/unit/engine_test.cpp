@@ -16,6 +16,7 @@
 #include <string_view>
 
 #include "config/config.hpp"
+#include "test_config.hpp"
 #include "test_frames.hpp"
 
 namespace vs {
@@ -39,44 +40,14 @@ using test::ValidTransport;
 //   dmz (2) 02:00:00:00:00:03  10.9.0.1/24, MTU 576
 //   10.0.0.0/8 via 192.168.1.254 (lan), 172.16.0.0/12 via 198.51.100.2 (wan); no default route.
 
-constexpr std::string_view kConfig = R"(
-[router]
-seed = 7
-
-[[interfaces]]
-name = "lan"
-mac = "02:00:00:00:00:01"
-addresses = ["192.168.1.1/24"]
-
-[[interfaces]]
-name = "wan"
-mac = "02:00:00:00:00:02"
-addresses = ["203.0.113.2/24", "198.51.100.1/30"]
-
-[[interfaces]]
-name = "dmz"
-mac = "02:00:00:00:00:03"
-addresses = ["10.9.0.1/24"]
-mtu = 576
-
-[[routes]]
-to = "10.0.0.0/8"
-via = "192.168.1.254"
-
-[[routes]]
-to = "172.16.0.0/12"
-via = "198.51.100.2"
-
-[[services]]
-protocol = "tcp"
-address = "192.168.1.100:80"
-reals = [{ address = "192.168.1.11" }]
-
-[[services]]
-protocol = "udp"
-address = "203.0.113.53:53"
-reals = [{ address = "203.0.113.60" }]
-)";
+test::ConfigText router_config() {
+  test::ConfigText c = test::lan_wan_dmz();
+  c.seed(7).mtu("dmz", 576);
+  c.route("10.0.0.0/8", "192.168.1.254").route("172.16.0.0/12", "198.51.100.2");
+  c.service("tcp", "192.168.1.100:80").real("192.168.1.11");
+  c.service("udp", "203.0.113.53:53").real("203.0.113.60");
+  return c;
+}
 
 constexpr uint32_t kLan = 0, kWan = 1, kDmz = 2;
 constexpr MacAddr kLanMac = test::mac(0x02, 0, 0, 0, 0, 0x01);
@@ -111,15 +82,6 @@ constexpr Instant at_us(int64_t us) { return T0 + Duration::micros(us); }
 constexpr Instant at_ms(int64_t ms) { return T0 + Duration::millis(ms); }
 constexpr Instant at_s(int64_t s) { return T0 + Duration::seconds(s); }
 
-std::shared_ptr<const config::Config> test_config(std::string_view text = kConfig) {
-  auto r = config::parse_config(text);
-  if (!r) {
-    ADD_FAILURE() << "config rejected: " << r.error().format("config");
-    return nullptr;
-  }
-  return r.value();
-}
-
 /// The ICMP data (quoted datagram) of an emitted ICMP error.
 ByteVec icmp_data(const ByteVec& f) {
   auto d = test::icmp_of(f).data();
@@ -130,8 +92,8 @@ class EngineTest : public ::testing::Test {
 protected:
   void SetUp() override { make({}); }
 
-  void make(const EngineParams& p, std::string_view config_text = kConfig) {
-    cfg_ = test_config(config_text);
+  void make(const EngineParams& p, const test::ConfigText& config = router_config()) {
+    cfg_ = config.parse();
     ASSERT_TRUE(cfg_);
     engine_ = std::make_unique<Engine>(cfg_, sink_, p);
     sink_.clear();
@@ -857,10 +819,7 @@ TEST_F(EngineTest, IcmpErrorQuoteIsLimitedTo576ByteDatagram) {
 TEST_F(EngineTest, IcmpErrorFitsTheMtuOfItsEgressInterface) {
   // The same router with lan's MTU lowered to 100: an error toward host A may not exceed 100 bytes
   // (20 + 8 + 72 quoted) even though 576 would be allowed (Linux: min(576, route MTU)).
-  std::string text(kConfig);
-  const std::string lan = "addresses = [\"192.168.1.1/24\"]\n";
-  text.replace(text.find(lan), lan.size(), lan + "mtu = 100\n");
-  make({}, text);
+  make({}, router_config().mtu("lan", 100));
   learn_host_a();
   ByteVec in = frame().eth(kLanMac, kHostAMac).ipv4(kHostA, kDmzHost).ttl(1).udp(9, 9, test::pattern(72)).build();
   ASSERT_EQ(test::ip_bytes(in).size(), 100u);
@@ -1324,7 +1283,7 @@ TEST_F(EngineMalformedTest, RandomAndMutatedFramesNeverCrashAndEveryDropIsCounte
 
 TEST(EngineDeterminismTest, SameConfigAndInputsGiveIdenticalOutput) {
   auto run = [](MemSink& sink) {
-    auto cfg = test_config();
+    auto cfg = router_config().parse();
     ASSERT_TRUE(cfg);
     Engine e(cfg, sink);
     auto in = [&](uint32_t iface, const ByteVec& f, Instant t) { e.on_frame(iface, f, t); };

@@ -29,6 +29,7 @@
 
 #include "config/config.hpp"
 #include "engine.hpp"
+#include "test_config.hpp"
 #include "test_frames.hpp"
 
 namespace vs::tap {
@@ -209,33 +210,13 @@ TEST(MetricsParserTest, RejectsWhatPrometheusRejects) {
 // =============================================================================================
 
 // wan (0): clients; lan (1): NAT reals whose gateway is the router.
-constexpr std::string_view kConfig = R"(
-[router]
-seed = 1
-max_connections = 4096
-
-[[interfaces]]
-name = "wan"
-mac = "02:00:00:00:00:01"
-addresses = ["203.0.113.1/24"]
-
-[[interfaces]]
-name = "lan"
-mac = "02:00:00:00:00:02"
-addresses = ["10.1.0.1/24"]
-
-[[services]]
-protocol = "tcp"
-address = "203.0.113.100:80"
-scheduler = "rr"
-reals = [{ address = "10.1.0.11:8080", method = "nat", weight = 1 },
-         { address = "10.1.0.12:8080", method = "nat", weight = 3 }]
-
-[[services]]
-protocol = "udp"
-address = "203.0.113.53:53"
-reals = [{ address = "10.1.0.20:5353", method = "nat", weight = 2 }]
-)";
+test::ConfigText render_config() {
+  test::ConfigText c = test::edge();
+  c.seed(1).max_connections(4096);
+  c.service("tcp", "203.0.113.100:80", "rr").real("10.1.0.11:8080", "nat", 1).real("10.1.0.12:8080", "nat", 3);
+  c.service("udp", "203.0.113.53:53").real("10.1.0.20:5353", "nat", 2);
+  return c;
+}
 
 constexpr uint32_t kWan = 0, kLan = 1;
 constexpr MacAddr kWanMac = test::mac(2, 0, 0, 0, 0, 1);
@@ -261,9 +242,7 @@ bool has_line(const std::string& text, std::string_view line) {
 class RenderTest : public ::testing::Test {
 protected:
   void SetUp() override {
-    auto r = config::parse_config(kConfig);
-    ASSERT_TRUE(r) << r.error().format("config");
-    cfg_ = r.value();
+    cfg_ = render_config().parse();
     engine_ = std::make_unique<Engine>(cfg_, sink_);
   }
 
@@ -605,15 +584,10 @@ TEST_F(RenderTest, EveryFamilyAndDropReasonIsDocumented) {
 }
 
 TEST(RenderEmptyTest, NoServicesStillValid) {
-  auto r = config::parse_config(R"(
-[[interfaces]]
-name = "eth0"
-mac = "02:00:00:00:00:01"
-addresses = ["192.0.2.1/24"]
-)");
-  ASSERT_TRUE(r) << r.error().format("config");
+  test::ConfigText c;
+  c.interface("eth0", "02:00:00:00:00:01", {"192.0.2.1/24"});
   test::MemSink sink;
-  Engine e(r.value(), sink);
+  Engine e(c.parse(), sink);
   const std::string m = render_metrics(e, {});
   Parsed p;
   std::string err;

@@ -8,6 +8,7 @@
 
 #include "config/config.hpp"
 #include "engine.hpp"
+#include "test_config.hpp"
 #include "test_frames.hpp"
 #include "wire/tcp.hpp"
 
@@ -28,33 +29,11 @@ const Ipv4Addr kReal = ip4(192, 168, 1, 11);
 constexpr size_t kL4 = 14 + 20;  // csum_start of our frames (no IP options)
 
 std::shared_ptr<const config::Config> config(const std::string& method, uint32_t lan_mtu = 1500) {
-  std::string t = R"(
-[[interfaces]]
-name = "wan"
-mac = "02:00:00:00:00:02"
-addresses = ["10.0.0.1/24"]
-[[interfaces]]
-name = "lan"
-mac = "02:00:00:00:00:01"
-addresses = ["192.168.1.1/24"]
-mtu = )" + std::to_string(lan_mtu) + R"(
-[[services]]
-protocol = "tcp"
-address = "10.0.0.100:80"
-scheduler = "rr"
-  [[services.reals]]
-  address = "192.168.1.11:)" + std::string(method == "nat" ? "8080" : "80") + R"("
-  method = ")" + method + R"("
-[[services]]
-protocol = "udp"
-address = "10.0.0.100:53"
-  [[services.reals]]
-  address = "192.168.1.11:5353"
-  method = "nat"
-)";
-  auto r = config::parse_config(t);
-  EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
-  return r.value();
+  test::ConfigText c = test::wan_lan();
+  c.mtu("lan", lan_mtu);
+  c.service("tcp", "10.0.0.100:80", "rr").real(method == "nat" ? "192.168.1.11:8080" : "192.168.1.11:80", method);
+  c.service("udp", "10.0.0.100:53").real("192.168.1.11:5353", "nat");
+  return c.parse();
 }
 
 /// Records frames and the offload state they were handed over with.

@@ -3,10 +3,12 @@
 // daemon cannot apply changes nothing.
 #include <gtest/gtest.h>
 
+#include <initializer_list>
 #include <string>
 
 #include "config/config.hpp"
 #include "engine.hpp"
+#include "test_config.hpp"
 #include "test_frames.hpp"
 #include "wire/tcp.hpp"
 
@@ -23,38 +25,23 @@ const MacAddr kRealMac = *MacAddr::parse("02:00:00:00:11:00");
 const Ipv4Addr kClient = ip4(10, 0, 0, 2);
 const Ipv4Addr kVip = ip4(10, 0, 0, 100);
 
-std::string config_text(const std::string& reals, const std::string& extra = "") {
-  return R"(
-[[interfaces]]
-name = "wan"
-mac = "02:00:00:00:00:02"
-addresses = ["10.0.0.1/24"]
-[[interfaces]]
-name = "lan"
-mac = "02:00:00:00:00:01"
-addresses = ["192.168.1.1/24"]
-[[services]]
-protocol = "tcp"
-address = "10.0.0.100:80"
-scheduler = "rr"
-)" + reals + extra;
-}
+struct R {
+  int octet;
+  uint32_t weight = 1;
+};
 
-std::string real(int last_octet, int weight = 1) {
-  return "  [[services.reals]]\n  address = \"192.168.1." + std::to_string(last_octet) +
-         ":8080\"\n  method = \"nat\"\n  weight = " + std::to_string(weight) + "\n";
-}
-
-std::shared_ptr<const config::Config> parse(const std::string& text) {
-  auto r = config::parse_config(text);
-  EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
-  return r.value();
+/// wan/lan with one rr service, 10.0.0.100:80, whose NAT reals are 192.168.1.<octet>:8080.
+test::ConfigText nat_service(std::initializer_list<R> reals) {
+  test::ConfigText c = test::wan_lan();
+  c.service("tcp", "10.0.0.100:80", "rr");
+  for (R r : reals) c.real("192.168.1." + std::to_string(r.octet) + ":8080", "nat", r.weight);
+  return c;
 }
 
 class ReloadTest : public ::testing::Test {
 protected:
   void SetUp() override {
-    engine_ = std::make_unique<Engine>(parse(config_text(real(11) + real(12))), sink_);
+    engine_ = std::make_unique<Engine>(nat_service({{11}, {12}}).parse(), sink_);
     // The reals ask for the router, which teaches it their MAC (all share one MAC here: the test
     // reads the IP destination). An unsolicited reply would teach nothing.
     for (int o : {11, 12, 13})
@@ -86,7 +73,7 @@ TEST_F(ReloadTest, EstablishedConnectionsStayOnTheirRealsAcrossReloads) {
   ASSERT_EQ(send(1000, tf::kSyn), ip4(192, 168, 1, 12));
   send(1000, tf::kAck);
   // Reload: .12's weight changes, .13 is added, .11 stays.
-  ASSERT_FALSE(engine_->reload(parse(config_text(real(11) + real(12, 5) + real(13)))));
+  ASSERT_FALSE(engine_->reload(nat_service({{11}, {12, 5}, {13}}).parse()));
   EXPECT_EQ(service()->dests.size(), 3u);
   EXPECT_EQ(service()->find_real(ip4(192, 168, 1, 12), 8080)->weight, 5);
   // The established connection still goes to .12, packet after packet.
@@ -96,19 +83,20 @@ TEST_F(ReloadTest, EstablishedConnectionsStayOnTheirRealsAcrossReloads) {
 
 TEST_F(ReloadTest, RemovedRealsConnectionsFollowTheDrainPolicy) {
   ASSERT_EQ(send(1000, tf::kSyn), ip4(192, 168, 1, 12));
-  ASSERT_FALSE(engine_->reload(parse(config_text(real(11)))));
+  ASSERT_FALSE(engine_->reload(nat_service({{11}}).parse()));
   EXPECT_EQ(send(1000, tf::kAck), Ipv4Addr{}) << "drain = drop (default): the packet is dropped";
   EXPECT_EQ(engine_->drops()[DropReason::kVsRealRemoved], 1u);
   // Put .12 back: the kernel revives the dest from its trash, and the connection flows again.
-  ASSERT_FALSE(engine_->reload(parse(config_text(real(11) + real(12)))));
+  ASSERT_FALSE(engine_->reload(nat_service({{11}, {12}}).parse()));
   EXPECT_EQ(send(1000, tf::kAck), ip4(192, 168, 1, 12));
 }
 
 TEST_F(ReloadTest, RemovedServiceStopsMatchingAndItsVipStopsAnsweringArp) {
-  std::string other = "\n[[services]]\nprotocol = \"udp\"\naddress = \"10.0.0.53:53\"\n" + real(11);
-  ASSERT_FALSE(engine_->reload(parse(config_text(real(11) + real(12), other))));
+  test::ConfigText other = nat_service({{11}, {12}});
+  other.service("udp", "10.0.0.53:53").real("192.168.1.11:8080", "nat", 1);
+  ASSERT_FALSE(engine_->reload(other.parse()));
   EXPECT_TRUE(engine_->director().is_vip(ip4(10, 0, 0, 53)));
-  ASSERT_FALSE(engine_->reload(parse(config_text(real(11) + real(12)))));
+  ASSERT_FALSE(engine_->reload(nat_service({{11}, {12}}).parse()));
   EXPECT_FALSE(engine_->director().is_vip(ip4(10, 0, 0, 53)));
   sink_.sent.clear();
   auto v = rx(0, frame().eth(MacAddr::broadcast(), kClientMac).arp(1, kClientMac, kClient, MacAddr{}, ip4(10, 0, 0, 53)).build());
@@ -117,10 +105,7 @@ TEST_F(ReloadTest, RemovedServiceStopsMatchingAndItsVipStopsAnsweringArp) {
 }
 
 TEST_F(ReloadTest, SchedulerAndTimeoutChangesApply) {
-  std::string t = config_text(real(11) + real(12), "\n[timeouts]\ntcp = 60\n");
-  // Replace the scheduler line.
-  t.replace(t.find("scheduler = \"rr\""), 16, "scheduler = \"wlc\"");
-  ASSERT_FALSE(engine_->reload(parse(t)));
+  ASSERT_FALSE(engine_->reload(nat_service({{11}, {12}}).scheduler("wlc").tcp_timeout(60).parse()));
   EXPECT_EQ(service()->scheduler, "wlc");
   send(2000, tf::kSyn);
   send(2000, tf::kAck);  // ESTABLISHED: the new 60 s timeout
@@ -129,16 +114,14 @@ TEST_F(ReloadTest, SchedulerAndTimeoutChangesApply) {
 
 TEST_F(ReloadTest, AReloadThatCannotBeAppliedChangesNothing) {
   ASSERT_EQ(send(1000, tf::kSyn), ip4(192, 168, 1, 12));
-  std::string renamed = config_text(real(11));
-  renamed.replace(renamed.find("name = \"lan\""), 12, "name = \"in\"");
-  auto err = engine_->reload(parse(renamed));
+  test::ConfigText renamed = nat_service({{11}});
+  renamed.iface("lan").name = "in";
+  auto err = engine_->reload(renamed.parse());
   ASSERT_TRUE(err);
   EXPECT_NE(err->find("cannot be renamed"), std::string::npos) << *err;
   EXPECT_EQ(service()->dests.size(), 2u) << "the old config stays whole";
   EXPECT_EQ(engine_->config().interfaces[1].name, "lan");
-  auto bigger = config_text(real(11));
-  bigger = "[router]\nmax_connections = 99\n" + bigger;
-  ASSERT_TRUE(engine_->reload(parse(bigger)));
+  ASSERT_TRUE(engine_->reload(nat_service({{11}}).max_connections(99).parse()));
   EXPECT_EQ(send(1000, tf::kAck), ip4(192, 168, 1, 12));
 }
 

@@ -6,47 +6,24 @@
 #include <gtest/gtest.h>
 
 #include <memory>
-#include <string_view>
+#include <string>
 #include <utility>
 #include <vector>
 
 #include "config/config.hpp"
+#include "test_config.hpp"
 
 namespace vs {
 namespace {
 
 constexpr Ipv4Addr A(uint8_t a, uint8_t b, uint8_t c, uint8_t d) { return Ipv4Addr::from_octets(a, b, c, d); }
 
-std::shared_ptr<const config::Config> parse_ok(std::string_view text) {
-  auto r = config::parse_config(text);
-  if (!r) {
-    ADD_FAILURE() << "config rejected: " << r.error().format("config");
-    return nullptr;
-  }
-  return r.value();
-}
-
-// Interface 0 "lan" 192.168.1.1/24; interface 1 "wan" 203.0.113.2/24 and 198.51.100.1/30;
-// interface 2 "dmz" 10.9.0.1/24.
-constexpr std::string_view kInterfaces = R"(
-[[interfaces]]
-name = "lan"
-mac = "02:00:00:00:00:01"
-addresses = ["192.168.1.1/24"]
-
-[[interfaces]]
-name = "wan"
-mac = "02:00:00:00:00:02"
-addresses = ["203.0.113.2/24", "198.51.100.1/30"]
-
-[[interfaces]]
-name = "dmz"
-mac = "02:00:00:00:00:03"
-addresses = ["10.9.0.1/24"]
-)";
-
-std::shared_ptr<const config::Config> with_routes(std::string_view routes) {
-  return parse_ok(std::string(kInterfaces) + std::string(routes));
+/// test::lan_wan_dmz() (lan 0: 192.168.1.1/24; wan 1: 203.0.113.2/24 and 198.51.100.1/30;
+/// dmz 2: 10.9.0.1/24) with these static routes, {to, via}, in this order.
+std::shared_ptr<const config::Config> with_routes(const std::vector<std::pair<std::string, std::string>>& routes) {
+  test::ConfigText c = test::lan_wan_dmz();
+  for (const auto& [to, via] : routes) c.route(to, via);
+  return c.parse();
 }
 
 void expect_route(const RouteTable& t, Ipv4Addr dst, uint32_t iface, Ipv4Addr next_hop) {
@@ -57,7 +34,7 @@ void expect_route(const RouteTable& t, Ipv4Addr dst, uint32_t iface, Ipv4Addr ne
 }
 
 TEST(RouteTest, ConnectedSubnetGoesToItsInterfaceWithTheDestinationAsNextHop) {
-  auto cfg = with_routes("");
+  auto cfg = with_routes({});
   ASSERT_TRUE(cfg);
   RouteTable t(*cfg);
   expect_route(t, A(192, 168, 1, 50), 0, A(192, 168, 1, 50));
@@ -65,7 +42,7 @@ TEST(RouteTest, ConnectedSubnetGoesToItsInterfaceWithTheDestinationAsNextHop) {
 }
 
 TEST(RouteTest, EverySecondaryAddressIsAConnectedRoute) {
-  auto cfg = with_routes("");
+  auto cfg = with_routes({});
   ASSERT_TRUE(cfg);
   RouteTable t(*cfg);
   expect_route(t, A(203, 0, 113, 99), 1, A(203, 0, 113, 99));
@@ -73,7 +50,7 @@ TEST(RouteTest, EverySecondaryAddressIsAConnectedRoute) {
 }
 
 TEST(RouteTest, ConnectedPrefixCoversExactlyItsSubnet) {
-  auto cfg = with_routes("");
+  auto cfg = with_routes({});
   ASSERT_TRUE(cfg);
   RouteTable t(*cfg);
   // 198.51.100.1/30 covers 198.51.100.0 .. 198.51.100.3 and nothing else.
@@ -89,7 +66,7 @@ TEST(RouteTest, ConnectedPrefixCoversExactlyItsSubnet) {
 }
 
 TEST(RouteTest, NoRouteWithoutAMatchingPrefix) {
-  auto cfg = with_routes("");
+  auto cfg = with_routes({});
   ASSERT_TRUE(cfg);
   RouteTable t(*cfg);
   EXPECT_FALSE(t.lookup(A(8, 8, 8, 8)).has_value());
@@ -97,11 +74,7 @@ TEST(RouteTest, NoRouteWithoutAMatchingPrefix) {
 }
 
 TEST(RouteTest, StaticRouteSendsToItsGatewayOnTheGatewaysInterface) {
-  auto cfg = with_routes(R"(
-[[routes]]
-to = "172.16.0.0/12"
-via = "198.51.100.2"
-)");
+  auto cfg = with_routes({{"172.16.0.0/12", "198.51.100.2"}});
   ASSERT_TRUE(cfg);
   RouteTable t(*cfg);
   // 172.16.0.0/12 is 172.16.0.0 .. 172.31.255.255.
@@ -112,11 +85,7 @@ via = "198.51.100.2"
 }
 
 TEST(RouteTest, DefaultRouteCatchesWhatNothingElseMatches) {
-  auto cfg = with_routes(R"(
-[[routes]]
-to = "0.0.0.0/0"
-via = "203.0.113.1"
-)");
+  auto cfg = with_routes({{"0.0.0.0/0", "203.0.113.1"}});
   ASSERT_TRUE(cfg);
   RouteTable t(*cfg);
   expect_route(t, A(8, 8, 8, 8), 1, A(203, 0, 113, 1));
@@ -128,19 +97,9 @@ via = "203.0.113.1"
 
 TEST(RouteTest, LongestPrefixWinsWhateverTheConfigOrder) {
   // Listed shortest first, then a longer one, then a middle one: the lookup must not depend on it.
-  auto cfg = with_routes(R"(
-[[routes]]
-to = "10.0.0.0/8"
-via = "192.168.1.254"
-
-[[routes]]
-to = "10.1.2.0/24"
-via = "198.51.100.2"
-
-[[routes]]
-to = "10.1.0.0/16"
-via = "203.0.113.9"
-)");
+  auto cfg = with_routes({{"10.0.0.0/8", "192.168.1.254"},
+                          {"10.1.2.0/24", "198.51.100.2"},
+                          {"10.1.0.0/16", "203.0.113.9"}});
   ASSERT_TRUE(cfg);
   RouteTable t(*cfg);
   expect_route(t, A(10, 1, 2, 3), 1, A(198, 51, 100, 2));    // /24
@@ -150,15 +109,7 @@ via = "203.0.113.9"
 }
 
 TEST(RouteTest, HostRouteBeatsItsSubnet) {
-  auto cfg = with_routes(R"(
-[[routes]]
-to = "10.1.0.0/16"
-via = "203.0.113.9"
-
-[[routes]]
-to = "10.1.0.7/32"
-via = "192.168.1.254"
-)");
+  auto cfg = with_routes({{"10.1.0.0/16", "203.0.113.9"}, {"10.1.0.7/32", "192.168.1.254"}});
   ASSERT_TRUE(cfg);
   RouteTable t(*cfg);
   expect_route(t, A(10, 1, 0, 7), 0, A(192, 168, 1, 254));
@@ -168,26 +119,14 @@ via = "192.168.1.254"
 
 TEST(RouteTest, ConnectedRouteWinsATieWithAStaticRoute) {
   // A static route for exactly the dmz subnet: the connected route must be used.
-  auto cfg = with_routes(R"(
-[[routes]]
-to = "10.9.0.0/24"
-via = "192.168.1.254"
-)");
+  auto cfg = with_routes({{"10.9.0.0/24", "192.168.1.254"}});
   ASSERT_TRUE(cfg);
   RouteTable t(*cfg);
   expect_route(t, A(10, 9, 0, 5), 2, A(10, 9, 0, 5));
 }
 
 TEST(RouteTest, EntriesHoldConnectedAndStaticRoutesLongestFirst) {
-  auto cfg = with_routes(R"(
-[[routes]]
-to = "0.0.0.0/0"
-via = "203.0.113.1"
-
-[[routes]]
-to = "10.9.0.0/24"
-via = "192.168.1.254"
-)");
+  auto cfg = with_routes({{"0.0.0.0/0", "203.0.113.1"}, {"10.9.0.0/24", "192.168.1.254"}});
   ASSERT_TRUE(cfg);
   RouteTable t(*cfg);
   const auto& e = t.entries();
@@ -209,17 +148,9 @@ via = "192.168.1.254"
 // neighbours in one slot alternate, including destinations with no route.
 
 TEST(RouteTest, RepeatedAndCollidingLookupsGiveTheLongestPrefixMatch) {
-  auto cfg = with_routes(R"(
-[[routes]]
-to = "0.0.0.0/0"
-via = "203.0.113.1"
-[[routes]]
-to = "172.16.0.0/12"
-via = "10.9.0.254"
-[[routes]]
-to = "172.16.5.0/24"
-via = "192.168.1.254"
-)");
+  auto cfg = with_routes({{"0.0.0.0/0", "203.0.113.1"},
+                          {"172.16.0.0/12", "10.9.0.254"},
+                          {"172.16.5.0/24", "192.168.1.254"}});
   ASSERT_TRUE(cfg);
   RouteTable t(*cfg);
   auto expected = [](Ipv4Addr d) -> std::pair<uint32_t, Ipv4Addr> {
@@ -247,7 +178,7 @@ via = "192.168.1.254"
     }
 
   // Without a default route some destinations have none, and a cached "none" stays exact.
-  auto cfg2 = with_routes("");
+  auto cfg2 = with_routes({});
   ASSERT_TRUE(cfg2);
   RouteTable u(*cfg2);
   for (int round = 0; round < 3; ++round)

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "test_config.hpp"
 
 namespace vs::conn {
 namespace {
@@ -413,19 +414,10 @@ TEST(TcpStateTimeouts, ZerosKeepDefaultsAlongsideOverrides) {
 
 TEST(TcpStateTimeouts, FromParsedConfig) {
   // The loader replaces 0 by the default itself; make_timeouts must agree either way.
-  auto r = config::parse_config(R"(
-[[interfaces]]
-name = "lan"
-mac = "02:00:00:00:00:01"
-addresses = ["192.168.1.1/24"]
-
-[timeouts]
-tcp = 100
-tcpfin = 0
-udp = 50
-)");
-  ASSERT_TRUE(r) << "config rejected: " << r.error().format("config");
-  expect_timeouts(make_timeouts(r.value()->timeouts), {{TcpState::kEstablished, 100}}, 50);
+  test::ConfigText c;
+  c.interface("lan", "02:00:00:00:00:01", {"192.168.1.1/24"});
+  c.tcp_timeout(100).tcpfin_timeout(0).udp_timeout(50);
+  expect_timeouts(make_timeouts(c.parse()->timeouts), {{TcpState::kEstablished, 100}}, 50);
 }
 
 // ---------------------------------------------------------------------------------------------
