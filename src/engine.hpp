@@ -1,4 +1,4 @@
-// The engine: a sans-I/O router and (in later layers) load balancer.
+// The engine: a sans-I/O router and IPVS load balancer.
 //
 // Adapters (pcap replay, TAP daemon, in-memory test ports) call on_frame() with each received
 // frame and the current time, call on_timer() when next_deadline() is reached, and receive the

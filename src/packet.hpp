@@ -1,6 +1,8 @@
 // Frame buffers. Frames are linear (TAP and pcap deliver whole frames: no fragment lists) and sit
-// after kHeadroom bytes, so an encapsulation is a move of the head, not a copy of the frame.
-// The pool is allocated once; exhaustion is a counted drop, never an allocation.
+// after kHeadroom bytes. A received frame is read-only: a forwarded datagram is copied once into
+// one of the engine's scratch buffers, at an offset that leaves room for the Ethernet header and,
+// for TUN, the outer IPv4 header, so encapsulating costs no second copy. The pool (frames
+// waiting for ARP) is allocated once; exhaustion is a counted drop, never an allocation.
 #pragma once
 
 #include <cstdint>
