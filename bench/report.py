@@ -66,7 +66,7 @@ def main():
             return "%+.0f" % (v - d)
 
         if "wire" not in res and "wire-vnet" not in res:
-            out.append("NO COPIER ROWS (tapwire.c not found, see bench/run's log): no ratios in this run.")
+            out.append("NO COPIER ROWS (wire and wire-vnet not run: --only, or no build-bench/tools/tapwire after --no-build): no ratios in this run.")
         out.append("×copier: to the bare copier with the same offloads (rows without IFF_VNET_HDR to "
                    "tapwire, the others to tapwire -v).")
         w, wv = num(res.get("wire", {}).get("tcp_gbps")), num(res.get("wire-vnet", {}).get("tcp_gbps"))

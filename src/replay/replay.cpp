@@ -7,9 +7,9 @@
 #include <vector>
 
 #include "config/config.hpp"
-#include "describe.hpp"
+#include "ctl/list.hpp"
 #include "engine.hpp"
-#include "list.hpp"
+#include "replay/describe.hpp"
 #include "replay/pcap_io.hpp"
 
 namespace vs::replay {
@@ -183,9 +183,9 @@ int run(const Options& opt, std::ostream& out, std::ostream& err) {
       return 2;
     }
   }
-  if (opt.list) out << list_services_stats(replayer.engine()) << list_counters(replayer.engine());
+  if (opt.list) out << ctl::list_services_stats(replayer.engine()) << ctl::list_counters(replayer.engine());
   if (opt.list_conns)
-    out << (opt.list ? "\n" : "") << list_connections(replayer.engine(), Instant::from_micros(replayer.now_us()));
+    out << (opt.list ? "\n" : "") << ctl::list_connections(replayer.engine(), Instant::from_micros(replayer.now_us()));
   return 0;
 }
 

@@ -16,9 +16,10 @@
 
 #include "config/config.hpp"
 #include "ctl/ipvsadm.hpp"
+#include "ctl/list.hpp"
 #include "ctl/paths.hpp"
 #include "engine.hpp"
-#include "list.hpp"
+#include "metrics/prometheus.hpp"
 #include "replay/pcap_io.hpp"
 #include "tap/control.hpp"
 #include "tap/metrics.hpp"
@@ -132,7 +133,7 @@ private:
     arm_timer();
   }
   void dump() {
-    std::string s = list_services_stats(*engine_) + list_counters(*engine_);
+    std::string s = ctl::list_services_stats(*engine_) + ctl::list_counters(*engine_);
     s += "\nTAP device        TxFull    TxError    RxError\n";
     for (auto& p : ports_) {
       char line[128];
@@ -141,7 +142,7 @@ private:
                     static_cast<unsigned long long>(p->rx_error));
       s += line;
     }
-    s += "\n" + list_connections(*engine_, clock());
+    s += "\n" + ctl::list_connections(*engine_, clock());
     std::fwrite(s.data(), 1, s.size(), stdout);
     std::fflush(stdout);
   }
@@ -289,10 +290,10 @@ int Daemon::start(const RunOptions& opt) {
   log(2, "control socket %s", control_->path().c_str());
   if (!opt.metrics.empty()) {
     auto m = MetricsServer::start(loop_, opt.metrics, [this] {
-      std::vector<PortCounters> pc;
+      std::vector<metrics::PortCounters> pc;
       for (auto& p : ports_)
         pc.push_back({engine_->config().interfaces[p->iface].name, p->tx_full, p->tx_error, p->rx_error});
-      return render_metrics(*engine_, pc);
+      return metrics::render_metrics(*engine_, pc);
     });
     if (!m) {
       std::fprintf(stderr, "vsrouter: %s\n", m.error().message.c_str());

@@ -1,37 +1,18 @@
-// Metrics over HTTP (`vsrouter run --metrics ADDR:PORT`): the engine's state in the Prometheus
-// text exposition format (version 0.0.4), served by a small HTTP/1.x server on the daemon's libuv
-// loop. Every metric, its labels and its meaning are listed in docs/metrics.md.
-//
-// The IPVS metrics that node_exporter's IPVS collector exports (node_ipvs_*) keep its names, HELP
-// texts, types and labels, so dashboards and alerts written for node_exporter on an LVS director
-// work unchanged; vsrouter's own metrics are named vsrouter_*.
+// Metrics over HTTP (`vsrouter run --metrics ADDR:PORT`): a small HTTP/1.x server on the
+// daemon's libuv loop that serves the Prometheus exposition rendered by the core
+// (metrics/prometheus.hpp). Every metric, its labels and its meaning are listed in docs/metrics.md.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
-#include <vector>
 
 #include <uv.h>
 
 #include "base/result.hpp"
-#include "engine.hpp"
 
 namespace vs::tap {
-
-/// Per-TAP adapter counters the daemon keeps (frames it could not write, read/write errors).
-/// `interface` should be the configured interface name, so the series join the engine's
-/// vsrouter_interface_* series on the same label value.
-struct PortCounters {
-  std::string interface;
-  uint64_t tx_full = 0, tx_error = 0, rx_error = 0;
-};
-
-/// The Prometheus text exposition (version 0.0.4) of the engine's state: every family with
-/// # HELP and # TYPE, in a fixed order; services sorted by (protocol, VIP, port) and reals by
-/// (address, port), numerically. Every drop reason of drop.hpp is present, zeros included.
-std::string render_metrics(const Engine& engine, const std::vector<PortCounters>& ports);
 
 /// Bounds of the HTTP server. The defaults are what the daemon uses.
 struct MetricsLimits {

@@ -38,8 +38,8 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "ctl/list.hpp"
 #include "engine.hpp"
-#include "list.hpp"
 #include "replay/pcap_io.hpp"
 #include "replay/replay.hpp"
 #include "test_config.hpp"
@@ -547,7 +547,7 @@ int Sim::run() {
   std::printf("  time per legitimate frame: %.0f ns before/after the flood, %.0f ns during it\n",
               legit_n_before_ ? legit_ns_before_ / legit_n_before_ : 0.0,
               legit_n_during_ ? legit_ns_during_ / legit_n_during_ : 0.0);
-  std::fputs(list_counters(eng).c_str(), stdout);
+  std::fputs(ctl::list_counters(eng).c_str(), stdout);
   std::printf("\n");
 
   if (o_.defense) {
@@ -597,7 +597,7 @@ int Sim::run() {
 
   if (!o_.pcap_dir.empty()) {
     std::ofstream(o_.pcap_dir + "/vsrouter.toml") << config_text(o_);
-    std::ofstream(o_.pcap_dir + "/expected-list.txt") << list_services_stats(eng) << list_counters(eng);
+    std::ofstream(o_.pcap_dir + "/expected-list.txt") << ctl::list_services_stats(eng) << ctl::list_counters(eng);
   }
   return failures_ == 0 ? 0 : 1;
 }

@@ -9,8 +9,8 @@
 #include <string_view>
 
 #include "config/config.hpp"
+#include "ctl/list.hpp"
 #include "engine.hpp"
-#include "list.hpp"
 
 using namespace vs;
 
@@ -83,7 +83,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   EngineParams p;
   p.pool_buffers = 4;
   Engine engine(small, sink, p);
-  std::string s = list_services_stats(engine) + list_counters(engine) + list_connections(engine, Instant{});
+  std::string s = ctl::list_services_stats(engine) + ctl::list_counters(engine) + ctl::list_connections(engine, Instant{});
   if (s.empty()) fail("empty listing");
   return 0;
 }

@@ -14,9 +14,9 @@
 #include <string_view>
 
 #include "ctl/ipvsadm.hpp"
+#include "ctl/list.hpp"
 #include "ctl/protocol.hpp"
 #include "fuzz_common.hpp"
-#include "list.hpp"
 
 using namespace vs;
 
@@ -55,8 +55,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       fail("exit code ipvsadm never uses");
     if (out.exit_code != 0 && out.err.empty()) fail("an error without a message");
     // The state stays consistent: the listings render, and the encoded reply decodes.
-    (void)list_services_stats(engine);
-    (void)list_connections(engine, now);
+    (void)ctl::list_services_stats(engine);
+    (void)ctl::list_connections(engine, now);
     auto reply = ctl::decode_reply(ctl::encode_reply({out.exit_code, out.out, out.err}));
     if (!reply || reply->out != out.out || reply->err != out.err) fail("reply does not round-trip");
     now = now + Duration::millis(500);

@@ -1,7 +1,8 @@
-// Metrics (src/tap/metrics.cpp): the Prometheus exposition of an engine that forwarded a few
-// frames (exact sample lines, every drop reason, the text format's syntax checked by a small
-// parser written here), and the HTTP server on a real libuv loop with real loopback sockets
-// (200/404/405/400/431, HEAD, split requests, idle timeout, bounded clients, shutdown).
+// Metrics (src/metrics/prometheus.cpp, src/tap/metrics.cpp): the Prometheus exposition of an
+// engine that forwarded a few frames (exact sample lines, every drop reason, the text format's
+// syntax checked by a small parser written here), and the HTTP server on a real libuv loop with
+// real loopback sockets (200/404/405/400/431, HEAD, split requests, idle timeout, bounded
+// clients, shutdown).
 #include "tap/metrics.hpp"
 
 #include <gtest/gtest.h>
@@ -29,12 +30,15 @@
 
 #include "config/config.hpp"
 #include "engine.hpp"
+#include "metrics/prometheus.hpp"
 #include "test_config.hpp"
 #include "test_frames.hpp"
 
 namespace vs::tap {
 namespace {
 
+using metrics::PortCounters;
+using metrics::render_metrics;
 using test::ByteVec;
 using test::frame;
 using test::ip4;

@@ -8,7 +8,7 @@
 
 #include "engine.hpp"
 
-namespace vs {
+namespace vs::ctl {
 
 /// ipvsadm's print_largenum: %9llu below 10^8, else K/M/G/T with truncating division.
 std::string ipvs_largenum(uint64_t n);
@@ -22,4 +22,4 @@ std::string list_connections(const Engine& e, Instant now);
 /// Interface counters, router events and non-zero drop counters, sorted by name.
 std::string list_counters(const Engine& e);
 
-}  // namespace vs
+}  // namespace vs::ctl

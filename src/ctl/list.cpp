@@ -1,4 +1,4 @@
-#include "list.hpp"
+#include "ctl/list.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -6,7 +6,7 @@
 
 #include "ctl/listing.hpp"
 
-namespace vs {
+namespace vs::ctl {
 namespace {
 
 std::string fmt(const char* f, auto... args) {
@@ -18,12 +18,12 @@ std::string fmt(const char* f, auto... args) {
 }  // namespace
 
 // The two IPVS tables are ipvsadm's, printed by the one implementation in ctl/listing.cpp.
-std::string ipvs_largenum(uint64_t n) { return ctl::print_largenum(n, ctl::kFmtNone); }
+std::string ipvs_largenum(uint64_t n) { return print_largenum(n, kFmtNone); }
 
-std::string list_services_stats(const Engine& e) { return ctl::list_all(e, ctl::kFmtNumeric | ctl::kFmtStats); }
+std::string list_services_stats(const Engine& e) { return list_all(e, kFmtNumeric | kFmtStats); }
 
 std::string list_connections(const Engine& e, Instant now) {
-  return ctl::list_connections(e, now, ctl::kFmtNumeric);
+  return list_connections(e, now, kFmtNumeric);
 }
 
 std::string list_counters(const Engine& e) {
@@ -58,4 +58,4 @@ std::string list_counters(const Engine& e) {
   return out;
 }
 
-}  // namespace vs
+}  // namespace vs::ctl

@@ -8,7 +8,7 @@
 
 #include "engine.hpp"
 
-namespace vs {
+namespace vs::replay {
 
 /// e.g. "ARP who-has 192.168.1.10 tell 192.168.1.1" or "192.168.1.1 > 10.0.0.2 ttl 63 ICMP echo request id 7 seq 1".
 std::string describe_frame(std::span<const uint8_t> frame);
@@ -16,4 +16,4 @@ std::string describe_frame(std::span<const uint8_t> frame);
 /// e.g. "forwarded on wan", "dropped: ttl_exceeded".
 std::string describe_verdict(const Verdict& v, const config::Config& cfg);
 
-}  // namespace vs
+}  // namespace vs::replay

@@ -1,4 +1,4 @@
-#include "describe.hpp"
+#include "replay/describe.hpp"
 
 #include "wire/arp.hpp"
 #include "wire/ethernet.hpp"
@@ -7,7 +7,7 @@
 #include "wire/tcp.hpp"
 #include "wire/udp.hpp"
 
-namespace vs {
+namespace vs::replay {
 namespace {
 
 using namespace wire;
@@ -103,4 +103,4 @@ std::string describe_verdict(const Verdict& v, const config::Config& cfg) {
   return "?";
 }
 
-}  // namespace vs
+}  // namespace vs::replay

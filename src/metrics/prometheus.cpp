@@ -1,0 +1,350 @@
+#include "metrics/prometheus.hpp"
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <concepts>
+#include <string_view>
+#include <tuple>
+
+namespace vs::metrics {
+namespace {
+
+/// Appends families and samples in the text format 0.0.4
+/// (https://prometheus.io/docs/instrumenting/exposition_formats/).
+class Exposition {
+public:
+  explicit Exposition(std::string& out) : out_(out) {}
+
+  void family(std::string_view name, std::string_view type, std::string_view help) {
+    name_ = name;
+    out_ += "# HELP ";
+    out_ += name;
+    out_ += ' ';
+    for (char c : help) {  // HELP escapes backslash and line feed
+      if (c == '\\') out_ += "\\\\";
+      else if (c == '\n') out_ += "\\n";
+      else out_ += c;
+    }
+    out_ += "\n# TYPE ";
+    out_ += name;
+    out_ += ' ';
+    out_ += type;
+    out_ += '\n';
+  }
+
+  /// A sample of the current family; `labels` is a rendered label list without braces.
+  template <std::integral Int>
+  void sample(std::string_view labels, Int v) {
+    begin(labels);
+    char buf[24];
+    auto r = std::to_chars(buf, buf + sizeof buf, v);
+    out_.append(buf, r.ptr);
+    out_ += '\n';
+  }
+  void sample(uint64_t v) { sample(std::string_view{}, v); }
+
+private:
+  void begin(std::string_view labels) {
+    out_ += name_;
+    if (!labels.empty()) {
+      out_ += '{';
+      out_ += labels;
+      out_ += '}';
+    }
+    out_ += ' ';
+  }
+
+  std::string& out_;
+  std::string_view name_;
+};
+
+/// Builds `a="x",b="y"` with label values escaped (backslash, double quote, line feed).
+class Labels {
+public:
+  Labels& add(std::string_view name, std::string_view value) {
+    if (!s_.empty()) s_ += ',';
+    s_ += name;
+    s_ += "=\"";
+    for (char c : value) {
+      if (c == '\\') s_ += "\\\\";
+      else if (c == '"') s_ += "\\\"";
+      else if (c == '\n') s_ += "\\n";
+      else s_ += c;
+    }
+    s_ += '"';
+    return *this;
+  }
+  Labels& add(std::string_view name, uint64_t value) { return add(name, std::to_string(value)); }
+  std::string str() { return std::move(s_); }
+
+private:
+  std::string s_;
+};
+
+struct SvcRow {
+  const ipvs::Service* svc;
+  std::string labels;  // proto, vip, vport
+};
+struct RealRow {
+  const ipvs::Service* svc;
+  const ipvs::Dest* dest;
+  std::string node_labels;  // node_exporter's label set
+  std::string labels;       // proto, vip, vport, real, rport
+};
+
+// What node_exporter's "proto" label holds: the protocol column of /proc/net/ip_vs, as procfs
+// parses it ("TCP", "UDP"; "FWM" services have an empty address and a local_mark instead).
+std::string_view proc_proto(IpProto p) { return p == IpProto::kTcp ? "TCP" : "UDP"; }
+
+// A family drawn from one field of a counter struct: its name (or the name's varying part) and
+// its help text (or the help's varying part).
+template <class Counters>
+struct FieldFamily {
+  std::string_view name;
+  std::string_view help;
+  uint64_t Counters::*field;
+};
+
+// The five counters and five rates kept per service, per real and in total.
+constexpr std::array<FieldFamily<ipvs::Stats>, 5> kStatFamilies = {{
+    {"connections", "connections scheduled", &ipvs::Stats::conns},
+    {"incoming_packets", "packets received from clients (client to real)", &ipvs::Stats::inpkts},
+    {"outgoing_packets", "packets sent back to clients (real to client, through vsrouter: NAT)", &ipvs::Stats::outpkts},
+    {"incoming_bytes", "bytes of IP packets received from clients", &ipvs::Stats::inbytes},
+    {"outgoing_bytes", "bytes of IP packets sent back to clients", &ipvs::Stats::outbytes},
+}};
+constexpr std::array<FieldFamily<ipvs::Rates>, 5> kRateFamilies = {{
+    {"connections_per_second", "new connections per second (ipvsadm --rate CPS)", &ipvs::Rates::cps},
+    {"incoming_packets_per_second", "incoming packets per second (ipvsadm --rate InPPS)", &ipvs::Rates::inpps},
+    {"outgoing_packets_per_second", "outgoing packets per second (ipvsadm --rate OutPPS)", &ipvs::Rates::outpps},
+    {"incoming_bytes_per_second", "incoming bytes per second (ipvsadm --rate InBPS)", &ipvs::Rates::inbps},
+    {"outgoing_bytes_per_second", "outgoing bytes per second (ipvsadm --rate OutBPS)", &ipvs::Rates::outbps},
+}};
+
+}  // namespace
+
+std::string render_metrics(const Engine& engine, const std::vector<PortCounters>& ports) {
+  const ipvs::Director& dir = engine.director();
+  const config::Config& cfg = engine.config();
+
+  // Services by (protocol, VIP, port) and reals by (address, port): numeric, reproducible.
+  std::vector<SvcRow> svcs;
+  std::vector<RealRow> reals;
+  {
+    std::vector<const ipvs::Service*> sv;
+    for (const auto& s : dir.services()) sv.push_back(s.get());
+    std::sort(sv.begin(), sv.end(), [](const ipvs::Service* a, const ipvs::Service* b) {
+      return std::tuple(a->protocol, a->vip.v, a->port) < std::tuple(b->protocol, b->vip.v, b->port);
+    });
+    for (const ipvs::Service* s : sv) {
+      const std::string vip = s->vip.str();
+      const std::string_view proto = protocol_name(s->protocol);
+      svcs.push_back({s, Labels().add("proto", proto).add("vip", vip).add("vport", s->port).str()});
+      std::vector<const ipvs::Dest*> ds(s->dests.begin(), s->dests.end());
+      std::sort(ds.begin(), ds.end(), [](const ipvs::Dest* a, const ipvs::Dest* b) {
+        return std::tuple(a->addr.v, a->port) < std::tuple(b->addr.v, b->port);
+      });
+      for (const ipvs::Dest* d : ds) {
+        const std::string real = d->addr.str();
+        // node_exporter's labels, in the order client_golang writes them (sorted by name).
+        std::string node = Labels()
+                               .add("local_address", vip)
+                               .add("local_mark", "")
+                               .add("local_port", s->port)
+                               .add("proto", proc_proto(s->protocol))
+                               .add("remote_address", real)
+                               .add("remote_port", d->port)
+                               .str();
+        std::string own = Labels()
+                              .add("proto", proto)
+                              .add("vip", vip)
+                              .add("vport", s->port)
+                              .add("real", real)
+                              .add("rport", d->port)
+                              .str();
+        reals.push_back({s, d, std::move(node), std::move(own)});
+      }
+    }
+  }
+
+  std::string out;
+  out.reserve(4096 + 1024 * svcs.size() + 3072 * reals.size());
+  Exposition x(out);
+
+  // --- node_exporter's IPVS collector ---------------------------------------------------------
+  // Names, HELP texts, types and labels as prometheus/node_exporter collector/ipvs_linux.go
+  // (newIPVSCollector; its default label set fullIpvsBackendLabels) and its expected output
+  // collector/fixtures/ip_vs_result.txt; families in that file's (alphabetical) order.
+  x.family("node_ipvs_backend_connections_active", "gauge",
+           "The current active connections by local and remote address.");
+  for (const auto& r : reals) x.sample(r.node_labels, uint64_t{r.dest->activeconns});
+  x.family("node_ipvs_backend_connections_inactive", "gauge",
+           "The current inactive connections by local and remote address.");
+  for (const auto& r : reals) x.sample(r.node_labels, uint64_t{r.dest->inactconns});
+  x.family("node_ipvs_backend_weight", "gauge", "The current backend weight by local and remote address.");
+  for (const auto& r : reals) x.sample(r.node_labels, int64_t{r.dest->weight});
+  const ipvs::Stats& total = dir.total();
+  x.family("node_ipvs_connections_total", "counter", "The total number of connections made.");
+  x.sample(total.conns);
+  x.family("node_ipvs_incoming_bytes_total", "counter", "The total amount of incoming data.");
+  x.sample(total.inbytes);
+  x.family("node_ipvs_incoming_packets_total", "counter", "The total number of incoming packets.");
+  x.sample(total.inpkts);
+  x.family("node_ipvs_outgoing_bytes_total", "counter", "The total amount of outgoing data.");
+  x.sample(total.outbytes);
+  x.family("node_ipvs_outgoing_packets_total", "counter", "The total number of outgoing packets.");
+  x.sample(total.outpkts);
+
+  // --- vsrouter: IPVS rates in total, per service, per real -----------------------------------
+  std::string name, help;
+  const ipvs::Rates total_rates = dir.total_rates();
+  for (const auto& f : kRateFamilies) {
+    name = "vsrouter_ipvs_";
+    name += f.name;
+    help = "All services: ";
+    help += f.help;
+    help += ", as IPVS's estimator computes it (every 2 s, smoothed).";
+    x.family(name, "gauge", help);
+    x.sample(total_rates.*f.field);
+  }
+  // One family per entry of `table`, named prefix + name + tail, helped "who what.", with one
+  // sample per item: value_of(item).*field.
+  auto field_families = [&](const auto& table, const char* prefix, const char* tail, std::string_view type,
+                            const char* who, const auto& items, auto value_of) {
+    for (const auto& f : table) {
+      name = prefix;
+      name += f.name;
+      name += tail;
+      help = who;
+      help += f.help;
+      help += '.';
+      x.family(name, type, help);
+      for (const auto& it : items) x.sample(it.labels, value_of(it).*f.field);
+    }
+  };
+  // Counters then rates, for services and then for reals.
+  auto stat_and_rate_families = [&](const char* prefix, const char* who, const auto& items, auto stats_of,
+                                    auto rates_of) {
+    field_families(kStatFamilies, prefix, "_total", "counter", who, items, stats_of);
+    field_families(kRateFamilies, prefix, "", "gauge", who, items, rates_of);
+  };
+  stat_and_rate_families(
+      "vsrouter_service_", "Virtual service: ", svcs, [](const auto& s) -> const ipvs::Stats& { return s.svc->stats; },
+      [](const auto& s) { return s.svc->est.rates(); });
+  stat_and_rate_families(
+      "vsrouter_real_", "Real server: ", reals, [](const auto& r) -> const ipvs::Stats& { return r.dest->stats; },
+      [](const auto& r) { return r.dest->est.rates(); });
+  x.family("vsrouter_real_connections_active", "gauge",
+           "Real server: connections in an active state (TCP ESTABLISHED; ipvsadm ActiveConn).");
+  for (const auto& r : reals) x.sample(r.labels, uint64_t{r.dest->activeconns});
+  x.family("vsrouter_real_connections_inactive", "gauge",
+           "Real server: connections in any other state (ipvsadm InActConn).");
+  for (const auto& r : reals) x.sample(r.labels, uint64_t{r.dest->inactconns});
+  x.family("vsrouter_real_connections_persistent", "gauge",
+           "Real server: persistence templates pointing at it (ipvsadm --persistent-conn PersistConn).");
+  for (const auto& r : reals) x.sample(r.labels, uint64_t{r.dest->persistconns});
+  x.family("vsrouter_real_weight", "gauge", "Real server: its weight (0 = quiesced: no new connections).");
+  for (const auto& r : reals) x.sample(r.labels, int64_t{r.dest->weight});
+  x.family("vsrouter_real_overloaded", "gauge",
+           "Real server: 1 while its upper connection threshold (ipvsadm -x) is reached, else 0.");
+  for (const auto& r : reals) x.sample(r.labels, uint64_t{r.dest->overloaded ? 1u : 0u});
+
+  // --- vsrouter: connection table -------------------------------------------------------------
+  x.family("vsrouter_connection_table_entries", "gauge",
+           "Entries in the connection table: connections and persistence templates.");
+  x.sample(uint64_t{dir.conns().size()});
+  x.family("vsrouter_connection_table_capacity", "gauge",
+           "Entries the connection table can hold (router.max_connections); beyond, new connections are dropped.");
+  x.sample(uint64_t{dir.conns().capacity()});
+
+  // --- vsrouter: interfaces (engine counters, then the adapter's) -----------------------------
+  static constexpr std::array<FieldFamily<IfaceCounters>, 4> kIf = {{
+      {"vsrouter_interface_rx_frames_total", "Frames received on the interface.", &IfaceCounters::rx_frames},
+      {"vsrouter_interface_rx_bytes_total", "Bytes of the frames received on the interface (Ethernet header included).",
+       &IfaceCounters::rx_bytes},
+      {"vsrouter_interface_tx_frames_total", "Frames sent on the interface.", &IfaceCounters::tx_frames},
+      {"vsrouter_interface_tx_bytes_total", "Bytes of the frames sent on the interface (Ethernet header included).",
+       &IfaceCounters::tx_bytes},
+  }};
+  std::vector<std::string> if_labels;
+  for (const auto& i : cfg.interfaces) if_labels.push_back(Labels().add("interface", i.name).str());
+  for (const auto& f : kIf) {
+    x.family(f.name, "counter", f.help);
+    for (uint32_t i = 0; i < if_labels.size(); ++i) x.sample(if_labels[i], engine.iface_counters(i).*f.field);
+  }
+  static constexpr std::array<FieldFamily<PortCounters>, 3> kPort = {{
+      {"vsrouter_interface_tx_full_total", "Frames dropped by the adapter because the device's queue was full.",
+       &PortCounters::tx_full},
+      {"vsrouter_interface_tx_errors_total", "Frames the adapter failed to write to the device (other errors).",
+       &PortCounters::tx_error},
+      {"vsrouter_interface_rx_errors_total", "Errors reading frames from the device.", &PortCounters::rx_error},
+  }};
+  std::vector<std::string> port_labels;
+  for (const auto& p : ports) port_labels.push_back(Labels().add("interface", p.interface).str());
+  for (const auto& f : kPort) {
+    x.family(f.name, "counter", f.help);
+    for (size_t i = 0; i < ports.size(); ++i) x.sample(port_labels[i], ports[i].*f.field);
+  }
+
+  // --- vsrouter: ARP (neighbour) cache --------------------------------------------------------
+  const NeighTable& nt = engine.neigh();
+  uint64_t incomplete = 0, reachable = 0, probe = 0;
+  for (uint32_t i = 0; i < nt.capacity(); ++i) {
+    auto st = nt.entry(i).state;
+    if (st == NeighTable::State::kIncomplete) ++incomplete;
+    else if (st == NeighTable::State::kReachable) ++reachable;
+    else if (st == NeighTable::State::kProbe) ++probe;
+  }
+  x.family("vsrouter_arp_cache_entries", "gauge",
+           "ARP cache entries by state: incomplete (request sent, packets may wait), reachable (MAC known) "
+           "or probe (expired, still used while unicast requests re-confirm it).");
+  x.sample(R"(state="incomplete")", incomplete);
+  x.sample(R"(state="reachable")", reachable);
+  x.sample(R"(state="probe")", probe);
+  x.family("vsrouter_arp_cache_capacity", "gauge", "Entries the ARP cache can hold.");
+  x.sample(uint64_t{nt.capacity()});
+
+  // --- vsrouter: router events ----------------------------------------------------------------
+  const EngineCounters& c = engine.counters();
+  struct Event {
+    std::string_view name, help;
+    uint64_t value;
+  };
+  const std::array<Event, 10> events = {{
+      {"vsrouter_forwarded_packets_total", "IPv4 packets routed (sent, or queued waiting for ARP).", c.forwarded},
+      {"vsrouter_fragments_sent_total", "Fragments made from packets larger than the egress MTU.", c.fragments_sent},
+      {"vsrouter_arp_requests_sent_total", "ARP requests sent to resolve next hops.", c.arp_requests_sent},
+      {"vsrouter_arp_replies_sent_total", "ARP replies sent for our addresses and VIPs.", c.arp_replies_sent},
+      {"vsrouter_icmp_echo_replies_sent_total", "ICMP echo replies sent (pings to our addresses and VIPs).",
+       c.echo_replies_sent},
+      {"vsrouter_icmp_errors_sent_total", "ICMP errors sent (time exceeded, unreachable, fragmentation needed).",
+       c.icmp_errors_sent},
+      {"vsrouter_icmp_errors_rate_limited_total", "ICMP errors not sent because of the rate limit.",
+       c.icmp_errors_rate_limited},
+      {"vsrouter_offload_super_frames_total", "TCP super-frames (TSO, up to 64 KiB) received from a TAP.",
+       c.gso_frames},
+      {"vsrouter_offload_segmented_total",
+       "Super-frames cut into segments by vsrouter (TUN encapsulation, MTU, an adapter without offloads).",
+       c.gso_segmented},
+      {"vsrouter_offload_checksums_completed_total", "Deferred TCP/UDP checksums completed by vsrouter.",
+       c.csum_completed},
+  }};
+  for (const auto& e : events) {
+    x.family(e.name, "counter", e.help);
+    x.sample(e.value);
+  }
+
+  // --- vsrouter: drops, every reason (zeros included, so rate() works from the first scrape) --
+  x.family("vsrouter_drops_total", "counter", "Frames not forwarded, by reason (see docs/metrics.md).");
+  const DropCounters& drops = engine.drops();
+  for (size_t i = 0; i < kDropReasonCount; ++i) {
+    name = "reason=\"";
+    name += kDropReasons[i].name;
+    name += '"';
+    x.sample(name, drops.n[i]);
+  }
+  return out;
+}
+
+}  // namespace vs::metrics
