@@ -3,28 +3,21 @@
 #include <algorithm>
 #include <cstring>
 
+#include "engine_impl.hpp"
 #include "fwd/nat.hpp"
 #include "gso.hpp"
 #include "wire/arp.hpp"
-#include "wire/ethernet.hpp"
-#include "wire/icmp.hpp"
 #include "wire/tcp.hpp"
 #include "wire/udp.hpp"
 
 namespace vs {
 
 using wire::ArpView;
-using wire::EthernetView;
-using wire::Icmpv4View;
-using wire::Ipv4View;
 using wire::TcpView;
 using wire::UdpView;
-namespace icmp_type = wire::icmp_type;
-namespace icmp_code = wire::icmp_code;
 
 namespace {
 
-constexpr size_t kEth = EthernetView<uint8_t>::kHeaderLen;
 constexpr uint8_t kTtlOwn = 64;                  // TTL of packets we originate
 constexpr size_t kIcmpErrorMax = 576;            // RFC 1812 §4.3.2.3: error datagram size limit
 constexpr uint8_t kTosInternetControl = 0xc0;    // precedence of ICMP errors (RFC 1812 §4.3.2.5)

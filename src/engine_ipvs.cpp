@@ -5,24 +5,13 @@
 #include <cstring>
 
 #include "engine.hpp"
+#include "engine_impl.hpp"
 #include "fwd/nat.hpp"
 #include "fwd/tun.hpp"
-#include "wire/ethernet.hpp"
-#include "wire/icmp.hpp"
-#include "wire/tcp.hpp"
-#include "wire/udp.hpp"
 
 namespace vs {
 
-using wire::EthernetView;
-using wire::Icmpv4View;
-using wire::Ipv4View;
-namespace icmp_type = wire::icmp_type;
-namespace icmp_code = wire::icmp_code;
-
 namespace {
-
-constexpr size_t kEth = EthernetView<uint8_t>::kHeaderLen;
 
 /// Ports of a TCP/UDP header that may be cut short (quoted): the first 4 bytes suffice.
 bool ports_of(std::span<const uint8_t> l4, uint16_t& sport, uint16_t& dport) {

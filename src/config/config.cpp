@@ -199,6 +199,20 @@ std::vector<const toml::table*> table_array(const toml::node& n, std::string_vie
   return out;
 }
 
+/// The value named by the string `key` among `choices`; `what` names the kind in the error
+/// ("unknown method "x"; expected one of: nat dr tun").
+template <class E>
+E choice_value(const toml::node& n, std::string_view key, std::string_view what,
+               std::initializer_list<std::pair<std::string_view, E>> choices) {
+  const std::string text = string_value(n, key);
+  std::string names;
+  for (const auto& [name, value] : choices) {
+    if (name == text) return value;
+    names += (names.empty() ? "" : " ") + std::string(name);
+  }
+  fail(n, "unknown " + std::string(what) + " " + quoted(text) + "; expected one of: " + names);
+}
+
 struct StringElement {
   std::string value;
   const toml::node* node;  // for error positions
@@ -466,18 +480,10 @@ void Loader::defense(const Section& s) {
   s.allow_only({"drop_entry", "secure_tcp", "high_water", "syn_timeout"});
   Defense& d = cfg_.defense;
   if (const toml::node* n = s.optional("drop_entry")) d.drop_entry = bool_value(*n, "drop_entry");
-  if (const toml::node* n = s.optional("secure_tcp")) {
-    std::string text = string_value(*n, "secure_tcp");
-    if (text == "off") {
-      d.secure_tcp = DefenseMode::kOff;
-    } else if (text == "auto") {
-      d.secure_tcp = DefenseMode::kAuto;
-    } else if (text == "always") {
-      d.secure_tcp = DefenseMode::kAlways;
-    } else {
-      fail(*n, "unknown secure_tcp mode " + quoted(text) + "; expected one of: off auto always");
-    }
-  }
+  if (const toml::node* n = s.optional("secure_tcp"))
+    d.secure_tcp = choice_value<DefenseMode>(
+        *n, "secure_tcp", "secure_tcp mode",
+        {{"off", DefenseMode::kOff}, {"auto", DefenseMode::kAuto}, {"always", DefenseMode::kAlways}});
   s.optional_int("high_water", d.high_water, 1, 100);
   s.optional_int("syn_timeout", d.syn_timeout, 1, 60);
 }
@@ -486,15 +492,8 @@ void Loader::service(const Section& s) {
   s.allow_only({"protocol", "address", "scheduler", "persistence", "netmask", "flags", "drain", "reals"});
   Service svc;
 
-  const toml::node& protocol = s.required("protocol");
-  std::string protocol_text = string_value(protocol, "protocol");
-  if (protocol_text == "tcp") {
-    svc.protocol = IpProto::kTcp;
-  } else if (protocol_text == "udp") {
-    svc.protocol = IpProto::kUdp;
-  } else {
-    fail(protocol, "unknown protocol " + quoted(protocol_text) + "; expected one of: tcp udp");
-  }
+  svc.protocol = choice_value<IpProto>(s.required("protocol"), "protocol", "protocol",
+                                       {{"tcp", IpProto::kTcp}, {"udp", IpProto::kUdp}});
 
   const toml::node& address = s.required("address");
   std::string address_text = string_value(address, "address");
@@ -525,16 +524,9 @@ void Loader::service(const Section& s) {
 
   if (const toml::node* n = s.optional("flags")) svc.flags = flags(*n, svc);
 
-  if (const toml::node* n = s.optional("drain")) {
-    std::string text = string_value(*n, "drain");
-    if (text == "drop") {
-      svc.drain = Drain::kDrop;
-    } else if (text == "reschedule") {
-      svc.drain = Drain::kReschedule;
-    } else {
-      fail(*n, "unknown drain policy " + quoted(text) + "; expected one of: drop reschedule");
-    }
-  }
+  if (const toml::node* n = s.optional("drain"))
+    svc.drain = choice_value<Drain>(*n, "drain", "drain policy",
+                                    {{"drop", Drain::kDrop}, {"reschedule", Drain::kReschedule}});
 
   if (svc.port == 0 && svc.persistence == 0) fail(address, "port 0 (all ports) needs persistence");
 
@@ -590,18 +582,9 @@ Real Loader::real(const Section& s, const Service& svc, RealLines& seen) {
   r.port = ep->port.value_or(svc.port);
   check_host(address, "real server", r.addr);
 
-  if (const toml::node* n = s.optional("method")) {
-    std::string text = string_value(*n, "method");
-    if (text == "nat") {
-      r.method = Method::kNat;
-    } else if (text == "dr") {
-      r.method = Method::kDr;
-    } else if (text == "tun") {
-      r.method = Method::kTun;
-    } else {
-      fail(*n, "unknown method " + quoted(text) + "; expected one of: nat dr tun");
-    }
-  }
+  if (const toml::node* n = s.optional("method"))
+    r.method = choice_value<Method>(*n, "method", "method",
+                                    {{"nat", Method::kNat}, {"dr", Method::kDr}, {"tun", Method::kTun}});
 
   s.optional_int("weight", r.weight, 0, 65535);
   s.optional_int("upper", r.upper, 0, kMaxInt32);

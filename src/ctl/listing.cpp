@@ -111,23 +111,21 @@ std::string sched_flags(const ipvs::Service& s) {
   return f;
 }
 
-const char* fwd_name(config::Method m) {
+/// How ipvsadm names a forwarding method in listings ("Masq") and in -S rules ("-m").
+struct MethodNames {
+  const char* name;
+  const char* flag;
+};
+MethodNames method_names(config::Method m) {
   switch (m) {
-    case config::Method::kNat: return "Masq";
-    case config::Method::kTun: return "Tunnel";
-    case config::Method::kDr: return "Route";
+    case config::Method::kNat: return {"Masq", "-m"};
+    case config::Method::kTun: return {"Tunnel", "-i"};
+    case config::Method::kDr: return {"Route", "-g"};
   }
-  return "";
+  return {"", ""};
 }
-
-const char* fwd_switch(config::Method m) {
-  switch (m) {
-    case config::Method::kNat: return "-m";
-    case config::Method::kTun: return "-i";
-    case config::Method::kDr: return "-g";
-  }
-  return "";
-}
+const char* fwd_name(config::Method m) { return method_names(m).name; }
+const char* fwd_switch(config::Method m) { return method_names(m).flag; }
 
 void print_title(std::string& out, unsigned fmt) {
   if (fmt & kFmtStats)

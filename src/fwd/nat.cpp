@@ -18,35 +18,34 @@ Ipv4Addr set_addr(MutIp ip, bool src, Ipv4Addr a) noexcept {
   return old_a;
 }
 
+/// The transport half of rewrite(): the checksum follows the address change and the port, when
+/// the header reaches its checksum field (`csum_end` bytes: the view only touches ports and
+/// checksum, so a quoted header cut after it will do); else only a port that is there is set.
+template <template <class> class View>
+void rewrite_l4(std::span<uint8_t> l4, size_t csum_end, bool src, Ipv4Addr old_a, Ipv4Addr a,
+                uint16_t port) noexcept {
+  const size_t port_off = src ? 0 : 2;
+  if (l4.size() >= csum_end) {
+    auto v = View<uint8_t>::unchecked(l4.first(csum_end));
+    v.update_checksum_for_addr(old_a, a);
+    if (src)
+      v.set_sport_update_checksum(port);
+    else
+      v.set_dport_update_checksum(port);
+  } else if (l4.size() >= port_off + 2) {
+    wire::store16(l4, port_off, port);
+  }
+}
+
 /// Rewrite one address (src or dst) and one port (sport or dport) of a TCP/UDP datagram whose
 /// transport header may be cut short (a quoted datagram): each field is touched only if present.
 void rewrite(MutIp ip, bool src, Ipv4Addr a, uint16_t port) noexcept {
   const Ipv4Addr old_a = set_addr(ip, src, a);
   auto l4 = ip.payload();
-  const size_t port_off = src ? 0 : 2;
-  if (ip.protocol() == IpProto::kTcp) {
-    if (l4.size() >= 18) {
-      auto t = wire::TcpView<uint8_t>::unchecked(l4);
-      t.update_checksum_for_addr(old_a, a);
-      if (src)
-        t.set_sport_update_checksum(port);
-      else
-        t.set_dport_update_checksum(port);
-    } else if (l4.size() >= port_off + 2) {
-      wire::store16(l4, port_off, port);
-    }
-  } else if (ip.protocol() == IpProto::kUdp) {
-    if (l4.size() >= 8) {
-      auto u = wire::UdpView<uint8_t>::unchecked(l4.first(8));  // checksum field only; length may be cut
-      u.update_checksum_for_addr(old_a, a);
-      if (src)
-        u.set_sport_update_checksum(port);
-      else
-        u.set_dport_update_checksum(port);
-    } else if (l4.size() >= port_off + 2) {
-      wire::store16(l4, port_off, port);
-    }
-  }
+  if (ip.protocol() == IpProto::kTcp)
+    rewrite_l4<wire::TcpView>(l4, 18, src, old_a, a, port);
+  else if (ip.protocol() == IpProto::kUdp)
+    rewrite_l4<wire::UdpView>(l4, 8, src, old_a, a, port);
 }
 
 /// A whole datagram whose transport checksum is deferred: its field holds the pseudo-header sum

@@ -307,20 +307,14 @@ void Director::set_tcp_state(uint32_t ci, TcpDir dir, uint8_t flags, Instant now
     conns_.half_open_remove(ci);
 }
 
-void Director::count_in(uint32_t c, uint32_t ip_len) noexcept {
+void Director::count(uint32_t c, uint32_t ip_len, uint64_t Stats::*pkts, uint64_t Stats::*bytes) noexcept {
   if (est_state_ == EstState::kParked) est_state_ = EstState::kWake;
-  Conn& cp = conns_[c];
-  if (cp.dest) add_in(cp.dest->stats, ip_len);
-  add_in(cp.svc->stats, ip_len);
-  add_in(total_, ip_len);
-}
-
-void Director::count_out(uint32_t c, uint32_t ip_len) noexcept {
-  if (est_state_ == EstState::kParked) est_state_ = EstState::kWake;
-  Conn& cp = conns_[c];
-  if (cp.dest) add_out(cp.dest->stats, ip_len);
-  add_out(cp.svc->stats, ip_len);
-  add_out(total_, ip_len);
+  const Conn& cp = conns_[c];
+  for (Stats* s : {cp.dest ? &cp.dest->stats : nullptr, &cp.svc->stats, &total_}) {
+    if (!s) continue;
+    s->*pkts += 1;
+    s->*bytes += ip_len;
+  }
 }
 
 void Director::in_packet(uint32_t c, uint8_t tcp_flags, uint32_t ip_len, Instant now) noexcept {
