@@ -307,15 +307,26 @@ void Director::set_tcp_state(uint32_t ci, TcpDir dir, uint8_t flags, Instant now
     conns_.half_open_remove(ci);
 }
 
-void Director::count(uint32_t c, uint32_t ip_len, uint64_t Stats::*pkts, uint64_t Stats::*bytes) noexcept {
+template <bool kIn>
+void Director::count(uint32_t c, uint32_t ip_len) noexcept {
   if (est_state_ == EstState::kParked) est_state_ = EstState::kWake;
+  auto add = [ip_len](Stats& s) {
+    if constexpr (kIn) {
+      s.inpkts++;
+      s.inbytes += ip_len;
+    } else {
+      s.outpkts++;
+      s.outbytes += ip_len;
+    }
+  };
   const Conn& cp = conns_[c];
-  for (Stats* s : {cp.dest ? &cp.dest->stats : nullptr, &cp.svc->stats, &total_}) {
-    if (!s) continue;
-    s->*pkts += 1;
-    s->*bytes += ip_len;
-  }
+  if (cp.dest) add(cp.dest->stats);
+  add(cp.svc->stats);
+  add(total_);
 }
+
+void Director::count_in(uint32_t c, uint32_t ip_len) noexcept { count<true>(c, ip_len); }
+void Director::count_out(uint32_t c, uint32_t ip_len) noexcept { count<false>(c, ip_len); }
 
 void Director::in_packet(uint32_t c, uint8_t tcp_flags, uint32_t ip_len, Instant now) noexcept {
   Conn& cp = conns_[c];

@@ -56,8 +56,8 @@ public:
   /// After the packet was handled: re-arm the timer (ip_vs_conn_put), or free a one-packet conn.
   void put(uint32_t c, Instant now) noexcept;
   /// Count an ICMP error related to the connection, without a state change or re-arm.
-  void count_in(uint32_t c, uint32_t ip_len) noexcept { count(c, ip_len, &Stats::inpkts, &Stats::inbytes); }
-  void count_out(uint32_t c, uint32_t ip_len) noexcept { count(c, ip_len, &Stats::outpkts, &Stats::outbytes); }
+  void count_in(uint32_t c, uint32_t ip_len) noexcept;
+  void count_out(uint32_t c, uint32_t ip_len) noexcept;
 
   /// The connection a quoted datagram belongs to, for ICMP errors: `inner` is the quoted packet's
   /// flow; for an error travelling client->VIP it is the reply VIP->client, for one travelling
@@ -134,8 +134,10 @@ private:
   void expire(uint32_t c, Instant now) noexcept;
   void set_tcp_state(uint32_t c, conn::TcpDir dir, uint8_t flags, Instant now) noexcept;
   void assure_template(uint32_t c) noexcept;
-  /// One packet of `ip_len` bytes in the real's, the service's and the total counters.
-  void count(uint32_t c, uint32_t ip_len, uint64_t Stats::*pkts, uint64_t Stats::*bytes) noexcept;
+  /// One packet of `ip_len` bytes in the real's, the service's and the total counters (in: from
+  /// the client; else from the real).
+  template <bool kIn>
+  void count(uint32_t c, uint32_t ip_len) noexcept;
 
   void release_service(Service* svc) noexcept;
   /// delete_service without re-indexing the VIPs (the caller calls index_vips() after).
