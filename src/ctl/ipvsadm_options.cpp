@@ -585,8 +585,30 @@ std::optional<std::string> get_arg(poptContext con) {
   return std::string(a);
 }
 
+/// popt replaces "!#:+" in an option's value with the next argument that does not start with '-'
+/// (and removes that argument from the command line); with no argument left it keeps the text.
+/// But when arguments remain and all start with '-', libpopt 1.19's findNextArg() loops forever,
+/// and so does ipvsadm (`ipvsadm -L -t 'x!#:+' -n` never returns). A daemon must answer, so such
+/// command lines are refused before popt sees them. Conservatively: every word holding "!#:+"
+/// is taken for an option value, and each takes the first free word after it not starting with
+/// '-'; true if one of them finds none while words follow it.
+bool popt_could_hang(const std::vector<std::string>& args) {
+  std::vector<bool> taken(args.size());
+  for (size_t j = 0; j < args.size(); ++j) {
+    if (args[j].find("!#:+") == std::string::npos || j + 1 == args.size()) continue;
+    size_t k = j + 1;
+    while (k < args.size() && (taken[k] || (!args[k].empty() && args[k][0] == '-'))) ++k;
+    if (k == args.size()) return true;
+    taken[k] = true;
+  }
+  return false;
+}
+
 /// ipvsadm.c's parse_options(), throwing ParseExit where ipvsadm exits or returns -1.
 CommandEntry parse_or_exit(const std::vector<std::string>& args) {
+  if (popt_could_hang(args))
+    fail(2, "vsrouter: \"!#:+\" with only options after it: popt would look for an argument to put in its "
+            "place and never stop (ipvsadm hangs); refused");
   CommandEntry ce;
   uint64_t& options = ce.options;
   unsigned& format = ce.format;
