@@ -2,6 +2,7 @@
 #include <cxxopts.hpp>
 
 #include <cmath>
+#include <cstdlib>
 #include <iostream>
 #include <string>
 
@@ -125,6 +126,12 @@ int cmd_run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // vsadm command lines are parsed by libpopt, which would turn POSIX-strict (no option after
+  // the first argument) if these were set: the daemon parses as ipvsadm does by default, and
+  // clearing them here, before any thread, spares the parser from hiding them per call
+  // (ctl/ipvsadm_options.cpp).
+  ::unsetenv("POSIXLY_CORRECT");
+  ::unsetenv("POSIX_ME_HARDER");
   if (argc < 2) {
     std::cerr << kUsage;
     return 2;

@@ -1,7 +1,8 @@
 // vsadm: ipvsadm's syntax and output for vsrouter. A thin client: it sends its arguments to the
 // daemon's control socket and prints what the daemon answers; the daemon parses, applies and
-// formats (ctl/ipvsadm.hpp). The socket: --control PATH, else $VSROUTER_CONTROL, else the
-// default the daemon uses (ctl/paths.hpp).
+// formats (ctl/ipvsadm.hpp). vsadm links none of that: only the client library (ctl/protocol.hpp,
+// ctl/restore_line.hpp), no engine, no libuv. The socket: --control PATH, else
+// $VSROUTER_CONTROL, else the default the daemon uses (ctl/paths.hpp).
 //
 //   vsadm -A -t 10.0.0.100:80 -s rr         any ipvsadm command
 //   vsadm -R < rules                         restore: each line is one command (as ipvsadm -R)
@@ -18,9 +19,9 @@
 #include <string>
 #include <vector>
 
-#include "ctl/ipvsadm.hpp"
 #include "ctl/paths.hpp"
 #include "ctl/protocol.hpp"
+#include "ctl/restore_line.hpp"
 
 namespace {
 

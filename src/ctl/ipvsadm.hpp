@@ -2,8 +2,9 @@
 // stdin text and gets stdout, stderr and the exit status back). vsadm sends its argv to the
 // daemon over the control socket and the daemon runs execute(); tests call it directly.
 //
-// Parsing, option legality, error texts and exit codes are ipvsadm 1.31's (built with popt, as
-// Debian and Ubuntu ship it); the "kernel" side (what ipvsadm's netlink requests do) is the
+// Parsing, option legality, error texts and exit codes are ipvsadm 1.31's: the command line is
+// parsed by ctl/ipvsadm_options.hpp with libpopt, as ipvsadm is built (Debian and Ubuntu ship
+// it so); the "kernel" side (what ipvsadm's netlink requests do) is the
 // director's control API, with the kernel's checks and libipvs's ipvs_strerror() wording.
 // What vsrouter cannot do (fwmark/IPv6/SCTP services, GUE/GRE tunnels, a VIP nothing would
 // answer ARP for, a DR real off-link, ...) is refused with a one-line message and exit status 2.
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "base/time.hpp"
+#include "ctl/restore_line.hpp"
 #include "engine.hpp"
 
 namespace vs::ctl {
@@ -32,13 +34,9 @@ struct Output {
 Output execute(Engine& engine, const std::vector<std::string>& args, Instant now, std::string_view input = {});
 
 /// `ipvsadm -R` with `input` as standard input: each line is split by split_restore_line() and
-/// run as a command line. As in ipvsadm, a usage error (exit status 2) stops the restore there;
+/// run as a command line
+/// (split_restore_line() is in ctl/restore_line.hpp). As in ipvsadm, a usage error (exit status 2) stops the restore there;
 /// a "kernel" error is printed and the restore goes on; the exit status is the last line's.
 Output restore(Engine& engine, std::string_view input, Instant now);
-
-/// Splits one line of `ipvsadm -R` input into words, as ipvsadm's config_stream.c does: words
-/// are separated by spaces, tabs, CR and LF; there is no quoting or escaping; every word
-/// "ipvsadm" is dropped. ('#' is not special: ipvsadm 1.31's comment handling never triggers.)
-std::vector<std::string> split_restore_line(std::string_view line);
 
 }  // namespace vs::ctl

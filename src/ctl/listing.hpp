@@ -11,23 +11,10 @@
 #include <vector>
 
 #include "base/time.hpp"
+#include "ctl/format.hpp"
 #include "engine.hpp"
 
 namespace vs::ctl {
-
-/// ipvsadm's FMT_* printing flags (ipvsadm.c), same bits.
-enum Format : unsigned {
-  kFmtNone = 0x0000,
-  kFmtNumeric = 0x0001,
-  kFmtRule = 0x0002,
-  kFmtStats = 0x0004,
-  kFmtRate = 0x0008,
-  kFmtThresholds = 0x0010,
-  kFmtPersistentConn = 0x0020,
-  kFmtNoSort = 0x0040,
-  kFmtExact = 0x0080,
-  kFmtTunInfo = 0x0100,
-};
 
 /// ipvsadm's print_largenum: `%9llu` below 10^8, else K/M/G/T with truncating division; with
 /// kFmtExact the exact number, at least 9 wide and always preceded by a space.
