@@ -66,7 +66,8 @@ void* operator new[](std::size_t n) {
 }
 void* operator new(std::size_t n, std::align_val_t a) {
   ++g_allocs;
-  if (void* p = std::aligned_alloc(static_cast<size_t>(a), (n + static_cast<size_t>(a) - 1) & ~(static_cast<size_t>(a) - 1)))
+  if (void* p =
+          std::aligned_alloc(static_cast<size_t>(a), (n + static_cast<size_t>(a) - 1) & ~(static_cast<size_t>(a) - 1)))
     return p;
   throw std::bad_alloc();
 }
@@ -402,10 +403,15 @@ private:
 
 std::vector<Scenario> scenarios() {
   std::vector<Scenario> v;
-  auto flows_name = [](uint32_t f) { return f >= 1000000 ? std::to_string(f / 1000000) + "M" : f >= 1000 ? std::to_string(f / 1000) + "k" : std::to_string(f); };
+  auto flows_name = [](uint32_t f) {
+    return f >= 1000000 ? std::to_string(f / 1000000) + "M"
+           : f >= 1000  ? std::to_string(f / 1000) + "k"
+                        : std::to_string(f);
+  };
   for (Mode m : {Mode::kNat, Mode::kDr, Mode::kTun})
     for (uint32_t flows : {1u, 1000000u})
-      v.push_back({std::string("est/") + mode_name(m) + "/in/" + flows_name(flows) + "/64", m, Kind::kEstIn, flows, 64});
+      v.push_back(
+          {std::string("est/") + mode_name(m) + "/in/" + flows_name(flows) + "/64", m, Kind::kEstIn, flows, 64});
   for (uint32_t flows : {1u, 1000000u})
     v.push_back({"est/nat/out/" + flows_name(flows) + "/64", Mode::kNat, Kind::kEstOut, flows, 64});
   // Full-size frames: 1500-byte IP packets; TUN 1480 so that the IPIP packet fits the 1500 MTU.

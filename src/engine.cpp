@@ -18,9 +18,9 @@ using wire::UdpView;
 
 namespace {
 
-constexpr uint8_t kTtlOwn = 64;                  // TTL of packets we originate
-constexpr size_t kIcmpErrorMax = 576;            // RFC 1812 §4.3.2.3: error datagram size limit
-constexpr uint8_t kTosInternetControl = 0xc0;    // precedence of ICMP errors (RFC 1812 §4.3.2.5)
+constexpr uint8_t kTtlOwn = 64;                // TTL of packets we originate
+constexpr size_t kIcmpErrorMax = 576;          // RFC 1812 §4.3.2.3: error datagram size limit
+constexpr uint8_t kTosInternetControl = 0xc0;  // precedence of ICMP errors (RFC 1812 §4.3.2.5)
 
 /// The verdict of a datagram sent as several frames (fragments, segments), given one more frame's:
 /// a drop wins, then waiting for ARP, then forwarded.
@@ -35,7 +35,6 @@ uint16_t seed_ip_id(uint64_t seed) noexcept {
   x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
   return static_cast<uint16_t>(x ^ (x >> 31));
 }
-
 
 }  // namespace
 
@@ -86,10 +85,8 @@ Verdict Engine::drop(DropReason r) noexcept {
 void Engine::transmit(uint32_t iface, std::span<const uint8_t> frame, const Offload* off) noexcept {
   ifc_[iface].tx_frames++;
   ifc_[iface].tx_bytes += frame.size();
-  if (off && off->any())
-    tx_.transmit_offload(iface, frame, *off);
-  else
-    tx_.transmit(iface, frame);
+  if (off && off->any()) tx_.transmit_offload(iface, frame, *off);
+  else tx_.transmit(iface, frame);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -149,12 +146,9 @@ Verdict Engine::on_frame(uint32_t iface, std::span<const uint8_t> frame, Instant
   if (src.is_multicast() || src.is_zero() || src == mine) return drop(DropReason::kEthSrcInvalid);
 
   switch (eth->ethertype()) {
-    case static_cast<uint16_t>(wire::EtherType::kArp):
-      return handle_arp(iface, frame, now);
-    case static_cast<uint16_t>(wire::EtherType::kIpv4):
-      return handle_ipv4(iface, frame, l2_unicast, now);
-    default:
-      return drop(DropReason::kEthTypeUnsupported);
+    case static_cast<uint16_t>(wire::EtherType::kArp): return handle_arp(iface, frame, now);
+    case static_cast<uint16_t>(wire::EtherType::kIpv4): return handle_ipv4(iface, frame, l2_unicast, now);
+    default: return drop(DropReason::kEthTypeUnsupported);
   }
 }
 
@@ -337,8 +331,7 @@ Verdict Engine::handle_ipv4(uint32_t iface, std::span<const uint8_t> frame, bool
       case IpProto::kIcmp:
         if (!Icmpv4View<const uint8_t>::parse(ip->payload())) return drop(DropReason::kIcmpTruncated);
         break;
-      default:
-        break;
+      default: break;
     }
   }
   if (rx_off_.any() && !gso::valid(*ip, kEth, rx_off_)) return drop(DropReason::kOffloadInvalid);
@@ -435,8 +428,8 @@ Verdict Engine::send_datagram(const RouteResult& rt, Ipv4Addr next_hop, std::spa
         if (i) wire::store16(seg, kEth + wire::ipv4_field::kIdent, next_ip_id());
         o.fill_checksum();
       }
-      combine(v, len > mtu ? fragment_and_send(ConstIp::unchecked(std::span<const uint8_t>(seg).subspan(kEth)), rt,
-                                               mtu, 0, now)
+      combine(v, len > mtu ? fragment_and_send(ConstIp::unchecked(std::span<const uint8_t>(seg).subspan(kEth)), rt, mtu,
+                                               0, now)
                            : output_ip(rt.iface, next_hop, seg, now));
     }
     return v;
@@ -462,8 +455,11 @@ Verdict Engine::fragment_and_send(ConstIp ip, const RouteResult& rt, uint32_t mt
   auto opts = ip.options();
   for (size_t i = 0; i < opts.size();) {
     uint8_t type = opts[i];
-    if (type == 0) break;                      // End of Option List
-    if (type == 1) { ++i; continue; }          // No Operation
+    if (type == 0) break;  // End of Option List
+    if (type == 1) {
+      ++i;
+      continue;
+    }                                                                                     // No Operation
     if (i + 1 >= opts.size() || opts[i + 1] < 2 || i + opts[i + 1] > opts.size()) break;  // malformed: stop
     size_t len = opts[i + 1];
     if (type & 0x80) {
@@ -553,8 +549,8 @@ void Engine::send_icmp_error(uint8_t type, uint8_t code, uint32_t rest, ConstIp 
   icmp.fill_checksum();
   Ipv4Addr from = src.value_or(source_for(rt->iface, rt->next_hop));
   Ipv4View<uint8_t>::unchecked(out.subspan(kEth))
-      .fill(static_cast<uint8_t>((off.tos() & 0x1e) | kTosInternetControl), static_cast<uint16_t>(ip_len),
-            next_ip_id(), 0, kTtlOwn, IpProto::kIcmp, from, to);
+      .fill(static_cast<uint8_t>((off.tos() & 0x1e) | kTosInternetControl), static_cast<uint16_t>(ip_len), next_ip_id(),
+            0, kTtlOwn, IpProto::kIcmp, from, to);
   counters_.icmp_errors_sent++;
   output_ip(rt->iface, rt->next_hop, out, now);
 }
@@ -572,8 +568,7 @@ void Engine::send_echo_reply(ConstIp req, Instant now) noexcept {
   icmp.set_type(icmp_type::kEchoReply);
   icmp.fill_checksum();
   Ipv4View<uint8_t>::unchecked(out.subspan(kEth))
-      .fill(req.tos(), static_cast<uint16_t>(ip_len), next_ip_id(), 0, kTtlOwn, IpProto::kIcmp,
-            req.dst(), req.src());
+      .fill(req.tos(), static_cast<uint16_t>(ip_len), next_ip_id(), 0, kTtlOwn, IpProto::kIcmp, req.dst(), req.src());
   counters_.echo_replies_sent++;
   output_ip(rt->iface, rt->next_hop, out, now);
 }

@@ -59,9 +59,9 @@ struct Verdict {
 
 struct EngineParams {
   NeighParams neigh{};
-  uint32_t pool_buffers = 512;             // frames that can wait for ARP at once, in all
-  uint32_t icmp_errors_per_sec = 1000;     // token bucket (Linux icmp_msgs_per_sec)
-  uint32_t icmp_errors_burst = 50;         // (Linux icmp_msgs_burst)
+  uint32_t pool_buffers = 512;          // frames that can wait for ARP at once, in all
+  uint32_t icmp_errors_per_sec = 1000;  // token bucket (Linux icmp_msgs_per_sec)
+  uint32_t icmp_errors_burst = 50;      // (Linux icmp_msgs_burst)
   // The adapter takes frames with deferred checksums and TCP segmentation (transmit_offload).
   // Without it, the engine completes in software whatever a received frame deferred.
   bool offload = false;
@@ -72,16 +72,16 @@ struct IfaceCounters {
 };
 
 struct EngineCounters {
-  uint64_t forwarded = 0;            // IPv4 packets routed (sent or waiting for ARP)
-  uint64_t fragments_sent = 0;       // fragments made from packets larger than the egress MTU
+  uint64_t forwarded = 0;       // IPv4 packets routed (sent or waiting for ARP)
+  uint64_t fragments_sent = 0;  // fragments made from packets larger than the egress MTU
   uint64_t arp_requests_sent = 0;
   uint64_t arp_replies_sent = 0;
   uint64_t echo_replies_sent = 0;
   uint64_t icmp_errors_sent = 0;
   uint64_t icmp_errors_rate_limited = 0;
-  uint64_t gso_frames = 0;           // TCP super-frames received (offload.hpp)
-  uint64_t gso_segmented = 0;        // ... of which cut into segments here (TUN, MTU, no adapter offload)
-  uint64_t csum_completed = 0;       // deferred checksums completed here
+  uint64_t gso_frames = 0;      // TCP super-frames received (offload.hpp)
+  uint64_t gso_segmented = 0;   // ... of which cut into segments here (TUN, MTU, no adapter offload)
+  uint64_t csum_completed = 0;  // deferred checksums completed here
 };
 
 class Engine {
@@ -176,9 +176,7 @@ private:
   bool is_router_address(Ipv4Addr a) const noexcept { return addr_kind(a) & kAddrRouter; }  // an interface address
   bool owns_on_iface(uint32_t iface, Ipv4Addr a) const noexcept;
   /// 255.255.255.255 or the directed broadcast of an interface's subnet (prefixes up to /30).
-  bool is_broadcast(Ipv4Addr a) const noexcept {
-    return a.is_broadcast() || (addr_kind(a) & kAddrDirectedBroadcast);
-  }
+  bool is_broadcast(Ipv4Addr a) const noexcept { return a.is_broadcast() || (addr_kind(a) & kAddrDirectedBroadcast); }
   /// Rebuild addr_kind_ and iface_addr_ from cfg_ (construction and reload).
   void index_addresses();
   Ipv4Addr source_for(uint32_t iface, Ipv4Addr toward) const noexcept;
@@ -201,11 +199,11 @@ private:
   std::array<uint8_t, 14 + 28> arp_buf_{};
   std::vector<uint8_t> frag_scratch_;
   std::vector<uint8_t> decap_buf_;
-  std::vector<uint8_t> seg_buf_;           // one segment of a super-frame cut in software
-  Offload rx_off_{};                       // of the frame on_frame is handling
-  std::vector<uint32_t> due_;              // reused by on_timer
-  FlatMap<uint32_t, uint8_t> addr_kind_;   // AddrKind bits of every interface address and directed broadcast
-  FlatMap<uint64_t, bool> iface_addr_;     // (interface << 32 | address) of every interface address
+  std::vector<uint8_t> seg_buf_;          // one segment of a super-frame cut in software
+  Offload rx_off_{};                      // of the frame on_frame is handling
+  std::vector<uint32_t> due_;             // reused by on_timer
+  FlatMap<uint32_t, uint8_t> addr_kind_;  // AddrKind bits of every interface address and directed broadcast
+  FlatMap<uint64_t, bool> iface_addr_;    // (interface << 32 | address) of every interface address
 
   DropCounters drops_;
   EngineCounters counters_;

@@ -38,10 +38,8 @@ std::optional<Verdict> Engine::ipvs_ingress(uint32_t iface, std::span<const uint
   if (is_tcp_or_udp(proto)) {
     auto d = director_.classify(pkt, now);
     switch (d.kind) {
-      case ipvs::Decision::Kind::kPass:
-        return std::nullopt;
-      case ipvs::Decision::Kind::kDrop:
-        return drop(d.reason);
+      case ipvs::Decision::Kind::kPass: return std::nullopt;
+      case ipvs::Decision::Kind::kDrop: return drop(d.reason);
       case ipvs::Decision::Kind::kNoDest:
         // ip_vs_leave: ICMP port unreachable from the VIP, and drop.
         send_icmp_error(icmp_type::kDestUnreachable, icmp_code::kPortUnreachable, 0, ip, l2_unicast, ip.dst(), now);
@@ -52,8 +50,7 @@ std::optional<Verdict> Engine::ipvs_ingress(uint32_t iface, std::span<const uint
         director_.put(d.conn, now);
         return v;
       }
-      case ipvs::Decision::Kind::kOut:
-        return ipvs_out(d.conn, ip, flags, now);
+      case ipvs::Decision::Kind::kOut: return ipvs_out(d.conn, ip, flags, now);
     }
   }
   if (proto == IpProto::kIcmp) return ipvs_icmp(ip, now);
@@ -105,10 +102,8 @@ Verdict Engine::ipvs_xmit(uint32_t c, ConstIp ip, bool icmp_error, Instant now) 
   Ipv4Addr next_hop = rt->next_hop;
   switch (cn.method) {
     case config::Method::kNat:
-      if (icmp_error)
-        fwd::nat_icmp_in(inner, cn.daddr, cn.dport);
-      else
-        fwd::nat_in(inner, cn.daddr, cn.dport, rx_off_.csum_partial);
+      if (icmp_error) fwd::nat_icmp_in(inner, cn.daddr, cn.dport);
+      else fwd::nat_in(inner, cn.daddr, cn.dport, rx_off_.csum_partial);
       break;
     case config::Method::kDr:
       next_hop = cn.daddr;  // the real is on-link (config checks it): its MAC, IP untouched

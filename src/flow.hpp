@@ -15,7 +15,7 @@ struct FlowKey {
   Ipv4Addr dst;
   uint16_t sport = 0;  // 0 when the protocol has no ports or the packet is a non-first fragment
   uint16_t dport = 0;
-  IpProto proto{};     // IP protocol number
+  IpProto proto{};  // IP protocol number
 
   friend constexpr bool operator==(const FlowKey&, const FlowKey&) = default;
 };
@@ -24,9 +24,9 @@ struct FlowKey {
 /// handle_ipv4): what the IPVS path needs without parsing the header again.
 struct PacketSummary {
   FlowKey key;
-  uint8_t tcp_flags = 0;     // the TCP header's flags; 0 for every other protocol
-  uint16_t l4_offset = 0;    // where the transport header starts, from the IPv4 header's start
-  bool fragment = false;     // a fragment: no transport header to judge, ports 0
+  uint8_t tcp_flags = 0;   // the TCP header's flags; 0 for every other protocol
+  uint16_t l4_offset = 0;  // where the transport header starts, from the IPv4 header's start
+  bool fragment = false;   // a fragment: no transport header to judge, ports 0
 };
 
 }  // namespace vs

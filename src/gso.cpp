@@ -16,9 +16,7 @@ size_t tcp_header_len(wire::Ipv4View<const uint8_t> ip) noexcept {
   return wire::TcpView<const uint8_t>::unchecked(ip.payload()).header_len();
 }
 
-size_t payload_len(wire::Ipv4View<const uint8_t> ip) noexcept {
-  return ip.payload().size() - tcp_header_len(ip);
-}
+size_t payload_len(wire::Ipv4View<const uint8_t> ip) noexcept { return ip.payload().size() - tcp_header_len(ip); }
 
 }  // namespace
 
@@ -38,7 +36,7 @@ void complete_checksum(wire::Ipv4View<uint8_t> ip) noexcept {
   auto l4 = ip.payload();
   const size_t field = ip.protocol() == IpProto::kTcp ? kTcpCsum : kUdpCsum;
   uint16_t c = wire::csum::finish(wire::csum::sum(l4));  // the field holds the pseudo-header sum
-  if (c == 0) c = 0xffff;  // as skb_checksum_help (CSUM_MANGLED_0): 0 means "none" to UDP
+  if (c == 0) c = 0xffff;                                // as skb_checksum_help (CSUM_MANGLED_0): 0 means "none" to UDP
   wire::store16(l4, field, c);
 }
 
@@ -74,7 +72,8 @@ size_t segment(wire::Ipv4View<const uint8_t> ip, uint16_t gso_size, size_t i, st
   if (!last) flags &= static_cast<uint8_t>(~(tcp_flag::kFin | tcp_flag::kPsh));
   if (i != 0) flags &= static_cast<uint8_t>(~tcp_flag::kCwr);
   tcp[13] = flags;
-  const uint32_t pseudo = wire::csum::pseudo_header(ip.src(), ip.dst(), IpProto::kTcp, static_cast<uint16_t>(thl + len));
+  const uint32_t pseudo =
+      wire::csum::pseudo_header(ip.src(), ip.dst(), IpProto::kTcp, static_cast<uint16_t>(thl + len));
   wire::store16(tcp, kTcpCsum, 0);
   wire::store16(tcp, kTcpCsum, wire::csum::finish(wire::csum::sum(tcp, pseudo)));
   return out_len;

@@ -26,12 +26,12 @@
 namespace vs {
 
 struct NeighParams {
-  uint32_t capacity = 1024;                          // entries
-  uint32_t queue_per_entry = 4;                      // packets waiting for one resolution
-  Duration reachable = Duration::seconds(60);        // lifetime of a learned entry
-  Duration retrans = Duration::seconds(1);           // gap between requests (rate limit)
-  uint32_t max_probes = 3;                           // requests before giving up
-  Duration delay_first_probe = Duration::seconds(5); // kProbe: use before the first request
+  uint32_t capacity = 1024;                           // entries
+  uint32_t queue_per_entry = 4;                       // packets waiting for one resolution
+  Duration reachable = Duration::seconds(60);         // lifetime of a learned entry
+  Duration retrans = Duration::seconds(1);            // gap between requests (rate limit)
+  uint32_t max_probes = 3;                            // requests before giving up
+  Duration delay_first_probe = Duration::seconds(5);  // kProbe: use before the first request
 };
 
 class NeighTable {
@@ -44,10 +44,10 @@ public:
     uint32_t iface = 0;
     Ipv4Addr ip;
     MacAddr mac;
-    Instant expires;      // kReachable: end of validity
-    Instant next_probe;   // kIncomplete, kProbe: when to send the next request or give up
-    uint32_t probes = 0;  // requests sent so far
-    uint32_t qlen = 0;    // packets waiting (kIncomplete)
+    Instant expires;        // kReachable: end of validity
+    Instant next_probe;     // kIncomplete, kProbe: when to send the next request or give up
+    uint32_t probes = 0;    // requests sent so far
+    uint32_t qlen = 0;      // packets waiting (kIncomplete)
     uint32_t next = kNone;  // hash chain / free list
   };
 
@@ -107,7 +107,7 @@ private:
   std::array<uint32_t, size_t{1} << kHintBits> hints_;
   std::vector<Entry> entries_;
   std::vector<uint32_t> buckets_;
-  std::vector<uint32_t> queues_;      // capacity * queue_per_entry pool indices
+  std::vector<uint32_t> queues_;   // capacity * queue_per_entry pool indices
   std::vector<uint32_t> pending_;  // indices of kIncomplete and kProbe entries (bounded by capacity)
   uint32_t free_ = kNone;
   uint32_t used_ = 0;

@@ -36,9 +36,9 @@ struct Ipv4Addr {
   static constexpr Ipv4Addr broadcast() noexcept { return {0xffffffffu}; }
   constexpr bool is_unspecified() const noexcept { return v == 0; }
   constexpr bool is_broadcast() const noexcept { return v == 0xffffffffu; }
-  constexpr bool is_multicast() const noexcept { return (v >> 28) == 0xe; }      // 224/4
-  constexpr bool is_loopback() const noexcept { return (v >> 24) == 127; }       // 127/8
-  constexpr bool is_class_e() const noexcept { return (v >> 28) == 0xf; }        // 240/4
+  constexpr bool is_multicast() const noexcept { return (v >> 28) == 0xe; }  // 224/4
+  constexpr bool is_loopback() const noexcept { return (v >> 24) == 127; }   // 127/8
+  constexpr bool is_class_e() const noexcept { return (v >> 28) == 0xf; }    // 240/4
 
   /// Dotted quad, exactly four decimal octets 0..255; nullopt on anything else.
   static std::optional<Ipv4Addr> parse(std::string_view s) noexcept;

@@ -34,13 +34,13 @@ struct HugePageAllocator {
     return static_cast<T*>(p);
   }
   void deallocate(T* p, size_t n) noexcept {
-    if (n * sizeof(T) < kHuge)
-      std::allocator<T>().deallocate(p, n);
-    else
-      std::free(p);
+    if (n * sizeof(T) < kHuge) std::allocator<T>().deallocate(p, n);
+    else std::free(p);
   }
   template <class U>
-  bool operator==(const HugePageAllocator<U>&) const noexcept { return true; }
+  bool operator==(const HugePageAllocator<U>&) const noexcept {
+    return true;
+  }
 };
 
 }  // namespace vs

@@ -32,8 +32,8 @@ constexpr std::string_view protocol_name(IpProto p) noexcept {
 
 /// TCP header flag bits (the 14th byte of the header).
 namespace tcp_flag {
-inline constexpr uint8_t kFin = 0x01, kSyn = 0x02, kRst = 0x04, kPsh = 0x08, kAck = 0x10, kUrg = 0x20,
-                         kEce = 0x40, kCwr = 0x80;
+inline constexpr uint8_t kFin = 0x01, kSyn = 0x02, kRst = 0x04, kPsh = 0x08, kAck = 0x10, kUrg = 0x20, kEce = 0x40,
+                         kCwr = 0x80;
 }
 
 }  // namespace vs

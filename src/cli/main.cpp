@@ -7,9 +7,9 @@
 #include <string>
 
 #include "config/config.hpp"
+#include "config/sched_names.hpp"
 #include "replay/replay.hpp"
 #include "tap/daemon.hpp"
-#include "config/sched_names.hpp"
 
 namespace {
 
@@ -91,11 +91,10 @@ int cmd_run(int argc, char** argv) {
       "capture", "write every frame in and out of each interface to DIR/<interface>.pcap",
       cxxopts::value<std::string>())("metrics", "serve Prometheus metrics on ADDR:PORT (e.g. 127.0.0.1:9800)",
                                      cxxopts::value<std::string>())(
-      "control", "control socket for vsadm (default: /run/vsrouter.sock as root)",
-                                     cxxopts::value<std::string>())(
+      "control", "control socket for vsadm (default: /run/vsrouter.sock as root)", cxxopts::value<std::string>())(
       "no-offload", "plain frames on the TAPs: no IFF_VNET_HDR, no checksum offload or TSO (also while capturing)")(
-      "log-level", "error, warn, info or debug",
-                                     cxxopts::value<std::string>()->default_value("warn"))("h,help", "help");
+      "log-level", "error, warn, info or debug", cxxopts::value<std::string>()->default_value("warn"))("h,help",
+                                                                                                       "help");
   auto r = o.parse(argc, argv);
   if (r.count("help")) {
     std::cout << o.help() << "\n";

@@ -39,9 +39,10 @@ bool write_all(int fd, const std::string& s) {
 /// One request/reply exchange; on a transport failure, a reply with exit code 2 says why.
 vs::ctl::Reply call(const std::string& path, const std::vector<std::string>& args) {
   auto fail = [&](const std::string& what) {
-    return vs::ctl::Reply{2, "", "vsadm: " + what + " (" + path + "): " + std::strerror(errno) +
-                                     "\nIs vsrouter running? Its control socket is set with "
-                                     "`vsrouter run --control PATH`; give vsadm the same with --control.\n"};
+    return vs::ctl::Reply{2, "",
+                          "vsadm: " + what + " (" + path + "): " + std::strerror(errno) +
+                              "\nIs vsrouter running? Its control socket is set with "
+                              "`vsrouter run --control PATH`; give vsadm the same with --control.\n"};
   };
   int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return fail("cannot create a socket");

@@ -65,9 +65,7 @@ struct Invalid {
   throw Invalid{Error{std::move(message), at.line, at.column}};
 }
 
-[[noreturn]] void fail(const toml::node& at, std::string message) {
-  fail(at.source().begin, std::move(message));
-}
+[[noreturn]] void fail(const toml::node& at, std::string message) { fail(at.source().begin, std::move(message)); }
 
 /// `s` with control characters escaped as \xNN, so that a message always stays on one line
 /// (toml++ quotes the offending input in some of its descriptions, newlines included).
@@ -184,8 +182,7 @@ const toml::table& table_value(const toml::node& n, std::string_view key, std::s
 
 /// The tables of the array of tables `key` ([[x]] headers or x = [{...}]), in file order;
 /// `header` ("[[services]]") is the hint for [x] mistakes.
-std::vector<const toml::table*> table_array(const toml::node& n, std::string_view key,
-                                            std::string_view header) {
+std::vector<const toml::table*> table_array(const toml::node& n, std::string_view key, std::string_view header) {
   const auto* arr = n.as_array();
   if (arr == nullptr) {
     std::string hint = n.is_table() ? "; did you mean " + std::string(header) + "?" : "";
@@ -285,8 +282,8 @@ bool overlaps(const Ipv4Prefix& a, const Ipv4Prefix& b) {
 bool valid_interface_name(std::string_view s) {
   if (s.empty() || s.size() > kMaxIfName) return false;
   return std::all_of(s.begin(), s.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-           c == '.' || c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
+           c == '-';
   });
 }
 
@@ -331,8 +328,7 @@ Config Loader::load(const toml::table& root) {
   Section top(root, "");
   top.allow_only({"router", "interfaces", "routes", "timeouts", "defense", "services"});
 
-  if (const toml::node* n = top.optional("router"))
-    router(Section(table_value(*n, "router", "[router]"), "[router]"));
+  if (const toml::node* n = top.optional("router")) router(Section(table_value(*n, "router", "[router]"), "[router]"));
 
   const toml::node& interfaces = top.required("interfaces");
   auto interface_tables = table_array(interfaces, "interfaces", "[[interfaces]]");
@@ -349,8 +345,7 @@ Config Loader::load(const toml::table& root) {
     defense(Section(table_value(*n, "defense", "[defense]"), "[defense]"));
 
   if (const toml::node* n = top.optional("services"))
-    for (const toml::table* t : table_array(*n, "services", "[[services]]"))
-      service(Section(*t, "[[services]]"));
+    for (const toml::table* t : table_array(*n, "services", "[[services]]")) service(Section(*t, "[[services]]"));
 
   return std::move(cfg_);
 }
@@ -368,22 +363,19 @@ void Loader::interface(const Section& s) {
   const toml::node& name = s.required("name");
   itf.name = string_value(name, "name");
   if (!valid_interface_name(itf.name))
-    fail(name,
-         "bad interface name " + quoted(itf.name) + "; expected 1 to 15 characters of A-Z a-z 0-9 _ . -");
+    fail(name, "bad interface name " + quoted(itf.name) + "; expected 1 to 15 characters of A-Z a-z 0-9 _ . -");
   if (auto it = interface_lines_.find(itf.name); it != interface_lines_.end())
-    fail(name, "duplicate interface name " + quoted(itf.name) + "; first defined at line " +
-                   std::to_string(it->second));
+    fail(name,
+         "duplicate interface name " + quoted(itf.name) + "; first defined at line " + std::to_string(it->second));
 
   const toml::node* tap = s.optional("tap");
   itf.tap = tap != nullptr ? string_value(*tap, "tap") : itf.name;
   if (tap != nullptr && !valid_tap_name(itf.tap))
-    fail(*tap,
-         "bad tap name " + quoted(itf.tap) + "; expected 1 to 15 characters without '/', ':' or spaces");
+    fail(*tap, "bad tap name " + quoted(itf.tap) + "; expected 1 to 15 characters without '/', ':' or spaces");
   for (const Interface& other : cfg_.interfaces)
     if (other.tap == itf.tap)
       fail(tap != nullptr ? *tap : name, "tap " + quoted(itf.tap) + " is already used by interface " +
-                                             quoted(other.name) +
-                                             (tap != nullptr ? "" : " (tap defaults to name)"));
+                                             quoted(other.name) + (tap != nullptr ? "" : " (tap defaults to name)"));
 
   const toml::node& mac = s.required("mac");
   std::string mac_text = string_value(mac, "mac");
@@ -394,8 +386,7 @@ void Loader::interface(const Section& s) {
     fail(mac, "MAC address " + m->str() + " is a multicast address; an interface needs a unicast one");
   if (m->is_zero()) fail(mac, "MAC address " + m->str() + " is all-zero");
   for (const Interface& other : cfg_.interfaces)
-    if (other.mac == *m)
-      fail(mac, "MAC address " + m->str() + " is already used by interface " + quoted(other.name));
+    if (other.mac == *m) fail(mac, "MAC address " + m->str() + " is already used by interface " + quoted(other.name));
   itf.mac = *m;
 
   const toml::node& addresses = s.required("addresses");
@@ -409,8 +400,7 @@ void Loader::interface(const Section& s) {
   cfg_.interfaces.push_back(std::move(itf));
 }
 
-Ipv4Prefix Loader::interface_address(const toml::node& at, const std::string& text,
-                                     const Interface& self) const {
+Ipv4Prefix Loader::interface_address(const toml::node& at, const std::string& text, const Interface& self) const {
   auto p = Ipv4Prefix::parse(text);
   if (!p) fail(at, "bad IPv4 prefix " + quoted(text));
   if (p->len == 0) fail(at, "address " + p->str() + " needs a prefix length of 1 to 32");
@@ -421,15 +411,14 @@ Ipv4Prefix Loader::interface_address(const toml::node& at, const std::string& te
     fail(at, "address " + p->str() + " is the broadcast address of its prefix");
 
   for (const Ipv4Prefix& q : self.addresses)
-    if (q.addr == p->addr)
-      fail(at, "address " + p->addr.str() + " appears twice in interface " + quoted(self.name));
+    if (q.addr == p->addr) fail(at, "address " + p->addr.str() + " appears twice in interface " + quoted(self.name));
   for (const Interface& other : cfg_.interfaces) {
     for (const Ipv4Prefix& q : other.addresses) {
       if (q.addr == p->addr)
         fail(at, "address " + p->addr.str() + " is already assigned to interface " + quoted(other.name));
       if (overlaps(*p, q))
-        fail(at, "subnet " + subnet_str(*p) + " overlaps subnet " + subnet_str(q) + " of interface " +
-                     quoted(other.name));
+        fail(at,
+             "subnet " + subnet_str(*p) + " overlaps subnet " + subnet_str(q) + " of interface " + quoted(other.name));
     }
   }
   return *p;
@@ -525,16 +514,15 @@ void Loader::service(const Section& s) {
   if (const toml::node* n = s.optional("flags")) svc.flags = flags(*n, svc);
 
   if (const toml::node* n = s.optional("drain"))
-    svc.drain = choice_value<Drain>(*n, "drain", "drain policy",
-                                    {{"drop", Drain::kDrop}, {"reschedule", Drain::kReschedule}});
+    svc.drain =
+        choice_value<Drain>(*n, "drain", "drain policy", {{"drop", Drain::kDrop}, {"reschedule", Drain::kReschedule}});
 
   if (svc.port == 0 && svc.persistence == 0) fail(address, "port 0 (all ports) needs persistence");
 
   auto key = std::tuple{svc.protocol, svc.vip.v, svc.port};
   if (auto it = service_lines_.find(key); it != service_lines_.end())
-    fail(address, "duplicate service " + std::string(protocol_name(svc.protocol)) + " " + svc.vip.str() +
-                      ":" + std::to_string(svc.port) + "; first defined at line " +
-                      std::to_string(it->second));
+    fail(address, "duplicate service " + std::string(protocol_name(svc.protocol)) + " " + svc.vip.str() + ":" +
+                      std::to_string(svc.port) + "; first defined at line " + std::to_string(it->second));
   service_lines_.emplace(key, s.line());
 
   if (const toml::node* n = s.optional("reals")) {
@@ -550,8 +538,7 @@ unsigned Loader::flags(const toml::node& n, const Service& svc) const {
   unsigned bits = 0;
   for (const StringElement& e : string_array(n, "flags")) {
     const auto& all = config::kFlags;
-    auto f =
-        std::find_if(all.begin(), all.end(), [&e](const config::FlagInfo& i) { return i.name == e.value; });
+    auto f = std::find_if(all.begin(), all.end(), [&e](const config::FlagInfo& i) { return i.name == e.value; });
     if (f == all.end()) {
       std::vector<std::string_view> names;
       for (const config::FlagInfo& i : all) names.push_back(i.name);
@@ -559,8 +546,8 @@ unsigned Loader::flags(const toml::node& n, const Service& svc) const {
     }
     if ((bits & f->bit) != 0) fail(*e.node, "duplicate flag " + quoted(e.value));
     if (!f->only_scheduler.empty() && f->only_scheduler != svc.scheduler)
-      fail(*e.node, "incompatible scheduler flag " + quoted(e.value) + " for scheduler " +
-                        quoted(svc.scheduler) + "; it needs scheduler " + quoted(f->only_scheduler));
+      fail(*e.node, "incompatible scheduler flag " + quoted(e.value) + " for scheduler " + quoted(svc.scheduler) +
+                        "; it needs scheduler " + quoted(f->only_scheduler));
     if (f->bit == config::kFlagOps && svc.protocol != IpProto::kUdp)
       fail(*e.node, "ops (one-packet scheduling) is only for udp services");
     bits |= f->bit;
@@ -576,8 +563,7 @@ Real Loader::real(const Section& s, const Service& svc, RealLines& seen) {
   std::string address_text = string_value(address, "address");
   auto ep = parse_endpoint(address_text, /*allow_no_port=*/true);
   if (!ep)
-    fail(address,
-         "bad real server address " + quoted(address_text) + "; expected \"a.b.c.d:port\" or \"a.b.c.d\"");
+    fail(address, "bad real server address " + quoted(address_text) + "; expected \"a.b.c.d:port\" or \"a.b.c.d\"");
   r.addr = ep->addr;
   r.port = ep->port.value_or(svc.port);
   check_host(address, "real server", r.addr);
@@ -593,8 +579,7 @@ Real Loader::real(const Section& s, const Service& svc, RealLines& seen) {
   if (auto own = own_address(cfg_.interfaces, r.addr)) fail(address, "real server " + r.addr.str() + " " + *own);
 
   if (svc.port == 0 && r.port != 0)
-    fail(address,
-         "real port " + std::to_string(r.port) + " must be 0 or omitted for a port-0 (all ports) service");
+    fail(address, "real port " + std::to_string(r.port) + " must be 0 or omitted for a port-0 (all ports) service");
   if (svc.port != 0 && r.port == 0) fail(address, "real port 0 is only for a port-0 (all ports) service");
   if (r.method != Method::kNat && r.port != svc.port)
     fail(address, "method " + std::string(method_name(r.method)) + " cannot change the port: real port " +
@@ -640,8 +625,7 @@ Result<std::shared_ptr<const Config>> load_config(const std::string& path) {
   int read_errno = errno;
   bool failed = std::ferror(f) != 0;
   std::fclose(f);
-  if (failed)
-    return Error{std::string("cannot read config: ") + std::strerror(read_errno != 0 ? read_errno : EIO)};
+  if (failed) return Error{std::string("cannot read config: ") + std::strerror(read_errno != 0 ? read_errno : EIO)};
   return parse_config(text);
 }
 

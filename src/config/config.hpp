@@ -28,7 +28,7 @@ enum class Drain : uint8_t {
   kReschedule,  // the connection is expired and a packet that may open one is scheduled afresh
 };
 
-std::string_view method_name(Method m) noexcept;      // "nat" / "dr" / "tun"
+std::string_view method_name(Method m) noexcept;  // "nat" / "dr" / "tun"
 
 struct Router {
   uint64_t seed = 1;
@@ -38,7 +38,7 @@ struct Router {
 /// When a defence of the connection table is on (IPVS's sysctl values 0, 1 and 3).
 enum class DefenseMode : uint8_t {
   kOff,
-  kAuto,    // while the table holds at least `high_water` percent of max_connections
+  kAuto,  // while the table holds at least `high_water` percent of max_connections
   kAlways,
 };
 
@@ -52,22 +52,22 @@ struct Defense {
   bool drop_entry = true;
   /// Half-open TCP connections idle for `syn_timeout` seconds are expired (IPVS secure_tcp's aim).
   DefenseMode secure_tcp = DefenseMode::kAuto;
-  uint32_t high_water = 90;   // percent of router.max_connections at which "auto" engages
-  uint32_t syn_timeout = 5;   // seconds
+  uint32_t high_water = 90;  // percent of router.max_connections at which "auto" engages
+  uint32_t syn_timeout = 5;  // seconds
 };
 
 struct Interface {
-  std::string name;                     // used by pcaps, captures, stats
-  std::string tap;                      // TAP device for `vsrouter run`; defaults to name
+  std::string name;  // used by pcaps, captures, stats
+  std::string tap;   // TAP device for `vsrouter run`; defaults to name
   MacAddr mac;
-  std::vector<Ipv4Prefix> addresses;    // host address + connected prefix length
-  uint32_t mtu = 1500;                  // IP MTU
+  std::vector<Ipv4Prefix> addresses;  // host address + connected prefix length
+  uint32_t mtu = 1500;                // IP MTU
 };
 
 struct Route {
-  Ipv4Prefix to;        // network (host bits zero)
-  Ipv4Addr via;         // next hop, on a connected subnet
-  uint32_t interface;   // index into Config::interfaces, found from the connected subnets
+  Ipv4Prefix to;       // network (host bits zero)
+  Ipv4Addr via;        // next hop, on a connected subnet
+  uint32_t interface;  // index into Config::interfaces, found from the connected subnets
 };
 
 /// ipvsadm --set tcp tcpfin udp, in seconds.
@@ -81,26 +81,26 @@ struct Timeouts {
 struct Real {
   Ipv4Addr addr;
   uint16_t port = 0;
-  Method method = Method::kDr;   // ipvsadm's default is -g (gatewaying = DR)
-  int32_t weight = 1;            // 0..65535
-  uint32_t upper = 0;            // ipvsadm -x, 0 = no limit
-  uint32_t lower = 0;            // ipvsadm -y
+  Method method = Method::kDr;  // ipvsadm's default is -g (gatewaying = DR)
+  int32_t weight = 1;           // 0..65535
+  uint32_t upper = 0;           // ipvsadm -x, 0 = no limit
+  uint32_t lower = 0;           // ipvsadm -y
 
   friend bool operator==(const Real&, const Real&) = default;
 };
 
 /// A virtual service's settings: a [[services]] table without its reals, or `ipvsadm -A/-E`.
 struct ServiceSettings {
-  IpProto protocol = IpProto::kTcp;      // kTcp or kUdp
+  IpProto protocol = IpProto::kTcp;  // kTcp or kUdp
   Ipv4Addr vip;
-  uint16_t port = 0;                     // 0 = all ports (needs persistence)
+  uint16_t port = 0;  // 0 = all ports (needs persistence)
   std::string scheduler = "wlc";
-  uint32_t persistence = 0;              // seconds; 0 = off
+  uint32_t persistence = 0;  // seconds; 0 = off
   Ipv4Addr netmask = Ipv4Addr::broadcast();
-  unsigned flags = 0;                    // SchedFlag bits (config/sched_names.hpp)
-  Drain drain = Drain::kDrop;            // "drop" | "reschedule"
-  uint32_t interface = 0;                // the interface answering ARP for the VIP: the first
-                                         // (file order) whose connected subnet holds it
+  unsigned flags = 0;          // SchedFlag bits (config/sched_names.hpp)
+  Drain drain = Drain::kDrop;  // "drop" | "reschedule"
+  uint32_t interface = 0;      // the interface answering ARP for the VIP: the first
+                               // (file order) whose connected subnet holds it
 };
 
 /// A [[services]] table: the settings and the reals, in file order.

@@ -8,8 +8,8 @@
 
 namespace vs::config {
 
-inline constexpr std::array<std::string_view, 14> kSchedulerNames = {
-    "rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh", "sed", "nq", "fo", "ovf", "mh", "twos"};
+inline constexpr std::array<std::string_view, 14> kSchedulerNames = {"rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh",
+                                                                     "sh", "sed", "nq", "fo",  "ovf",  "mh",    "twos"};
 
 constexpr bool known_scheduler(std::string_view name) noexcept {
   for (std::string_view n : kSchedulerNames)

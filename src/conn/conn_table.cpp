@@ -272,7 +272,7 @@ uint32_t ConnTable::queue_due(uint16_t qi, Instant now) noexcept {
     const uint32_t b = static_cast<uint32_t>(std::countr_zero(q.mask)) + 1;
     // Bucket b holds keys agreeing with last above bit b - 1 and having that bit set.
     const uint64_t lo = (b == 64 ? 0 : (q.last >> b) << b) | (uint64_t{1} << (b - 1));
-    if (lo > know) break;  // every key in the heap is after now
+    if (lo > know) break;                                                          // every key in the heap is after now
     const uint64_t hi = b == 64 ? UINT64_MAX : lo + (uint64_t{1} << (b - 1)) - 1;  // bucket b's range [lo, hi]
     uint64_t m = UINT64_MAX;
     for (uint32_t x = q.heap[b]; x != kNone; x = slab_[x].q_next) m = std::min(m, key_of(slab_[x].expires));

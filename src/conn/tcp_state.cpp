@@ -26,9 +26,8 @@ constexpr size_t kDirCount = 3;
 // Short names as in the kernel's sES, sSS, ... (sNO and sSA never occur as a next state in these
 // tables, so they have no alias here).
 using S = TcpState;
-constexpr S ES = S::kEstablished, SS = S::kSynSent, SR = S::kSynRecv, FW = S::kFinWait,
-            TW = S::kTimeWait, CL = S::kClose, CW = S::kCloseWait, LA = S::kLastAck,
-            LI = S::kListen;
+constexpr S ES = S::kEstablished, SS = S::kSynSent, SR = S::kSynRecv, FW = S::kFinWait, TW = S::kTimeWait,
+            CL = S::kClose, CW = S::kCloseWait, LA = S::kLastAck, LI = S::kListen;
 
 using Row = std::array<TcpState, kTcpStateCount>;
 using Block = std::array<Row, kEventCount>;
@@ -118,9 +117,7 @@ TcpState tcp_transition(TcpState cur, TcpDir dir, uint8_t flags) noexcept {
   return kTable[d][ev][s];
 }
 
-bool tcp_state_active(TcpState s) noexcept {
-  return idx(s) < kTcpStateCount && kActive[idx(s)];
-}
+bool tcp_state_active(TcpState s) noexcept { return idx(s) < kTcpStateCount && kActive[idx(s)]; }
 
 std::string_view tcp_state_name(TcpState s) noexcept {
   return idx(s) < kTcpStateCount ? kNames[idx(s)] : std::string_view("ERR!");

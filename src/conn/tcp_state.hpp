@@ -14,7 +14,16 @@ namespace vs::conn {
 
 /// In the kernel's order (IP_VS_TCP_S_*), which is also the column order of its tables.
 enum class TcpState : uint8_t {
-  kNone, kEstablished, kSynSent, kSynRecv, kFinWait, kTimeWait, kClose, kCloseWait, kLastAck, kListen,
+  kNone,
+  kEstablished,
+  kSynSent,
+  kSynRecv,
+  kFinWait,
+  kTimeWait,
+  kClose,
+  kCloseWait,
+  kLastAck,
+  kListen,
   kSynAck,
 };
 inline constexpr size_t kTcpStateCount = 11;

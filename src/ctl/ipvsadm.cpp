@@ -13,9 +13,9 @@
 #include <variant>
 
 #include "config/rules.hpp"
+#include "config/sched_names.hpp"
 #include "ctl/ipvsadm_options.hpp"
 #include "ctl/listing.hpp"
-#include "config/sched_names.hpp"
 
 namespace vs::ctl {
 namespace {
@@ -49,7 +49,6 @@ struct Ctx {
   throw Exit{status & 0xff};
 }
 
-
 /// What ipvsadm printed before stopping in its option parser; exit() there, or -1 (popt error).
 [[noreturn]] void exit_with(Ctx& ctx, const ParseExit& e) {
   ctx.o.out += e.out;
@@ -62,7 +61,16 @@ struct Ctx {
 
 enum class Err { kOk, kExist, kNoEnt, kSrch, kInval, kRange };
 
-enum class Func { kAddService, kUpdateService, kDelService, kZeroService, kAddDest, kUpdateDest, kDelDest, kStopDaemon };
+enum class Func {
+  kAddService,
+  kUpdateService,
+  kDelService,
+  kZeroService,
+  kAddDest,
+  kUpdateDest,
+  kDelDest,
+  kStopDaemon
+};
 
 /// ipvs_strerror(): the per-function table, then the generic entries, then strerror().
 std::string ipvs_strerror(Func f, Err e) {
@@ -163,8 +171,7 @@ Err k_update_service(Ctx& ctx, const SvcArgs& s) {
   if (!config::known_scheduler(s.sched_name) || !s.pe_name.empty()) return Err::kNoEnt;
   config::ServiceSettings settings = *svc;  // drain and the interface are not ipvsadm settings: kept
   set_from_args(ctx, s, settings);
-  return ctx.engine.director().edit_service(*svc, settings) == ipvs::Director::CtlError::kOk ? Err::kOk
-                                                                                             : Err::kNoEnt;
+  return ctx.engine.director().edit_service(*svc, settings) == ipvs::Director::CtlError::kOk ? Err::kOk : Err::kNoEnt;
 }
 
 Err k_del_service(Ctx& ctx, const SvcArgs& s) {
@@ -187,8 +194,9 @@ Err k_zero_service(Ctx& ctx, const SvcArgs& s) {
 }
 
 config::Method method_of(unsigned conn_flags) {
-  return conn_flags == kConnMasq ? config::Method::kNat : conn_flags == kConnTunnel ? config::Method::kTun
-                                                                                    : config::Method::kDr;
+  return conn_flags == kConnMasq     ? config::Method::kNat
+         : conn_flags == kConnTunnel ? config::Method::kTun
+                                     : config::Method::kDr;
 }
 
 /// vsrouter's refusals for a real server it could not serve.
@@ -369,8 +377,7 @@ int process(Ctx& ctx, const std::vector<std::string>& args, bool reading_stdin) 
       ctx.engine.director().set_timeouts(t);
       break;
     }
-    case CMD_STARTDAEMON:
-      refuse(ctx, "the connection synchronisation daemon (--start-daemon) is not supported");
+    case CMD_STARTDAEMON: refuse(ctx, "the connection synchronisation daemon (--start-daemon) is not supported");
     case CMD_STOPDAEMON:
       func = Func::kStopDaemon;
       err = Err::kSrch;  // none is ever running
@@ -385,7 +392,6 @@ int process(Ctx& ctx, const std::vector<std::string>& args, bool reading_stdin) 
 }
 
 }  // namespace
-
 
 Output execute(Engine& engine, const std::vector<std::string>& args_in, Instant now, std::string_view input) {
   Output o;

@@ -33,16 +33,45 @@ namespace {
 constexpr int kNumCmd = CMD_ZERO;
 
 constexpr const char* kCmdNames[kNumCmd] = {
-    "add-service", "edit-service", "delete-service", "flush", "list", "add-server", "delete-server",
-    "edit-server", "set", "start-daemon", "stop-daemon", "restore", "save", "zero",
+    "add-service", "edit-service", "delete-service", "flush",       "list",    "add-server", "delete-server",
+    "edit-server", "set",          "start-daemon",   "stop-daemon", "restore", "save",       "zero",
 };
 
 constexpr const char* kOptNames[kNumOpt] = {
-    "numeric", "connection", "service-address", "scheduler", "persistent", "netmask", "real-server",
-    "forwarding-method", "weight", "u-threshold", "l-threshold", "mcast-interface", "timeout", "daemon",
-    "stats", "rate", "thresholds", "persistent-conn", "nosort", "syncid", "exact", "ops", "pe",
-    "sched-flags", "mcast-group", "mcast-port", "mcast-ttl", "sync-maxlen", "tun-info", "tun-type",
-    "tun-port", "tun-nocsum", "tun-csum", "tun-remcsum",
+    "numeric",
+    "connection",
+    "service-address",
+    "scheduler",
+    "persistent",
+    "netmask",
+    "real-server",
+    "forwarding-method",
+    "weight",
+    "u-threshold",
+    "l-threshold",
+    "mcast-interface",
+    "timeout",
+    "daemon",
+    "stats",
+    "rate",
+    "thresholds",
+    "persistent-conn",
+    "nosort",
+    "syncid",
+    "exact",
+    "ops",
+    "pe",
+    "sched-flags",
+    "mcast-group",
+    "mcast-port",
+    "mcast-ttl",
+    "sync-maxlen",
+    "tun-info",
+    "tun-type",
+    "tun-port",
+    "tun-nocsum",
+    "tun-csum",
+    "tun-remcsum",
 };
 
 // Legal combinations of commands and options: '+' compulsory, 'x' illegal, '1' exclusive, ' '
@@ -71,10 +100,30 @@ constexpr const char* kTunnelTypesVsOptions[] = {"xxxx", "+111", "x11x"};
 
 // Tags of options without a short name (popt `val`s >= 128).
 enum Tag : int {
-  TAG_SET = 128, TAG_START_DAEMON, TAG_STOP_DAEMON, TAG_MCAST_INTERFACE, TAG_TIMEOUT, TAG_DAEMON, TAG_STATS,
-  TAG_RATE, TAG_THRESHOLDS, TAG_PERSISTENTCONN, TAG_SORT, TAG_NO_SORT, TAG_PERSISTENCE_ENGINE,
-  TAG_SCTP_SERVICE, TAG_MCAST_GROUP, TAG_MCAST_PORT, TAG_MCAST_TTL, TAG_SYNC_MAXLEN, TAG_TUN_INFO,
-  TAG_TUN_TYPE, TAG_TUN_PORT, TAG_TUN_NOCSUM, TAG_TUN_CSUM, TAG_TUN_REMCSUM,
+  TAG_SET = 128,
+  TAG_START_DAEMON,
+  TAG_STOP_DAEMON,
+  TAG_MCAST_INTERFACE,
+  TAG_TIMEOUT,
+  TAG_DAEMON,
+  TAG_STATS,
+  TAG_RATE,
+  TAG_THRESHOLDS,
+  TAG_PERSISTENTCONN,
+  TAG_SORT,
+  TAG_NO_SORT,
+  TAG_PERSISTENCE_ENGINE,
+  TAG_SCTP_SERVICE,
+  TAG_MCAST_GROUP,
+  TAG_MCAST_PORT,
+  TAG_MCAST_TTL,
+  TAG_SYNC_MAXLEN,
+  TAG_TUN_INFO,
+  TAG_TUN_TYPE,
+  TAG_TUN_PORT,
+  TAG_TUN_NOCSUM,
+  TAG_TUN_CSUM,
+  TAG_TUN_REMCSUM,
 };
 
 /// ipvsadm's option table (ipvsadm.c parse_options): long name, short name, argument, val.
@@ -155,7 +204,8 @@ std::string usage_text() {
   const std::string p = kProgram;
   std::string u = kVersion;
   u += "Usage:\n";
-  u += "  " + p + " -A|E virtual-service [-s scheduler] [-p [timeout]] [-M netmask] [--pe persistence_engine] [-b sched-flags]\n";
+  u += "  " + p +
+       " -A|E virtual-service [-s scheduler] [-p [timeout]] [-M netmask] [--pe persistence_engine] [-b sched-flags]\n";
   u += "  " + p + " -D virtual-service\n";
   u += "  " + p + " -C\n";
   u += "  " + p + " -R\n";
@@ -195,7 +245,9 @@ std::string usage_text() {
   for (std::string_view s : config::kSchedulerNames) scheds += (scheds.empty() ? "" : "|") + std::string(s);
   u += "Options:\n"
        "  --ipv6         -6                   fwmark entry uses IPv6\n"
-       "  --scheduler    -s scheduler         one of " + scheds + ",\n"
+       "  --scheduler    -s scheduler         one of " +
+       scheds +
+       ",\n"
        "                                      the default scheduler is wlc.\n"
        "  --pe            engine              alternate persistence engine may be sip,\n"
        "                                      not set by default.\n"
@@ -346,17 +398,17 @@ std::optional<uint16_t> service_to_port(std::string_view name, uint16_t proto) {
     bool tcp, udp;
   };
   static constexpr Svc kServices[] = {
-      {"ftp-data", 20, true, false}, {"ftp", 21, true, false},        {"ssh", 22, true, false},
-      {"telnet", 23, true, false},   {"smtp", 25, true, false},       {"mail", 25, true, false},
-      {"domain", 53, true, true},    {"http", 80, true, false},       {"www", 80, true, false},
-      {"pop3", 110, true, false},    {"pop-3", 110, true, false},     {"ntp", 123, false, true},
-      {"imap2", 143, true, false},   {"imap", 143, true, false},      {"snmp", 161, true, true},
-      {"ldap", 389, true, true},     {"https", 443, true, true},      {"submissions", 465, true, false},
-      {"ssmtp", 465, true, false},   {"smtps", 465, true, false},     {"syslog", 514, false, true},
-      {"submission", 587, true, false}, {"ldaps", 636, true, true},   {"imaps", 993, true, false},
-      {"pop3s", 995, true, false},   {"openvpn", 1194, true, true},   {"radius", 1812, true, true},
-      {"mysql", 3306, true, false},  {"sip", 5060, true, true},       {"postgresql", 5432, true, false},
-      {"postgres", 5432, true, false}, {"http-alt", 8080, true, false}, {"webcache", 8080, true, false},
+      {"ftp-data", 20, true, false},    {"ftp", 21, true, false},        {"ssh", 22, true, false},
+      {"telnet", 23, true, false},      {"smtp", 25, true, false},       {"mail", 25, true, false},
+      {"domain", 53, true, true},       {"http", 80, true, false},       {"www", 80, true, false},
+      {"pop3", 110, true, false},       {"pop-3", 110, true, false},     {"ntp", 123, false, true},
+      {"imap2", 143, true, false},      {"imap", 143, true, false},      {"snmp", 161, true, true},
+      {"ldap", 389, true, true},        {"https", 443, true, true},      {"submissions", 465, true, false},
+      {"ssmtp", 465, true, false},      {"smtps", 465, true, false},     {"syslog", 514, false, true},
+      {"submission", 587, true, false}, {"ldaps", 636, true, true},      {"imaps", 993, true, false},
+      {"pop3s", 995, true, false},      {"openvpn", 1194, true, true},   {"radius", 1812, true, true},
+      {"mysql", 3306, true, false},     {"sip", 5060, true, true},       {"postgresql", 5432, true, false},
+      {"postgres", 5432, true, false},  {"http-alt", 8080, true, false}, {"webcache", 8080, true, false},
   };
   for (const Svc& s : kServices)
     if (name == s.name && ((proto == kProtoTcp && s.tcp) || (proto == kProtoUdp && s.udp))) return s.port;
@@ -433,8 +485,7 @@ int parse_timeout(const std::optional<std::string>& buf, int min, int max) {
 
 uint32_t parse_fwmark(const std::string& buf) {
   auto l = strtol_exact(buf);
-  if (!l || *l <= 0 || *l > static_cast<long long>(UINT_MAX))
-    fail(2, "invalid fwmark value `" + buf + "' specified");
+  if (!l || *l <= 0 || *l > static_cast<long long>(UINT_MAX)) fail(2, "invalid fwmark value `" + buf + "' specified");
   return static_cast<uint32_t>(*l);
 }
 
@@ -486,8 +537,8 @@ void generic_opt_check_or_exit(int command, uint64_t options) {
     const char rule = kCommandsVsOptions[i][j];
     if (!(options & opt(j))) {
       if (rule == '+')
-        fail(2, std::string("You need to supply the '") + kOptNames[j] + "' option for the '" +
-                         kCmdNames[i] + "' command");
+        fail(2, std::string("You need to supply the '") + kOptNames[j] + "' option for the '" + kCmdNames[i] +
+                    "' command");
     } else {
       if (rule == 'x')
         fail(2, std::string("Illegal '") + kOptNames[j] + "' option with the '" + kCmdNames[i] + "' command");
@@ -497,7 +548,7 @@ void generic_opt_check_or_exit(int command, uint64_t options) {
           continue;
         }
         fail(2, std::string("The option '") + kOptNames[j] + "' conflicts with the '" + kOptNames[last] +
-                         "' option in the '" + kCmdNames[i] + "' command");
+                    "' option in the '" + kCmdNames[i] + "' command");
       }
     }
   }
@@ -510,19 +561,19 @@ void tunnel_opt_check_or_exit(unsigned tun_type, uint64_t options) {
     const char rule = kTunnelTypesVsOptions[tun_type][j];
     if (!(options & opt(k))) {
       if (rule == '+')
-        fail(2, std::string("You need to supply the '") + kOptNames[k] + "' option for the '" +
-                         kTunNames[tun_type] + "' tunnel type");
+        fail(2, std::string("You need to supply the '") + kOptNames[k] + "' option for the '" + kTunNames[tun_type] +
+                    "' tunnel type");
     } else {
       if (rule == 'x')
-        fail(2, std::string("Illegal '") + kOptNames[k] + "' option with the '" + kTunNames[tun_type] +
-                         "' tunnel type");
+        fail(2,
+             std::string("Illegal '") + kOptNames[k] + "' option with the '" + kTunNames[tun_type] + "' tunnel type");
       if (rule == '1') {
         if (++count == 1) {
           last = k;
           continue;
         }
         fail(2, std::string("The option '") + kOptNames[k] + "' conflicts with the '" + kOptNames[last] +
-                         "' option in the '" + kTunNames[tun_type] + "' tunnel type");
+                    "' option in the '" + kTunNames[tun_type] + "' tunnel type");
       }
     }
   }
@@ -607,8 +658,9 @@ bool popt_could_hang(const std::vector<std::string>& args) {
 /// ipvsadm.c's parse_options(), throwing ParseExit where ipvsadm exits or returns -1.
 CommandEntry parse_or_exit(const std::vector<std::string>& args) {
   if (popt_could_hang(args))
-    fail(2, "vsrouter: \"!#:+\" with only options after it: popt would look for an argument to put in its "
-            "place and never stop (ipvsadm hangs); refused");
+    fail(2,
+         "vsrouter: \"!#:+\" with only options after it: popt would look for an argument to put in its "
+         "place and never stop (ipvsadm hangs); refused");
   CommandEntry ce;
   uint64_t& options = ce.options;
   unsigned& format = ce.format;

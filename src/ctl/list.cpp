@@ -22,9 +22,7 @@ std::string ipvs_largenum(uint64_t n) { return print_largenum(n, kFmtNone); }
 
 std::string list_services_stats(const Engine& e) { return list_all(e, kFmtNumeric | kFmtStats); }
 
-std::string list_connections(const Engine& e, Instant now) {
-  return list_connections(e, now, kFmtNumeric);
-}
+std::string list_connections(const Engine& e, Instant now) { return list_connections(e, now, kFmtNumeric); }
 
 std::string list_counters(const Engine& e) {
   const auto& cfg = e.config();
@@ -37,9 +35,12 @@ std::string list_counters(const Engine& e) {
   }
   const auto& k = e.counters();
   const std::pair<const char*, uint64_t> events[] = {
-      {"arp_replies_sent", k.arp_replies_sent},   {"arp_requests_sent", k.arp_requests_sent},
-      {"echo_replies_sent", k.echo_replies_sent}, {"forwarded", k.forwarded},
-      {"fragments_sent", k.fragments_sent},       {"icmp_errors_rate_limited", k.icmp_errors_rate_limited},
+      {"arp_replies_sent", k.arp_replies_sent},
+      {"arp_requests_sent", k.arp_requests_sent},
+      {"echo_replies_sent", k.echo_replies_sent},
+      {"forwarded", k.forwarded},
+      {"fragments_sent", k.fragments_sent},
+      {"icmp_errors_rate_limited", k.icmp_errors_rate_limited},
       {"icmp_errors_sent", k.icmp_errors_sent},
       {"connections_in_table", e.director().conns().size()},
       {"connection_table_capacity", e.director().conns().capacity()},

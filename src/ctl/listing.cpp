@@ -7,9 +7,9 @@
 #include <cstdio>
 #include <tuple>
 
+#include "config/sched_names.hpp"
 #include "conn/conn_table.hpp"
 #include "conn/tcp_state.hpp"
-#include "config/sched_names.hpp"
 
 namespace vs::ctl {
 namespace {
@@ -33,7 +33,7 @@ namespace {
   out += big;
 }
 
-using ull = unsigned long long;
+using ULongLong = unsigned long long;
 
 /// glibc's qsort (msort.c, the merge sort every glibc up to 2.36 and again from 2.39 uses): top-down
 /// halves, the left run wins ties (`cmp <= 0`). With libipvs's non-transitive comparator the
@@ -132,8 +132,8 @@ void print_title(std::string& out, unsigned fmt) {
     put(out, "%-33s %8s %8s %8s %8s %8s\n  -> RemoteAddress:Port\n", "Prot LocalAddress:Port", "Conns", "InPkts",
         "OutPkts", "InBytes", "OutBytes");
   else if (fmt & kFmtRate)
-    put(out, "%-33s %8s %8s %8s %8s %8s\n  -> RemoteAddress:Port\n", "Prot LocalAddress:Port", "CPS", "InPPS",
-        "OutPPS", "InBPS", "OutBPS");
+    put(out, "%-33s %8s %8s %8s %8s %8s\n  -> RemoteAddress:Port\n", "Prot LocalAddress:Port", "CPS", "InPPS", "OutPPS",
+        "InBPS", "OutBPS");
   else if (fmt & kFmtThresholds)
     put(out, "%-33s %-10s %-10s %-10s %-10s\n  -> RemoteAddress:Port\n", "Prot LocalAddress:Port", "Uthreshold",
         "Lthreshold", "ActiveConn", "InActConn");
@@ -141,11 +141,13 @@ void print_title(std::string& out, unsigned fmt) {
     put(out, "%-33s %-9s %-11s %-10s %-10s\n  -> RemoteAddress:Port\n", "Prot LocalAddress:Port", "Weight",
         "PersistConn", "ActiveConn", "InActConn");
   else if (fmt & kFmtTunInfo)
-    out += "Prot LocalAddress:Port Scheduler Flags\n"
-           "  -> RemoteAddress:Port           Forward TunnelInfo    Weight ActiveConn InActConn\n";
+    out +=
+        "Prot LocalAddress:Port Scheduler Flags\n"
+        "  -> RemoteAddress:Port           Forward TunnelInfo    Weight ActiveConn InActConn\n";
   else if (!(fmt & kFmtRule))
-    out += "Prot LocalAddress:Port Scheduler Flags\n"
-           "  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\n";
+    out +=
+        "Prot LocalAddress:Port Scheduler Flags\n"
+        "  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\n";
 }
 
 void print_service_entry(std::string& out, const ipvs::Service& s, unsigned fmt) {
@@ -205,8 +207,8 @@ void print_service_entry(std::string& out, const ipvs::Service& s, unsigned fmt)
       out += "\n";
     } else if (fmt & kFmtRate) {
       const ipvs::Rates r = d->est.rates();
-      put(out, "  -> %-28s %8llu %8llu %8llu", dn, static_cast<ull>(r.cps), static_cast<ull>(r.inpps),
-          static_cast<ull>(r.outpps));
+      put(out, "  -> %-28s %8llu %8llu %8llu", dn, static_cast<ULongLong>(r.cps), static_cast<ULongLong>(r.inpps),
+          static_cast<ULongLong>(r.outpps));
       out += print_largenum(r.inbps, fmt) + print_largenum(r.outbps, fmt) + "\n";
     } else if (fmt & kFmtThresholds) {
       put(out, "  -> %-28s %-10u %-10u %-10u %-10u\n", dn, d->upper, d->lower, d->activeconns, d->inactconns);
@@ -217,8 +219,7 @@ void print_service_entry(std::string& out, const ipvs::Service& s, unsigned fmt)
       put(out, "  -> %-28s %-7s %-13s %-6d %-10u %-10u\n", dn, fwd_name(d->method),
           d->method == config::Method::kTun ? "ipip" : "n/a", d->weight, d->activeconns, d->inactconns);
     } else {
-      put(out, "  -> %-28s %-7s %-6d %-10u %-10u\n", dn, fwd_name(d->method), d->weight, d->activeconns,
-          d->inactconns);
+      put(out, "  -> %-28s %-7s %-6d %-10u %-10u\n", dn, fwd_name(d->method), d->weight, d->activeconns, d->inactconns);
     }
   }
 }
@@ -229,17 +230,17 @@ std::string print_largenum(uint64_t i, unsigned fmt) {
   std::string out;
   if (fmt & kFmtExact) {
     const int len = static_cast<int>(std::to_string(i).size());
-    put(out, "%*llu", len <= 8 ? 9 : len + 1, static_cast<ull>(i));
+    put(out, "%*llu", len <= 8 ? 9 : len + 1, static_cast<ULongLong>(i));
   } else if (i < 100000000ull) {
-    put(out, "%9llu", static_cast<ull>(i));
+    put(out, "%9llu", static_cast<ULongLong>(i));
   } else if (i < 1000000000ull) {
-    put(out, "%8lluK", static_cast<ull>(i / 1000));
+    put(out, "%8lluK", static_cast<ULongLong>(i / 1000));
   } else if (i < 100000000000ull) {
-    put(out, "%8lluM", static_cast<ull>(i / 1000000));
+    put(out, "%8lluM", static_cast<ULongLong>(i / 1000000));
   } else if (i < 100000000000000ull) {
-    put(out, "%8lluG", static_cast<ull>(i / 1000000000ull));
+    put(out, "%8lluG", static_cast<ULongLong>(i / 1000000000ull));
   } else {
-    put(out, "%8lluT", static_cast<ull>(i / 1000000000000ull));
+    put(out, "%8lluT", static_cast<ULongLong>(i / 1000000000000ull));
   }
   return out;
 }
@@ -259,8 +260,7 @@ std::vector<const ipvs::Dest*> listed_dests(const ipvs::Service& s, unsigned fmt
 
 std::string list_all(const Engine& e, unsigned fmt) {
   std::string out;
-  if (!(fmt & kFmtRule))
-    put(out, "IP Virtual Server version 1.2.1 (size=%u)\n", e.config().router.max_connections);
+  if (!(fmt & kFmtRule)) put(out, "IP Virtual Server version 1.2.1 (size=%u)\n", e.config().router.max_connections);
   print_title(out, fmt);
   for (const ipvs::Service* s : listed_services(e.director(), fmt)) print_service_entry(out, *s, fmt);
   return out;
@@ -286,8 +286,7 @@ std::string list_connections(const Engine& e, Instant now, unsigned fmt) {
   if (fmt & kFmtPersistentConn)
     put(out, "pro expire %-11s %-18s %-18s %-18s %-16s %s\n", "state", "source", "virtual", "destination", "pe name",
         "pe_data");
-  else
-    put(out, "pro expire %-11s %-18s %-18s %s\n", "state", "source", "virtual", "destination");
+  else put(out, "pro expire %-11s %-18s %-18s %s\n", "state", "source", "virtual", "destination");
   for (const conn::Conn* c : rows) {
     const char* proto = c->proto == IpProto::kTcp ? "TCP" : c->proto == IpProto::kUdp ? "UDP" : "IP";
     // /proc/net/ip_vs_conn gives whole seconds left (truncated); ipvsadm prints minutes:seconds.
@@ -295,12 +294,9 @@ std::string list_connections(const Engine& e, Instant now, unsigned fmt) {
     std::string expire;
     put(expire, "%02lld:%02lld", static_cast<long long>(left / 60), static_cast<long long>(left % 60));
     std::string state;
-    if (c->flags & conn::kFlagTemplate)
-      state = (c->flags & conn::kFlagAssured) ? "ASSURED" : "NONE";
-    else if (c->proto == IpProto::kUdp)
-      state = "UDP";
-    else
-      state = std::string(conn::tcp_state_name(c->state));
+    if (c->flags & conn::kFlagTemplate) state = (c->flags & conn::kFlagAssured) ? "ASSURED" : "NONE";
+    else if (c->proto == IpProto::kUdp) state = "UDP";
+    else state = std::string(conn::tcp_state_name(c->state));
     // Rows never carry persistence-engine data, so they keep the six-column shape either way.
     put(out, "%-3s %-6s %-11s %-18s %-18s %s\n", proto, expire.c_str(), state.c_str(),
         addrport(c->caddr, c->cport).c_str(), addrport(c->vaddr, c->vport).c_str(),

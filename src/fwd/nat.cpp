@@ -7,14 +7,11 @@
 namespace vs::fwd {
 namespace {
 
-
 /// Set the source or destination address (header checksum updated); returns the old one.
 Ipv4Addr set_addr(MutIp ip, bool src, Ipv4Addr a) noexcept {
   const Ipv4Addr old_a = src ? ip.src() : ip.dst();
-  if (src)
-    ip.set_src_update_checksum(a);
-  else
-    ip.set_dst_update_checksum(a);
+  if (src) ip.set_src_update_checksum(a);
+  else ip.set_dst_update_checksum(a);
   return old_a;
 }
 
@@ -22,16 +19,13 @@ Ipv4Addr set_addr(MutIp ip, bool src, Ipv4Addr a) noexcept {
 /// the header reaches its checksum field (`csum_end` bytes: the view only touches ports and
 /// checksum, so a quoted header cut after it will do); else only a port that is there is set.
 template <template <class> class View>
-void rewrite_l4(std::span<uint8_t> l4, size_t csum_end, bool src, Ipv4Addr old_a, Ipv4Addr a,
-                uint16_t port) noexcept {
+void rewrite_l4(std::span<uint8_t> l4, size_t csum_end, bool src, Ipv4Addr old_a, Ipv4Addr a, uint16_t port) noexcept {
   const size_t port_off = src ? 0 : 2;
   if (l4.size() >= csum_end) {
     auto v = View<uint8_t>::unchecked(l4.first(csum_end));
     v.update_checksum_for_addr(old_a, a);
-    if (src)
-      v.set_sport_update_checksum(port);
-    else
-      v.set_dport_update_checksum(port);
+    if (src) v.set_sport_update_checksum(port);
+    else v.set_dport_update_checksum(port);
   } else if (l4.size() >= port_off + 2) {
     wire::store16(l4, port_off, port);
   }
@@ -42,10 +36,8 @@ void rewrite_l4(std::span<uint8_t> l4, size_t csum_end, bool src, Ipv4Addr old_a
 void rewrite(MutIp ip, bool src, Ipv4Addr a, uint16_t port) noexcept {
   const Ipv4Addr old_a = set_addr(ip, src, a);
   auto l4 = ip.payload();
-  if (ip.protocol() == IpProto::kTcp)
-    rewrite_l4<wire::TcpView>(l4, 18, src, old_a, a, port);
-  else if (ip.protocol() == IpProto::kUdp)
-    rewrite_l4<wire::UdpView>(l4, 8, src, old_a, a, port);
+  if (ip.protocol() == IpProto::kTcp) rewrite_l4<wire::TcpView>(l4, 18, src, old_a, a, port);
+  else if (ip.protocol() == IpProto::kUdp) rewrite_l4<wire::UdpView>(l4, 8, src, old_a, a, port);
 }
 
 /// A whole datagram whose transport checksum is deferred: its field holds the pseudo-header sum

@@ -15,8 +15,8 @@ using conn::TcpState;
 
 namespace {
 
-constexpr Duration kNewConnTimeout = Duration::seconds(3);   // ip_vs_conn_new, before the first transition
-constexpr Duration kTemplateRetry = Duration::seconds(60);   // expiry of a template still in use
+constexpr Duration kNewConnTimeout = Duration::seconds(3);  // ip_vs_conn_new, before the first transition
+constexpr Duration kTemplateRetry = Duration::seconds(60);  // expiry of a template still in use
 
 std::vector<Duration> all_timeouts(const conn::Timeouts& t, const config::Config& cfg) {
   std::vector<Duration> v(t.tcp.begin(), t.tcp.end());
@@ -278,10 +278,8 @@ void Director::assure_template(uint32_t c) noexcept {
 void Director::set_tcp_state(uint32_t ci, TcpDir dir, uint8_t flags, Instant now) noexcept {
   Conn& c = conns_[ci];
   if (c.flags & conn::kFlagNoOutput) {
-    if (dir == TcpDir::kOutput)
-      c.flags &= static_cast<uint16_t>(~conn::kFlagNoOutput);
-    else
-      dir = TcpDir::kInputOnly;
+    if (dir == TcpDir::kOutput) c.flags &= static_cast<uint16_t>(~conn::kFlagNoOutput);
+    else dir = TcpDir::kInputOnly;
   }
   TcpState ns = conn::tcp_transition(c.state, dir, flags);
   if (ns != c.state && c.dest) {
@@ -301,17 +299,15 @@ void Director::set_tcp_state(uint32_t ci, TcpDir dir, uint8_t flags, Instant now
   conns_.set_timeout(ci, timeouts_.tcp_of(ns));
   if (ns == TcpState::kEstablished) assure_template(ci);
   // The half-open list feeds the defences: SYN_RECV and SYNACK, the states a spoofed SYN leaves.
-  if (ns == TcpState::kSynRecv || ns == TcpState::kSynAck)
-    conns_.half_open_touch(ci, now);
-  else
-    conns_.half_open_remove(ci);
+  if (ns == TcpState::kSynRecv || ns == TcpState::kSynAck) conns_.half_open_touch(ci, now);
+  else conns_.half_open_remove(ci);
 }
 
-template <bool kIn>
+template <bool Inbound>
 void Director::count(uint32_t c, uint32_t ip_len) noexcept {
   if (est_state_ == EstState::kParked) est_state_ = EstState::kWake;
   auto add = [ip_len](Stats& s) {
-    if constexpr (kIn) {
+    if constexpr (Inbound) {
       s.inpkts++;
       s.inbytes += ip_len;
     } else {

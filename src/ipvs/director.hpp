@@ -27,12 +27,12 @@ namespace vs::ipvs {
 /// What the director decided about a packet.
 struct Decision {
   enum class Kind : uint8_t {
-    kPass,     // not IPVS traffic: the router handles it (no connection, no service, or a TCP
-               // packet that may not open a connection)
-    kIn,       // client -> real: transmit by conn's method
-    kOut,      // real -> client reply through us
-    kDrop,     // counted drop with `reason`
-    kNoDest,   // a service matched but no real is available: ICMP port unreachable (ip_vs_leave)
+    kPass,    // not IPVS traffic: the router handles it (no connection, no service, or a TCP
+              // packet that may not open a connection)
+    kIn,      // client -> real: transmit by conn's method
+    kOut,     // real -> client reply through us
+    kDrop,    // counted drop with `reason`
+    kNoDest,  // a service matched but no real is available: ICMP port unreachable (ip_vs_leave)
   };
   Kind kind = Kind::kPass;
   uint32_t conn = conn::kNone;
@@ -136,7 +136,7 @@ private:
   void assure_template(uint32_t c) noexcept;
   /// One packet of `ip_len` bytes in the real's, the service's and the total counters (in: from
   /// the client; else from the real).
-  template <bool kIn>
+  template <bool Inbound>
   void count(uint32_t c, uint32_t ip_len) noexcept;
 
   void release_service(Service* svc) noexcept;

@@ -122,10 +122,8 @@ void Director::apply_config(const config::Config& cfg) {
 
   for (const auto& sc : cfg.services) {
     Service* s = find_exact(sc.protocol, sc.vip, sc.port);
-    if (s)
-      edit_service(*s, sc);
-    else
-      add_service(sc, &s);
+    if (s) edit_service(*s, sc);
+    else add_service(sc, &s);
     if (!s) continue;  // unknown scheduler: cannot happen for a validated config
     std::vector<Dest*> old_reals = s->dests;
     for (Dest* d : old_reals) {
@@ -135,10 +133,8 @@ void Director::apply_config(const config::Config& cfg) {
     }
     for (const auto& r : sc.reals) {
       Dest* d = s->find_real(r.addr, r.port);
-      if (!d)
-        s->add_real(r);
-      else if (static_cast<const config::Real&>(*d) != r)
-        s->edit_real(*d, r);
+      if (!d) s->add_real(r);
+      else if (static_cast<const config::Real&>(*d) != r) s->edit_real(*d, r);
     }
   }
   timeouts_ = conn::make_timeouts(cfg.timeouts);

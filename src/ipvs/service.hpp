@@ -23,9 +23,9 @@ class Scheduler;
 
 /// A real server (the kernel's struct ip_vs_dest): its settings plus the director's state.
 struct Dest : config::Real {
-  int32_t last_weight = 1;   // most recent non-zero weight (mh keeps its table on quiesce)
-  bool available = true;     // cleared when removed from its service
-  bool overloaded = false;   // IP_VS_DEST_F_OVERLOAD, set/cleared by the connection table
+  int32_t last_weight = 1;  // most recent non-zero weight (mh keeps its table on quiesce)
+  bool available = true;    // cleared when removed from its service
+  bool overloaded = false;  // IP_VS_DEST_F_OVERLOAD, set/cleared by the connection table
   uint32_t activeconns = 0;
   uint32_t inactconns = 0;
   uint32_t persistconns = 0;  // templates pointing at this dest
@@ -44,8 +44,8 @@ struct Service : config::ServiceSettings {
   std::unique_ptr<Scheduler> sched;            // built for `scheduler` (the name) from this list
   Stats stats;
   Estimator est;
-  uint32_t refs = 0;      // connections and templates created for this service
-  bool deleted = false;   // removed (ipvsadm -D / reload); kept while `refs` > 0
+  uint32_t refs = 0;     // connections and templates created for this service
+  bool deleted = false;  // removed (ipvsadm -D / reload); kept while `refs` > 0
 
   Service();
   explicit Service(const config::ServiceSettings& settings);

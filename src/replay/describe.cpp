@@ -39,8 +39,7 @@ std::string icmp_desc(const Icmpv4View<const uint8_t>& m) {
       if (auto q = m.quoted()) s += " (about " + q->src().str() + " > " + q->dst().str() + ")";
       return s;
     }
-    default:
-      return "type " + std::to_string(m.type()) + " code " + std::to_string(m.code());
+    default: return "type " + std::to_string(m.type()) + " code " + std::to_string(m.code());
   }
 }
 
@@ -87,8 +86,7 @@ std::string describe_frame(std::span<const uint8_t> frame) {
       if (auto in = Ipv4View<const uint8_t>::parse(ip->payload()))
         return s + " IPIP [" + in->src().str() + " > " + in->dst().str() + "]";
       return s + " IPIP (malformed inner)";
-    default:
-      return s + " proto " + std::to_string(number(ip->protocol()));
+    default: return s + " proto " + std::to_string(number(ip->protocol()));
   }
 }
 

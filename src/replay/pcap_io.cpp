@@ -2,10 +2,10 @@
 
 #include <pcap/pcap.h>
 
+#include <sys/stat.h>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <sys/stat.h>
 
 namespace vs::replay {
 

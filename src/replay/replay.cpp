@@ -134,8 +134,8 @@ int run(const Options& opt, std::ostream& out, std::ostream& err) {
   }
   if (!stray.empty()) {
     std::sort(stray.begin(), stray.end());
-    err << stray.front() << ": no interface named \"" << fs::path(stray.front()).stem().string()
-        << "\" in " << opt.config_path << "\n";
+    err << stray.front() << ": no interface named \"" << fs::path(stray.front()).stem().string() << "\" in "
+        << opt.config_path << "\n";
     return 2;
   }
 

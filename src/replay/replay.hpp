@@ -21,10 +21,10 @@ struct Options {
   std::string config_path;
   std::string in_dir;
   std::string out_dir;
-  int64_t advance_us = 0;  // run the clock this long after the last record so timers fire
-  bool list = false;       // print the ipvsadm -Ln --stats table and counters at the end
-  bool list_conns = false; // print the connection table (ipvsadm -Lnc) at the end
-  bool trace = false;      // print what happened to each packet
+  int64_t advance_us = 0;   // run the clock this long after the last record so timers fire
+  bool list = false;        // print the ipvsadm -Ln --stats table and counters at the end
+  bool list_conns = false;  // print the connection table (ipvsadm -Lnc) at the end
+  bool trace = false;       // print what happened to each packet
 };
 
 /// Runs a replay. Returns the process exit code: 0, or 2 with one clear line on `err`.

@@ -12,8 +12,8 @@
 #include <span>
 
 #include "flow.hpp"
-#include "ipvs/service.hpp"
 #include "ipvs/scheduler.hpp"
+#include "ipvs/service.hpp"
 
 namespace vs::sched {
 
@@ -36,9 +36,7 @@ constexpr int32_t conn_overhead(const ipvs::Dest& d) noexcept {
 }
 
 /// The "expected delay" overhead of sed and nq: activeconns + 1 (inactive connections ignored).
-constexpr int32_t active_overhead(const ipvs::Dest& d) noexcept {
-  return static_cast<int32_t>(d.activeconns + 1u);
-}
+constexpr int32_t active_overhead(const ipvs::Dest& d) noexcept { return static_cast<int32_t>(d.activeconns + 1u); }
 
 /// The weighted comparison of wlc/sed/nq/lblc/lblcr: "is (oh_b / w_b) strictly less than
 /// (oh_a / w_a)" without division, i.e. (s64)oh_a * w_b > (s64)oh_b * w_a.
@@ -93,9 +91,7 @@ inline constexpr uint32_t kGoldenRatio32 = 0x61C88647u;
 
 /// hash_32() of include/linux/hash.h (the generic version x86 uses): the top `bits` bits of
 /// val * GOLDEN_RATIO_32 (mod 2^32). bits must be 1..32.
-constexpr uint32_t hash_32(uint32_t val, unsigned bits) noexcept {
-  return (val * kGoldenRatio32) >> (32u - bits);
-}
+constexpr uint32_t hash_32(uint32_t val, unsigned bits) noexcept { return (val * kGoldenRatio32) >> (32u - bits); }
 
 /// SipHash-1-3 of one 32-bit word with a 128-bit key, truncated to 32 bits: what the kernel's
 /// hsiphash(&v, 4, key) computes on a 64-bit little-endian kernel (lib/siphash.c, BITS_PER_LONG
@@ -109,10 +105,20 @@ constexpr uint32_t hsiphash_u32(uint32_t v, uint64_t k0, uint64_t k1) noexcept {
   uint64_t v3 = 0x7465646279746573ull ^ k1;
   const auto rol = [](uint64_t x, int s) { return (x << s) | (x >> (64 - s)); };
   const auto round = [&] {
-    v0 += v1; v1 = rol(v1, 13); v1 ^= v0; v0 = rol(v0, 32);
-    v2 += v3; v3 = rol(v3, 16); v3 ^= v2;
-    v0 += v3; v3 = rol(v3, 21); v3 ^= v0;
-    v2 += v1; v1 = rol(v1, 17); v1 ^= v2; v2 = rol(v2, 32);
+    v0 += v1;
+    v1 = rol(v1, 13);
+    v1 ^= v0;
+    v0 = rol(v0, 32);
+    v2 += v3;
+    v3 = rol(v3, 16);
+    v3 ^= v2;
+    v0 += v3;
+    v3 = rol(v3, 21);
+    v3 ^= v0;
+    v2 += v1;
+    v1 = rol(v1, 17);
+    v1 ^= v2;
+    v2 = rol(v2, 32);
   };
   const uint64_t b = (uint64_t{4} << 56) | v;  // message length 4 in the top byte, then the bytes
   v3 ^= b;

@@ -41,8 +41,6 @@ private:
 
 }  // namespace
 
-std::unique_ptr<Scheduler> make_dh(ipvs::Service& svc) {
-  return std::make_unique<DestinationHash>(svc);
-}
+std::unique_ptr<Scheduler> make_dh(ipvs::Service& svc) { return std::make_unique<DestinationHash>(svc); }
 
 }  // namespace vs::sched

@@ -20,8 +20,8 @@ namespace {
 class LocalityLeastConnection final : public Scheduler {
 public:
   ipvs::Dest* schedule(ipvs::Service& svc, const FlowKey& flow, SchedContext& ctx) noexcept override {
-    constexpr auto no_payload_cleanup = [](ipvs::Dest*&) {};
-    cache_.advance(ctx.now, no_payload_cleanup);
+    constexpr auto kNoPayloadCleanup = [](ipvs::Dest*&) {};
+    cache_.advance(ctx.now, kNoPayloadCleanup);
     Cache::Entry* en = cache_.get(flow.dst);
     if (en != nullptr) {
       en->lastuse = ctx.now.us;
@@ -33,7 +33,7 @@ public:
     // ip_vs_lblc_new()
     if (en != nullptr) {
       if (en->payload == d) return d;
-      cache_.erase(en, no_payload_cleanup);
+      cache_.erase(en, kNoPayloadCleanup);
     }
     if (Cache::Entry* fresh = cache_.insert(flow.dst, ctx.now)) fresh->payload = d;
     return d;
@@ -46,8 +46,6 @@ private:
 
 }  // namespace
 
-std::unique_ptr<Scheduler> make_lblc(ipvs::Service&) {
-  return std::make_unique<LocalityLeastConnection>();
-}
+std::unique_ptr<Scheduler> make_lblc(ipvs::Service&) { return std::make_unique<LocalityLeastConnection>(); }
 
 }  // namespace vs::sched

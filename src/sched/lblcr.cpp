@@ -178,8 +178,6 @@ private:
 
 }  // namespace
 
-std::unique_ptr<Scheduler> make_lblcr(ipvs::Service&) {
-  return std::make_unique<LocalityLeastConnectionReplicated>();
-}
+std::unique_ptr<Scheduler> make_lblcr(ipvs::Service&) { return std::make_unique<LocalityLeastConnectionReplicated>(); }
 
 }  // namespace vs::sched

@@ -38,17 +38,17 @@ class LocalityCache {
 public:
   static constexpr uint32_t kTabSize = 1u << kLblcTabBits;
   static constexpr uint32_t kTabMask = kTabSize - 1;
-  static constexpr int32_t kMaxSize = kTabSize * 16;         // tbl->max_size
-  static constexpr int32_t kCapacity = kMaxSize * 3 / 2;     // ip_vs_lblc(r)_new refuses at this
-  static constexpr Duration kCheckInterval = Duration::seconds(60);   // CHECK_EXPIRE_INTERVAL
+  static constexpr int32_t kMaxSize = kTabSize * 16;                    // tbl->max_size
+  static constexpr int32_t kCapacity = kMaxSize * 3 / 2;                // ip_vs_lblc(r)_new refuses at this
+  static constexpr Duration kCheckInterval = Duration::seconds(60);     // CHECK_EXPIRE_INTERVAL
   static constexpr Duration kEntryTimeout = Duration::seconds(6 * 60);  // ENTRY_TIMEOUT
   static constexpr int32_t kCountForFullExpiration = 30;
   static constexpr Duration kDefaultExpiration = Duration::seconds(24 * 60 * 60);
 
   struct Entry {
-    uint32_t addr;      // the packet's destination address (host order)
-    int64_t lastuse;    // microseconds of virtual time
-    int32_t next;       // next entry in the bucket, -1 at the end
+    uint32_t addr;    // the packet's destination address (host order)
+    int64_t lastuse;  // microseconds of virtual time
+    int32_t next;     // next entry in the bucket, -1 at the end
     Payload payload;
   };
 
@@ -167,7 +167,8 @@ private:
     uint32_t j = rover_;
     for (uint32_t i = 0; i < kTabSize; ++i) {
       j = (j + 1) & kTabMask;
-      sweep(j, [&](const Entry& en) { return t.us >= en.lastuse + expiration_.us; }, on_free);
+      sweep(
+          j, [&](const Entry& en) { return t.us >= en.lastuse + expiration_.us; }, on_free);
     }
     rover_ = j;
   }
@@ -179,7 +180,8 @@ private:
     uint32_t j = rover_;
     for (uint32_t i = 0; i < kTabSize; ++i) {
       j = (j + 1) & kTabMask;
-      goal -= sweep(j, [&](const Entry& en) { return t.us >= en.lastuse + kEntryTimeout.us; }, on_free);
+      goal -= sweep(
+          j, [&](const Entry& en) { return t.us >= en.lastuse + kEntryTimeout.us; }, on_free);
       if (goal <= 0) break;
     }
     rover_ = j;

@@ -25,8 +25,8 @@
 #include <array>
 #include <vector>
 
-#include "sched/common.hpp"
 #include "config/sched_names.hpp"
+#include "sched/common.hpp"
 
 namespace vs::sched {
 namespace {

@@ -5,8 +5,8 @@
 #include <array>
 #include <string_view>
 
-#include "sched/common.hpp"
 #include "config/sched_names.hpp"
+#include "sched/common.hpp"
 
 namespace vs::sched {
 namespace {

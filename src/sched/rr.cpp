@@ -64,8 +64,8 @@ private:
     return d;
   }
 
-  ipvs::Dest* cursor_ = nullptr;     // nullptr = the list head
-  std::vector<ipvs::Dest*> order_;   // the list as of the last hook (to find a removed entry's place)
+  ipvs::Dest* cursor_ = nullptr;    // nullptr = the list head
+  std::vector<ipvs::Dest*> order_;  // the list as of the last hook (to find a removed entry's place)
 };
 
 }  // namespace

@@ -32,8 +32,6 @@ public:
 
 }  // namespace
 
-std::unique_ptr<Scheduler> make_sed(ipvs::Service&) {
-  return std::make_unique<ShortestExpectedDelay>();
-}
+std::unique_ptr<Scheduler> make_sed(ipvs::Service&) { return std::make_unique<ShortestExpectedDelay>(); }
 
 }  // namespace vs::sched

@@ -16,8 +16,8 @@
 // connections are always scheduled on the client's packet, so vsrouter hashes the source.
 #include <array>
 
-#include "sched/common.hpp"
 #include "config/sched_names.hpp"
+#include "sched/common.hpp"
 
 namespace vs::sched {
 namespace {

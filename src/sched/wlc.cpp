@@ -32,15 +32,11 @@ namespace {
 
 class WeightedLeastConnection final : public Scheduler {
 public:
-  ipvs::Dest* schedule(ipvs::Service& svc, const FlowKey&, SchedContext&) noexcept override {
-    return wlc_pick(svc);
-  }
+  ipvs::Dest* schedule(ipvs::Service& svc, const FlowKey&, SchedContext&) noexcept override { return wlc_pick(svc); }
 };
 
 }  // namespace
 
-std::unique_ptr<Scheduler> make_wlc(ipvs::Service&) {
-  return std::make_unique<WeightedLeastConnection>();
-}
+std::unique_ptr<Scheduler> make_wlc(ipvs::Service&) { return std::make_unique<WeightedLeastConnection>(); }
 
 }  // namespace vs::sched

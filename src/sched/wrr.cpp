@@ -106,8 +106,6 @@ private:
 
 }  // namespace
 
-std::unique_ptr<Scheduler> make_wrr(ipvs::Service& svc) {
-  return std::make_unique<WeightedRoundRobin>(svc);
-}
+std::unique_ptr<Scheduler> make_wrr(ipvs::Service& svc) { return std::make_unique<WeightedRoundRobin>(svc); }
 
 }  // namespace vs::sched

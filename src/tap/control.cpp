@@ -60,10 +60,8 @@ struct ControlServer::Client {
   }
 };
 
-Result<std::unique_ptr<ControlServer>> ControlServer::start(uv_loop_t* loop, const std::string& path,
-                                                            Handler handler) {
-  if (path.size() >= sizeof(sockaddr_un{}.sun_path))
-    return Error{"control socket path is too long: " + path};
+Result<std::unique_ptr<ControlServer>> ControlServer::start(uv_loop_t* loop, const std::string& path, Handler handler) {
+  if (path.size() >= sizeof(sockaddr_un{}.sun_path)) return Error{"control socket path is too long: " + path};
   struct stat st {};
   if (::lstat(path.c_str(), &st) == 0) {
     if (!S_ISSOCK(st.st_mode)) return Error{path + ": exists and is not a socket; not replacing it"};
@@ -117,7 +115,8 @@ void ControlServer::on_connection(uv_stream_t* srv, int status) {
   // connection and the client would never see why.
   c->refused = uv_fileno(reinterpret_cast<uv_handle_t*>(&c->pipe), &fd) != 0 ||
                ::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || cred.uid != ::geteuid();
-  uv_timer_start(&c->timer, [](uv_timer_t* t) { static_cast<Client*>(t->data)->close(); }, kClientTimeoutMs, 0);
+  uv_timer_start(
+      &c->timer, [](uv_timer_t* t) { static_cast<Client*>(t->data)->close(); }, kClientTimeoutMs, 0);
   uv_read_start(
       reinterpret_cast<uv_stream_t*>(&c->pipe),
       [](uv_handle_t*, size_t, uv_buf_t* b) {
@@ -138,8 +137,9 @@ void ControlServer::on_connection(uv_stream_t* srv, int status) {
         }
         if (*size == 0) return;  // incomplete
         if (c->refused) {
-          c->respond({2, "", "vsadm: permission denied: the vsrouter control socket belongs to uid " +
-                                 std::to_string(::geteuid()) + "\n"});
+          c->respond({2, "",
+                      "vsadm: permission denied: the vsrouter control socket belongs to uid " +
+                          std::to_string(::geteuid()) + "\n"});
           return;
         }
         auto args = ctl::decode_request(std::string_view(c->in).substr(0, *size));

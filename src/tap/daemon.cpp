@@ -29,8 +29,8 @@
 namespace vs::tap {
 namespace {
 
-constexpr int kBurst = 256;             // frames read per readiness per device (as tapwire.c)
-constexpr size_t kReadBuf = 65536 + 64; // a TAP frame never exceeds this (a TSO super-frame: 65549)
+constexpr int kBurst = 256;              // frames read per readiness per device (as tapwire.c)
+constexpr size_t kReadBuf = 65536 + 64;  // a TAP frame never exceeds this (a TSO super-frame: 65549)
 
 struct Port {
   uint32_t iface = 0;
@@ -277,11 +277,16 @@ int Daemon::start(const RunOptions& opt) {
   uv_timer_init(loop_, &timer_);
   config_path_ = opt.config_path;
   const std::string control_path = opt.control_path.empty() ? ctl::default_control_path() : opt.control_path;
-  auto ctlsrv = ControlServer::start(loop_, control_path,
-                                     [this](const std::vector<std::string>& a) { return control(a); });
+  auto ctlsrv =
+      ControlServer::start(loop_, control_path, [this](const std::vector<std::string>& a) { return control(a); });
   if (!ctlsrv) {
     std::fprintf(stderr, "vsrouter: %s\n", ctlsrv.error().message.c_str());
-    uv_walk(loop_, [](uv_handle_t* h, void*) { if (!uv_is_closing(h)) uv_close(h, nullptr); }, nullptr);
+    uv_walk(
+        loop_,
+        [](uv_handle_t* h, void*) {
+          if (!uv_is_closing(h)) uv_close(h, nullptr);
+        },
+        nullptr);
     uv_run(loop_, UV_RUN_DEFAULT);
     uv_loop_close(loop_);
     return 2;
@@ -298,7 +303,12 @@ int Daemon::start(const RunOptions& opt) {
     if (!m) {
       std::fprintf(stderr, "vsrouter: %s\n", m.error().message.c_str());
       control_.reset();
-      uv_walk(loop_, [](uv_handle_t* h, void*) { if (!uv_is_closing(h)) uv_close(h, nullptr); }, nullptr);
+      uv_walk(
+          loop_,
+          [](uv_handle_t* h, void*) {
+            if (!uv_is_closing(h)) uv_close(h, nullptr);
+          },
+          nullptr);
       uv_run(loop_, UV_RUN_DEFAULT);
       uv_loop_close(loop_);
       return 2;
@@ -324,7 +334,12 @@ int Daemon::start(const RunOptions& opt) {
   uv_run(loop_, UV_RUN_DEFAULT);
 
   // Close every handle and let the loop finish the closes before the captures are flushed.
-  uv_walk(loop_, [](uv_handle_t* h, void*) { if (!uv_is_closing(h)) uv_close(h, nullptr); }, nullptr);
+  uv_walk(
+      loop_,
+      [](uv_handle_t* h, void*) {
+        if (!uv_is_closing(h)) uv_close(h, nullptr);
+      },
+      nullptr);
   uv_run(loop_, UV_RUN_DEFAULT);
   int rc = 0;
   for (auto& p : ports_) {

@@ -27,9 +27,9 @@ struct MetricsServer::Impl {
     uv_shutdown_t shutdown_req{};
     std::unique_ptr<char[]> buf;  // max_request bytes, allocated once at start()
     size_t len = 0;
-    char head[192]{};             // status line and headers of the response
+    char head[192]{};  // status line and headers of the response
     size_t head_len = 0;
-    std::string_view body;        // `rendered`, or a static error text
+    std::string_view body;  // `rendered`, or a static error text
     std::string rendered;
     State state = State::kFree;
     int open_handles = 0;
@@ -185,7 +185,7 @@ struct MetricsServer::Impl {
   static void on_written(uv_write_t* w, int status) {
     auto* c = static_cast<Client*>(w->data);
     if (c->state == State::kClosing) return;  // cancelled by uv_close
-    std::string().swap(c->rendered);           // the body is no longer needed
+    std::string().swap(c->rendered);          // the body is no longer needed
     c->body = {};
     if (status < 0) {
       close_client(c);

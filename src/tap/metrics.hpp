@@ -16,10 +16,10 @@ namespace vs::tap {
 
 /// Bounds of the HTTP server. The defaults are what the daemon uses.
 struct MetricsLimits {
-  size_t max_request = 8192;       // bytes of request line + headers; beyond: 431 and close
-  uint32_t max_clients = 64;       // connections served at once; further ones are closed at once
-  uint64_t timeout_ms = 10000;     // a connection's whole life (not reset by traffic: slowloris)
-  uint64_t linger_ms = 1000;       // after the response: unread input is drained this long
+  size_t max_request = 8192;    // bytes of request line + headers; beyond: 431 and close
+  uint32_t max_clients = 64;    // connections served at once; further ones are closed at once
+  uint64_t timeout_ms = 10000;  // a connection's whole life (not reset by traffic: slowloris)
+  uint64_t linger_ms = 1000;    // after the response: unread input is drained this long
 };
 
 /// A minimal HTTP/1.0-1.1 server on a libuv loop:

@@ -43,11 +43,15 @@ Result<TapDevice> TapDevice::open(const std::string& name, uint32_t mtu, bool of
     ::close(fd);
     errno = e;
     if (e == EPERM && !existed)
-      return Error{name + ": TAP device does not exist and this process may not create it (needs CAP_NET_ADMIN); "
-                          "create a persistent one: ip tuntap add mode tap user $(id -un) name " + name};
+      return Error{name +
+                   ": TAP device does not exist and this process may not create it (needs CAP_NET_ADMIN); "
+                   "create a persistent one: ip tuntap add mode tap user $(id -un) name " +
+                   name};
     if (e == EPERM)
-      return Error{name + ": TAP device exists but belongs to another user or group; recreate it with "
-                          "ip tuntap add mode tap user $(id -un) name " + name};
+      return Error{name +
+                   ": TAP device exists but belongs to another user or group; recreate it with "
+                   "ip tuntap add mode tap user $(id -un) name " +
+                   name};
     if (e == EBUSY) return Error{name + ": TAP device is already attached to another process"};
     if (e == EINVAL) return Error{name + ": exists and is not a TAP device"};
     return Error{err(name + ": cannot attach TAP device")};

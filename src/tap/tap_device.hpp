@@ -20,7 +20,10 @@ public:
   /// virtio-net header (vnet.hpp). If the kernel refuses the offloads, the device runs without.
   static Result<TapDevice> open(const std::string& name, uint32_t mtu, bool offload = false);
   TapDevice(TapDevice&& o) noexcept
-      : warnings(std::move(o.warnings)), fd_(o.fd_), name_(std::move(o.name_)), created_(o.created_),
+      : warnings(std::move(o.warnings)),
+        fd_(o.fd_),
+        name_(std::move(o.name_)),
+        created_(o.created_),
         vnet_hdr_(o.vnet_hdr_) {
     o.fd_ = -1;
   }
@@ -30,7 +33,7 @@ public:
 
   int fd() const noexcept { return fd_; }
   const std::string& name() const noexcept { return name_; }
-  bool created() const noexcept { return created_; }  // we made it (it goes away when we exit)
+  bool created() const noexcept { return created_; }    // we made it (it goes away when we exit)
   bool vnet_hdr() const noexcept { return vnet_hdr_; }  // frames carry a virtio-net header
 
   /// Warnings about a device we attached to (down, smaller MTU); empty when all is well.

@@ -38,8 +38,7 @@ public:
   Ipv4Addr tpa() const noexcept { return {load32(b_, 24)}; }
 
   /// Writes htype=1, ptype=IPv4, hlen=6, plen=4 and the given operation and addresses.
-  void fill(ArpOp op, const MacAddr& sha, Ipv4Addr spa, const MacAddr& tha, Ipv4Addr tpa) noexcept
-      requires Mutable<B> {
+  void fill(ArpOp op, const MacAddr& sha, Ipv4Addr spa, const MacAddr& tha, Ipv4Addr tpa) noexcept requires Mutable<B> {
     store16(b_, 0, 1);
     store16(b_, 2, 0x0800);
     b_[4] = 6;

@@ -28,8 +28,7 @@ constexpr uint16_t load16(std::span<B> b, size_t off) noexcept {
 }
 template <ByteType B>
 constexpr uint32_t load32(std::span<B> b, size_t off) noexcept {
-  return (uint32_t{b[off]} << 24) | (uint32_t{b[off + 1]} << 16) | (uint32_t{b[off + 2]} << 8) |
-         uint32_t{b[off + 3]};
+  return (uint32_t{b[off]} << 24) | (uint32_t{b[off + 1]} << 16) | (uint32_t{b[off + 2]} << 8) | uint32_t{b[off + 3]};
 }
 constexpr void store16(Bytes b, size_t off, uint16_t v) noexcept {
   b[off] = static_cast<uint8_t>(v >> 8);

@@ -19,13 +19,13 @@
 namespace vs::wire {
 
 namespace icmp_type {
-inline constexpr uint8_t kEchoReply = 0, kDestUnreachable = 3, kSourceQuench = 4, kRedirect = 5,
-                         kEchoRequest = 8, kTimeExceeded = 11, kParamProblem = 12;
+inline constexpr uint8_t kEchoReply = 0, kDestUnreachable = 3, kSourceQuench = 4, kRedirect = 5, kEchoRequest = 8,
+                         kTimeExceeded = 11, kParamProblem = 12;
 }
 namespace icmp_code {
 // destination unreachable
-inline constexpr uint8_t kNetUnreachable = 0, kHostUnreachable = 1, kProtoUnreachable = 2,
-                         kPortUnreachable = 3, kFragNeeded = 4;
+inline constexpr uint8_t kNetUnreachable = 0, kHostUnreachable = 1, kProtoUnreachable = 2, kPortUnreachable = 3,
+                         kFragNeeded = 4;
 // time exceeded
 inline constexpr uint8_t kTtlExceeded = 0;
 }  // namespace icmp_code
@@ -50,8 +50,8 @@ public:
   uint8_t type() const noexcept { return b_[0]; }
   uint8_t code() const noexcept { return b_[1]; }
   uint16_t checksum() const noexcept { return load16(b_, 2); }
-  uint16_t ident() const noexcept { return load16(b_, 4); }      // echo
-  uint16_t seq() const noexcept { return load16(b_, 6); }        // echo
+  uint16_t ident() const noexcept { return load16(b_, 4); }         // echo
+  uint16_t seq() const noexcept { return load16(b_, 6); }           // echo
   uint16_t next_hop_mtu() const noexcept { return load16(b_, 6); }  // dest unreachable, code 4 (RFC 1191)
   uint32_t rest() const noexcept { return load32(b_, 4); }
   bool is_error() const noexcept { return is_error_type(type()); }

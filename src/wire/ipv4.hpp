@@ -32,8 +32,8 @@
 namespace vs::wire {
 
 namespace ipv4_field {
-inline constexpr size_t kVerIhl = 0, kTos = 1, kLength = 2, kIdent = 4, kFlagsFrag = 6, kTtl = 8,
-                        kProto = 9, kChecksum = 10, kSrc = 12, kDst = 16;
+inline constexpr size_t kVerIhl = 0, kTos = 1, kLength = 2, kIdent = 4, kFlagsFrag = 6, kTtl = 8, kProto = 9,
+                        kChecksum = 10, kSrc = 12, kDst = 16;
 }
 
 /// Why an IPv4 header failed to parse (each maps to one drop reason in the engine).

@@ -62,7 +62,8 @@ public:
   }
   void fill_checksum(Ipv4Addr src, Ipv4Addr dst) noexcept requires Mutable<B> {
     set_checksum(0);
-    set_checksum(csum::finish(csum::sum(b_, csum::pseudo_header(src, dst, IpProto::kTcp, static_cast<uint16_t>(b_.size())))));
+    set_checksum(
+        csum::finish(csum::sum(b_, csum::pseudo_header(src, dst, IpProto::kTcp, static_cast<uint16_t>(b_.size())))));
   }
 
 private:

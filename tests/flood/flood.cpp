@@ -195,7 +195,8 @@ Frame tcp_frame(const MacAddr& dst, const MacAddr& src, Ipv4Addr sip, Ipv4Addr d
   return fr;
 }
 
-Frame arp_frame(wire::ArpOp op, const MacAddr& dst, const MacAddr& sha, Ipv4Addr spa, const MacAddr& tha, Ipv4Addr tpa) {
+Frame arp_frame(wire::ArpOp op, const MacAddr& dst, const MacAddr& sha, Ipv4Addr spa, const MacAddr& tha,
+                Ipv4Addr tpa) {
   Frame fr;
   fr.len = 42;
   wire::fill_ethernet(fr.span(), dst, sha, wire::EtherType::kArp);
@@ -273,8 +274,8 @@ public:
 
 private:
   static constexpr int64_t kT0 = 1'700'000'000'000'000;  // virtual clock, microseconds
-  static constexpr int64_t kRtt = 5'000;                  // client <-> director round trip
-  static constexpr int64_t kRealDelay = 100;              // a real's answer
+  static constexpr int64_t kRtt = 5'000;                 // client <-> director round trip
+  static constexpr int64_t kRealDelay = 100;             // a real's answer
   static constexpr int64_t kDataEvery = 500'000;
 
   void push(int64_t t, uint32_t iface, Who who, const Frame& f) { q_.push({t, iface, seq_++, who, f}); }
@@ -312,9 +313,9 @@ private:
   int64_t flood_start_ = 0, flood_end_ = 0;
 
   // Tallies.
-  uint64_t fed_[3] = {0, 0, 0};            // by Who
-  uint64_t legit_fed_packets_ = 0;         // legitimate TCP segments fed (both directions)
-  uint64_t legit_forwarded_ = 0;           // ... and seen leaving the director
+  uint64_t fed_[3] = {0, 0, 0};     // by Who
+  uint64_t legit_fed_packets_ = 0;  // legitimate TCP segments fed (both directions)
+  uint64_t legit_forwarded_ = 0;    // ... and seen leaving the director
   uint64_t legit_refused_syns_ = 0;
   uint64_t legit_dropped_ = 0;
   uint64_t early_flows_dropped_ = 0;  // segments of the flows connected before the flood
@@ -378,7 +379,8 @@ void Sim::client_send(uint32_t i, int64_t t, uint8_t flags, size_t payload) {
 
 void Sim::real_send(uint32_t i, int64_t t, uint8_t flags, size_t payload, const Host& real) {
   Flow& fl = flows_[i];
-  Frame f = tcp_frame(kLanMac, real.mac, real.ip, client_ip(i), kNatRealPort, fl.cport, flags, fl.rseq, fl.seq, payload);
+  Frame f =
+      tcp_frame(kLanMac, real.mac, real.ip, client_ip(i), kNatRealPort, fl.cport, flags, fl.rseq, fl.seq, payload);
   fl.rseq += static_cast<uint32_t>(payload) + ((flags & (tf::kSyn | tf::kFin)) ? 1 : 0);
   push(t, kLan, Who::kLegit, f);
 }
@@ -484,7 +486,8 @@ int Sim::run() {
     if (tick_t <= syn_t && tick_t <= q_t && tick_t != INT64_MAX) {
       if (next_data <= close_at) {
         for (uint32_t i = 0; i < o_.flows; ++i)
-          if (flows_[i].established && next_data > flows_[i].open_at + kRtt) client_send(i, next_data, tf::kAck | tf::kPsh, 200);
+          if (flows_[i].established && next_data > flows_[i].open_at + kRtt)
+            client_send(i, next_data, tf::kAck | tf::kPsh, 200);
         next_data += kDataEvery;
       } else {
         for (uint32_t i = 0; i < o_.flows; ++i) client_send(i, close_at, tf::kFin | tf::kAck, 0);
@@ -534,8 +537,9 @@ int Sim::run() {
               " refused SYNs\n",
               legit_fed_packets_, legit_forwarded_, legit_dropped_, legit_refused_syns_);
   std::printf("  spoofed SYNs: %" PRIu64 " forwarded, %" PRIu64 " dropped\n", spoofed_forwarded_, spoofed_dropped_);
-  std::printf("  connections: %" PRIu64 " made, %u in the table, %" PRIu64 " freed; longest probe %u buckets, %u nodes\n",
-              dir.total().conns, dir.conns().size(), dir.conns_freed(), dir.conns().max_probe(), dir.conns().max_chain());
+  std::printf(
+      "  connections: %" PRIu64 " made, %u in the table, %" PRIu64 " freed; longest probe %u buckets, %u nodes\n",
+      dir.total().conns, dir.conns().size(), dir.conns_freed(), dir.conns().max_probe(), dir.conns().max_chain());
   const DropCounters& dd = dir.drops();
   const bool shared = &dd == &eng.drops();
   std::printf("  defenses: %" PRIu64 " half-open entries evicted (drop_entry), %" PRIu64
@@ -563,9 +567,9 @@ int Sim::run() {
   check(early_flows_dropped_ == 0, "no segment of a flow connected before the flood was dropped");
   // Memory: once the table is (nearly) full the peak must not move (nothing on the data path
   // allocates), and the growth over the baseline is the table's.
-  const uint64_t table_kb =
-      (uint64_t{o_.max_connections} * (sizeof(conn::Conn) + sizeof(conn::ConnAux) + 4) + dir.conns().buckets() * 64ull) /
-      1024;
+  const uint64_t table_kb = (uint64_t{o_.max_connections} * (sizeof(conn::Conn) + sizeof(conn::ConnAux) + 4) +
+                             dir.conns().buckets() * 64ull) /
+                            1024;
   check(end.hwm_kb <= full.hwm_kb + 2048,
         "peak RSS flat once the table is 90 % full (+" + std::to_string(end.hwm_kb - full.hwm_kb) + " KiB after)");
   check(end.hwm_kb - base.hwm_kb <= 2 * table_kb + 32 * 1024,

@@ -248,8 +248,7 @@ inline void fix_ipv4(std::span<uint8_t> b, int depth = 0) {
         put16(l4, 6, c == 0 ? 0xffff : c);
       }
       break;
-    default:
-      break;
+    default: break;
   }
 }
 

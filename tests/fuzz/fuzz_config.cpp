@@ -83,7 +83,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   EngineParams p;
   p.pool_buffers = 4;
   Engine engine(small, sink, p);
-  std::string s = ctl::list_services_stats(engine) + ctl::list_counters(engine) + ctl::list_connections(engine, Instant{});
+  std::string s =
+      ctl::list_services_stats(engine) + ctl::list_counters(engine) + ctl::list_connections(engine, Instant{});
   if (s.empty()) fail("empty listing");
   return 0;
 }

@@ -119,8 +119,7 @@ std::shared_ptr<const config::Config> parse(const std::string& text) {
 
 const std::string kIfaces = test::wan_lan().text();
 
-config::ServiceSettings spec(Ipv4Addr vip, uint16_t port, uint32_t iface,
-                                 IpProto p = IpProto::kTcp) {
+config::ServiceSettings spec(Ipv4Addr vip, uint16_t port, uint32_t iface, IpProto p = IpProto::kTcp) {
   config::ServiceSettings s;
   s.protocol = p;
   s.vip = vip;
@@ -164,7 +163,8 @@ TEST(VipIndex, FirstServiceOfAVipGivesItsInterface) {
 TEST(VipIndex, ClearAndApplyConfig) {
   auto cfg = parse(kIfaces);
   ipvs::Director d(*cfg, 1);
-  for (uint8_t i = 1; i <= 50; ++i) ASSERT_EQ(d.add_service(spec(ip4(10, 0, 0, i), 80, 0)), ipvs::Director::CtlError::kOk);
+  for (uint8_t i = 1; i <= 50; ++i)
+    ASSERT_EQ(d.add_service(spec(ip4(10, 0, 0, i), 80, 0)), ipvs::Director::CtlError::kOk);
   for (uint8_t i = 1; i <= 50; ++i) EXPECT_TRUE(d.is_vip(ip4(10, 0, 0, i)));
   d.clear();
   for (uint8_t i = 1; i <= 50; ++i) EXPECT_FALSE(d.is_vip(ip4(10, 0, 0, i)));
@@ -282,7 +282,8 @@ TEST_F(AddrEngineTest, ArpIsAnsweredOnlyOnTheAddressesOwnInterface) {
   // 192.168.1.1 belongs to lan (1): asked on wan (0) it is not answered.
   EXPECT_EQ(arp_for(ip4(192, 168, 1, 1)).reason, DropReason::kArpNotForUs);
   EXPECT_EQ(arp_for(ip4(10, 0, 0, 1)).kind, Verdict::Kind::kConsumed);
-  auto v = rx(1, frame().eth(MacAddr::broadcast(), kHostMac)
+  auto v = rx(1, frame()
+                     .eth(MacAddr::broadcast(), kHostMac)
                      .arp(1, kHostMac, ip4(192, 168, 1, 20), MacAddr{}, ip4(192, 168, 1, 1))
                      .build());
   EXPECT_EQ(v.kind, Verdict::Kind::kConsumed);

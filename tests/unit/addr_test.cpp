@@ -33,22 +33,22 @@ TEST(MacAddr, ParsesDashSeparatedAndUppercase) {
 TEST(MacAddr, RejectsMalformed) {
   for (std::string_view s : {
            "",
-           "aa:bb:cc:dd:ee",           // five octets
-           "aa:bb:cc:dd:ee:ff:00",     // seven octets
-           "aa:bb:cc:dd:ee:f",         // short last octet
-           "aa:bb:cc:dd:ee:fff",       // long last octet
-           "gg:bb:cc:dd:ee:ff",        // not hex
-           "aa:bb:cc:dd:ee:fg",        // not hex, last digit
-           "aa bb cc dd ee ff",        // wrong separator
-           "aa.bb.cc.dd.ee.ff",        // wrong separator
-           "aabb.ccdd.eeff",           // Cisco notation
-           "aabbccddeeff",             // no separators
-           "aa:bb:cc:dd:eeff0",        // 17 chars, separator missing
-           "a:bb:cc:dd:ee:ff0",        // 17 chars, misaligned
-           " aa:bb:cc:dd:ee:ff",       // leading space
-           "aa:bb:cc:dd:ee:ff ",       // trailing space
-           "+a:bb:cc:dd:ee:ff",        // sign
-           "0xaa:bb:cc:dd:ee:f",       // prefix
+           "aa:bb:cc:dd:ee",        // five octets
+           "aa:bb:cc:dd:ee:ff:00",  // seven octets
+           "aa:bb:cc:dd:ee:f",      // short last octet
+           "aa:bb:cc:dd:ee:fff",    // long last octet
+           "gg:bb:cc:dd:ee:ff",     // not hex
+           "aa:bb:cc:dd:ee:fg",     // not hex, last digit
+           "aa bb cc dd ee ff",     // wrong separator
+           "aa.bb.cc.dd.ee.ff",     // wrong separator
+           "aabb.ccdd.eeff",        // Cisco notation
+           "aabbccddeeff",          // no separators
+           "aa:bb:cc:dd:eeff0",     // 17 chars, separator missing
+           "a:bb:cc:dd:ee:ff0",     // 17 chars, misaligned
+           " aa:bb:cc:dd:ee:ff",    // leading space
+           "aa:bb:cc:dd:ee:ff ",    // trailing space
+           "+a:bb:cc:dd:ee:ff",     // sign
+           "0xaa:bb:cc:dd:ee:f",    // prefix
        }) {
     EXPECT_FALSE(MacAddr::parse(s)) << '"' << s << '"';
   }
@@ -111,31 +111,31 @@ TEST(Ipv4Addr, ParsesDottedQuad) {
 TEST(Ipv4Addr, RejectsMalformed) {
   for (std::string_view s : {
            "",
-           "1.2.3",             // three octets
-           "1.2.3.4.5",         // five octets
-           "256.1.1.1",         // octet > 255
-           "1.2.3.256",         // last octet > 255
-           "1.2.3.999",         //
-           "01.2.3.4",          // leading zero (octal-looking)
-           "1.2.3.04",          // leading zero, last octet
-           "1.00.3.4",          // 00
-           "1..3.4",            // empty octet
-           ".1.2.3",            // empty first octet
-           "1.2.3.",            // empty last octet
-           "...",               //
-           "1.2.3.-4",          // sign
-           "+1.2.3.4",          // sign
-           " 1.2.3.4",          // leading space
-           "1.2.3.4 ",          // trailing space
-           "1.2.3.4\n",         // trailing newline
-           "a.b.c.d",           // letters
-           "0x1.2.3.4",         // hex
-           "1,2,3,4",           // wrong separator
-           "1.2.3.4/24",        // a prefix, not an address
-           "1.2.3.4:80",        // an endpoint, not an address
-           "16909060",          // single integer
-           "1.2.3.4294967297",  // wraps to 1 in 32 bits
-           "1.2.3.99999999999", // longer than any uint32
+           "1.2.3",              // three octets
+           "1.2.3.4.5",          // five octets
+           "256.1.1.1",          // octet > 255
+           "1.2.3.256",          // last octet > 255
+           "1.2.3.999",          //
+           "01.2.3.4",           // leading zero (octal-looking)
+           "1.2.3.04",           // leading zero, last octet
+           "1.00.3.4",           // 00
+           "1..3.4",             // empty octet
+           ".1.2.3",             // empty first octet
+           "1.2.3.",             // empty last octet
+           "...",                //
+           "1.2.3.-4",           // sign
+           "+1.2.3.4",           // sign
+           " 1.2.3.4",           // leading space
+           "1.2.3.4 ",           // trailing space
+           "1.2.3.4\n",          // trailing newline
+           "a.b.c.d",            // letters
+           "0x1.2.3.4",          // hex
+           "1,2,3,4",            // wrong separator
+           "1.2.3.4/24",         // a prefix, not an address
+           "1.2.3.4:80",         // an endpoint, not an address
+           "16909060",           // single integer
+           "1.2.3.4294967297",   // wraps to 1 in 32 bits
+           "1.2.3.99999999999",  // longer than any uint32
        }) {
     EXPECT_FALSE(Ipv4Addr::parse(s)) << '"' << s << '"';
   }
@@ -227,20 +227,20 @@ TEST(Ipv4Prefix, Parses) {
 TEST(Ipv4Prefix, RejectsMalformed) {
   for (std::string_view s : {
            "",
-           "1.2.3.4",        // no length
-           "1.2.3.4/",       // empty length
-           "/24",            // no address
-           "1.2.3.4/33",     // length > 32
-           "1.2.3.4/100",    //
-           "1.2.3.4/-1",     // sign
-           "1.2.3.4/+8",     //
-           "1.2.3.4/ 24",    // space
-           "1.2.3.4/24 ",    //
-           "1.2.3.4/x",      // not a number
-           "1.2.3.4/24/8",   // two slashes
-           "1.2.3/24",       // bad address
-           "256.0.0.0/8",    //
-           "01.2.3.4/8",     //
+           "1.2.3.4",             // no length
+           "1.2.3.4/",            // empty length
+           "/24",                 // no address
+           "1.2.3.4/33",          // length > 32
+           "1.2.3.4/100",         //
+           "1.2.3.4/-1",          // sign
+           "1.2.3.4/+8",          //
+           "1.2.3.4/ 24",         // space
+           "1.2.3.4/24 ",         //
+           "1.2.3.4/x",           // not a number
+           "1.2.3.4/24/8",        // two slashes
+           "1.2.3/24",            // bad address
+           "256.0.0.0/8",         //
+           "01.2.3.4/8",          //
            "1.2.3.4/4294967320",  // 2^32 + 24: must not wrap
        }) {
     EXPECT_FALSE(Ipv4Prefix::parse(s)) << '"' << s << '"';
@@ -394,22 +394,22 @@ TEST(ParseEndpoint, RejectsMalformed) {
   for (bool allow_no_port : {false, true}) {
     for (std::string_view s : {
              "",
-             "10.0.0.1:",          // empty port
-             ":80",                // no address
-             "10.0.0.1:65536",     // port too large
+             "10.0.0.1:",       // empty port
+             ":80",             // no address
+             "10.0.0.1:65536",  // port too large
              "10.0.0.1:99999999999",
              "10.0.0.1:4294967376",  // 2^32 + 80: must not wrap
-             "10.0.0.1:-1",        // sign
-             "10.0.0.1:+80",       //
-             "10.0.0.1:http",      // service name
-             "10.0.0.1:80:90",     // two colons
-             "10.0.0.1: 80",       // space
-             "10.0.0.1:80 ",       //
-             "256.0.0.1:80",       // bad address
-             "10.0.0:80",          //
-             "10.0.0.1.5:80",      //
-             "[::1]:80",           // IPv6
-             "1.2.3",              // bad address without port
+             "10.0.0.1:-1",          // sign
+             "10.0.0.1:+80",         //
+             "10.0.0.1:http",        // service name
+             "10.0.0.1:80:90",       // two colons
+             "10.0.0.1: 80",         // space
+             "10.0.0.1:80 ",         //
+             "256.0.0.1:80",         // bad address
+             "10.0.0:80",            //
+             "10.0.0.1.5:80",        //
+             "[::1]:80",             // IPv6
+             "1.2.3",                // bad address without port
          }) {
       EXPECT_FALSE(parse_endpoint(s, allow_no_port)) << '"' << s << "\" allow_no_port=" << allow_no_port;
     }

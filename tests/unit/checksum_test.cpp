@@ -30,15 +30,24 @@ uint16_t ref_fold(uint64_t acc) {
   while (acc >> 16) acc = (acc & 0xffff) + (acc >> 16);
   return static_cast<uint16_t>(acc);
 }
-uint16_t ref_checksum(const std::vector<uint8_t>& b) { return static_cast<uint16_t>(~ref_fold(ref_add(0, b.data(), b.size()))); }
+uint16_t ref_checksum(const std::vector<uint8_t>& b) {
+  return static_cast<uint16_t>(~ref_fold(ref_add(0, b.data(), b.size())));
+}
 
 /// TCP/UDP checksum over pseudo-header (RFC 793 §3.1 / RFC 768) + segment, checksum field as is.
 uint16_t ref_l4_checksum(Ipv4Addr src, Ipv4Addr dst, uint8_t proto, const std::vector<uint8_t>& seg) {
-  const uint8_t ph[12] = {
-      static_cast<uint8_t>(src.v >> 24), static_cast<uint8_t>(src.v >> 16), static_cast<uint8_t>(src.v >> 8),
-      static_cast<uint8_t>(src.v),       static_cast<uint8_t>(dst.v >> 24), static_cast<uint8_t>(dst.v >> 16),
-      static_cast<uint8_t>(dst.v >> 8),  static_cast<uint8_t>(dst.v),       0,
-      proto,                             static_cast<uint8_t>(seg.size() >> 8), static_cast<uint8_t>(seg.size())};
+  const uint8_t ph[12] = {static_cast<uint8_t>(src.v >> 24),
+                          static_cast<uint8_t>(src.v >> 16),
+                          static_cast<uint8_t>(src.v >> 8),
+                          static_cast<uint8_t>(src.v),
+                          static_cast<uint8_t>(dst.v >> 24),
+                          static_cast<uint8_t>(dst.v >> 16),
+                          static_cast<uint8_t>(dst.v >> 8),
+                          static_cast<uint8_t>(dst.v),
+                          0,
+                          proto,
+                          static_cast<uint8_t>(seg.size() >> 8),
+                          static_cast<uint8_t>(seg.size())};
   uint64_t acc = ref_add(0, ph, sizeof ph);
   acc = ref_add(acc, seg.data(), seg.size());
   return static_cast<uint16_t>(~ref_fold(acc));
@@ -294,10 +303,8 @@ TEST(ChecksumUpdate, Ipv4AddressRewritesMatchRecomputation) {
     auto h = random_ipv4_header(rng);
     auto v = Ipv4View<uint8_t>::unchecked(h);
     Ipv4Addr a{static_cast<uint32_t>(rng())};
-    if (rng() & 1)
-      v.set_src_update_checksum(a);
-    else
-      v.set_dst_update_checksum(a);
+    if (rng() & 1) v.set_src_update_checksum(a);
+    else v.set_dst_update_checksum(a);
     ASSERT_EQ(v.checksum(), ref_ipv4_checksum(h)) << "iteration " << i;
     ASSERT_TRUE(v.verify_checksum());
   }
@@ -371,8 +378,14 @@ TEST(ChecksumUpdate, TcpRewritesMatchRecomputation) {
     switch (rng() % 4) {
       case 0: v->set_sport_update_checksum(p); break;
       case 1: v->set_dport_update_checksum(p); break;
-      case 2: v->update_checksum_for_addr(src, a); src = a; break;
-      default: v->update_checksum_for_addr(dst, a); dst = a; break;
+      case 2:
+        v->update_checksum_for_addr(src, a);
+        src = a;
+        break;
+      default:
+        v->update_checksum_for_addr(dst, a);
+        dst = a;
+        break;
     }
     ASSERT_EQ(v->checksum(), ref_tcp_checksum(src, dst, seg)) << "iteration " << i;
     ASSERT_TRUE(v->verify_checksum(src, dst));
@@ -433,8 +446,14 @@ TEST(ChecksumUpdate, UdpRewritesMatchRecomputation) {
     switch (rng() % 4) {
       case 0: v->set_sport_update_checksum(p); break;
       case 1: v->set_dport_update_checksum(p); break;
-      case 2: v->update_checksum_for_addr(src, a); src = a; break;
-      default: v->update_checksum_for_addr(dst, a); dst = a; break;
+      case 2:
+        v->update_checksum_for_addr(src, a);
+        src = a;
+        break;
+      default:
+        v->update_checksum_for_addr(dst, a);
+        dst = a;
+        break;
     }
     ASSERT_NE(v->checksum(), 0) << "iteration " << i;
     ASSERT_EQ(v->checksum(), ref_udp_checksum(src, dst, seg)) << "iteration " << i;
@@ -451,8 +470,14 @@ TEST(ChecksumUpdate, UdpZeroChecksumStaysZeroOnEveryRewrite) {
     uint16_t p = static_cast<uint16_t>(rng());
     Ipv4Addr a{static_cast<uint32_t>(rng())}, b{static_cast<uint32_t>(rng())};
     switch (rng() % 3) {
-      case 0: v.set_sport_update_checksum(p); ASSERT_EQ(v.sport(), p); break;
-      case 1: v.set_dport_update_checksum(p); ASSERT_EQ(v.dport(), p); break;
+      case 0:
+        v.set_sport_update_checksum(p);
+        ASSERT_EQ(v.sport(), p);
+        break;
+      case 1:
+        v.set_dport_update_checksum(p);
+        ASSERT_EQ(v.dport(), p);
+        break;
       default: v.update_checksum_for_addr(a, b); break;
     }
     ASSERT_EQ(v.checksum(), 0) << "iteration " << i;

@@ -306,8 +306,7 @@ TEST(ConfigTest, ErrorFormat) {
 // Syntax, unknown keys, types, ranges, missing keys
 
 TEST(ConfigErrorTest, TomlSyntax) {
-  EXPECT_EQ(error_of("[router]\nseed = \n"),
-            "2:8: Error while parsing key-value pair: expected value, saw '\\n'");
+  EXPECT_EQ(error_of("[router]\nseed = \n"), "2:8: Error while parsing key-value pair: expected value, saw '\\n'");
   EXPECT_EQ(error_of("[router\n"), "1:8: Error while parsing table header: expected ']', saw '\\n'");
   EXPECT_EQ(error_of("[router]\nseed = 1\nseed = 2\n"),
             "3:8: Error while parsing key-value pair: cannot redefine existing integer 'seed'");
@@ -316,10 +315,8 @@ TEST(ConfigErrorTest, TomlSyntax) {
 TEST(ConfigErrorTest, UnknownKeys) {
   EXPECT_EQ(error_of(with_lan("[[service]]\nprotocol = \"tcp\"\n")),
             "1:3: unknown key \"service\" at top level; did you mean \"services\"?");
-  EXPECT_EQ(error_of(with_lan("[routr]\n")),
-            "1:2: unknown key \"routr\" at top level; did you mean \"router\"?");
-  EXPECT_EQ(error_of(with_lan("[router]\nsed = 3\n")),
-            "2:1: unknown key \"sed\" in [router]; did you mean \"seed\"?");
+  EXPECT_EQ(error_of(with_lan("[routr]\n")), "1:2: unknown key \"routr\" at top level; did you mean \"router\"?");
+  EXPECT_EQ(error_of(with_lan("[router]\nsed = 3\n")), "2:1: unknown key \"sed\" in [router]; did you mean \"seed\"?");
   EXPECT_EQ(error_of(with_lan("[router]\nworkers = 3\n")), "2:1: unknown key \"workers\" in [router]");
   EXPECT_EQ(error_of(R"([[interfaces]]
 name = "lan"
@@ -331,8 +328,7 @@ address = ["192.168.1.10/24"]
             "3:1: unknown key \"gateway\" in [[routes]]");
   EXPECT_EQ(error_of(with_lan("[timeouts]\ntcp_fin = 10\n")),
             "2:1: unknown key \"tcp_fin\" in [timeouts]; did you mean \"tcpfin\"?");
-  EXPECT_EQ(error_of(with_lan(
-                "[[services]]\nprotocol = \"tcp\"\naddress = \"192.168.1.100:80\"\nsheduler = \"rr\"\n")),
+  EXPECT_EQ(error_of(with_lan("[[services]]\nprotocol = \"tcp\"\naddress = \"192.168.1.100:80\"\nsheduler = \"rr\"\n")),
             "4:1: unknown key \"sheduler\" in [[services]]; did you mean \"scheduler\"?");
   EXPECT_EQ(error_of(with_lan(R"([[services]]
 protocol = "tcp"
@@ -356,12 +352,10 @@ TEST(ConfigErrorTest, UnknownKeyBeforeMissingKey) {
 
 TEST(ConfigErrorTest, WrongTypes) {
   EXPECT_EQ(error_of(with_lan("[router]\nseed = \"1\"\n")), "2:8: \"seed\" must be an integer");
-  EXPECT_EQ(error_of(with_lan("[router]\nmax_connections = 1.5\n")),
-            "2:19: \"max_connections\" must be an integer");
+  EXPECT_EQ(error_of(with_lan("[router]\nmax_connections = 1.5\n")), "2:19: \"max_connections\" must be an integer");
   EXPECT_EQ(error_of("router = 1\n" + std::string(kLan)), "1:10: \"router\" must be a table");
   EXPECT_EQ(error_of("timeouts = [1]\n" + std::string(kLan)), "1:12: \"timeouts\" must be a table");
-  EXPECT_EQ(error_of(with_lan("[[router]]\nseed = 1\n")),
-            "1:1: \"router\" must be a table; did you mean [router]?");
+  EXPECT_EQ(error_of(with_lan("[[router]]\nseed = 1\n")), "1:1: \"router\" must be a table; did you mean [router]?");
   EXPECT_EQ(error_of(with_lan("[services]\nprotocol = \"tcp\"\n")),
             "1:1: \"services\" must be an array of tables; did you mean [[services]]?");
   EXPECT_EQ(error_of(with_lan(R"([[services]]
@@ -388,13 +382,11 @@ mac = "02:00:00:00:00:01"
 addresses = ["192.168.1.10/24", 5]
 )"),
             "4:33: \"addresses\" must be an array of strings");
-  EXPECT_EQ(error_of(with_lan(
-                "[[services]]\nprotocol = \"tcp\"\naddress = \"192.168.1.100:80\"\nflags = \"ops\"\n")),
+  EXPECT_EQ(error_of(with_lan("[[services]]\nprotocol = \"tcp\"\naddress = \"192.168.1.100:80\"\nflags = \"ops\"\n")),
             "4:9: \"flags\" must be an array of strings");
   EXPECT_EQ(error_of(with_lan("[[services]]\nprotocol = 6\n")), "2:12: \"protocol\" must be a string");
-  EXPECT_EQ(
-      error_of(with_lan("[[services]]\nprotocol = \"tcp\"\naddress = \"192.168.1.100:80\"\nreals = 1\n")),
-      "4:9: \"reals\" must be an array of tables");
+  EXPECT_EQ(error_of(with_lan("[[services]]\nprotocol = \"tcp\"\naddress = \"192.168.1.100:80\"\nreals = 1\n")),
+            "4:9: \"reals\" must be an array of tables");
   EXPECT_EQ(error_of(with_lan(R"([[services]]
 protocol = "tcp"
 address = "192.168.1.100:80"
@@ -418,12 +410,11 @@ addresses = ["192.168.1.10/24"]
 mtu = 67
 )"),
             "5:7: \"mtu\" must be between 68 and 9000");
-  EXPECT_EQ(error_of(with_lan("[timeouts]\ntcpfin = 31536001\n")),
-            "2:10: \"tcpfin\" must be between 0 and 2147483");
+  EXPECT_EQ(error_of(with_lan("[timeouts]\ntcpfin = 31536001\n")), "2:10: \"tcpfin\" must be between 0 and 2147483");
   EXPECT_EQ(error_of(with_lan("[timeouts]\nudp = -5\n")), "2:7: \"udp\" must be between 0 and 2147483");
-  EXPECT_EQ(error_of(with_lan(
-                "[[services]]\nprotocol = \"tcp\"\naddress = \"192.168.1.100:80\"\npersistence = 2678401\n")),
-            "4:15: \"persistence\" must be between 0 and 2678400");
+  EXPECT_EQ(
+      error_of(with_lan("[[services]]\nprotocol = \"tcp\"\naddress = \"192.168.1.100:80\"\npersistence = 2678401\n")),
+      "4:15: \"persistence\" must be between 0 and 2678400");
   constexpr std::string_view kService = R"([[services]]
 protocol = "tcp"
 address = "192.168.1.100:80"
@@ -442,22 +433,18 @@ TEST(ConfigErrorTest, MissingKeys) {
   EXPECT_EQ(error_of(""), "1:1: missing key \"interfaces\" at top level");
   EXPECT_EQ(error_of("[router]\nseed = 1\n"), "1:1: missing key \"interfaces\" at top level");
   EXPECT_EQ(error_of("interfaces = []\n"), "1:14: \"interfaces\" must not be empty");
-  EXPECT_EQ(error_of("[[interfaces]]\nmac = \"02:00:00:00:00:01\"\n"),
-            "1:1: missing key \"name\" in [[interfaces]]");
+  EXPECT_EQ(error_of("[[interfaces]]\nmac = \"02:00:00:00:00:01\"\n"), "1:1: missing key \"name\" in [[interfaces]]");
   EXPECT_EQ(error_of("\n\n[[interfaces]]\nname = \"lan\"\naddresses = [\"192.168.1.10/24\"]\n"),
             "3:1: missing key \"mac\" in [[interfaces]]");
   EXPECT_EQ(error_of("[[interfaces]]\nname = \"lan\"\nmac = \"02:00:00:00:00:01\"\n"),
             "1:1: missing key \"addresses\" in [[interfaces]]");
   EXPECT_EQ(error_of("[[interfaces]]\nname = \"lan\"\nmac = \"02:00:00:00:00:01\"\naddresses = []\n"),
             "4:13: \"addresses\" must not be empty");
-  EXPECT_EQ(error_of(with_lan("[[routes]]\nvia = \"192.168.1.1\"\n")),
-            "1:1: missing key \"to\" in [[routes]]");
-  EXPECT_EQ(error_of(with_lan("[[routes]]\nto = \"10.0.0.0/8\"\n")),
-            "1:1: missing key \"via\" in [[routes]]");
+  EXPECT_EQ(error_of(with_lan("[[routes]]\nvia = \"192.168.1.1\"\n")), "1:1: missing key \"to\" in [[routes]]");
+  EXPECT_EQ(error_of(with_lan("[[routes]]\nto = \"10.0.0.0/8\"\n")), "1:1: missing key \"via\" in [[routes]]");
   EXPECT_EQ(error_of(with_lan("[[services]]\naddress = \"192.168.1.100:80\"\n")),
             "1:1: missing key \"protocol\" in [[services]]");
-  EXPECT_EQ(error_of(with_lan("[[services]]\nprotocol = \"udp\"\n")),
-            "1:1: missing key \"address\" in [[services]]");
+  EXPECT_EQ(error_of(with_lan("[[services]]\nprotocol = \"udp\"\n")), "1:1: missing key \"address\" in [[services]]");
   EXPECT_EQ(error_of(with_lan(R"([[services]]
 protocol = "tcp"
 address = "192.168.1.100:80"
@@ -514,9 +501,8 @@ TEST(ConfigErrorTest, InterfaceTap) {
             "2:7: bad tap name \"vs/lan\"; expected 1 to 15 characters without '/', ':' or spaces");
   EXPECT_EQ(error_of(iface("tap = \"\"")),
             "2:7: bad tap name \"\"; expected 1 to 15 characters without '/', ':' or spaces");
-  EXPECT_EQ(
-      error_of(iface("tap = \"tap-device-number-1\"")),
-      "2:7: bad tap name \"tap-device-number-1\"; expected 1 to 15 characters without '/', ':' or spaces");
+  EXPECT_EQ(error_of(iface("tap = \"tap-device-number-1\"")),
+            "2:7: bad tap name \"tap-device-number-1\"; expected 1 to 15 characters without '/', ':' or spaces");
   EXPECT_EQ(error_of(iface("tap = \"vs:lan\"")),
             "2:7: bad tap name \"vs:lan\"; expected 1 to 15 characters without '/', ':' or spaces");
   EXPECT_EQ(error_of(R"([[interfaces]]
@@ -568,11 +554,9 @@ addresses = ["10.0.1.1/24"]
 }
 
 TEST(ConfigErrorTest, InterfaceAddresses) {
-  EXPECT_EQ(error_of(iface("addresses = [\"192.168.1.300/24\"]")),
-            "2:14: bad IPv4 prefix \"192.168.1.300/24\"");
+  EXPECT_EQ(error_of(iface("addresses = [\"192.168.1.300/24\"]")), "2:14: bad IPv4 prefix \"192.168.1.300/24\"");
   EXPECT_EQ(error_of(iface("addresses = [\"192.168.1.10\"]")), "2:14: bad IPv4 prefix \"192.168.1.10\"");
-  EXPECT_EQ(error_of(iface("addresses = [\"192.168.1.10/33\"]")),
-            "2:14: bad IPv4 prefix \"192.168.1.10/33\"");
+  EXPECT_EQ(error_of(iface("addresses = [\"192.168.1.10/33\"]")), "2:14: bad IPv4 prefix \"192.168.1.10/33\"");
   EXPECT_EQ(error_of(iface("addresses = [\"192.168.1.10/0\"]")),
             "2:14: address 192.168.1.10/0 needs a prefix length of 1 to 32");
   EXPECT_EQ(error_of(iface("addresses = [\"192.168.1.0/24\"]")),
@@ -581,12 +565,9 @@ TEST(ConfigErrorTest, InterfaceAddresses) {
             "2:14: address 192.168.1.255/24 is the broadcast address of its prefix");
   EXPECT_EQ(error_of(iface("addresses = [\"10.0.0.1/30\", \"10.0.0.7/30\"]")),
             "2:29: address 10.0.0.7/30 is the broadcast address of its prefix");
-  EXPECT_EQ(error_of(iface("addresses = [\"0.0.0.0/32\"]")),
-            "2:14: address 0.0.0.0 is the unspecified address");
-  EXPECT_EQ(error_of(iface("addresses = [\"224.0.0.5/32\"]")),
-            "2:14: address 224.0.0.5 is a multicast address");
-  EXPECT_EQ(error_of(iface("addresses = [\"127.0.0.2/8\"]")),
-            "2:14: address 127.0.0.2 is a loopback address");
+  EXPECT_EQ(error_of(iface("addresses = [\"0.0.0.0/32\"]")), "2:14: address 0.0.0.0 is the unspecified address");
+  EXPECT_EQ(error_of(iface("addresses = [\"224.0.0.5/32\"]")), "2:14: address 224.0.0.5 is a multicast address");
+  EXPECT_EQ(error_of(iface("addresses = [\"127.0.0.2/8\"]")), "2:14: address 127.0.0.2 is a loopback address");
   EXPECT_EQ(error_of(iface("addresses = [\"255.255.255.255/32\"]")),
             "2:14: address 255.255.255.255 is the broadcast address");
   EXPECT_EQ(error_of(iface("addresses = [\"10.0.0.1/24\", \"10.0.0.1/16\"]")),
@@ -649,8 +630,8 @@ via = "192.168.1.2"
 
 /// A service on line 1.. with `protocol` on line 2, `address` on line 3, then `rest`.
 std::string service(std::string_view address, std::string_view rest = "", std::string_view protocol = "tcp") {
-  return with_lan("[[services]]\nprotocol = \"" + std::string(protocol) + "\"\naddress = \"" +
-                  std::string(address) + "\"\n" + std::string(rest));
+  return with_lan("[[services]]\nprotocol = \"" + std::string(protocol) + "\"\naddress = \"" + std::string(address) +
+                  "\"\n" + std::string(rest));
 }
 
 TEST(ConfigErrorTest, ServiceProtocolAndAddress) {
@@ -673,14 +654,11 @@ TEST(ConfigErrorTest, ServiceScheduler) {
             "4:13: unknown scheduler \"wrrr\"; expected one of: rr wrr lc wlc lblc lblcr dh sh sed nq fo ovf "
             "mh twos");
   for (std::string_view name : config::kSchedulerNames)
-    EXPECT_EQ(error_of(service("192.168.1.100:80", "scheduler = \"" + std::string(name) + "\"\n")),
-              "accepted")
-        << name;
+    EXPECT_EQ(error_of(service("192.168.1.100:80", "scheduler = \"" + std::string(name) + "\"\n")), "accepted") << name;
 }
 
 TEST(ConfigErrorTest, ServiceNetmask) {
-  EXPECT_EQ(error_of(service("192.168.1.100:80", "netmask = \"255.255.0\"\n")),
-            "4:11: bad netmask \"255.255.0\"");
+  EXPECT_EQ(error_of(service("192.168.1.100:80", "netmask = \"255.255.0\"\n")), "4:11: bad netmask \"255.255.0\"");
   EXPECT_EQ(error_of(service("192.168.1.100:80", "netmask = \"255.0.255.0\"\n")),
             "4:11: netmask 255.0.255.0 is not contiguous");
 }
@@ -690,9 +668,8 @@ TEST(ConfigErrorTest, ServiceFlags) {
             "4:10: unknown flag \"sh-prot\"; expected one of: sh-fallback sh-port mh-fallback mh-port ops");
   EXPECT_EQ(error_of(service("192.168.1.100:80", "flags = [\"sh-port\"]\n")),
             "4:10: incompatible scheduler flag \"sh-port\" for scheduler \"wlc\"; it needs scheduler \"sh\"");
-  EXPECT_EQ(
-      error_of(service("192.168.1.100:80", "scheduler = \"sh\"\nflags = [\"sh-port\", \"mh-fallback\"]\n")),
-      "5:21: incompatible scheduler flag \"mh-fallback\" for scheduler \"sh\"; it needs scheduler \"mh\"");
+  EXPECT_EQ(error_of(service("192.168.1.100:80", "scheduler = \"sh\"\nflags = [\"sh-port\", \"mh-fallback\"]\n")),
+            "5:21: incompatible scheduler flag \"mh-fallback\" for scheduler \"sh\"; it needs scheduler \"mh\"");
   EXPECT_EQ(error_of(service("192.168.1.100:80", "scheduler = \"sh\"\nflags = [\"sh-port\", \"sh-port\"]\n")),
             "5:21: duplicate flag \"sh-port\"");
   EXPECT_EQ(error_of(service("192.168.1.100:80", "flags = [\"ops\"]\n")),
@@ -722,10 +699,9 @@ address = "192.168.1.100:53"
 
 /// A persistent service at `vip` whose one real is the table on line 5 with `address` on line 6,
 /// followed by `rest` from line 7.
-std::string real(std::string_view address, std::string_view rest = "",
-                 std::string_view vip = "192.168.1.100:80") {
-  return service(vip, "persistence = 60\n  [[services.reals]]\n  address = \"" + std::string(address) +
-                          "\"\n" + std::string(rest));
+std::string real(std::string_view address, std::string_view rest = "", std::string_view vip = "192.168.1.100:80") {
+  return service(vip, "persistence = 60\n  [[services.reals]]\n  address = \"" + std::string(address) + "\"\n" +
+                          std::string(rest));
 }
 
 TEST(ConfigErrorTest, RealAddress) {

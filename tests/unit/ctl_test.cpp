@@ -24,9 +24,9 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "config/sched_names.hpp"
 #include "ctl/listing.hpp"
 #include "engine.hpp"
-#include "config/sched_names.hpp"
 #include "test_config.hpp"
 #include "wire/tcp.hpp"
 
@@ -460,8 +460,9 @@ TEST_F(CtlTest, FixturePersistentConnAndTemplate) {
   EXPECT_EQ(got, exp);
   // --persistent-conn adds the persistence-engine columns to the title only.
   const std::string pc = ok("-Lnc --persistent-conn", at(1000));
-  EXPECT_EQ(lines_of(pc)[1], "pro expire state       source             virtual            destination        "
-                             "pe name          pe_data");
+  EXPECT_EQ(lines_of(pc)[1],
+            "pro expire state       source             virtual            destination        "
+            "pe name          pe_data");
   EXPECT_EQ(lines_of(pc)[2], lines_of(ok("-Lnc", at(1000)))[2]);
 }
 
@@ -586,15 +587,13 @@ TEST_F(CtlTest, SortingQuirkAndNosort) {
             "-A -u 10.0.0.1:80 -s wlc\n");
   // --nosort: services in creation order, reals newest first (the kernel's list).
   EXPECT_EQ(lines_of(ok("-Ln --nosort")),
-            (std::vector<std::string>{"IP Virtual Server version 1.2.1 (size=4096)",
-                                      "Prot LocalAddress:Port Scheduler Flags",
-                                      "  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn",
-                                      "TCP  10.0.0.1:80 wlc",
-                                      "  -> 10.0.0.9:80                  Route   1      0          0         ",
-                                      "  -> 192.168.1.7:80               Route   1      0          0         ",
-                                      "  -> 10.0.0.7:80                  Route   1      0          0         ",
-                                      "TCP  192.168.1.1:80 wlc",
-                                      "UDP  10.0.0.1:80 wlc"}));
+            (std::vector<std::string>{
+                "IP Virtual Server version 1.2.1 (size=4096)", "Prot LocalAddress:Port Scheduler Flags",
+                "  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn", "TCP  10.0.0.1:80 wlc",
+                "  -> 10.0.0.9:80                  Route   1      0          0         ",
+                "  -> 192.168.1.7:80               Route   1      0          0         ",
+                "  -> 10.0.0.7:80                  Route   1      0          0         ", "TCP  192.168.1.1:80 wlc",
+                "UDP  10.0.0.1:80 wlc"}));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -691,8 +690,9 @@ TEST_F(CtlTest, ListOneServiceAndDaemon) {
   EXPECT_EQ(ok("-L --daemon"), "");
   EXPECT_EQ(ok(""), ok("-L"));  // no argument: the listing
   ok("-C");
-  EXPECT_EQ(ok("-Ln"), "IP Virtual Server version 1.2.1 (size=4096)\nProt LocalAddress:Port Scheduler Flags\n"
-                       "  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\n");
+  EXPECT_EQ(ok("-Ln"),
+            "IP Virtual Server version 1.2.1 (size=4096)\nProt LocalAddress:Port Scheduler Flags\n"
+            "  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\n");
   EXPECT_EQ(ok("-Sn"), "");
 }
 
@@ -810,8 +810,8 @@ TEST_F(CtlTest, ErrorPaths) {
        "Illegal 'tun-remcsum' option with the 'gre' tunnel type\n", 2},
       {"-a -t 10.0.0.5:80 -r 192.168.1.12 -i --tun-type gue --tun-port 6080 --tun-csum --tun-remcsum",
        "The option 'tun-remcsum' conflicts with the 'tun-csum' option in the 'gue' tunnel type\n", 2},
-      {"-a -t 10.0.0.5:80 -r [2001:db8::1]:80 -g",
-       "Different address family is allowed only for tunneling servers\n", 2},
+      {"-a -t 10.0.0.5:80 -r [2001:db8::1]:80 -g", "Different address family is allowed only for tunneling servers\n",
+       2},
       // the kernel (ipvs_strerror), exit status 255
       {"-A -t 10.0.0.5:80", "Service already exists\n", 255},
       {"-A -t 10.0.0.6:80 -s bogus", "Scheduler or persistence engine not found\n", 255},
@@ -838,8 +838,8 @@ TEST_F(CtlTest, ErrorPaths) {
       {"-A -t 203.0.113.9:80",
        "vsrouter: VIP 203.0.113.9 is on no interface's connected subnet; nothing would answer ARP for it\n", 2},
       {"-A -t 10.0.0.0:80", "vsrouter: VIP 10.0.0.0 is the network address of 10.0.0.0/24 on interface \"if0\"\n", 2},
-      {"-A -t 10.0.0.255:80",
-       "vsrouter: VIP 10.0.0.255 is the broadcast address of 10.0.0.0/24 on interface \"if0\"\n", 2},
+      {"-A -t 10.0.0.255:80", "vsrouter: VIP 10.0.0.255 is the broadcast address of 10.0.0.0/24 on interface \"if0\"\n",
+       2},
       {"-A -t 224.0.0.5:80", "vsrouter: VIP 224.0.0.5 is not a unicast host address\n", 2},
       {"-A -f 5", "vsrouter: firewall-mark services (-f) are not supported\n", 2},
       {"-A -f 5 -6", "vsrouter: firewall-mark services (-f) are not supported\n", 2},
@@ -863,8 +863,8 @@ TEST_F(CtlTest, ErrorPaths) {
       {"-a -t 10.0.0.5:80 -r 192.0.2.9 -i --tun-type gue --tun-port 6080",
        "vsrouter: tunnel type gue is not supported (only ipip)\n", 2},
       {"-a -t 10.0.0.5:80 -r [2001:db8::9]:80 -i", "vsrouter: IPv6 real servers are not supported\n", 2},
-      {"--start-daemon master",
-       "vsrouter: the connection synchronisation daemon (--start-daemon) is not supported\n", 2},
+      {"--start-daemon master", "vsrouter: the connection synchronisation daemon (--start-daemon) is not supported\n",
+       2},
   };
   const std::string before = ok("-Sn");
   for (const Case& c : cases) expect_error(c.line, c.err, c.code);

@@ -161,7 +161,7 @@ TEST_F(DirectorTest, NetmaskGroupsClientsIntoOneTemplate) {
   build("persistence = 60\nnetmask = \"255.255.255.0\"");
   auto a = send(client(1, 1), 1000, tf::kSyn, at(0));
   auto b = send(client(1, 99), 1000, tf::kSyn, at(1));  // same /24
-  auto c = send(client(2, 1), 1000, tf::kSyn, at(2));  // another /24: scheduled, rr moves on
+  auto c = send(client(2, 1), 1000, tf::kSyn, at(2));   // another /24: scheduled, rr moves on
   EXPECT_EQ(real_of(a), real_of(b));
   EXPECT_NE(real_of(a), real_of(c));
 }

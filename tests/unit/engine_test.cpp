@@ -66,7 +66,7 @@ constexpr Ipv4Addr kVipWan = ip4(203, 0, 113, 53);
 // Hosts around the router.
 constexpr Ipv4Addr kHostA = ip4(192, 168, 1, 50);  // lan
 constexpr MacAddr kHostAMac = test::mac(0x02, 0xaa, 0, 0, 0, 0x50);
-constexpr Ipv4Addr kHostB = ip4(192, 168, 1, 51);  // lan
+constexpr Ipv4Addr kHostB = ip4(192, 168, 1, 51);   // lan
 constexpr Ipv4Addr kLanGw = ip4(192, 168, 1, 254);  // lan, gateway for 10/8
 constexpr MacAddr kLanGwMac = test::mac(0x02, 0xaa, 0, 0, 0, 0xfe);
 constexpr Ipv4Addr kWanHost = ip4(203, 0, 113, 7);  // wan
@@ -74,7 +74,7 @@ constexpr MacAddr kWanHostMac = test::mac(0x02, 0xbb, 0, 0, 0, 0x07);
 constexpr Ipv4Addr kWanPeer = ip4(198, 51, 100, 2);  // wan /30, gateway for 172.16/12
 constexpr MacAddr kWanPeerMac = test::mac(0x02, 0xbb, 0, 0, 0, 0x02);
 constexpr Ipv4Addr kRemote = ip4(172, 16, 5, 5);  // behind kWanPeer
-constexpr Ipv4Addr kDmzHost = ip4(10, 9, 0, 5);  // dmz
+constexpr Ipv4Addr kDmzHost = ip4(10, 9, 0, 5);   // dmz
 constexpr MacAddr kDmzHostMac = test::mac(0x02, 0xcc, 0, 0, 0, 0x05);
 
 constexpr Instant T0 = Instant::from_micros(1'000'000'000);
@@ -125,7 +125,12 @@ void expect_dropped(const Verdict& v, DropReason r) {
 
 /// A UDP datagram from the wan host to host A (forwarded lan-ward), ident `id`.
 ByteVec wan_to_a(uint16_t id, size_t payload = 32) {
-  return frame().eth(kWanMac, kWanHostMac).ipv4(kWanHost, kHostA).id(id).udp(1000, 2000, test::pattern(payload)).build();
+  return frame()
+      .eth(kWanMac, kWanHostMac)
+      .ipv4(kWanHost, kHostA)
+      .id(id)
+      .udp(1000, 2000, test::pattern(payload))
+      .build();
 }
 
 // =============================================================================================
@@ -315,7 +320,8 @@ TEST_F(EngineTest, TruncatedOrNonEthernetIpv4ArpIsMalformed) {
   hlen[14 + 4] = 8;
   ByteVec plen = good;
   plen[14 + 5] = 16;
-  for (const ByteVec* f : {&shortf, &htype, &ptype, &hlen, &plen}) expect_dropped(rx(kLan, *f), DropReason::kArpMalformed);
+  for (const ByteVec* f : {&shortf, &htype, &ptype, &hlen, &plen})
+    expect_dropped(rx(kLan, *f), DropReason::kArpMalformed);
   EXPECT_EQ(drops()[DropReason::kArpMalformed], 5u);
   EXPECT_TRUE(sent().empty());
   EXPECT_EQ(engine().neigh().size(), 0u);
@@ -393,7 +399,8 @@ TEST_F(EngineTest, ArpRequestSourceIsOurAddressOnTheNextHopsSubnet) {
 TEST_F(EngineTest, QueuedPacketsLeaveIntactAndInOrderWhenTheReplyArrives) {
   // Three different packets (ids 1..3, sizes differ) wait for host A.
   std::vector<ByteVec> in = {wan_to_a(1, 10), wan_to_a(2, 200), wan_to_a(3, 33)};
-  for (size_t i = 0; i < in.size(); ++i) EXPECT_EQ(rx(kWan, in[i], at_ms(static_cast<int64_t>(i))).kind, Verdict::Kind::kQueued);
+  for (size_t i = 0; i < in.size(); ++i)
+    EXPECT_EQ(rx(kWan, in[i], at_ms(static_cast<int64_t>(i))).kind, Verdict::Kind::kQueued);
   sent().clear();
   auto v = rx(kLan, frame().eth(kLanMac, kHostAMac).arp(2, kHostAMac, kHostA, kLanMac, kLanIp).build(), at_ms(50));
   EXPECT_EQ(v.kind, Verdict::Kind::kConsumed);
@@ -589,7 +596,8 @@ TEST_F(EngineTest, EchoReplyComesFromThePingedAddress) {
     uint32_t iface;
     Ipv4Addr from, to;
     uint16_t id;
-  } want[] = {{kWan, kWan2Ip, kWanPeer, 1}, {kLan, kWanIp, kHostA, 2}, {kLan, kDmzIp, kHostA, 3}, {kLan, kVipLan, kHostA, 4}};
+  } want[] = {
+      {kWan, kWan2Ip, kWanPeer, 1}, {kLan, kWanIp, kHostA, 2}, {kLan, kDmzIp, kHostA, 3}, {kLan, kVipLan, kHostA, 4}};
   for (size_t i = 0; i < 4; ++i) {
     SCOPED_TRACE(i);
     const auto& f = sent()[i].bytes;
@@ -716,7 +724,8 @@ TEST_F(EngineTest, ForwardingUsesLongestPrefixMatch) {
   // 10.9.0.5: connected 10.9.0.0/24 on dmz beats 10.0.0.0/8 via 192.168.1.254.
   EXPECT_EQ(rx(kWan, frame().eth(kWanMac, kWanHostMac).ipv4(kWanHost, kDmzHost).udp(1, 2).build()).out_iface, kDmz);
   // 10.5.0.5: only 10.0.0.0/8 matches.
-  EXPECT_EQ(rx(kWan, frame().eth(kWanMac, kWanHostMac).ipv4(kWanHost, ip4(10, 5, 0, 5)).udp(1, 2).build()).out_iface, kLan);
+  EXPECT_EQ(rx(kWan, frame().eth(kWanMac, kWanHostMac).ipv4(kWanHost, ip4(10, 5, 0, 5)).udp(1, 2).build()).out_iface,
+            kLan);
   ASSERT_EQ(sent().size(), 2u);
   EXPECT_EQ(sent()[0].iface, kDmz);
   EXPECT_EQ(test::eth_dst(sent()[0].bytes), kDmzHostMac);
@@ -741,7 +750,12 @@ TEST_F(EngineTest, StaticRouteSendsToTheGatewaysMac) {
 
 TEST_F(EngineTest, PacketWithIpOptionsIsForwardedWithItsOptions) {
   learn_host_a();
-  ByteVec in = frame().eth(kWanMac, kWanHostMac).ipv4(kWanHost, kHostA).options({1, 1, 1, 0}).udp(1, 2, test::pattern(9)).build();
+  ByteVec in = frame()
+                   .eth(kWanMac, kWanHostMac)
+                   .ipv4(kWanHost, kHostA)
+                   .options({1, 1, 1, 0})
+                   .udp(1, 2, test::pattern(9))
+                   .build();
   EXPECT_EQ(rx(kWan, in).kind, Verdict::Kind::kForwarded);
   ASSERT_EQ(sent().size(), 1u);
   ASSERT_TRUE(ValidTransport(sent()[0].bytes));
@@ -763,9 +777,11 @@ TEST_F(EngineTest, EthernetPaddingIsNotForwarded) {
 TEST_F(EngineTest, FragmentsAreForwardedWithoutTransportChecks) {
   learn_host_a();
   // A non-first fragment of TCP with 8 bytes (not a TCP header) and a tiny first fragment.
-  ByteVec later = frame().eth(kWanMac, kWanHostMac).ipv4(kWanHost, kHostA).id(5).frag_offset(1480).raw(6, test::pattern(8)).build();
+  ByteVec later =
+      frame().eth(kWanMac, kWanHostMac).ipv4(kWanHost, kHostA).id(5).frag_offset(1480).raw(6, test::pattern(8)).build();
   ByteVec first = frame().eth(kWanMac, kWanHostMac).ipv4(kWanHost, kHostA).id(6).mf().raw(17, test::pattern(8)).build();
-  ByteVec icmp_later = frame().eth(kWanMac, kWanHostMac).ipv4(kWanHost, kHostA).id(7).frag_offset(8).raw(1, {1, 2, 3}).build();
+  ByteVec icmp_later =
+      frame().eth(kWanMac, kWanHostMac).ipv4(kWanHost, kHostA).id(7).frag_offset(8).raw(1, {1, 2, 3}).build();
   for (const ByteVec* in : {&later, &first, &icmp_later}) {
     EXPECT_EQ(rx(kWan, *in).kind, Verdict::Kind::kForwarded);
     ASSERT_FALSE(sent().empty());
@@ -851,7 +867,8 @@ TEST_F(EngineTest, NoRouteIsCheckedBeforeTtlAsLinuxDoes) {
   // Linux looks the route up on input (ip_route_input) before ip_forward checks the TTL, so a
   // TTL-1 packet with no route is told "net unreachable", not "time exceeded".
   learn_host_a();
-  ByteVec in = frame().eth(kLanMac, kHostAMac).ipv4(kHostA, ip4(8, 8, 8, 8)).ttl(1).udp(53, 53, test::pattern(4)).build();
+  ByteVec in =
+      frame().eth(kLanMac, kHostAMac).ipv4(kHostA, ip4(8, 8, 8, 8)).ttl(1).udp(53, 53, test::pattern(4)).build();
   expect_dropped(rx(kLan, in), DropReason::kNoRoute);
   ASSERT_EQ(sent().size(), 1u);
   ASSERT_TRUE(ValidIcmp(sent()[0].bytes));
@@ -948,7 +965,8 @@ TEST_F(EngineTest, LaterFragmentsCarryOnlyCopiedOptions) {
   // header 28. First fragment: 548 -> 544 bytes of data. Later ones: 20 + 3 padded to 24,
   // 552 bytes of data; 1000 - 544 = 456 left: one more fragment.
   const ByteVec opts = {0x9e, 0x03, 0x55, 0x1e, 0x05, 0x01, 0x02, 0x03};
-  ByteVec in = frame().eth(kLanMac, kHostAMac).ipv4(kHostA, kDmzHost).options(opts).udp(9, 9, test::pattern(992)).build();
+  ByteVec in =
+      frame().eth(kLanMac, kHostAMac).ipv4(kHostA, kDmzHost).options(opts).udp(9, 9, test::pattern(992)).build();
   ASSERT_EQ(test::ip_bytes(in).size(), 28u + 1000u);
   EXPECT_EQ(rx(kLan, in).kind, Verdict::Kind::kForwarded);
   expect_fragments(sent(), in, {28, 24}, {0, 544}, {true, false}, 0);
@@ -962,12 +980,14 @@ TEST_F(EngineTest, LaterFragmentsCarryOnlyCopiedOptions) {
 TEST_F(EngineTest, FragmentingAFragmentKeepsItsOffsetAndMoreFragments) {
   learn(kDmz, kDmzHost, kDmzHostMac, kDmzIp);
   // A middle fragment (offset 800, MF) of 1000 data bytes: 552 + 448, both MF, offsets 800, 1352.
-  ByteVec in = frame().eth(kLanMac, kHostAMac).ipv4(kHostA, kDmzHost).mf().frag_offset(800).raw(17, test::pattern(1000)).build();
+  ByteVec in =
+      frame().eth(kLanMac, kHostAMac).ipv4(kHostA, kDmzHost).mf().frag_offset(800).raw(17, test::pattern(1000)).build();
   EXPECT_EQ(rx(kLan, in).kind, Verdict::Kind::kForwarded);
   expect_fragments(sent(), in, {20, 20}, {0, 552}, {true, true}, 800);
   // The last fragment (offset 800, no MF): only the new last piece has MF clear.
   sent().clear();
-  ByteVec last = frame().eth(kLanMac, kHostAMac).ipv4(kHostA, kDmzHost).frag_offset(800).raw(17, test::pattern(1000)).build();
+  ByteVec last =
+      frame().eth(kLanMac, kHostAMac).ipv4(kHostA, kDmzHost).frag_offset(800).raw(17, test::pattern(1000)).build();
   EXPECT_EQ(rx(kLan, last).kind, Verdict::Kind::kForwarded);
   expect_fragments(sent(), last, {20, 20}, {0, 552}, {true, false}, 800);
 }
@@ -989,10 +1009,12 @@ TEST_F(EngineTest, NoIcmpErrorAboutAnIcmpError) {
   const ByteVec quoted = test::ip_bytes(frame().eth(kHostAMac, kLanMac).ipv4(kDmzHost, kHostA).udp(53, 53).build());
   for (uint8_t type : {3, 4, 5, 11, 12}) {
     SCOPED_TRACE(int{type});
-    expect_dropped(rx(kLan, frame().eth(kLanMac, kHostAMac).ipv4(kHostA, kDmzHost).ttl(1).icmp(type, 0, 0, quoted).build()),
-                   DropReason::kTtlExceeded);
-    expect_dropped(rx(kLan, frame().eth(kLanMac, kHostAMac).ipv4(kHostA, ip4(8, 8, 8, 8)).icmp(type, 1, 0, quoted).build()),
-                   DropReason::kNoRoute);
+    expect_dropped(
+        rx(kLan, frame().eth(kLanMac, kHostAMac).ipv4(kHostA, kDmzHost).ttl(1).icmp(type, 0, 0, quoted).build()),
+        DropReason::kTtlExceeded);
+    expect_dropped(
+        rx(kLan, frame().eth(kLanMac, kHostAMac).ipv4(kHostA, ip4(8, 8, 8, 8)).icmp(type, 1, 0, quoted).build()),
+        DropReason::kNoRoute);
   }
   EXPECT_TRUE(sent().empty());
   EXPECT_EQ(engine().counters().icmp_errors_sent, 0u);
@@ -1000,9 +1022,21 @@ TEST_F(EngineTest, NoIcmpErrorAboutAnIcmpError) {
 
 TEST_F(EngineTest, NoIcmpErrorAboutANonFirstFragment) {
   learn_host_a();
-  expect_dropped(rx(kLan, frame().eth(kLanMac, kHostAMac).ipv4(kHostA, kDmzHost).ttl(1).frag_offset(8).raw(17, test::pattern(16)).build()),
+  expect_dropped(rx(kLan, frame()
+                              .eth(kLanMac, kHostAMac)
+                              .ipv4(kHostA, kDmzHost)
+                              .ttl(1)
+                              .frag_offset(8)
+                              .raw(17, test::pattern(16))
+                              .build()),
                  DropReason::kTtlExceeded);
-  expect_dropped(rx(kLan, frame().eth(kLanMac, kHostAMac).ipv4(kHostA, ip4(8, 8, 8, 8)).mf().frag_offset(1480).raw(6, test::pattern(16)).build()),
+  expect_dropped(rx(kLan, frame()
+                              .eth(kLanMac, kHostAMac)
+                              .ipv4(kHostA, ip4(8, 8, 8, 8))
+                              .mf()
+                              .frag_offset(1480)
+                              .raw(6, test::pattern(16))
+                              .build()),
                  DropReason::kNoRoute);
   EXPECT_TRUE(sent().empty());
 }
@@ -1105,7 +1139,9 @@ protected:
     learn_host_a();
   }
   /// A valid UDP packet from host A to the dmz host (forwardable).
-  static ByteVec good() { return frame().eth(kLanMac, kHostAMac).ipv4(kHostA, kDmzHost).udp(1, 2, test::pattern(8)).build(); }
+  static ByteVec good() {
+    return frame().eth(kLanMac, kHostAMac).ipv4(kHostA, kDmzHost).udp(1, 2, test::pattern(8)).build();
+  }
   void expect_all(std::initializer_list<ByteVec> frames, DropReason r) {
     uint64_t before = drops()[r];
     for (const ByteVec& f : frames) expect_dropped(rx(kLan, f), r);
@@ -1122,7 +1158,8 @@ TEST_F(EngineMalformedTest, ShortFrameIsEthTruncated) {
 TEST_F(EngineMalformedTest, UnicastToAnotherMacIsEthNotForUs) {
   ByteVec other = good();
   other[5] = 0x99;
-  expect_all({other, frame().eth(kWanMac, kHostAMac).ipv4(kHostA, kDmzHost).udp(1, 2).build()}, DropReason::kEthNotForUs);
+  expect_all({other, frame().eth(kWanMac, kHostAMac).ipv4(kHostA, kDmzHost).udp(1, 2).build()},
+             DropReason::kEthNotForUs);
 }
 
 TEST_F(EngineMalformedTest, BadSourceMacIsEthSrcInvalid) {
@@ -1198,7 +1235,9 @@ TEST_F(EngineMalformedTest, UnusableDestinationIsBadDestination) {
 }
 
 TEST_F(EngineMalformedTest, ShortTcpHeaderIsTcpTruncated) {
-  auto tcp_raw = [](const ByteVec& seg) { return frame().eth(kLanMac, kHostAMac).ipv4(kHostA, kDmzHost).raw(6, seg).build(); };
+  auto tcp_raw = [](const ByteVec& seg) {
+    return frame().eth(kLanMac, kHostAMac).ipv4(kHostA, kDmzHost).raw(6, seg).build();
+  };
   ByteVec hdr(20, 0);
   hdr[12] = 0x40;  // data offset 4 words < 5
   ByteVec hdr60(20, 0);
@@ -1209,7 +1248,9 @@ TEST_F(EngineMalformedTest, ShortTcpHeaderIsTcpTruncated) {
 }
 
 TEST_F(EngineMalformedTest, ShortOrInconsistentUdpIsUdpTruncated) {
-  auto udp_raw = [](const ByteVec& seg) { return frame().eth(kLanMac, kHostAMac).ipv4(kHostA, kDmzHost).raw(17, seg).build(); };
+  auto udp_raw = [](const ByteVec& seg) {
+    return frame().eth(kLanMac, kHostAMac).ipv4(kHostA, kDmzHost).raw(17, seg).build();
+  };
   ByteVec too_long = {0, 1, 0, 2, 0, 100, 0, 0};  // length 100 in 8 bytes
   ByteVec too_short = {0, 1, 0, 2, 0, 7, 0, 0};   // length 7 < 8
   expect_all({udp_raw(ByteVec(7, 0)), udp_raw(too_long), udp_raw(too_short)}, DropReason::kUdpTruncated);
@@ -1230,7 +1271,12 @@ TEST_F(EngineMalformedTest, RandomAndMutatedFramesNeverCrashAndEveryDropIsCounte
       frame().eth(kLanMac, kHostAMac).ipv4(kHostA, kLanIp).echo_request(1, 2, test::pattern(40)).build(),
       frame().eth(kLanMac, kHostAMac).ipv4(kHostA, kVipLan).tcp(1, 80, 0x02).build(),
       frame().eth(kLanMac, kHostAMac).ipv4(kHostA, kDmzHost).ttl(1).udp(1, 2, test::pattern(100)).build(),
-      frame().eth(kLanMac, kHostAMac).ipv4(kHostA, kDmzHost).options({0x9e, 0x03, 0x55, 0x1e, 0x05, 1, 2, 3}).udp(1, 2, test::pattern(1200)).build(),
+      frame()
+          .eth(kLanMac, kHostAMac)
+          .ipv4(kHostA, kDmzHost)
+          .options({0x9e, 0x03, 0x55, 0x1e, 0x05, 1, 2, 3})
+          .udp(1, 2, test::pattern(1200))
+          .build(),
       frame().eth(kLanMac, kHostAMac).ipv4(kHostA, ip4(10, 7, 7, 7)).udp(1, 2, test::pattern(30)).build(),
   };
   std::mt19937 rng(12345);
@@ -1246,7 +1292,8 @@ TEST_F(EngineMalformedTest, RandomAndMutatedFramesNeverCrashAndEveryDropIsCounte
       }
     } else {
       f = templates[pick(templates.size())];
-      for (size_t k = 0, n = 1 + pick(3); k < n; ++k) f[14 + pick(std::min<size_t>(f.size() - 14, 64))] = static_cast<uint8_t>(rng());
+      for (size_t k = 0, n = 1 + pick(3); k < n; ++k)
+        f[14 + pick(std::min<size_t>(f.size() - 14, 64))] = static_cast<uint8_t>(rng());
       if (pick(4) == 0) f.resize(pick(f.size() + 1));
       if (f.size() >= 34 && test::get16(f, 12) == 0x0800 && (f[14] >> 4) == 4 && pick(2) == 0) {
         size_t hl = static_cast<size_t>(f[14] & 0x0f) * 4;
@@ -1265,7 +1312,8 @@ TEST_F(EngineMalformedTest, RandomAndMutatedFramesNeverCrashAndEveryDropIsCounte
         // What the router originates (from one of its addresses) must have a valid ICMP checksum;
         // forwarded junk keeps whatever transport checksum it had.
         Ipv4Addr src = test::ip_of(s.bytes).src();
-        bool ours = src == kLanIp || src == kWanIp || src == kWan2Ip || src == kDmzIp || src == kVipLan || src == kVipWan;
+        bool ours =
+            src == kLanIp || src == kWanIp || src == kWan2Ip || src == kDmzIp || src == kVipLan || src == kVipWan;
         if (ours) {
           EXPECT_TRUE(ValidIcmp(s.bytes)) << "iteration " << i;
         }
@@ -1288,7 +1336,8 @@ TEST(EngineDeterminismTest, SameConfigAndInputsGiveIdenticalOutput) {
     Engine e(cfg, sink);
     auto in = [&](uint32_t iface, const ByteVec& f, Instant t) { e.on_frame(iface, f, t); };
     in(kLan, frame().eth(kBcast, kHostAMac).arp(1, kHostAMac, kHostA, kZeroMac, kLanIp).build(), T0);
-    in(kLan, frame().eth(kLanMac, kHostAMac).ipv4(kHostA, kLanIp).echo_request(1, 1, test::pattern(20)).build(), at_ms(1));
+    in(kLan, frame().eth(kLanMac, kHostAMac).ipv4(kHostA, kLanIp).echo_request(1, 1, test::pattern(20)).build(),
+       at_ms(1));
     in(kLan, frame().eth(kLanMac, kHostAMac).ipv4(kHostA, kDmzHost).udp(1, 2, test::pattern(1300)).build(), at_ms(2));
     in(kLan, frame().eth(kLanMac, kHostAMac).ipv4(kHostA, kDmzHost).ttl(1).udp(1, 2).build(), at_ms(3));
     in(kLan, frame().eth(kLanMac, kHostAMac).ipv4(kHostA, ip4(8, 8, 4, 4)).tcp(1, 2, 0x02).build(), at_ms(4));

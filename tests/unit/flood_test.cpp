@@ -321,7 +321,8 @@ TEST_F(EngineFloodTest, ArpRequestFloodCannotGrowTheNeighbourCachePastItsCapacit
   // 50 000 distinct hosts ask for our address within one second: each gets its (equal-sized)
   // answer, the cache learns the first `cap` of them and no more.
   for (uint32_t i = 0; i < 50000; ++i) {
-    ByteVec req = frame().eth(MacAddr::broadcast(), host_mac(i)).arp(1, host_mac(i), lan_host(i), MacAddr{}, kLanIp).build();
+    ByteVec req =
+        frame().eth(MacAddr::broadcast(), host_mac(i)).arp(1, host_mac(i), lan_host(i), MacAddr{}, kLanIp).build();
     Verdict v = engine().on_frame(kLanIf, req, at_ms(i / 50));
     ASSERT_EQ(v.kind, Verdict::Kind::kConsumed);
     ASSERT_LE(engine().neigh().size(), cap);
@@ -347,8 +348,8 @@ TEST_F(EngineFloodTest, PacketsToManyUnresolvedNextHopsStayWithinTheQueuesAndThe
   // A client on lan learned (one entry), then 25 000 datagrams to 5 000 distinct unresolved hosts
   // on srv (five rounds), within a quarter of a second.
   const MacAddr cmac = host_mac(0xabcde);
-  engine().on_frame(kLanIf, frame().eth(MacAddr::broadcast(), cmac).arp(1, cmac, lan_host(1), MacAddr{}, kLanIp).build(),
-                    at_ms(0));
+  engine().on_frame(
+      kLanIf, frame().eth(MacAddr::broadcast(), cmac).arp(1, cmac, lan_host(1), MacAddr{}, kLanIp).build(), at_ms(0));
   sink_ = {};
   const uint32_t cap = engine().neigh().capacity(), hosts = 5000;
   uint64_t queued = 0, sent_in = 0;
@@ -394,8 +395,8 @@ TEST_F(EngineFloodTest, PacketsToManyUnresolvedNextHopsStayWithinTheQueuesAndThe
 TEST_F(EngineFloodTest, IcmpErrorsAreRateLimitedAndNeverMoreThan28BytesLargerThanTheOffendingDatagram) {
   // UDP to the router's own address: port unreachable. Clients on lan, learned first.
   const MacAddr cmac = host_mac(7);
-  engine().on_frame(kLanIf, frame().eth(MacAddr::broadcast(), cmac).arp(1, cmac, lan_host(7), MacAddr{}, kLanIp).build(),
-                    at(0));
+  engine().on_frame(
+      kLanIf, frame().eth(MacAddr::broadcast(), cmac).arp(1, cmac, lan_host(7), MacAddr{}, kLanIp).build(), at(0));
   sink_ = {};
   uint64_t provoked = 0;
   for (size_t payload = 0; payload + 28 <= 1500; payload += 7) {
@@ -424,10 +425,11 @@ TEST_F(EngineFloodTest, IcmpErrorsAreRateLimitedAndNeverMoreThan28BytesLargerTha
 
 TEST_F(EngineFloodTest, AnEchoReplyIsExactlyAsLargeAsItsRequest) {
   const MacAddr cmac = host_mac(9);
-  engine().on_frame(kLanIf, frame().eth(MacAddr::broadcast(), cmac).arp(1, cmac, lan_host(9), MacAddr{}, kLanIp).build(),
-                    at(0));
+  engine().on_frame(
+      kLanIf, frame().eth(MacAddr::broadcast(), cmac).arp(1, cmac, lan_host(9), MacAddr{}, kLanIp).build(), at(0));
   for (size_t payload = 0; payload + 28 <= 1500; payload += 13) {
-    ByteVec req = frame().eth(kLanMac, cmac).ipv4(lan_host(9), kLanIp).echo_request(1, 2, test::pattern(payload)).build();
+    ByteVec req =
+        frame().eth(kLanMac, cmac).ipv4(lan_host(9), kLanIp).echo_request(1, 2, test::pattern(payload)).build();
     sink_ = {};
     engine().on_frame(kLanIf, req, at(1));
     ASSERT_EQ(sink_.frames, 1u);
@@ -447,10 +449,15 @@ TEST_F(EngineFloodTest, ASpoofedSynToAServiceWithoutRealsGetsAtMostOneRateLimite
   cfg_ = engine_config().real("10.2.0.11").weight(0).parse();
   engine_ = std::make_unique<Engine>(cfg_, sink_);
   const MacAddr gw = host_mac(1);
-  engine().on_frame(kLanIf, frame().eth(MacAddr::broadcast(), gw).arp(1, gw, lan_host(1), MacAddr{}, kLanIp).build(), at(0));
+  engine().on_frame(kLanIf, frame().eth(MacAddr::broadcast(), gw).arp(1, gw, lan_host(1), MacAddr{}, kLanIp).build(),
+                    at(0));
   sink_ = {};
   for (uint32_t i = 0; i < 10000; ++i) {
-    ByteVec syn = frame().eth(kLanMac, gw).ipv4(lan_host(1), kEngineVip).tcp(static_cast<uint16_t>(1024 + i), 80, tf::kSyn).build();
+    ByteVec syn = frame()
+                      .eth(kLanMac, gw)
+                      .ipv4(lan_host(1), kEngineVip)
+                      .tcp(static_cast<uint16_t>(1024 + i), 80, tf::kSyn)
+                      .build();
     engine().on_frame(kLanIf, syn, at(1) + Duration::micros(i * 100));
     ASSERT_LE(sink_.last.size(), syn.size() + 28);
   }

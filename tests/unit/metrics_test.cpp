@@ -194,15 +194,15 @@ TEST(MetricsParserTest, RejectsWhatPrometheusRejects) {
   EXPECT_TRUE(parse_exposition("# HELP a x\n# TYPE a counter\na 1\na{b=\"c\\\"d\"} 2\n", p, err)) << err;
   EXPECT_EQ(p.families["a"].samples[1].labels[0].second, "c\"d");
   for (const char* bad : {
-           "a 1\n",                                         // no HELP/TYPE
-           "# HELP a x\n# TYPE a counter\na 1",             // no final line feed
-           "# HELP a x\n# TYPE a counter\na{b=c} 1\n",      // unquoted
-           "# HELP a x\n# TYPE a counter\na{b=\"c\"} x\n",  // not a number
-           "# HELP a x\n# TYPE a counter\na 1\na 2\n",      // duplicate series
-           "# HELP a x\n# TYPE a counter\nb 1\n",           // foreign sample
+           "a 1\n",                                                                             // no HELP/TYPE
+           "# HELP a x\n# TYPE a counter\na 1",                                                 // no final line feed
+           "# HELP a x\n# TYPE a counter\na{b=c} 1\n",                                          // unquoted
+           "# HELP a x\n# TYPE a counter\na{b=\"c\"} x\n",                                      // not a number
+           "# HELP a x\n# TYPE a counter\na 1\na 2\n",                                          // duplicate series
+           "# HELP a x\n# TYPE a counter\nb 1\n",                                               // foreign sample
            "# HELP a x\n# TYPE a counter\na 1\n# HELP b y\n# TYPE b gauge\nb 1\n# HELP a x\n",  // interleaved
-           "# TYPE a counter\n# HELP a x\na 1\n",           // HELP after TYPE
-           "# HELP a x\n# TYPE a countr\na 1\n",            // unknown type
+           "# TYPE a counter\n# HELP a x\na 1\n",                                               // HELP after TYPE
+           "# HELP a x\n# TYPE a countr\na 1\n",                                                // unknown type
        }) {
     Parsed q;
     EXPECT_FALSE(parse_exposition(bad, q, err)) << bad;
@@ -325,11 +325,13 @@ TEST_F(RenderTest, NodeExporterIpvsFamilies) {
   EXPECT_LINE(m, "node_ipvs_backend_weight" + node("203.0.113.100", 80, "TCP", "10.1.0.12", 8080) + " 3");
   EXPECT_LINE(m, "node_ipvs_backend_weight" + node("203.0.113.53", 53, "UDP", "10.1.0.20", 5353) + " 2");
   // node_exporter's HELP texts and types, verbatim (collector/ipvs_linux.go).
-  EXPECT_LINE(m, "# HELP node_ipvs_backend_connections_active "
-                 "The current active connections by local and remote address.");
+  EXPECT_LINE(m,
+              "# HELP node_ipvs_backend_connections_active "
+              "The current active connections by local and remote address.");
   EXPECT_LINE(m, "# TYPE node_ipvs_backend_connections_active gauge");
-  EXPECT_LINE(m, "# HELP node_ipvs_backend_connections_inactive "
-                 "The current inactive connections by local and remote address.");
+  EXPECT_LINE(m,
+              "# HELP node_ipvs_backend_connections_inactive "
+              "The current inactive connections by local and remote address.");
   EXPECT_LINE(m, "# HELP node_ipvs_backend_weight The current backend weight by local and remote address.");
   EXPECT_LINE(m, "# HELP node_ipvs_connections_total The total number of connections made.");
   EXPECT_LINE(m, "# TYPE node_ipvs_connections_total counter");
@@ -545,7 +547,7 @@ TEST_F(RenderTest, ValidExpositionWithHelpAndTypeForEveryFamily) {
     for (const auto& [k, val] : p.families.at(fam).samples.at(0).labels) v.push_back(k);
     return v;
   };
-  const std::vector<std::string> node_labels = {"local_address", "local_mark", "local_port",
+  const std::vector<std::string> node_labels = {"local_address", "local_mark",     "local_port",
                                                 "proto",         "remote_address", "remote_port"};
   EXPECT_EQ(label_names("node_ipvs_backend_weight"), node_labels);
   EXPECT_EQ(label_names("vsrouter_real_weight"), (std::vector<std::string>{"proto", "vip", "vport", "real", "rport"}));
@@ -599,7 +601,6 @@ TEST(RenderEmptyTest, NoServicesStillValid) {
   EXPECT_TRUE(p.families.at("node_ipvs_backend_weight").samples.empty());
   EXPECT_TRUE(has_line(m, "node_ipvs_connections_total 0"));
 }
-
 
 // =============================================================================================
 // MetricsServer on a real loop, with blocking loopback sockets on a client thread
@@ -725,25 +726,30 @@ protected:
 TEST_F(ServerTest, GetMetricsAndOtherRequests) {
   std::atomic<int> renders{0};
   std::map<std::string, std::string> got;
-  serve({}, [&] { ++renders; return body(); },
-        [&](uint16_t port) {
-          for (const char* req : {
-                   "GET /metrics HTTP/1.1\r\nHost: x\r\nAccept: text/plain\r\n\r\n",
-                   "GET /metrics HTTP/1.0\r\n\r\n",
-                   "GET /metrics?name[]=x HTTP/1.1\r\n\r\n",
-                   "GET /metrics HTTP/1.0\n\n",
-                   "HEAD /metrics HTTP/1.1\r\n\r\n",
-                   "GET / HTTP/1.1\r\n\r\n",
-                   "GET /metricsx HTTP/1.1\r\n\r\n",
-                   "POST /metrics HTTP/1.1\r\nContent-Length: 0\r\n\r\n",
-                   "HELLO\r\n\r\n",
-                   "GET /metrics SPDY/3\r\n\r\n",
-               })
-            got[req] = http(port, req);
-        });
-  for (const char* req : {"GET /metrics HTTP/1.1\r\nHost: x\r\nAccept: text/plain\r\n\r\n",
-                          "GET /metrics HTTP/1.0\r\n\r\n", "GET /metrics?name[]=x HTTP/1.1\r\n\r\n",
-                          "GET /metrics HTTP/1.0\n\n"}) {
+  serve(
+      {},
+      [&] {
+        ++renders;
+        return body();
+      },
+      [&](uint16_t port) {
+        for (const char* req : {
+                 "GET /metrics HTTP/1.1\r\nHost: x\r\nAccept: text/plain\r\n\r\n",
+                 "GET /metrics HTTP/1.0\r\n\r\n",
+                 "GET /metrics?name[]=x HTTP/1.1\r\n\r\n",
+                 "GET /metrics HTTP/1.0\n\n",
+                 "HEAD /metrics HTTP/1.1\r\n\r\n",
+                 "GET / HTTP/1.1\r\n\r\n",
+                 "GET /metricsx HTTP/1.1\r\n\r\n",
+                 "POST /metrics HTTP/1.1\r\nContent-Length: 0\r\n\r\n",
+                 "HELLO\r\n\r\n",
+                 "GET /metrics SPDY/3\r\n\r\n",
+             })
+          got[req] = http(port, req);
+      });
+  for (const char* req :
+       {"GET /metrics HTTP/1.1\r\nHost: x\r\nAccept: text/plain\r\n\r\n", "GET /metrics HTTP/1.0\r\n\r\n",
+        "GET /metrics?name[]=x HTTP/1.1\r\n\r\n", "GET /metrics HTTP/1.0\n\n"}) {
     Response r = parse_response(got[req]);
     EXPECT_EQ(r.status, 200) << req << " -> " << got[req];
     EXPECT_EQ(r.headers["content-type"], "text/plain; version=0.0.4; charset=utf-8");
@@ -769,26 +775,31 @@ TEST_F(ServerTest, GetMetricsAndOtherRequests) {
 TEST_F(ServerTest, RequestInPiecesAndRenderFailure) {
   std::string split, half_closed, failed;
   std::atomic<bool> fail{false};
-  serve({}, [&]() -> std::string { if (fail) throw std::runtime_error("no"); return body(); },
-        [&](uint16_t port) {
-          int fd = connect_to(port);
-          ASSERT_GE(fd, 0);
-          for (std::string_view piece : {"GE", "T /met", "rics HTTP/1.1\r", "\nHost: a\r\n", "\r\n"}) {
-            send_all(fd, piece);
-            std::this_thread::sleep_for(std::chrono::milliseconds(20));
-          }
-          split = read_all(fd);
-          ::close(fd);
-          // A client that half-closes after its request (as `printf ... | nc -N` does) is answered.
-          fd = connect_to(port);
-          ASSERT_GE(fd, 0);
-          send_all(fd, "GET /metrics HTTP/1.0\r\n\r\n");
-          ::shutdown(fd, SHUT_WR);
-          half_closed = read_all(fd);
-          ::close(fd);
-          fail = true;  // the loop thread reads it only inside the next request
-          failed = http(port, "GET /metrics HTTP/1.1\r\n\r\n");
-        });
+  serve(
+      {},
+      [&]() -> std::string {
+        if (fail) throw std::runtime_error("no");
+        return body();
+      },
+      [&](uint16_t port) {
+        int fd = connect_to(port);
+        ASSERT_GE(fd, 0);
+        for (std::string_view piece : {"GE", "T /met", "rics HTTP/1.1\r", "\nHost: a\r\n", "\r\n"}) {
+          send_all(fd, piece);
+          std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+        split = read_all(fd);
+        ::close(fd);
+        // A client that half-closes after its request (as `printf ... | nc -N` does) is answered.
+        fd = connect_to(port);
+        ASSERT_GE(fd, 0);
+        send_all(fd, "GET /metrics HTTP/1.0\r\n\r\n");
+        ::shutdown(fd, SHUT_WR);
+        half_closed = read_all(fd);
+        ::close(fd);
+        fail = true;  // the loop thread reads it only inside the next request
+        failed = http(port, "GET /metrics HTTP/1.1\r\n\r\n");
+      });
   Response r = parse_response(split);
   EXPECT_EQ(r.status, 200) << split;
   EXPECT_EQ(parse_response(half_closed).status, 200) << half_closed;

@@ -276,8 +276,8 @@ TEST(NeighTest, FullTableRefusesNewEntries) {
 TEST(NeighTest, FullTableReclaimsAnExpiredReachableEntry) {
   NeighTable t(small(2), 1);
   bool c = false;
-  t.learn(0, A(10, 0, 0, 1), M(1), T(0), true);   // expires at 60 s
-  t.resolve(0, A(10, 0, 0, 2), T(0), c);          // incomplete: never reclaimed
+  t.learn(0, A(10, 0, 0, 1), M(1), T(0), true);  // expires at 60 s
+  t.resolve(0, A(10, 0, 0, 2), T(0), c);         // incomplete: never reclaimed
   EXPECT_EQ(t.resolve(0, A(10, 0, 0, 3), T(60 * kSec - 1), c), NeighTable::kNone);
   uint32_t i = t.resolve(0, A(10, 0, 0, 3), T(60 * kSec), c);
   ASSERT_NE(i, NeighTable::kNone);

@@ -44,7 +44,9 @@ public:
     ByteVec bytes;
     Offload off;
   };
-  void transmit(uint32_t iface, std::span<const uint8_t> f) override { out.push_back({iface, {f.begin(), f.end()}, {}}); }
+  void transmit(uint32_t iface, std::span<const uint8_t> f) override {
+    out.push_back({iface, {f.begin(), f.end()}, {}});
+  }
   void transmit_offload(uint32_t iface, std::span<const uint8_t> f, const Offload& o) override {
     out.push_back({iface, {f.begin(), f.end()}, o});
   }
@@ -118,8 +120,11 @@ TEST_F(OffloadTest, NatKeepsAPartialChecksumPartialAndRightForTheNewAddress) {
 
 TEST_F(OffloadTest, NatReplyWithPartialChecksumLeavesFromTheVip) {
   start("nat", true);
-  auto reply = make_partial(frame().eth(kLanMac, kRealMac).ipv4(kReal, kClient).tcp(8080, 40000,
-      vs::tcp_flag::kSyn | vs::tcp_flag::kAck, test::pattern(10)).build());
+  auto reply = make_partial(frame()
+                                .eth(kLanMac, kRealMac)
+                                .ipv4(kReal, kClient)
+                                .tcp(8080, 40000, vs::tcp_flag::kSyn | vs::tcp_flag::kAck, test::pattern(10))
+                                .build());
   ASSERT_EQ(rx(1, reply, partial_tcp()).kind, Verdict::Kind::kForwarded);
   auto out = sink_.ip_on(0);
   ASSERT_EQ(out.size(), 1u);
@@ -305,7 +310,8 @@ TEST_F(OffloadTest, OffloadStateTheEngineCannotHonourIsACountedDrop) {
   EXPECT_EQ(rx(0, data(3000), gso_without_csum).kind, Verdict::Kind::kDropped);
   Offload other{.unsupported = true};
   EXPECT_EQ(rx(0, data(10), other).kind, Verdict::Kind::kDropped);
-  auto udp = make_partial(frame().eth(kWanMac, kClientMac).ipv4(kClient, kVip).udp(5000, 53, test::pattern(3000)).build());
+  auto udp =
+      make_partial(frame().eth(kWanMac, kClientMac).ipv4(kClient, kVip).udp(5000, 53, test::pattern(3000)).build());
   Offload udp_gso{.gso_size = 1000, .csum_start = kL4, .csum_offset = 6, .csum_partial = true};
   EXPECT_EQ(rx(0, udp, udp_gso).kind, Verdict::Kind::kDropped);
   Offload huge_segments = partial_tcp();
@@ -321,13 +327,20 @@ TEST_F(OffloadTest, PartialFrameWaitingForArpLeavesWithACompleteChecksum) {
   const Ipv4Addr other = ip4(10, 0, 0, 3);
   rx(0, frame().eth(kWanMac, kClientMac).ipv4(other, kVip).tcp(40001, 80, vs::tcp_flag::kSyn).build());
   sink_.out.clear();
-  auto reply = make_partial(frame().eth(kLanMac, kRealMac).ipv4(kReal, other).tcp(8080, 40001,
-      vs::tcp_flag::kSyn | vs::tcp_flag::kAck, test::pattern(10)).build());
+  auto reply = make_partial(frame()
+                                .eth(kLanMac, kRealMac)
+                                .ipv4(kReal, other)
+                                .tcp(8080, 40001, vs::tcp_flag::kSyn | vs::tcp_flag::kAck, test::pattern(10))
+                                .build());
   EXPECT_EQ(rx(1, reply, partial_tcp()).kind, Verdict::Kind::kQueued);
   Offload o = partial_tcp();
   o.gso_size = 1000;
-  auto big = make_partial(frame().eth(kLanMac, kRealMac).ipv4(kReal, other).df().tcp(8080, 40001,
-      vs::tcp_flag::kAck, test::pattern(3000)).build());
+  auto big = make_partial(frame()
+                              .eth(kLanMac, kRealMac)
+                              .ipv4(kReal, other)
+                              .df()
+                              .tcp(8080, 40001, vs::tcp_flag::kAck, test::pattern(3000))
+                              .build());
   EXPECT_EQ(rx(1, big, o).kind, Verdict::Kind::kDropped);
   EXPECT_EQ(drops(DropReason::kGsoNeighUnresolved), 1u);
   sink_.out.clear();

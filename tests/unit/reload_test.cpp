@@ -45,7 +45,8 @@ protected:
     // The reals ask for the router, which teaches it their MAC (all share one MAC here: the test
     // reads the IP destination). An unsolicited reply would teach nothing.
     for (int o : {11, 12, 13})
-      rx(1, frame().eth(MacAddr::broadcast(), kRealMac)
+      rx(1, frame()
+                .eth(MacAddr::broadcast(), kRealMac)
                 .arp(1, kRealMac, ip4(192, 168, 1, static_cast<uint8_t>(o)), MacAddr{}, ip4(192, 168, 1, 1))
                 .build());
     rx(0, frame().eth(kWanMac, kClientMac).arp(1, kClientMac, kClient, MacAddr{}, kVip).build());
@@ -99,7 +100,9 @@ TEST_F(ReloadTest, RemovedServiceStopsMatchingAndItsVipStopsAnsweringArp) {
   ASSERT_FALSE(engine_->reload(nat_service({{11}, {12}}).parse()));
   EXPECT_FALSE(engine_->director().is_vip(ip4(10, 0, 0, 53)));
   sink_.sent.clear();
-  auto v = rx(0, frame().eth(MacAddr::broadcast(), kClientMac).arp(1, kClientMac, kClient, MacAddr{}, ip4(10, 0, 0, 53)).build());
+  auto v = rx(
+      0,
+      frame().eth(MacAddr::broadcast(), kClientMac).arp(1, kClientMac, kClient, MacAddr{}, ip4(10, 0, 0, 53)).build());
   EXPECT_EQ(v.reason, DropReason::kArpNotForUs);
   EXPECT_TRUE(sink_.sent.empty());
 }

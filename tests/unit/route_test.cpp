@@ -97,15 +97,14 @@ TEST(RouteTest, DefaultRouteCatchesWhatNothingElseMatches) {
 
 TEST(RouteTest, LongestPrefixWinsWhateverTheConfigOrder) {
   // Listed shortest first, then a longer one, then a middle one: the lookup must not depend on it.
-  auto cfg = with_routes({{"10.0.0.0/8", "192.168.1.254"},
-                          {"10.1.2.0/24", "198.51.100.2"},
-                          {"10.1.0.0/16", "203.0.113.9"}});
+  auto cfg =
+      with_routes({{"10.0.0.0/8", "192.168.1.254"}, {"10.1.2.0/24", "198.51.100.2"}, {"10.1.0.0/16", "203.0.113.9"}});
   ASSERT_TRUE(cfg);
   RouteTable t(*cfg);
-  expect_route(t, A(10, 1, 2, 3), 1, A(198, 51, 100, 2));    // /24
-  expect_route(t, A(10, 1, 3, 3), 1, A(203, 0, 113, 9));     // /16
-  expect_route(t, A(10, 2, 0, 1), 0, A(192, 168, 1, 254));   // /8
-  expect_route(t, A(10, 9, 0, 5), 2, A(10, 9, 0, 5));        // connected /24 inside 10/8
+  expect_route(t, A(10, 1, 2, 3), 1, A(198, 51, 100, 2));   // /24
+  expect_route(t, A(10, 1, 3, 3), 1, A(203, 0, 113, 9));    // /16
+  expect_route(t, A(10, 2, 0, 1), 0, A(192, 168, 1, 254));  // /8
+  expect_route(t, A(10, 9, 0, 5), 2, A(10, 9, 0, 5));       // connected /24 inside 10/8
 }
 
 TEST(RouteTest, HostRouteBeatsItsSubnet) {
@@ -148,9 +147,8 @@ TEST(RouteTest, EntriesHoldConnectedAndStaticRoutesLongestFirst) {
 // neighbours in one slot alternate, including destinations with no route.
 
 TEST(RouteTest, RepeatedAndCollidingLookupsGiveTheLongestPrefixMatch) {
-  auto cfg = with_routes({{"0.0.0.0/0", "203.0.113.1"},
-                          {"172.16.0.0/12", "10.9.0.254"},
-                          {"172.16.5.0/24", "192.168.1.254"}});
+  auto cfg =
+      with_routes({{"0.0.0.0/0", "203.0.113.1"}, {"172.16.0.0/12", "10.9.0.254"}, {"172.16.5.0/24", "192.168.1.254"}});
   ASSERT_TRUE(cfg);
   RouteTable t(*cfg);
   auto expected = [](Ipv4Addr d) -> std::pair<uint32_t, Ipv4Addr> {

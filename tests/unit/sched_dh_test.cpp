@@ -45,9 +45,9 @@ TEST(SchedDh, BucketsCycleThroughTheListIgnoringWeights) {
   ASSERT_EQ(lookup_table(*bed.svc.sched).size(), 256u);
   EXPECT_EQ(table_prefix(bed, 7), "CBACBAC");
   EXPECT_EQ(SchedBed::name(lookup_table(*bed.svc.sched)[255]), "C");  // 255 % 3 == 0
-  EXPECT_EQ(SchedBed::name(bed.pick(to("192.168.1.1"))), "B");  // 136 % 3 = 1
-  EXPECT_EQ(SchedBed::name(bed.pick(to("10.9.9.3"))), "A");     // 176 % 3 = 2
-  EXPECT_EQ(SchedBed::name(bed.pick(to("10.9.9.1"))), "C");     // 237 % 3 = 0
+  EXPECT_EQ(SchedBed::name(bed.pick(to("192.168.1.1"))), "B");        // 136 % 3 = 1
+  EXPECT_EQ(SchedBed::name(bed.pick(to("10.9.9.3"))), "A");           // 176 % 3 = 2
+  EXPECT_EQ(SchedBed::name(bed.pick(to("10.9.9.1"))), "C");           // 237 % 3 = 0
 }
 
 TEST(SchedDh, WeightEditsDoNotRebuildAndThereIsNoFallback) {

@@ -28,9 +28,7 @@ public:
   /// ipvsadm -a: a new destination at the head of the list, then add_dest.
   ipvs::Dest& add(Ipv4Addr addr, int32_t weight, uint16_t port = 80) { return svc.add_real(real(addr, weight, port)); }
   /// add() for 10.0.0.<letter index>: add('A', 1) is 10.0.0.1.
-  ipvs::Dest& add(char letter, int32_t weight, uint16_t port = 80) {
-    return add(letter_addr(letter), weight, port);
-  }
+  ipvs::Dest& add(char letter, int32_t weight, uint16_t port = 80) { return add(letter_addr(letter), weight, port); }
 
   /// A destination inserted at the head WITHOUT calling a hook (to set up a service before
   /// rebind(), like dests that exist when ipvsadm -E changes the scheduler).

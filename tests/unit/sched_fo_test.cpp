@@ -15,7 +15,7 @@ TEST(SchedFo, HighestWeightFirstInListOnTies) {
   ipvs::Dest& a = bed.add('A', 3);
   ipvs::Dest& b = bed.add('B', 3);
   bed.add('C', 2);
-  b.activeconns = 1000;  // ignored
+  b.activeconns = 1000;          // ignored
   EXPECT_EQ(bed.seq(2), "B B");  // list C,B,A: B and A tie at 3, B comes first
   b.overloaded = true;
   EXPECT_EQ(bed.seq(1), "A");

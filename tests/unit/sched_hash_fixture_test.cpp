@@ -14,8 +14,8 @@
 #include <string>
 #include <vector>
 
-#include "sched/common.hpp"
 #include "config/sched_names.hpp"
+#include "sched/common.hpp"
 #include "sched_fixture.hpp"
 
 namespace vs::sched {
@@ -104,8 +104,8 @@ TEST(SchedHashFixture, MatchesThePythonModelOfTheKernel) {
       int32_t w = 0;
       ls >> ap >> w;
       const auto colon = ap.find(':');
-      ipvs::Dest& d = bed->add(parse_ip(ap.substr(0, colon)), w,
-                               static_cast<uint16_t>(std::stoi(ap.substr(colon + 1))));
+      ipvs::Dest& d =
+          bed->add(parse_ip(ap.substr(0, colon)), w, static_cast<uint16_t>(std::stoi(ap.substr(colon + 1))));
       ids[&d] = by_name.size();
       by_name[ap] = &d;
     } else if (kind == "weight") {
@@ -153,7 +153,8 @@ TEST(SchedHashFixture, MatchesThePythonModelOfTheKernel) {
       } else if (sched_name == "sh") {
         first_probe = sh_hashkey(flow.src, (flags & config::kFlagShPort) ? hash_port(flow) : 0, 0);
       } else {
-        first_probe = mh_hashkey(flow.src, (flags & config::kFlagMhPort) ? hash_port(flow) : 0, kMhHash1, 0) % kMhTabSize;
+        first_probe =
+            mh_hashkey(flow.src, (flags & config::kFlagMhPort) ? hash_port(flow) : 0, kMhHash1, 0) % kMhTabSize;
       }
       EXPECT_EQ(first_probe, bucket);
       EXPECT_EQ(dest_name(bed->pick(flow)), expected);

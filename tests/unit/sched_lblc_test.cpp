@@ -41,7 +41,7 @@ TEST(SchedLblc, CachedDestStaysUntilBusy) {
   ipvs::Dest& a = bed.add('A', 1);
   ipvs::Dest& b = bed.add('B', 1);
   EXPECT_EQ(SchedBed::name(bed.pick(to(kX))), "B");  // miss: wlc, all idle -> B (first)
-  b.activeconns = 1;  // wlc would now pick A; B is not busy (1 > 1 is false)
+  b.activeconns = 1;                                 // wlc would now pick A; B is not busy (1 > 1 is false)
   EXPECT_EQ(SchedBed::name(bed.pick(to(kX))), "B");
   b.activeconns = 2;  // 2 > 1 and A has 0 * 2 < 1: busy -> wlc: B 512 vs A 0 -> A
   EXPECT_EQ(SchedBed::name(bed.pick(to(kX))), "A");
@@ -75,7 +75,7 @@ TEST(SchedLblc, BusyNeedsSomeClearlyLessLoadedDest) {
   EXPECT_EQ(SchedBed::name(bed.pick(to(kX))), "B");
   ipvs::Dest& c = bed.add('C', 4);  // list C,B,A
   c.activeconns = 1;
-  c.overloaded = true;  // C still counts for is_overloaded (2 < 4) although wlc skips it
+  c.overloaded = true;                               // C still counts for is_overloaded (2 < 4) although wlc skips it
   EXPECT_EQ(SchedBed::name(bed.pick(to(kX))), "A");  // wlc: B 1280/1, A 768/1 -> A
 }
 
@@ -188,7 +188,7 @@ TEST(SchedLblc, FullTableAndPartialCollection) {
   for (uint32_t i = 0; i < kCap; ++i) ASSERT_EQ(bed.pick(to(base + i)), &b);
   const uint32_t extra = base + kCap;
   EXPECT_EQ(bed.pick(to(extra)), &b);
-  b.activeconns = 1;  // a miss now gives A
+  b.activeconns = 1;                                    // a miss now gives A
   EXPECT_EQ(SchedBed::name(bed.pick(to(extra))), "A");  // it was not cached, and still is not
   EXPECT_EQ(SchedBed::name(bed.pick(to(base))), "B");
   EXPECT_EQ(SchedBed::name(bed.pick(to(base + kCap - 1))), "B");

@@ -98,15 +98,15 @@ TEST(SchedLblcr, ExpiryMayEraseTheReturnedMember) {
   (void)a;
   bed.now = at_s(50);
   EXPECT_EQ(SchedBed::name(bed.pick(to_x())), "B");  // {B}
-  b.activeconns = 2;                                  // busy -> wlc -> A; {A, B}
+  b.activeconns = 2;                                 // busy -> wlc -> A; {A, B}
   EXPECT_EQ(SchedBed::name(bed.pick(to_x())), "A");
   b.activeconns = 0;
-  EXPECT_EQ(SchedBed::name(bed.pick(to_x())), "A");   // A 0, B 0: the first, A
+  EXPECT_EQ(SchedBed::name(bed.pick(to_x())), "A");  // A 0, B 0: the first, A
   bed.now = at_s(50 + 43200);
   EXPECT_EQ(SchedBed::name(bed.pick(to_x())), "A");
   bed.now = at_s(50 + 86400, 1);
-  EXPECT_EQ(SchedBed::name(bed.pick(to_x())), "A");   // returned, and erased from the set
-  EXPECT_EQ(SchedBed::name(bed.pick(to_x())), "B");   // {B}
+  EXPECT_EQ(SchedBed::name(bed.pick(to_x())), "A");  // returned, and erased from the set
+  EXPECT_EQ(SchedBed::name(bed.pick(to_x())), "B");  // {B}
 }
 
 TEST(SchedLblcr, SetMinSkipsOverloadedAndRemovedMembers) {
@@ -115,9 +115,9 @@ TEST(SchedLblcr, SetMinSkipsOverloadedAndRemovedMembers) {
   s.c.overloaded = true;     // set_min finds nothing -> wlc skips C -> B; {B, C}
   EXPECT_EQ(s.pick(), "B");
   s.c.overloaded = false;
-  s.b.activeconns = 1;       // set_min: B 256, C 0 -> C
+  s.b.activeconns = 1;  // set_min: B 256, C 0 -> C
   EXPECT_EQ(s.pick(), "C");
-  s.bed.del(s.c);            // C no longer AVAILABLE: set_min -> B (1 > 1 false: not busy)
+  s.bed.del(s.c);  // C no longer AVAILABLE: set_min -> B (1 > 1 false: not busy)
   EXPECT_EQ(s.pick(), "B");
 }
 

@@ -36,7 +36,7 @@ TEST(SchedLc, OneActiveWeighs256Inactive) {
   SchedBed bed("lc");
   ipvs::Dest& a = bed.add('A', 1);
   ipvs::Dest& b = bed.add('B', 1);
-  b.activeconns = 1;  // 256
+  b.activeconns = 1;   // 256
   a.inactconns = 256;  // 256: tie, B is first
   EXPECT_EQ(bed.seq(1), "B");
   a.inactconns = 255;

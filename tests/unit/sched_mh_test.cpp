@@ -10,8 +10,8 @@
 
 #include <vector>
 
-#include "sched_fixture.hpp"
 #include "config/sched_names.hpp"
+#include "sched_fixture.hpp"
 
 namespace vs::sched {
 namespace {

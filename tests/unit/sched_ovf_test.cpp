@@ -31,7 +31,7 @@ TEST(SchedOvf, TiesOverloadAndWeightZero) {
   ipvs::Dest& a = bed.add('A', 2);
   ipvs::Dest& b = bed.add('B', 2);
   ipvs::Dest& c = bed.add('C', 5);
-  bed.set_weight(c, 0);  // 0 active is not > 0, but weight 0 is skipped
+  bed.set_weight(c, 0);        // 0 active is not > 0, but weight 0 is skipped
   EXPECT_EQ(bed.seq(1), "B");  // B and A tie, B first (list C,B,A)
   b.overloaded = true;
   EXPECT_EQ(bed.seq(1), "A");

@@ -31,7 +31,7 @@ TEST(SchedRr, AddedOneByOneBetweenPicks) {
   EXPECT_EQ(bed.seq(2), "A A");  // cursor head -> A; then after A: nothing, wrap: A
   bed.add('B', 1);               // list B,A, cursor A: after A nothing, wrap -> B, then A
   EXPECT_EQ(bed.seq(3), "B A B");
-  bed.add('C', 1);               // list C,B,A, cursor B: after B -> A, then wrap -> C
+  bed.add('C', 1);  // list C,B,A, cursor B: after B -> A, then wrap -> C
   EXPECT_EQ(bed.seq(5), "A C B A C");
 }
 
@@ -41,7 +41,7 @@ TEST(SchedRr, WeightZeroAndOverloadAreSkippedAndComeBack) {
   ipvs::Dest& b = bed.add('B', 5);  // weights other than 0 do not matter
   bed.add('C', 1);
   EXPECT_EQ(bed.seq(2), "C B");
-  bed.set_weight(b, 0);            // cursor stays at B (rr has no upd_dest)
+  bed.set_weight(b, 0);  // cursor stays at B (rr has no upd_dest)
   EXPECT_EQ(bed.seq(4), "A C A C");
   bed.set_weight(b, 1);
   a.overloaded = true;
@@ -77,8 +77,8 @@ TEST(SchedRr, DeletingTheCursorAtTheFrontGoesToTheHead) {
   bed.add('A', 1);
   bed.add('B', 1);
   ipvs::Dest& c = bed.add('C', 1);
-  EXPECT_EQ(bed.seq(1), "C");    // cursor C, the first entry
-  bed.del(c);                    // predecessor is the head: one full pass from B
+  EXPECT_EQ(bed.seq(1), "C");  // cursor C, the first entry
+  bed.del(c);                  // predecessor is the head: one full pass from B
   EXPECT_EQ(bed.seq(3), "B A B");
 }
 
@@ -106,8 +106,8 @@ TEST(SchedRr, AddingMidCycleIsReachedAfterTheWrap) {
   SchedBed bed("rr");
   bed.add('A', 1);
   bed.add('B', 1);
-  EXPECT_EQ(bed.seq(1), "B");    // cursor B
-  bed.add('C', 1);               // list C,B,A
+  EXPECT_EQ(bed.seq(1), "B");  // cursor B
+  bed.add('C', 1);             // list C,B,A
   EXPECT_EQ(bed.seq(4), "A C B A");
 }
 

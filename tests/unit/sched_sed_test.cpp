@@ -40,7 +40,7 @@ TEST(SchedSed, InactiveConnectionsAreIgnored) {
   b.inactconns = 1000;  // wlc would move to A; sed sees 1 vs 1
   EXPECT_EQ(bed.seq(1), "B");
   a.activeconns = 0;
-  b.activeconns = 1;    // 2 vs 1 -> A
+  b.activeconns = 1;  // 2 vs 1 -> A
   EXPECT_EQ(bed.seq(1), "A");
 }
 

@@ -11,8 +11,8 @@
 
 #include <string>
 
-#include "sched_fixture.hpp"
 #include "config/sched_names.hpp"
+#include "sched_fixture.hpp"
 
 namespace vs::sched {
 namespace {
@@ -79,10 +79,10 @@ TEST(SchedSh, PortOnlyWithTheFlagAndOnlyForPortProtocols) {
   bed.add('B', 1);
   EXPECT_EQ(SchedBed::name(bed.pick(from("192.168.1.1", 1234))), "B");  // 136
   bed.svc.flags = config::kFlagShPort;
-  EXPECT_EQ(SchedBed::name(bed.pick(from("192.168.1.1", 1234, IpProto::kTcp))), "A");    // 225
+  EXPECT_EQ(SchedBed::name(bed.pick(from("192.168.1.1", 1234, IpProto::kTcp))), "A");  // 225
   EXPECT_EQ(SchedBed::name(bed.pick(from("192.168.1.1", 1234, IpProto::kUdp))), "A");
   EXPECT_EQ(SchedBed::name(bed.pick(from("192.168.1.1", 1234, IpProto::kSctp))), "A");
-  EXPECT_EQ(SchedBed::name(bed.pick(from("192.168.1.1", 1234, IpProto::kIcmp))), "B");   // ICMP: port 0
+  EXPECT_EQ(SchedBed::name(bed.pick(from("192.168.1.1", 1234, IpProto::kIcmp))), "B");  // ICMP: port 0
 }
 
 TEST(SchedSh, UnavailableWithoutFallbackGivesNothing) {

@@ -70,7 +70,7 @@ TEST(SchedWlc, InactiveConnectionsCountOneIn256) {
   b.inactconns = 300;  // 300
   a.activeconns = 1;   // 256: 300*1 > 256*1 -> A
   EXPECT_EQ(bed.seq(1), "A");
-  a.inactconns = 44;   // 300: tie -> B
+  a.inactconns = 44;  // 300: tie -> B
   EXPECT_EQ(bed.seq(1), "B");
 }
 

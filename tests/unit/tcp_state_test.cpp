@@ -55,36 +55,34 @@ constexpr std::string_view kKernelTcpStates = R"(
 // The kernel's #define sNO IP_VS_TCP_S_NONE ... lines.
 const std::map<std::string, TcpState>& abbreviations() {
   static const std::map<std::string, TcpState> m = {
-      {"sNO", TcpState::kNone},     {"sES", TcpState::kEstablished}, {"sSS", TcpState::kSynSent},
-      {"sSR", TcpState::kSynRecv},  {"sFW", TcpState::kFinWait},     {"sTW", TcpState::kTimeWait},
-      {"sCL", TcpState::kClose},    {"sCW", TcpState::kCloseWait},   {"sLA", TcpState::kLastAck},
-      {"sLI", TcpState::kListen},   {"sSA", TcpState::kSynAck},
+      {"sNO", TcpState::kNone},    {"sES", TcpState::kEstablished}, {"sSS", TcpState::kSynSent},
+      {"sSR", TcpState::kSynRecv}, {"sFW", TcpState::kFinWait},     {"sTW", TcpState::kTimeWait},
+      {"sCL", TcpState::kClose},   {"sCW", TcpState::kCloseWait},   {"sLA", TcpState::kLastAck},
+      {"sLI", TcpState::kListen},  {"sSA", TcpState::kSynAck},
   };
   return m;
 }
 
-constexpr uint8_t FIN = 0x01, SYN = 0x02, RST = 0x04, PSH = 0x08, ACK = 0x10, URG = 0x20,
-                  ECE = 0x40, CWR = 0x80;
+constexpr uint8_t FIN = 0x01, SYN = 0x02, RST = 0x04, PSH = 0x08, ACK = 0x10, URG = 0x20, ECE = 0x40, CWR = 0x80;
 
 struct Cell {
   TcpDir dir;
-  std::string dir_name;    // INPUT / OUTPUT / INPUT_ONLY
-  std::string event;       // syn / fin / ack / rst
+  std::string dir_name;  // INPUT / OUTPUT / INPUT_ONLY
+  std::string event;     // syn / fin / ack / rst
   TcpState from;
   TcpState to;
 };
 
 void PrintTo(const Cell& c, std::ostream* os) {
-  *os << c.dir_name << " " << c.event << " " << tcp_state_name(c.from) << " -> "
-      << tcp_state_name(c.to);
+  *os << c.dir_name << " " << c.event << " " << tcp_state_name(c.from) << " -> " << tcp_state_name(c.to);
 }
 
 // The sXX tokens of one line, in order.
 std::vector<std::string> tokens(std::string_view line) {
   std::vector<std::string> out;
   for (size_t i = 0; i + 2 < line.size(); ++i) {
-    if (line[i] == 's' && line[i + 1] >= 'A' && line[i + 1] <= 'Z' && line[i + 2] >= 'A' &&
-        line[i + 2] <= 'Z' && (i == 0 || !std::isalnum(static_cast<unsigned char>(line[i - 1])))) {
+    if (line[i] == 's' && line[i + 1] >= 'A' && line[i + 1] <= 'Z' && line[i + 2] >= 'A' && line[i + 2] <= 'Z' &&
+        (i == 0 || !std::isalnum(static_cast<unsigned char>(line[i - 1])))) {
       out.emplace_back(line.substr(i, 3));
       i += 2;
     }
@@ -153,9 +151,9 @@ uint8_t flag_of(std::string_view event) {
 }
 
 constexpr TcpState kAllStates[] = {
-    TcpState::kNone,  TcpState::kEstablished, TcpState::kSynSent, TcpState::kSynRecv,
-    TcpState::kFinWait, TcpState::kTimeWait,  TcpState::kClose,   TcpState::kCloseWait,
-    TcpState::kLastAck, TcpState::kListen,    TcpState::kSynAck,
+    TcpState::kNone,    TcpState::kEstablished, TcpState::kSynSent, TcpState::kSynRecv,
+    TcpState::kFinWait, TcpState::kTimeWait,    TcpState::kClose,   TcpState::kCloseWait,
+    TcpState::kLastAck, TcpState::kListen,      TcpState::kSynAck,
 };
 constexpr TcpDir kAllDirs[] = {TcpDir::kInput, TcpDir::kOutput, TcpDir::kInputOnly};
 
@@ -179,8 +177,7 @@ TEST(TcpStateTable, ParsedTableIsComplete) {
   for (const Cell& c : cells) ++seen[{static_cast<int>(c.dir), c.event, static_cast<int>(c.from)}];
   EXPECT_EQ(seen.size(), cells.size());
   // Column headers follow the enum order in every block.
-  for (size_t i = 0; i < cells.size(); ++i)
-    EXPECT_EQ(static_cast<size_t>(cells[i].from), i % kTcpStateCount);
+  for (size_t i = 0; i < cells.size(); ++i) EXPECT_EQ(static_cast<size_t>(cells[i].from), i % kTcpStateCount);
 }
 
 class TcpStateCell : public ::testing::TestWithParam<Cell> {};
@@ -188,15 +185,13 @@ class TcpStateCell : public ::testing::TestWithParam<Cell> {};
 TEST_P(TcpStateCell, MatchesKernel) {
   const Cell& c = GetParam();
   EXPECT_EQ(tcp_transition(c.from, c.dir, flag_of(c.event)), c.to)
-      << c.dir_name << " " << c.event << " from " << tcp_state_name(c.from) << ": expected "
-      << tcp_state_name(c.to);
+      << c.dir_name << " " << c.event << " from " << tcp_state_name(c.from) << ": expected " << tcp_state_name(c.to);
 }
 
 INSTANTIATE_TEST_SUITE_P(AllCells, TcpStateCell, ::testing::ValuesIn(kernel_cells()),
                          [](const ::testing::TestParamInfo<Cell>& info) {
                            const Cell& c = info.param;
-                           return c.dir_name + "_" + c.event + "_" +
-                                  std::string(tcp_state_name(c.from));
+                           return c.dir_name + "_" + c.event + "_" + std::string(tcp_state_name(c.from));
                          });
 
 // A few cells spelled out by hand, as a sanity check of the parser itself.
@@ -245,16 +240,15 @@ void expect_behaves_as(uint8_t flags, std::string_view event) {
   for (TcpDir dir : kAllDirs)
     for (TcpState from : kAllStates)
       EXPECT_EQ(tcp_transition(from, dir, flags), expected(dir, event, from))
-          << dir_str(dir) << " from " << tcp_state_name(from) << " flags 0x" << std::hex
-          << int{flags} << " should act as " << event;
+          << dir_str(dir) << " from " << tcp_state_name(from) << " flags 0x" << std::hex << int{flags}
+          << " should act as " << event;
 }
 
 void expect_close(uint8_t flags) {
   for (TcpDir dir : kAllDirs)
     for (TcpState from : kAllStates)
       EXPECT_EQ(tcp_transition(from, dir, flags), TcpState::kClose)
-          << dir_str(dir) << " from " << tcp_state_name(from) << " flags 0x" << std::hex
-          << int{flags};
+          << dir_str(dir) << " from " << tcp_state_name(from) << " flags 0x" << std::hex << int{flags};
 }
 
 TEST(TcpStatePriority, SynAckIsSyn) { expect_behaves_as(SYN | ACK, "syn"); }
@@ -329,8 +323,7 @@ constexpr int64_t kDefaultUdp = 300;
 
 // Checks every TCP state and UDP: `overrides` lists the states expected to differ from the
 // defaults; everything else must keep its default.
-void expect_timeouts(const Timeouts& t, const std::map<TcpState, int64_t>& overrides,
-                     int64_t udp_seconds) {
+void expect_timeouts(const Timeouts& t, const std::map<TcpState, int64_t>& overrides, int64_t udp_seconds) {
   ASSERT_EQ(default_tcp_seconds().size(), kTcpStateCount);
   for (TcpState s : kAllStates) {
     auto o = overrides.find(s);
@@ -353,9 +346,7 @@ TEST(TcpStateTimeouts, DefaultsFromConfigDefaults) {
   expect_timeouts(make_timeouts(config::Timeouts{}), {}, kDefaultUdp);
 }
 
-TEST(TcpStateTimeouts, AllZeroKeepsDefaults) {
-  expect_timeouts(make_timeouts(ipvsadm_set(0, 0, 0)), {}, kDefaultUdp);
-}
+TEST(TcpStateTimeouts, AllZeroKeepsDefaults) { expect_timeouts(make_timeouts(ipvsadm_set(0, 0, 0)), {}, kDefaultUdp); }
 
 TEST(TcpStateTimeouts, EachDefaultExactly) {
   const Timeouts t = make_timeouts(ipvsadm_set(0, 0, 0));
@@ -377,8 +368,7 @@ TEST(TcpStateTimeouts, EachDefaultExactly) {
 TEST(TcpStateTimeouts, TcpAlone) {
   expect_timeouts(make_timeouts(ipvsadm_set(1234, 0, 0)), {{TcpState::kEstablished, 1234}}, kDefaultUdp);
   // The same with the other two given as their defaults (as the config loader leaves them).
-  expect_timeouts(make_timeouts(ipvsadm_set(1234, 120, 300)), {{TcpState::kEstablished, 1234}},
-                  kDefaultUdp);
+  expect_timeouts(make_timeouts(ipvsadm_set(1234, 120, 300)), {{TcpState::kEstablished, 1234}}, kDefaultUdp);
 }
 
 TEST(TcpStateTimeouts, TcpFinAlone) {
@@ -392,13 +382,12 @@ TEST(TcpStateTimeouts, UdpAlone) {
 }
 
 TEST(TcpStateTimeouts, AllThree) {
-  expect_timeouts(make_timeouts(ipvsadm_set(3600, 30, 60)),
-                  {{TcpState::kEstablished, 3600}, {TcpState::kFinWait, 30}}, 60);
+  expect_timeouts(make_timeouts(ipvsadm_set(3600, 30, 60)), {{TcpState::kEstablished, 3600}, {TcpState::kFinWait, 30}},
+                  60);
 }
 
 TEST(TcpStateTimeouts, OneSecondAndLargeValues) {
-  expect_timeouts(make_timeouts(ipvsadm_set(1, 1, 1)),
-                  {{TcpState::kEstablished, 1}, {TcpState::kFinWait, 1}}, 1);
+  expect_timeouts(make_timeouts(ipvsadm_set(1, 1, 1)), {{TcpState::kEstablished, 1}, {TcpState::kFinWait, 1}}, 1);
   // INT_MAX / HZ with HZ=1000 is the kernel's upper limit.
   constexpr uint32_t kBig = 2147483;
   expect_timeouts(make_timeouts(ipvsadm_set(kBig, kBig, kBig)),
@@ -408,8 +397,8 @@ TEST(TcpStateTimeouts, OneSecondAndLargeValues) {
 TEST(TcpStateTimeouts, ZerosKeepDefaultsAlongsideOverrides) {
   expect_timeouts(make_timeouts(ipvsadm_set(0, 77, 88)), {{TcpState::kFinWait, 77}}, 88);
   expect_timeouts(make_timeouts(ipvsadm_set(66, 0, 88)), {{TcpState::kEstablished, 66}}, 88);
-  expect_timeouts(make_timeouts(ipvsadm_set(66, 77, 0)),
-                  {{TcpState::kEstablished, 66}, {TcpState::kFinWait, 77}}, kDefaultUdp);
+  expect_timeouts(make_timeouts(ipvsadm_set(66, 77, 0)), {{TcpState::kEstablished, 66}, {TcpState::kFinWait, 77}},
+                  kDefaultUdp);
 }
 
 TEST(TcpStateTimeouts, FromParsedConfig) {

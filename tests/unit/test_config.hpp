@@ -54,19 +54,46 @@ public:
   };
 
   // [router]
-  ConfigText& seed(uint64_t s) { seed_ = s; return *this; }
-  ConfigText& max_connections(uint32_t n) { max_connections_ = n; return *this; }
+  ConfigText& seed(uint64_t s) {
+    seed_ = s;
+    return *this;
+  }
+  ConfigText& max_connections(uint32_t n) {
+    max_connections_ = n;
+    return *this;
+  }
 
   // [defense]
-  ConfigText& drop_entry(bool on) { drop_entry_ = on; return *this; }
-  ConfigText& secure_tcp(std::string mode) { secure_tcp_ = std::move(mode); return *this; }
-  ConfigText& high_water(uint32_t percent) { high_water_ = percent; return *this; }
-  ConfigText& syn_timeout(uint32_t seconds) { syn_timeout_ = seconds; return *this; }
+  ConfigText& drop_entry(bool on) {
+    drop_entry_ = on;
+    return *this;
+  }
+  ConfigText& secure_tcp(std::string mode) {
+    secure_tcp_ = std::move(mode);
+    return *this;
+  }
+  ConfigText& high_water(uint32_t percent) {
+    high_water_ = percent;
+    return *this;
+  }
+  ConfigText& syn_timeout(uint32_t seconds) {
+    syn_timeout_ = seconds;
+    return *this;
+  }
 
   // [timeouts]
-  ConfigText& tcp_timeout(uint32_t s) { tcp_ = s; return *this; }
-  ConfigText& tcpfin_timeout(uint32_t s) { tcpfin_ = s; return *this; }
-  ConfigText& udp_timeout(uint32_t s) { udp_ = s; return *this; }
+  ConfigText& tcp_timeout(uint32_t s) {
+    tcp_ = s;
+    return *this;
+  }
+  ConfigText& tcpfin_timeout(uint32_t s) {
+    tcpfin_ = s;
+    return *this;
+  }
+  ConfigText& udp_timeout(uint32_t s) {
+    udp_ = s;
+    return *this;
+  }
 
   // [[interfaces]], in order: the first is interface 0.
   ConfigText& interface(std::string name, std::string mac, std::vector<std::string> addresses,
@@ -80,7 +107,10 @@ public:
       if (i.name == name) return i;
     throw std::invalid_argument("test config: no interface " + name);
   }
-  ConfigText& mtu(const std::string& name, uint32_t m) { iface(name).mtu = m; return *this; }
+  ConfigText& mtu(const std::string& name, uint32_t m) {
+    iface(name).mtu = m;
+    return *this;
+  }
   ConfigText& addresses(const std::string& name, std::vector<std::string> a) {
     iface(name).addresses = std::move(a);
     return *this;
@@ -100,22 +130,52 @@ public:
     services_.back().scheduler = std::move(scheduler);
     return *this;
   }
-  ConfigText& scheduler(std::string s) { last_service().scheduler = std::move(s); return *this; }
-  ConfigText& persistence(uint32_t seconds) { last_service().persistence = seconds; return *this; }
-  ConfigText& netmask(std::string m) { last_service().netmask = std::move(m); return *this; }
-  ConfigText& drain(std::string d) { last_service().drain = std::move(d); return *this; }
-  ConfigText& flags(std::vector<std::string> f) { last_service().flags = std::move(f); return *this; }
-  ConfigText& service_lines(std::string toml) { last_service().extra = std::move(toml); return *this; }
+  ConfigText& scheduler(std::string s) {
+    last_service().scheduler = std::move(s);
+    return *this;
+  }
+  ConfigText& persistence(uint32_t seconds) {
+    last_service().persistence = seconds;
+    return *this;
+  }
+  ConfigText& netmask(std::string m) {
+    last_service().netmask = std::move(m);
+    return *this;
+  }
+  ConfigText& drain(std::string d) {
+    last_service().drain = std::move(d);
+    return *this;
+  }
+  ConfigText& flags(std::vector<std::string> f) {
+    last_service().flags = std::move(f);
+    return *this;
+  }
+  ConfigText& service_lines(std::string toml) {
+    last_service().extra = std::move(toml);
+    return *this;
+  }
 
   // reals of the last service, in order.
   ConfigText& real(std::string address, std::string method = "", std::optional<uint32_t> weight = {}) {
     last_service().reals.push_back({std::move(address), std::move(method), weight, {}, {}, {}});
     return *this;
   }
-  ConfigText& weight(uint32_t w) { last_real().weight = w; return *this; }
-  ConfigText& upper(uint32_t u) { last_real().upper = u; return *this; }
-  ConfigText& lower(uint32_t l) { last_real().lower = l; return *this; }
-  ConfigText& real_lines(std::string toml) { last_real().extra = std::move(toml); return *this; }
+  ConfigText& weight(uint32_t w) {
+    last_real().weight = w;
+    return *this;
+  }
+  ConfigText& upper(uint32_t u) {
+    last_real().upper = u;
+    return *this;
+  }
+  ConfigText& lower(uint32_t l) {
+    last_real().lower = l;
+    return *this;
+  }
+  ConfigText& real_lines(std::string toml) {
+    last_real().extra = std::move(toml);
+    return *this;
+  }
 
   Service& last_service() {
     if (services_.empty()) throw std::logic_error("test config: a service knob before service()");
@@ -148,8 +208,8 @@ public:
       if (udp_) t += "udp = " + std::to_string(*udp_) + "\n";
     }
     for (const Interface& i : interfaces_) {
-      t += "\n[[interfaces]]\nname = " + quoted(i.name) + "\nmac = " + quoted(i.mac) + "\naddresses = " +
-           string_array(i.addresses) + "\n";
+      t += "\n[[interfaces]]\nname = " + quoted(i.name) + "\nmac = " + quoted(i.mac) +
+           "\naddresses = " + string_array(i.addresses) + "\n";
       if (i.mtu) t += "mtu = " + std::to_string(*i.mtu) + "\n";
     }
     for (const auto& [to, via] : routes_) t += "\n[[routes]]\nto = " + quoted(to) + "\nvia = " + quoted(via) + "\n";

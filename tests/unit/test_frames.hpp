@@ -277,7 +277,9 @@ struct Sent {
 
 class MemSink : public TxSink {
 public:
-  void transmit(uint32_t iface, std::span<const uint8_t> f) override { sent.push_back({iface, ByteVec(f.begin(), f.end())}); }
+  void transmit(uint32_t iface, std::span<const uint8_t> f) override {
+    sent.push_back({iface, ByteVec(f.begin(), f.end())});
+  }
   void clear() { sent.clear(); }
   std::vector<Sent> sent;
 };
@@ -299,7 +301,8 @@ inline ::testing::AssertionResult ValidIpv4(const ByteVec& f) {
   size_t hl = static_cast<size_t>(ip[0] & 0x0f) * 4;
   if (hl < 20 || hl > ip.size()) return ::testing::AssertionFailure() << "IHL " << hl;
   size_t tl = get16(ip, 2);
-  if (tl != ip.size()) return ::testing::AssertionFailure() << "total length " << tl << " but " << ip.size() << " bytes";
+  if (tl != ip.size())
+    return ::testing::AssertionFailure() << "total length " << tl << " but " << ip.size() << " bytes";
   if (!ref_verify(ip.first(hl))) return ::testing::AssertionFailure() << "bad IPv4 header checksum";
   return ::testing::AssertionSuccess();
 }
@@ -312,7 +315,8 @@ inline wire::Ipv4View<const uint8_t> ip_of(const ByteVec& f) {
 inline ::testing::AssertionResult ValidIcmp(const ByteVec& f) {
   if (auto r = ValidIpv4(f); !r) return r;
   auto ip = ip_of(f);
-  if (ip.protocol() != IpProto::kIcmp) return ::testing::AssertionFailure() << "protocol " << int{number(ip.protocol())};
+  if (ip.protocol() != IpProto::kIcmp)
+    return ::testing::AssertionFailure() << "protocol " << int{number(ip.protocol())};
   if (ip.payload().size() < 8) return ::testing::AssertionFailure() << "ICMP too short";
   if (!ref_verify(ip.payload())) return ::testing::AssertionFailure() << "bad ICMP checksum";
   return ::testing::AssertionSuccess();

@@ -122,20 +122,20 @@ constexpr uint8_t kTcpSyn[] = {
     0xac, 0x10, 0x0a, 0x63,  // 12 src 172.16.10.99
     0xac, 0x10, 0x0a, 0x0c,  // 16 dst 172.16.10.12
     // TCP
-    0xb2, 0x6e,              //  0 sport 45678
-    0x00, 0x50,              //  2 dport 80
-    0x12, 0x34, 0x56, 0x78,  //  4 seq
-    0x00, 0x00, 0x00, 0x00,  //  8 ack
-    0xa0,                    // 12 data offset 10 (40 bytes)
-    0x02,                    // 13 flags SYN
-    0xfa, 0xf0,              // 14 window 64240
-    0x40, 0x76,              // 16 checksum
-    0x00, 0x00,              // 18 urgent pointer
-    0x02, 0x04, 0x05, 0xb4,  // 20 MSS 1460
-    0x04, 0x02,              // 24 SACK permitted
+    0xb2, 0x6e,                                                  //  0 sport 45678
+    0x00, 0x50,                                                  //  2 dport 80
+    0x12, 0x34, 0x56, 0x78,                                      //  4 seq
+    0x00, 0x00, 0x00, 0x00,                                      //  8 ack
+    0xa0,                                                        // 12 data offset 10 (40 bytes)
+    0x02,                                                        // 13 flags SYN
+    0xfa, 0xf0,                                                  // 14 window 64240
+    0x40, 0x76,                                                  // 16 checksum
+    0x00, 0x00,                                                  // 18 urgent pointer
+    0x02, 0x04, 0x05, 0xb4,                                      // 20 MSS 1460
+    0x04, 0x02,                                                  // 24 SACK permitted
     0x08, 0x0a, 0x00, 0x1e, 0x84, 0x80, 0x00, 0x00, 0x00, 0x00,  // 26 timestamps 2000000, 0
-    0x01,                    // 36 NOP
-    0x03, 0x03, 0x07,        // 37 window scale 7
+    0x01,                                                        // 36 NOP
+    0x03, 0x03, 0x07,                                            // 37 window scale 7
 };
 constexpr size_t kSynTcpOff = 20;
 
@@ -175,30 +175,78 @@ constexpr uint8_t kUdpDnsQuery[] = {
     0x00, 0x25,  // length 37
     0xc3, 0x71,  // checksum
     // DNS
-    0x1a, 0x2b, 0x01, 0x00,  // id, flags RD
-    0x00, 0x01, 0x00, 0x00,  // QDCOUNT 1, ANCOUNT 0
-    0x00, 0x00, 0x00, 0x00,  // NSCOUNT 0, ARCOUNT 0
+    0x1a, 0x2b, 0x01, 0x00,                                              // id, flags RD
+    0x00, 0x01, 0x00, 0x00,                                              // QDCOUNT 1, ANCOUNT 0
+    0x00, 0x00, 0x00, 0x00,                                              // NSCOUNT 0, ARCOUNT 0
     0x07, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 0x03, 'c', 'o', 'm', 0x00,  // QNAME
-    0x00, 0x01, 0x00, 0x01,  // QTYPE A, QCLASS IN
+    0x00, 0x01, 0x00, 0x01,                                              // QTYPE A, QCLASS IN
 };
 constexpr size_t kDnsUdpOff = 20;
 
 // Windows ping 192.168.1.10 -> 192.168.1.1 (TTL 128, 32 bytes of "abc...").
 constexpr uint8_t kIcmpEchoRequest[] = {
     // IPv4
-    0x45, 0x00, 0x00, 0x3c,  // version/IHL, DSCP, total length 60
-    0x4e, 0x21, 0x00, 0x00,  // identification, no flags
-    0x80, 0x01, 0x69, 0x44,  // TTL 128, ICMP, checksum
-    0xc0, 0xa8, 0x01, 0x0a,  // src 192.168.1.10
-    0xc0, 0xa8, 0x01, 0x01,  // dst 192.168.1.1
+    0x45,
+    0x00,
+    0x00,
+    0x3c,  // version/IHL, DSCP, total length 60
+    0x4e,
+    0x21,
+    0x00,
+    0x00,  // identification, no flags
+    0x80,
+    0x01,
+    0x69,
+    0x44,  // TTL 128, ICMP, checksum
+    0xc0,
+    0xa8,
+    0x01,
+    0x0a,  // src 192.168.1.10
+    0xc0,
+    0xa8,
+    0x01,
+    0x01,  // dst 192.168.1.1
     // ICMP
-    0x08,        // 0 type echo request
-    0x00,        // 1 code
-    0x4d, 0x3a,  // 2 checksum
-    0x00, 0x01,  // 4 identifier 1
-    0x00, 0x21,  // 6 sequence 33
-    'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l', 'm', 'n', 'o', 'p',
-    'q', 'r', 's', 't', 'u', 'v', 'w', 'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i',
+    0x08,  // 0 type echo request
+    0x00,  // 1 code
+    0x4d,
+    0x3a,  // 2 checksum
+    0x00,
+    0x01,  // 4 identifier 1
+    0x00,
+    0x21,  // 6 sequence 33
+    'a',
+    'b',
+    'c',
+    'd',
+    'e',
+    'f',
+    'g',
+    'h',
+    'i',
+    'j',
+    'k',
+    'l',
+    'm',
+    'n',
+    'o',
+    'p',
+    'q',
+    'r',
+    's',
+    't',
+    'u',
+    'v',
+    'w',
+    'a',
+    'b',
+    'c',
+    'd',
+    'e',
+    'f',
+    'g',
+    'h',
+    'i',
 };
 constexpr size_t kEchoIcmpOff = 20;
 
@@ -215,11 +263,11 @@ constexpr uint8_t kIcmpPortUnreachable[] = {
     0x80, 0x8f,              // checksum
     0x00, 0x00, 0x00, 0x00,  // unused
     // quoted datagram = kUdpDnsQuery (57 bytes)
-    0x45, 0x00, 0x00, 0x39, 0xb3, 0xa1, 0x00, 0x00, 0x40, 0x11, 0x43, 0xb7, 0xc0, 0xa8, 0x01, 0x0a,
-    0xc0, 0xa8, 0x01, 0x01,                          // quoted IPv4 header
+    0x45, 0x00, 0x00, 0x39, 0xb3, 0xa1, 0x00, 0x00, 0x40, 0x11, 0x43, 0xb7, 0xc0, 0xa8, 0x01, 0x0a, 0xc0, 0xa8, 0x01,
+    0x01,                                            // quoted IPv4 header
     0xcf, 0x08, 0x00, 0x35, 0x00, 0x25, 0xc3, 0x71,  // quoted UDP header
-    0x1a, 0x2b, 0x01, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x07, 'e', 'x', 'a', 'm', 'p',
-    'l', 'e', 0x03, 'c', 'o', 'm', 0x00, 0x00, 0x01, 0x00, 0x01,  // quoted DNS
+    0x1a, 0x2b, 0x01, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x07, 'e', 'x', 'a', 'm', 'p', 'l', 'e',
+    0x03, 'c', 'o', 'm', 0x00, 0x00, 0x01, 0x00, 0x01,  // quoted DNS
 };
 constexpr size_t kUnreachIcmpOff = 20;
 
@@ -236,8 +284,8 @@ constexpr uint8_t kIcmpPortUnreachableCut[] = {
     0x03, 0x03, 0x6a, 0x28,  // type 3, code 3, checksum
     0x00, 0x00, 0x00, 0x00,  // unused
     // quoted IPv4 header (total length 57) + UDP header
-    0x45, 0x00, 0x00, 0x39, 0xb3, 0xa1, 0x00, 0x00, 0x40, 0x11, 0x43, 0xb7, 0xc0, 0xa8, 0x01, 0x0a,
-    0xc0, 0xa8, 0x01, 0x01,                          //
+    0x45, 0x00, 0x00, 0x39, 0xb3, 0xa1, 0x00, 0x00, 0x40, 0x11, 0x43, 0xb7, 0xc0, 0xa8, 0x01, 0x0a, 0xc0, 0xa8, 0x01,
+    0x01,                                            //
     0xcf, 0x08, 0x00, 0x35, 0x00, 0x25, 0xc3, 0x71,  //
 };
 
@@ -253,17 +301,87 @@ constexpr uint8_t kIcmpFragNeeded[] = {
 // IPIP (RFC 2003): 10.0.0.1 -> 10.0.0.2 carrying kIcmpEchoRequest.
 constexpr uint8_t kIpipPacket[] = {
     // outer IPv4
-    0x45, 0x00, 0x00, 0x50,  // version/IHL, DSCP, total length 80
-    0x00, 0x00, 0x40, 0x00,  // identification 0, DF
-    0x40, 0x04, 0x26, 0xa8,  // TTL 64, protocol IPIP, checksum
-    0x0a, 0x00, 0x00, 0x01,  // src 10.0.0.1
-    0x0a, 0x00, 0x00, 0x02,  // dst 10.0.0.2
+    0x45,
+    0x00,
+    0x00,
+    0x50,  // version/IHL, DSCP, total length 80
+    0x00,
+    0x00,
+    0x40,
+    0x00,  // identification 0, DF
+    0x40,
+    0x04,
+    0x26,
+    0xa8,  // TTL 64, protocol IPIP, checksum
+    0x0a,
+    0x00,
+    0x00,
+    0x01,  // src 10.0.0.1
+    0x0a,
+    0x00,
+    0x00,
+    0x02,  // dst 10.0.0.2
     // inner IPv4 = kIcmpEchoRequest
-    0x45, 0x00, 0x00, 0x3c, 0x4e, 0x21, 0x00, 0x00, 0x80, 0x01, 0x69, 0x44, 0xc0, 0xa8, 0x01, 0x0a,
-    0xc0, 0xa8, 0x01, 0x01,  //
-    0x08, 0x00, 0x4d, 0x3a, 0x00, 0x01, 0x00, 0x21,  //
-    'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l', 'm', 'n', 'o', 'p',
-    'q', 'r', 's', 't', 'u', 'v', 'w', 'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i',
+    0x45,
+    0x00,
+    0x00,
+    0x3c,
+    0x4e,
+    0x21,
+    0x00,
+    0x00,
+    0x80,
+    0x01,
+    0x69,
+    0x44,
+    0xc0,
+    0xa8,
+    0x01,
+    0x0a,
+    0xc0,
+    0xa8,
+    0x01,
+    0x01,  //
+    0x08,
+    0x00,
+    0x4d,
+    0x3a,
+    0x00,
+    0x01,
+    0x00,
+    0x21,  //
+    'a',
+    'b',
+    'c',
+    'd',
+    'e',
+    'f',
+    'g',
+    'h',
+    'i',
+    'j',
+    'k',
+    'l',
+    'm',
+    'n',
+    'o',
+    'p',
+    'q',
+    'r',
+    's',
+    't',
+    'u',
+    'v',
+    'w',
+    'a',
+    'b',
+    'c',
+    'd',
+    'e',
+    'f',
+    'g',
+    'h',
+    'i',
 };
 constexpr size_t kIpipInnerOff = 20;
 
@@ -285,9 +403,13 @@ constexpr uint8_t kIgmpWithRouterAlert[] = {
 // Mutability: setters exist only on views over non-const bytes.
 
 template <class V>
-concept HasEthSetter = requires(V v) { v.set_ethertype(uint16_t{0}); };
+concept HasEthSetter = requires(V v) {
+  v.set_ethertype(uint16_t{0});
+};
 template <class V>
-concept HasArpFill = requires(V v) { v.fill(ArpOp::kRequest, MacAddr{}, Ipv4Addr{}, MacAddr{}, Ipv4Addr{}); };
+concept HasArpFill = requires(V v) {
+  v.fill(ArpOp::kRequest, MacAddr{}, Ipv4Addr{}, MacAddr{}, Ipv4Addr{});
+};
 template <class V>
 concept HasIpv4Setter = requires(V v) {
   v.set_ttl(uint8_t{0});
@@ -295,11 +417,17 @@ concept HasIpv4Setter = requires(V v) {
   v.fill_checksum();
 };
 template <class V>
-concept HasIcmpSetter = requires(V v) { v.set_type(uint8_t{0}); };
+concept HasIcmpSetter = requires(V v) {
+  v.set_type(uint8_t{0});
+};
 template <class V>
-concept HasTcpSetter = requires(V v) { v.set_sport_update_checksum(uint16_t{0}); };
+concept HasTcpSetter = requires(V v) {
+  v.set_sport_update_checksum(uint16_t{0});
+};
 template <class V>
-concept HasUdpSetter = requires(V v) { v.set_sport_update_checksum(uint16_t{0}); };
+concept HasUdpSetter = requires(V v) {
+  v.set_sport_update_checksum(uint16_t{0});
+};
 
 static_assert(HasEthSetter<EthernetView<uint8_t>> && !HasEthSetter<EthernetView<const uint8_t>>);
 static_assert(HasArpFill<ArpView<uint8_t>> && !HasArpFill<ArpView<const uint8_t>>);
@@ -757,8 +885,7 @@ TEST(Ipv4View, VerifyChecksumIgnoresPayload) {
 TEST(Ipv4View, Construct) {
   Buf b = poison(60);
   auto ip = Ipv4View<uint8_t>::unchecked(b);
-  ip.fill(0x00, 60, 0x1c46, Ipv4View<uint8_t>::kFlagDf, 64, IpProto::kTcp, kClientIp,
-          kServerIp);
+  ip.fill(0x00, 60, 0x1c46, Ipv4View<uint8_t>::kFlagDf, 64, IpProto::kTcp, kClientIp, kServerIp);
   EXPECT_EQ(hex(std::span<const uint8_t>(b).first(20)), hex(std::span<const uint8_t>(kTcpSyn).first(20)));
   EXPECT_EQ(hex(std::span<const uint8_t>(b).subspan(20)), hex(poison(40)));  // payload untouched
 }
@@ -852,9 +979,9 @@ TEST(Ipv4View, ParseQuotedAcceptsCutPayloadButParseDoesNot) {
   ASSERT_EQ(q.size(), 28u);
   auto ip = Ipv4View<const uint8_t>::parse_quoted(q);
   ASSERT_TRUE(ip);
-  EXPECT_EQ(ip->total_len(), 57);         // what the header says
-  EXPECT_EQ(ip->bytes().size(), 28u);     // what was quoted
-  EXPECT_EQ(ip->payload().size(), 8u);    // the UDP header only
+  EXPECT_EQ(ip->total_len(), 57);       // what the header says
+  EXPECT_EQ(ip->bytes().size(), 28u);   // what was quoted
+  EXPECT_EQ(ip->payload().size(), 8u);  // the UDP header only
   EXPECT_TRUE(ip->verify_checksum());
   Ipv4Error err{};
   EXPECT_FALSE(Ipv4View<const uint8_t>::parse(q, &err));
@@ -1466,8 +1593,7 @@ TEST(WireFuzz, ParsersStayInBoundsOnRandomInput) {
     }
     if (auto icmp = Icmpv4View<const uint8_t>::parse(s)) {
       sink = sink + icmp->type() + icmp->code() + icmp->checksum() + icmp->ident() + icmp->seq() +
-             icmp->next_hop_mtu() + icmp->rest() + icmp->verify_checksum() +
-             static_cast<uint32_t>(icmp->data().size());
+             icmp->next_hop_mtu() + icmp->rest() + icmp->verify_checksum() + static_cast<uint32_t>(icmp->data().size());
       if (auto q = icmp->quoted()) touch_ipv4(*q);
     }
     if (auto tcp = TcpView<const uint8_t>::parse(s)) {
