@@ -226,22 +226,22 @@ inline void fix_ipv4(std::span<uint8_t> b, int depth = 0) {
   auto l4 = ip->payload();
   uint32_t pseudo = wire::csum::pseudo_header(ip->src(), ip->dst(), ip->protocol(), static_cast<uint16_t>(l4.size()));
   switch (ip->protocol()) {
-    case 1:
+    case IpProto::kIcmp:
       if (l4.size() >= 8) {
         put16(l4, 2, 0);
         put16(l4, 2, wire::csum::compute(l4));
       }
       break;
-    case 4:
+    case IpProto::kIpip:
       if (depth == 0) fix_ipv4(l4, 1);
       break;
-    case 6:
+    case IpProto::kTcp:
       if (l4.size() >= 20) {
         put16(l4, 16, 0);
         put16(l4, 16, wire::csum::finish(wire::csum::sum(l4, pseudo)));
       }
       break;
-    case 17:
+    case IpProto::kUdp:
       if (l4.size() >= 8 && (l4[6] | l4[7])) {
         put16(l4, 6, 0);
         uint16_t c = wire::csum::finish(wire::csum::sum(l4, pseudo));
