@@ -25,24 +25,6 @@
 
 namespace vs::config {
 
-std::string_view defense_mode_name(DefenseMode m) noexcept {
-  switch (m) {
-    case DefenseMode::kOff: return "off";
-    case DefenseMode::kAuto: return "auto";
-    case DefenseMode::kAlways: return "always";
-  }
-  return "?";
-}
-
-std::string_view method_name(Method m) noexcept {
-  switch (m) {
-    case Method::kNat: return "nat";
-    case Method::kDr: return "dr";
-    case Method::kTun: return "tun";
-  }
-  return "?";
-}
-
 namespace {
 
 constexpr int64_t kMaxInt64 = std::numeric_limits<int64_t>::max();
@@ -198,14 +180,14 @@ std::vector<const toml::table*> table_array(const toml::node& n, std::string_vie
 
 /// The value named by the string `key` among `choices`; `what` names the kind in the error
 /// ("unknown method "x"; expected one of: nat dr tun").
-template <class E>
+template <class E, size_t N>
 E choice_value(const toml::node& n, std::string_view key, std::string_view what,
-               std::initializer_list<std::pair<std::string_view, E>> choices) {
+               const std::array<Named<E>, N>& choices) {
   const std::string text = string_value(n, key);
   std::string names;
-  for (const auto& [name, value] : choices) {
-    if (name == text) return value;
-    names += (names.empty() ? "" : " ") + std::string(name);
+  for (const Named<E>& c : choices) {
+    if (c.name == text) return c.value;
+    names += (names.empty() ? "" : " ") + std::string(c.name);
   }
   fail(n, "unknown " + std::string(what) + " " + quoted(text) + "; expected one of: " + names);
 }
@@ -470,9 +452,7 @@ void Loader::defense(const Section& s) {
   Defense& d = cfg_.defense;
   if (const toml::node* n = s.optional("drop_entry")) d.drop_entry = bool_value(*n, "drop_entry");
   if (const toml::node* n = s.optional("secure_tcp"))
-    d.secure_tcp = choice_value<DefenseMode>(
-        *n, "secure_tcp", "secure_tcp mode",
-        {{"off", DefenseMode::kOff}, {"auto", DefenseMode::kAuto}, {"always", DefenseMode::kAlways}});
+    d.secure_tcp = choice_value(*n, "secure_tcp", "secure_tcp mode", kDefenseModes);
   s.optional_int("high_water", d.high_water, 1, 100);
   s.optional_int("syn_timeout", d.syn_timeout, 1, 60);
 }
@@ -481,8 +461,7 @@ void Loader::service(const Section& s) {
   s.allow_only({"protocol", "address", "scheduler", "persistence", "netmask", "flags", "drain", "reals"});
   Service svc;
 
-  svc.protocol = choice_value<IpProto>(s.required("protocol"), "protocol", "protocol",
-                                       {{"tcp", IpProto::kTcp}, {"udp", IpProto::kUdp}});
+  svc.protocol = choice_value(s.required("protocol"), "protocol", "protocol", kServiceProtocols);
 
   const toml::node& address = s.required("address");
   std::string address_text = string_value(address, "address");
@@ -513,9 +492,7 @@ void Loader::service(const Section& s) {
 
   if (const toml::node* n = s.optional("flags")) svc.flags = flags(*n, svc);
 
-  if (const toml::node* n = s.optional("drain"))
-    svc.drain =
-        choice_value<Drain>(*n, "drain", "drain policy", {{"drop", Drain::kDrop}, {"reschedule", Drain::kReschedule}});
+  if (const toml::node* n = s.optional("drain")) svc.drain = choice_value(*n, "drain", "drain policy", kDrains);
 
   if (svc.port == 0 && svc.persistence == 0) fail(address, "port 0 (all ports) needs persistence");
 
@@ -568,9 +545,7 @@ Real Loader::real(const Section& s, const Service& svc, RealLines& seen) {
   r.port = ep->port.value_or(svc.port);
   check_host(address, "real server", r.addr);
 
-  if (const toml::node* n = s.optional("method"))
-    r.method = choice_value<Method>(*n, "method", "method",
-                                    {{"nat", Method::kNat}, {"dr", Method::kDr}, {"tun", Method::kTun}});
+  if (const toml::node* n = s.optional("method")) r.method = choice_value(*n, "method", "method", kMethods);
 
   s.optional_int("weight", r.weight, 0, 65535);
   s.optional_int("upper", r.upper, 0, kMaxInt32);

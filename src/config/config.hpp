@@ -8,6 +8,7 @@
 // (ipvs::Dest, ipvs::Service) extend them with state.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -20,6 +21,22 @@
 
 namespace vs::config {
 
+/// A value of an enumeration and its name in the config file: each enumeration the schema spells
+/// as a string has one table, which the loader reads and the listings print from.
+template <class E>
+struct Named {
+  std::string_view name;
+  E value;
+};
+
+/// The name of `v` in `table`, or "?".
+template <class E, size_t N>
+constexpr std::string_view name_of(const std::array<Named<E>, N>& table, E v) noexcept {
+  for (const Named<E>& n : table)
+    if (n.value == v) return n.name;
+  return "?";
+}
+
 enum class Method : uint8_t { kNat, kDr, kTun };
 
 /// What happens to the connections of a real server removed from its service.
@@ -28,7 +45,13 @@ enum class Drain : uint8_t {
   kReschedule,  // the connection is expired and a packet that may open one is scheduled afresh
 };
 
-std::string_view method_name(Method m) noexcept;  // "nat" / "dr" / "tun"
+inline constexpr std::array<Named<Method>, 3> kMethods = {
+    {{"nat", Method::kNat}, {"dr", Method::kDr}, {"tun", Method::kTun}}};
+inline constexpr std::array<Named<Drain>, 2> kDrains = {{{"drop", Drain::kDrop}, {"reschedule", Drain::kReschedule}}};
+/// The protocols a service may have.
+inline constexpr std::array<Named<IpProto>, 2> kServiceProtocols = {{{"tcp", IpProto::kTcp}, {"udp", IpProto::kUdp}}};
+
+constexpr std::string_view method_name(Method m) noexcept { return name_of(kMethods, m); }
 
 struct Router {
   uint64_t seed = 1;
@@ -42,7 +65,10 @@ enum class DefenseMode : uint8_t {
   kAlways,
 };
 
-std::string_view defense_mode_name(DefenseMode m) noexcept;  // "off" / "auto" / "always"
+inline constexpr std::array<Named<DefenseMode>, 3> kDefenseModes = {
+    {{"off", DefenseMode::kOff}, {"auto", DefenseMode::kAuto}, {"always", DefenseMode::kAlways}}};
+
+constexpr std::string_view defense_mode_name(DefenseMode m) noexcept { return name_of(kDefenseModes, m); }
 
 /// [defense]: how the director keeps serving real clients when its table fills up (a SYN flood).
 /// See docs/hardening.md. Established connections are never evicted or shortened.

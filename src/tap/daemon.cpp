@@ -47,6 +47,8 @@ public:
   explicit Daemon(int log_level) : log_level_(log_level) {}
 
   int start(const RunOptions& opt);
+  /// Closes every handle and runs the loop until the closes are done.
+  void close_handles();
 
   void transmit(uint32_t iface, std::span<const uint8_t> frame) override { write_frame(iface, frame, {}); }
   void transmit_offload(uint32_t iface, std::span<const uint8_t> frame, const Offload& off) override {
@@ -221,6 +223,16 @@ private:
   Instant now_{};
 };
 
+void Daemon::close_handles() {
+  uv_walk(
+      loop_,
+      [](uv_handle_t* h, void*) {
+        if (!uv_is_closing(h)) uv_close(h, nullptr);
+      },
+      nullptr);
+  uv_run(loop_, UV_RUN_DEFAULT);
+}
+
 int Daemon::start(const RunOptions& opt) {
   auto cfg = config::load_config(opt.config_path);
   if (!cfg) {
@@ -281,13 +293,7 @@ int Daemon::start(const RunOptions& opt) {
       ControlServer::start(loop_, control_path, [this](const std::vector<std::string>& a) { return control(a); });
   if (!ctlsrv) {
     std::fprintf(stderr, "vsrouter: %s\n", ctlsrv.error().message.c_str());
-    uv_walk(
-        loop_,
-        [](uv_handle_t* h, void*) {
-          if (!uv_is_closing(h)) uv_close(h, nullptr);
-        },
-        nullptr);
-    uv_run(loop_, UV_RUN_DEFAULT);
+    close_handles();
     uv_loop_close(loop_);
     return 2;
   }
@@ -303,13 +309,7 @@ int Daemon::start(const RunOptions& opt) {
     if (!m) {
       std::fprintf(stderr, "vsrouter: %s\n", m.error().message.c_str());
       control_.reset();
-      uv_walk(
-          loop_,
-          [](uv_handle_t* h, void*) {
-            if (!uv_is_closing(h)) uv_close(h, nullptr);
-          },
-          nullptr);
-      uv_run(loop_, UV_RUN_DEFAULT);
+      close_handles();
       uv_loop_close(loop_);
       return 2;
     }
@@ -334,13 +334,7 @@ int Daemon::start(const RunOptions& opt) {
   uv_run(loop_, UV_RUN_DEFAULT);
 
   // Close every handle and let the loop finish the closes before the captures are flushed.
-  uv_walk(
-      loop_,
-      [](uv_handle_t* h, void*) {
-        if (!uv_is_closing(h)) uv_close(h, nullptr);
-      },
-      nullptr);
-  uv_run(loop_, UV_RUN_DEFAULT);
+  close_handles();
   int rc = 0;
   for (auto& p : ports_) {
     std::string e;
