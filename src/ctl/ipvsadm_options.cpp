@@ -242,7 +242,7 @@ std::string usage_text() {
        "  --fwmark-service|-f fwmark          fwmark is an integer greater than zero\n"
        "\n";
   // Appended piece by piece: a temporary from `"|" + std::string(s)` makes GCC 12 at -O3 warn
-  // (-Wrestrict) about the memcpy it inlines, a false positive (GCC bug 105329).
+  // (-Wrestrict) about the memcpy it inlines, a false positive.
   u += "Options:\n"
        "  --ipv6         -6                   fwmark entry uses IPv6\n"
        "  --scheduler    -s scheduler         one of ";

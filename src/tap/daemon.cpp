@@ -188,7 +188,7 @@ private:
                     static_cast<unsigned long long>(p->rx_error));
       s += line;
     }
-    s += '\n';  // not "\n" + ...: GCC 12 -O3 -Wrestrict false positive (GCC bug 105329)
+    s += '\n';  // not "\n" + ...: a GCC 12 -O3 -Wrestrict false positive
     s += ctl::list_connections(*engine_, clock());
     std::fwrite(s.data(), 1, s.size(), stdout);
     std::fflush(stdout);
