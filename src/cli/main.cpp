@@ -91,7 +91,8 @@ int cmd_run(int argc, char** argv) {
       "capture", "write every frame in and out of each interface to DIR/<interface>.pcap",
       cxxopts::value<std::string>())("metrics", "serve Prometheus metrics on ADDR:PORT (e.g. 127.0.0.1:9800)",
                                      cxxopts::value<std::string>())(
-      "control", "control socket for vsadm (default: /run/vsrouter.sock as root)", cxxopts::value<std::string>())(
+      "control", "control socket for vsadm (default: /run/vsrouter/vsrouter.sock as root)",
+      cxxopts::value<std::string>())(
       "no-offload", "plain frames on the TAPs: no IFF_VNET_HDR, no checksum offload or TSO (also while capturing)")(
       "log-level", "error, warn, info or debug", cxxopts::value<std::string>()->default_value("warn"))("h,help",
                                                                                                        "help");

@@ -11,6 +11,7 @@
 #include <memory>
 #include <vector>
 
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -23,6 +24,7 @@
 #include "replay/pcap_io.hpp"
 #include "tap/control.hpp"
 #include "tap/metrics.hpp"
+#include "tap/notify.hpp"
 #include "tap/tap_device.hpp"
 #include "tap/vnet.hpp"
 
@@ -40,11 +42,15 @@ struct Port {
   uint64_t tx_full = 0;   // writes that would have blocked: dropped
   uint64_t tx_error = 0;  // other write errors
   uint64_t rx_error = 0;
+  // Per-frame read/write errors are logged at most once a second per interface (io_error()).
+  bool io_error_logged = false;
+  uint64_t io_error_ms = 0;         // uv_hrtime() in ms of the last line
+  uint64_t io_errors_unlogged = 0;  // errors since that line that had none
 };
 
 class Daemon : public TxSink {
 public:
-  explicit Daemon(int log_level) : log_level_(log_level) {}
+  explicit Daemon(int log_level) : log_level_(log_level), journal_(journal_stderr()) {}
 
   int start(const RunOptions& opt);
   /// Closes every handle and runs the loop until the closes are done.
@@ -72,19 +78,57 @@ private:
       p.tx_full++;
     } else {
       p.tx_error++;
-      log(0, "%s: write: %s", p.dev->name().c_str(), std::strerror(errno));
+      io_error(p, "write", errno);
     }
   }
 
+  /// One line on stderr: "vsrouter: LEVEL: message", or, when stderr is the journal,
+  /// "<PRIORITY>LEVEL: message" (the journal names the program itself; sd-daemon(3)).
   void log(int level, const char* fmt, ...) __attribute__((format(printf, 3, 4))) {
     if (level > log_level_) return;
     static const char* names[] = {"error", "warn", "info", "debug"};
-    std::fprintf(stderr, "vsrouter: %s: ", names[level]);
+    char msg[1024];
     va_list ap;
     va_start(ap, fmt);
-    std::vfprintf(stderr, fmt, ap);
+    std::vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    std::fputc('\n', stderr);
+    if (journal_) std::fprintf(stderr, "%s%s: %s\n", journal_prefix(level), names[level], msg);
+    else std::fprintf(stderr, "vsrouter: %s: %s\n", names[level], msg);
+  }
+  /// A start-up error, as it always read; with the journal's error priority in front there.
+  void error_line(const std::string& line) {
+    std::fprintf(stderr, "%s%s\n", journal_ ? journal_prefix(0) : "", line.c_str());
+  }
+  /// A read or write error on a TAP: every one is counted (rx_error, tx_error), but a failing
+  /// device can fail every frame, so at most one line per interface per second is logged, which
+  /// says how many errors since the previous line were not.
+  void io_error(Port& p, const char* op, int err) {
+    const uint64_t ms = uv_hrtime() / 1000000;
+    if (p.io_error_logged && ms - p.io_error_ms < 1000) {
+      p.io_errors_unlogged++;
+      return;
+    }
+    if (p.io_errors_unlogged > 0)
+      log(0, "%s: %s: %s (and %llu more I/O errors since the last such line)", p.dev->name().c_str(), op,
+          std::strerror(err), static_cast<unsigned long long>(p.io_errors_unlogged));
+    else log(0, "%s: %s: %s", p.dev->name().c_str(), op, std::strerror(err));
+    p.io_error_logged = true;
+    p.io_error_ms = ms;
+    p.io_errors_unlogged = 0;
+  }
+  /// READY=1 with the summary in STATUS= (and `note` after it).
+  void notify_ready(const char* note = "") {
+    std::string st = "READY=1\nSTATUS=";
+    st += status();
+    st += note;
+    notify(st);
+  }
+  /// The one-line summary in systemd's STATUS= (systemctl status shows it).
+  std::string status() const {
+    char s[160];
+    std::snprintf(s, sizeof s, "%zu interfaces, %zu services, %u connections", ports_.size(),
+                  engine_->director().services().size(), engine_->director().conns().size());
+    return s;
   }
 
   /// Engine time: Unix microseconds at start plus monotonic time since, read once per callback.
@@ -115,7 +159,7 @@ private:
       if (n < 0) {
         if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
           p.rx_error++;
-          log(0, "%s: read: %s", p.dev->name().c_str(), std::strerror(errno));
+          io_error(p, "read", errno);
         }
         break;  // drained (libuv may report spurious readability)
       }
@@ -144,24 +188,30 @@ private:
                     static_cast<unsigned long long>(p->rx_error));
       s += line;
     }
-    s += "\n" + ctl::list_connections(*engine_, clock());
+    s += '\n';  // not "\n" + ...: a GCC 12 -O3 -Wrestrict false positive
+    s += ctl::list_connections(*engine_, clock());
     std::fwrite(s.data(), 1, s.size(), stdout);
     std::fflush(stdout);
   }
   /// Re-read the config file and apply it; on any error the running config stays whole.
+  /// systemd hears RELOADING=1 before, READY=1 and the new STATUS= after (sd_notify(3)).
   ctl::Reply reload() {
+    notify("RELOADING=1\nMONOTONIC_USEC=" + std::to_string(monotonic_usec()) + "\nSTATUS=reloading " + config_path_);
     auto cfg = config::load_config(config_path_);
     if (!cfg) {
       std::string e = cfg.error().format(config_path_);
       log(1, "reload refused, running config kept: %s", e.c_str());
+      notify_ready(" (last reload refused: see the log)");
       return {2, "", e + "\n"};
     }
     if (auto why = engine_->reload(cfg.value())) {
       log(1, "reload refused, running config kept: %s", why->c_str());
+      notify_ready(" (last reload refused: see the log)");
       return {2, "", config_path_ + ": " + *why + "\n"};
     }
     log(2, "reloaded %s", config_path_.c_str());
     arm_timer();
+    notify_ready();
     return {0, "", ""};
   }
   ctl::Reply control(const std::vector<std::string>& args) {
@@ -173,6 +223,7 @@ private:
   }
 
   void stop() {
+    notify("STOPPING=1\nSTATUS=stopping");
     control_.reset();
     metrics_.reset();  // its close callbacks run in the final uv_run
     for (auto& p : ports_) uv_poll_stop(&p->poll);
@@ -209,6 +260,7 @@ private:
   }
 
   int log_level_;
+  bool journal_;  // stderr is the journal: lines carry their priority
   uv_loop_t* loop_ = nullptr;
   uv_timer_t timer_{};
   uv_signal_t sigint_{}, sigterm_{}, sigusr1_{}, sighup_{};
@@ -236,7 +288,7 @@ void Daemon::close_handles() {
 int Daemon::start(const RunOptions& opt) {
   auto cfg = config::load_config(opt.config_path);
   if (!cfg) {
-    std::fprintf(stderr, "%s\n", cfg.error().format(opt.config_path).c_str());
+    error_line(cfg.error().format(opt.config_path));
     return 2;
   }
   const auto& c = *cfg.value();
@@ -244,7 +296,7 @@ int Daemon::start(const RunOptions& opt) {
     std::error_code ec;
     std::filesystem::create_directories(opt.capture_dir, ec);
     if (!std::filesystem::is_directory(opt.capture_dir, ec)) {
-      std::fprintf(stderr, "%s: cannot create capture directory\n", opt.capture_dir.c_str());
+      error_line(opt.capture_dir + ": cannot create capture directory");
       return 2;
     }
   }
@@ -255,7 +307,7 @@ int Daemon::start(const RunOptions& opt) {
     const auto& ifc = c.interfaces[i];
     auto dev = TapDevice::open(ifc.tap, ifc.mtu, offload);
     if (!dev) {
-      std::fprintf(stderr, "vsrouter: interface %s: %s\n", ifc.name.c_str(), dev.error().message.c_str());
+      error_line("vsrouter: interface " + ifc.name + ": " + dev.error().message);
       return 2;
     }
     auto p = std::make_unique<Port>();
@@ -266,7 +318,7 @@ int Daemon::start(const RunOptions& opt) {
       std::string path = (std::filesystem::path(opt.capture_dir) / (ifc.name + ".pcap")).string();
       auto w = replay::PcapWriter::open(path);
       if (!w) {
-        std::fprintf(stderr, "%s: %s\n", path.c_str(), w.error().message.c_str());
+        error_line(path + ": " + w.error().message);
         return 2;
       }
       p->capture = std::move(w.value());
@@ -288,11 +340,24 @@ int Daemon::start(const RunOptions& opt) {
   loop_->data = this;
   uv_timer_init(loop_, &timer_);
   config_path_ = opt.config_path;
-  const std::string control_path = opt.control_path.empty() ? ctl::default_control_path() : opt.control_path;
+  std::string control_path = opt.control_path;
+  if (control_path.empty()) {
+    // Root's default lives in /run/vsrouter/, which systemd makes for the unit
+    // (RuntimeDirectory=vsrouter) and a daemon started by hand makes here, as systemd would: 0700.
+    control_path = ctl::default_control_path();
+    const auto dir = std::filesystem::path(control_path).parent_path();
+    if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+      error_line("vsrouter: " + dir.string() +
+                 ": cannot create the control socket's directory: " + std::strerror(errno));
+      close_handles();
+      uv_loop_close(loop_);
+      return 2;
+    }
+  }
   auto ctlsrv =
       ControlServer::start(loop_, control_path, [this](const std::vector<std::string>& a) { return control(a); });
   if (!ctlsrv) {
-    std::fprintf(stderr, "vsrouter: %s\n", ctlsrv.error().message.c_str());
+    error_line("vsrouter: " + ctlsrv.error().message);
     close_handles();
     uv_loop_close(loop_);
     return 2;
@@ -307,7 +372,7 @@ int Daemon::start(const RunOptions& opt) {
       return metrics::render_metrics(*engine_, pc);
     });
     if (!m) {
-      std::fprintf(stderr, "vsrouter: %s\n", m.error().message.c_str());
+      error_line("vsrouter: " + m.error().message);
       control_.reset();
       close_handles();
       uv_loop_close(loop_);
@@ -330,6 +395,8 @@ int Daemon::start(const RunOptions& opt) {
   log(2, "running with %zu interfaces, %zu services", ports_.size(), c.services.size());
   std::fprintf(stdout, "vsrouter: running (pid %d)\n", static_cast<int>(::getpid()));
   std::fflush(stdout);
+  // The TAPs, the control socket and the metrics server are up: a Type=notify unit is started.
+  notify_ready();
 
   uv_run(loop_, UV_RUN_DEFAULT);
 
@@ -337,6 +404,9 @@ int Daemon::start(const RunOptions& opt) {
   close_handles();
   int rc = 0;
   for (auto& p : ports_) {
+    if (p->io_errors_unlogged > 0)
+      log(0, "%s: %llu more I/O errors since the last such line", p->dev->name().c_str(),
+          static_cast<unsigned long long>(p->io_errors_unlogged));
     std::string e;
     if (p->capture && !p->capture->close(e)) {
       log(0, "%s: capture: %s", p->dev->name().c_str(), e.c_str());

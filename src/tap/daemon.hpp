@@ -8,7 +8,9 @@
 // 64 KiB TCP super-frames with deferred checksums and vsrouter hands them on the same way
 // (offload.hpp). SIGINT/SIGTERM stop cleanly (captures flushed); SIGUSR1 prints the tables; SIGHUP
 // (or `vsadm --reload`) re-reads the config file and applies it, or keeps the running config whole
-// and says why. The control socket (tap/control.hpp) runs vsadm's ipvsadm commands.
+// and says why. The control socket (tap/control.hpp) runs vsadm's ipvsadm commands. Under systemd
+// it reports readiness, reloads and stopping through sd_notify(3), and log lines carry the
+// journal's priorities (tap/notify.hpp, docs/operations.md).
 #pragma once
 
 #include <iosfwd>
