@@ -29,8 +29,8 @@ bool journal_stderr() {
 }
 
 const char* journal_prefix(int level) {
-  static const char* const kPrefix[] = {SD_ERR, SD_WARNING, SD_INFO, SD_DEBUG};
-  return level >= 0 && level <= 3 ? kPrefix[level] : SD_INFO;
+  static const char* const prefixes[] = {SD_ERR, SD_WARNING, SD_INFO, SD_DEBUG};
+  return level >= 0 && level <= 3 ? prefixes[level] : SD_INFO;
 }
 
 }  // namespace vs::tap
