@@ -5,7 +5,9 @@
 #include <cstdlib>
 #include <iostream>
 #include <string>
+#include <string_view>
 
+#include "base/version.hpp"
 #include "config/config.hpp"
 #include "config/sched_names.hpp"
 #include "replay/replay.hpp"
@@ -22,6 +24,7 @@ constexpr const char* kUsage =
     "  run    -c FILE [--capture DIR] [--control PATH] [--metrics ADDR:PORT] [--no-offload]\n"
     "         [--log-level error|warn|info|debug]\n"
     "                                          run on the configured TAP devices\n"
+    "  version, --version                      print the version (and the git revision)\n"
     "  help                                    this text\n";
 
 int cmd_check(int argc, char** argv) {
@@ -89,10 +92,11 @@ int cmd_run(int argc, char** argv) {
   cxxopts::Options o("vsrouter run", "run the router on the configured TAP devices");
   o.add_options()("c,config", "config file", cxxopts::value<std::string>())(
       "capture", "write every frame in and out of each interface to DIR/<interface>.pcap",
-      cxxopts::value<std::string>())("metrics", "serve Prometheus metrics on ADDR:PORT (e.g. 127.0.0.1:9800)",
-                                     cxxopts::value<std::string>())(
-      "control", "control socket for vsadm (default: /run/vsrouter/vsrouter.sock as root)",
       cxxopts::value<std::string>())(
+      "metrics", "serve Prometheus metrics on ADDR:PORT (127.0.0.1:9800; :9800 for all IPv4 addresses)",
+      cxxopts::value<std::string>())("control",
+                                     "control socket for vsadm (default: /run/vsrouter/vsrouter.sock as root)",
+                                     cxxopts::value<std::string>())(
       "no-offload", "plain frames on the TAPs: no IFF_VNET_HDR, no checksum offload or TSO (also while capturing)")(
       "log-level", "error, warn, info or debug", cxxopts::value<std::string>()->default_value("warn"))("h,help",
                                                                                                        "help");
@@ -141,6 +145,12 @@ int main(int argc, char** argv) {
     if (cmd == "check") return cmd_check(argc - 1, argv + 1);
     if (cmd == "replay") return cmd_replay(argc - 1, argv + 1);
     if (cmd == "run") return cmd_run(argc - 1, argv + 1);
+    if (cmd == "version" || cmd == "--version") {
+      std::cout << "vsrouter " << vs::build::kVersion;
+      if (std::string_view(vs::build::kRevision) != "unknown") std::cout << " (" << vs::build::kRevision << ")";
+      std::cout << "\n";
+      return 0;
+    }
     if (cmd == "help" || cmd == "--help" || cmd == "-h") {
       std::cout << kUsage;
       return 0;

@@ -7,6 +7,8 @@
 //   vsadm -A -t 10.0.0.100:80 -s rr         any ipvsadm command
 //   vsadm -R < rules                         restore: each line is one command (as ipvsadm -R)
 //   vsadm --reload                           re-read the daemon's config file (as SIGHUP)
+//   vsadm -v|--version                       ipvsadm's version line, then vsrouter's: answered
+//                                            here, without a daemon
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -19,6 +21,8 @@
 #include <string>
 #include <vector>
 
+#include "base/version.hpp"
+#include "ctl/ipvsadm_version.hpp"
 #include "ctl/paths.hpp"
 #include "ctl/protocol.hpp"
 #include "ctl/restore_line.hpp"
@@ -110,6 +114,19 @@ int main(int argc, char** argv) {
     }
   }
   if (path.empty()) path = vs::ctl::default_control_path();
+
+  // -v first (as `vsadm -v`, `vsadm --version`, `vsadm -v -L`: ipvsadm acts on it at once) is
+  // answered here, so that it works without a daemon: ipvsadm's line as the daemon prints it
+  // (ctl::execute), then vsrouter's. Elsewhere in a command line it goes to the daemon, which
+  // prints ipvsadm's line only.
+  if (!args.empty() && (args[0] == "-v" || args[0] == "--version")) {
+    std::string v = vs::ctl::kIpvsadmVersion;
+    v += "vsrouter ";
+    v += vs::build::kVersion;
+    if (std::string(vs::build::kRevision) != "unknown") v += std::string(" (") + vs::build::kRevision + ")";
+    v += "\n";
+    return print({0, v, ""});
+  }
 
   if (restore && args.size() == 1) {
     // ipvsadm -R: every line of stdin is one command line (a leading "ipvsadm" word allowed). As

@@ -18,11 +18,12 @@
 
 #include "base/addr.hpp"
 #include "ctl/format.hpp"
+#include "ctl/ipvsadm_version.hpp"
 
 namespace vs::ctl::ipvsadm {
 
 inline constexpr const char* kProgram = "vsadm";
-inline constexpr const char* kVersion = "ipvsadm v1.31 2019/12/24 (compiled with popt and IPVS v1.2.1)\n";
+inline constexpr const char* kVersion = kIpvsadmVersion;
 
 // ---------------------------------------------------------------------------------------------
 // Commands and options (ipvsadm.c)

@@ -7,6 +7,8 @@
 #include <string_view>
 #include <tuple>
 
+#include "base/version.hpp"
+
 namespace vs::metrics {
 namespace {
 
@@ -43,6 +45,14 @@ public:
     out_ += '\n';
   }
   void sample(uint64_t v) { sample(std::string_view{}, v); }
+  /// A floating-point sample (seconds): shortest round-trip form, as Go's strconv does.
+  void sample_double(double v) {
+    begin({});
+    char buf[32];
+    auto r = std::to_chars(buf, buf + sizeof buf, v);
+    out_.append(buf, r.ptr);
+    out_ += '\n';
+  }
 
 private:
   void begin(std::string_view labels) {
@@ -124,7 +134,7 @@ constexpr std::array<FieldFamily<ipvs::Rates>, 5> kRateFamilies = {{
 
 }  // namespace
 
-std::string render_metrics(const Engine& engine, const std::vector<PortCounters>& ports) {
+std::string render_metrics(const Engine& engine, const std::vector<PortCounters>& ports, const DaemonStats& daemon) {
   const ipvs::Director& dir = engine.director();
   const config::Config& cfg = engine.config();
 
@@ -343,6 +353,48 @@ std::string render_metrics(const Engine& engine, const std::vector<PortCounters>
     name += kDropReasons[i].name;
     name += '"';
     x.sample(name, drops.n[i]);
+  }
+
+  // --- vsrouter: the build ------------------------------------------------------------------
+  x.family("vsrouter_build_info", "gauge",
+           "Always 1; the labels say which vsrouter this is: version, git revision (git describe at "
+           "build time, or unknown) and compiler.");
+  x.sample(Labels()
+               .add("version", build::kVersion)
+               .add("revision", build::kRevision)
+               .add("compiler", build::kCompiler)
+               .str(),
+           1);
+
+  // --- vsrouter: the metrics endpoint (daemon only) -------------------------------------------
+  if (daemon.http) {
+    const HttpStats& h = *daemon.http;
+    x.family("vsrouter_metrics_requests_total", "counter",
+             "HTTP requests answered by the metrics endpoint, any status.");
+    x.sample(h.requests);
+    x.family("vsrouter_metrics_connections_dropped_total", "counter",
+             "Connections to the metrics endpoint closed without an answer: refused (every slot busy with a "
+             "request), evicted (idle, closed to admit a newer connection) or timeout (no complete request in time).");
+    x.sample(R"(reason="refused")", h.refused);
+    x.sample(R"(reason="evicted")", h.evicted);
+    x.sample(R"(reason="timeout")", h.timed_out);
+  }
+
+  // --- the process, as the Prometheus client libraries name it (daemon only) ------------------
+  if (daemon.process) {
+    const ProcessStats& p = *daemon.process;
+    x.family("process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.");
+    x.sample_double(p.cpu_seconds);
+    x.family("process_open_fds", "gauge", "Number of open file descriptors.");
+    x.sample(p.open_fds);
+    x.family("process_max_fds", "gauge", "Maximum number of open file descriptors.");
+    x.sample(p.max_fds);
+    x.family("process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.");
+    x.sample(p.virtual_bytes);
+    x.family("process_resident_memory_bytes", "gauge", "Resident memory size in bytes.");
+    x.sample(p.resident_bytes);
+    x.family("process_start_time_seconds", "gauge", "Start time of the process since unix epoch in seconds.");
+    x.sample_double(p.start_time_seconds);
   }
   return out;
 }

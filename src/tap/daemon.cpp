@@ -25,6 +25,7 @@
 #include "tap/control.hpp"
 #include "tap/metrics.hpp"
 #include "tap/notify.hpp"
+#include "tap/process_stats.hpp"
 #include "tap/tap_device.hpp"
 #include "tap/vnet.hpp"
 
@@ -369,7 +370,10 @@ int Daemon::start(const RunOptions& opt) {
       std::vector<metrics::PortCounters> pc;
       for (auto& p : ports_)
         pc.push_back({engine_->config().interfaces[p->iface].name, p->tx_full, p->tx_error, p->rx_error});
-      return metrics::render_metrics(*engine_, pc);
+      metrics::DaemonStats ds;
+      ds.process = read_process_stats();  // /proc/self, at each scrape
+      if (metrics_) ds.http = metrics_->stats();
+      return metrics::render_metrics(*engine_, pc, ds);
     });
     if (!m) {
       error_line("vsrouter: " + m.error().message);

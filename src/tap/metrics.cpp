@@ -11,6 +11,7 @@
 
 #include <arpa/inet.h>
 #include <signal.h>
+#include <zlib.h>
 
 #include "base/addr.hpp"
 
@@ -27,10 +28,11 @@ struct MetricsServer::Impl {
     uv_shutdown_t shutdown_req{};
     std::unique_ptr<char[]> buf;  // max_request bytes, allocated once at start()
     size_t len = 0;
-    char head[192]{};  // status line and headers of the response
+    char head[256]{};  // status line and headers of the response
     size_t head_len = 0;
-    std::string_view body;  // `rendered`, or a static error text
-    std::string rendered;
+    std::string_view body;  // `rendered`, `gzipped`, or a static error text
+    std::string rendered, gzipped;
+    uint64_t accepted_at = 0;  // uv_now() at accept: the oldest idle client is evicted first
     State state = State::kFree;
     int open_handles = 0;
   };
@@ -42,7 +44,8 @@ struct MetricsServer::Impl {
   MetricsLimits limits;
   std::vector<Client> clients;
   uint32_t busy = 0;  // slots not kFree
-  uint64_t requests = 0, refused = 0;
+  metrics::HttpStats stats;
+  bool pending = false;   // a connection waits in libuv (accepted, not uv_accept()ed) for a slot
   bool stopping = false;  // the MetricsServer is gone: delete this when the last handle closes
 
   void maybe_delete() {
@@ -50,45 +53,73 @@ struct MetricsServer::Impl {
   }
 
   // --- accepting ---
+  // A slot is taken when a connection is accepted; a client holds it until it has sent a complete
+  // request (at most request_timeout_ms), then while its response is written (timeout_ms) and
+  // drained (linger_ms). When every slot is taken, the oldest client that has not sent a complete
+  // request yet is closed to admit the new connection, which libuv holds (not uv_accept()ed, the
+  // listener paused) until that slot is free: idle or slow clients cannot lock a scraper out. Only
+  // when every slot is busy with a request is a new connection refused (accepted, closed at once).
   static void on_connection(uv_stream_t* server, int status) {
     auto* self = static_cast<Impl*>(server->data);
     if (status < 0 || self->stopping) return;
-    Client* c = nullptr;
     for (auto& s : self->clients)
       if (s.state == State::kFree) {
-        c = &s;
-        break;
+        self->admit(&s);
+        return;
       }
-    if (!c) {
-      // No slot: accept and close at once (left in the backlog it would wait, then time out).
-      self->refused++;
-      auto* h = new uv_tcp_t;
-      uv_tcp_init(self->loop, h);
-      uv_accept(server, reinterpret_cast<uv_stream_t*>(h));
-      uv_close(reinterpret_cast<uv_handle_t*>(h), [](uv_handle_t* hh) { delete reinterpret_cast<uv_tcp_t*>(hh); });
+    Client* victim = nullptr;
+    bool closing = false;
+    for (auto& s : self->clients) {
+      if (s.state == State::kClosing) closing = true;
+      if (s.state == State::kReading && (!victim || s.accepted_at < victim->accepted_at)) victim = &s;
+    }
+    if (closing) {  // a slot is being freed: wait for it
+      self->pending = true;
       return;
     }
-    c->srv = self;
+    if (victim) {
+      self->stats.evicted++;
+      close_client(victim);
+      self->pending = true;  // admitted by on_client_closed
+      return;
+    }
+    // Every slot is answering a request: accept and close at once (left in the backlog it would
+    // wait, then time out).
+    self->stats.refused++;
+    auto* h = new uv_tcp_t;
+    uv_tcp_init(self->loop, h);
+    uv_accept(server, reinterpret_cast<uv_stream_t*>(h));
+    uv_close(reinterpret_cast<uv_handle_t*>(h), [](uv_handle_t* hh) { delete reinterpret_cast<uv_tcp_t*>(hh); });
+  }
+
+  /// Accepts the connection libuv holds into the free slot `c`.
+  void admit(Client* c) {
+    c->srv = this;
     c->len = 0;
     c->head_len = 0;
     c->body = {};
     c->state = State::kReading;
-    self->busy++;
-    uv_tcp_init(self->loop, &c->tcp);
-    uv_timer_init(self->loop, &c->timer);
+    c->accepted_at = uv_now(loop);
+    busy++;
+    uv_tcp_init(loop, &c->tcp);
+    uv_timer_init(loop, &c->timer);
     c->open_handles = 2;
     c->tcp.data = c;
     c->timer.data = c;
-    if (uv_accept(server, reinterpret_cast<uv_stream_t*>(&c->tcp)) != 0) {
+    if (uv_accept(reinterpret_cast<uv_stream_t*>(&listener), reinterpret_cast<uv_stream_t*>(&c->tcp)) != 0) {
       close_client(c);
       return;
     }
     uv_tcp_nodelay(&c->tcp, 1);
-    uv_timer_start(&c->timer, on_timeout, self->limits.timeout_ms, 0);
+    uv_timer_start(&c->timer, on_timeout, std::min(limits.request_timeout_ms, limits.timeout_ms), 0);
     if (uv_read_start(reinterpret_cast<uv_stream_t*>(&c->tcp), on_alloc, on_read) != 0) close_client(c);
   }
 
-  static void on_timeout(uv_timer_t* t) { close_client(static_cast<Client*>(t->data)); }
+  static void on_timeout(uv_timer_t* t) {
+    auto* c = static_cast<Client*>(t->data);
+    if (c->state == State::kReading) c->srv->stats.timed_out++;
+    close_client(c);
+  }
 
   // --- reading ---
   static void on_alloc(uv_handle_t* h, size_t, uv_buf_t* out) {
@@ -159,7 +190,69 @@ struct MetricsServer::Impl {
       return;
     }
     c->body = c->rendered;
-    send(c, 200, "OK", "text/plain; version=0.0.4; charset=utf-8", head);
+    const bool gz = accepts_gzip(req.substr(eol + 1)) && gzip(c->rendered, c->gzipped);
+    if (gz) c->body = c->gzipped;
+    send(c, 200, "OK", "text/plain; version=0.0.4; charset=utf-8", head,
+         gz ? "Content-Encoding: gzip\r\nVary: Accept-Encoding\r\n" : "Vary: Accept-Encoding\r\n");
+  }
+
+  /// Whether the Accept-Encoding header of `headers` (the lines after the request line) allows
+  /// gzip (RFC 9110 §12.5.3): "gzip" (or "x-gzip") with a non-zero q, or "*" with a non-zero q
+  /// when gzip is not listed.
+  static bool accepts_gzip(std::string_view headers) {
+    int gzip_q = -1, star_q = -1;  // -1 not listed, 0 refused, 1 accepted
+    while (!headers.empty()) {
+      size_t eol = headers.find('\n');
+      std::string_view line = headers.substr(0, eol);
+      headers = eol == std::string_view::npos ? std::string_view{} : headers.substr(eol + 1);
+      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+      constexpr std::string_view kName = "accept-encoding:";
+      if (line.size() < kName.size() || !iequals(line.substr(0, kName.size()), kName)) continue;
+      std::string_view v = line.substr(kName.size());
+      while (!v.empty()) {
+        size_t comma = v.find(',');
+        std::string_view item = trim(v.substr(0, comma));
+        v = comma == std::string_view::npos ? std::string_view{} : v.substr(comma + 1);
+        size_t semi = item.find(';');
+        std::string_view coding = trim(item.substr(0, semi));
+        int q = 1;
+        if (semi != std::string_view::npos) {
+          std::string_view param = trim(item.substr(semi + 1));
+          if (param.size() >= 2 && (param[0] == 'q' || param[0] == 'Q') && param[1] == '=')
+            q = param.substr(2).find_first_not_of("0.") == std::string_view::npos ? 0 : 1;
+        }
+        if (iequals(coding, "gzip") || iequals(coding, "x-gzip")) gzip_q = q;
+        else if (coding == "*") star_q = q;
+      }
+    }
+    return gzip_q == 1 || (gzip_q == -1 && star_q == 1);
+  }
+
+  static std::string_view trim(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+    return s;
+  }
+
+  static bool iequals(std::string_view a, std::string_view b) {
+    return a.size() == b.size() &&
+           std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return (x | 0x20) == (y | 0x20); });
+  }
+
+  /// `in` as a gzip member (RFC 1952) into `out`, at zlib's fastest level (the loop waits for it);
+  /// false if zlib fails (then the response is sent uncompressed).
+  static bool gzip(const std::string& in, std::string& out) {
+    z_stream z{};
+    if (deflateInit2(&z, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) return false;
+    out.resize(deflateBound(&z, static_cast<uLong>(in.size())));
+    z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+    z.avail_in = static_cast<uInt>(in.size());
+    z.next_out = reinterpret_cast<Bytef*>(out.data());
+    z.avail_out = static_cast<uInt>(out.size());
+    const int rc = deflate(&z, Z_FINISH);
+    out.resize(z.total_out);
+    deflateEnd(&z);
+    return rc == Z_STREAM_END;
   }
 
   void respond_status(Client* c, int code, const char* reason, std::string_view text, bool head) {
@@ -167,13 +260,14 @@ struct MetricsServer::Impl {
     send(c, code, reason, "text/plain; charset=utf-8", head);
   }
 
-  void send(Client* c, int code, const char* reason, const char* type, bool head) {
-    requests++;
+  void send(Client* c, int code, const char* reason, const char* type, bool head, const char* extra = "") {
+    stats.requests++;
     int n = std::snprintf(c->head, sizeof c->head,
-                          "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%sConnection: close\r\n\r\n",
-                          code, reason, type, c->body.size(), code == 405 ? "Allow: GET, HEAD\r\n" : "");
+                          "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%s%sConnection: close\r\n\r\n",
+                          code, reason, type, c->body.size(), code == 405 ? "Allow: GET, HEAD\r\n" : "", extra);
     c->head_len = static_cast<size_t>(std::clamp(n, 0, static_cast<int>(sizeof c->head) - 1));
     c->state = State::kWriting;
+    uv_timer_start(&c->timer, on_timeout, limits.timeout_ms, 0);  // the response's own deadline
     uv_read_stop(reinterpret_cast<uv_stream_t*>(&c->tcp));
     uv_buf_t bufs[2] = {uv_buf_init(c->head, static_cast<unsigned>(c->head_len)),
                         uv_buf_init(const_cast<char*>(c->body.data()), static_cast<unsigned>(c->body.size()))};
@@ -186,6 +280,7 @@ struct MetricsServer::Impl {
     auto* c = static_cast<Client*>(w->data);
     if (c->state == State::kClosing) return;  // cancelled by uv_close
     std::string().swap(c->rendered);          // the body is no longer needed
+    std::string().swap(c->gzipped);
     c->body = {};
     if (status < 0) {
       close_client(c);
@@ -223,10 +318,16 @@ struct MetricsServer::Impl {
     auto* c = static_cast<Client*>(h->data);
     if (--c->open_handles > 0) return;
     std::string().swap(c->rendered);
+    std::string().swap(c->gzipped);
     c->body = {};
     c->state = State::kFree;
     Impl* self = c->srv;
     self->busy--;
+    if (self->pending && !self->stopping) {  // the connection waiting for a slot gets this one
+      self->pending = false;
+      self->admit(c);
+      return;
+    }
     self->maybe_delete();
   }
 
@@ -239,7 +340,8 @@ struct MetricsServer::Impl {
 
 namespace {
 
-/// "A.B.C.D:PORT" or "[V6]:PORT" into a sockaddr; false if malformed.
+/// "A.B.C.D:PORT", ":PORT" (0.0.0.0, every IPv4 address, as node_exporter's --web.listen-address)
+/// or "[V6]:PORT" into a sockaddr; false if malformed.
 bool parse_listen_address(const std::string& s, sockaddr_storage& out) {
   std::string host;
   std::string_view port;
@@ -253,7 +355,7 @@ bool parse_listen_address(const std::string& s, sockaddr_storage& out) {
   } else {
     size_t colon = s.rfind(':');
     if (colon == std::string::npos || s.find(':') != colon) return false;
-    host = s.substr(0, colon);
+    host = colon == 0 ? "0.0.0.0" : s.substr(0, colon);
     port = std::string_view(s).substr(colon + 1);
   }
   unsigned p = 0;
@@ -272,7 +374,7 @@ Result<std::unique_ptr<MetricsServer>> MetricsServer::start(uv_loop_t* loop, con
                                                             const MetricsLimits& limits) {
   sockaddr_storage sa{};
   if (!parse_listen_address(addr_port, sa))
-    return Error{"metrics address \"" + addr_port + "\": expected IPV4:PORT or [IPV6]:PORT"};
+    return Error{"metrics address \"" + addr_port + "\": expected IPV4:PORT, :PORT or [IPV6]:PORT"};
   if (limits.max_request < 64 || limits.max_clients == 0 || limits.timeout_ms == 0)
     return Error{"metrics: invalid limits"};
 
@@ -316,7 +418,8 @@ uint16_t MetricsServer::port() const noexcept {
 }
 
 uint32_t MetricsServer::clients() const noexcept { return impl_->busy; }
-uint64_t MetricsServer::requests() const noexcept { return impl_->requests; }
-uint64_t MetricsServer::refused() const noexcept { return impl_->refused; }
+uint64_t MetricsServer::requests() const noexcept { return impl_->stats.requests; }
+uint64_t MetricsServer::refused() const noexcept { return impl_->stats.refused; }
+metrics::HttpStats MetricsServer::stats() const noexcept { return impl_->stats; }
 
 }  // namespace vs::tap
