@@ -46,7 +46,9 @@ check_clean "scripts/lab | head -5"
 
 # 2. Ctrl-C once the lab is up (SIGINT to its process group, as a terminal sends it).
 log=$TMPDIR/lab.log
-setsid bash -c 'exec "$1/scripts/lab" dr' bash "$SRC" >"$log" 2>&1 &
+# A background job of a script starts with SIGINT ignored, and bash cannot trap a signal ignored
+# at its start: env --default-signal gives the lab the SIGINT a terminal's foreground job has.
+setsid env --default-signal=INT "$SRC/scripts/lab" dr >"$log" 2>&1 &
 pid=$!
 for _ in $(seq 600); do
   grep -q "== Six requests" "$log" && break
@@ -59,6 +61,7 @@ for _ in $(seq 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 if kill -0 "$pid" 2>/dev/null; then
   echo "FAIL: the lab did not stop on SIGINT"; fail=$((fail + 1)); kill -KILL -- -"$pid" 2>/dev/null
 fi
+grep -q "Tearing the lab down" "$log" || { echo "FAIL: no teardown message:"; cat "$log"; fail=$((fail + 1)); }
 check_clean "Ctrl-C"
 
 # Whatever a failure left, remove it (only this run's prefix and directory).
