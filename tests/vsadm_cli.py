@@ -54,7 +54,7 @@ def answer(words):
     stop = 0x100
     if words[0].startswith("#"):
         return 255 | stop, "", TRYHELP
-    if words[0] == "--bogus":
+    if "--bogus" in words:
         return 255, "", "--bogus: unknown option\n"
     if words[0] == "-A" and "dup" in words:
         return 255, "", "Service already exists\n"
@@ -97,10 +97,10 @@ with tempfile.TemporaryDirectory() as d:
 
     # A popt error and a kernel error: printed, the restore goes on; a `#` line ends it (255).
     requests.clear()
-    o = run(ctl + ["-R"], "ipvsadm -A -t 10.0.0.5:80\n--bogus\n\n-A -t dup\n# ipvsadm.rules\n-A -t 10.0.0.6:80\n")
+    o = run(ctl + ["-R"], "ipvsadm -A -t 10.0.0.5:80\n-L --bogus\n\n-A -t dup\n# ipvsadm.rules\n-A -t 10.0.0.6:80\n")
     check(o.returncode == 255, f"# line: exit {o.returncode}")
     check(o.stderr == "--bogus: unknown option\nService already exists\n" + TRYHELP, f"# line: stderr {o.stderr!r}")
-    check([r[1:] for r in requests] == [["-A", "-t", "10.0.0.5:80"], ["--bogus"], ["-A", "-t", "dup"],
+    check([r[1:] for r in requests] == [["-A", "-t", "10.0.0.5:80"], ["-L", "--bogus"], ["-A", "-t", "dup"],
                                         ["#", "ipvsadm.rules"]], f"# line: requests {requests}")
 
     # A kernel error on the last line: 255, not a stop, every line sent.

@@ -42,7 +42,7 @@ Output execute(Engine& engine, const std::vector<std::string>& args, Instant now
 /// process_options() in ipvsadm.c): whatever makes ipvsadm exit() stops the restore at that line
 /// with that status — a usage error (2), a line whose first word is not a command, such as a `#`
 /// comment, or a nested -R ("Try ..." on stderr, 255), -h/-v (0), `-L` of a missing service (1);
-/// a "kernel" error or a popt error (`--bogus: unknown option`) is printed and the restore goes
+/// a "kernel" error or a popt error after the command (`-L --bogus`) is printed and the restore goes
 /// on; the exit status is then the last line's (255 for an error).
 Output restore(Engine& engine, std::string_view input, Instant now);
 

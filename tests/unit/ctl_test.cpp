@@ -970,7 +970,8 @@ TEST_F(CtlTest, RestoreErrorsAsIpvsadm) {
 //    optarg);`: a comment after a command ("-A -t ... # web") is exit(2).
 //  - `case 'h': usage_exit(argv[0], 0);` and `case 'v': version_exit(0);` exit(0);
 //    CMD_LIST of a missing service is `fail(1, "%s", ipvs_strerror(errno))`: exit(1).
-//  - A popt error (`if (c < -1)`: "--bogus: unknown option") and a failed kernel request
+//  - A popt error after the command (`if (c < -1)`: "-L --bogus" prints "--bogus: unknown
+//    option"; in the first option it is the tryhelp_exit above) and a failed kernel request
 //    (`fprintf(stderr, "%s\n", ipvs_strerror(errno))`) return -1 from process_options(): the
 //    restore goes on, and ends with 255 if that was the last line.
 TEST_F(CtlTest, RestoreStopsWhereIpvsadmExits) {
@@ -1005,13 +1006,20 @@ TEST_F(CtlTest, RestoreStopsWhereIpvsadmExits) {
   EXPECT_EQ(o.err, "No such service\n");
   EXPECT_EQ(o.exit_code, 1);
   EXPECT_EQ(svc("10.0.0.9", 80), nullptr);
-  // A popt error only ends its line; so does a kernel error. Last line's status.
-  o = restore(eng(), "--bogus\n-A -t 10.0.0.5:80\n-A -t 10.0.0.9:80\n", {});
+  // A popt error after the command only ends its line; so does a kernel error. Last line's
+  // status. (A popt error in the first option is `c < 0` at the first poptGetNextOpt(): "Try ...",
+  // exit 255, stop.)
+  o = restore(eng(), "--bogus\n-A -t 10.0.0.9:80\n", {});
+  EXPECT_EQ(o.err, "Try `vsadm -h' or 'vsadm --help' for more information.\n");
+  EXPECT_EQ(o.exit_code, 255);
+  EXPECT_TRUE(o.exited);
+  EXPECT_EQ(svc("10.0.0.9", 80), nullptr);
+  o = restore(eng(), "-L --bogus\n-A -t 10.0.0.5:80\n-A -t 10.0.0.9:80\n", {});
   EXPECT_EQ(o.err, "--bogus: unknown option\nService already exists\n");
   EXPECT_EQ(o.exit_code, 0);
   EXPECT_FALSE(o.exited);
   EXPECT_NE(svc("10.0.0.9", 80), nullptr);
-  o = restore(eng(), "-A -t 10.0.0.10:80\n--bogus\n", {});
+  o = restore(eng(), "-A -t 10.0.0.10:80\n-L --bogus\n", {});
   EXPECT_EQ(o.exit_code, 255);
   EXPECT_FALSE(o.exited);
   EXPECT_NE(svc("10.0.0.10", 80), nullptr);
@@ -1038,9 +1046,13 @@ TEST_F(CtlTest, RestoreLineSaysWhetherIpvsadmExits) {
   o = line("-R");  // restore_table(): `if (reading_stdin != 0) tryhelp_exit(argv[0], -1);`
   EXPECT_EQ(o.exit_code, 255);
   EXPECT_TRUE(o.exited);
-  o = line("--bogus");
+  o = line("-L --bogus");
+  EXPECT_EQ(o.err, "--bogus: unknown option\n");
   EXPECT_EQ(o.exit_code, 255);
   EXPECT_FALSE(o.exited);
+  o = line("--bogus");  // the first option: tryhelp_exit
+  EXPECT_EQ(o.exit_code, 255);
+  EXPECT_TRUE(o.exited);
   EXPECT_EQ(line("").exit_code, 0);
 }
 
