@@ -6,6 +6,7 @@
 //
 //   vsadm -A -t 10.0.0.100:80 -s rr         any ipvsadm command
 //   vsadm -R < rules                         restore: each line is one command (as ipvsadm -R)
+//   vsadm -h                                 usage, answered by vsadm itself (no daemon needed)
 //   vsadm --reload                           re-read the daemon's config file (as SIGHUP)
 //   vsadm -v|--version                       ipvsadm's version line, then vsrouter's: answered
 //                                            here, without a daemon
@@ -22,10 +23,10 @@
 #include <vector>
 
 #include "base/version.hpp"
-#include "ctl/ipvsadm_version.hpp"
 #include "ctl/paths.hpp"
 #include "ctl/protocol.hpp"
 #include "ctl/restore_line.hpp"
+#include "ctl/usage.hpp"
 
 namespace {
 
@@ -120,7 +121,7 @@ int main(int argc, char** argv) {
   // (ctl::execute), then vsrouter's. Elsewhere in a command line it goes to the daemon, which
   // prints ipvsadm's line only.
   if (!args.empty() && (args[0] == "-v" || args[0] == "--version")) {
-    std::string v = vs::ctl::kIpvsadmVersion;
+    std::string v = vs::ctl::kVersion;
     v += "vsrouter ";
     v += vs::build::kVersion;
     if (std::string(vs::build::kRevision) != "unknown") v += std::string(" (") + vs::build::kRevision + ")";
@@ -128,17 +129,31 @@ int main(int argc, char** argv) {
     return print({0, v, ""});
   }
 
+  // ipvsadm -h: popt hands parse_options() -h/--help first, and usage_exit(0) prints the usage
+  // whatever follows. The text is fixed (ctl/usage.hpp): answered here, without the daemon.
+  if (!args.empty() && (args[0] == "-h" || args[0] == "--help")) {
+    std::fputs(vs::ctl::usage_text().c_str(), stdout);
+    return 0;
+  }
+
   if (restore && args.size() == 1) {
-    // ipvsadm -R: every line of stdin is one command line (a leading "ipvsadm" word allowed). As
-    // in ipvsadm (and ctl::restore), a usage error (exit status 2) stops the restore; a "kernel"
-    // error is printed and the restore goes on; the exit status is the last line's.
+    // ipvsadm -R: every line of stdin is one command line (split as config_stream.c does; a
+    // blank line is skipped). The daemon runs each as ipvsadm's restore_table() does and says
+    // whether ipvsadm would have exit()ed there (kRestoreStop): a usage error (2), a line that
+    // is not a command such as a `#` comment ("Try ...", 255), -h/-v, `-L` of a missing service
+    // (1) stop the restore with that status; a "kernel" or popt error is printed and the restore
+    // goes on. The exit status is the last line's (ctl::restore does the same in one call).
     std::string line;
     int rc = 0;
     while (std::getline(std::cin, line)) {
       auto words = vs::ctl::split_restore_line(line);
       if (words.empty()) continue;
-      rc = print(call(path, words));
-      if (rc == 2) break;
+      words.insert(words.begin(), vs::ctl::kRestoreLine);
+      vs::ctl::Reply r = call(path, words);
+      const bool stop = (r.exit_code & vs::ctl::kRestoreStop) != 0;
+      r.exit_code &= 0xff;
+      rc = print(r);
+      if (stop || rc == 2) break;  // 2 also when vsadm cannot reach the daemon
     }
     return rc;
   }

@@ -407,6 +407,19 @@ Output execute(Engine& engine, const std::vector<std::string>& args_in, Instant 
     }
   } catch (const Exit& e) {
     o.exit_code = e.code;
+    o.exited = true;
+  }
+  return o;
+}
+
+Output execute_restore_line(Engine& engine, const std::vector<std::string>& words, Instant now) {
+  Output o;
+  Ctx ctx{engine, now, {}, o};
+  try {
+    o.exit_code = words.empty() ? 0 : process(ctx, words, true) & 0xff;  // empty: restore_table skips it
+  } catch (const Exit& e) {
+    o.exit_code = e.code;
+    o.exited = true;
   }
   return o;
 }

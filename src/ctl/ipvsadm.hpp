@@ -25,6 +25,10 @@ struct Output {
   int exit_code = 0;
   std::string out;
   std::string err;
+  /// ipvsadm called exit() (a usage error, "Try ...", -h, -v, `-L` of a missing service) rather
+  /// than returning from process_options() (success, a "kernel" error, a popt error). Within
+  /// `ipvsadm -R` that difference decides whether the restore stops or goes on.
+  bool exited = false;
 };
 
 /// One ipvsadm command line (argv without the program name; a leading "ipvsadm" word is
@@ -33,10 +37,18 @@ struct Output {
 /// connection listing (-c). `input` is what `-R` reads as its standard input.
 Output execute(Engine& engine, const std::vector<std::string>& args, Instant now, std::string_view input = {});
 
-/// `ipvsadm -R` with `input` as standard input: each line is split by split_restore_line() and
-/// run as a command line
-/// (split_restore_line() is in ctl/restore_line.hpp). As in ipvsadm, a usage error (exit status 2) stops the restore there;
-/// a "kernel" error is printed and the restore goes on; the exit status is the last line's.
+/// `ipvsadm -R` with `input` as standard input: each line is split by split_restore_line()
+/// (ctl/restore_line.hpp) and run as a command line. As in ipvsadm 1.31 (restore_table() and
+/// process_options() in ipvsadm.c): whatever makes ipvsadm exit() stops the restore at that line
+/// with that status — a usage error (2), a line whose first word is not a command, such as a `#`
+/// comment, or a nested -R ("Try ..." on stderr, 255), -h/-v (0), `-L` of a missing service (1);
+/// a "kernel" error or a popt error after the command (`-L --bogus`) is printed and the restore goes
+/// on; the exit status is then the last line's (255 for an error).
 Output restore(Engine& engine, std::string_view input, Instant now);
+
+/// One line of `ipvsadm -R` input, already split (split_restore_line()), run as restore_table()
+/// runs it: process_options(..., reading_stdin = 1). `exited` says whether the restore stops here.
+/// The daemon answers vsadm's `-R` with this, one request per line.
+Output execute_restore_line(Engine& engine, const std::vector<std::string>& words, Instant now);
 
 }  // namespace vs::ctl

@@ -18,12 +18,15 @@
 
 #include "base/addr.hpp"
 #include "ctl/format.hpp"
-#include "ctl/ipvsadm_version.hpp"
+#include "ctl/usage.hpp"
 
 namespace vs::ctl::ipvsadm {
 
-inline constexpr const char* kProgram = "vsadm";
-inline constexpr const char* kVersion = kIpvsadmVersion;
+// The version line, the usage text and the "Try ..." hint (ctl/usage.hpp, shared with vsadm).
+using vs::ctl::kProgram;
+using vs::ctl::kVersion;
+using vs::ctl::tryhelp_text;
+using vs::ctl::usage_text;
 
 // ---------------------------------------------------------------------------------------------
 // Commands and options (ipvsadm.c)
@@ -183,11 +186,5 @@ std::optional<ParseExit> generic_opt_check(int command, uint64_t options);
 
 /// tunnel_opt_check(): the tunnel_types_v_options table for `tun_type`.
 std::optional<ParseExit> tunnel_opt_check(unsigned tun_type, uint64_t options);
-
-/// "Try `vsadm -h' or 'vsadm --help' for more information.\n" (tryhelp_exit's text).
-std::string tryhelp_text();
-
-/// `ipvsadm -h`'s text.
-std::string usage_text();
 
 }  // namespace vs::ctl::ipvsadm

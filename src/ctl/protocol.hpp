@@ -18,6 +18,13 @@ namespace vs::ctl {
 
 inline constexpr size_t kMaxRequest = 1 << 20;
 
+/// vsadm -R sends each line of its standard input as {kRestoreLine, words...}: the daemon runs it
+/// as ipvsadm's restore_table() runs a line (ctl::execute_restore_line) and sets kRestoreStop in
+/// the reply's exit code when ipvsadm would have exited there (the restore stops); the low 8 bits
+/// are the status.
+inline constexpr const char* kRestoreLine = "--vsadm-restore-line";
+inline constexpr int kRestoreStop = 0x100;
+
 struct Reply {
   int exit_code = 0;
   std::string out;

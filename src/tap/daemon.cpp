@@ -218,6 +218,11 @@ private:
   ctl::Reply control(const std::vector<std::string>& args) {
     clock();
     if (args.size() == 1 && args[0] == "--reload") return reload();
+    if (!args.empty() && args[0] == ctl::kRestoreLine) {
+      auto o = ctl::execute_restore_line(*engine_, {args.begin() + 1, args.end()}, now_);
+      arm_timer();
+      return {o.exit_code | (o.exited ? ctl::kRestoreStop : 0), std::move(o.out), std::move(o.err)};
+    }
     auto o = ctl::execute(*engine_, args, now_);
     arm_timer();  // a change may have moved the next deadline
     return {o.exit_code, std::move(o.out), std::move(o.err)};

@@ -26,6 +26,7 @@
 #include "config/config.hpp"
 #include "config/sched_names.hpp"
 #include "ctl/listing.hpp"
+#include "ctl/usage.hpp"
 #include "engine.hpp"
 #include "test_config.hpp"
 #include "wire/tcp.hpp"
@@ -952,6 +953,115 @@ TEST_F(CtlTest, RestoreErrorsAsIpvsadm) {
   EXPECT_EQ(o.err, "Try `vsadm -h' or 'vsadm --help' for more information.\n");
   EXPECT_EQ(o.exit_code, 255);
   EXPECT_EQ(svc("10.0.0.11", 80), nullptr);
+}
+
+// Where ipvsadm 1.31's -R stops, from its source:
+//  - config_stream.c config_stream_read() splits a line into words at spaces, tabs, CR and LF and
+//    drops the words "ipvsadm". Its '#' test looks only at the one separator character after a
+//    word (`strchr(tail, '#')` with tail read by "%1[ \t\n\r]"), so it never fires: a `#` line
+//    is a command line like any other.
+//  - ipvsadm.c restore_table(): `while ((a = config_stream_read(stdin, argv[0])) != NULL)`, lines
+//    of more than argv[0] go to `result = process_options(i, strv, 1)`; it returns the last result.
+//  - parse_options(): `if ((c = poptGetNextOpt(context)) < 0) tryhelp_exit(argv[0], -1);` popt
+//    skips words that are not options ("leftover" arguments), so for "# a comment" it returns -1
+//    at once: "Try `ipvsadm -h' or 'ipvsadm --help' for more information." and exit(-1), status
+//    255. exit() ends the whole restore, not just that line.
+//  - After the options, `if ((optarg = poptGetArg(context))) fail(2, "unexpected argument %s",
+//    optarg);`: a comment after a command ("-A -t ... # web") is exit(2).
+//  - `case 'h': usage_exit(argv[0], 0);` and `case 'v': version_exit(0);` exit(0);
+//    CMD_LIST of a missing service is `fail(1, "%s", ipvs_strerror(errno))`: exit(1).
+//  - A popt error after the command (`if (c < -1)`: "-L --bogus" prints "--bogus: unknown
+//    option"; in the first option it is the tryhelp_exit above) and a failed kernel request
+//    (`fprintf(stderr, "%s\n", ipvs_strerror(errno))`) return -1 from process_options(): the
+//    restore goes on, and ends with 255 if that was the last line.
+TEST_F(CtlTest, RestoreStopsWhereIpvsadmExits) {
+  const std::string tryhelp = "Try `vsadm -h' or 'vsadm --help' for more information.\n";
+  // Debian's /etc/ipvsadm.rules starts with comment lines: the first one ends the restore.
+  Output o = restore(eng(), "# ipvsadm.rules\n-A -t 10.0.0.5:80 -s rr\n", {});
+  EXPECT_EQ(o.out, "");
+  EXPECT_EQ(o.err, tryhelp);
+  EXPECT_EQ(o.exit_code, 255);
+  EXPECT_TRUE(o.exited);
+  EXPECT_EQ(svc("10.0.0.5", 80), nullptr);
+  // Lines before it are applied; "#" glued to the word is no different.
+  o = restore(eng(), "-A -t 10.0.0.5:80\n#-A -t 10.0.0.6:80\n-A -t 10.0.0.7:80\n", {});
+  EXPECT_EQ(o.err, tryhelp);
+  EXPECT_EQ(o.exit_code, 255);
+  EXPECT_NE(svc("10.0.0.5", 80), nullptr);
+  EXPECT_EQ(svc("10.0.0.7", 80), nullptr);
+  // A comment after a command: "unexpected argument", exit 2, stop.
+  o = restore(eng(), "-A -t 10.0.0.8:80 # web\n-A -t 10.0.0.9:80\n", {});
+  EXPECT_EQ(o.err, "unexpected argument #\n");
+  EXPECT_EQ(o.exit_code, 2);
+  EXPECT_EQ(svc("10.0.0.8", 80), nullptr);
+  EXPECT_EQ(svc("10.0.0.9", 80), nullptr);
+  // -h inside the input: the usage on stdout, exit 0, nothing after it runs.
+  o = restore(eng(), "-h\n-A -t 10.0.0.9:80\n", {});
+  EXPECT_EQ(o.out, usage_text());
+  EXPECT_EQ(o.exit_code, 0);
+  EXPECT_TRUE(o.exited);
+  EXPECT_EQ(svc("10.0.0.9", 80), nullptr);
+  // -L of a missing service: exit 1, stop.
+  o = restore(eng(), "-L -t 10.0.0.99:80\n-A -t 10.0.0.9:80\n", {});
+  EXPECT_EQ(o.err, "No such service\n");
+  EXPECT_EQ(o.exit_code, 1);
+  EXPECT_EQ(svc("10.0.0.9", 80), nullptr);
+  // A popt error after the command only ends its line; so does a kernel error. Last line's
+  // status. (A popt error in the first option is `c < 0` at the first poptGetNextOpt(): "Try ...",
+  // exit 255, stop.)
+  o = restore(eng(), "--bogus\n-A -t 10.0.0.9:80\n", {});
+  EXPECT_EQ(o.err, "Try `vsadm -h' or 'vsadm --help' for more information.\n");
+  EXPECT_EQ(o.exit_code, 255);
+  EXPECT_TRUE(o.exited);
+  EXPECT_EQ(svc("10.0.0.9", 80), nullptr);
+  o = restore(eng(), "-L --bogus\n-A -t 10.0.0.5:80\n-A -t 10.0.0.9:80\n", {});
+  EXPECT_EQ(o.err, "--bogus: unknown option\nService already exists\n");
+  EXPECT_EQ(o.exit_code, 0);
+  EXPECT_FALSE(o.exited);
+  EXPECT_NE(svc("10.0.0.9", 80), nullptr);
+  o = restore(eng(), "-A -t 10.0.0.10:80\n-L --bogus\n", {});
+  EXPECT_EQ(o.exit_code, 255);
+  EXPECT_FALSE(o.exited);
+  EXPECT_NE(svc("10.0.0.10", 80), nullptr);
+}
+
+// vsadm -R sends one line per request; the daemon answers with execute_restore_line(), whose
+// `exited` tells vsadm to stop (protocol.hpp kRestoreStop).
+TEST_F(CtlTest, RestoreLineSaysWhetherIpvsadmExits) {
+  auto line = [&](const std::string& l) { return execute_restore_line(eng(), split_restore_line(l), {}); };
+  Output o = line("# ipvsadm.rules");
+  EXPECT_EQ(o.err, "Try `vsadm -h' or 'vsadm --help' for more information.\n");
+  EXPECT_EQ(o.exit_code, 255);
+  EXPECT_TRUE(o.exited);
+  o = line("ipvsadm -A -t 10.0.0.5:80");
+  EXPECT_EQ(o.exit_code, 0);
+  EXPECT_FALSE(o.exited);
+  o = line("-A -t 10.0.0.5:80");  // kernel error: printed, the restore goes on
+  EXPECT_EQ(o.err, "Service already exists\n");
+  EXPECT_EQ(o.exit_code, 255);
+  EXPECT_FALSE(o.exited);
+  o = line("-A -t 10.0.0.6:80 -w 1");
+  EXPECT_EQ(o.exit_code, 2);
+  EXPECT_TRUE(o.exited);
+  o = line("-R");  // restore_table(): `if (reading_stdin != 0) tryhelp_exit(argv[0], -1);`
+  EXPECT_EQ(o.exit_code, 255);
+  EXPECT_TRUE(o.exited);
+  o = line("-L --bogus");
+  EXPECT_EQ(o.err, "--bogus: unknown option\n");
+  EXPECT_EQ(o.exit_code, 255);
+  EXPECT_FALSE(o.exited);
+  o = line("--bogus");  // the first option: tryhelp_exit
+  EXPECT_EQ(o.exit_code, 255);
+  EXPECT_TRUE(o.exited);
+  EXPECT_EQ(line("").exit_code, 0);
+}
+
+// vsadm answers -h/--help itself with ctl/usage.hpp's text: the daemon prints the same bytes.
+TEST_F(CtlTest, HelpIsTheSharedUsageText) {
+  EXPECT_EQ(ok("-h"), usage_text());
+  EXPECT_EQ(ok("--help"), usage_text());
+  EXPECT_EQ(ok("-h -L --bogus"), usage_text());  // -h is popt's first option: usage_exit(0) at once
+  EXPECT_EQ(usage_text().rfind(kVersion, 0), 0u);
 }
 
 }  // namespace
