@@ -31,6 +31,12 @@ for want in "    scheduled: wlc TCP 203.0.113.100:7004 for 203.0.113.10:20301: 1
     bad "trace: want [$want]"; fi
 done
 
+replay persistence "$WORK/o6" --trace >"$WORK/persistence.trace" 2>&1 || bad "persistence --trace exits 0"
+for want in "    scheduled: rr TCP 192.168.0.100:80 for 192.168.1.2:40000: 10.0.0.13:80 w 1 act 0 inact 0, 10.0.0.12:80 w 1 act 0 inact 0, 10.0.0.11:80 w 1 act 0 inact 0 -> 10.0.0.13:80 (dr), new persistence template for 30 s" \
+  "    scheduled: persistence template TCP 192.168.0.100:80 for 192.168.1.2:40001: a template for the client's network exists, no scheduler ran -> 10.0.0.13:80 (dr)"; do
+  if grep -qxF -- "$want" "$WORK/persistence.trace"; then ok "trace: persistence ${want:15:20}"; else bad "trace: want [$want]"; fi
+done
+
 # --- --diagram ------------------------------------------------------------------------------
 replay nat_tcp "$WORK/o3" --diagram 1 >"$WORK/nat_tcp.mmd" 2>"$WORK/err" || bad "nat_tcp --diagram 1 exits 0: $(cat "$WORK/err")"
 cat >"$WORK/want.arrows" <<'ARROWS'
