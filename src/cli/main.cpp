@@ -20,6 +20,7 @@ constexpr const char* kUsage =
     "commands:\n"
     "  check  -c FILE                          validate a config file\n"
     "  replay -c FILE --in DIR --out DIR [--advance SECONDS] [--list] [--list-conns] [--trace]\n"
+    "         [--diagram CONN]\n"
     "                                          replay DIR/<interface>.pcap through the engine\n"
     "  run    -c FILE [--capture DIR] [--control PATH] [--metrics ADDR:PORT] [--no-offload]\n"
     "         [--log-level error|warn|info|debug]\n"
@@ -61,7 +62,9 @@ int cmd_replay(int argc, char** argv) {
       "advance", "run the clock on for SECONDS after the last record", cxxopts::value<double>()->default_value("0"))(
       "list", "print the ipvsadm -Ln --stats table and the counters at the end")(
       "list-conns", "print the connection table (ipvsadm -Lnc) at the end")(
-      "trace", "print what happened to each packet")("h,help", "help");
+      "trace", "print what happened to each packet, and why each new connection went to its real")(
+      "diagram", "print connection CONN (N: the Nth scheduled, or CLIENT:PORT) as a Mermaid sequence diagram",
+      cxxopts::value<std::string>())("h,help", "help");
   auto r = o.parse(argc, argv);
   if (r.count("help")) {
     std::cout << o.help() << "\n";
@@ -85,13 +88,14 @@ int cmd_replay(int argc, char** argv) {
   opt.list = r.count("list") > 0;
   opt.list_conns = r.count("list-conns") > 0;
   opt.trace = r.count("trace") > 0;
+  if (r.count("diagram")) opt.diagram = r["diagram"].as<std::string>();
   return vs::replay::run(opt, std::cout, std::cerr);
 }
 
 int cmd_run(int argc, char** argv) {
   cxxopts::Options o("vsrouter run", "run the router on the configured TAP devices");
   o.add_options()("c,config", "config file", cxxopts::value<std::string>())(
-      "capture", "write every frame in and out of each interface to DIR/<interface>.pcap",
+      "capture", "write every frame in and out of each interface to DIR/<interface>.pcapng (with its direction)",
       cxxopts::value<std::string>())(
       "metrics", "serve Prometheus metrics on ADDR:PORT (127.0.0.1:9800; :9800 for all IPv4 addresses)",
       cxxopts::value<std::string>())("control",

@@ -132,6 +132,29 @@ uint32_t Director::new_conn(const Conn& init, Dest* dest, Duration timeout, Inst
 // ---------------------------------------------------------------------------------------------
 // Scheduling (ip_vs_schedule / ip_vs_sched_persist)
 
+void Director::note_inputs(const Service& svc, const FlowKey& k) noexcept {
+  SchedNote& n = *note_;
+  n.svc = &svc;
+  n.flow = k;
+  n.bucket = svc.sched ? svc.sched->bucket(svc, k) : -1;
+  n.n_dests = static_cast<uint32_t>(svc.dests.size());
+  for (uint32_t i = 0; i < n.n_dests && i < SchedNote::kMaxDests; ++i) {
+    const Dest& d = *svc.dests[i];
+    n.dests[i] = {d.addr, d.port, d.weight, d.activeconns, d.inactconns, d.overloaded};
+  }
+}
+
+void Director::note_result(const Dest* dest, bool from_template, bool new_template) noexcept {
+  SchedNote& n = *note_;
+  n.from_template = from_template;
+  n.new_template = new_template;
+  n.chosen = dest != nullptr;
+  n.chosen_addr = dest ? dest->addr : Ipv4Addr{};
+  n.chosen_port = dest ? dest->port : 0;
+  n.chosen_method = dest ? dest->method : config::Method::kDr;
+  n.count++;
+}
+
 uint32_t Director::schedule(Service& svc, const FlowKey& k, Instant now, Decision& d) noexcept {
   SchedContext ctx{now, rng_};
   const bool ops = (svc.flags & config::kFlagOps) && k.proto == IpProto::kUdp;
@@ -159,7 +182,9 @@ uint32_t Director::schedule(Service& svc, const FlowKey& k, Instant now, Decisio
       tpl = conn::kNone;
     }
     if (tpl == conn::kNone) {
+      if (note_) note_inputs(svc, k);
       dest = svc.sched ? svc.sched->schedule(svc, k, ctx) : nullptr;
+      if (note_) note_result(dest, false, true);
       if (!dest) {
         d.kind = Decision::Kind::kNoDest;
         return conn::kNone;
@@ -183,9 +208,15 @@ uint32_t Director::schedule(Service& svc, const FlowKey& k, Instant now, Decisio
       }
     } else {
       dest = conns_[tpl].dest;
+      if (note_) {
+        note_inputs(svc, k);
+        note_result(dest, true, false);
+      }
     }
   } else {
+    if (note_) note_inputs(svc, k);
     dest = svc.sched ? svc.sched->schedule(svc, k, ctx) : nullptr;
+    if (note_) note_result(dest, false, false);
     if (!dest) {
       d.kind = Decision::Kind::kNoDest;
       return conn::kNone;

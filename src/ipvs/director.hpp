@@ -6,6 +6,7 @@
 // (director_ctl.cpp) and ip_vs_est.c (director_est.cpp).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -37,6 +38,33 @@ struct Decision {
   Kind kind = Kind::kPass;
   uint32_t conn = conn::kNone;
   DropReason reason{};
+};
+
+/// The inputs of the last scheduling decision, for `replay --trace` and `--diagram`: recorded
+/// only while a caller lent one with Director::record_sched() (off by default). Fixed size, filled
+/// in place: no allocation. `svc` stays valid until the next control operation.
+struct SchedNote {
+  static constexpr uint32_t kMaxDests = 16;
+  struct DestIn {
+    Ipv4Addr addr;
+    uint16_t port = 0;
+    int32_t weight = 0;
+    uint32_t active = 0;
+    uint32_t inactive = 0;
+    bool overloaded = false;
+  };
+  uint64_t count = 0;  // decisions recorded so far: a caller sees a new one when it changes
+  const Service* svc = nullptr;
+  FlowKey flow{};
+  bool from_template = false;  // a persistence template chose the real: no scheduler ran
+  bool new_template = false;   // the scheduler ran for a new persistence template
+  int32_t bucket = -1;         // sh/dh/mh: the hash bucket looked at first; else -1
+  uint32_t n_dests = 0;        // reals in the list; the first kMaxDests are in dests, list order
+  std::array<DestIn, kMaxDests> dests{};
+  bool chosen = false;  // false: no real available
+  Ipv4Addr chosen_addr;
+  uint16_t chosen_port = 0;
+  config::Method chosen_method = config::Method::kDr;
 };
 
 class Director {
@@ -97,6 +125,9 @@ public:
   /// what is new is added, what changed is edited. Established connections stay on their reals.
   void apply_config(const config::Config& cfg);
 
+  /// Record each scheduling decision's inputs into `note` (nullptr: stop). Diagnostics only.
+  void record_sched(SchedNote* note) noexcept { note_ = note; }
+
   // --- views ---
   /// Live services in the order they were added.
   const std::vector<std::unique_ptr<Service>>& services() const noexcept { return services_; }
@@ -128,6 +159,9 @@ public:
 
 private:
   uint32_t schedule(Service& svc, const FlowKey& k, Instant now, Decision& d) noexcept;
+  /// The SchedNote halves: the inputs before the scheduler runs, the outcome after.
+  void note_inputs(const Service& svc, const FlowKey& k) noexcept;
+  void note_result(const Dest* dest, bool from_template, bool new_template) noexcept;
   uint32_t new_conn(const conn::Conn& init, Dest* dest, Duration timeout, Instant now) noexcept;
   void bind(conn::Conn& c, Dest* d) noexcept;
   void unbind(conn::Conn& c) noexcept;
@@ -172,6 +206,7 @@ private:
   config::Defense defense_;
   DropCounters own_drops_;
   DropCounters* drops_;
+  SchedNote* note_ = nullptr;
 };
 
 }  // namespace vs::ipvs

@@ -35,6 +35,9 @@ public:
   virtual void add_dest(Service&, Dest&) {}
   virtual void del_dest(Service&, Dest&) {}
   virtual void upd_dest(Service&, Dest&) {}
+  /// The hash bucket schedule() looks at first for `flow` (sh, dh, mh), or -1 for a scheduler
+  /// without a table. Read-only, for diagnostics (`replay --trace`); never on the data path.
+  virtual int32_t bucket(const Service&, const FlowKey&) const noexcept { return -1; }
 };
 
 /// A new scheduler by ipvsadm name (config/sched_names.hpp), or nullptr for an unknown name. The

@@ -1,5 +1,7 @@
 #include "replay/describe.hpp"
 
+#include <algorithm>
+
 #include "wire/arp.hpp"
 #include "wire/ethernet.hpp"
 #include "wire/icmp.hpp"
@@ -88,6 +90,41 @@ std::string describe_frame(std::span<const uint8_t> frame) {
       return s + " IPIP (malformed inner)";
     default: return s + " proto " + std::to_string(number(ip->protocol()));
   }
+}
+
+std::string describe_sched(const ipvs::SchedNote& n) {
+  const std::string_view sched = n.svc ? std::string_view(n.svc->scheduler) : std::string_view("?");
+  auto ep = [](Ipv4Addr a, uint16_t p) { return a.str() + ":" + std::to_string(p); };
+  std::string s(n.from_template ? "persistence template" : sched);
+  s += std::string(" ") +
+       (n.flow.proto == IpProto::kTcp   ? "TCP"
+        : n.flow.proto == IpProto::kUdp ? "UDP"
+                                        : "proto") +
+       " " + ep(n.flow.dst, n.flow.dport) + " for " + ep(n.flow.src, n.flow.sport) + ":";
+  if (n.from_template) {
+    s += " a template for the client's network exists, no scheduler ran";
+  } else {
+    // The overhead each family compares (sched/common.hpp): (active << 8) + inactive for the lc
+    // family, active + 1 for sed and nq; none for the others.
+    const bool lc = sched == "lc" || sched == "wlc" || sched == "lblc" || sched == "lblcr" || sched == "twos";
+    const bool sed = sched == "sed" || sched == "nq";
+    if (n.bucket >= 0) s += " bucket " + std::to_string(n.bucket) + ";";
+    const uint32_t shown = std::min(n.n_dests, ipvs::SchedNote::kMaxDests);
+    for (uint32_t i = 0; i < shown; ++i) {
+      const auto& d = n.dests[i];
+      s += (i ? ", " : " ") + ep(d.addr, d.port) + " w " + std::to_string(d.weight) + " act " +
+           std::to_string(d.active) + " inact " + std::to_string(d.inactive);
+      if (lc) s += " oh " + std::to_string(static_cast<int32_t>((d.active << 8) + d.inactive));
+      if (sed) s += " oh " + std::to_string(d.active + 1);
+      if (d.overloaded) s += " overloaded";
+    }
+    if (n.n_dests > shown) s += ", +" + std::to_string(n.n_dests - shown) + " more";
+    if (n.n_dests == 0) s += " no reals";
+  }
+  if (!n.chosen) return s + " -> no real available";
+  s += " -> " + ep(n.chosen_addr, n.chosen_port) + " (" + std::string(config::method_name(n.chosen_method)) + ")";
+  if (n.new_template) s += ", new persistence template for " + std::to_string(n.svc ? n.svc->persistence : 0) + " s";
+  return s;
 }
 
 std::string describe_verdict(const Verdict& v, const config::Config& cfg) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 #include <ostream>
 #include <vector>
 
@@ -10,6 +11,7 @@
 #include "ctl/list.hpp"
 #include "engine.hpp"
 #include "replay/describe.hpp"
+#include "replay/diagram.hpp"
 #include "replay/pcap_io.hpp"
 
 namespace vs::replay {
@@ -32,10 +34,18 @@ std::string stamp(int64_t us, int64_t origin) {
 
 Replayer::Replayer(std::shared_ptr<const config::Config> cfg, Output out, std::ostream* trace,
                    const EngineParams& params)
-    : cfg_(std::move(cfg)), out_(std::move(out)), trace_(trace), sink_(*this), engine_(cfg_, sink_, params) {}
+    : cfg_(std::move(cfg)), out_(std::move(out)), trace_(trace), sink_(*this), engine_(cfg_, sink_, params) {
+  if (trace_) engine_.director().record_sched(&note_);
+}
+
+void Replayer::observe(Observer* o) noexcept {
+  observer_ = o;
+  engine_.director().record_sched(o || trace_ ? &note_ : nullptr);
+}
 
 void Replayer::Sink::transmit(uint32_t iface, std::span<const uint8_t> frame) {
   r_.out_(iface, r_.now_us_, frame);
+  if (r_.observer_) r_.observer_->output(iface, r_.now_us_, frame);
   if (!r_.trace_) return;
   if (!r_.pending_header_.empty()) *r_.trace_ << r_.pending_header_;
   r_.pending_header_.clear();
@@ -58,8 +68,14 @@ Verdict Replayer::feed(uint32_t iface, int64_t ts_us, std::span<const uint8_t> f
   now_us_ = std::max(now_us_, ts_us);
   if (trace_)
     *trace_ << stamp(now_us_, origin_) << " " << cfg_->interfaces[iface].name << ": " << describe_frame(frame) << "\n";
+  if (observer_) observer_->input(iface, now_us_, frame);
+  const uint64_t decisions = note_.count;
   Verdict v = engine_.on_frame(iface, frame, Instant::from_micros(now_us_), off);
   if (trace_) *trace_ << "    => " << describe_verdict(v, *cfg_) << "\n";
+  if (note_.count != decisions) {
+    if (trace_) *trace_ << "    scheduled: " << describe_sched(note_) << "\n";
+    if (observer_) observer_->scheduled(now_us_, note_);
+  }
   return v;
 }
 
@@ -73,12 +89,17 @@ std::vector<Input> merge_inputs(const config::Config& c, const std::vector<std::
   std::vector<Input> inputs;
   skipped_own = 0;
   for (uint32_t i = 0; i < records.size() && i < c.interfaces.size(); ++i) {
-    // A capture from `vsrouter run --capture` holds the frames vsrouter sent too: their source MAC
-    // is the interface's own. They are the output a replay reproduces, not input.
+    // A capture from `vsrouter run --capture` holds the frames vsrouter sent too. They are the
+    // output a replay reproduces, not input. A pcapng record's direction (epb_flags) decides when
+    // it has one; otherwise (a pcap) a frame whose source MAC is the interface's own was sent.
     const MacAddr& own = c.interfaces[i].mac;
     for (uint32_t k = 0; k < records[i].size(); ++k) {
       const auto& d = records[i][k].data;
-      if (d.size() >= 12 && std::equal(own.b.begin(), own.b.end(), d.begin() + 6)) {
+      const Direction dir = records[i][k].dir;
+      const bool sent = dir != Direction::kUnknown
+                            ? dir == Direction::kOutbound
+                            : d.size() >= 12 && std::equal(own.b.begin(), own.b.end(), d.begin() + 6);
+      if (sent) {
         skipped_own++;
         continue;
       }
@@ -124,10 +145,11 @@ int run(const Options& opt, std::ostream& out, std::ostream& err) {
     err << opt.in_dir << ": input directory does not exist\n";
     return 2;
   }
-  // Every pcap in the input directory must name an interface: a typo must not silently replay nothing.
+  // Every pcap (or pcapng) in the input directory must name an interface: a typo must not silently
+  // replay nothing.
   std::vector<std::string> stray;
   for (const auto& ent : fs::directory_iterator(opt.in_dir, ec)) {
-    if (ent.path().extension() != ".pcap") continue;
+    if (ent.path().extension() != ".pcap" && ent.path().extension() != ".pcapng") continue;
     std::string stem = ent.path().stem().string();
     if (std::none_of(c.interfaces.begin(), c.interfaces.end(), [&](auto& i) { return i.name == stem; }))
       stray.push_back(ent.path().string());
@@ -141,7 +163,16 @@ int run(const Options& opt, std::ostream& out, std::ostream& err) {
 
   std::vector<std::vector<PcapRecord>> records(c.interfaces.size());
   for (uint32_t i = 0; i < c.interfaces.size(); ++i) {
+    // <name>.pcap (a golden case, an older capture) or <name>.pcapng (`vsrouter run --capture`).
     fs::path p = fs::path(opt.in_dir) / (c.interfaces[i].name + ".pcap");
+    fs::path png = fs::path(opt.in_dir) / (c.interfaces[i].name + ".pcapng");
+    if (fs::exists(png, ec)) {
+      if (fs::exists(p, ec)) {
+        err << png.string() << ": " << p.filename().string() << " is there too: keep one file per interface\n";
+        return 2;
+      }
+      p = png;
+    }
     if (!fs::exists(p, ec)) continue;  // an interface without a file gets no input
     auto r = read_pcap(p.string());
     if (!r) {
@@ -167,6 +198,16 @@ int run(const Options& opt, std::ostream& out, std::ostream& err) {
     writers.push_back(std::move(w.value()));
   }
 
+  std::optional<Diagram> diagram;
+  if (!opt.diagram.empty()) {
+    std::string e;
+    diagram = Diagram::make(opt.diagram, e);
+    if (!diagram) {
+      err << e << "\n";
+      return 2;
+    }
+  }
+
   std::ostream* trace = opt.trace ? &out : nullptr;
   Replayer replayer(
       cfg.value(),
@@ -174,6 +215,7 @@ int run(const Options& opt, std::ostream& out, std::ostream& err) {
         writers[iface]->write(ts_us, frame.data(), frame.size());
       },
       trace);
+  if (diagram) replayer.observe(&*diagram);
   replay_records(replayer, records, opt.advance_us, trace);
 
   for (uint32_t i = 0; i < writers.size(); ++i) {
@@ -186,6 +228,14 @@ int run(const Options& opt, std::ostream& out, std::ostream& err) {
   if (opt.list) out << ctl::list_services_stats(replayer.engine()) << ctl::list_counters(replayer.engine());
   if (opt.list_conns)
     out << (opt.list ? "\n" : "") << ctl::list_connections(replayer.engine(), Instant::from_micros(replayer.now_us()));
+  if (diagram) {
+    std::string text;
+    if (!diagram->render(c, replayer.origin(), text)) {
+      err << text << "\n";
+      return 2;
+    }
+    out << text;
+  }
   return 0;
 }
 

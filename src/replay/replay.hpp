@@ -24,7 +24,17 @@ struct Options {
   int64_t advance_us = 0;   // run the clock this long after the last record so timers fire
   bool list = false;        // print the ipvsadm -Ln --stats table and counters at the end
   bool list_conns = false;  // print the connection table (ipvsadm -Lnc) at the end
-  bool trace = false;       // print what happened to each packet
+  bool trace = false;       // print what happened to each packet (and why each connection went to its real)
+  std::string diagram;      // --diagram CONN: "N" (the Nth connection scheduled) or "CLIENT:PORT"
+};
+
+/// Sees what a Replayer sees: every frame fed, every frame sent, every scheduling decision.
+class Observer {
+public:
+  virtual ~Observer() = default;
+  virtual void input(uint32_t /*iface*/, int64_t /*ts_us*/, std::span<const uint8_t> /*frame*/) {}
+  virtual void output(uint32_t /*iface*/, int64_t /*ts_us*/, std::span<const uint8_t> /*frame*/) {}
+  virtual void scheduled(int64_t /*ts_us*/, const ipvs::SchedNote& /*note*/) {}
 };
 
 /// Runs a replay. Returns the process exit code: 0, or 2 with one clear line on `err`.
@@ -55,9 +65,13 @@ public:
   /// Moves the clock to `us` if it is later, firing nothing.
   void advance_to(int64_t us) noexcept { now_us_ = std::max(now_us_, us); }
 
+  /// Reports to `o` from now on (nullptr: stop); records the director's scheduling decisions.
+  void observe(Observer* o) noexcept;
+
   int64_t now_us() const noexcept { return now_us_; }
   /// Trace timestamps are printed relative to this.
   void set_origin(int64_t us) noexcept { origin_ = us; }
+  int64_t origin() const noexcept { return origin_; }
   Engine& engine() noexcept { return engine_; }
   const config::Config& config() const noexcept { return *cfg_; }
 
@@ -77,6 +91,8 @@ private:
   Sink sink_;
   int64_t now_us_ = 0;
   int64_t origin_ = 0;
+  Observer* observer_ = nullptr;
+  ipvs::SchedNote note_;        // recorded by the director while tracing or observing
   std::string pending_header_;  // printed before the first frame a timer sends (quiet timers stay quiet)
   Engine engine_;
 };

@@ -27,6 +27,9 @@ public:
 
   void add_dest(ipvs::Service& svc, ipvs::Dest&) override { reassign(svc); }
   void del_dest(ipvs::Service& svc, ipvs::Dest&) override { reassign(svc); }
+  int32_t bucket(const ipvs::Service&, const FlowKey& flow) const noexcept override {
+    return static_cast<int32_t>(dh_hashkey(flow.dst));
+  }
 
 private:
   void reassign(const ipvs::Service& svc) noexcept {

@@ -59,6 +59,10 @@ public:
   void add_dest(ipvs::Service& svc, ipvs::Dest&) override { dest_changed(svc); }
   void del_dest(ipvs::Service& svc, ipvs::Dest&) override { dest_changed(svc); }
   void upd_dest(ipvs::Service& svc, ipvs::Dest&) override { dest_changed(svc); }
+  int32_t bucket(const ipvs::Service& svc, const FlowKey& flow) const noexcept override {
+    const uint16_t port = (svc.flags & config::kFlagMhPort) != 0 ? hash_port(flow) : uint16_t{0};
+    return static_cast<int32_t>(mh_hashkey(flow.src, port, kMhHash1, 0) % kMhTabSize);
+  }
 
 private:
   struct Setup {

@@ -50,6 +50,10 @@ public:
   void add_dest(ipvs::Service& svc, ipvs::Dest&) override { reassign(svc); }
   void del_dest(ipvs::Service& svc, ipvs::Dest&) override { reassign(svc); }
   void upd_dest(ipvs::Service& svc, ipvs::Dest&) override { reassign(svc); }
+  int32_t bucket(const ipvs::Service& svc, const FlowKey& flow) const noexcept override {
+    const uint16_t port = (svc.flags & config::kFlagShPort) != 0 ? hash_port(flow) : uint16_t{0};
+    return static_cast<int32_t>(sh_hashkey(flow.src, port, 0));
+  }
 
 private:
   void reassign(const ipvs::Service& svc) noexcept {

@@ -38,7 +38,7 @@ constexpr size_t kReadBuf = 65536 + 64;  // a TAP frame never exceeds this (a TS
 struct Port {
   uint32_t iface = 0;
   std::unique_ptr<TapDevice> dev;
-  std::unique_ptr<replay::PcapWriter> capture;
+  std::unique_ptr<replay::PcapngWriter> capture;
   uv_poll_t poll{};
   uint64_t tx_full = 0;   // writes that would have blocked: dropped
   uint64_t tx_error = 0;  // other write errors
@@ -65,7 +65,7 @@ public:
 private:
   void write_frame(uint32_t iface, std::span<const uint8_t> frame, const Offload& off) {
     Port& p = *ports_[iface];
-    if (p.capture) p.capture->write(now_.us, frame.data(), frame.size());
+    if (p.capture) p.capture->write(now_.us, frame.data(), frame.size(), replay::Direction::kOutbound);
     ssize_t n;
     if (p.dev->vnet_hdr()) {
       vnet::Header h = vnet::encode(off, frame);
@@ -174,7 +174,7 @@ private:
         off = vnet::decode(h.data());
       }
       std::span<const uint8_t> frame(rbuf_.data(), static_cast<size_t>(n));
-      if (p.capture) p.capture->write(now_.us, frame.data(), frame.size());
+      if (p.capture) p.capture->write(now_.us, frame.data(), frame.size(), replay::Direction::kInbound);
       engine_->on_frame(p.iface, frame, now_, off);
     }
     arm_timer();
@@ -321,8 +321,8 @@ int Daemon::start(const RunOptions& opt) {
     p->dev = std::make_unique<TapDevice>(std::move(dev.value()));
     if (!p->dev->warnings.empty()) log(1, "%s", p->dev->warnings.c_str());
     if (!opt.capture_dir.empty()) {
-      std::string path = (std::filesystem::path(opt.capture_dir) / (ifc.name + ".pcap")).string();
-      auto w = replay::PcapWriter::open(path);
+      std::string path = (std::filesystem::path(opt.capture_dir) / (ifc.name + ".pcapng")).string();
+      auto w = replay::PcapngWriter::open(path, ifc.name);
       if (!w) {
         error_line(path + ": " + w.error().message);
         return 2;

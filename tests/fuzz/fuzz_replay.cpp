@@ -1,8 +1,9 @@
 // libFuzzer target: a pcap file into replay (docs/hardening.md).
 //
-// The input is the whole file, read as `vsrouter replay` reads one (libpcap, from memory here),
+// The input is the whole file, read as `vsrouter replay` reads one (libpcap for pcap, vsrouter's
+// own reader for pcapng with its EPB direction flags; from memory here),
 // given to interface "lan" of the fuzz config and replayed with --advance 100; then replayed a
-// second time, which must send the same frames at the same times (determinism). A file libpcap
+// second time, which must send the same frames at the same times (determinism). A file the reader
 // rejects must give one line of error.
 #include <cstdint>
 #include <cstdio>

@@ -1,0 +1,173 @@
+#include "replay/diagram.hpp"
+
+#include <cstdio>
+
+#include "replay/describe.hpp"
+#include "wire/ethernet.hpp"
+#include "wire/ipv4.hpp"
+#include "wire/tcp.hpp"
+#include "wire/udp.hpp"
+
+namespace vs::replay {
+namespace {
+
+using namespace wire;
+
+std::string ep(Ipv4Addr a, uint16_t p) { return a.str() + ":" + std::to_string(p); }
+
+std::string flags_text(uint8_t f) {
+  std::string s;
+  const char* names = "FSRPAUEC";
+  for (int i = 0; i < 8; ++i)
+    if (f & (1u << i)) s += names[i];
+  return s.empty() ? "none" : s;
+}
+
+std::string stamp(int64_t us, int64_t origin) {
+  char buf[32];
+  const int64_t d = us - origin;
+  std::snprintf(buf, sizeof buf, "%+lld.%06lld", static_cast<long long>(d / 1000000),
+                static_cast<long long>((d < 0 ? -d : d) % 1000000));
+  return buf;
+}
+
+/// Mermaid treats ';' as a statement end and '#' as an entity start.
+std::string mermaid_text(std::string s) {
+  for (char& c : s)
+    if (c == ';') c = ',';
+    else if (c == '#') c = ' ';
+  return s;
+}
+
+}  // namespace
+
+std::optional<Diagram> Diagram::make(const std::string& conn, std::string& err) {
+  Diagram d;
+  if (!conn.empty() && conn.find_first_not_of("0123456789") == std::string::npos && conn.size() <= 9) {
+    d.index_ = static_cast<uint32_t>(std::stoul(conn));
+    if (d.index_ > 0) return d;
+  }
+  const auto colon = conn.rfind(':');
+  if (colon != std::string::npos) {
+    auto a = Ipv4Addr::parse(std::string_view(conn).substr(0, colon));
+    const std::string port = conn.substr(colon + 1);
+    if (a && !port.empty() && port.size() <= 5 && port.find_first_not_of("0123456789") == std::string::npos &&
+        std::stoul(port) <= 65535) {
+      d.client_ = *a;
+      d.cport_ = static_cast<uint16_t>(std::stoul(port));
+      return d;
+    }
+  }
+  err = "--diagram " + conn +
+        ": want N (the Nth connection scheduled, from 1) or CLIENT:PORT (the client's IPv4 address and port)";
+  return std::nullopt;
+}
+
+void Diagram::input(uint32_t iface, int64_t ts_us, std::span<const uint8_t> frame) { add(false, iface, ts_us, frame); }
+void Diagram::output(uint32_t iface, int64_t ts_us, std::span<const uint8_t> frame) { add(true, iface, ts_us, frame); }
+
+void Diagram::scheduled(int64_t ts_us, const ipvs::SchedNote& note) {
+  if (note.chosen) conns_.push_back({ts_us, note});
+}
+
+void Diagram::add(bool sent, uint32_t iface, int64_t ts_us, std::span<const uint8_t> frame) {
+  auto eth = EthernetView<const uint8_t>::parse(frame);
+  if (!eth || eth->ethertype() != static_cast<uint16_t>(EtherType::kIpv4)) return;
+  auto ip = Ipv4View<const uint8_t>::parse(eth->payload());
+  if (!ip || ip->is_fragment()) return;
+  Event e;
+  e.sent = sent;
+  e.iface = iface;
+  e.ts_us = ts_us;
+  e.mac_src = eth->src();
+  e.mac_dst = eth->dst();
+  e.src = e.inner_src = ip->src();
+  e.dst = e.inner_dst = ip->dst();
+  auto l4 = *ip;
+  if (ip->protocol() == IpProto::kIpip) {
+    auto in = Ipv4View<const uint8_t>::parse(ip->payload());
+    if (!in || in->is_fragment()) return;
+    e.ipip = true;
+    e.inner_src = in->src();
+    e.inner_dst = in->dst();
+    l4 = *in;
+  }
+  e.proto = l4.protocol();
+  if (e.proto == IpProto::kTcp) {
+    auto t = TcpView<const uint8_t>::parse(l4.payload());
+    if (!t) return;
+    e.sport = t->sport();
+    e.dport = t->dport();
+    e.tcp_flags = t->flags();
+    e.payload = static_cast<uint32_t>(t->payload().size());
+  } else if (e.proto == IpProto::kUdp) {
+    auto u = UdpView<const uint8_t>::parse(l4.payload());
+    if (!u) return;
+    e.sport = u->sport();
+    e.dport = u->dport();
+    e.payload = static_cast<uint32_t>(u->payload().size());
+  } else {
+    return;
+  }
+  events_.push_back(e);
+}
+
+bool Diagram::render(const config::Config& cfg, int64_t origin_us, std::string& out) const {
+  const Conn* conn = nullptr;
+  if (index_) {
+    if (index_ <= conns_.size()) conn = &conns_[index_ - 1];
+    if (!conn) {
+      out = "--diagram " + std::to_string(index_) + ": the replay scheduled " + std::to_string(conns_.size()) +
+            " connection" + (conns_.size() == 1 ? "" : "s");
+      return false;
+    }
+  } else {
+    for (const Conn& c : conns_)
+      if (c.note.flow.src == client_ && c.note.flow.sport == cport_) {
+        conn = &c;
+        break;
+      }
+    if (!conn) {
+      out = "--diagram " + ep(client_, cport_) + ": no connection from that client was scheduled";
+      return false;
+    }
+  }
+  const ipvs::SchedNote& n = conn->note;
+  const Ipv4Addr client = n.flow.src;
+  const uint16_t cport = n.flow.sport;
+  const bool dr = n.chosen_method == config::Method::kDr;
+  const std::string proto = n.flow.proto == IpProto::kTcp ? "TCP" : "UDP";
+
+  std::string s = "sequenceDiagram\n";
+  s += "  %% vsrouter replay --diagram: " + proto + " " + ep(client, cport) + " to " + ep(n.flow.dst, n.flow.dport) +
+       ", " + std::string(config::method_name(n.chosen_method)) + " to " + ep(n.chosen_addr, n.chosen_port) + "\n";
+  s += "  participant C as client " + ep(client, cport) + "\n";
+  s += "  participant D as director (vsrouter)\n";
+  s += "  participant R as real " + ep(n.chosen_addr, n.chosen_port) + "\n";
+  bool noted = false;
+  for (const Event& e : events_) {
+    if (e.proto != n.flow.proto) continue;
+    const bool from_client = e.inner_src == client && e.sport == cport;
+    const bool to_client = e.inner_dst == client && e.dport == cport;
+    if (!from_client && !to_client) continue;
+    if (!noted && e.ts_us >= conn->ts_us) {
+      s += "  Note over C,R: " + mermaid_text(describe_sched(n)) + "\n";
+      noted = true;
+    }
+    const char* arrow = !e.sent ? (from_client ? "C->>D" : "R->>D") : (from_client ? "D->>R" : "D->>C");
+    s += "  " + std::string(arrow) + ": " + stamp(e.ts_us, origin_us) + " " + cfg.interfaces[e.iface].name + " ";
+    if (e.ipip) s += "IPIP " + e.src.str() + " → " + e.dst.str() + "<br/>inner ";
+    s += ep(e.inner_src, e.sport) + " → " + ep(e.inner_dst, e.dport);
+    if (e.proto == IpProto::kTcp) s += " [" + flags_text(e.tcp_flags) + "]";
+    if (e.payload) s += " len " + std::to_string(e.payload);
+    if (dr) s += "<br/>MAC " + e.mac_src.str() + " → " + e.mac_dst.str();
+    s += "\n";
+  }
+  if (n.chosen_method != config::Method::kNat)
+    s += "  Note over C,R: " + std::string(dr ? "DR" : "TUN") +
+         ": the real answers the client directly, so replies do not pass the director\n";
+  out = std::move(s);
+  return true;
+}
+
+}  // namespace vs::replay
