@@ -14,14 +14,6 @@ namespace {
 
 using namespace wire;
 
-std::string tcp_flags(uint8_t f) {
-  std::string s;
-  const char* names = "FSRPAUEC";
-  for (int i = 0; i < 8; ++i)
-    if (f & (1u << i)) s += names[i];
-  return s.empty() ? "none" : s;
-}
-
 std::string icmp_desc(const Icmpv4View<const uint8_t>& m) {
   switch (m.type()) {
     case icmp_type::kEchoRequest:
@@ -46,6 +38,14 @@ std::string icmp_desc(const Icmpv4View<const uint8_t>& m) {
 }
 
 }  // namespace
+
+std::string tcp_flags(uint8_t f) {
+  std::string s;
+  const char* names = "FSRPAUEC";
+  for (int i = 0; i < 8; ++i)
+    if (f & (1u << i)) s += names[i];
+  return s.empty() ? "none" : s;
+}
 
 std::string describe_frame(std::span<const uint8_t> frame) {
   auto eth = EthernetView<const uint8_t>::parse(frame);

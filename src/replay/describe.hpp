@@ -22,4 +22,7 @@ std::string describe_verdict(const Verdict& v, const config::Config& cfg);
 /// act 0 inact 0 oh 0, 192.168.2.10:80 w 1 act 1 inact 0 oh 256 -> 192.168.2.11:80 (dr)".
 std::string describe_sched(const ipvs::SchedNote& n);
 
+/// TCP flags as letters ("SA" for SYN+ACK; "none" for none), as traces and diagrams print them.
+std::string tcp_flags(uint8_t flags);
+
 }  // namespace vs::replay

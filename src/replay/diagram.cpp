@@ -15,14 +15,6 @@ using namespace wire;
 
 std::string ep(Ipv4Addr a, uint16_t p) { return a.str() + ":" + std::to_string(p); }
 
-std::string flags_text(uint8_t f) {
-  std::string s;
-  const char* names = "FSRPAUEC";
-  for (int i = 0; i < 8; ++i)
-    if (f & (1u << i)) s += names[i];
-  return s.empty() ? "none" : s;
-}
-
 std::string stamp(int64_t us, int64_t origin) {
   char buf[32];
   const int64_t d = us - origin;
@@ -158,7 +150,7 @@ bool Diagram::render(const config::Config& cfg, int64_t origin_us, std::string& 
     s += "  " + std::string(arrow) + ": " + stamp(e.ts_us, origin_us) + " " + cfg.interfaces[e.iface].name + " ";
     if (e.ipip) s += "IPIP " + e.src.str() + " → " + e.dst.str() + "<br/>inner ";
     s += ep(e.inner_src, e.sport) + " → " + ep(e.inner_dst, e.dport);
-    if (e.proto == IpProto::kTcp) s += " [" + flags_text(e.tcp_flags) + "]";
+    if (e.proto == IpProto::kTcp) s += " [" + tcp_flags(e.tcp_flags) + "]";
     if (e.payload) s += " len " + std::to_string(e.payload);
     if (dr) s += "<br/>MAC " + e.mac_src.str() + " → " + e.mac_dst.str();
     s += "\n";
