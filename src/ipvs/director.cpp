@@ -155,6 +155,13 @@ void Director::note_result(const Dest* dest, bool from_template, bool new_templa
   n.count++;
 }
 
+Dest* Director::pick(Service& svc, const FlowKey& k, SchedContext& ctx, bool new_template) noexcept {
+  if (note_) note_inputs(svc, k);
+  Dest* dest = svc.sched ? svc.sched->schedule(svc, k, ctx) : nullptr;
+  if (note_) note_result(dest, /*from_template=*/false, new_template);
+  return dest;
+}
+
 uint32_t Director::schedule(Service& svc, const FlowKey& k, Instant now, Decision& d) noexcept {
   SchedContext ctx{now, rng_};
   const bool ops = (svc.flags & config::kFlagOps) && k.proto == IpProto::kUdp;
@@ -182,9 +189,7 @@ uint32_t Director::schedule(Service& svc, const FlowKey& k, Instant now, Decisio
       tpl = conn::kNone;
     }
     if (tpl == conn::kNone) {
-      if (note_) note_inputs(svc, k);
-      dest = svc.sched ? svc.sched->schedule(svc, k, ctx) : nullptr;
-      if (note_) note_result(dest, false, true);
+      dest = pick(svc, k, ctx, /*new_template=*/true);
       if (!dest) {
         d.kind = Decision::Kind::kNoDest;
         return conn::kNone;
@@ -214,9 +219,7 @@ uint32_t Director::schedule(Service& svc, const FlowKey& k, Instant now, Decisio
       }
     }
   } else {
-    if (note_) note_inputs(svc, k);
-    dest = svc.sched ? svc.sched->schedule(svc, k, ctx) : nullptr;
-    if (note_) note_result(dest, false, false);
+    dest = pick(svc, k, ctx, /*new_template=*/false);
     if (!dest) {
       d.kind = Decision::Kind::kNoDest;
       return conn::kNone;

@@ -25,6 +25,8 @@
 
 namespace vs::ipvs {
 
+struct SchedContext;
+
 /// What the director decided about a packet.
 struct Decision {
   enum class Kind : uint8_t {
@@ -158,6 +160,9 @@ public:
   bool secure_tcp_engaged() const noexcept;
 
 private:
+  /// The scheduler's choice for `k` (nullptr: none available), recorded in the SchedNote when
+  /// one is lent (a new template's choice when `new_template`).
+  Dest* pick(Service& svc, const FlowKey& k, SchedContext& ctx, bool new_template) noexcept;
   uint32_t schedule(Service& svc, const FlowKey& k, Instant now, Decision& d) noexcept;
   /// The SchedNote halves: the inputs before the scheduler runs, the outcome after.
   void note_inputs(const Service& svc, const FlowKey& k) noexcept;
