@@ -1,0 +1,254 @@
+#!/usr/bin/python3
+"""Kernel-differential suite: the same scenario through Linux IPVS and through vsrouter.
+
+usage: kdiff.py --vsrouter BIN --vsadm BIN [--cache DIR] [--out DIR] [SCENARIO...]
+
+Run inside a network namespace of its own (kdiff.sh makes one and removes it). Boots the kernel
+VM once; for each scenario (scenarios.py), both directors start clean with the same interfaces,
+get the same ipvsadm command lines and the same client frames at the same pace (while simulated
+hosts answer ARP and NAT reals answer what reaches them), and then list their tables. Compared:
+
+  frames <iface>   every frame each director sent on that interface, in order, after the
+                   normaliser: ARP left out (neighbour resolution is each stack's own timing),
+                   IPv4 identification and header checksum zeroed (the kernel's ip_select_ident
+                   is a hash with a secret); everything else byte for byte
+  cmd N            each ipvsadm/vsadm command: exit status, stdout and stderr, exact bytes
+  list ARGS        each listing, exact text; in -c listings the expire column is masked and the
+                   entries sorted (the kernel prints in hash order, with wall-clock expiry)
+
+Each scenario prints `same`, or `deviation` naming its entry in docs/services.md when every
+difference is in a view the scenario documents, or `DIFFERENT` with both sides (and fails).
+"""
+import argparse
+import difflib
+import os
+import re
+import socket
+import sys
+import threading
+import time
+import traceback
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import logging  # noqa: E402
+
+logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
+import director  # noqa: E402
+import scenarios  # noqa: E402
+import topo  # noqa: E402
+import vm as vmmod  # noqa: E402
+
+PACKET_OUTGOING = 4
+SEND_GAP = 0.04  # seconds between two scripted frames: a TCG guest answers well within it
+SETTLE = 0.6     # after the last step, for the last answers
+STATS_FOLD = 2.3  # the kernel folds per-CPU counters into -L --stats every 2 s (ip_vs_est.c)
+
+
+class Wire:
+    """One TAP of a director: a thread records what the director sends and lets the simulated
+    hosts answer; `send` injects a frame."""
+
+    def __init__(self, iface, tap, hosts):
+        self.iface = iface
+        self.sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))  # ETH_P_ALL
+        self.sock.bind((tap, 0))
+        self.sock.settimeout(0.05)
+        self.hosts = hosts
+        self.frames = []
+        self.stop = False
+        self.lock = threading.Lock()
+        self.thread = threading.Thread(target=self.loop, daemon=True)
+        self.thread.start()
+
+    def loop(self):
+        while not self.stop:
+            try:
+                data, addr = self.sock.recvfrom(65536)
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            if addr[2] == PACKET_OUTGOING:  # what we sent ourselves
+                continue
+            self.frames.append(data)
+            with self.lock:
+                replies = self.hosts.answer(self.iface, data)
+            for r in replies:
+                self.sock.send(bytes(r))
+
+    def send(self, frame):
+        self.sock.send(bytes(frame))
+
+    def close(self):
+        self.stop = True
+        self.thread.join()
+        self.sock.close()
+
+
+def run_side(d, sc, result):
+    """Runs scenario `sc` on director `d`; fills result with the records to compare."""
+    rec = []
+    try:
+        d.start(sc)
+        hosts = topo.Hosts(real_answers=sc.real_answers)
+        wires = {i: Wire(i, d.taps[i], hosts) for i in topo.IFACES}
+        for line in sc.setup:
+            rc, out, err = d.cmd(line)
+            if rc != 0:
+                rec.append((f"setup `{line}`", f"exit {rc}\n{out.decode()}{err.decode()}"))
+        n = 0
+        for step in sc.steps:
+            kind = step[0]
+            if kind == "send":
+                wires[step[1]].send(step[2])
+                time.sleep(SEND_GAP)
+            elif kind == "wait":
+                time.sleep(step[1])
+            elif kind in ("cmd", "list"):
+                n += 1
+                if kind == "list" and "--stats" in step[1]:
+                    time.sleep(STATS_FOLD)
+                rc, out, err = d.cmd(step[1])
+                text = out.decode(errors="replace")
+                if kind == "list":
+                    text = normalise_listing(step[1], text)
+                rec.append((f"{kind} {n} `{step[1]}`", f"exit {rc}\n{text}{err.decode(errors='replace')}"))
+        time.sleep(SETTLE)
+        if any("--stats" in v for v in sc.views):
+            time.sleep(STATS_FOLD)
+        for v in sc.views:
+            rc, out, err = d.cmd(v)
+            rec.append((f"list `{v}`",
+                        f"exit {rc}\n{normalise_listing(v, out.decode(errors='replace'))}{err.decode(errors='replace')}"))
+        for i, w in wires.items():
+            w.close()
+            rec.append((f"frames {i}", [normalise_frame(f) for f in w.frames]))
+    except Exception:
+        result["error"] = traceback.format_exc()
+    finally:
+        d.stop()
+    result["records"] = rec
+
+
+def normalise_frame(frame):
+    """Bytes to compare, or None for a frame left out (ARP)."""
+    b = bytearray(frame)
+    if len(b) < 14:
+        return bytes(b)
+    etype = int.from_bytes(b[12:14], "big")
+    if etype == 0x0806:
+        return None
+    if etype == 0x0800 and len(b) >= 34:
+        b[18:20] = b"\0\0"
+        b[24:26] = b"\0\0"
+        ihl = (b[14] & 15) * 4
+        if b[23] == 4 and len(b) >= 14 + ihl + 20:  # IPIP: the outer header is the director's own
+            pass
+    return bytes(b)
+
+
+_EXPIRE = re.compile(r"^(\w+ +)\d\d:\d\d(.*)$")
+
+
+def normalise_listing(args, text):
+    if "-c" not in args.split() and "--connection" not in args and not re.search(r"-L\w*c", args):
+        return text
+    lines = text.splitlines()
+    head = [ln for ln in lines if not _EXPIRE.match(ln)]
+    body = sorted(_EXPIRE.sub(r"\1--:--\2", ln) for ln in lines if _EXPIRE.match(ln))
+    return "\n".join(head + body) + ("\n" if text.endswith("\n") else "")
+
+
+def decode(frame):
+    from scapy.all import Ether
+    return Ether(frame).summary() + "  " + frame.hex()
+
+
+def compare(sc, k, v):
+    """Returns (verdict, text)."""
+    diffs = []
+    kr = dict(k["records"])
+    vr = dict(v["records"])
+    for key in list(dict.fromkeys(list(kr) + list(vr))):
+        a, b = kr.get(key), vr.get(key)
+        if key.startswith("frames"):
+            a = [f for f in (a or []) if f is not None]
+            b = [f for f in (b or []) if f is not None]
+            if a != b:
+                da = [decode(f) for f in a]
+                db = [decode(f) for f in b]
+                diffs.append((key, "\n".join(difflib.unified_diff(da, db, "kernel", "vsrouter", lineterm="", n=2))))
+        elif a != b:
+            diffs.append((key, "\n".join(difflib.unified_diff((a or "<none>\n").splitlines(),
+                                                              (b or "<none>\n").splitlines(),
+                                                              "kernel", "vsrouter", lineterm=""))))
+    if not diffs:
+        return "same", ""
+    undocumented = [(key, d) for key, d in diffs if not any(key.startswith(p) for p in sc.deviations)]
+    text = "\n".join(f"--- {key}\n{d}" for key, d in diffs)
+    if undocumented:
+        return "DIFFERENT", text
+    return "deviation", text
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--vsrouter", required=True)
+    ap.add_argument("--vsadm", required=True)
+    ap.add_argument("--cache", default=os.environ.get("VS_KERNEL_CACHE", "/var/cache/vsrouter-kernel"))
+    ap.add_argument("--out", default=None, help="write each scenario's records here")
+    ap.add_argument("names", nargs="*")
+    a = ap.parse_args()
+    chosen = scenarios.select(a.names)
+    ktaps = {i: f"vk-{i}" for i in topo.IFACES}
+    vtaps = {i: f"vv-{i}" for i in topo.IFACES}
+    t0 = time.monotonic()
+    vm = vmmod.VM(a.cache, [(i, ktaps[i], topo.MACS[i]) for i in topo.IFACES])
+    print(f"kernel VM up in {vm.boot_seconds:.1f} s ({' '.join(vm.accel)}): "
+          f"{vm.check('uname -r').strip()}, {vm.check('ipvsadm --version').strip()}", flush=True)
+    failed = []
+    try:
+        have = vm.check("grep -o 'ip_vs_[a-z]*' /proc/modules | sort -u | tr '\\n' ' '")
+        print(f"kernel schedulers: {have.replace('ip_vs_', '').strip()}", flush=True)
+        kd = director.KernelDirector(vm, ktaps)
+        vd = director.VsrouterDirector(a.vsrouter, a.vsadm, vtaps)
+        for sc in chosen:
+            t = time.monotonic()
+            kres, vres = {}, {}
+            th = [threading.Thread(target=run_side, args=(kd, sc, kres)),
+                  threading.Thread(target=run_side, args=(vd, sc, vres))]
+            for x in th:
+                x.start()
+            for x in th:
+                x.join()
+            if "error" in kres or "error" in vres:
+                verdict, text = "ERROR", kres.get("error", "") + vres.get("error", "")
+            else:
+                verdict, text = compare(sc, kres, vres)
+            nframes = sum(len([f for f in r if f is not None]) for key, r in kres.get("records", [])
+                          if key.startswith("frames"))
+            line = f"{sc.name}: {verdict}"
+            if verdict == "deviation":
+                line += " (documented: " + "; ".join(sc.deviations.values()) + ")"
+            print(f"{line}  [{nframes} kernel frames, {len(kres.get('records', [])) - 2} listings/commands, "
+                  f"{time.monotonic() - t:.1f} s]", flush=True)
+            if verdict != "same":
+                print(text, flush=True)
+            if verdict in ("DIFFERENT", "ERROR"):
+                failed.append(sc.name)
+            if a.out:
+                os.makedirs(a.out, exist_ok=True)
+                with open(os.path.join(a.out, sc.name + ".txt"), "w") as f:
+                    f.write(f"{verdict}\n{text}\n")
+    finally:
+        vm.close()
+    print(f"{len(chosen) - len(failed)} of {len(chosen)} scenarios same or documented "
+          f"({time.monotonic() - t0:.0f} s)", flush=True)
+    if failed:
+        print("DIFFERENT: " + " ".join(failed))
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
