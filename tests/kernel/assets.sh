@@ -11,7 +11,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 CACHE=${VS_KERNEL_CACHE:-/var/cache/vsrouter-kernel}
 # The 6.1 kernel's schedulers (twos arrived in a later kernel; the suite checks that list).
 SCHEDS=(rr wrr lc wlc sed nq fo ovf lblc lblcr dh sh mh)
-BOOT_MODULES=(virtio_pci virtio_net virtio_console ip_vs "${SCHEDS[@]/#/ip_vs_}")
+BOOT_MODULES=(virtio_pci virtio_net virtio_console ip_vs "${SCHEDS[@]/#/ip_vs_}" ipip)
 
 die() { echo "tests/kernel/assets.sh: $*" >&2; exit 1; }
 for tool in qemu-system-x86_64 busybox ipvsadm ethtool cpio depmod modprobe dpkg-deb apt-get; do
@@ -38,7 +38,7 @@ if [[ ! -f $CACHE/kroot/boot/vmlinuz-$kver ]]; then
   depmod -b "$CACHE/kroot" "$kver"
 fi
 
-stamp=$( (echo "$kver ${BOOT_MODULES[*]}"; cat "$HERE/guest/init" "$0"; dpkg-query -W busybox-static ipvsadm ethtool) | sha256sum | cut -c1-16)
+stamp=$( (echo "$kver ${BOOT_MODULES[*]}"; cat "$HERE/guest/init" "$0"; dpkg-query -W busybox-static ipvsadm ethtool iproute2) | sha256sum | cut -c1-16)
 if [[ $(cat "$CACHE/initrd.stamp" 2>/dev/null || true) != "$stamp" || ! -f $CACHE/initrd.img ]]; then
   echo "tests/kernel/assets.sh: building the initramfs" >&2
   root="$CACHE/root"
@@ -48,8 +48,8 @@ if [[ $(cat "$CACHE/initrd.stamp" 2>/dev/null || true) != "$stamp" || ! -f $CACH
   for applet in $("$root/bin/busybox" --list); do
     [[ $applet == busybox ]] || ln -s busybox "$root/bin/$applet"
   done
-  # ipvsadm, ethtool and the shared libraries it needs, at their own paths.
-  for f in /usr/sbin/ipvsadm /usr/sbin/ethtool $( (ldd /usr/sbin/ipvsadm; ldd /usr/sbin/ethtool) | grep -o '/[^ ]*' | sort -u); do
+  # ipvsadm, ethtool, iproute2's ip (busybox's takes "up" for a keyword) and the libraries they need, at their own paths.
+  for f in /usr/sbin/ipvsadm /usr/sbin/ethtool /usr/sbin/ip $( (ldd /usr/sbin/ipvsadm; ldd /usr/sbin/ethtool; ldd /usr/sbin/ip) | grep -o '/[^ ]*' | sort -u); do
     mkdir -p "$root$(dirname "$f")"
     cp -L "$f" "$root$f"
   done

@@ -18,10 +18,15 @@ ipvsadm -C
 for m in $(awk '$1 ~ /^ip_vs_/ {print $1}' /proc/modules); do rmmod "$m"; done
 rmmod ip_vs || exit 3
 for m in $(grep '/ipvs/' /etc/modules.load); do insmod "/lib/modules/$m" || exit 4; done
-for i in wan lan; do ip addr flush dev $i; ip link set $i mtu 1500; done
-ip neigh flush dev wan; ip neigh flush dev lan
+for i in $(ls /sys/class/net); do
+  [ "$i" = lo ] && continue
+  ip addr flush dev "$i"; ip link set dev "$i" down; ip link set dev "$i" mtu 1500
+done
+ip addr flush dev lo; ip addr add 127.0.0.1/8 dev lo
 ip route flush table main 2>/dev/null
-ip link set lo up
+# tunl0 (the ipip module's fallback device) takes IPIP addressed to the VM, as vsrouter decapsulates
+ip link set dev tunl0 up
+sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 net.ipv4.conf.tunl0.rp_filter=0
 """
 
 
@@ -31,17 +36,27 @@ class KernelDirector:
 
     def __init__(self, vm, taps):
         self.vm = vm
-        self.taps = taps  # {iface: tap}
+        self.slot_taps = taps  # the VM's NICs n0, n1 ... and their TAPs, in order
 
     def start(self, scenario):
         self.vm.check(_VM_RESET)
+        # The VM's NICs take the scenario's names, MACs and addresses (renamed back to nK first).
         lines = []
-        for iface in topo.IFACES:
-            for a in topo.ADDRESSES[iface]:
-                lines.append(f"ip addr add {a} dev {iface}")
-        for vip in scenario.vips:
-            lines.append(f"ip addr add {vip}/32 dev wan")
-        lines += [f"ip link set {iface} mtu {mtu}" for iface, mtu in scenario.mtu.items()]
+        for k in range(len(self.slot_taps)):
+            lines.append(f"cur=$(for d in /sys/class/net/*; do [ $(cat $d/ifindex) = $(cat /tmp/nic{k}) ] && "
+                         f"echo ${{d##*/}}; done; true); [ $cur = n{k} ] || ip link set dev $cur name n{k}")
+        self.taps = {}
+        for k, i in enumerate(scenario.interfaces):
+            name = i["name"]
+            self.taps[name] = self.slot_taps[k]
+            lines += [f"ip link set dev n{k} name {name}", f"ip link set dev {name} address {i['mac']}",
+                      f"ip link set dev {name} mtu {i.get('mtu', 1500)}",
+                      f"sysctl -qw net.ipv4.conf.{name}.send_redirects=0",
+                      f"sysctl -qw net.ipv4.conf.{name}.rp_filter=0",
+                      f"ip link set dev {name} up"]
+            lines += [f"ip addr add {a} dev {name}" for a in i["addresses"]]
+        lines += [f"ip addr add {vip}/32 dev lo" for vip in scenario.vips]
+        lines += [f"ip route add {to} via {via}" for to, via in scenario.routes]
         lines += [f"sysctl -qw {k}={v}" for k, v in scenario.sysctl.items()]
         self.vm.check("set -e\n" + "\n".join(lines))
 
@@ -60,20 +75,23 @@ class VsrouterDirector:
     def __init__(self, vsrouter, vsadm, taps):
         self.vsrouter = vsrouter
         self.vsadm = vsadm
-        self.taps = taps
+        self.slot_taps = taps
         self.proc = None
         self.dir = tempfile.mkdtemp(prefix="vsk-vsrouter.")
 
     def config(self, scenario):
-        out = ["[router]", "max_connections = 4096"]  # the kernel's -Ln header says its table size
-        for key, value in scenario.router.items():
-            out.append(f"{key} = {value}")
-        for iface in topo.IFACES:
-            out += ["", "[[interfaces]]", f'name = "{iface}"', f'tap = "{self.taps[iface]}"',
-                    f'mac = "{topo.MACS[iface]}"',
-                    "addresses = [" + ", ".join(f'"{a}"' for a in topo.ADDRESSES[iface]) + "]"]
-            if iface in scenario.mtu:
-                out.append(f"mtu = {scenario.mtu[iface]}")
+        # max_connections 4096: the kernel's -Ln header says its table size (size=4096)
+        router = {"max_connections": 4096, **scenario.router}
+        out = ["[router]"] + [f"{k} = {v}" for k, v in router.items()]
+        self.taps = {}
+        for k, i in enumerate(scenario.interfaces):
+            self.taps[i["name"]] = self.slot_taps[k]
+            out += ["", "[[interfaces]]", f'name = "{i["name"]}"', f'tap = "{self.slot_taps[k]}"', f'mac = "{i["mac"]}"',
+                    "addresses = [" + ", ".join(f'"{a}"' for a in i["addresses"]) + "]"]
+            if "mtu" in i:
+                out.append(f"mtu = {i['mtu']}")
+        for to, via in scenario.routes:
+            out += ["", "[[routes]]", f'to = "{to}"', f'via = "{via}"']
         return "\n".join(out) + "\n"
 
     def start(self, scenario):

@@ -15,6 +15,8 @@ from scapy.all import ARP, ICMP, IP, TCP, UDP, Ether, Raw  # noqa: F401
 IFACES = ("wan", "lan")
 MACS = {"wan": "02:00:00:00:00:01", "lan": "02:00:00:00:00:02"}
 ADDRESSES = {"wan": ["203.0.113.1/24"], "lan": ["10.1.0.1/24"]}
+# A scenario's interfaces: [{"name", "mac", "addresses", "mtu"}]; the VM has two NICs.
+INTERFACES = [{"name": i, "mac": MACS[i], "addresses": ADDRESSES[i]} for i in IFACES]
 ROUTER = {"wan": "203.0.113.1", "lan": "10.1.0.1"}
 VIP = "203.0.113.100"
 
@@ -38,14 +40,16 @@ def isn(ip, port, server=False):
 class Hosts:
     """The simulated hosts on each interface: answer ARP; NAT reals answer TCP and UDP."""
 
-    def __init__(self, clients=8, reals=8, real_answers=True):
-        self.by_ip = {}
-        for n in range(1, clients + 1):
-            ip, mac = client(n)
-            self.by_ip[ip] = ("wan", mac, False)
-        for n in range(1, reals + 1):
-            ip, mac = real(n)
-            self.by_ip[ip] = ("lan", mac, real_answers)
+    def __init__(self, clients=8, reals=8, real_answers=True, table=None):
+        """table: {ip: (iface, mac, answers)} instead of the default clients and reals."""
+        self.by_ip = dict(table or {})
+        if table is None:
+            for n in range(1, clients + 1):
+                ip, mac = client(n)
+                self.by_ip[ip] = ("wan", mac, False)
+            for n in range(1, reals + 1):
+                ip, mac = real(n)
+                self.by_ip[ip] = ("lan", mac, real_answers)
         self.sent = {}  # (real ip, real port, peer ip, peer port) -> next seq of the real
 
     def answer(self, iface, frame):
