@@ -384,6 +384,9 @@ Verdict Engine::forward(ConstIp ip, Instant now, Rewrite rw) noexcept {
   std::memcpy(out.data() + kEth, ip.bytes().data(), ip.total_len());
   auto mip = Ipv4View<uint8_t>::unchecked(out.subspan(kEth));
   mip.decrement_ttl();
+  if (mip.header_len() > Ipv4View<uint8_t>::kMinHeaderLen &&
+      mip.record_route(source_for(rt->iface, rt->next_hop)))  // ip_forward_options
+    mip.fill_checksum();
   switch (rw.kind) {
     case Rewrite::Kind::kNone: break;
     case Rewrite::Kind::kNatOut: fwd::nat_out(mip, rw.addr, rw.port, rx_off_.csum_partial); break;

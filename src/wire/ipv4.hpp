@@ -44,6 +44,8 @@ class Ipv4View {
 public:
   static constexpr size_t kMinHeaderLen = 20;
   static constexpr uint16_t kFlagDf = 0x4000, kFlagMf = 0x2000, kOffsetMask = 0x1fff;
+  // Option types (RFC 791 §3.1); the top bit of a type is "copied into every fragment".
+  static constexpr uint8_t kOptEnd = 0, kOptNop = 1, kOptRecordRoute = 7, kOptCopied = 0x80;
 
   /// Untrusted input. On failure `err` (if given) says why.
   static constexpr std::optional<Ipv4View> parse(std::span<B> b, Ipv4Error* err = nullptr) noexcept {
@@ -92,6 +94,23 @@ public:
   std::span<B> header() const noexcept { return b_.first(header_len()); }
   std::span<B> options() const noexcept { return b_.subspan(kMinHeaderLen, header_len() - kMinHeaderLen); }
   std::span<B> payload() const noexcept { return b_.subspan(header_len()); }
+  /// Calls f(option bytes: type, length, data) for each option but No Operation, until f returns
+  /// false, End of Option List, or a malformed length (RFC 791 §3.1).
+  template <class F>
+  void for_each_option(F&& f) const noexcept {
+    auto o = options();
+    for (size_t i = 0; i < o.size();) {
+      if (o[i] == kOptEnd) return;
+      if (o[i] == kOptNop) {
+        ++i;
+        continue;
+      }
+      if (i + 1 >= o.size() || o[i + 1] < 2 || i + o[i + 1] > o.size()) return;
+      const size_t len = o[i + 1];
+      if (!f(o.subspan(i, len))) return;
+      i += len;
+    }
+  }
   /// The whole datagram (header + payload, trimmed to total_len).
   std::span<B> bytes() const noexcept { return b_; }
 
@@ -112,6 +131,25 @@ public:
   void set_dst_update_checksum(Ipv4Addr a) noexcept requires Mutable<B> {
     set_checksum(csum::update32(checksum(), dst().v, a.v));
     store32(b_, ipv4_field::kDst, a.v);
+  }
+  /// A forwarding router's part of the Record Route option (RFC 791 §3.1): `a` goes into the
+  /// first free slot and the pointer moves on; a full or malformed option is left alone (as
+  /// ip_options_compile and ip_forward_options in net/ipv4/ip_options.c do: they record only when
+  /// 4 <= pointer and pointer + 3 <= length). Returns whether the header changed (the caller
+  /// fills the checksum).
+  bool record_route(Ipv4Addr a) noexcept requires Mutable<B> {
+    bool done = false;
+    for_each_option([&](std::span<B> opt) {
+      if (opt[0] != kOptRecordRoute) return true;
+      const size_t ptr = opt.size() >= 3 ? opt[2] : 0;
+      if (ptr >= 4 && ptr + 3 <= opt.size()) {
+        store32(opt, ptr - 1, a.v);
+        opt[2] = static_cast<uint8_t>(ptr + 4);
+        done = true;
+      }
+      return false;  // only the first Record Route option counts
+    });
+    return done;
   }
   void set_checksum(uint16_t c) noexcept requires Mutable<B> { store16(b_, ipv4_field::kChecksum, c); }
   void fill_checksum() noexcept requires Mutable<B> {

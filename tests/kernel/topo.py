@@ -40,7 +40,7 @@ def isn(ip, port, server=False):
 class Hosts:
     """The simulated hosts on each interface: answer ARP; NAT reals answer TCP and UDP."""
 
-    def __init__(self, clients=8, reals=8, real_answers=True, table=None):
+    def __init__(self, clients=40, reals=8, real_answers=True, table=None):
         """table: {ip: (iface, mac, answers)} instead of the default clients and reals."""
         self.by_ip = dict(table or {})
         if table is None:
