@@ -267,6 +267,12 @@ def main():
                 os.makedirs(a.out, exist_ok=True)
                 with open(os.path.join(a.out, sc.name + ".txt"), "w") as f:
                     f.write(f"{verdict}\n{text}\n")
+                for side, res in (("kernel", kres), ("vsrouter", vres)):
+                    with open(os.path.join(a.out, f"{sc.name}.{side}.txt"), "w") as f:
+                        for key, r in res.get("records", []):
+                            f.write(f"=== {key}\n")
+                            f.write("".join(decode(x) + "\n" for x in r if x is not None) if key.startswith("frames")
+                                    else r)
     finally:
         vm.close()
     print(f"{len(chosen) - len(failed)} of {len(chosen)} scenarios same or documented "

@@ -7,6 +7,7 @@ A scenario's steps: ("send", iface, frame), ("wait", seconds), ("cmd", "ipvsadm 
 docs/services.md that documents why vsrouter differs there.
 """
 import os
+import re
 import tomllib
 
 from topo import INTERFACES, VIP, from_client, real
@@ -38,6 +39,27 @@ def _mask_icmp_quote_l4(f):
     return bytes(b)
 
 
+def _mask_frag_needed_mtu(f):
+    """ICMP fragmentation needed: the next-hop MTU and the ICMP checksum."""
+    if len(f) < 14 + 20 + 8 or f[12:14] != b"\x08\x00" or f[23] != 1:
+        return f
+    icmp = 14 + (f[14] & 15) * 4
+    if f[icmp] != 3 or f[icmp + 1] != 4:
+        return f
+    b = bytearray(f)
+    b[icmp + 2:icmp + 4] = b"\0\0"
+    b[icmp + 6:icmp + 8] = b"\0\0"
+    return bytes(b)
+
+
+# Every scenario: vsadm names itself in its messages ("Try `vsadm -h' ...").
+PROGRAM_NAME = Deviation("vsadm's messages name vsadm, not ipvsadm",
+                         text=lambda t: re.sub(r"(?<![A-Za-z])vsadm", "ipvsadm", t))
+TUN_FRAG_NEEDED = Deviation("frag needed for a TUN connection announces min(reported, egress) - 20",
+                            frame=_mask_frag_needed_mtu)
+NESTED_IPIP = Deviation("IPIP in IPIP: one level is decapsulated (ipip_nested)", whole=("frames srv",))
+VIP_OFF_SUBNET = Deviation("a VIP must lie in a connected subnet (vsrouter answers ARP for it)",
+                           whole=("cmd", "list"))
 NAT_ICMP_QUOTE = Deviation("NAT of ICMP errors: the quoted TCP/UDP checksum is updated", frame=_mask_icmp_quote_l4)
 TABLE_SIZE = Deviation("a bounded connection table (router.max_connections), size= in -Ln",
                        whole=("frames", "list"))
@@ -57,7 +79,7 @@ class Scenario:
         self.hosts = hosts  # {ip: (iface, mac, answers)}; None: topo's clients and reals
         self.sysctl = dict(sysctl or {})
         self.router = dict(router or {})
-        self.deviations = dict(deviations or {})
+        self.deviations = {"program": PROGRAM_NAME, **(deviations or {})}
         self.real_answers = real_answers
 
 
@@ -210,6 +232,9 @@ GOLDEN = sorted(c for c in os.listdir(PCAPS) if os.path.isfile(os.path.join(PCAP
 GOLDEN_EXTRA = {
     "table_full": dict(router={"max_connections": 3}, deviations={"table": TABLE_SIZE}),
     "nat_icmp": dict(deviations={"quote": NAT_ICMP_QUOTE}),
+    "decap": dict(deviations={"nested": NESTED_IPIP}),
+    "tun_icmp": dict(deviations={"mtu": TUN_FRAG_NEEDED}),
+    "tun_pmtu": dict(deviations={"mtu": TUN_FRAG_NEEDED}),
 }
 for _case in GOLDEN:
     SCENARIOS.append(golden(_case, **GOLDEN_EXTRA.get(_case, {})))
@@ -341,10 +366,15 @@ scenario("reals_mid_stream", "DR rr: quiesce (weight 0), delete and re-add, edit
 _E = [f"-A {SVC} -s nosuch", f"-A {SVC} -s rr", f"-A {SVC} -s rr", f"-D -t {VIP}:81", f"-a -t {VIP}:81 -r {real(1)[0]}",
       f"-a {SVC} -r {real(1)[0]} -g", f"-a {SVC} -r {real(1)[0]} -g", f"-d {SVC} -r {real(2)[0]}",
       f"-e {SVC} -r {real(2)[0]} -w 2", f"-E -t {VIP}:81 -s rr", f"-A -t {VIP}:0 -s rr", f"-a {SVC} -r {real(2)[0]} -w -1",
-      f"-a {SVC} -r {real(2)[0]} -w 70000", f"-a {SVC} -r {real(3)[0]} -w 2147483647", f"-A -t 1.2.3:80",
+      f"-a {SVC} -r {real(2)[0]} -w 70000", f"-a {SVC} -r {real(3)[0]} -w 2147483647", f"-A -t 1.2.3.4:80 -s rr",
       "--set 1 2", f"-A -t {VIP}:82 -s rr -o", f"-L -t {VIP}:99", f"-Z -t {VIP}:99", f"-A -t {VIP}:83 -s rr -M 255.255.0.0",
       f"-A -t {VIP}:84 -s rr -b sh-port", f"-A -t {VIP}:85 -s sh -b sh-port,nosuch", f"-a {SVC} -r {real(4)[0]} -x 5 -y 10",
       "-X", "", "-L -n --nosuch", f"-A -t {VIP}:86 -p 99999999", f"-A -u {VIP}:53 -s wrr -p", "-Ln", "-S -n",
       f"-D {SVC}", "-C", "-Ln"]
+_E.remove(f"-A -t 1.2.3.4:80 -s rr")
+_E.insert(14, "-A -t 1.2.3.400:80")
+scenario("vip_off_subnet", "a service whose VIP is on no connected subnet: the kernel takes it (routing brings "
+         "its packets), vsadm refuses it", [], [("cmd", "-A -t 198.51.100.7:80 -s rr"), ("list", "-Ln")], views=[],
+         deviations={"vip": VIP_OFF_SUBNET})
 scenario("ipvsadm_errors", "wrong (and some right) ipvsadm commands: the same messages and exit codes",
          [], [("cmd", e) for e in _E], views=[])
