@@ -547,7 +547,7 @@ Real Loader::real(const Section& s, const Service& svc, RealLines& seen) {
 
   if (const toml::node* n = s.optional("method")) r.method = choice_value(*n, "method", "method", kMethods);
 
-  s.optional_int("weight", r.weight, 0, 65535);
+  s.optional_int("weight", r.weight, 0, kMaxInt32);  // the kernel takes any int >= 0 (ip_vs_ctl.c)
   s.optional_int("upper", r.upper, 0, kMaxInt32);
   s.optional_int("lower", r.lower, 0, kMaxInt32);
 

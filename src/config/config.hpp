@@ -108,7 +108,7 @@ struct Real {
   Ipv4Addr addr;
   uint16_t port = 0;
   Method method = Method::kDr;  // ipvsadm's default is -g (gatewaying = DR)
-  int32_t weight = 1;           // 0..65535
+  int32_t weight = 1;           // 0..2147483647
   uint32_t upper = 0;           // ipvsadm -x, 0 = no limit
   uint32_t lower = 0;           // ipvsadm -y
 

@@ -421,8 +421,8 @@ address = "192.168.1.100:80"
   [[services.reals]]
   address = "192.168.1.11"
 )";
-  EXPECT_EQ(error_of(with_lan(std::string(kService) + "  weight = 65536\n")),
-            "6:12: \"weight\" must be between 0 and 65535");
+  EXPECT_EQ(error_of(with_lan(std::string(kService) + "  weight = 2147483648\n")),
+            "6:12: \"weight\" must be between 0 and 2147483647");
   EXPECT_EQ(error_of(with_lan(std::string(kService) + "  upper = 2147483648\n")),
             "6:11: \"upper\" must be between 0 and 2147483647");
   EXPECT_EQ(error_of(with_lan(std::string(kService) + "  lower = -1\n")),
