@@ -349,8 +349,12 @@ void Director::count(uint32_t c, uint32_t ip_len) noexcept {
       s.outbytes += ip_len;
     }
   };
+  // ip_vs_in_stats / ip_vs_out_stats: only while the real is available. The packets of a removed
+  // real's connections (replies, ICMP errors, drain) count nowhere, the service and total
+  // included; re-added, the same Dest counts again.
   const Conn& cp = conns_[c];
-  if (cp.dest) add(cp.dest->stats);
+  if (!cp.dest || !cp.dest->available) return;
+  add(cp.dest->stats);
   add(cp.svc->stats);
   add(total_);
 }

@@ -264,6 +264,42 @@ TEST_F(DirectorTest, RemovedRealsConnectionsAreDroppedByDefault) {
   EXPECT_EQ(next.reason, DropReason::kVsRealRemoved);
 }
 
+// ip_vs_in_stats / ip_vs_out_stats count only while the dest is IP_VS_DEST_F_AVAILABLE.
+TEST_F(DirectorTest, RemovedRealsPacketsAreNotCountedUntilItIsAddedAgain) {
+  build("");
+  auto d = send(client(1, 1), 1000, tf::kSyn, at(0));
+  ASSERT_EQ(real_of(d), kReal2);  // rr: the newest first
+  const uint32_t c = d.conn;
+  Dest* r = dest(kReal2);
+  const config::Real saved = *r;
+  dir().out_packet(c, tf::kSyn | tf::kAck, 40, at(0));  // the reply, while available
+  EXPECT_EQ(r->stats.inpkts, 1u);
+  EXPECT_EQ(r->stats.outpkts, 1u);
+  remove(r);
+  // Replies and inbound packets of the lingering connection: not counted anywhere.
+  dir().out_packet(c, tf::kAck, 40, at(1));
+  dir().count_in(c, 40);
+  dir().count_out(c, 40);
+  EXPECT_EQ(send(client(1, 1), 1000, tf::kAck, at(1)).kind, Kind::kDrop);
+  EXPECT_EQ(r->stats.inpkts, 1u);
+  EXPECT_EQ(r->stats.outpkts, 1u);
+  EXPECT_EQ(svc().stats.inpkts, 1u);
+  EXPECT_EQ(svc().stats.outpkts, 1u);
+  EXPECT_EQ(dir().total().inpkts, 1u);
+  // Added again: the same Dest, available, counts the connection's packets again.
+  Dest* back = nullptr;
+  ASSERT_EQ(dir().add_real(svc(), saved, &back), Director::CtlError::kOk);
+  EXPECT_EQ(back, r);
+  EXPECT_EQ(send(client(1, 1), 1000, tf::kAck, at(2)).kind, Kind::kIn);
+  dir().out_packet(c, tf::kAck, 40, at(2));
+  EXPECT_EQ(r->stats.inpkts, 2u);
+  EXPECT_EQ(r->stats.outpkts, 2u);
+  EXPECT_EQ(r->stats.inbytes, 120u);
+  EXPECT_EQ(svc().stats.inpkts, 2u);
+  EXPECT_EQ(svc().stats.outpkts, 2u);
+  EXPECT_EQ(dir().total().outpkts, 2u);
+}
+
 TEST_F(DirectorTest, RescheduleDrainMovesANewConnectionToAnAvailableReal) {
   build("drain = \"reschedule\"");
   auto d = send(client(1, 1), 1000, tf::kSyn, at(0));
