@@ -355,11 +355,59 @@ Verdict Engine::deliver_local(uint32_t iface, ConstIp ip, bool l2_unicast, Insta
     return {Verdict::Kind::kConsumed, {}, iface};
   }
   // Nothing listens on the router's own addresses; a VIP's services were offered the packet in
-  // ipvs_ingress (one that reaches here matched none, or may not open a connection).
-  const bool transport = is_tcp_or_udp(ip.protocol());
-  send_icmp_error(icmp_type::kDestUnreachable, transport ? icmp_code::kPortUnreachable : icmp_code::kProtoUnreachable,
-                  0, ip, l2_unicast, ip.dst(), now);
+  // ipvs_ingress (one that reaches here matched none, or may not open a connection). As the
+  // kernel's stack answers: TCP gets a RST (tcp_v4_rcv no_tcp_socket), UDP ICMP port
+  // unreachable, any other protocol ICMP protocol unreachable.
+  if (ip.protocol() == IpProto::kTcp) {
+    send_tcp_reset(ip, l2_unicast, now);
+    return drop(DropReason::kLocalNoService);
+  }
+  const bool udp = ip.protocol() == IpProto::kUdp;
+  send_icmp_error(icmp_type::kDestUnreachable, udp ? icmp_code::kPortUnreachable : icmp_code::kProtoUnreachable, 0, ip,
+                  l2_unicast, ip.dst(), now);
   return drop(DropReason::kLocalNoService);
+}
+
+void Engine::send_tcp_reset(ConstIp ip, bool l2_unicast, Instant now) noexcept {
+  // tcp_v4_rcv: only frames addressed to us (PACKET_HOST), with a valid checksum (a deferred one
+  // is trusted, as CHECKSUM_PARTIAL is); tcp_v4_send_reset: never in answer to a RST.
+  if (!l2_unicast) return;
+  auto th = TcpView<const uint8_t>::parse(ip.payload());  // checked in handle_ipv4
+  if (!rx_off_.csum_partial && !th->verify_checksum(ip.src(), ip.dst())) return;
+  const uint8_t flags = th->flags();
+  if (flags & tcp_flag::kRst) return;
+  auto rt = routes_.lookup(ip.src());
+  if (!rt) return;
+  // tcp_v4_send_reset: ports swapped, no options, window 0; seq = the segment's ack if it has
+  // ACK, else seq 0 with ACK and ack = seq + SYN + FIN + payload length.
+  uint32_t seq = 0, ack = 0;
+  uint8_t rflags = tcp_flag::kRst;
+  if (flags & tcp_flag::kAck) {
+    seq = th->ack();
+  } else {
+    rflags |= tcp_flag::kAck;
+    ack = th->seq() + ((flags & tcp_flag::kSyn) ? 1u : 0u) + ((flags & tcp_flag::kFin) ? 1u : 0u) +
+          static_cast<uint32_t>(th->payload().size());
+  }
+  constexpr size_t kIpLen = 20 + TcpView<uint8_t>::kMinHeaderLen;
+  std::span<uint8_t> out(icmp_buf_.data() + kHeadroom, kEth + kIpLen);
+  std::fill(out.begin(), out.end(), uint8_t{0});
+  wire::fill_ethernet(out, MacAddr{}, cfg_->interfaces[rt->iface].mac, wire::EtherType::kIpv4);
+  std::span<uint8_t> tcp = out.subspan(kEth + 20);
+  wire::store16(tcp, 0, th->dport());
+  wire::store16(tcp, 2, th->sport());
+  wire::store32(tcp, 4, seq);
+  wire::store32(tcp, 8, ack);
+  tcp[12] = static_cast<uint8_t>((TcpView<uint8_t>::kMinHeaderLen / 4) << 4);
+  tcp[13] = rflags;
+  TcpView<uint8_t>::unchecked(tcp).fill_checksum(ip.dst(), ip.src());
+  // ip_send_unicast_reply from the per-CPU control socket: IP_PMTUDISC_DO, so DF and IP ID 0
+  // (ip_select_ident_segs); TTL the default 64; TOS the segment's without ECN.
+  Ipv4View<uint8_t>::unchecked(out.subspan(kEth))
+      .fill(static_cast<uint8_t>(ip.tos() & ~0x03), static_cast<uint16_t>(kIpLen), 0, Ipv4View<uint8_t>::kFlagDf,
+            kTtlOwn, IpProto::kTcp, ip.dst(), ip.src());
+  counters_.tcp_resets_sent++;
+  output_ip(rt->iface, rt->next_hop, out, now);
 }
 
 Verdict Engine::forward(ConstIp ip, Instant now, Rewrite rw) noexcept {

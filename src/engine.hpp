@@ -79,9 +79,10 @@ struct EngineCounters {
   uint64_t echo_replies_sent = 0;
   uint64_t icmp_errors_sent = 0;
   uint64_t icmp_errors_rate_limited = 0;
-  uint64_t gso_frames = 0;      // TCP super-frames received (offload.hpp)
-  uint64_t gso_segmented = 0;   // ... of which cut into segments here (TUN, MTU, no adapter offload)
-  uint64_t csum_completed = 0;  // deferred checksums completed here
+  uint64_t tcp_resets_sent = 0;  // RSTs for TCP segments to our addresses that nothing takes
+  uint64_t gso_frames = 0;       // TCP super-frames received (offload.hpp)
+  uint64_t gso_segmented = 0;    // ... of which cut into segments here (TUN, MTU, no adapter offload)
+  uint64_t csum_completed = 0;   // deferred checksums completed here
 };
 
 class Engine {
@@ -162,6 +163,8 @@ private:
   void send_icmp_error(uint8_t type, uint8_t code, uint32_t rest, ConstIp offending, bool l2_unicast,
                        std::optional<Ipv4Addr> src, Instant now) noexcept;
   void send_echo_reply(ConstIp req, Instant now) noexcept;
+  /// RST in answer to a TCP segment to one of our addresses that nothing takes (tcp_v4_send_reset).
+  void send_tcp_reset(ConstIp seg, bool l2_unicast, Instant now) noexcept;
   bool icmp_token(Instant now) noexcept;
 
   // Address classes, answered from indexes of the config (index_addresses) in O(1).

@@ -42,6 +42,7 @@ std::string list_counters(const Engine& e) {
       {"fragments_sent", k.fragments_sent},
       {"icmp_errors_rate_limited", k.icmp_errors_rate_limited},
       {"icmp_errors_sent", k.icmp_errors_sent},
+      {"tcp_resets_sent", k.tcp_resets_sent},
       {"connections_in_table", e.director().conns().size()},
       {"connection_table_capacity", e.director().conns().capacity()},
   };

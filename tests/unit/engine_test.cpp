@@ -18,6 +18,7 @@
 #include "config/config.hpp"
 #include "test_config.hpp"
 #include "test_frames.hpp"
+#include "wire/tcp.hpp"
 
 namespace vs {
 namespace {
@@ -662,21 +663,90 @@ TEST_F(EngineTest, IcmpWithBadChecksumToUsIsDropped) {
   EXPECT_EQ(engine().counters().echo_replies_sent, 0u);
 }
 
-TEST_F(EngineTest, TcpToRouterAddressGetsPortUnreachable) {
+// tcp_v4_send_reset: a segment nothing takes gets a RST from the address it was sent to.
+TEST_F(EngineTest, TcpSynToRouterAddressGetsRst) {
   learn_host_a();
-  ByteVec in = frame().eth(kLanMac, kHostAMac).ipv4(kHostA, kLanIp).tcp(40000, 22, 0x02).build();
+  ByteVec in = frame().eth(kLanMac, kHostAMac).ipv4(kHostA, kLanIp).tos(0x13).tcp(40000, 22, 0x02).build();
   expect_dropped(rx(kLan, in), DropReason::kLocalNoService);
   ASSERT_EQ(sent().size(), 1u);
   const auto& f = sent()[0].bytes;
-  ASSERT_TRUE(ValidIcmp(f));
+  ASSERT_TRUE(ValidTransport(f));
   EXPECT_EQ(test::eth_dst(f), kHostAMac);
-  EXPECT_EQ(test::ip_of(f).src(), kLanIp);
-  EXPECT_EQ(test::ip_of(f).dst(), kHostA);
-  EXPECT_EQ(test::icmp_of(f).type(), 3);
-  EXPECT_EQ(test::icmp_of(f).code(), 3);
-  EXPECT_EQ(test::icmp_of(f).rest(), 0u);
-  EXPECT_EQ(icmp_data(f), test::ip_bytes(in));  // 40 bytes: all quoted
-  EXPECT_EQ(engine().counters().icmp_errors_sent, 1u);
+  auto ip = test::ip_of(f);
+  EXPECT_EQ(ip.src(), kLanIp);
+  EXPECT_EQ(ip.dst(), kHostA);
+  EXPECT_EQ(ip.protocol(), IpProto::kTcp);
+  EXPECT_EQ(ip.total_len(), 40u);
+  EXPECT_EQ(ip.ttl(), 64);
+  EXPECT_EQ(ip.tos(), 0x10);  // ECN bits cleared
+  EXPECT_EQ(ip.ident(), 0);
+  EXPECT_TRUE(ip.dont_fragment());
+  auto th = wire::TcpView<const uint8_t>::parse(ip.payload());
+  ASSERT_TRUE(th);
+  EXPECT_EQ(th->sport(), 22);
+  EXPECT_EQ(th->dport(), 40000);
+  EXPECT_EQ(th->flags(), tcp_flag::kRst | tcp_flag::kAck);
+  EXPECT_EQ(th->seq(), 0u);
+  EXPECT_EQ(th->ack(), 0x01020304u + 1);  // SYN counts one
+  EXPECT_EQ(th->window(), 0);
+  EXPECT_EQ(th->header_len(), 20u);
+  EXPECT_EQ(engine().counters().tcp_resets_sent, 1u);
+  EXPECT_EQ(engine().counters().icmp_errors_sent, 0u);
+}
+
+TEST_F(EngineTest, TcpAckToVipWithoutConnectionGetsRstWithItsAckAsSeq) {
+  learn_host_a();
+  // A bare ACK to the VIP's served port 80 (no connection: it may not open one) and a FIN with
+  // data to an unserved port.
+  ByteVec ack =
+      frame().eth(kLanMac, kHostAMac).ipv4(kHostA, kVipLan).tcp(1000, 80, 0x10).seq_ack(7, 0xdeadbeef).build();
+  expect_dropped(rx(kLan, ack), DropReason::kLocalNoService);
+  ByteVec fin = frame()
+                    .eth(kLanMac, kHostAMac)
+                    .ipv4(kHostA, kVipLan)
+                    .tcp(1001, 81, 0x01, test::pattern(5))
+                    .seq_ack(100, 0)
+                    .build();
+  expect_dropped(rx(kLan, fin), DropReason::kLocalNoService);
+  ASSERT_EQ(sent().size(), 2u);
+  auto a = wire::TcpView<const uint8_t>::parse(test::ip_of(sent()[0].bytes).payload());
+  ASSERT_TRUE(ValidTransport(sent()[0].bytes));
+  EXPECT_EQ(test::ip_of(sent()[0].bytes).src(), kVipLan);
+  EXPECT_EQ(a->flags(), tcp_flag::kRst);
+  EXPECT_EQ(a->seq(), 0xdeadbeefu);
+  EXPECT_EQ(a->ack(), 0u);
+  EXPECT_EQ(a->sport(), 80);
+  auto b = wire::TcpView<const uint8_t>::parse(test::ip_of(sent()[1].bytes).payload());
+  ASSERT_TRUE(ValidTransport(sent()[1].bytes));
+  EXPECT_EQ(b->flags(), tcp_flag::kRst | tcp_flag::kAck);
+  EXPECT_EQ(b->seq(), 0u);
+  EXPECT_EQ(b->ack(), 100u + 1 + 5);  // FIN + payload
+  EXPECT_EQ(engine().counters().tcp_resets_sent, 2u);
+}
+
+TEST_F(EngineTest, NoRstForRstOrBadChecksum) {
+  learn_host_a();
+  // RFC 793: a RST is never answered; SYN+RST neither. tcp_v4_rcv drops a bad checksum.
+  expect_dropped(rx(kLan, frame().eth(kLanMac, kHostAMac).ipv4(kHostA, kLanIp).tcp(1, 22, 0x04).build()),
+                 DropReason::kLocalNoService);
+  expect_dropped(rx(kLan, frame().eth(kLanMac, kHostAMac).ipv4(kHostA, kVipLan).tcp(1, 80, 0x06).build()),
+                 DropReason::kLocalNoService);
+  ByteVec bad = frame().eth(kLanMac, kHostAMac).ipv4(kHostA, kLanIp).tcp(1, 22, 0x02).build();
+  bad[test::kEthLen + 20 + 16] ^= 0xff;
+  expect_dropped(rx(kLan, bad), DropReason::kLocalNoService);
+  EXPECT_TRUE(sent().empty());
+  EXPECT_EQ(engine().counters().tcp_resets_sent, 0u);
+  EXPECT_EQ(engine().counters().icmp_errors_sent, 0u);
+}
+
+TEST_F(EngineTest, OtherProtocolToUsGetsProtocolUnreachable) {
+  learn_host_a();
+  ByteVec in = frame().eth(kLanMac, kHostAMac).ipv4(kHostA, kLanIp).raw(47, test::pattern(8)).build();
+  expect_dropped(rx(kLan, in), DropReason::kLocalNoService);
+  ASSERT_EQ(sent().size(), 1u);
+  ASSERT_TRUE(ValidIcmp(sent()[0].bytes));
+  EXPECT_EQ(test::icmp_of(sent()[0].bytes).type(), 3);
+  EXPECT_EQ(test::icmp_of(sent()[0].bytes).code(), 2);
 }
 
 TEST_F(EngineTest, UdpToVipWithoutServiceGetsPortUnreachableFromTheVip) {
@@ -1070,6 +1140,7 @@ TEST_F(EngineTest, NoPortUnreachableAboutL2BroadcastOrMulticastFrameToUs) {
                  DropReason::kLocalNoService);
   EXPECT_TRUE(sent().empty());
   EXPECT_EQ(engine().counters().icmp_errors_sent, 0u);
+  EXPECT_EQ(engine().counters().tcp_resets_sent, 0u);
 }
 
 TEST_F(EngineTest, NoIcmpErrorAboutBroadcastOrMulticastDestination) {
