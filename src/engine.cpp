@@ -52,7 +52,8 @@ Engine::Engine(std::shared_ptr<const config::Config> cfg, TxSink& tx, const Engi
       decap_buf_(kBufSize),
       seg_buf_(kBufSize),
       ifc_(cfg_->interfaces.size()),
-      ip_id_(seed_ip_id(cfg_->router.seed)) {
+      ip_id_(seed_ip_id(cfg_->router.seed)),
+      icmp_peers_(params.icmp_peer_entries, params.icmp_ratelimit_ms, cfg_->router.seed) {
   due_.reserve(params.neigh.capacity);
   index_addresses();
 }
@@ -560,10 +561,22 @@ bool Engine::icmp_token(Instant now) noexcept {
     icmp_credit_us_ = std::min(cap, icmp_credit_us_ + std::max<int64_t>(0, (now - icmp_last_).us));
   }
   icmp_last_ = now;
-  if (icmp_credit_us_ < cost) return false;
-  icmp_credit_us_ -= cost;
-  return true;
+  return icmp_credit_us_ >= cost;
 }
+
+void Engine::icmp_take() noexcept { icmp_credit_us_ -= 1000000 / std::max<uint32_t>(params_.icmp_errors_per_sec, 1); }
+
+namespace {
+
+/// icmpv4_mask_allow: the types of the default icmp_ratemask (0x1818: destination unreachable,
+/// source quench, time exceeded, parameter problem) are limited per destination, but not
+/// fragmentation needed (PMTU discovery).
+bool peer_limited_type(uint8_t type, uint8_t code) noexcept {
+  if (type == icmp_type::kDestUnreachable && code == icmp_code::kFragNeeded) return false;
+  return type < 32 && ((1u << type) & 0x1818u) != 0;
+}
+
+}  // namespace
 
 void Engine::send_icmp_error(uint8_t type, uint8_t code, uint32_t rest, ConstIp off, bool l2_unicast,
                              std::optional<Ipv4Addr> src, Instant now) noexcept {
@@ -580,10 +593,17 @@ void Engine::send_icmp_error(uint8_t type, uint8_t code, uint32_t rest, ConstIp 
   if (off.dst().is_multicast() || is_broadcast(off.dst())) return;
   auto rt = routes_.lookup(to);
   if (!rt) return;
+  // icmp_send: the global bucket first (icmpv4_global_allow), then the destination's own limit
+  // (icmpv4_xrlim_allow); only an error that passes both spends a global token.
   if (!icmp_token(now)) {
     counters_.icmp_errors_rate_limited++;
     return;
   }
+  if (peer_limited_type(type, code) && !icmp_peers_.allow(to, now)) {
+    counters_.icmp_errors_peer_limited++;
+    return;
+  }
+  icmp_take();
   const size_t limit = std::min<size_t>(kIcmpErrorMax, cfg_->interfaces[rt->iface].mtu);  // MTU >= 68
   const size_t quote = std::min(off.bytes().size(), limit - 20 - 8);
   const size_t ip_len = 20 + 8 + quote;

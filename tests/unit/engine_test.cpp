@@ -1158,6 +1158,9 @@ TEST_F(EngineTest, NoIcmpErrorAboutBroadcastOrMulticastDestination) {
 }
 
 TEST_F(EngineTest, IcmpErrorsAreRateLimitedByATokenBucket) {
+  EngineParams p;
+  p.icmp_ratelimit_ms = 0;  // the global bucket alone (all the errors go to host A)
+  make(p);
   learn_host_a();
   auto expired = [](uint16_t id) {
     return frame().eth(kLanMac, kHostAMac).ipv4(kHostA, kDmzHost).id(id).ttl(1).udp(1, 2).build();
@@ -1188,6 +1191,7 @@ TEST_F(EngineTest, IcmpRateLimitFollowsEngineParams) {
   EngineParams p;
   p.icmp_errors_per_sec = 10;  // one token per 100 ms
   p.icmp_errors_burst = 2;
+  p.icmp_ratelimit_ms = 0;
   make(p);
   learn_host_a();
   auto no_route = frame().eth(kLanMac, kHostAMac).ipv4(kHostA, ip4(8, 8, 8, 8)).udp(1, 2).build();
@@ -1198,6 +1202,51 @@ TEST_F(EngineTest, IcmpRateLimitFollowsEngineParams) {
   rx(kLan, no_route, at_ms(100));
   EXPECT_EQ(sent().size(), 3u);
   EXPECT_EQ(engine().counters().icmp_errors_rate_limited, 2u);
+}
+
+// icmpv4_xrlim_allow / inet_peer_xrlim_allow: per destination a burst of 6, then one a second;
+// fragmentation needed and echo replies are not limited per destination.
+TEST_F(EngineTest, IcmpErrorsArePerDestinationLimitedToSixThenOneASecond) {
+  learn_host_a();
+  auto expired = [](uint16_t id) {
+    return frame().eth(kLanMac, kHostAMac).ipv4(kHostA, kDmzHost).id(id).ttl(1).udp(1, 2).build();
+  };
+  for (uint16_t i = 0; i < 10; ++i) rx(kLan, expired(i), T0);
+  EXPECT_EQ(sent().size(), 6u);
+  EXPECT_EQ(engine().counters().icmp_errors_peer_limited, 4u);
+  EXPECT_EQ(engine().counters().icmp_errors_rate_limited, 0u);
+  rx(kLan, expired(20), at_ms(999));
+  EXPECT_EQ(sent().size(), 6u);
+  // A refused error costs nothing: 1.999 s of tokens at 1.999 s, 0.999 s left after this one.
+  rx(kLan, expired(21), at_ms(1999));
+  EXPECT_EQ(sent().size(), 7u);
+  rx(kLan, expired(22), at_ms(2000));
+  EXPECT_EQ(sent().size(), 8u);
+  rx(kLan, expired(23), at_ms(2500));
+  EXPECT_EQ(sent().size(), 8u);
+  EXPECT_EQ(engine().counters().icmp_errors_peer_limited, 6u);
+  // Echo replies are not errors: answered.
+  rx(kLan, frame().eth(kLanMac, kHostAMac).ipv4(kHostA, kLanIp).echo_request(1, 1, {}).build(), at_ms(2500));
+  EXPECT_EQ(sent().size(), 9u);
+  // The limit is the destination's: host B still gets its burst.
+  const MacAddr host_b_mac = test::mac(0x02, 0xaa, 0, 0, 0, 0x51);
+  learn(kLan, kHostB, host_b_mac, kLanIp, at_ms(2500));
+  sent().clear();
+  for (uint16_t i = 0; i < 7; ++i)
+    rx(kLan, frame().eth(kLanMac, host_b_mac).ipv4(kHostB, kDmzHost).id(i).ttl(1).udp(1, 2).build(), at_ms(2500));
+  EXPECT_EQ(sent().size(), 6u);
+  // Full again after 6 s idle, and never more than 6.
+  for (uint16_t i = 0; i < 8; ++i) rx(kLan, expired(i), at_s(60));
+  EXPECT_EQ(sent().size(), 6u + 6u);
+}
+
+TEST_F(EngineTest, FragNeededIsNotPerDestinationLimited) {
+  learn_host_a();
+  learn(kDmz, kDmzHost, kDmzHostMac, kDmzIp);
+  auto big = frame().eth(kLanMac, kHostAMac).ipv4(kHostA, kDmzHost).df().udp(1, 2, test::pattern(1400)).build();
+  for (int i = 0; i < 10; ++i) expect_dropped(rx(kLan, big, T0), DropReason::kFragNeeded);
+  EXPECT_EQ(engine().counters().icmp_errors_sent, 10u);
+  EXPECT_EQ(engine().counters().icmp_errors_peer_limited, 0u);
 }
 
 // =============================================================================================
