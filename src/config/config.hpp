@@ -96,6 +96,16 @@ struct Route {
   uint32_t interface;  // index into Config::interfaces, found from the connected subnets
 };
 
+/// [ipvs]: the kernel's net.ipv4.vs.* switches that change which packets IPVS takes.
+struct Ipvs {
+  /// sloppy_tcp: a TCP segment without SYN (but not a RST) may open a connection (a director
+  /// taking over flows it never saw start). Off, as in the kernel.
+  bool sloppy_tcp = false;
+  /// sloppy_sctp: accepted for the kernel's vocabulary; no effect (vsrouter has no SCTP).
+  bool sloppy_sctp = false;
+  friend bool operator==(const Ipvs&, const Ipvs&) = default;
+};
+
 /// ipvsadm --set tcp tcpfin udp, in seconds.
 struct Timeouts {
   uint32_t tcp = 900;
@@ -140,6 +150,7 @@ struct Config {
   std::vector<Route> routes;
   Timeouts timeouts;
   Defense defense;
+  Ipvs ipvs;
   std::vector<Service> services;
 };
 

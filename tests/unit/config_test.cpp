@@ -846,6 +846,22 @@ syn_timeout = 60
   EXPECT_EQ(inl->defense.secure_tcp, DefenseMode::kAuto);
 }
 
+// [ipvs]: the kernel's sloppy_tcp / sloppy_sctp sysctls, off by default.
+TEST(ConfigIpvs, SloppyDefaultsOffAndParses) {
+  auto cfg = parse_ok(std::string(kLan));
+  ASSERT_TRUE(cfg);
+  EXPECT_FALSE(cfg->ipvs.sloppy_tcp);
+  EXPECT_FALSE(cfg->ipvs.sloppy_sctp);
+  auto on = parse_ok(with_lan("[ipvs]\nsloppy_tcp = true\nsloppy_sctp = true\n"));
+  ASSERT_TRUE(on);
+  EXPECT_TRUE(on->ipvs.sloppy_tcp);
+  EXPECT_TRUE(on->ipvs.sloppy_sctp);
+  EXPECT_EQ(error_of(with_lan("[ipvs]\nsloppy_tcp = 1\n")), "2:14: \"sloppy_tcp\" must be a boolean");
+  EXPECT_EQ(error_of(with_lan("[ipvs]\nsloppy_udp = true\n")),
+            "2:1: unknown key \"sloppy_udp\" in [ipvs]; did you mean \"sloppy_tcp\"?");
+  EXPECT_EQ(error_of("ipvs = 1\n" + std::string(kLan)), "1:8: \"ipvs\" must be a table");
+}
+
 TEST(ConfigDefense, Names) {
   EXPECT_EQ(defense_mode_name(DefenseMode::kOff), "off");
   EXPECT_EQ(defense_mode_name(DefenseMode::kAuto), "auto");

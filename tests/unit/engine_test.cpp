@@ -724,6 +724,22 @@ TEST_F(EngineTest, TcpAckToVipWithoutConnectionGetsRstWithItsAckAsSeq) {
   EXPECT_EQ(engine().counters().tcp_resets_sent, 2u);
 }
 
+// [ipvs] sloppy_tcp: the same bare ACK opens a connection and goes to the real instead.
+TEST_F(EngineTest, SloppyTcpSchedulesAMidFlowAckInsteadOfAReset) {
+  make({}, router_config().sloppy_tcp(true));
+  learn_host_a();
+  ByteVec ack = frame().eth(kLanMac, kHostAMac).ipv4(kHostA, kVipLan).tcp(1000, 80, 0x10).seq_ack(7, 9).build();
+  Verdict v = rx(kLan, ack);
+  EXPECT_NE(v.kind, Verdict::Kind::kDropped);
+  EXPECT_EQ(engine().counters().tcp_resets_sent, 0u);
+  EXPECT_EQ(drops()[DropReason::kLocalNoService], 0u);
+  ASSERT_EQ(engine().director().conns().size(), 1u);
+  // A RST still opens nothing: it reaches local delivery and is not answered.
+  expect_dropped(rx(kLan, frame().eth(kLanMac, kHostAMac).ipv4(kHostA, kVipLan).tcp(1001, 80, 0x04).build()),
+                 DropReason::kLocalNoService);
+  EXPECT_EQ(engine().director().conns().size(), 1u);
+}
+
 TEST_F(EngineTest, NoRstForRstOrBadChecksum) {
   learn_host_a();
   // RFC 793: a RST is never answered; SYN+RST neither. tcp_v4_rcv drops a bad checksum.
