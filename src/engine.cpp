@@ -52,7 +52,8 @@ Engine::Engine(std::shared_ptr<const config::Config> cfg, TxSink& tx, const Engi
       decap_buf_(kBufSize),
       seg_buf_(kBufSize),
       ifc_(cfg_->interfaces.size()),
-      ip_id_(seed_ip_id(cfg_->router.seed)) {
+      ip_id_(seed_ip_id(cfg_->router.seed)),
+      icmp_peers_(params.icmp_peer_entries, params.icmp_ratelimit_ms, cfg_->router.seed) {
   due_.reserve(params.neigh.capacity);
   index_addresses();
 }
@@ -355,11 +356,59 @@ Verdict Engine::deliver_local(uint32_t iface, ConstIp ip, bool l2_unicast, Insta
     return {Verdict::Kind::kConsumed, {}, iface};
   }
   // Nothing listens on the router's own addresses; a VIP's services were offered the packet in
-  // ipvs_ingress (one that reaches here matched none, or may not open a connection).
-  const bool transport = is_tcp_or_udp(ip.protocol());
-  send_icmp_error(icmp_type::kDestUnreachable, transport ? icmp_code::kPortUnreachable : icmp_code::kProtoUnreachable,
-                  0, ip, l2_unicast, ip.dst(), now);
+  // ipvs_ingress (one that reaches here matched none, or may not open a connection). As the
+  // kernel's stack answers: TCP gets a RST (tcp_v4_rcv no_tcp_socket), UDP ICMP port
+  // unreachable, any other protocol ICMP protocol unreachable.
+  if (ip.protocol() == IpProto::kTcp) {
+    send_tcp_reset(ip, l2_unicast, now);
+    return drop(DropReason::kLocalNoService);
+  }
+  const bool udp = ip.protocol() == IpProto::kUdp;
+  send_icmp_error(icmp_type::kDestUnreachable, udp ? icmp_code::kPortUnreachable : icmp_code::kProtoUnreachable, 0, ip,
+                  l2_unicast, ip.dst(), now);
   return drop(DropReason::kLocalNoService);
+}
+
+void Engine::send_tcp_reset(ConstIp ip, bool l2_unicast, Instant now) noexcept {
+  // tcp_v4_rcv: only frames addressed to us (PACKET_HOST), with a valid checksum (a deferred one
+  // is trusted, as CHECKSUM_PARTIAL is); tcp_v4_send_reset: never in answer to a RST.
+  if (!l2_unicast) return;
+  auto th = TcpView<const uint8_t>::parse(ip.payload());  // checked in handle_ipv4
+  if (!rx_off_.csum_partial && !th->verify_checksum(ip.src(), ip.dst())) return;
+  const uint8_t flags = th->flags();
+  if (flags & tcp_flag::kRst) return;
+  auto rt = routes_.lookup(ip.src());
+  if (!rt) return;
+  // tcp_v4_send_reset: ports swapped, no options, window 0; seq = the segment's ack if it has
+  // ACK, else seq 0 with ACK and ack = seq + SYN + FIN + payload length.
+  uint32_t seq = 0, ack = 0;
+  uint8_t rflags = tcp_flag::kRst;
+  if (flags & tcp_flag::kAck) {
+    seq = th->ack();
+  } else {
+    rflags |= tcp_flag::kAck;
+    ack = th->seq() + ((flags & tcp_flag::kSyn) ? 1u : 0u) + ((flags & tcp_flag::kFin) ? 1u : 0u) +
+          static_cast<uint32_t>(th->payload().size());
+  }
+  constexpr size_t kIpLen = 20 + TcpView<uint8_t>::kMinHeaderLen;
+  std::span<uint8_t> out(icmp_buf_.data() + kHeadroom, kEth + kIpLen);
+  std::fill(out.begin(), out.end(), uint8_t{0});
+  wire::fill_ethernet(out, MacAddr{}, cfg_->interfaces[rt->iface].mac, wire::EtherType::kIpv4);
+  std::span<uint8_t> tcp = out.subspan(kEth + 20);
+  wire::store16(tcp, 0, th->dport());
+  wire::store16(tcp, 2, th->sport());
+  wire::store32(tcp, 4, seq);
+  wire::store32(tcp, 8, ack);
+  tcp[12] = static_cast<uint8_t>((TcpView<uint8_t>::kMinHeaderLen / 4) << 4);
+  tcp[13] = rflags;
+  TcpView<uint8_t>::unchecked(tcp).fill_checksum(ip.dst(), ip.src());
+  // ip_send_unicast_reply from the per-CPU control socket: IP_PMTUDISC_DO, so DF and IP ID 0
+  // (ip_select_ident_segs); TTL the default 64; TOS the segment's without ECN.
+  Ipv4View<uint8_t>::unchecked(out.subspan(kEth))
+      .fill(static_cast<uint8_t>(ip.tos() & ~0x03), static_cast<uint16_t>(kIpLen), 0, Ipv4View<uint8_t>::kFlagDf,
+            kTtlOwn, IpProto::kTcp, ip.dst(), ip.src());
+  counters_.tcp_resets_sent++;
+  output_ip(rt->iface, rt->next_hop, out, now);
 }
 
 Verdict Engine::forward(ConstIp ip, Instant now, Rewrite rw) noexcept {
@@ -515,10 +564,22 @@ bool Engine::icmp_token(Instant now) noexcept {
     icmp_credit_us_ = std::min(cap, icmp_credit_us_ + std::max<int64_t>(0, (now - icmp_last_).us));
   }
   icmp_last_ = now;
-  if (icmp_credit_us_ < cost) return false;
-  icmp_credit_us_ -= cost;
-  return true;
+  return icmp_credit_us_ >= cost;
 }
+
+void Engine::icmp_take() noexcept { icmp_credit_us_ -= 1000000 / std::max<uint32_t>(params_.icmp_errors_per_sec, 1); }
+
+namespace {
+
+/// icmpv4_mask_allow: the types of the default icmp_ratemask (0x1818: destination unreachable,
+/// source quench, time exceeded, parameter problem) are limited per destination, but not
+/// fragmentation needed (PMTU discovery).
+bool peer_limited_type(uint8_t type, uint8_t code) noexcept {
+  if (type == icmp_type::kDestUnreachable && code == icmp_code::kFragNeeded) return false;
+  return type < 32 && ((1u << type) & 0x1818u) != 0;
+}
+
+}  // namespace
 
 void Engine::send_icmp_error(uint8_t type, uint8_t code, uint32_t rest, ConstIp off, bool l2_unicast,
                              std::optional<Ipv4Addr> src, Instant now) noexcept {
@@ -535,10 +596,17 @@ void Engine::send_icmp_error(uint8_t type, uint8_t code, uint32_t rest, ConstIp 
   if (off.dst().is_multicast() || is_broadcast(off.dst())) return;
   auto rt = routes_.lookup(to);
   if (!rt) return;
+  // icmp_send: the global bucket first (icmpv4_global_allow), then the destination's own limit
+  // (icmpv4_xrlim_allow); only an error that passes both spends a global token.
   if (!icmp_token(now)) {
     counters_.icmp_errors_rate_limited++;
     return;
   }
+  if (peer_limited_type(type, code) && !icmp_peers_.allow(to, now)) {
+    counters_.icmp_errors_peer_limited++;
+    return;
+  }
+  icmp_take();
   const size_t limit = std::min<size_t>(kIcmpErrorMax, cfg_->interfaces[rt->iface].mtu);  // MTU >= 68
   const size_t quote = std::min(off.bytes().size(), limit - 20 - 8);
   const size_t ip_len = 20 + 8 + quote;

@@ -20,6 +20,7 @@
 #include "config/config.hpp"
 #include "drop.hpp"
 #include "flow.hpp"
+#include "icmp_peer_limit.hpp"
 #include "ipvs/director.hpp"
 #include "neigh.hpp"
 #include "offload.hpp"
@@ -62,6 +63,10 @@ struct EngineParams {
   uint32_t pool_buffers = 512;          // frames that can wait for ARP at once, in all
   uint32_t icmp_errors_per_sec = 1000;  // token bucket (Linux icmp_msgs_per_sec)
   uint32_t icmp_errors_burst = 50;      // (Linux icmp_msgs_burst)
+  // Per destination (Linux icmp_ratelimit, ms; 0 = off): a burst of 6, then one per this period,
+  // for the types of icmp_ratemask (icmp_peer_limit.hpp), in a table of this many destinations.
+  uint32_t icmp_ratelimit_ms = 1000;
+  uint32_t icmp_peer_entries = 4096;
   // The adapter takes frames with deferred checksums and TCP segmentation (transmit_offload).
   // Without it, the engine completes in software whatever a received frame deferred.
   bool offload = false;
@@ -79,9 +84,11 @@ struct EngineCounters {
   uint64_t echo_replies_sent = 0;
   uint64_t icmp_errors_sent = 0;
   uint64_t icmp_errors_rate_limited = 0;
-  uint64_t gso_frames = 0;      // TCP super-frames received (offload.hpp)
-  uint64_t gso_segmented = 0;   // ... of which cut into segments here (TUN, MTU, no adapter offload)
-  uint64_t csum_completed = 0;  // deferred checksums completed here
+  uint64_t icmp_errors_peer_limited = 0;  // not sent: the destination's own limit (icmp_ratelimit)
+  uint64_t tcp_resets_sent = 0;           // RSTs for TCP segments to our addresses that nothing takes
+  uint64_t gso_frames = 0;                // TCP super-frames received (offload.hpp)
+  uint64_t gso_segmented = 0;             // ... of which cut into segments here (TUN, MTU, no adapter offload)
+  uint64_t csum_completed = 0;            // deferred checksums completed here
 };
 
 class Engine {
@@ -162,7 +169,12 @@ private:
   void send_icmp_error(uint8_t type, uint8_t code, uint32_t rest, ConstIp offending, bool l2_unicast,
                        std::optional<Ipv4Addr> src, Instant now) noexcept;
   void send_echo_reply(ConstIp req, Instant now) noexcept;
+  /// RST in answer to a TCP segment to one of our addresses that nothing takes (tcp_v4_send_reset).
+  void send_tcp_reset(ConstIp seg, bool l2_unicast, Instant now) noexcept;
+  /// The global bucket (icmp_global_allow): refilled to `now`; true if it holds a token, which
+  /// icmp_take() then spends.
   bool icmp_token(Instant now) noexcept;
+  void icmp_take() noexcept;
 
   // Address classes, answered from indexes of the config (index_addresses) in O(1).
   enum AddrKind : uint8_t { kAddrRouter = 1, kAddrDirectedBroadcast = 2 };
@@ -214,6 +226,7 @@ private:
   int64_t icmp_credit_us_ = 0;
   Instant icmp_last_{};
   bool icmp_started_ = false;
+  IcmpPeerLimiter icmp_peers_;  // per destination (inet_peer_xrlim_allow)
 };
 
 }  // namespace vs

@@ -15,7 +15,8 @@ Times are seconds after T0. Connections (client port -> real, by rr order of the
   40005 -> B  t=10    server FIN, client ACK: FIN_WAIT
   40006 -> A  t=70,71 SYN (and its retransmission) the real does not answer: SYN_RECV
   40009       t=5     a bare ACK to the VIP with no connection: not scheduled; the router answers
-                      ICMP port unreachable from the VIP (local_no_service)
+                      a TCP RST from the VIP, seq = the ACK's ack (tcp_v4_send_reset;
+                      local_no_service, tcp_resets_sent)
 The last record is at t=71; args `--advance 50.1` ends the replay at t=121.1.
 """
 import os

@@ -292,6 +292,7 @@ private:
   void route(const Section& s);
   void timeouts(const Section& s);
   void defense(const Section& s);
+  void ipvs(const Section& s);
   void service(const Section& s);
   Real real(const Section& s, const Service& svc, RealLines& seen);
   unsigned flags(const toml::node& n, const Service& svc) const;
@@ -308,7 +309,7 @@ private:
 
 Config Loader::load(const toml::table& root) {
   Section top(root, "");
-  top.allow_only({"router", "interfaces", "routes", "timeouts", "defense", "services"});
+  top.allow_only({"router", "interfaces", "routes", "timeouts", "defense", "ipvs", "services"});
 
   if (const toml::node* n = top.optional("router")) router(Section(table_value(*n, "router", "[router]"), "[router]"));
 
@@ -325,6 +326,8 @@ Config Loader::load(const toml::table& root) {
 
   if (const toml::node* n = top.optional("defense"))
     defense(Section(table_value(*n, "defense", "[defense]"), "[defense]"));
+
+  if (const toml::node* n = top.optional("ipvs")) ipvs(Section(table_value(*n, "ipvs", "[ipvs]"), "[ipvs]"));
 
   if (const toml::node* n = top.optional("services"))
     for (const toml::table* t : table_array(*n, "services", "[[services]]")) service(Section(*t, "[[services]]"));
@@ -457,6 +460,12 @@ void Loader::defense(const Section& s) {
   s.optional_int("syn_timeout", d.syn_timeout, 1, 60);
 }
 
+void Loader::ipvs(const Section& s) {
+  s.allow_only({"sloppy_tcp", "sloppy_sctp"});
+  if (const toml::node* n = s.optional("sloppy_tcp")) cfg_.ipvs.sloppy_tcp = bool_value(*n, "sloppy_tcp");
+  if (const toml::node* n = s.optional("sloppy_sctp")) cfg_.ipvs.sloppy_sctp = bool_value(*n, "sloppy_sctp");
+}
+
 void Loader::service(const Section& s) {
   s.allow_only({"protocol", "address", "scheduler", "persistence", "netmask", "flags", "drain", "reals"});
   Service svc;
@@ -547,7 +556,7 @@ Real Loader::real(const Section& s, const Service& svc, RealLines& seen) {
 
   if (const toml::node* n = s.optional("method")) r.method = choice_value(*n, "method", "method", kMethods);
 
-  s.optional_int("weight", r.weight, 0, 65535);
+  s.optional_int("weight", r.weight, 0, kMaxInt32);  // the kernel takes any int >= 0 (ip_vs_ctl.c)
   s.optional_int("upper", r.upper, 0, kMaxInt32);
   s.optional_int("lower", r.lower, 0, kMaxInt32);
 

@@ -96,6 +96,16 @@ struct Route {
   uint32_t interface;  // index into Config::interfaces, found from the connected subnets
 };
 
+/// [ipvs]: the kernel's net.ipv4.vs.* switches that change which packets IPVS takes.
+struct Ipvs {
+  /// sloppy_tcp: a TCP segment without SYN (but not a RST) may open a connection (a director
+  /// taking over flows it never saw start). Off, as in the kernel.
+  bool sloppy_tcp = false;
+  /// sloppy_sctp: accepted for the kernel's vocabulary; no effect (vsrouter has no SCTP).
+  bool sloppy_sctp = false;
+  friend bool operator==(const Ipvs&, const Ipvs&) = default;
+};
+
 /// ipvsadm --set tcp tcpfin udp, in seconds.
 struct Timeouts {
   uint32_t tcp = 900;
@@ -108,7 +118,7 @@ struct Real {
   Ipv4Addr addr;
   uint16_t port = 0;
   Method method = Method::kDr;  // ipvsadm's default is -g (gatewaying = DR)
-  int32_t weight = 1;           // 0..65535
+  int32_t weight = 1;           // 0..2147483647
   uint32_t upper = 0;           // ipvsadm -x, 0 = no limit
   uint32_t lower = 0;           // ipvsadm -y
 
@@ -140,6 +150,7 @@ struct Config {
   std::vector<Route> routes;
   Timeouts timeouts;
   Defense defense;
+  Ipvs ipvs;
   std::vector<Service> services;
 };
 

@@ -686,7 +686,7 @@ CommandEntry parse_or_exit(const std::vector<std::string>& args) {
         break;
       case 'w': {
         set_option(options, OPTC_WEIGHT);
-        long long w = string_to_number(*optarg, 0, 65535);
+        long long w = string_to_number(*optarg, 0, INT_MAX);  // ipvsadm 1.31, as the kernel
         if (w == -1) fail(2, "illegal weight specified");
         ce.dest.weight = static_cast<int>(w);
         break;

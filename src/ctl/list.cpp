@@ -40,8 +40,10 @@ std::string list_counters(const Engine& e) {
       {"echo_replies_sent", k.echo_replies_sent},
       {"forwarded", k.forwarded},
       {"fragments_sent", k.fragments_sent},
+      {"icmp_errors_peer_limited", k.icmp_errors_peer_limited},
       {"icmp_errors_rate_limited", k.icmp_errors_rate_limited},
       {"icmp_errors_sent", k.icmp_errors_sent},
+      {"tcp_resets_sent", k.tcp_resets_sent},
       {"connections_in_table", e.director().conns().size()},
       {"connection_table_capacity", e.director().conns().capacity()},
   };

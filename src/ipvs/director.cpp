@@ -35,6 +35,7 @@ Director::Director(const config::Config& cfg, uint64_t seed, DropCounters* drops
       conns_(cfg.router.max_connections, seed, all_timeouts(timeouts_, cfg)),
       rng_(seed),
       defense_(cfg.defense),
+      ipvs_(cfg.ipvs),
       drops_(drops ? drops : &own_drops_) {
   for (const auto& sc : cfg.services) {
     Service* s = nullptr;
@@ -289,8 +290,10 @@ Decision Director::classify(const PacketSummary& p, Instant now) noexcept {
     return d;
   }
 
-  // Only a TCP SYN without RST, or any UDP datagram, may open a connection (sloppy_tcp=0).
-  if (tcp && (!syn || (tcp_flags & tcp_flag::kRst))) return d;
+  // Only a TCP SYN without RST, or any UDP datagram, may open a connection; with sloppy_tcp any
+  // TCP segment but a RST (tcp_conn_schedule). The state follows from NONE by the packet's flags
+  // (an ACK: ESTABLISHED, a FIN: CLOSE, none: CLOSE).
+  if (tcp && ((tcp_flags & tcp_flag::kRst) || !(syn || ipvs_.sloppy_tcp))) return d;
   if (!is_vip(k.dst)) return d;  // the O(1) index first: most routed packets go no further
   Service* svc = find_service(k.proto, k.dst, k.dport);
   if (!svc) return d;
@@ -349,8 +352,12 @@ void Director::count(uint32_t c, uint32_t ip_len) noexcept {
       s.outbytes += ip_len;
     }
   };
+  // ip_vs_in_stats / ip_vs_out_stats: only while the real is available. The packets of a removed
+  // real's connections (replies, ICMP errors, drain) count nowhere, the service and total
+  // included; re-added, the same Dest counts again.
   const Conn& cp = conns_[c];
-  if (cp.dest) add(cp.dest->stats);
+  if (!cp.dest || !cp.dest->available) return;
+  add(cp.dest->stats);
   add(cp.svc->stats);
   add(total_);
 }

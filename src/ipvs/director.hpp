@@ -209,6 +209,7 @@ private:
   uint64_t refused_full_ = 0;
   uint64_t conns_freed_ = 0;
   config::Defense defense_;
+  config::Ipvs ipvs_;  // sloppy_tcp
   DropCounters own_drops_;
   DropCounters* drops_;
   SchedNote* note_ = nullptr;

@@ -139,6 +139,7 @@ void Director::apply_config(const config::Config& cfg) {
   }
   timeouts_ = conn::make_timeouts(cfg.timeouts);
   defense_ = cfg.defense;
+  ipvs_ = cfg.ipvs;
 }
 
 }  // namespace vs::ipvs

@@ -321,7 +321,7 @@ std::string render_metrics(const Engine& engine, const std::vector<PortCounters>
     std::string_view name, help;
     uint64_t value;
   };
-  const std::array<Event, 10> events = {{
+  const std::array<Event, 12> events = {{
       {"vsrouter_forwarded_packets_total", "IPv4 packets routed (sent, or queued waiting for ARP).", c.forwarded},
       {"vsrouter_fragments_sent_total", "Fragments made from packets larger than the egress MTU.", c.fragments_sent},
       {"vsrouter_arp_requests_sent_total", "ARP requests sent to resolve next hops.", c.arp_requests_sent},
@@ -332,6 +332,11 @@ std::string render_metrics(const Engine& engine, const std::vector<PortCounters>
        c.icmp_errors_sent},
       {"vsrouter_icmp_errors_rate_limited_total", "ICMP errors not sent because of the rate limit.",
        c.icmp_errors_rate_limited},
+      {"vsrouter_icmp_errors_peer_limited_total",
+       "ICMP errors not sent because of their destination's own limit (6, then 1 per second).",
+       c.icmp_errors_peer_limited},
+      {"vsrouter_tcp_resets_sent_total", "TCP RSTs sent for segments to our addresses and VIPs that nothing takes.",
+       c.tcp_resets_sent},
       {"vsrouter_offload_super_frames_total", "TCP super-frames (TSO, up to 64 KiB) received from a TAP.",
        c.gso_frames},
       {"vsrouter_offload_segmented_total",

@@ -34,6 +34,11 @@ int32_t mul32(int32_t a, int32_t b) noexcept {
   return static_cast<int32_t>(static_cast<uint32_t>(a) * static_cast<uint32_t>(b));
 }
 
+/// The kernel's int subtraction (wraps, as mul32).
+int32_t sub32(int32_t a, int32_t b) noexcept {
+  return static_cast<int32_t>(static_cast<uint32_t>(a) - static_cast<uint32_t>(b));
+}
+
 class PowerOfTwo final : public Scheduler {
 public:
   ipvs::Dest* schedule(ipvs::Service& svc, const FlowKey&, SchedContext& ctx) noexcept override {
@@ -57,8 +62,8 @@ public:
     int32_t oh2 = 0;
     for (ipvs::Dest* d : svc.dests) {
       if (!eligible(*d)) continue;
-      r1 -= d->weight;
-      r2 -= d->weight;
+      r1 = sub32(r1, d->weight);  // weights reach INT_MAX: r - weight may wrap, as in the kernel
+      r2 = sub32(r2, d->weight);
       if (r1 <= 0 && w1 == -1) {
         choice1 = d;
         w1 = d->weight;

@@ -421,8 +421,8 @@ address = "192.168.1.100:80"
   [[services.reals]]
   address = "192.168.1.11"
 )";
-  EXPECT_EQ(error_of(with_lan(std::string(kService) + "  weight = 65536\n")),
-            "6:12: \"weight\" must be between 0 and 65535");
+  EXPECT_EQ(error_of(with_lan(std::string(kService) + "  weight = 2147483648\n")),
+            "6:12: \"weight\" must be between 0 and 2147483647");
   EXPECT_EQ(error_of(with_lan(std::string(kService) + "  upper = 2147483648\n")),
             "6:11: \"upper\" must be between 0 and 2147483647");
   EXPECT_EQ(error_of(with_lan(std::string(kService) + "  lower = -1\n")),
@@ -844,6 +844,22 @@ syn_timeout = 60
   auto inl = parse_ok("defense = { secure_tcp = \"auto\", drop_entry = true }\n" + std::string(kLan));
   ASSERT_TRUE(inl);
   EXPECT_EQ(inl->defense.secure_tcp, DefenseMode::kAuto);
+}
+
+// [ipvs]: the kernel's sloppy_tcp / sloppy_sctp sysctls, off by default.
+TEST(ConfigIpvs, SloppyDefaultsOffAndParses) {
+  auto cfg = parse_ok(std::string(kLan));
+  ASSERT_TRUE(cfg);
+  EXPECT_FALSE(cfg->ipvs.sloppy_tcp);
+  EXPECT_FALSE(cfg->ipvs.sloppy_sctp);
+  auto on = parse_ok(with_lan("[ipvs]\nsloppy_tcp = true\nsloppy_sctp = true\n"));
+  ASSERT_TRUE(on);
+  EXPECT_TRUE(on->ipvs.sloppy_tcp);
+  EXPECT_TRUE(on->ipvs.sloppy_sctp);
+  EXPECT_EQ(error_of(with_lan("[ipvs]\nsloppy_tcp = 1\n")), "2:14: \"sloppy_tcp\" must be a boolean");
+  EXPECT_EQ(error_of(with_lan("[ipvs]\nsloppy_udp = true\n")),
+            "2:1: unknown key \"sloppy_udp\" in [ipvs]; did you mean \"sloppy_tcp\"?");
+  EXPECT_EQ(error_of("ipvs = 1\n" + std::string(kLan)), "1:8: \"ipvs\" must be a table");
 }
 
 TEST(ConfigDefense, Names) {

@@ -760,7 +760,7 @@ TEST_F(CtlTest, ErrorPaths) {
       {"-A -t 10.0.0.6:99999", "illegal virtual server address[:port] specified\n", 2},
       {"-A -t 10.0.0.6:nosuchservice", "illegal virtual server address[:port] specified\n", 2},
       {"-a -t 10.0.0.5:80 -r 192.168.1.x", "illegal real server address[:port] specified\n", 2},
-      {"-a -t 10.0.0.5:80 -r 192.168.1.12 -w 70000", "illegal weight specified\n", 2},
+      {"-a -t 10.0.0.5:80 -r 192.168.1.12 -w 2147483648", "illegal weight specified\n", 2},
       {"-a -t 10.0.0.5:80 -r 192.168.1.12 -w -1", "illegal weight specified\n", 2},
       {"-a -t 10.0.0.5:80 -r 192.168.1.12 -x abc", "illegal u_threshold specified\n", 2},
       {"-a -t 10.0.0.5:80 -r 192.168.1.12 -y 3000000000", "illegal l_threshold specified\n", 2},

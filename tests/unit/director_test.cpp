@@ -28,9 +28,11 @@ Ipv4Addr client(uint8_t a, uint8_t b) { return Ipv4Addr::from_octets(172, 16, a,
 Instant at(int64_t s) { return Instant::from_micros(s * 1000000); }
 
 std::shared_ptr<const config::Config> make_config(const std::string& service_extra, const std::string& real_extra = "",
-                                                  uint32_t max_conns = 1024, const std::string& proto = "tcp") {
+                                                  uint32_t max_conns = 1024, const std::string& proto = "tcp",
+                                                  bool sloppy_tcp = false) {
   test::ConfigText c = test::wan_lan();
   c.max_connections(max_conns);
+  if (sloppy_tcp) c.sloppy_tcp(true);
   c.addresses("lan", {"192.168.1.1/24", "172.16.0.1/16"});
   c.service(proto, "10.0.0.100:80", "rr").service_lines(service_extra);
   c.real("192.168.1.11:80").real_lines(real_extra);
@@ -128,6 +130,39 @@ TEST_F(DirectorTest, NonSynTcpWithoutConnectionIsNotScheduled) {
   EXPECT_EQ(send(client(1, 1), 1000, tf::kAck, at(0)).kind, Kind::kPass);
   EXPECT_EQ(send(client(1, 1), 1000, tf::kSyn | tf::kRst, at(0)).kind, Kind::kPass);
   EXPECT_EQ(dir().conns().size(), 0u);
+}
+
+// sloppy_tcp (ip_vs_proto_tcp.c tcp_conn_schedule: th->rst || !(sloppy_tcp || th->syn)): any
+// segment but a RST may open a connection; its state comes from NONE by the segment's flags
+// (tcp_states, INPUT_ONLY for a DR conn: ack -> ES, fin -> CL; no flag -> CLOSE).
+TEST_F(DirectorTest, SloppyTcpSchedulesMidFlowSegmentsButNotRst) {
+  cfg_ = make_config("", "", 1024, "tcp", /*sloppy_tcp=*/true);
+  dir_ = std::make_unique<Director>(*cfg_, 1);
+  ASSERT_TRUE(cfg_->ipvs.sloppy_tcp);
+  auto ack = send(client(1, 1), 1000, tf::kAck, at(0));
+  ASSERT_EQ(ack.kind, Kind::kIn);
+  EXPECT_EQ(dir().conns()[ack.conn].state, conn::TcpState::kEstablished);
+  EXPECT_EQ(dir().conns()[ack.conn].expires, at(0) + Duration::seconds(900));
+  EXPECT_EQ(dest(real_of(ack))->activeconns, 1u);
+  auto fin = send(client(1, 2), 1000, tf::kFin | tf::kAck, at(0));
+  ASSERT_EQ(fin.kind, Kind::kIn);
+  EXPECT_EQ(dir().conns()[fin.conn].state, conn::TcpState::kClose);  // fin beats ack: NONE -> CL
+  EXPECT_EQ(dest(real_of(fin))->inactconns, 1u);
+  auto none = send(client(1, 3), 1000, 0, at(0));
+  ASSERT_EQ(none.kind, Kind::kIn);
+  EXPECT_EQ(dir().conns()[none.conn].state, conn::TcpState::kClose);
+  EXPECT_EQ(send(client(1, 4), 1000, tf::kRst, at(0)).kind, Kind::kPass);
+  EXPECT_EQ(send(client(1, 4), 1000, tf::kRst | tf::kAck, at(0)).kind, Kind::kPass);
+  EXPECT_EQ(dir().conns().size(), 3u);
+  EXPECT_EQ(svc().stats.conns, 3u);
+}
+
+TEST_F(DirectorTest, SloppyTcpFollowsAReload) {
+  build("");
+  EXPECT_EQ(send(client(1, 1), 1000, tf::kAck, at(0)).kind, Kind::kPass);
+  auto sloppy = make_config("", "", 1024, "tcp", true);
+  dir().apply_config(*sloppy);
+  EXPECT_EQ(send(client(1, 1), 1000, tf::kAck, at(1)).kind, Kind::kIn);
 }
 
 TEST_F(DirectorTest, SynOnTimeWaitConnectionStartsAFreshOne) {
@@ -262,6 +297,42 @@ TEST_F(DirectorTest, RemovedRealsConnectionsAreDroppedByDefault) {
   auto next = send(client(1, 1), 1000, tf::kAck, at(1));
   EXPECT_EQ(next.kind, Kind::kDrop);
   EXPECT_EQ(next.reason, DropReason::kVsRealRemoved);
+}
+
+// ip_vs_in_stats / ip_vs_out_stats count only while the dest is IP_VS_DEST_F_AVAILABLE.
+TEST_F(DirectorTest, RemovedRealsPacketsAreNotCountedUntilItIsAddedAgain) {
+  build("");
+  auto d = send(client(1, 1), 1000, tf::kSyn, at(0));
+  ASSERT_EQ(real_of(d), kReal2);  // rr: the newest first
+  const uint32_t c = d.conn;
+  Dest* r = dest(kReal2);
+  const config::Real saved = *r;
+  dir().out_packet(c, tf::kSyn | tf::kAck, 40, at(0));  // the reply, while available
+  EXPECT_EQ(r->stats.inpkts, 1u);
+  EXPECT_EQ(r->stats.outpkts, 1u);
+  remove(r);
+  // Replies and inbound packets of the lingering connection: not counted anywhere.
+  dir().out_packet(c, tf::kAck, 40, at(1));
+  dir().count_in(c, 40);
+  dir().count_out(c, 40);
+  EXPECT_EQ(send(client(1, 1), 1000, tf::kAck, at(1)).kind, Kind::kDrop);
+  EXPECT_EQ(r->stats.inpkts, 1u);
+  EXPECT_EQ(r->stats.outpkts, 1u);
+  EXPECT_EQ(svc().stats.inpkts, 1u);
+  EXPECT_EQ(svc().stats.outpkts, 1u);
+  EXPECT_EQ(dir().total().inpkts, 1u);
+  // Added again: the same Dest, available, counts the connection's packets again.
+  Dest* back = nullptr;
+  ASSERT_EQ(dir().add_real(svc(), saved, &back), Director::CtlError::kOk);
+  EXPECT_EQ(back, r);
+  EXPECT_EQ(send(client(1, 1), 1000, tf::kAck, at(2)).kind, Kind::kIn);
+  dir().out_packet(c, tf::kAck, 40, at(2));
+  EXPECT_EQ(r->stats.inpkts, 2u);
+  EXPECT_EQ(r->stats.outpkts, 2u);
+  EXPECT_EQ(r->stats.inbytes, 120u);
+  EXPECT_EQ(svc().stats.inpkts, 2u);
+  EXPECT_EQ(svc().stats.outpkts, 2u);
+  EXPECT_EQ(dir().total().outpkts, 2u);
 }
 
 TEST_F(DirectorTest, RescheduleDrainMovesANewConnectionToAnAvailableReal) {

@@ -18,6 +18,7 @@
 #include "config/config.hpp"
 #include "test_config.hpp"
 #include "test_frames.hpp"
+#include "wire/tcp.hpp"
 
 namespace vs {
 namespace {
@@ -662,21 +663,106 @@ TEST_F(EngineTest, IcmpWithBadChecksumToUsIsDropped) {
   EXPECT_EQ(engine().counters().echo_replies_sent, 0u);
 }
 
-TEST_F(EngineTest, TcpToRouterAddressGetsPortUnreachable) {
+// tcp_v4_send_reset: a segment nothing takes gets a RST from the address it was sent to.
+TEST_F(EngineTest, TcpSynToRouterAddressGetsRst) {
   learn_host_a();
-  ByteVec in = frame().eth(kLanMac, kHostAMac).ipv4(kHostA, kLanIp).tcp(40000, 22, 0x02).build();
+  ByteVec in = frame().eth(kLanMac, kHostAMac).ipv4(kHostA, kLanIp).tos(0x13).tcp(40000, 22, 0x02).build();
   expect_dropped(rx(kLan, in), DropReason::kLocalNoService);
   ASSERT_EQ(sent().size(), 1u);
   const auto& f = sent()[0].bytes;
-  ASSERT_TRUE(ValidIcmp(f));
+  ASSERT_TRUE(ValidTransport(f));
   EXPECT_EQ(test::eth_dst(f), kHostAMac);
-  EXPECT_EQ(test::ip_of(f).src(), kLanIp);
-  EXPECT_EQ(test::ip_of(f).dst(), kHostA);
-  EXPECT_EQ(test::icmp_of(f).type(), 3);
-  EXPECT_EQ(test::icmp_of(f).code(), 3);
-  EXPECT_EQ(test::icmp_of(f).rest(), 0u);
-  EXPECT_EQ(icmp_data(f), test::ip_bytes(in));  // 40 bytes: all quoted
-  EXPECT_EQ(engine().counters().icmp_errors_sent, 1u);
+  auto ip = test::ip_of(f);
+  EXPECT_EQ(ip.src(), kLanIp);
+  EXPECT_EQ(ip.dst(), kHostA);
+  EXPECT_EQ(ip.protocol(), IpProto::kTcp);
+  EXPECT_EQ(ip.total_len(), 40u);
+  EXPECT_EQ(ip.ttl(), 64);
+  EXPECT_EQ(ip.tos(), 0x10);  // ECN bits cleared
+  EXPECT_EQ(ip.ident(), 0);
+  EXPECT_TRUE(ip.dont_fragment());
+  auto th = wire::TcpView<const uint8_t>::parse(ip.payload());
+  ASSERT_TRUE(th);
+  EXPECT_EQ(th->sport(), 22);
+  EXPECT_EQ(th->dport(), 40000);
+  EXPECT_EQ(th->flags(), tcp_flag::kRst | tcp_flag::kAck);
+  EXPECT_EQ(th->seq(), 0u);
+  EXPECT_EQ(th->ack(), 0x01020304u + 1);  // SYN counts one
+  EXPECT_EQ(th->window(), 0);
+  EXPECT_EQ(th->header_len(), 20u);
+  EXPECT_EQ(engine().counters().tcp_resets_sent, 1u);
+  EXPECT_EQ(engine().counters().icmp_errors_sent, 0u);
+}
+
+TEST_F(EngineTest, TcpAckToVipWithoutConnectionGetsRstWithItsAckAsSeq) {
+  learn_host_a();
+  // A bare ACK to the VIP's served port 80 (no connection: it may not open one) and a FIN with
+  // data to an unserved port.
+  ByteVec ack =
+      frame().eth(kLanMac, kHostAMac).ipv4(kHostA, kVipLan).tcp(1000, 80, 0x10).seq_ack(7, 0xdeadbeef).build();
+  expect_dropped(rx(kLan, ack), DropReason::kLocalNoService);
+  ByteVec fin = frame()
+                    .eth(kLanMac, kHostAMac)
+                    .ipv4(kHostA, kVipLan)
+                    .tcp(1001, 81, 0x01, test::pattern(5))
+                    .seq_ack(100, 0)
+                    .build();
+  expect_dropped(rx(kLan, fin), DropReason::kLocalNoService);
+  ASSERT_EQ(sent().size(), 2u);
+  auto a = wire::TcpView<const uint8_t>::parse(test::ip_of(sent()[0].bytes).payload());
+  ASSERT_TRUE(ValidTransport(sent()[0].bytes));
+  EXPECT_EQ(test::ip_of(sent()[0].bytes).src(), kVipLan);
+  EXPECT_EQ(a->flags(), tcp_flag::kRst);
+  EXPECT_EQ(a->seq(), 0xdeadbeefu);
+  EXPECT_EQ(a->ack(), 0u);
+  EXPECT_EQ(a->sport(), 80);
+  auto b = wire::TcpView<const uint8_t>::parse(test::ip_of(sent()[1].bytes).payload());
+  ASSERT_TRUE(ValidTransport(sent()[1].bytes));
+  EXPECT_EQ(b->flags(), tcp_flag::kRst | tcp_flag::kAck);
+  EXPECT_EQ(b->seq(), 0u);
+  EXPECT_EQ(b->ack(), 100u + 1 + 5);  // FIN + payload
+  EXPECT_EQ(engine().counters().tcp_resets_sent, 2u);
+}
+
+// [ipvs] sloppy_tcp: the same bare ACK opens a connection and goes to the real instead.
+TEST_F(EngineTest, SloppyTcpSchedulesAMidFlowAckInsteadOfAReset) {
+  make({}, router_config().sloppy_tcp(true));
+  learn_host_a();
+  ByteVec ack = frame().eth(kLanMac, kHostAMac).ipv4(kHostA, kVipLan).tcp(1000, 80, 0x10).seq_ack(7, 9).build();
+  Verdict v = rx(kLan, ack);
+  EXPECT_NE(v.kind, Verdict::Kind::kDropped);
+  EXPECT_EQ(engine().counters().tcp_resets_sent, 0u);
+  EXPECT_EQ(drops()[DropReason::kLocalNoService], 0u);
+  ASSERT_EQ(engine().director().conns().size(), 1u);
+  // A RST still opens nothing: it reaches local delivery and is not answered.
+  expect_dropped(rx(kLan, frame().eth(kLanMac, kHostAMac).ipv4(kHostA, kVipLan).tcp(1001, 80, 0x04).build()),
+                 DropReason::kLocalNoService);
+  EXPECT_EQ(engine().director().conns().size(), 1u);
+}
+
+TEST_F(EngineTest, NoRstForRstOrBadChecksum) {
+  learn_host_a();
+  // RFC 793: a RST is never answered; SYN+RST neither. tcp_v4_rcv drops a bad checksum.
+  expect_dropped(rx(kLan, frame().eth(kLanMac, kHostAMac).ipv4(kHostA, kLanIp).tcp(1, 22, 0x04).build()),
+                 DropReason::kLocalNoService);
+  expect_dropped(rx(kLan, frame().eth(kLanMac, kHostAMac).ipv4(kHostA, kVipLan).tcp(1, 80, 0x06).build()),
+                 DropReason::kLocalNoService);
+  ByteVec bad = frame().eth(kLanMac, kHostAMac).ipv4(kHostA, kLanIp).tcp(1, 22, 0x02).build();
+  bad[test::kEthLen + 20 + 16] ^= 0xff;
+  expect_dropped(rx(kLan, bad), DropReason::kLocalNoService);
+  EXPECT_TRUE(sent().empty());
+  EXPECT_EQ(engine().counters().tcp_resets_sent, 0u);
+  EXPECT_EQ(engine().counters().icmp_errors_sent, 0u);
+}
+
+TEST_F(EngineTest, OtherProtocolToUsGetsProtocolUnreachable) {
+  learn_host_a();
+  ByteVec in = frame().eth(kLanMac, kHostAMac).ipv4(kHostA, kLanIp).raw(47, test::pattern(8)).build();
+  expect_dropped(rx(kLan, in), DropReason::kLocalNoService);
+  ASSERT_EQ(sent().size(), 1u);
+  ASSERT_TRUE(ValidIcmp(sent()[0].bytes));
+  EXPECT_EQ(test::icmp_of(sent()[0].bytes).type(), 3);
+  EXPECT_EQ(test::icmp_of(sent()[0].bytes).code(), 2);
 }
 
 TEST_F(EngineTest, UdpToVipWithoutServiceGetsPortUnreachableFromTheVip) {
@@ -1070,6 +1156,7 @@ TEST_F(EngineTest, NoPortUnreachableAboutL2BroadcastOrMulticastFrameToUs) {
                  DropReason::kLocalNoService);
   EXPECT_TRUE(sent().empty());
   EXPECT_EQ(engine().counters().icmp_errors_sent, 0u);
+  EXPECT_EQ(engine().counters().tcp_resets_sent, 0u);
 }
 
 TEST_F(EngineTest, NoIcmpErrorAboutBroadcastOrMulticastDestination) {
@@ -1087,6 +1174,9 @@ TEST_F(EngineTest, NoIcmpErrorAboutBroadcastOrMulticastDestination) {
 }
 
 TEST_F(EngineTest, IcmpErrorsAreRateLimitedByATokenBucket) {
+  EngineParams p;
+  p.icmp_ratelimit_ms = 0;  // the global bucket alone (all the errors go to host A)
+  make(p);
   learn_host_a();
   auto expired = [](uint16_t id) {
     return frame().eth(kLanMac, kHostAMac).ipv4(kHostA, kDmzHost).id(id).ttl(1).udp(1, 2).build();
@@ -1117,6 +1207,7 @@ TEST_F(EngineTest, IcmpRateLimitFollowsEngineParams) {
   EngineParams p;
   p.icmp_errors_per_sec = 10;  // one token per 100 ms
   p.icmp_errors_burst = 2;
+  p.icmp_ratelimit_ms = 0;
   make(p);
   learn_host_a();
   auto no_route = frame().eth(kLanMac, kHostAMac).ipv4(kHostA, ip4(8, 8, 8, 8)).udp(1, 2).build();
@@ -1127,6 +1218,51 @@ TEST_F(EngineTest, IcmpRateLimitFollowsEngineParams) {
   rx(kLan, no_route, at_ms(100));
   EXPECT_EQ(sent().size(), 3u);
   EXPECT_EQ(engine().counters().icmp_errors_rate_limited, 2u);
+}
+
+// icmpv4_xrlim_allow / inet_peer_xrlim_allow: per destination a burst of 6, then one a second;
+// fragmentation needed and echo replies are not limited per destination.
+TEST_F(EngineTest, IcmpErrorsArePerDestinationLimitedToSixThenOneASecond) {
+  learn_host_a();
+  auto expired = [](uint16_t id) {
+    return frame().eth(kLanMac, kHostAMac).ipv4(kHostA, kDmzHost).id(id).ttl(1).udp(1, 2).build();
+  };
+  for (uint16_t i = 0; i < 10; ++i) rx(kLan, expired(i), T0);
+  EXPECT_EQ(sent().size(), 6u);
+  EXPECT_EQ(engine().counters().icmp_errors_peer_limited, 4u);
+  EXPECT_EQ(engine().counters().icmp_errors_rate_limited, 0u);
+  rx(kLan, expired(20), at_ms(999));
+  EXPECT_EQ(sent().size(), 6u);
+  // A refused error costs nothing: 1.999 s of tokens at 1.999 s, 0.999 s left after this one.
+  rx(kLan, expired(21), at_ms(1999));
+  EXPECT_EQ(sent().size(), 7u);
+  rx(kLan, expired(22), at_ms(2000));
+  EXPECT_EQ(sent().size(), 8u);
+  rx(kLan, expired(23), at_ms(2500));
+  EXPECT_EQ(sent().size(), 8u);
+  EXPECT_EQ(engine().counters().icmp_errors_peer_limited, 6u);
+  // Echo replies are not errors: answered.
+  rx(kLan, frame().eth(kLanMac, kHostAMac).ipv4(kHostA, kLanIp).echo_request(1, 1, {}).build(), at_ms(2500));
+  EXPECT_EQ(sent().size(), 9u);
+  // The limit is the destination's: host B still gets its burst.
+  const MacAddr host_b_mac = test::mac(0x02, 0xaa, 0, 0, 0, 0x51);
+  learn(kLan, kHostB, host_b_mac, kLanIp, at_ms(2500));
+  sent().clear();
+  for (uint16_t i = 0; i < 7; ++i)
+    rx(kLan, frame().eth(kLanMac, host_b_mac).ipv4(kHostB, kDmzHost).id(i).ttl(1).udp(1, 2).build(), at_ms(2500));
+  EXPECT_EQ(sent().size(), 6u);
+  // Full again after 6 s idle, and never more than 6.
+  for (uint16_t i = 0; i < 8; ++i) rx(kLan, expired(i), at_s(60));
+  EXPECT_EQ(sent().size(), 6u + 6u);
+}
+
+TEST_F(EngineTest, FragNeededIsNotPerDestinationLimited) {
+  learn_host_a();
+  learn(kDmz, kDmzHost, kDmzHostMac, kDmzIp);
+  auto big = frame().eth(kLanMac, kHostAMac).ipv4(kHostA, kDmzHost).df().udp(1, 2, test::pattern(1400)).build();
+  for (int i = 0; i < 10; ++i) expect_dropped(rx(kLan, big, T0), DropReason::kFragNeeded);
+  EXPECT_EQ(engine().counters().icmp_errors_sent, 10u);
+  EXPECT_EQ(engine().counters().icmp_errors_peer_limited, 0u);
 }
 
 // =============================================================================================

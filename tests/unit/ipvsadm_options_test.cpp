@@ -54,6 +54,17 @@ TEST(IpvsadmOptions, PoptHangIsRefused) {
   EXPECT_EQ(exit_of({"-L", "-t", "x!#:+"}).err, "illegal virtual server address[:port] specified\n");
 }
 
+// ipvsadm 1.31 takes weights 0..INT_MAX (string_to_number(optarg, 0, INT_MAX)), as the kernel.
+TEST(IpvsadmOptions, WeightUpToIntMax) {
+  for (const char* w : {"0", "65536", "2147483647"}) {
+    ParseResult r = parse_options({"-a", "-t", "10.0.0.5:80", "-r", "10.0.1.1", "-w", w});
+    ASSERT_TRUE(std::holds_alternative<CommandEntry>(r)) << w;
+    EXPECT_EQ(std::get<CommandEntry>(r).dest.weight, std::stoll(w));
+  }
+  for (const char* w : {"2147483648", "-1"})
+    EXPECT_EQ(exit_of({"-a", "-t", "10.0.0.5:80", "-r", "10.0.1.1", "-w", w}).err, "illegal weight specified\n") << w;
+}
+
 // POSIXLY_CORRECT would make popt stop at the first argument; the parser ignores it.
 TEST(IpvsadmOptions, EnvironmentDoesNotMatter) {
   const std::vector<std::string> line = {"-A", "foo", "-t", "10.0.0.5:80", "-t", "10.0.0.5:81"};

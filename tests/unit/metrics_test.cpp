@@ -439,6 +439,8 @@ TEST_F(RenderTest, RouterInterfacesArpTableAndDrops) {
   EXPECT_LINE(m, "vsrouter_icmp_echo_replies_sent_total 1");
   EXPECT_LINE(m, "vsrouter_icmp_errors_sent_total 0");
   EXPECT_LINE(m, "vsrouter_icmp_errors_rate_limited_total 0");
+  EXPECT_LINE(m, "vsrouter_icmp_errors_peer_limited_total 0");
+  EXPECT_LINE(m, "vsrouter_tcp_resets_sent_total 0");
   EXPECT_LINE(m, "vsrouter_fragments_sent_total 0");
   EXPECT_LINE(m, "vsrouter_forwarded_packets_total " + std::to_string(engine_->counters().forwarded));
   // Drops: every reason, zeros included, in drop.hpp's order.
@@ -520,6 +522,8 @@ TEST_F(RenderTest, ValidExpositionWithHelpAndTypeForEveryFamily) {
       "vsrouter_icmp_echo_replies_sent_total",
       "vsrouter_icmp_errors_sent_total",
       "vsrouter_icmp_errors_rate_limited_total",
+      "vsrouter_icmp_errors_peer_limited_total",
+      "vsrouter_tcp_resets_sent_total",
       "vsrouter_offload_super_frames_total",
       "vsrouter_offload_segmented_total",
       "vsrouter_offload_checksums_completed_total",

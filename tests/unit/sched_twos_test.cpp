@@ -29,27 +29,33 @@ uint32_t ref_below(Rng& rng, uint32_t ceil) {
 }
 
 const ipvs::Dest* ref_twos(const std::vector<ipvs::Dest*>& list, Rng& rng) {
-  int total = 0;
+  // int arithmetic as the kernel's (-fno-strict-overflow: wraps), in uint32_t here: weights
+  // reach INT_MAX.
+  uint32_t total = 0;
+  bool any = false;
   for (const ipvs::Dest* d : list) {
-    if (!d->overloaded && d->weight > 0) total += d->weight;
+    if (!d->overloaded && d->weight > 0) {
+      total += static_cast<uint32_t>(d->weight);
+      any = true;
+    }
   }
-  if (total == 0) return nullptr;
-  int r1 = static_cast<int>(ref_below(rng, static_cast<uint32_t>(total + 1)));
-  int r2 = static_cast<int>(ref_below(rng, static_cast<uint32_t>(total + 1)));
+  if (!any) return nullptr;
+  uint32_t r1 = ref_below(rng, total + 1);
+  uint32_t r2 = ref_below(rng, total + 1);
   const ipvs::Dest* c1 = nullptr;
   const ipvs::Dest* c2 = nullptr;
   int w1 = -1, w2 = -1;
   uint32_t oh1 = 0, oh2 = 0;
   for (const ipvs::Dest* d : list) {
     if (d->overloaded || d->weight <= 0) continue;
-    r1 -= d->weight;
-    r2 -= d->weight;
-    if (r1 <= 0 && w1 == -1) {
+    r1 -= static_cast<uint32_t>(d->weight);
+    r2 -= static_cast<uint32_t>(d->weight);
+    if (static_cast<int32_t>(r1) <= 0 && w1 == -1) {
       c1 = d;
       w1 = d->weight;
       oh1 = (d->activeconns << 8) + d->inactconns;
     }
-    if (r2 <= 0 && w2 == -1) {
+    if (static_cast<int32_t>(r2) <= 0 && w2 == -1) {
       c2 = d;
       w2 = d->weight;
       oh2 = (d->activeconns << 8) + d->inactconns;
@@ -125,7 +131,12 @@ TEST(SchedTwos, MatchesTheKernelArithmetic) {
   for (int i = 0; i < 5000; ++i) {
     for (ipvs::Dest* d : ds) {
       const uint32_t r = state.next_u32();
-      d->weight = static_cast<int32_t>(r % 7 == 0 ? 0 : (i % 50 == 0 ? 60000 : r % 20));
+      // Now and then weights near INT_MAX (ipvsadm's limit): sums and differences wrap.
+      d->weight = static_cast<int32_t>(r % 7 == 0                           ? 0
+                                       : i % 50 == 0                        ? 60000
+                                       : i % 50 == 1                        ? 2147483647 - r % 3
+                                       : (i % 50 == 2 && (r >> 4) % 2 == 0) ? 1073741824
+                                                                            : r % 20);
       d->overloaded = (r >> 8) % 9 == 0;
       d->activeconns = (i % 50 == 0) ? 30000 + (r >> 12) % 5000 : (r >> 12) % 40;
       d->inactconns = (r >> 20) % 300;

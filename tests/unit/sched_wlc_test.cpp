@@ -32,6 +32,17 @@ TEST(SchedWlc, WeightedComparison) {
   EXPECT_EQ(bed.seq(1), "A");
 }
 
+// Weights go up to INT_MAX (ip_vs_ctl.c refuses only < 0): the products are 64-bit, as the
+// kernel's (__s64)loh * weight. 256 * INT_MAX wraps a 32-bit int to -256.
+TEST(SchedWlc, LargestWeightsCompareWithoutOverflow) {
+  SchedBed bed("wlc");
+  ipvs::Dest& a = bed.add('A', 2147483647);
+  ipvs::Dest& b = bed.add('B', 3);  // the list is B, A
+  b.activeconns = 1;                // loh 256
+  a.activeconns = 2;                // 512: 256 * 2147483647 > 512 * 3 -> A
+  EXPECT_EQ(bed.seq(1), "A");
+}
+
 TEST(SchedWlc, EqualRatioKeepsTheEarlier) {
   SchedBed bed("wlc");
   ipvs::Dest& b = bed.add('B', 2);

@@ -22,6 +22,15 @@ using testing::SchedBed;
 //   add A: di 4, mw 1, cw 0 -> cw = mw = 1.   add B: di 1, mw 4, cw 1 kept.   add C: same.
 // So the first cycle runs at cw 1 (C B A), then cw restarts at 4:
 //   cw4: A | cw3: B A | cw2: C B A | cw1: C B A | cw4: A ...
+// Weights up to INT_MAX: add A: di = mw... = 1, cw 1; add B: di 1, mw INT_MAX, cw 1 kept.
+//   cw1: B A | cw INT_MAX: A | cw INT_MAX-1: B A
+TEST(SchedWrr, LargestWeights) {
+  SchedBed bed("wrr");
+  bed.add('A', 2147483647);
+  bed.add('B', 2147483646);
+  EXPECT_EQ(bed.seq(5), "B A A B A");
+}
+
 TEST(SchedWrr, AddedOneByOneFirstCycleVisitsEachOnce) {
   SchedBed bed("wrr");
   bed.add('A', 4);

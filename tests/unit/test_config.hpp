@@ -81,6 +81,12 @@ public:
     return *this;
   }
 
+  // [ipvs]
+  ConfigText& sloppy_tcp(bool on) {
+    sloppy_tcp_ = on;
+    return *this;
+  }
+
   // [timeouts]
   ConfigText& tcp_timeout(uint32_t s) {
     tcp_ = s;
@@ -201,6 +207,7 @@ public:
       if (high_water_) t += "high_water = " + std::to_string(*high_water_) + "\n";
       if (syn_timeout_) t += "syn_timeout = " + std::to_string(*syn_timeout_) + "\n";
     }
+    if (sloppy_tcp_) t += std::string("\n[ipvs]\nsloppy_tcp = ") + (*sloppy_tcp_ ? "true" : "false") + "\n";
     if (tcp_ || tcpfin_ || udp_) {
       t += "\n[timeouts]\n";
       if (tcp_) t += "tcp = " + std::to_string(*tcp_) + "\n";
@@ -256,6 +263,7 @@ private:
   std::string secure_tcp_;
   std::optional<uint32_t> high_water_, syn_timeout_;
   std::optional<uint32_t> tcp_, tcpfin_, udp_;
+  std::optional<bool> sloppy_tcp_;
   std::vector<Interface> interfaces_;
   std::vector<std::pair<std::string, std::string>> routes_;
   std::vector<Service> services_;

@@ -190,6 +190,14 @@ public:
     l4_checksum_at_ = 16;
     return *this;
   }
+  /// Sequence and acknowledgment numbers of the TCP header set by tcp().
+  FrameBuilder& seq_ack(uint32_t seq, uint32_t ack) {
+    for (int i = 0; i < 4; ++i) {
+      l4_[4 + i] = static_cast<uint8_t>(seq >> (24 - 8 * i));
+      l4_[8 + i] = static_cast<uint8_t>(ack >> (24 - 8 * i));
+    }
+    return *this;
+  }
   FrameBuilder& udp(uint16_t sport, uint16_t dport, const ByteVec& data = {}) {
     proto_ = 17;
     l4_.clear();
