@@ -321,7 +321,7 @@ std::string render_metrics(const Engine& engine, const std::vector<PortCounters>
     std::string_view name, help;
     uint64_t value;
   };
-  const std::array<Event, 10> events = {{
+  const std::array<Event, 11> events = {{
       {"vsrouter_forwarded_packets_total", "IPv4 packets routed (sent, or queued waiting for ARP).", c.forwarded},
       {"vsrouter_fragments_sent_total", "Fragments made from packets larger than the egress MTU.", c.fragments_sent},
       {"vsrouter_arp_requests_sent_total", "ARP requests sent to resolve next hops.", c.arp_requests_sent},
@@ -339,6 +339,8 @@ std::string render_metrics(const Engine& engine, const std::vector<PortCounters>
        c.gso_segmented},
       {"vsrouter_offload_checksums_completed_total", "Deferred TCP/UDP checksums completed by vsrouter.",
        c.csum_completed},
+      {"vsrouter_reassembled_datagrams_total", "IPv4 datagrams reassembled from fragments addressed to vsrouter.",
+       c.reassembled},
   }};
   for (const auto& e : events) {
     x.family(e.name, "counter", e.help);

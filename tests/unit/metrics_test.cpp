@@ -523,6 +523,7 @@ TEST_F(RenderTest, ValidExpositionWithHelpAndTypeForEveryFamily) {
       "vsrouter_offload_super_frames_total",
       "vsrouter_offload_segmented_total",
       "vsrouter_offload_checksums_completed_total",
+      "vsrouter_reassembled_datagrams_total",
       "vsrouter_drops_total",
       "vsrouter_build_info",
   };
