@@ -315,6 +315,14 @@ std::string render_metrics(const Engine& engine, const std::vector<PortCounters>
   x.family("vsrouter_arp_cache_capacity", "gauge", "Entries the ARP cache can hold.");
   x.sample(uint64_t{nt.capacity()});
 
+  // --- vsrouter: IPv4 reassembly (src/frag/) ----------------------------------------------------
+  const frag::Reassembler& ra = engine.reassembler();
+  x.family("vsrouter_reassembly_datagrams", "gauge", "Datagrams being reassembled from fragments addressed to us.");
+  x.sample(uint64_t{ra.queues()});
+  x.family("vsrouter_reassembly_memory_bytes", "gauge",
+           "Fragment memory held for reassembly (256-byte chunks), of router.frag_memory.");
+  x.sample(uint64_t{ra.bytes()});
+
   // --- vsrouter: router events ----------------------------------------------------------------
   const EngineCounters& c = engine.counters();
   struct Event {
