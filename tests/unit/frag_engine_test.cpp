@@ -217,6 +217,14 @@ TEST_F(FragEngineTest, ReassemblyOffDropsFragmentsToUsAsBefore) {
   EXPECT_EQ(rx(kWan, cut(query(2972), {{0, 1480}})[0]).reason, DropReason::kLocalFragment);
 }
 
+TEST_F(FragEngineTest, ReassemblyLimitsNeedARestart) {
+  start("nat", 1500);
+  auto why = engine_->reload(config("nat", 1500, {"frag_memory = 8388608"}));
+  ASSERT_TRUE(why.has_value());
+  EXPECT_NE(why->find("frag_"), std::string::npos) << *why;
+  EXPECT_FALSE(engine_->reload(config("nat", 1400)).has_value()) << "other changes still apply";
+}
+
 TEST_F(FragEngineTest, TransitFragmentsAreRoutedAsTheyAre) {
   start("nat", 1500);
   ByteVec t = frame().eth(kWanMac, kClientMac).ipv4(kClient, kReal).id(9).udp(1, 2, test::pattern(2972)).build();
