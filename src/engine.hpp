@@ -101,7 +101,8 @@ public:
   /// timeouts, routes and interface addresses/MACs/MTUs follow the new file; established
   /// connections stay on their reals (removed reals: the service's drain policy). Interfaces must
   /// keep their names, TAP devices and order (they are open devices), and router.seed,
-  /// router.max_connections and router.frag_* need a restart: otherwise nothing changes and the reason is returned.
+  /// router.max_connections and router.frag_* need a restart: otherwise nothing changes and the
+  /// reason is returned.
   std::optional<std::string> reload(std::shared_ptr<const config::Config> cfg);
 
   const DropCounters& drops() const noexcept { return drops_; }
