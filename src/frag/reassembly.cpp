@@ -81,16 +81,16 @@ size_t Reassembler::source_bytes(Ipv4Addr src) const noexcept {
 uint32_t Reassembler::new_queue(const Key& k, uint32_t source, Instant now) noexcept {
   const uint32_t q = free_queue_;
   free_queue_ = queues_[q].hnext;
-  Queue& Q = queues_[q];
-  Q = Queue{};
-  Q.key = k;
-  Q.expires = now + p_.timeout;
-  Q.source = source;
+  Queue& qu = queues_[q];
+  qu = Queue{};
+  qu.key = k;
+  qu.expires = now + p_.timeout;
+  qu.source = source;
   ++sources_[source].queues;
   const size_t b = bucket(k);
-  Q.hnext = buckets_[b];
+  qu.hnext = buckets_[b];
   buckets_[b] = q;
-  Q.older = newest_;
+  qu.older = newest_;
   if (newest_ != kNone) queues_[newest_].newer = q;
   else oldest_ = q;
   newest_ = q;
@@ -99,18 +99,18 @@ uint32_t Reassembler::new_queue(const Key& k, uint32_t source, Instant now) noex
 }
 
 uint32_t Reassembler::discard(uint32_t q) noexcept {
-  Queue& Q = queues_[q];
+  Queue& qu = queues_[q];
   // Out of its hash chain.
-  uint32_t* link = &buckets_[bucket(Q.key)];
+  uint32_t* link = &buckets_[bucket(qu.key)];
   while (*link != q) link = &queues_[*link].hnext;
-  *link = Q.hnext;
+  *link = qu.hnext;
   // Out of the creation order.
-  if (Q.older != kNone) queues_[Q.older].newer = Q.newer;
-  else oldest_ = Q.newer;
-  if (Q.newer != kNone) queues_[Q.newer].older = Q.older;
-  else newest_ = Q.older;
+  if (qu.older != kNone) queues_[qu.older].newer = qu.newer;
+  else oldest_ = qu.newer;
+  if (qu.newer != kNone) queues_[qu.newer].older = qu.older;
+  else newest_ = qu.older;
   // Its fragments and their chunks back to the free lists.
-  for (uint32_t f = Q.frags; f != kNone;) {
+  for (uint32_t f = qu.frags; f != kNone;) {
     const uint32_t next = frags_[f].next;
     for (uint32_t c = frags_[f].chunk; c != kNone;) {
       const uint32_t cn = chunk_next_[c];
@@ -122,32 +122,32 @@ uint32_t Reassembler::discard(uint32_t q) noexcept {
     free_frag_ = f;
     f = next;
   }
-  used_chunks_ -= Q.chunks;
-  used_frags_ -= Q.nfrags;
+  used_chunks_ -= qu.chunks;
+  used_frags_ -= qu.nfrags;
   // The source's share, and the source itself once it has no queue left.
-  Source& S = sources_[Q.source];
-  S.chunks -= Q.chunks;
-  if (--S.queues == 0) {
-    uint32_t* sl = &source_buckets_[source_bucket(S.addr)];
-    while (*sl != Q.source) sl = &sources_[*sl].hnext;
-    *sl = S.hnext;
-    S.hnext = free_source_;
-    free_source_ = Q.source;
+  Source& so = sources_[qu.source];
+  so.chunks -= qu.chunks;
+  if (--so.queues == 0) {
+    uint32_t* sl = &source_buckets_[source_bucket(so.addr)];
+    while (*sl != qu.source) sl = &sources_[*sl].hnext;
+    *sl = so.hnext;
+    so.hnext = free_source_;
+    free_source_ = qu.source;
   }
-  const uint32_t n = Q.nfrags;
-  Q.hnext = free_queue_;
+  const uint32_t n = qu.nfrags;
+  qu.hnext = free_queue_;
   free_queue_ = q;
   --used_queues_;
   return n;
 }
 
-size_t Reassembler::copy_out(const Queue& Q, uint32_t upto, std::span<uint8_t> dst) const noexcept {
+size_t Reassembler::copy_out(const Queue& qu, uint32_t upto, std::span<uint8_t> dst) const noexcept {
   size_t written = 0;
-  for (uint32_t f = Q.frags; f != kNone && frags_[f].off < upto; f = frags_[f].next) {
-    const Frag& F = frags_[f];
-    uint32_t pos = F.off;
-    const uint32_t end = std::min(F.end, upto);
-    for (uint32_t c = F.chunk; c != kNone && pos < end; c = chunk_next_[c]) {
+  for (uint32_t f = qu.frags; f != kNone && frags_[f].off < upto; f = frags_[f].next) {
+    const Frag& fr = frags_[f];
+    uint32_t pos = fr.off;
+    const uint32_t end = std::min(fr.end, upto);
+    for (uint32_t c = fr.chunk; c != kNone && pos < end; c = chunk_next_[c]) {
       const size_t n = std::min<size_t>(kChunk, end - pos);
       std::memcpy(dst.data() + pos, arena_.data() + size_t{c} * kChunk, n);
       pos += static_cast<uint32_t>(n);
@@ -173,21 +173,21 @@ Outcome Reassembler::insert(wire::Ipv4View<const uint8_t> frag, Instant now, std
 
   uint32_t prev = kNone;  // the fragment the new one goes after
   if (q != kNone) {
-    const Queue& Q = queues_[q];
+    const Queue& qu = queues_[q];
     // The last fragment fixes the length: nothing may lie beyond it, nor a second last disagree.
-    if (!mf && (end < Q.len || (Q.last_in && end != Q.len))) return fail(DropReason::kFragMalformed);
-    if (mf && Q.last_in && end > Q.len) return fail(DropReason::kFragMalformed);
+    if (!mf && (end < qu.len || (qu.last_in && end != qu.len))) return fail(DropReason::kFragMalformed);
+    if (mf && qu.last_in && end > qu.len) return fail(DropReason::kFragMalformed);
     // Overlaps (inet_frag_queue_insert): inside a run of held data = duplicate, dropped alone;
     // any other overlap discards the datagram.
     bool overlap = false;
     uint32_t run_start = 0, run_end = 0;
-    for (uint32_t f = Q.frags; f != kNone; f = frags_[f].next) {
-      const Frag& F = frags_[f];
-      if (F.off != run_end || f == Q.frags) run_start = F.off;
-      run_end = F.end;
+    for (uint32_t f = qu.frags; f != kNone; f = frags_[f].next) {
+      const Frag& fr = frags_[f];
+      if (fr.off != run_end || f == qu.frags) run_start = fr.off;
+      run_end = fr.end;
       if (off >= run_start && end <= run_end) return dropped(DropReason::kFragDuplicate, 1);
-      if (F.off < end && off < F.end) overlap = true;
-      if (F.off < off) prev = f;
+      if (fr.off < end && off < fr.end) overlap = true;
+      if (fr.off < off) prev = f;
     }
     if (overlap) return fail(DropReason::kFragOverlap);
   }
@@ -201,14 +201,14 @@ Outcome Reassembler::insert(wire::Ipv4View<const uint8_t> frag, Instant now, std
     if (free_queue_ == kNone) return dropped(DropReason::kFragQueuesFull, 1);
     q = new_queue(k, get_source(k.src.v), now);
   }
-  Queue& Q = queues_[q];
+  Queue& qu = queues_[q];
 
   // Store it: a fragment record after `prev`, its data in `need` chunks.
   const uint32_t f = free_frag_;
   free_frag_ = frags_[f].next;
-  Frag& F = frags_[f];
-  F = Frag{off, end, kNone, kNone};
-  uint32_t* tail = &F.chunk;
+  Frag& fr = frags_[f];
+  fr = Frag{off, end, kNone, kNone};
+  uint32_t* tail = &fr.chunk;
   for (uint32_t i = 0, pos = 0; i < need; ++i, pos += kChunk) {
     const uint32_t c = free_chunk_;
     free_chunk_ = chunk_next_[c];
@@ -217,40 +217,40 @@ Outcome Reassembler::insert(wire::Ipv4View<const uint8_t> frag, Instant now, std
     tail = &chunk_next_[c];
     std::memcpy(arena_.data() + size_t{c} * kChunk, data.data() + pos, std::min<size_t>(kChunk, end - off - pos));
   }
-  uint32_t* link = prev == kNone ? &Q.frags : &frags_[prev].next;
-  F.next = *link;
+  uint32_t* link = prev == kNone ? &qu.frags : &frags_[prev].next;
+  fr.next = *link;
   *link = f;
   ++used_frags_;
   used_chunks_ += need;
-  sources_[Q.source].chunks += need;
-  Q.chunks += need;
-  ++Q.nfrags;
-  Q.meat += end - off;
+  sources_[qu.source].chunks += need;
+  qu.chunks += need;
+  ++qu.nfrags;
+  qu.meat += end - off;
   if (off == 0) {
-    Q.first_in = true;
-    Q.hdr_len = static_cast<uint8_t>(hl);
-    std::memcpy(Q.hdr.data(), frag.bytes().data(), hl);
+    qu.first_in = true;
+    qu.hdr_len = static_cast<uint8_t>(hl);
+    std::memcpy(qu.hdr.data(), frag.bytes().data(), hl);
   }
   if (!mf) {
-    Q.last_in = true;
-    Q.len = end;
+    qu.last_in = true;
+    qu.len = end;
   } else {
-    Q.len = std::max(Q.len, end);
+    qu.len = std::max(qu.len, end);
   }
   const auto size = static_cast<uint16_t>(hl + end - off);
-  Q.max_size = std::max(Q.max_size, size);
-  if (frag.dont_fragment()) Q.max_df_size = std::max(Q.max_df_size, size);
+  qu.max_size = std::max(qu.max_size, size);
+  if (frag.dont_fragment()) qu.max_df_size = std::max(qu.max_df_size, size);
 
-  if (!(Q.first_in && Q.last_in && Q.meat == Q.len)) return {Outcome::Kind::kHeld, {}, 0, 0};
+  if (!(qu.first_in && qu.last_in && qu.meat == qu.len)) return {Outcome::Kind::kHeld, {}, 0, 0};
   // Complete (ip_frag_reasm): the first fragment's header, every byte of payload in order.
-  const size_t total = size_t{Q.hdr_len} + Q.len;
+  const size_t total = size_t{qu.hdr_len} + qu.len;
   if (total > kMaxDatagram || total > out.size()) return fail(DropReason::kFragOversize);
-  std::memcpy(out.data(), Q.hdr.data(), Q.hdr_len);
-  copy_out(Q, Q.len, out.subspan(Q.hdr_len));
+  std::memcpy(out.data(), qu.hdr.data(), qu.hdr_len);
+  copy_out(qu, qu.len, out.subspan(qu.hdr_len));
   auto ip = Ipv4::unchecked(out.first(total));
   ip.set_total_len(static_cast<uint16_t>(total));
   // DF when the largest fragment carried it, as the kernel decides (ip_frag_reasm).
-  ip.set_flags_frag(Q.max_df_size == Q.max_size ? Ipv4::kFlagDf : 0);
+  ip.set_flags_frag(qu.max_df_size == qu.max_size ? Ipv4::kFlagDf : 0);
   ip.fill_checksum();
   discard(q);
   return {Outcome::Kind::kComplete, {}, 0, total};
@@ -259,14 +259,14 @@ Outcome Reassembler::insert(wire::Ipv4View<const uint8_t> frag, Instant now, std
 std::optional<Expired> Reassembler::expire(Instant now, std::span<uint8_t> first) noexcept {
   if (oldest_ == kNone || queues_[oldest_].expires > now) return std::nullopt;
   const uint32_t q = oldest_;
-  const Queue& Q = queues_[q];
+  const Queue& qu = queues_[q];
   Expired e;
-  if (Q.first_in && first.size() >= Q.hdr_len) {
+  if (qu.first_in && first.size() >= qu.hdr_len) {
     // The first fragment as received (its header, then its own data: the queue's head).
-    std::memcpy(first.data(), Q.hdr.data(), Q.hdr_len);
-    const Frag& F = frags_[Q.frags];
-    const uint32_t upto = static_cast<uint32_t>(std::min<size_t>(F.end, first.size() - Q.hdr_len));
-    e.first_len = Q.hdr_len + copy_out(Q, upto, first.subspan(Q.hdr_len));
+    std::memcpy(first.data(), qu.hdr.data(), qu.hdr_len);
+    const Frag& fr = frags_[qu.frags];
+    const uint32_t upto = static_cast<uint32_t>(std::min<size_t>(fr.end, first.size() - qu.hdr_len));
+    e.first_len = qu.hdr_len + copy_out(qu, upto, first.subspan(qu.hdr_len));
   }
   e.frames = discard(q);
   return e;
