@@ -36,7 +36,7 @@ namespace vs {
   X(kIcmpTruncated, "icmp_truncated", "ICMP message shorter than its header")                          \
   X(kIcmpBadChecksum, "icmp_bad_checksum", "ICMP checksum is wrong (message to us)")                   \
   X(kIcmpLocalUnhandled, "icmp_local_unhandled", "ICMP to us that is not an echo request")             \
-  X(kLocalFragment, "local_fragment", "fragment addressed to us (no reassembly)")                      \
+  X(kLocalFragment, "local_fragment", "fragment addressed to us, reassembly off (frag_queues = 0)")    \
   X(kLocalNoService, "local_no_service", "to a router address or VIP, no service (TCP RST/ICMP sent)") \
   X(kTtlExceeded, "ttl_exceeded", "TTL would reach 0 (ICMP time exceeded sent)")                       \
   X(kNoRoute, "no_route", "no route to the destination (ICMP net unreachable sent)")                   \
@@ -56,7 +56,15 @@ namespace vs {
   X(kOffloadInvalid, "offload_invalid",                                                                \
     "offload state the engine cannot honour (not TCP/UDP checksum or TCPv4 segmentation)")             \
   X(kGsoNeighUnresolved, "gso_arp_unresolved",                                                         \
-    "TSO super-frame while its next hop's MAC is being resolved (not queued; TCP resends)")
+    "TSO super-frame while its next hop's MAC is being resolved (not queued; TCP resends)")            \
+  X(kFragOverlap, "frag_overlap", "fragment overlaps held data: its datagram is discarded")            \
+  X(kFragDuplicate, "frag_duplicate", "fragment wholly inside data already held (dropped alone)")      \
+  X(kFragOversize, "frag_oversize", "fragment would make a datagram over 65535 bytes (discarded)")     \
+  X(kFragMalformed, "frag_malformed", "empty fragment or one beyond the last: datagram discarded")     \
+  X(kFragTimeout, "frag_timeout", "fragment of a datagram not complete within frag_timeout")           \
+  X(kFragNoMemory, "frag_no_memory", "reassembly memory (frag_memory) full: fragment refused")         \
+  X(kFragSourceBudget, "frag_source_budget", "the source's reassembly memory share full: refused")     \
+  X(kFragQueuesFull, "frag_queues_full", "every reassembly queue (frag_queues) in use: refused")
 
 enum class DropReason : uint8_t {
 #define VS_X(id, name, help) id,

@@ -49,8 +49,11 @@ Engine::Engine(std::shared_ptr<const config::Config> cfg, TxSink& tx, const Engi
       scratch_(kGsoBufSize),
       icmp_buf_(kBufSize),
       frag_scratch_(kBufSize),
-      decap_buf_(kBufSize),
+      decap_buf_(kGsoBufSize),
       seg_buf_(kBufSize),
+      reasm_buf_(kGsoBufSize),
+      reasm_(frag::Params{cfg_->router.frag_queues, cfg_->router.frag_memory, cfg_->router.frag_memory_per_source,
+                          Duration::seconds(cfg_->router.frag_timeout), cfg_->router.seed}),
       ifc_(cfg_->interfaces.size()),
       ip_id_(seed_ip_id(cfg_->router.seed)),
       icmp_peers_(params.icmp_peer_entries, params.icmp_ratelimit_ms, cfg_->router.seed) {
@@ -69,6 +72,10 @@ std::optional<std::string> Engine::reload(std::shared_ptr<const config::Config> 
              ") cannot be renamed, reordered or moved to another TAP by a reload (restart vsrouter)";
   if (next.router.max_connections != now.router.max_connections)
     return std::string("router.max_connections cannot change without a restart (the table is allocated at start)");
+  if (next.router.frag_queues != now.router.frag_queues || next.router.frag_memory != now.router.frag_memory ||
+      next.router.frag_memory_per_source != now.router.frag_memory_per_source ||
+      next.router.frag_timeout != now.router.frag_timeout)
+    return std::string("router.frag_* cannot change without a restart (reassembly memory is allocated at start)");
   if (next.router.seed != now.router.seed)
     return std::string("router.seed cannot change without a restart (hashes and choices depend on it)");
   cfg_ = std::move(cfg);
@@ -155,6 +162,16 @@ Verdict Engine::on_frame(uint32_t iface, std::span<const uint8_t> frame, Instant
 
 void Engine::on_timer(Instant now) noexcept {
   director_.on_timer(now);
+  // Datagrams not reassembled in time (ip_expire): their fragments are dropped and, when the
+  // first fragment came, its sender gets ICMP time exceeded, reassembly (RFC 792), from the
+  // address it wrote to.
+  std::span<uint8_t> first(reasm_buf_.data() + kHeadroom, kIcmpErrorMax);
+  while (auto e = reasm_.expire(now, first)) {
+    drops_.n[static_cast<size_t>(DropReason::kFragTimeout)] += e->frames;
+    if (e->first_len == 0) continue;
+    auto ip = ConstIp::unchecked(std::span<const uint8_t>(first).first(e->first_len));
+    send_icmp_error(icmp_type::kTimeExceeded, icmp_code::kReassemblyExceeded, 0, ip, true, ip.dst(), now);
+  }
   due_.clear();
   neigh_.due(now, due_);
   for (uint32_t idx : due_) {
@@ -182,10 +199,10 @@ void Engine::on_timer(Instant now) noexcept {
 }
 
 std::optional<Instant> Engine::next_deadline() const noexcept {
-  auto a = neigh_.next_deadline();
-  auto b = director_.next_deadline();
-  if (a && b) return std::min(*a, *b);
-  return a ? a : b;
+  std::optional<Instant> t;
+  for (auto d : {neigh_.next_deadline(), director_.next_deadline(), reasm_.next_deadline()})
+    if (d && (!t || *d < *t)) t = d;
+  return t;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -338,6 +355,10 @@ Verdict Engine::handle_ipv4(uint32_t iface, std::span<const uint8_t> frame, bool
   if (rx_off_.any() && !gso::valid(*ip, kEth, rx_off_)) return drop(DropReason::kOffloadInvalid);
   if (rx_off_.gso_size) counters_.gso_frames++;
 
+  // Fragments to us are reassembled first, as the kernel's IPVS (ip_vs_gather_frags) and local
+  // delivery (ip_local_deliver) do; fragments in transit are routed as they are.
+  if (pkt.fragment && ((dst_kind & kAddrRouter) || director_.is_vip(dst)))
+    return reassemble(iface, frame, *ip, l2_unicast, now, depth);
   if (auto v = ipvs_ingress(iface, frame, *ip, pkt, l2_unicast, now, depth)) return *v;
   if ((dst_kind & kAddrRouter) || director_.is_vip(dst)) return deliver_local(iface, *ip, l2_unicast, now);  // is_local
   // RFC 1812 §5.3.4: a packet that arrived as a link-layer broadcast is not forwarded.
@@ -409,6 +430,24 @@ void Engine::send_tcp_reset(ConstIp ip, bool l2_unicast, Instant now) noexcept {
             kTtlOwn, IpProto::kTcp, ip.dst(), ip.src());
   counters_.tcp_resets_sent++;
   output_ip(rt->iface, rt->next_hop, out, now);
+}
+
+Verdict Engine::reassemble(uint32_t iface, std::span<const uint8_t> frame, ConstIp ip, bool l2_unicast, Instant now,
+                           int depth) noexcept {
+  if (!reasm_.enabled()) return drop(DropReason::kLocalFragment);
+  std::span<uint8_t> out(reasm_buf_.data() + kHeadroom, kEth + frag::Reassembler::kMaxDatagram);
+  const frag::Outcome r = reasm_.insert(ip, now, out.subspan(kEth));
+  switch (r.kind) {
+    case frag::Outcome::Kind::kHeld: return {Verdict::Kind::kConsumed, {}, iface};
+    case frag::Outcome::Kind::kDropped:
+      drops_.n[static_cast<size_t>(r.reason)] += r.frames;
+      return Verdict::dropped(r.reason);
+    case frag::Outcome::Kind::kComplete: break;
+  }
+  counters_.reassembled++;
+  std::memcpy(out.data(), frame.data(), kEth);  // the completing fragment's Ethernet header
+  rx_off_ = {};
+  return handle_ipv4(iface, out.first(kEth + r.len), l2_unicast, now, depth);
 }
 
 Verdict Engine::forward(ConstIp ip, Instant now, Rewrite rw) noexcept {

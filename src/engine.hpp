@@ -20,6 +20,7 @@
 #include "config/config.hpp"
 #include "drop.hpp"
 #include "flow.hpp"
+#include "frag/reassembly.hpp"
 #include "icmp_peer_limit.hpp"
 #include "ipvs/director.hpp"
 #include "neigh.hpp"
@@ -89,6 +90,7 @@ struct EngineCounters {
   uint64_t gso_frames = 0;                // TCP super-frames received (offload.hpp)
   uint64_t gso_segmented = 0;             // ... of which cut into segments here (TUN, MTU, no adapter offload)
   uint64_t csum_completed = 0;            // deferred checksums completed here
+  uint64_t reassembled = 0;               // datagrams reassembled from fragments addressed to us (src/frag/)
 };
 
 class Engine {
@@ -105,8 +107,9 @@ public:
   /// Reload: a validated config replaces the running one as one step. Services, reals,
   /// timeouts, routes and interface addresses/MACs/MTUs follow the new file; established
   /// connections stay on their reals (removed reals: the service's drain policy). Interfaces must
-  /// keep their names, TAP devices and order (they are open devices), and router.seed and
-  /// router.max_connections need a restart: otherwise nothing changes and the reason is returned.
+  /// keep their names, TAP devices and order (they are open devices), and router.seed,
+  /// router.max_connections and router.frag_* need a restart: otherwise nothing changes and the
+  /// reason is returned.
   std::optional<std::string> reload(std::shared_ptr<const config::Config> cfg);
 
   const DropCounters& drops() const noexcept { return drops_; }
@@ -116,6 +119,7 @@ public:
   const RouteTable& routes() const noexcept { return routes_; }
   const ipvs::Director& director() const noexcept { return director_; }
   ipvs::Director& director() noexcept { return director_; }
+  const frag::Reassembler& reassembler() const noexcept { return reasm_; }
 
 private:
   using ConstIp = wire::Ipv4View<const uint8_t>;
@@ -127,6 +131,10 @@ private:
   Verdict handle_ipv4(uint32_t iface, std::span<const uint8_t> frame, bool l2_unicast, Instant now,
                       int depth = 0) noexcept;
   Verdict deliver_local(uint32_t iface, ConstIp ip, bool l2_unicast, Instant now) noexcept;
+  /// A fragment addressed to us: held for reassembly; the fragment that completes its datagram
+  /// hands the whole datagram to handle_ipv4, as an unfragmented one arrives.
+  Verdict reassemble(uint32_t iface, std::span<const uint8_t> frame, ConstIp ip, bool l2_unicast, Instant now,
+                     int depth) noexcept;
 
   /// A rewrite applied to a forwarded datagram after it is copied (NAT replies).
   struct Rewrite {
@@ -205,13 +213,18 @@ private:
   // being forwarded (scratch_) may need an ICMP error quoting it (icmp_buf_), an ARP request for
   // its next hop (arp_buf_), or to be cut into fragments (frag_scratch_) or segments (seg_buf_,
   // then maybe fragments); a decapsulated IPIP packet (decap_buf_) is then forwarded through
-  // scratch_. scratch_ holds a 64 KiB super-frame (offload.hpp); the others one MTU.
+  // scratch_; a reassembled datagram (reasm_buf_) goes the way of a received one. scratch_,
+  // decap_buf_ and reasm_buf_ hold 64 KiB (a super-frame, offload.hpp; a reassembled datagram);
+  // the others one MTU. An IPIP datagram reassembled in reasm_buf_ is decapsulated into
+  // decap_buf_ before its inner datagram, itself maybe a fragment, can reuse reasm_buf_.
   std::vector<uint8_t> scratch_;
   std::vector<uint8_t> icmp_buf_;
   std::array<uint8_t, 14 + 28> arp_buf_{};
   std::vector<uint8_t> frag_scratch_;
   std::vector<uint8_t> decap_buf_;
-  std::vector<uint8_t> seg_buf_;          // one segment of a super-frame cut in software
+  std::vector<uint8_t> seg_buf_;    // one segment of a super-frame cut in software
+  std::vector<uint8_t> reasm_buf_;  // a reassembled datagram (after kHeadroom + kEth)
+  frag::Reassembler reasm_;
   Offload rx_off_{};                      // of the frame on_frame is handling
   std::vector<uint32_t> due_;             // reused by on_timer
   FlatMap<uint32_t, uint8_t> addr_kind_;  // AddrKind bits of every interface address and directed broadcast

@@ -13,6 +13,7 @@ declare -A allowed=(
   [ipvs]="base config conn ipvs flow.hpp drop.hpp"
   [sched]="base config conn ipvs sched flow.hpp"
   [fwd]="base wire fwd"
+  [frag]="base wire frag drop.hpp"
 )
 fail=0
 for layer in "${!allowed[@]}"; do

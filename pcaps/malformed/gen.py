@@ -80,7 +80,9 @@ CASES = [
     ("icmp_truncated", eth(bytes(IP(src=CLIENT, dst=ROUTER, proto=1) / Raw(bytes(4))))),
     ("icmp_bad_checksum", eth(bytes(IP(src=CLIENT, dst=ROUTER) / ICMP(type=8, chksum=0x1234)))),
     ("icmp_local_unhandled", eth(bytes(IP(src=CLIENT, dst=ROUTER) / ICMP(type=0)))),
-    ("local_fragment", eth(bytes(IP(src=CLIENT, dst=ROUTER, flags="MF") / ICMP(type=8)))),
+    # Fragments to us are reassembled (src/frag/): one without data, one past 65535 bytes.
+    ("frag_malformed", eth(bytes(IP(src=CLIENT, dst=ROUTER, flags="MF", frag=1, proto=17)))),
+    ("frag_oversize", eth(bytes(IP(src=CLIENT, dst=ROUTER, frag=8190, proto=17) / Raw(bytes(100))))),
 ]
 # Still alive: a valid ping with Ethernet padding after the IPv4 datagram is answered.
 ALIVE = eth(bytes(IP(src=CLIENT, dst=ROUTER) / ICMP(type=8, id=1, seq=1))) + b"\0" * 18

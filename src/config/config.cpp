@@ -336,9 +336,13 @@ Config Loader::load(const toml::table& root) {
 }
 
 void Loader::router(const Section& s) {
-  s.allow_only({"seed", "max_connections"});
+  s.allow_only({"seed", "max_connections", "frag_queues", "frag_memory", "frag_memory_per_source", "frag_timeout"});
   s.optional_int("seed", cfg_.router.seed, 0, kMaxInt64);
   s.optional_int("max_connections", cfg_.router.max_connections, 1, 16777216);
+  s.optional_int("frag_queues", cfg_.router.frag_queues, 0, 65536);
+  s.optional_int("frag_memory", cfg_.router.frag_memory, 65536, 268435456);
+  s.optional_int("frag_memory_per_source", cfg_.router.frag_memory_per_source, 65536, 268435456);
+  s.optional_int("frag_timeout", cfg_.router.frag_timeout, 1, 3600);
 }
 
 void Loader::interface(const Section& s) {

@@ -56,6 +56,12 @@ constexpr std::string_view method_name(Method m) noexcept { return name_of(kMeth
 struct Router {
   uint64_t seed = 1;
   uint32_t max_connections = 1048576;
+  // IPv4 reassembly of fragments addressed to the router or a VIP (src/frag/; the kernel's
+  // ipfrag_* sysctls). frag_queues = 0 turns it off (such fragments are dropped).
+  uint32_t frag_queues = 1024;                // datagrams reassembled at once
+  uint32_t frag_memory = 4194304;             // bytes of fragments held, all sources (ipfrag_high_thresh)
+  uint32_t frag_memory_per_source = 1048576;  // bytes of fragments held from one source address
+  uint32_t frag_timeout = 30;                 // seconds from a datagram's first fragment (ipfrag_time)
 };
 
 /// When a defence of the connection table is on (IPVS's sysctl values 0, 1 and 3).

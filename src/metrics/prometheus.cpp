@@ -315,13 +315,21 @@ std::string render_metrics(const Engine& engine, const std::vector<PortCounters>
   x.family("vsrouter_arp_cache_capacity", "gauge", "Entries the ARP cache can hold.");
   x.sample(uint64_t{nt.capacity()});
 
+  // --- vsrouter: IPv4 reassembly (src/frag/) ----------------------------------------------------
+  const frag::Reassembler& ra = engine.reassembler();
+  x.family("vsrouter_reassembly_datagrams", "gauge", "Datagrams being reassembled from fragments addressed to us.");
+  x.sample(uint64_t{ra.queues()});
+  x.family("vsrouter_reassembly_memory_bytes", "gauge",
+           "Fragment memory held for reassembly (256-byte chunks), of router.frag_memory.");
+  x.sample(uint64_t{ra.bytes()});
+
   // --- vsrouter: router events ----------------------------------------------------------------
   const EngineCounters& c = engine.counters();
   struct Event {
     std::string_view name, help;
     uint64_t value;
   };
-  const std::array<Event, 12> events = {{
+  const std::array<Event, 13> events = {{
       {"vsrouter_forwarded_packets_total", "IPv4 packets routed (sent, or queued waiting for ARP).", c.forwarded},
       {"vsrouter_fragments_sent_total", "Fragments made from packets larger than the egress MTU.", c.fragments_sent},
       {"vsrouter_arp_requests_sent_total", "ARP requests sent to resolve next hops.", c.arp_requests_sent},
@@ -344,6 +352,8 @@ std::string render_metrics(const Engine& engine, const std::vector<PortCounters>
        c.gso_segmented},
       {"vsrouter_offload_checksums_completed_total", "Deferred TCP/UDP checksums completed by vsrouter.",
        c.csum_completed},
+      {"vsrouter_reassembled_datagrams_total", "IPv4 datagrams reassembled from fragments addressed to vsrouter.",
+       c.reassembled},
   }};
   for (const auto& e : events) {
     x.family(e.name, "counter", e.help);

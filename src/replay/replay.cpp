@@ -70,8 +70,13 @@ Verdict Replayer::feed(uint32_t iface, int64_t ts_us, std::span<const uint8_t> f
     *trace_ << stamp(now_us_, origin_) << " " << cfg_->interfaces[iface].name << ": " << describe_frame(frame) << "\n";
   if (observer_) observer_->input(iface, now_us_, frame);
   const uint64_t decisions = note_.count;
+  const uint32_t held = engine_.reassembler().fragments();
   Verdict v = engine_.on_frame(iface, frame, Instant::from_micros(now_us_), off);
-  if (trace_) *trace_ << "    => " << describe_verdict(v, *cfg_) << "\n";
+  if (trace_) {
+    // A fragment kept for reassembly is consumed like an ARP request; say which it was.
+    const bool kept = v.kind == Verdict::Kind::kConsumed && engine_.reassembler().fragments() > held;
+    *trace_ << "    => " << (kept ? std::string("held for reassembly") : describe_verdict(v, *cfg_)) << "\n";
+  }
   if (note_.count != decisions) {
     if (trace_) *trace_ << "    scheduled: " << describe_sched(note_) << "\n";
     if (observer_) observer_->scheduled(now_us_, note_);

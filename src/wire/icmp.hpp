@@ -27,7 +27,7 @@ namespace icmp_code {
 inline constexpr uint8_t kNetUnreachable = 0, kHostUnreachable = 1, kProtoUnreachable = 2, kPortUnreachable = 3,
                          kFragNeeded = 4;
 // time exceeded
-inline constexpr uint8_t kTtlExceeded = 0;
+inline constexpr uint8_t kTtlExceeded = 0, kReassemblyExceeded = 1;
 }  // namespace icmp_code
 
 template <ByteType B>

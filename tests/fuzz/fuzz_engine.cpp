@@ -57,9 +57,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   r.finish(t + 1'000'000'000);
   // Expiry is exact: after 1000 s of silence only persistence templates (30 s, 60 s) could be
-  // left, and they expire too.
+  // left, and they expire too; so do datagrams being reassembled (fragments to a VIP or a router
+  // address, as the seeds of pcaps/nat_udp_frag and pcaps/malformed send).
   if (r.engine().director().conns().size() != 0) {
     std::fprintf(stderr, "%u connections left after 1000 s\n", r.engine().director().conns().size());
+    std::abort();
+  }
+  // Reassembly queues live frag_timeout (30 s) at most: nothing may be held any more.
+  if (r.engine().reassembler().queues() != 0 || r.engine().reassembler().bytes() != 0) {
+    std::fprintf(stderr, "%u reassembly queues left after 1000 s\n", r.engine().reassembler().queues());
     std::abort();
   }
   return 0;

@@ -433,6 +433,8 @@ TEST_F(RenderTest, RouterInterfacesArpTableAndDrops) {
   EXPECT_LINE(m, R"(vsrouter_arp_cache_entries{state="incomplete"} 0)");
   EXPECT_LINE(m, R"(vsrouter_arp_cache_entries{state="probe"} 0)");
   EXPECT_LINE(m, "vsrouter_arp_cache_capacity " + std::to_string(NeighParams{}.capacity));
+  EXPECT_LINE(m, "vsrouter_reassembly_datagrams 0");
+  EXPECT_LINE(m, "vsrouter_reassembly_memory_bytes 0");
   // Router events.
   EXPECT_LINE(m, "vsrouter_arp_replies_sent_total 4");
   EXPECT_LINE(m, "vsrouter_arp_requests_sent_total 0");
@@ -515,6 +517,8 @@ TEST_F(RenderTest, ValidExpositionWithHelpAndTypeForEveryFamily) {
       "vsrouter_interface_rx_errors_total",
       "vsrouter_arp_cache_entries",
       "vsrouter_arp_cache_capacity",
+      "vsrouter_reassembly_datagrams",
+      "vsrouter_reassembly_memory_bytes",
       "vsrouter_forwarded_packets_total",
       "vsrouter_fragments_sent_total",
       "vsrouter_arp_requests_sent_total",
@@ -527,6 +531,7 @@ TEST_F(RenderTest, ValidExpositionWithHelpAndTypeForEveryFamily) {
       "vsrouter_offload_super_frames_total",
       "vsrouter_offload_segmented_total",
       "vsrouter_offload_checksums_completed_total",
+      "vsrouter_reassembled_datagrams_total",
       "vsrouter_drops_total",
       "vsrouter_build_info",
   };

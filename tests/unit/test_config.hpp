@@ -62,6 +62,11 @@ public:
     max_connections_ = n;
     return *this;
   }
+  /// A raw "key = value" line in [router] (the frag_* keys).
+  ConfigText& router_line(std::string line) {
+    router_extra_ += line + "\n";
+    return *this;
+  }
 
   // [defense]
   ConfigText& drop_entry(bool on) {
@@ -195,10 +200,11 @@ public:
   /// The TOML file.
   std::string text() const {
     std::string t;
-    if (seed_ || max_connections_) {
+    if (seed_ || max_connections_ || !router_extra_.empty()) {
       t += "[router]\n";
       if (seed_) t += "seed = " + std::to_string(*seed_) + "\n";
       if (max_connections_) t += "max_connections = " + std::to_string(*max_connections_) + "\n";
+      t += router_extra_;
     }
     if (drop_entry_ || !secure_tcp_.empty() || high_water_ || syn_timeout_) {
       t += "\n[defense]\n";
@@ -259,6 +265,7 @@ private:
 
   std::optional<uint64_t> seed_;
   std::optional<uint32_t> max_connections_;
+  std::string router_extra_;
   std::optional<bool> drop_entry_;
   std::string secure_tcp_;
   std::optional<uint32_t> high_water_, syn_timeout_;
