@@ -447,7 +447,13 @@ Verdict Engine::reassemble(uint32_t iface, std::span<const uint8_t> frame, Const
   counters_.reassembled++;
   std::memcpy(out.data(), frame.data(), kEth);  // the completing fragment's Ethernet header
   rx_off_ = {};
-  return handle_ipv4(iface, out.first(kEth + r.len), l2_unicast, now, depth);
+  // The datagram leaves in fragments no larger than the largest that came in (ip_do_fragment
+  // with IPCB(skb)->frag_max_size, set by ip_frag_reasm): reassembly must not make packets the
+  // path behind us has not carried.
+  frag_max_size_ = r.max_fragment;
+  const Verdict v = handle_ipv4(iface, out.first(kEth + r.len), l2_unicast, now, depth);
+  frag_max_size_ = 0;
+  return v;
 }
 
 Verdict Engine::forward(ConstIp ip, Instant now, Rewrite rw) noexcept {
@@ -491,7 +497,8 @@ size_t Engine::wire_len(ConstIp ip) const noexcept {
 
 Verdict Engine::send_datagram(const RouteResult& rt, Ipv4Addr next_hop, std::span<uint8_t> out, size_t encap,
                               Instant now) noexcept {
-  const uint32_t mtu = cfg_->interfaces[rt.iface].mtu;
+  uint32_t mtu = cfg_->interfaces[rt.iface].mtu;
+  if (frag_max_size_ != 0 && encap == 0) mtu = std::min<uint32_t>(mtu, frag_max_size_);  // reassembled here
   auto whole = ConstIp::unchecked(std::span<const uint8_t>(out).subspan(kEth));  // outer if encapsulated
   auto inner = Ipv4View<uint8_t>::unchecked(out.subspan(kEth + encap));
   const Offload& off = rx_off_;

@@ -13,8 +13,10 @@ Times are seconds after T0:
   t=1     50001: a 3000-byte datagram in three fragments (1480, 1480, 20 bytes of data), in order:
           reassembled, DNATed to R2, sent on lan in four fragments (976, 976, 976, 52 bytes of data)
           with the client's IP ID; R2's answer (t=1.01, whole) is SNATed back.
-  t=2     50002: a 928-byte datagram in two fragments sent last first: reassembled, DNATed to R1
-          whole (it fits lan's MTU); R1's answer at 2.01 SNATed back.
+  t=2     50002: a 928-byte datagram in two fragments sent last first: reassembled, DNATed to R1,
+          and sent in two fragments again (532 and 416 bytes, as they came: no fragment larger
+          than the largest received, ip_do_fragment with frag_max_size), though it fits lan's
+          MTU; R1's answer at 2.01 SNATed back.
   t=3     50003: two overlapping fragments ([0, 64) and [32, 96)): the datagram is discarded
           (RFC 5722, inet_frag_queue_insert's IPFRAG_OVERLAP): frag_overlap counts both.
   t=4     50004: a last fragment whose first never comes: held until t=34, then dropped

@@ -252,8 +252,9 @@ Outcome Reassembler::insert(wire::Ipv4View<const uint8_t> frag, Instant now, std
   // DF when the largest fragment carried it, as the kernel decides (ip_frag_reasm).
   ip.set_flags_frag(qu.max_df_size == qu.max_size ? Ipv4::kFlagDf : 0);
   ip.fill_checksum();
+  const uint16_t max_fragment = qu.max_size;
   discard(q);
-  return {Outcome::Kind::kComplete, {}, 0, total};
+  return {Outcome::Kind::kComplete, {}, 0, total, max_fragment};
 }
 
 std::optional<Expired> Reassembler::expire(Instant now, std::span<uint8_t> first) noexcept {

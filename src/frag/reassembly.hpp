@@ -53,6 +53,7 @@ struct Outcome {
   DropReason reason{};
   uint32_t frames = 0;
   size_t len = 0;
+  uint16_t max_fragment = 0;  // kComplete: the largest fragment's IP length (IPCB frag_max_size)
 };
 
 /// A queue that timed out (expire()).
