@@ -669,6 +669,7 @@ void Engine::send_icmp_error(uint8_t type, uint8_t code, uint32_t rest, ConstIp 
       .fill(static_cast<uint8_t>((off.tos() & 0x1e) | kTosInternetControl), static_cast<uint16_t>(ip_len), next_ip_id(),
             0, kTtlOwn, IpProto::kIcmp, from, to);
   counters_.icmp_errors_sent++;
+  ipvs_count_own_icmp(type, off, ip_len);
   output_ip(rt->iface, rt->next_hop, out, now);
 }
 

@@ -160,6 +160,7 @@ private:
   std::optional<Verdict> ipvs_ingress(uint32_t iface, std::span<const uint8_t> frame, ConstIp ip,
                                       const PacketSummary& pkt, bool l2_unicast, Instant now, int depth) noexcept;
   std::optional<Verdict> ipvs_icmp(ConstIp ip, Instant now) noexcept;
+  void ipvs_count_own_icmp(uint8_t type, ConstIp about, size_t icmp_len) noexcept;
   /// Transmit a client->real packet (or an ICMP error about the connection) by the conn's method.
   Verdict ipvs_xmit(uint32_t conn, ConstIp ip, bool icmp_error, Instant now) noexcept;
   Verdict ipvs_out(uint32_t conn, ConstIp ip, uint8_t tcp_flags, Instant now) noexcept;

@@ -130,6 +130,16 @@ Verdict Engine::ipvs_out(uint32_t c, ConstIp ip, uint8_t tcp_flags, Instant now)
   return v;
 }
 
+void Engine::ipvs_count_own_icmp(uint8_t type, ConstIp about, size_t icmp_len) noexcept {
+  // An ICMP error the router sends passes the kernel's LOCAL_OUT hook, where ip_vs_out_icmp
+  // finds the connection of the datagram it quotes and counts the error in its outgoing stats
+  // (handle_response_icmp). So do we: frag needed for a TUN packet, a relayed tunnel error, ...
+  if (!related_icmp_type(type) || about.frag_offset() != 0 || !is_tcp_or_udp(about.protocol())) return;
+  FlowKey k{about.src(), about.dst(), 0, 0, about.protocol()};
+  if (!ports_of(about.payload(), k.sport, k.dport)) return;
+  if (auto hit = director_.lookup(k)) director_.count_out(hit->idx, static_cast<uint32_t>(icmp_len));
+}
+
 std::optional<Verdict> Engine::ipvs_icmp(ConstIp ip, Instant now) noexcept {
   auto icmp = Icmpv4View<const uint8_t>::parse(ip.payload());
   if (!icmp || !related_icmp_type(icmp->type())) return std::nullopt;

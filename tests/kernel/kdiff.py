@@ -92,7 +92,32 @@ class Wire:
         self.sock.close()
 
 
-def run_side(d, sc, result):
+def expiring_soon(d):
+    """Seconds until the soonest expiry in d's connection table (a large number if none)."""
+    rc, out, _ = d.cmd("-Lnc")
+    soon = 1e9
+    for line in out.decode(errors="replace").splitlines():
+        m = _EXPIRE.match(line)
+        if m:
+            mm, ss = line.split()[1].split(":")
+            soon = min(soon, int(mm) * 60 + int(ss))
+    return soon
+
+
+def quiet_moment(d):
+    """Waits (on the kernel's side) until no entry expires within the next 2 s; returns the time
+    waited, which the other side then waits too."""
+    waited = 0.0
+    for _ in range(8):
+        soon = expiring_soon(d)
+        if soon >= 2:
+            break
+        time.sleep(soon + 1.2)
+        waited += soon + 1.2
+    return waited
+
+
+def run_side(d, sc, result, sync, shared):
     """Runs scenario `sc` on director `d`; fills result with the records to compare."""
     rec = []
     try:
@@ -123,6 +148,14 @@ def run_side(d, sc, result):
         time.sleep(SETTLE)
         if any("--stats" in v for v in sc.views):
             time.sleep(STATS_FOLD)
+        # Both directors list at a moment when no entry is about to expire (an entry expiring
+        # between the two listings would differ by a few milliseconds of pace): the kernel's side
+        # looks, both wait the same.
+        sync.wait()
+        if d.name == "kernel":
+            shared["delay"] = quiet_moment(d)
+        sync.wait()
+        time.sleep(shared["delay"] if d.name != "kernel" else 0)
         for v in sc.views:
             rc, out, err = d.cmd(v)
             rec.append((f"list `{v}`",
@@ -132,6 +165,7 @@ def run_side(d, sc, result):
             rec.append((f"frames {i}", [normalise_frame(f) for f in w.frames]))
     except Exception:
         result["error"] = traceback.format_exc()
+        sync.abort()  # the other side must not wait for this one
     finally:
         d.stop()
     result["records"] = rec
@@ -158,6 +192,8 @@ _EXPIRE = re.compile(r"^(\w+ +)\d\d:\d\d(.*)$")
 
 
 def normalise_listing(args, text):
+    if os.environ.get("KDIFF_RAW"):  # debugging: the listings as printed
+        return text
     if "-c" not in args.split() and "--connection" not in args and not re.search(r"-L\w*c", args):
         return text
     lines = text.splitlines()
@@ -246,8 +282,9 @@ def main():
         for sc in chosen:
             t = time.monotonic()
             kres, vres = {}, {}
-            th = [threading.Thread(target=run_side, args=(kd, sc, kres)),
-                  threading.Thread(target=run_side, args=(vd, sc, vres))]
+            sync, shared = threading.Barrier(2, timeout=600), {"delay": 0.0}
+            th = [threading.Thread(target=run_side, args=(kd, sc, kres, sync, shared)),
+                  threading.Thread(target=run_side, args=(vd, sc, vres, sync, shared))]
             for x in th:
                 x.start()
             for x in th:
