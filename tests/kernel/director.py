@@ -58,6 +58,7 @@ class KernelDirector:
         lines += [f"ip addr add {vip}/32 dev lo" for vip in scenario.vips]
         lines += [f"ip route add {to} via {via}" for to, via in scenario.routes]
         lines += [f"sysctl -qw {k}={v}" for k, v in scenario.sysctl.items()]
+        lines += [f"sysctl -qw net.ipv4.vs.{k}={v}" for k, v in scenario.ipvs_sysctl.items()]
         self.vm.check("set -e\n" + "\n".join(lines))
 
     def cmd(self, args):
@@ -90,6 +91,8 @@ class VsrouterDirector:
                     "addresses = [" + ", ".join(f'"{a}"' for a in i["addresses"]) + "]"]
             if "mtu" in i:
                 out.append(f"mtu = {i['mtu']}")
+        if scenario.ipvs_sysctl:
+            out += ["", "[ipvs]"] + [f"{k} = {'true' if v else 'false'}" for k, v in scenario.ipvs_sysctl.items()]
         for to, via in scenario.routes:
             out += ["", "[[routes]]", f'to = "{to}"', f'via = "{via}"']
         return "\n".join(out) + "\n"

@@ -60,6 +60,9 @@ TUN_FRAG_NEEDED = Deviation("frag needed for a TUN connection announces min(repo
 NESTED_IPIP = Deviation("IPIP in IPIP: one level is decapsulated (ipip_nested)", whole=("frames srv",))
 VIP_OFF_SUBNET = Deviation("a VIP must lie in a connected subnet (vsrouter answers ARP for it)",
                            whole=("cmd", "list"))
+MALFORMED = Deviation("malformed input: an ARP with a multicast sender MAC is refused (arp_malformed); a datagram "
+                      "with a truncated TCP/UDP header is dropped (tcp_truncated, udp_truncated), in transit too",
+                      whole=("frames",))
 NAT_ICMP_QUOTE = Deviation("NAT of ICMP errors: the quoted TCP/UDP checksum is updated", frame=_mask_icmp_quote_l4)
 TABLE_SIZE = Deviation("a bounded connection table (router.max_connections), size= in -Ln",
                        whole=("frames", "list"))
@@ -67,7 +70,7 @@ TABLE_SIZE = Deviation("a bounded connection table (router.max_connections), siz
 
 class Scenario:
     def __init__(self, name, doc, setup, steps, views=None, vips=(VIP,), interfaces=None, routes=(), sysctl=None,
-                 router=None, deviations=None, real_answers=True, hosts=None):
+                 router=None, deviations=None, real_answers=True, hosts=None, ipvs_sysctl=None):
         self.name = name
         self.doc = doc
         self.setup = list(setup)
@@ -81,6 +84,8 @@ class Scenario:
         self.router = dict(router or {})
         self.deviations = {"program": PROGRAM_NAME, **(deviations or {})}
         self.real_answers = real_answers
+        # IPVS sysctls (net.ipv4.vs.NAME) that vsrouter has in its [ipvs] table under the same name
+        self.ipvs_sysctl = dict(ipvs_sysctl or {})
 
 
 def reals(svc, n, method, weights=None, port=80):
@@ -233,6 +238,7 @@ GOLDEN_EXTRA = {
     "table_full": dict(router={"max_connections": 3}, deviations={"table": TABLE_SIZE}),
     "nat_icmp": dict(deviations={"quote": NAT_ICMP_QUOTE}),
     "decap": dict(deviations={"nested": NESTED_IPIP}),
+    "malformed": dict(deviations={"malformed": MALFORMED}),
     "tun_icmp": dict(deviations={"mtu": TUN_FRAG_NEEDED}),
     "tun_pmtu": dict(deviations={"mtu": TUN_FRAG_NEEDED}),
 }
@@ -378,3 +384,25 @@ scenario("vip_off_subnet", "a service whose VIP is on no connected subnet: the k
          deviations={"vip": VIP_OFF_SUBNET})
 scenario("ipvsadm_errors", "wrong (and some right) ipvsadm commands: the same messages and exit codes",
          [], [("cmd", e) for e in _E], views=[])
+
+
+# ---------------------------------------------------------------- sloppy_tcp
+_S = [("send", "wan", from_client(1, sport=49001, flags="A")),            # mid-flow ACK: ESTABLISHED
+      ("send", "wan", from_client(2, sport=49002, flags="PA", data=b"x")),  # data
+      ("send", "wan", from_client(3, sport=49003, flags="FA")),           # FIN
+      ("send", "wan", from_client(4, sport=49004, flags="R")),            # RST: never scheduled
+      ("send", "wan", from_client(5, sport=49005, flags="")),             # no flags
+      conn_list()]
+scenario("sloppy_tcp", "sloppy_tcp=1: TCP segments that are not SYNs open connections (not a RST)",
+         [f"-A {SVC} -s rr"] + reals(SVC, 2, "-g"), _S, ipvs_sysctl={"sloppy_tcp": 1}, real_answers=False)
+scenario("sloppy_tcp_off", "sloppy_tcp=0 (the default): the same segments get the stack's RSTs",
+         [f"-A {SVC} -s rr"] + reals(SVC, 2, "-g"), _S, real_answers=False)
+
+# ---------------------------------------------------------------- ICMP errors: per-destination limit
+_I = [("send", "wan", from_client(1, proto="udp", sport=49100 + i, dport=9)) for i in range(10)]
+_I += [("send", "wan", from_client(2, proto="udp", sport=49200 + i, dport=9)) for i in range(3)]
+_I += [("wait", 1.1), ("send", "wan", from_client(1, proto="udp", sport=49300, dport=9)),
+       ("send", "wan", from_client(1, proto="udp", sport=49301, dport=9))]
+scenario("icmp_peer_limit", "UDP to an unserved port, 10 from one client, 3 from another, then 2 more a second "
+         "later: port unreachable a burst of 6, then 1 per second, per destination (icmp_ratelimit)",
+         [f"-A {SVC} -s rr"] + reals(SVC, 1, "-g"), _I, views=[], real_answers=False)
