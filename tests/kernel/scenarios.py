@@ -12,7 +12,7 @@ import tomllib
 
 from topo import INTERFACES, VIP, from_client, real
 
-DEFAULT_VIEWS = ["-Ln", "-Ln --stats", "-Lnc"]
+DEFAULT_VIEWS = ["-Ln", "-Ln --stats", "-Lnc", "-L --timeout"]
 
 
 class Deviation:
@@ -278,7 +278,7 @@ for _sched, _flags in SCHED_CASES:
         # thresholds on one real, as the kernel's overflow/locality schedulers read them
         _setup.append(f"-e {SVC} -r {real(2)[0]}:80 -g -w 3 -x 4 -y 2")
     scenario(_name, f"scheduler {_sched} {_flags}: weights 1,3,2,0,2, new connections, closes between",
-             _setup, sched_steps(), views=DEFAULT_VIEWS + ["-Ln --thresholds"], real_answers=False)
+             _setup, sched_steps(), views=DEFAULT_VIEWS + ["-Ln --thresholds", "-Ln --nosort"], real_answers=False)
 
 
 # ---------------------------------------------------------------- TCP states
