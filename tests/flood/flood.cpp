@@ -70,7 +70,7 @@ struct Options {
   bool verbose = false;
   // The fragment flood (--fragments N): N spoofed non-first fragments instead of SYNs.
   uint64_t fragments = 0;
-  uint32_t sources = 100000;     // spoofed source addresses
+  uint32_t sources = 100000;      // spoofed source addresses
   uint32_t fragment_size = 1480;  // bytes of data per spoofed fragment
   std::optional<uint64_t> hog;    // fragments from one source first (default: one second's worth)
   uint32_t frag_queues = 0, frag_memory = 0, frag_memory_per_source = 0;  // 0: the config's default
@@ -669,6 +669,7 @@ public:
     replayer_ = std::make_unique<replay::Replayer>(
         cfg, [this](uint32_t iface, int64_t ts, std::span<const uint8_t> f) { on_sent(iface, ts, f); });
     ids_.resize(o.flows);
+    sent_phase_.assign(size_t{o.flows} * kIdRing, kPhases);
     // The spoofed sources, drawn once (before the baseline is measured).
     sources_.reserve(o.sources);
     for (uint32_t i = 0; i < o.sources; ++i) sources_.push_back(spoof_.next());
@@ -698,9 +699,9 @@ private:
   enum class Who : uint8_t { kOther, kSpoofed, kHog, kLegit, kReply, kCount };
   // When a legitimate datagram was sent.
   enum Phase : uint8_t { kBefore, kHogPhase, kFlood, kDrain, kAfter, kPhases };
-  static constexpr const char* kPhaseNames[kPhases] = {
-      "before the flood", "while only the hog floods", "during the spread flood",
-      "after it, before its datagrams expire", "after they expired"};
+  static constexpr const char* kPhaseNames[kPhases] = {"before the flood", "while only the hog floods",
+                                                       "during the spread flood",
+                                                       "after it, before its datagrams expire", "after they expired"};
 
   struct Event {
     int64_t t;
@@ -759,12 +760,14 @@ private:
   int64_t flood_start_ = 0, hog_end_ = 0, flood_end_ = 0, timeout_ = 0;
   uint64_t hog_n_ = 0;
 
-  // Legitimate datagrams: (client, IP ID) -> the phase it was sent in, until the real has it
-  // whole; and what the real has of each (bytes of the UDP datagram received).
-  std::unordered_map<uint64_t, Phase> pending_;
+  // Legitimate datagrams: the phase each was sent in, by client and IP ID (the last kIdRing
+  // datagrams of each client: more than are sent in frag_timeout), kPhases once delivered; and
+  // what the real holds of each (bytes of the UDP datagram received).
+  static constexpr uint32_t kIdRing = 256;
+  std::vector<uint8_t> sent_phase_;
   std::unordered_map<uint64_t, uint32_t> at_real_;
   std::array<uint64_t, kPhases> sent_{}, delivered_{};
-  uint64_t replies_sent_ = 0, replies_forwarded_ = 0, icmp_to_legit_ = 0;
+  uint64_t replies_sent_ = 0, replies_forwarded_ = 0, icmp_to_legit_ = 0, twice_ = 0;
 
   // Tallies.
   std::array<uint64_t, static_cast<size_t>(Who::kCount)> fed_{}, held_{}, dropped_{}, forwarded_{};
@@ -858,7 +861,7 @@ void FragSim::client_send(uint32_t i, int64_t t) {
   for (size_t k = 8; k < udp.size(); ++k) udp[k] = static_cast<uint8_t>(k * 7 + i);
   wire::UdpView<uint8_t>::unchecked(udp).fill_checksum(src, kVip);
   const uint16_t id = ids_[i]++;
-  pending_[(uint64_t{src.v} << 16) | id] = phase(t);
+  sent_phase_[size_t{i} * kIdRing + id % kIdRing] = phase(t);
   sent_[phase(t)]++;
   for (size_t off = 0; off < udp.size(); off += 1480) {
     const size_t len = std::min<size_t>(1480, udp.size() - off);
@@ -909,11 +912,14 @@ void FragSim::on_sent(uint32_t iface, int64_t ts, std::span<const uint8_t> f) {
   got += static_cast<uint32_t>(ip->payload().size());
   if (got < 8 + kUdpPayload) return;
   at_real_.erase(key);
-  auto it = pending_.find(key);
-  if (it == pending_.end()) return;  // twice?
-  delivered_[it->second]++;
-  pending_.erase(it);
   const uint32_t i = client_index(ip->src());
+  uint8_t& p = sent_phase_[size_t{i} * kIdRing + ip->ident() % kIdRing];
+  if (p == kPhases) {
+    twice_++;
+    return;
+  }
+  delivered_[p]++;
+  p = kPhases;
   Frame fr;
   fr.len = static_cast<uint16_t>(14 + 20 + 8 + kReplyPayload);
   std::span<uint8_t> r = fr.span();
@@ -995,7 +1001,8 @@ int FragSim::run() {
   constexpr auto kS = static_cast<size_t>(Who::kSpoofed), kH = static_cast<size_t>(Who::kHog),
                  kL = static_cast<size_t>(Who::kLegit), kR = static_cast<size_t>(Who::kReply);
 
-  std::printf("vsflood: %" PRIu64 " spoofed fragments (%" PRIu64 " from one source first, then %u sources) of %u bytes"
+  std::printf("vsflood: %" PRIu64 " spoofed fragments (%" PRIu64
+              " from one source first, then %u sources) of %u bytes"
               " at %u/s, %u legitimate clients; frag_queues %u, frag_memory %u, per source %u, timeout %u s\n",
               o_.fragments, hog_n_, o_.sources, o_.fragment_size, o_.rate, o_.flows, rc.frag_queues, rc.frag_memory,
               rc.frag_memory_per_source, rc.frag_timeout);
@@ -1005,10 +1012,11 @@ int FragSim::run() {
   std::printf("  spoofed fragments held %" PRIu64 ", refused %" PRIu64 "; hog held %" PRIu64 ", refused %" PRIu64
               "; legitimate fragments held %" PRIu64 ", completing %" PRIu64 ", refused %" PRIu64 "\n",
               held_[kS], dropped_[kS], held_[kH], dropped_[kH], held_[kL], forwarded_[kL], dropped_[kL]);
-  std::printf("  reassembly peak: %u queues (of %u), %zu bytes (of %u), hog %zu bytes (of %u); at the end %u queues,"
-              " %zu bytes\n",
-              max_queues_, rc.frag_queues, max_bytes_, rc.frag_memory, max_hog_bytes_, rc.frag_memory_per_source,
-              r.queues(), r.bytes());
+  std::printf(
+      "  reassembly peak: %u queues (of %u), %zu bytes (of %u), hog %zu bytes (of %u); at the end %u queues,"
+      " %zu bytes\n",
+      max_queues_, rc.frag_queues, max_bytes_, rc.frag_memory, max_hog_bytes_, rc.frag_memory_per_source, r.queues(),
+      r.bytes());
   for (int p = 0; p < kPhases; ++p)
     std::printf("  legitimate datagrams %s: %" PRIu64 " of %" PRIu64 " delivered whole to the real (%.1f %%)\n",
                 kPhaseNames[p], delivered_[p], sent_[p], sent_[p] ? 100.0 * delivered_[p] / sent_[p] : 0.0);
@@ -1039,6 +1047,7 @@ int FragSim::run() {
         "every legitimate datagram delivered while the hog alone floods (its share full, not theirs)");
   check(sent_[kAfter] > 0 && delivered_[kAfter] == sent_[kAfter],
         "every legitimate datagram delivered once the flood's datagrams expired");
+  check(twice_ == 0, "no legitimate datagram delivered twice");
   check(replies_forwarded_ == replies_sent_, "every answer of the real forwarded to its client");
   // Every drop is explained: reason by reason the verdicts equal the engine's counters, except
   // that held fragments are counted when their datagram dies (frag_timeout, or discarded with an
