@@ -1,4 +1,5 @@
-// vsflood: a SYN flood replayed through the engine (docs/hardening.md, "SYN flood").
+// vsflood: a SYN flood replayed through the engine (docs/hardening.md, "SYN flood"); with
+// --fragments, a flood of fragments that never complete (FragSim below, "Fragment floods").
 //
 // N spoofed SYNs from random sources (default 1 000 000 at 100 000 per second) hit a DR service
 // (port 80) and a NAT service (port 443) while L legitimate clients (default 1 000) use them: half
