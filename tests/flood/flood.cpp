@@ -1038,8 +1038,10 @@ int FragSim::run() {
   check(full_seen_, "the flood filled the reassembly budget (90 % of frag_queues or frag_memory)");
   const size_t frag_cost = (o_.fragment_size + frag::Reassembler::kChunk - 1) / frag::Reassembler::kChunk *
                            frag::Reassembler::kChunk;  // what one spoofed fragment holds
-  check(hog_n_ == 0 || (max_hog_bytes_ + frag_cost > rc.frag_memory_per_source &&
-                        max_hog_bytes_ <= rc.frag_memory_per_source && D(DropReason::kFragSourceBudget) > 0),
+  // (A hog too small to fill its share is not held to it.)
+  check(hog_n_ * frag_cost <= rc.frag_memory_per_source ||
+            (max_hog_bytes_ + frag_cost > rc.frag_memory_per_source && max_hog_bytes_ <= rc.frag_memory_per_source &&
+             D(DropReason::kFragSourceBudget) > 0),
         "the hog filled its per-source share and was refused (frag_source_budget)");
   check(legit_drops_[static_cast<size_t>(DropReason::kFragSourceBudget)] == 0,
         "no legitimate fragment refused for another source's budget (frag_source_budget)");
