@@ -1,4 +1,5 @@
-// vsflood: a SYN flood replayed through the engine (docs/hardening.md, "SYN flood").
+// vsflood: a SYN flood replayed through the engine (docs/hardening.md, "SYN flood"); with
+// --fragments, a flood of fragments that never complete (FragSim below, "Fragment floods").
 //
 // N spoofed SYNs from random sources (default 1 000 000 at 100 000 per second) hit a DR service
 // (port 80) and a NAT service (port 443) while L legitimate clients (default 1 000) use them: half
@@ -32,9 +33,11 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <queue>
 #include <stdexcept>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "config/config.hpp"
@@ -48,6 +51,7 @@
 #include "wire/icmp.hpp"
 #include "wire/ipv4.hpp"
 #include "wire/tcp.hpp"
+#include "wire/udp.hpp"
 
 using namespace vs;
 namespace tf = vs::tcp_flag;
@@ -65,6 +69,12 @@ struct Options {
   bool defense = true;
   std::string pcap_dir;
   bool verbose = false;
+  // The fragment flood (--fragments N): N spoofed non-first fragments instead of SYNs.
+  uint64_t fragments = 0;
+  uint32_t sources = 100000;      // spoofed source addresses
+  uint32_t fragment_size = 1480;  // bytes of data per spoofed fragment
+  std::optional<uint64_t> hog;    // fragments from one source first (default: one second's worth)
+  uint32_t frag_queues = 0, frag_memory = 0, frag_memory_per_source = 0;  // 0: the config's default
 };
 
 bool parse_args(int argc, char** argv, Options& o) {
@@ -75,17 +85,29 @@ bool parse_args(int argc, char** argv, Options& o) {
     else if (a == "--flows") o.flows = static_cast<uint32_t>(std::stoul(next()));
     else if (a == "--max-connections") o.max_connections = static_cast<uint32_t>(std::stoul(next()));
     else if (a == "--rate") o.rate = static_cast<uint32_t>(std::stoul(next()));
+    else if (a == "--fragments") o.fragments = std::stoull(next());
+    else if (a == "--sources") o.sources = static_cast<uint32_t>(std::stoul(next()));
+    else if (a == "--size") o.fragment_size = static_cast<uint32_t>(std::stoul(next()));
+    else if (a == "--hog") o.hog = std::stoull(next());
+    else if (a == "--frag-queues") o.frag_queues = static_cast<uint32_t>(std::stoul(next()));
+    else if (a == "--frag-memory") o.frag_memory = static_cast<uint32_t>(std::stoul(next()));
+    else if (a == "--frag-memory-per-source") o.frag_memory_per_source = static_cast<uint32_t>(std::stoul(next()));
     else if (a == "--defense") o.defense = next() != "off";
     else if (a == "--pcap-dir") o.pcap_dir = next();
     else if (a == "-v") o.verbose = true;
     else {
       std::fprintf(stderr,
                    "usage: vsflood [--syns N] [--flows N] [--max-connections N] [--rate SYNS_PER_S]\n"
-                   "               [--defense on|off] [--pcap-dir DIR] [-v]\n");
+                   "               [--defense on|off] [--pcap-dir DIR] [-v]\n"
+                   "       vsflood --fragments N [--rate FRAGMENTS_PER_S] [--sources S] [--flows L] [--size BYTES]\n"
+                   "               [--hog N] [--frag-queues N] [--frag-memory B] [--frag-memory-per-source B]\n"
+                   "               [--pcap-dir DIR]\n");
       return false;
     }
   }
-  return o.flows >= 2 && o.flows <= 60000 && o.rate > 0 && o.max_connections > 0;
+  if (o.fragments > 0 && o.fragment_size % 8 != 0) return false;
+  return o.flows >= 2 && o.flows <= 60000 && o.rate > 0 && o.max_connections > 0 && o.sources > 0 &&
+         o.fragment_size >= 8 && o.fragment_size <= 1480;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -167,12 +189,15 @@ private:
 
 /// A frame in a fixed buffer: generating a million of them allocates nothing (so the peak RSS
 /// measures the engine, even under ASan, whose quarantine keeps freed memory).
-struct Frame {
+template <size_t N>
+struct BasicFrame {
   uint16_t len = 0;
-  std::array<uint8_t, 256> b{};
+  std::array<uint8_t, N> b{};
   std::span<uint8_t> span() { return {b.data(), len}; }
   std::span<const uint8_t> span() const { return {b.data(), len}; }
 };
+using Frame = BasicFrame<256>;
+using BigFrame = BasicFrame<1514>;  // a full Ethernet frame (the fragment flood)
 
 Frame tcp_frame(const MacAddr& dst, const MacAddr& src, Ipv4Addr sip, Ipv4Addr dip, uint16_t sport, uint16_t dport,
                 uint8_t flags, uint32_t seq, uint32_t ack, size_t payload) {
@@ -606,20 +631,483 @@ int Sim::run() {
   return failures_ == 0 ? 0 : 1;
 }
 
+// ---------------------------------------------------------------------------------------------
+// The fragment flood (--fragments N; docs/hardening.md, "Fragment floods")
+//
+// N spoofed non-first fragments (offset > 0, MF set or not, random IP IDs) to VIP:53, a UDP
+// NAT service, at --rate per second: first --hog of them from one source address (its datagrams
+// fill its per-source share of the reassembly memory, frag_memory_per_source), then the rest from
+// --sources random addresses. No first fragment ever comes, so their datagrams never complete:
+// only the timeout or the budget ends them. Throughout, L legitimate clients (198.18.0.0/16) each
+// send a 3000-byte UDP datagram in 3 fragments every second; the director reassembles, NATs and
+// cuts it again, a simulated real (10.1.0.11-12:5353) reassembles it and answers with 100 bytes.
+// Checks: reassembly never holds more than frag_queues datagrams, frag_memory bytes, or (the hog)
+// frag_memory_per_source bytes, sampled after every frame; everything is released once
+// frag_timeout has passed after the flood; the per-reason tally of the dropped verdicts, plus the
+// held fragments that never completed (counted when they expire, or discarded with an
+// overlapping one), equals the engine's drop counters; the peak RSS stops growing; legitimate
+// datagrams are all delivered before the flood, while only the hog floods (its share full, no
+// other source refused), and once the flood's datagrams have expired; during the flood the
+// delivered share is printed, not required (the budget, as the kernel's, refuses new queues for
+// everyone once full).
+
+std::string frag_config_text(const Options& o) {
+  test::ConfigText c = test::edge();
+  c.seed(20240601).max_connections(o.max_connections);
+  if (o.frag_queues) c.router_line("frag_queues = " + std::to_string(o.frag_queues));
+  if (o.frag_memory) c.router_line("frag_memory = " + std::to_string(o.frag_memory));
+  if (o.frag_memory_per_source) c.router_line("frag_memory_per_source = " + std::to_string(o.frag_memory_per_source));
+  c.route("0.0.0.0/0", "203.0.113.254");
+  c.service("udp", "203.0.113.100:53", "wlc");
+  for (const Host& r : kReals)
+    if (r.nat) c.real(r.ip.str() + ":5353", "nat");
+  return c.text();
+}
+
+class FragSim {
+public:
+  FragSim(const Options& o, std::shared_ptr<const config::Config> cfg) : o_(o), cfg_(cfg) {
+    replayer_ = std::make_unique<replay::Replayer>(
+        cfg, [this](uint32_t iface, int64_t ts, std::span<const uint8_t> f) { on_sent(iface, ts, f); });
+    ids_.resize(o.flows);
+    sent_phase_.assign(size_t{o.flows} * kIdRing, kPhases);
+    // The spoofed sources, drawn once (before the baseline is measured).
+    sources_.reserve(o.sources);
+    for (uint32_t i = 0; i < o.sources; ++i) sources_.push_back(spoof_.next());
+    hog_src_ = spoof_.next();
+  }
+
+  void open_pcaps(const std::string& dir) {
+    std::filesystem::create_directories(dir + "/in");
+    for (const auto& i : cfg_->interfaces) {
+      auto w = replay::PcapWriter::open(dir + "/in/" + i.name + ".pcap");
+      if (!w) throw std::runtime_error(w.error().message);
+      writers_.push_back(std::move(w.value()));
+    }
+  }
+
+  int run();
+
+private:
+  static constexpr int64_t kT0 = 1'700'000'000'000'000;  // virtual clock, microseconds
+  static constexpr int64_t kRealDelay = 100;
+  static constexpr int64_t kSendEvery = 1'000'000;  // each client, one datagram a second
+  static constexpr int64_t kTick = 10'000;          // clients send in 100 staggered groups
+  static constexpr uint16_t kUdpPayload = 2972;     // 3000-byte datagrams: 1480 + 1480 + 20
+  static constexpr uint16_t kReplyPayload = 100;
+  static constexpr uint16_t kDnsPort = 53, kRealPort = 5353;
+
+  enum class Who : uint8_t { kOther, kSpoofed, kHog, kLegit, kReply, kCount };
+  // When a legitimate datagram was sent.
+  enum Phase : uint8_t { kBefore, kHogPhase, kFlood, kDrain, kAfter, kPhases };
+  static constexpr const char* kPhaseNames[kPhases] = {"before the flood", "while only the hog floods",
+                                                       "during the spread flood",
+                                                       "after it, before its datagrams expire", "after they expired"};
+
+  struct Event {
+    int64_t t;
+    uint32_t iface;
+    uint64_t seq;
+    Who who;
+    Frame frame;
+    bool operator>(const Event& o) const {
+      if (t != o.t) return t > o.t;
+      if (iface != o.iface) return iface > o.iface;
+      return seq > o.seq;
+    }
+  };
+
+  uint64_t rnd() {
+    r_ ^= r_ << 13;
+    r_ ^= r_ >> 7;
+    r_ ^= r_ << 17;
+    return r_;
+  }
+  int64_t frag_time(uint64_t n) const { return flood_start_ + static_cast<int64_t>(n * 1'000'000 / o_.rate); }
+  Phase phase(int64_t t) const {
+    if (t < flood_start_) return kBefore;
+    if (t < hog_end_) return kHogPhase;
+    if (t < flood_end_) return kFlood;
+    if (t < flood_end_ + timeout_) return kDrain;
+    return kAfter;
+  }
+  void push(int64_t t, uint32_t iface, Who who, const Frame& f) { q_.push({t, iface, seq_++, who, f}); }
+  template <size_t N>
+  void feed(uint32_t iface, int64_t t, Who who, const BasicFrame<N>& f);
+  void sample(int64_t t);
+  void spoofed_fragment(uint64_t n, int64_t t);
+  void client_send(uint32_t i, int64_t t);
+  void on_sent(uint32_t iface, int64_t ts, std::span<const uint8_t> f);
+  bool check(bool ok, const std::string& what) {
+    std::printf("%s %s\n", ok ? "ok  " : "FAIL", what.c_str());
+    if (!ok) {
+      std::fprintf(stderr, "FAIL %s\n", what.c_str());
+      failures_++;
+    }
+    return ok;
+  }
+
+  Options o_;
+  std::shared_ptr<const config::Config> cfg_;
+  std::unique_ptr<replay::Replayer> replayer_;
+  std::vector<std::unique_ptr<replay::PcapWriter>> writers_;
+  std::priority_queue<Event, std::vector<Event>, std::greater<Event>> q_;
+  uint64_t seq_ = 0;
+  Spoofer spoof_;
+  std::vector<Ipv4Addr> sources_;
+  Ipv4Addr hog_src_;
+  uint64_t r_ = 0x2545f4914f6cdd1dull;
+  std::vector<uint16_t> ids_;  // each client's next IP ID
+  int64_t flood_start_ = 0, hog_end_ = 0, flood_end_ = 0, timeout_ = 0;
+  uint64_t hog_n_ = 0;
+
+  // Legitimate datagrams: the phase each was sent in, by client and IP ID (the last kIdRing
+  // datagrams of each client: more than are sent in frag_timeout), kPhases once delivered; and
+  // what the real holds of each (bytes of the UDP datagram received).
+  static constexpr uint32_t kIdRing = 256;
+  std::vector<uint8_t> sent_phase_;
+  std::unordered_map<uint64_t, uint32_t> at_real_;
+  std::array<uint64_t, kPhases> sent_{}, delivered_{};
+  uint64_t replies_sent_ = 0, replies_forwarded_ = 0, icmp_to_legit_ = 0, twice_ = 0;
+
+  // Tallies.
+  std::array<uint64_t, static_cast<size_t>(Who::kCount)> fed_{}, held_{}, dropped_{}, forwarded_{};
+  std::array<uint64_t, kDropReasonCount> verdict_drops_{};
+  std::array<uint64_t, kDropReasonCount> legit_drops_{};
+  // Bounds, sampled after every frame.
+  uint32_t max_queues_ = 0;
+  size_t max_bytes_ = 0, max_hog_bytes_ = 0, max_legit_source_bytes_ = 0;
+  bool over_ = false;
+  std::string over_what_;
+  bool full_seen_ = false;
+  Mem full_{};
+  int failures_ = 0;
+};
+
+template <size_t N>
+void FragSim::feed(uint32_t iface, int64_t t, Who who, const BasicFrame<N>& fr) {
+  const std::span<const uint8_t> f = fr.span();
+  if (!writers_.empty()) writers_[iface]->write(t, f.data(), f.size());
+  const Verdict v = replayer_->feed(iface, t, f);
+  const auto w = static_cast<size_t>(who);
+  fed_[w]++;
+  switch (v.kind) {
+    case Verdict::Kind::kDropped:
+      dropped_[w]++;
+      verdict_drops_[static_cast<size_t>(v.reason)]++;
+      if (who == Who::kLegit) legit_drops_[static_cast<size_t>(v.reason)]++;
+      break;
+    case Verdict::Kind::kConsumed: held_[w]++; break;
+    default: forwarded_[w]++; break;
+  }
+  sample(t);
+}
+
+void FragSim::sample(int64_t t) {
+  const frag::Reassembler& r = replayer_->engine().reassembler();
+  const auto& rc = cfg_->router;
+  max_queues_ = std::max(max_queues_, r.queues());
+  max_bytes_ = std::max(max_bytes_, r.bytes());
+  if (t >= flood_start_ && t < hog_end_ + timeout_) max_hog_bytes_ = std::max(max_hog_bytes_, r.source_bytes(hog_src_));
+  if (!over_ && (r.queues() > rc.frag_queues || r.bytes() > rc.frag_memory ||
+                 r.source_bytes(hog_src_) > rc.frag_memory_per_source)) {
+    over_ = true;
+    over_what_ = "at t=" + std::to_string(t - kT0) + " us: " + std::to_string(r.queues()) + " queues, " +
+                 std::to_string(r.bytes()) + " bytes, hog " + std::to_string(r.source_bytes(hog_src_));
+  }
+  if (!full_seen_ && (uint64_t{r.queues()} * 10 >= uint64_t{rc.frag_queues} * 9 ||
+                      uint64_t{r.bytes()} * 10 >= uint64_t{rc.frag_memory} * 9)) {
+    full_ = memory();
+    full_seen_ = true;
+  }
+}
+
+void FragSim::spoofed_fragment(uint64_t n, int64_t t) {
+  const bool hog = n < hog_n_;
+  BigFrame fr;
+  const uint32_t size = o_.fragment_size;
+  fr.len = static_cast<uint16_t>(14 + 20 + size);
+  std::span<uint8_t> f = fr.span();
+  wire::fill_ethernet(f, kWanMac, kGwMac, wire::EtherType::kIpv4);
+  Ipv4Addr src;
+  uint16_t id = 0, off8 = 0, mf = 0;
+  if (hog) {
+    // One source, datagrams of 65 000 bytes filled fragment by fragment (MF set, never the first):
+    // each takes one queue and up to 64 KiB of the source's share.
+    const uint64_t per = 64000 / size;
+    src = hog_src_;
+    id = static_cast<uint16_t>(n / per);
+    off8 = static_cast<uint16_t>(1 + (n % per) * size / 8);
+    mf = wire::Ipv4View<uint8_t>::kFlagMf;
+  } else {
+    const uint64_t x = rnd();
+    src = sources_[x % sources_.size()];
+    id = static_cast<uint16_t>(x >> 32);
+    off8 = static_cast<uint16_t>(1 + (x >> 48) % ((65000 - size) / 8));
+    mf = (x >> 20) & 1 ? wire::Ipv4View<uint8_t>::kFlagMf : 0;
+  }
+  wire::Ipv4View<uint8_t>::unchecked(f.subspan(14))
+      .fill(0, static_cast<uint16_t>(20 + size), id, static_cast<uint16_t>(mf | off8), 64, IpProto::kUdp, src, kVip);
+  feed(kWan, t, hog ? Who::kHog : Who::kSpoofed, fr);
+}
+
+void FragSim::client_send(uint32_t i, int64_t t) {
+  // The whole datagram, then its three fragments (1480, 1480, 20 bytes of IP payload).
+  std::array<uint8_t, 8 + kUdpPayload> udp{};
+  const Ipv4Addr src = client_ip(i);
+  const auto sport = static_cast<uint16_t>(20000 + i);
+  wire::store16(udp, 0, sport);
+  wire::store16(udp, 2, kDnsPort);
+  wire::store16(udp, 4, static_cast<uint16_t>(udp.size()));
+  for (size_t k = 8; k < udp.size(); ++k) udp[k] = static_cast<uint8_t>(k * 7 + i);
+  wire::UdpView<uint8_t>::unchecked(udp).fill_checksum(src, kVip);
+  const uint16_t id = ids_[i]++;
+  sent_phase_[size_t{i} * kIdRing + id % kIdRing] = phase(t);
+  sent_[phase(t)]++;
+  for (size_t off = 0; off < udp.size(); off += 1480) {
+    const size_t len = std::min<size_t>(1480, udp.size() - off);
+    BigFrame fr;
+    fr.len = static_cast<uint16_t>(14 + 20 + len);
+    std::span<uint8_t> f = fr.span();
+    wire::fill_ethernet(f, kWanMac, kGwMac, wire::EtherType::kIpv4);
+    std::memcpy(f.data() + 34, udp.data() + off, len);
+    const uint16_t mf = off + len < udp.size() ? wire::Ipv4View<uint8_t>::kFlagMf : 0;
+    wire::Ipv4View<uint8_t>::unchecked(f.subspan(14))
+        .fill(0, static_cast<uint16_t>(20 + len), id, static_cast<uint16_t>(mf | (off / 8)), 64, IpProto::kUdp, src,
+              kVip);
+    feed(kWan, t, Who::kLegit, fr);
+  }
+}
+
+void FragSim::on_sent(uint32_t iface, int64_t ts, std::span<const uint8_t> f) {
+  auto eth = wire::EthernetView<const uint8_t>::unchecked(f);
+  if (eth.ethertype() == 0x0806) {
+    auto arp = wire::ArpView<const uint8_t>::unchecked(f.subspan(14));
+    if (arp.oper() != 1) return;
+    if (iface == kWan && arp.tpa() == kGw)
+      push(ts + 50, kWan, Who::kOther, arp_frame(wire::ArpOp::kReply, kWanMac, kGwMac, kGw, kWanMac, arp.spa()));
+    if (iface == kLan)
+      for (const Host& h : kReals)
+        if (h.ip == arp.tpa())
+          push(ts + 50, kLan, Who::kOther, arp_frame(wire::ArpOp::kReply, kLanMac, h.mac, h.ip, kLanMac, arp.spa()));
+    return;
+  }
+  auto ip = wire::Ipv4View<const uint8_t>::parse(f.subspan(14));
+  if (!ip) return;
+  if (ip->protocol() == IpProto::kIcmp) {
+    if (is_legit(ip->dst())) icmp_to_legit_++;
+    return;
+  }
+  if (ip->protocol() != IpProto::kUdp) return;
+  if (iface == kWan) {  // the real's answer, NATed back to the client
+    if (is_legit(ip->dst())) replies_forwarded_++;
+    return;
+  }
+  // Client -> real: the real reassembles (the director cut the datagram again) and answers.
+  const Host* real = nullptr;
+  for (const Host& h : kReals)
+    if (h.mac == eth.dst() && h.ip == ip->dst()) real = &h;
+  if (!real || !is_legit(ip->src())) return;
+  const uint64_t key = (uint64_t{ip->src().v} << 16) | ip->ident();
+  uint32_t& got = at_real_[key];
+  got += static_cast<uint32_t>(ip->payload().size());
+  if (got < 8 + kUdpPayload) return;
+  at_real_.erase(key);
+  const uint32_t i = client_index(ip->src());
+  uint8_t& p = sent_phase_[size_t{i} * kIdRing + ip->ident() % kIdRing];
+  if (p == kPhases) {
+    twice_++;
+    return;
+  }
+  delivered_[p]++;
+  p = kPhases;
+  Frame fr;
+  fr.len = static_cast<uint16_t>(14 + 20 + 8 + kReplyPayload);
+  std::span<uint8_t> r = fr.span();
+  wire::fill_ethernet(r, kLanMac, real->mac, wire::EtherType::kIpv4);
+  std::span<uint8_t> udp = r.subspan(34);
+  wire::store16(udp, 0, kRealPort);
+  wire::store16(udp, 2, static_cast<uint16_t>(20000 + i));
+  wire::store16(udp, 4, static_cast<uint16_t>(udp.size()));
+  wire::UdpView<uint8_t>::unchecked(udp).fill_checksum(real->ip, ip->src());
+  wire::Ipv4View<uint8_t>::unchecked(r.subspan(14))
+      .fill(0, static_cast<uint16_t>(20 + udp.size()), static_cast<uint16_t>(i), 0, 64, IpProto::kUdp, real->ip,
+            ip->src());
+  replies_sent_++;
+  push(ts + kRealDelay, kLan, Who::kReply, fr);
+}
+
+int FragSim::run() {
+  timeout_ = int64_t{cfg_->router.frag_timeout} * 1'000'000;
+  hog_n_ = std::min<uint64_t>(o_.fragments, o_.hog.value_or(o_.rate));
+  flood_start_ = kT0 + 3'000'000;
+  hog_end_ = frag_time(hog_n_);
+  flood_end_ = frag_time(o_.fragments);
+  const int64_t legit_end = flood_end_ + timeout_ + 5'000'000;
+
+  push(kT0, kWan, Who::kOther, arp_frame(wire::ArpOp::kRequest, MacAddr::broadcast(), kGwMac, kGw, MacAddr{}, kWanIp));
+  for (const Host& h : kReals)
+    if (h.nat)
+      push(kT0, kLan, Who::kOther,
+           arp_frame(wire::ArpOp::kRequest, MacAddr::broadcast(), h.mac, h.ip, MacAddr{}, kLanNatIp));
+
+  const Mem base = memory();
+  Mem half{};
+  uint64_t next = 0;
+  int64_t next_tick = kT0 + 100'000, last_t = kT0;
+  uint64_t tick_n = 0;
+  for (;;) {
+    const int64_t frag_t = next < o_.fragments ? frag_time(next) : INT64_MAX;
+    const int64_t tick_t = next_tick < legit_end ? next_tick : INT64_MAX;
+    const int64_t q_t = q_.empty() ? INT64_MAX : q_.top().t;
+    if (tick_t != INT64_MAX && tick_t <= frag_t && tick_t <= q_t) {
+      for (uint32_t i = static_cast<uint32_t>(tick_n % (kSendEvery / kTick)); i < o_.flows;
+           i += static_cast<uint32_t>(kSendEvery / kTick))
+        client_send(i, tick_t);
+      last_t = tick_t;
+      next_tick += kTick;
+      tick_n++;
+      continue;
+    }
+    if (frag_t == INT64_MAX && q_t == INT64_MAX) break;
+    if (frag_t <= q_t) {
+      spoofed_fragment(next, frag_t);
+      last_t = frag_t;
+      if (++next == o_.fragments / 2) half = memory();
+      continue;
+    }
+    const Event e = q_.top();
+    q_.pop();
+    feed(e.iface, e.t, e.who, e.frame);
+    last_t = e.t;
+  }
+  replayer_->finish(last_t);
+  Engine& eng = replayer_->engine();
+  if (!o_.pcap_dir.empty()) {  // what `vsrouter replay` of the pcaps ends with (no --advance)
+    std::ofstream(o_.pcap_dir + "/vsrouter.toml") << frag_config_text(o_);
+    std::ofstream(o_.pcap_dir + "/expected-list.txt") << ctl::list_services_stats(eng) << ctl::list_counters(eng);
+  }
+  for (auto& w : writers_) {
+    std::string err;
+    w->close(err);
+  }
+  // Then the clock runs on past frag_timeout: everything must be released.
+  replayer_->finish(last_t + timeout_ + 1'000'000);
+  const Mem end = memory();
+  if (!full_seen_) full_ = end;
+  const frag::Reassembler& r = eng.reassembler();
+  const auto& rc = cfg_->router;
+  const DropCounters& d = eng.drops();
+  auto D = [&](DropReason x) { return d[x]; };
+  constexpr auto kS = static_cast<size_t>(Who::kSpoofed), kH = static_cast<size_t>(Who::kHog),
+                 kL = static_cast<size_t>(Who::kLegit), kR = static_cast<size_t>(Who::kReply);
+
+  std::printf("vsflood: %" PRIu64 " spoofed fragments (%" PRIu64
+              " from one source first, then %u sources) of %u bytes"
+              " at %u/s, %u legitimate clients; frag_queues %u, frag_memory %u, per source %u, timeout %u s\n",
+              o_.fragments, hog_n_, o_.sources, o_.fragment_size, o_.rate, o_.flows, rc.frag_queues, rc.frag_memory,
+              rc.frag_memory_per_source, rc.frag_timeout);
+  std::printf("  frames fed: %" PRIu64 " spoofed, %" PRIu64 " hog, %" PRIu64 " legitimate fragments, %" PRIu64
+              " replies, %" PRIu64 " other (ARP)\n",
+              fed_[kS], fed_[kH], fed_[kL], fed_[kR], fed_[0]);
+  std::printf("  spoofed fragments held %" PRIu64 ", refused %" PRIu64 "; hog held %" PRIu64 ", refused %" PRIu64
+              "; legitimate fragments held %" PRIu64 ", completing %" PRIu64 ", refused %" PRIu64 "\n",
+              held_[kS], dropped_[kS], held_[kH], dropped_[kH], held_[kL], forwarded_[kL], dropped_[kL]);
+  std::printf(
+      "  reassembly peak: %u queues (of %u), %zu bytes (of %u), hog %zu bytes (of %u); at the end %u queues,"
+      " %zu bytes\n",
+      max_queues_, rc.frag_queues, max_bytes_, rc.frag_memory, max_hog_bytes_, rc.frag_memory_per_source, r.queues(),
+      r.bytes());
+  for (int p = 0; p < kPhases; ++p)
+    std::printf("  legitimate datagrams %s: %" PRIu64 " of %" PRIu64 " delivered whole to the real (%.1f %%)\n",
+                kPhaseNames[p], delivered_[p], sent_[p], sent_[p] ? 100.0 * delivered_[p] / sent_[p] : 0.0);
+  std::printf("  replies: %" PRIu64 " sent by the reals, %" PRIu64 " forwarded to the clients; %" PRIu64
+              " ICMP errors to clients\n",
+              replies_sent_, replies_forwarded_, icmp_to_legit_);
+  std::printf("  memory: VmHWM %" PRIu64 " KiB before the flood, %" PRIu64 " when reassembly was 90 %% full, %" PRIu64
+              " half-way, %" PRIu64 " at the end (VmRSS %" PRIu64 " KiB)\n",
+              base.hwm_kb, full_.hwm_kb, half.hwm_kb, end.hwm_kb, end.rss_kb);
+  std::fputs(ctl::list_counters(eng).c_str(), stdout);
+  std::printf("\n");
+
+  check(!over_, "reassembly never held more than frag_queues, frag_memory, or (the hog) frag_memory_per_source" +
+                    (over_ ? " (" + over_what_ + ")" : std::string()));
+  check(r.queues() == 0 && r.bytes() == 0 && r.fragments() == 0,
+        "frag_timeout after the flood everything is released (0 queues, 0 bytes)");
+  check(forwarded_[kS] + forwarded_[kH] == 0, "no spoofed fragment completed a datagram");
+  check(full_seen_, "the flood filled the reassembly budget (90 % of frag_queues or frag_memory)");
+  const size_t frag_cost = (o_.fragment_size + frag::Reassembler::kChunk - 1) / frag::Reassembler::kChunk *
+                           frag::Reassembler::kChunk;  // what one spoofed fragment holds
+  // (A hog too small to fill its share is not held to it.)
+  check(hog_n_ * frag_cost <= rc.frag_memory_per_source ||
+            (max_hog_bytes_ + frag_cost > rc.frag_memory_per_source && max_hog_bytes_ <= rc.frag_memory_per_source &&
+             D(DropReason::kFragSourceBudget) > 0),
+        "the hog filled its per-source share and was refused (frag_source_budget)");
+  check(legit_drops_[static_cast<size_t>(DropReason::kFragSourceBudget)] == 0,
+        "no legitimate fragment refused for another source's budget (frag_source_budget)");
+  check(delivered_[kBefore] == sent_[kBefore], "every legitimate datagram before the flood delivered");
+  check(delivered_[kHogPhase] == sent_[kHogPhase],
+        "every legitimate datagram delivered while the hog alone floods (its share full, not theirs)");
+  check(sent_[kAfter] > 0 && delivered_[kAfter] == sent_[kAfter],
+        "every legitimate datagram delivered once the flood's datagrams expired");
+  check(twice_ == 0, "no legitimate datagram delivered twice");
+  check(replies_forwarded_ == replies_sent_, "every answer of the real forwarded to its client");
+  // Every drop is explained: reason by reason the verdicts equal the engine's counters, except
+  // that held fragments are counted when their datagram dies (frag_timeout, or discarded with an
+  // overlapping or malformed fragment): those differences add up to the held fragments that never
+  // completed a datagram (a legitimate datagram completes after exactly 2 held fragments).
+  const std::array<DropReason, 4> later = {DropReason::kFragTimeout, DropReason::kFragOverlap,
+                                           DropReason::kFragMalformed, DropReason::kFragOversize};
+  bool same = true;
+  uint64_t later_n = 0;
+  for (size_t x = 0; x < kDropReasonCount; ++x) {
+    const bool is_later = std::find(later.begin(), later.end(), static_cast<DropReason>(x)) != later.end();
+    if (is_later) {
+      later_n += d.n[x] - verdict_drops_[x];
+      if (d.n[x] >= verdict_drops_[x]) continue;
+    } else if (d.n[x] == verdict_drops_[x]) {
+      continue;
+    }
+    std::fprintf(stderr, "  %s: engine %" PRIu64 ", verdicts %" PRIu64 "\n", kDropReasons[x].name.data(), d.n[x],
+                 verdict_drops_[x]);
+    same = false;
+  }
+  check(same, "the engine's drop counters equal the dropped verdicts, reason by reason");
+  const uint64_t held_all = held_[kS] + held_[kH] + held_[kL];
+  const uint64_t completed = eng.counters().reassembled;
+  check(completed == forwarded_[kL] && later_n == held_all - 2 * completed,
+        "held fragments that never completed (" + std::to_string(held_all - 2 * completed) +
+            ") = frag_timeout + fragments discarded with their datagram (" + std::to_string(later_n) + ")");
+  const uint64_t frag_budget_kb = uint64_t{rc.frag_memory} / 1024;
+  check(end.hwm_kb <= full_.hwm_kb + 2048,
+        "peak RSS flat once reassembly is 90 % full (+" + std::to_string(end.hwm_kb - full_.hwm_kb) + " KiB after)");
+  check(end.hwm_kb - base.hwm_kb <= 2 * frag_budget_kb + 32 * 1024,
+        "peak RSS growth " + std::to_string((end.hwm_kb - base.hwm_kb) / 1024) + " MiB within 2 x frag_memory (" +
+            std::to_string(frag_budget_kb / 1024) + " MiB) + 32 MiB");
+  return failures_ == 0 ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   Options o;
   if (!parse_args(argc, argv, o)) return 2;
-  auto cfg = config::parse_config(config_text(o));
+  auto cfg = config::parse_config(o.fragments > 0 ? frag_config_text(o) : config_text(o));
   if (!cfg) {
     std::fprintf(stderr, "config: %s\n", cfg.error().format("vsflood").c_str());
     return 2;
   }
-  Sim sim(o, cfg.value());
-  if (!o.pcap_dir.empty()) sim.open_pcaps(o.pcap_dir);
   const auto t0 = std::chrono::steady_clock::now();
-  int rc = sim.run();
+  int rc = 0;
+  if (o.fragments > 0) {
+    FragSim sim(o, cfg.value());
+    if (!o.pcap_dir.empty()) sim.open_pcaps(o.pcap_dir);
+    rc = sim.run();
+  } else {
+    Sim sim(o, cfg.value());
+    if (!o.pcap_dir.empty()) sim.open_pcaps(o.pcap_dir);
+    rc = sim.run();
+  }
   std::printf("  wall time %.1f s\n", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   return rc;
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The SYN flood through `vsrouter replay`: vsflood writes what it fed (in/<interface>.pcap), the
+# A flood (SYNs, or fragments) through `vsrouter replay`: vsflood writes what it fed (in/<interface>.pcap), the
 # config and its final listing; the CLI replay of those pcaps must end with the same listing
 # (ipvsadm -Ln --stats, interface counters, events and every drop reason).
 # Usage: replay_check.sh VSFLOOD VSROUTER WORK_DIR [vsflood options]
@@ -15,4 +15,4 @@ if ! diff -u "$work/expected-list.txt" "$work/list.txt"; then
   exit 1
 fi
 echo "ok: vsrouter replay of $(du -sh "$work/in" | cut -f1) of flood pcaps ends with the same listing"
-grep -E "conn_table_full|conn_evicted|conn_expired|total" "$work/list.txt" || true
+grep -E "conn_table_full|conn_evicted|conn_expired|frag_|total" "$work/list.txt" || true
