@@ -499,7 +499,7 @@ Verdict Engine::send_datagram(const RouteResult& rt, Ipv4Addr next_hop, std::spa
                               Instant now) noexcept {
   uint32_t mtu = cfg_->interfaces[rt.iface].mtu;
   if (frag_max_size_ != 0 && encap == 0) mtu = std::min<uint32_t>(mtu, frag_max_size_);  // reassembled here
-  auto whole = ConstIp::unchecked(std::span<const uint8_t>(out).subspan(kEth));  // outer if encapsulated
+  auto whole = ConstIp::unchecked(std::span<const uint8_t>(out).subspan(kEth));          // outer if encapsulated
   auto inner = Ipv4View<uint8_t>::unchecked(out.subspan(kEth + encap));
   const Offload& off = rx_off_;
   // Deferred work can stay deferred only on a frame the adapter takes as it is: not encapsulated

@@ -226,7 +226,7 @@ private:
   std::vector<uint8_t> seg_buf_;    // one segment of a super-frame cut in software
   std::vector<uint8_t> reasm_buf_;  // a reassembled datagram (after kHeadroom + kEth)
   frag::Reassembler reasm_;
-  uint32_t frag_max_size_ = 0;  // while a reassembled datagram is handled: its largest fragment
+  uint32_t frag_max_size_ = 0;            // while a reassembled datagram is handled: its largest fragment
   Offload rx_off_{};                      // of the frame on_frame is handling
   std::vector<uint32_t> due_;             // reused by on_timer
   FlatMap<uint32_t, uint8_t> addr_kind_;  // AddrKind bits of every interface address and directed broadcast
