@@ -326,14 +326,27 @@ Verdict Engine::handle_ipv4(uint32_t iface, std::span<const uint8_t> frame, bool
   if (dst.is_multicast()) return drop(DropReason::kIpv4Multicast);
 
   // Transport headers are checked where they are complete: in unfragmented datagrams, which are
-  // summarised once here for the IPVS path. Fragments are routed as they are (RFC 1812), their
-  // transport header is not ours to judge.
+  // summarised once here for the IPVS path. A datagram to us with a broken transport header is a
+  // counted drop; one in transit is routed all the same (RFC 1812: a router does not judge the
+  // transport header, and ip_forward does not look at it), past the director: it has no flow.
+  // Fragments are routed as they are, or reassembled first (below).
+  const bool to_us = (dst_kind & kAddrRouter) || director_.is_vip(dst);
   PacketSummary pkt{{src, dst, 0, 0, ip->protocol()}, 0, static_cast<uint16_t>(ip->header_len()), ip->is_fragment()};
+  bool transport_bad = false;
+  auto bad_transport = [&](DropReason r) -> std::optional<Verdict> {
+    if (to_us) return drop(r);
+    transport_bad = true;
+    return std::nullopt;
+  };
   if (!pkt.fragment) {
+    std::optional<Verdict> refused;
     switch (ip->protocol()) {
       case IpProto::kTcp: {
         auto tcp = TcpView<const uint8_t>::parse(ip->payload());
-        if (!tcp) return drop(DropReason::kTcpTruncated);
+        if (!tcp) {
+          refused = bad_transport(DropReason::kTcpTruncated);
+          break;
+        }
         pkt.key.sport = tcp->sport();
         pkt.key.dport = tcp->dport();
         pkt.tcp_flags = tcp->flags();
@@ -341,28 +354,42 @@ Verdict Engine::handle_ipv4(uint32_t iface, std::span<const uint8_t> frame, bool
       }
       case IpProto::kUdp: {
         auto udp = UdpView<const uint8_t>::parse(ip->payload());
-        if (!udp) return drop(DropReason::kUdpTruncated);
+        if (!udp) {
+          refused = bad_transport(DropReason::kUdpTruncated);
+          break;
+        }
         pkt.key.sport = udp->sport();
         pkt.key.dport = udp->dport();
         break;
       }
       case IpProto::kIcmp:
-        if (!Icmpv4View<const uint8_t>::parse(ip->payload())) return drop(DropReason::kIcmpTruncated);
+        if (!Icmpv4View<const uint8_t>::parse(ip->payload())) refused = bad_transport(DropReason::kIcmpTruncated);
         break;
       default: break;
     }
+    if (refused) return *refused;
   }
   if (rx_off_.any() && !gso::valid(*ip, kEth, rx_off_)) return drop(DropReason::kOffloadInvalid);
   if (rx_off_.gso_size) counters_.gso_frames++;
 
   // Fragments to us are reassembled first, as the kernel's IPVS (ip_vs_gather_frags) and local
-  // delivery (ip_local_deliver) do; fragments in transit are routed as they are.
-  if (pkt.fragment && ((dst_kind & kAddrRouter) || director_.is_vip(dst)))
-    return reassemble(iface, frame, *ip, l2_unicast, now, depth);
-  if (auto v = ipvs_ingress(iface, frame, *ip, pkt, l2_unicast, now, depth)) return *v;
-  if ((dst_kind & kAddrRouter) || director_.is_vip(dst)) return deliver_local(iface, *ip, l2_unicast, now);  // is_local
+  // delivery (ip_local_deliver) do. So are TCP/UDP fragments in transit once the director has a
+  // service, as ip_vs_out_hook does at FORWARD (a NAT real's fragmented reply must be matched to
+  // its connection and leave from the VIP); each leaves in fragments no larger than it came.
+  if (pkt.fragment && to_us) return reassemble(iface, frame, *ip, l2_unicast, now, depth);
+  if (!transport_bad)
+    if (auto v = ipvs_ingress(iface, frame, *ip, pkt, l2_unicast, now, depth)) return *v;
+  if (to_us) return deliver_local(iface, *ip, l2_unicast, now);
   // RFC 1812 §5.3.4: a packet that arrived as a link-layer broadcast is not forwarded.
   if (!l2_unicast) return drop(DropReason::kEthNotForUs);
+  // TCP/UDP fragments in transit are reassembled once the director has a service, as
+  // ip_vs_out_hook does at the FORWARD hook (after ip_forward's route, TTL and MTU checks): a
+  // NAT real's fragmented reply is matched to its connection and leaves from the VIP. Each
+  // datagram leaves in fragments no larger than it came (frag_max_size).
+  if (pkt.fragment && is_tcp_or_udp(ip->protocol()) && !director_.services().empty()) {
+    if (auto refused = forward_checks(*ip, now)) return refused->verdict;
+    return reassemble(iface, frame, *ip, l2_unicast, now, depth);
+  }
   return forward(*ip, now);
 }
 
@@ -456,23 +483,31 @@ Verdict Engine::reassemble(uint32_t iface, std::span<const uint8_t> frame, Const
   return v;
 }
 
-Verdict Engine::forward(ConstIp ip, Instant now, Rewrite rw) noexcept {
+std::optional<Engine::Refused> Engine::forward_checks(ConstIp ip, Instant now,
+                                                      std::optional<RouteResult>* route) noexcept {
   // Route first, then TTL, as Linux does (ip_route_input, then ip_forward): a TTL-1 packet with
   // no route gets net unreachable.
   auto rt = routes_.lookup(ip.dst());
   if (!rt) {
     send_icmp_error(icmp_type::kDestUnreachable, icmp_code::kNetUnreachable, 0, ip, true, std::nullopt, now);
-    return drop(DropReason::kNoRoute);
+    return Refused{drop(DropReason::kNoRoute)};
   }
   if (ip.ttl() <= 1) {
     send_icmp_error(icmp_type::kTimeExceeded, icmp_code::kTtlExceeded, 0, ip, true, std::nullopt, now);
-    return drop(DropReason::kTtlExceeded);
+    return Refused{drop(DropReason::kTtlExceeded)};
   }
-  uint32_t mtu = cfg_->interfaces[rt->iface].mtu;
+  const uint32_t mtu = cfg_->interfaces[rt->iface].mtu;
   if (wire_len(ip) > mtu && ip.dont_fragment()) {
     send_icmp_error(icmp_type::kDestUnreachable, icmp_code::kFragNeeded, mtu & 0xffff, ip, true, std::nullopt, now);
-    return drop(DropReason::kFragNeeded);
+    return Refused{drop(DropReason::kFragNeeded)};
   }
+  if (route) *route = rt;
+  return std::nullopt;
+}
+
+Verdict Engine::forward(ConstIp ip, Instant now, Rewrite rw) noexcept {
+  std::optional<RouteResult> rt;
+  if (auto refused = forward_checks(ip, now, &rt)) return refused->verdict;
   std::span<uint8_t> out(scratch_.data() + kHeadroom, kEth + ip.total_len());
   wire::fill_ethernet(out, MacAddr{}, cfg_->interfaces[rt->iface].mac, wire::EtherType::kIpv4);
   std::memcpy(out.data() + kEth, ip.bytes().data(), ip.total_len());

@@ -143,6 +143,12 @@ private:
     uint16_t port = 0;
   };
   /// Route `ip` toward its destination as a router does: route, TTL, MTU/DF, TTL-1, fragments.
+  /// ip_forward's checks before the FORWARD hook (route, TTL, DF against the MTU): the drop
+  /// (its ICMP error sent), or nothing and the route.
+  struct Refused {
+    Verdict verdict;
+  };
+  std::optional<Refused> forward_checks(ConstIp ip, Instant now, std::optional<RouteResult>* route = nullptr) noexcept;
   Verdict forward(ConstIp ip, Instant now, Rewrite rw) noexcept;
   Verdict forward(ConstIp ip, Instant now) noexcept { return forward(ip, now, Rewrite{}); }
   /// Fragments `ip` (RFC 791) with each fragment's TTL lowered by `ttl_dec`.

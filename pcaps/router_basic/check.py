@@ -67,7 +67,7 @@ def check(out):
        and ipv4_checksum_ok(o), "packet with IP options forwarded with its options")
     ok(wan[3][IP].id == 9 and wan[3][IP].flags.MF and wan[3][IP].frag == 0 and wan[3][IP].ttl == 63
        and wan[4][IP].frag == 2 and not wan[4][IP].flags.MF and ipv4_checksum_ok(wan[3]) and ipv4_checksum_ok(wan[4]),
-       "fragments forwarded as they are")
+       "fragments forwarded as they came (reassembled first: the router has a service, ip_vs_out_hook)")
     f1, f2 = wan[5], wan[6]
     ok(len(f1[IP]) <= 1000 and len(f2[IP]) <= 1000 and f1[IP].flags.MF and not f2[IP].flags.MF
        and f1[IP].frag == 0 and f2[IP].frag * 8 == len(f1[IP]) - 20 and f1[IP].id == f2[IP].id == 11,

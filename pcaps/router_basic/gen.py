@@ -43,9 +43,11 @@ t.add("wan", T0 + 3.6, Ether(src=SERVER_MAC, dst=R_WAN) / IP(src=SERVER, dst=CLI
 t.add("lan", T0 + 4.0, c2r() / IP(src=CLIENT, dst=SERVER, ttl=1, id=6) / TCP(sport=40001, dport=80, flags="S", seq=1000))
 # 11. no route -> ICMP net unreachable
 t.add("lan", T0 + 4.1, c2r() / IP(src=CLIENT, dst="8.8.8.8", id=7) / UDP(sport=40002, dport=53) / Raw(b"q"))
-# 12. IP options are routed (RFC 1812), not dropped: forwarded with the options intact, TTL 63
+# 12. IP options are routed (RFC 1812), not dropped: forwarded with the Record Route option filled
+#     with our outgoing address (ip_forward_options), TTL 63
 t.add("lan", T0 + 4.2, c2r() / IP(src=CLIENT, dst=SERVER, id=8, options=[IPOption_RR(routers=["0.0.0.0"])]) / UDP(sport=40003, dport=7) / Raw(b"opts"))
-# 13. fragments are routed as they are: first fragment (MF) and a later one
+# 13. a first fragment (MF) and a later one: the router has a virtual service, so, as the kernel's
+#     ip_vs_out_hook, it reassembles them (held until complete) and sends them on as they came
 t.add("lan", T0 + 4.3, c2r() / IP(src=CLIENT, dst=SERVER, id=9, flags="MF", frag=0, proto=17) / Raw(b"A" * 16))
 t.add("lan", T0 + 4.31, c2r() / IP(src=CLIENT, dst=SERVER, id=9, flags=0, frag=2, proto=17) / Raw(b"B" * 8))
 # 14. 1200 bytes to the MTU-1000 wan, DF set -> ICMP fragmentation needed, next-hop MTU 1000

@@ -60,8 +60,7 @@ TUN_FRAG_NEEDED = Deviation("frag needed for a TUN connection announces min(repo
 NESTED_IPIP = Deviation("IPIP in IPIP: one level is decapsulated (ipip_nested)", whole=("frames srv",))
 VIP_OFF_SUBNET = Deviation("a VIP must lie in a connected subnet (vsrouter answers ARP for it)",
                            whole=("cmd", "list"))
-MALFORMED = Deviation("malformed input: an ARP with a multicast sender MAC is refused (arp_malformed); a datagram "
-                      "with a truncated TCP/UDP header is dropped (tcp_truncated, udp_truncated), in transit too",
+MALFORMED = Deviation("an ARP with a multicast sender MAC is refused (arp_malformed); the kernel learns it",
                       whole=("frames",))
 NAT_ICMP_QUOTE = Deviation("NAT of ICMP errors: the quoted TCP/UDP checksum is updated", frame=_mask_icmp_quote_l4)
 TABLE_SIZE = Deviation("a bounded connection table (router.max_connections), size= in -Ln",
@@ -406,3 +405,30 @@ _I += [("wait", 1.1), ("send", "wan", from_client(1, proto="udp", sport=49300, d
 scenario("icmp_peer_limit", "UDP to an unserved port, 10 from one client, 3 from another, then 2 more a second "
          "later: port unreachable a burst of 6, then 1 per second, per destination (icmp_ratelimit)",
          [f"-A {SVC} -s rr"] + reals(SVC, 1, "-g"), _I, views=[], real_answers=False)
+
+# ---------------------------------------------------------------- fragments in transit
+def _real_answer_fragments(n, c, sport, size=2972, pieces=((0, 1480), (1480, 1480), (2960, 20))):
+    """Real n's UDP answer (port 53) to client c's port, `size` bytes of payload, cut in fragments."""
+    from scapy.all import IP, UDP, Ether, Raw
+    from topo import MACS, client
+    rip, rmac = real(n)
+    whole = IP(src=rip, dst=client(c)[0], id=4242) / UDP(sport=53, dport=sport) / Raw((bytes(range(256)) * 12)[:size])
+    raw = bytes(IP(bytes(whole)))
+    hdr, payload = raw[:20], raw[20:]
+    out = []
+    for off, ln in pieces:
+        more = off + ln < len(payload)
+        f = IP(hdr)
+        f.flags = "MF" if more else 0
+        f.frag = off // 8
+        f.len = 20 + ln
+        del f.chksum
+        out.append(("send", "lan", Ether(src=rmac, dst=MACS["lan"]) / IP(bytes(f)[:20] + payload[off:off + ln])))
+    return out
+
+
+scenario("nat_fragmented_answer", "NAT UDP: the real's 3000-byte answer comes in 3 fragments; the director "
+         "reassembles it in transit, SNATs it to the VIP and sends it on in the sizes it came",
+         [f"-A -u {VIP}:53 -s rr"] + reals(f"-u {VIP}:53", 1, "-m", port=53),
+         [("send", "wan", from_client(1, proto="udp", sport=47500, dport=53, data=b"big?"))] +
+         _real_answer_fragments(1, 1, 47500), real_answers=False)

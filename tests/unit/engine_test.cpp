@@ -41,10 +41,17 @@ using test::ValidTransport;
 //   dmz (2) 02:00:00:00:00:03  10.9.0.1/24, MTU 576
 //   10.0.0.0/8 via 192.168.1.254 (lan), 172.16.0.0/12 via 198.51.100.2 (wan); no default route.
 
-test::ConfigText router_config() {
+/// The router alone: no virtual service, so nothing of IPVS's touches transit traffic (the
+/// kernel's ip_vs_out_hook reassembles transit fragments only once a service exists).
+test::ConfigText plain_router_config() {
   test::ConfigText c = test::lan_wan_dmz();
   c.seed(7).mtu("dmz", 576);
   c.route("10.0.0.0/8", "192.168.1.254").route("172.16.0.0/12", "198.51.100.2");
+  return c;
+}
+
+test::ConfigText router_config() {
+  test::ConfigText c = plain_router_config();
   c.service("tcp", "192.168.1.100:80").real("192.168.1.11");
   c.service("udp", "203.0.113.53:53").real("203.0.113.60");
   return c;
@@ -861,6 +868,7 @@ TEST_F(EngineTest, EthernetPaddingIsNotForwarded) {
 }
 
 TEST_F(EngineTest, FragmentsAreForwardedWithoutTransportChecks) {
+  make({}, plain_router_config());  // transit fragments are reassembled once a service exists
   learn_host_a();
   // A non-first fragment of TCP with 8 bytes (not a TCP header) and a tiny first fragment.
   ByteVec later =
@@ -1064,6 +1072,7 @@ TEST_F(EngineTest, LaterFragmentsCarryOnlyCopiedOptions) {
 }
 
 TEST_F(EngineTest, FragmentingAFragmentKeepsItsOffsetAndMoreFragments) {
+  make({}, plain_router_config());  // transit fragments are reassembled once a service exists
   learn(kDmz, kDmzHost, kDmzHostMac, kDmzIp);
   // A middle fragment (offset 800, MF) of 1000 data bytes: 552 + 448, both MF, offsets 800, 1352.
   ByteVec in =
@@ -1372,7 +1381,7 @@ TEST_F(EngineMalformedTest, UnusableDestinationIsBadDestination) {
 
 TEST_F(EngineMalformedTest, ShortTcpHeaderIsTcpTruncated) {
   auto tcp_raw = [](const ByteVec& seg) {
-    return frame().eth(kLanMac, kHostAMac).ipv4(kHostA, kDmzHost).raw(6, seg).build();
+    return frame().eth(kLanMac, kHostAMac).ipv4(kHostA, kVipLan).raw(6, seg).build();
   };
   ByteVec hdr(20, 0);
   hdr[12] = 0x40;  // data offset 4 words < 5
@@ -1385,7 +1394,7 @@ TEST_F(EngineMalformedTest, ShortTcpHeaderIsTcpTruncated) {
 
 TEST_F(EngineMalformedTest, ShortOrInconsistentUdpIsUdpTruncated) {
   auto udp_raw = [](const ByteVec& seg) {
-    return frame().eth(kLanMac, kHostAMac).ipv4(kHostA, kDmzHost).raw(17, seg).build();
+    return frame().eth(kLanMac, kHostAMac).ipv4(kHostA, kVipLan).raw(17, seg).build();
   };
   ByteVec too_long = {0, 1, 0, 2, 0, 100, 0, 0};  // length 100 in 8 bytes
   ByteVec too_short = {0, 1, 0, 2, 0, 7, 0, 0};   // length 7 < 8
@@ -1394,8 +1403,24 @@ TEST_F(EngineMalformedTest, ShortOrInconsistentUdpIsUdpTruncated) {
 
 TEST_F(EngineMalformedTest, ShortIcmpIsIcmpTruncated) {
   expect_all({frame().eth(kLanMac, kHostAMac).ipv4(kHostA, kLanIp).raw(1, {8, 0, 0, 0}).build(),
-              frame().eth(kLanMac, kHostAMac).ipv4(kHostA, kDmzHost).raw(1, ByteVec(7, 0)).build()},
+              frame().eth(kLanMac, kHostAMac).ipv4(kHostA, kVipLan).raw(1, ByteVec(7, 0)).build()},
              DropReason::kIcmpTruncated);
+}
+
+// RFC 1812: a router does not judge the transport header of what it forwards (nor does the
+// kernel's ip_forward): a datagram in transit with a broken one is routed as it is.
+TEST_F(EngineMalformedTest, TransitDatagramWithABrokenTransportHeaderIsRouted) {
+  learn(kDmz, kDmzHost, kDmzHostMac, kDmzIp);
+  ByteVec short_tcp = frame().eth(kLanMac, kHostAMac).ipv4(kHostA, kDmzHost).raw(6, ByteVec(19, 0)).build();
+  ByteVec long_udp = frame().eth(kLanMac, kHostAMac).ipv4(kHostA, kDmzHost).raw(17, {0, 1, 0, 2, 0, 100, 0, 0}).build();
+  ByteVec short_icmp = frame().eth(kLanMac, kHostAMac).ipv4(kHostA, kDmzHost).raw(1, ByteVec(7, 0)).build();
+  for (const ByteVec* in : {&short_tcp, &long_udp, &short_icmp}) {
+    sent().clear();
+    EXPECT_EQ(rx(kLan, *in).kind, Verdict::Kind::kForwarded);
+    ASSERT_EQ(sent().size(), 1u);
+    EXPECT_EQ(test::ip_bytes(sent()[0].bytes), test::forwarded_ip(*in));
+  }
+  EXPECT_EQ(drops().total(), 0u);
 }
 
 TEST_F(EngineMalformedTest, RandomAndMutatedFramesNeverCrashAndEveryDropIsCounted) {

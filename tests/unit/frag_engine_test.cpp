@@ -21,6 +21,7 @@ using test::ip4;
 const MacAddr kWanMac = *MacAddr::parse("02:00:00:00:00:02");
 const MacAddr kClientMac = *MacAddr::parse("02:00:00:00:c0:02");
 const MacAddr kRealMac = *MacAddr::parse("02:00:00:00:11:00");
+const MacAddr kLanMac = *MacAddr::parse("02:00:00:00:00:01");
 const Ipv4Addr kClient = ip4(10, 0, 0, 2);
 const Ipv4Addr kVip = ip4(10, 0, 0, 100);
 const Ipv4Addr kReal = ip4(192, 168, 1, 11);
@@ -233,11 +234,42 @@ TEST_F(FragEngineTest, ReassemblyLimitsNeedARestart) {
   EXPECT_FALSE(engine_->reload(config("nat", 1400)).has_value()) << "other changes still apply";
 }
 
-TEST_F(FragEngineTest, TransitFragmentsAreRoutedAsTheyAre) {
+TEST_F(FragEngineTest, TransitIcmpFragmentsAreRoutedAsTheyAre) {
   start("nat", 1500);
-  ByteVec t = frame().eth(kWanMac, kClientMac).ipv4(kClient, kReal).id(9).udp(1, 2, test::pattern(2972)).build();
+  ByteVec t = frame().eth(kWanMac, kClientMac).ipv4(kClient, kReal).id(9).raw(1, test::pattern(2980)).build();
   EXPECT_EQ(rx(kWan, cut(t, {{0, 1480}})[0]).kind, Verdict::Kind::kForwarded);
   EXPECT_EQ(engine_->reassembler().queues(), 0u);
+}
+
+// A NAT real's fragmented answer passes the director in transit: reassembled (ip_vs_out_hook's
+// ip_vs_gather_frags), matched to its connection, SNATed to the VIP, and sent on in fragments of
+// the sizes it came in.
+TEST_F(FragEngineTest, FragmentedAnswerOfANatRealIsReassembledAndLeavesFromTheVip) {
+  start("nat", 1500);
+  ASSERT_EQ(rx(kWan, query(100)).kind, Verdict::Kind::kForwarded);
+  auto q = ip_on(kLan);
+  ASSERT_EQ(q.size(), 1u);
+  const uint16_t real_port = test::get16(test::ip_of(q[0]).payload(), 2);
+  sink_.sent.clear();
+  ByteVec answer =
+      frame().eth(kLanMac, kRealMac).ipv4(kReal, kClient).id(77).udp(real_port, 40000, test::pattern(2972)).build();
+  auto frags = cut(answer, {{0, 1480}, {1480, 1480}, {2960, 20}});
+  EXPECT_EQ(rx(kLan, frags[0]).kind, Verdict::Kind::kConsumed);
+  EXPECT_EQ(rx(kLan, frags[1]).kind, Verdict::Kind::kConsumed);
+  EXPECT_EQ(rx(kLan, frags[2]).kind, Verdict::Kind::kForwarded);
+  auto out = ip_on(kWan);
+  ASSERT_EQ(out.size(), 3u);
+  const uint16_t sizes[] = {1500, 1500, 40};
+  for (size_t i = 0; i < out.size(); ++i) {
+    ASSERT_TRUE(test::ValidIpv4(out[i]));
+    EXPECT_EQ(test::ip_of(out[i]).total_len(), sizes[i]);
+    EXPECT_EQ(test::ip_of(out[i]).src(), kVip);
+    EXPECT_EQ(test::ip_of(out[i]).ident(), 77);
+  }
+  ByteVec whole = join(out);
+  ASSERT_TRUE(test::ValidTransport(whole)) << "UDP checksum right over the SNATed datagram";
+  EXPECT_EQ(test::get16(test::ip_of(whole).payload(), 0), 53);
+  EXPECT_EQ(engine_->counters().reassembled, 1u);
 }
 
 // The fragment flood: fragments without a first fragment from many sources. The reassembly
