@@ -60,7 +60,8 @@ TUN_FRAG_NEEDED = Deviation("frag needed for a TUN connection announces min(repo
 NESTED_IPIP = Deviation("IPIP in IPIP: one level is decapsulated (ipip_nested)", whole=("frames srv",))
 VIP_OFF_SUBNET = Deviation("a VIP must lie in a connected subnet (vsrouter answers ARP for it)",
                            whole=("cmd", "list"))
-MALFORMED = Deviation("an ARP with a multicast sender MAC is refused (arp_malformed); the kernel learns it",
+MALFORMED = Deviation("an ARP with a multicast sender MAC is refused (arp_malformed); the kernel learns it (and "
+                      "then sends to that multicast MAC, host unreachable too when its probes fail)",
                       whole=("frames",))
 NAT_ICMP_QUOTE = Deviation("NAT of ICMP errors: the quoted TCP/UDP checksum is updated", frame=_mask_icmp_quote_l4)
 TABLE_SIZE = Deviation("a bounded connection table (router.max_connections), size= in -Ln",
