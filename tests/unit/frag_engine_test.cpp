@@ -18,14 +18,7 @@ using test::ByteVec;
 using test::frame;
 using test::ip4;
 
-const MacAddr kWanMac = *MacAddr::parse("02:00:00:00:00:02");
-const MacAddr kClientMac = *MacAddr::parse("02:00:00:00:c0:02");
-const MacAddr kRealMac = *MacAddr::parse("02:00:00:00:11:00");
-const MacAddr kLanMac = *MacAddr::parse("02:00:00:00:00:01");
-const Ipv4Addr kClient = ip4(10, 0, 0, 2);
-const Ipv4Addr kVip = ip4(10, 0, 0, 100);
-const Ipv4Addr kReal = ip4(192, 168, 1, 11);
-constexpr uint32_t kWan = 0, kLan = 1;
+using namespace test::wan_lan_hosts;
 
 std::shared_ptr<const config::Config> config(const std::string& method, uint32_t lan_mtu,
                                              const std::vector<std::string>& router = {}) {

@@ -19,13 +19,7 @@ using test::ByteVec;
 using test::frame;
 using test::ip4;
 
-const MacAddr kWanMac = *MacAddr::parse("02:00:00:00:00:02");
-const MacAddr kLanMac = *MacAddr::parse("02:00:00:00:00:01");
-const MacAddr kClientMac = *MacAddr::parse("02:00:00:00:c0:02");
-const MacAddr kRealMac = *MacAddr::parse("02:00:00:00:11:00");
-const Ipv4Addr kClient = ip4(10, 0, 0, 2);
-const Ipv4Addr kVip = ip4(10, 0, 0, 100);
-const Ipv4Addr kReal = ip4(192, 168, 1, 11);
+using namespace test::wan_lan_hosts;
 constexpr size_t kL4 = 14 + 20;  // csum_start of our frames (no IP options)
 
 std::shared_ptr<const config::Config> config(const std::string& method, uint32_t lan_mtu = 1500) {

@@ -18,12 +18,7 @@ namespace {
 using test::frame;
 using test::ip4;
 
-const MacAddr kWanMac = *MacAddr::parse("02:00:00:00:00:02");
-const MacAddr kLanMac = *MacAddr::parse("02:00:00:00:00:01");
-const MacAddr kClientMac = *MacAddr::parse("02:00:00:00:c0:02");
-const MacAddr kRealMac = *MacAddr::parse("02:00:00:00:11:00");
-const Ipv4Addr kClient = ip4(10, 0, 0, 2);
-const Ipv4Addr kVip = ip4(10, 0, 0, 100);
+using namespace test::wan_lan_hosts;
 
 struct R {
   int octet;

@@ -289,6 +289,19 @@ inline ConfigText wan_lan() {
   return c;
 }
 
+/// The hosts around wan_lan() that its tests talk to: a client on wan, the VIP the tests give
+/// their services, a real on lan (`using namespace test::wan_lan_hosts;`).
+namespace wan_lan_hosts {
+inline const MacAddr kWanMac = *MacAddr::parse("02:00:00:00:00:02");
+inline const MacAddr kLanMac = *MacAddr::parse("02:00:00:00:00:01");
+inline const MacAddr kClientMac = *MacAddr::parse("02:00:00:00:c0:02");
+inline const MacAddr kRealMac = *MacAddr::parse("02:00:00:00:11:00");
+inline constexpr Ipv4Addr kClient = Ipv4Addr::from_octets(10, 0, 0, 2);
+inline constexpr Ipv4Addr kVip = Ipv4Addr::from_octets(10, 0, 0, 100);
+inline constexpr Ipv4Addr kReal = Ipv4Addr::from_octets(192, 168, 1, 11);
+inline constexpr uint32_t kWan = 0, kLan = 1;
+}  // namespace wan_lan_hosts
+
 /// Three arms (the engine and route tests; add routes, MTUs and services to taste):
 ///   lan (0) 02:00:00:00:00:01  192.168.1.1/24
 ///   wan (1) 02:00:00:00:00:02  203.0.113.2/24, 198.51.100.1/30
