@@ -37,7 +37,6 @@
 #include <queue>
 #include <stdexcept>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "config/config.hpp"
@@ -435,8 +434,16 @@ protected:
   /// and the growth over the baseline stays within twice the budget (`budget_kb`, named `budget`)
   /// plus 32 MiB. `full`: what is 90 % full ("the table is").
   void check_memory(const std::string& full, uint64_t budget_kb, const std::string& budget) {
+    // Under ASan the peak also carries the allocator's quarantine (it swings by megabytes from
+    // run to run, and is flat with ASAN_OPTIONS=quarantine_size_mb=0): "flat" is the release
+    // build's check, where it measures the engine.
+#if defined(__SANITIZE_ADDRESS__)
+    std::printf("skip peak RSS flat once %s 90 %% full: ASan's quarantine keeps freed memory (+%llu KiB after)\n",
+                full.c_str(), static_cast<unsigned long long>(end_.hwm_kb - full_.hwm_kb));
+#else
     check(end_.hwm_kb <= full_.hwm_kb + 2048,
           "peak RSS flat once " + full + " 90 % full (+" + std::to_string(end_.hwm_kb - full_.hwm_kb) + " KiB after)");
+#endif
     check(end_.hwm_kb - base_.hwm_kb <= 2 * budget_kb + 32 * 1024,
           "peak RSS growth " + std::to_string((end_.hwm_kb - base_.hwm_kb) / 1024) + " MiB within 2 x " + budget +
               " (" + std::to_string(budget_kb / 1024) + " MiB) + 32 MiB");
@@ -779,6 +786,7 @@ public:
   FragSim(const Options& o, std::shared_ptr<const config::Config> cfg) : FloodRun(o, cfg) {
     ids_.resize(o.flows);
     sent_phase_.assign(size_t{o.flows} * kIdRing, kPhases);
+    at_real_.assign(size_t{o.flows} * kIdRing, 0);
     // The spoofed sources, drawn once (before the baseline is measured).
     sources_.reserve(o.sources);
     for (uint32_t i = 0; i < o.sources; ++i) sources_.push_back(spoof_.next());
@@ -837,7 +845,10 @@ private:
   // what the real holds of each (bytes of the UDP datagram received).
   static constexpr uint32_t kIdRing = 256;
   std::vector<uint8_t> sent_phase_;
-  std::unordered_map<uint64_t, uint32_t> at_real_;
+  // Bytes of each legitimate datagram the real has received so far, by client and IP ID as
+  // sent_phase_ (fixed before the baseline: the simulator allocates nothing while it runs, or
+  // ASan's quarantine would show its frees as the engine's peak RSS).
+  std::vector<uint32_t> at_real_;
   std::array<uint64_t, kPhases> sent_{}, delivered_{};
   uint64_t replies_sent_ = 0, replies_forwarded_ = 0, twice_ = 0;
 
@@ -952,13 +963,13 @@ void FragSim::on_sent(uint32_t iface, int64_t ts, std::span<const uint8_t> f) {
   for (const Host& h : kReals)
     if (h.mac == eth.dst() && h.ip == ip->dst()) real = &h;
   if (!real || !is_legit(ip->src())) return;
-  const uint64_t key = (uint64_t{ip->src().v} << 16) | ip->ident();
-  uint32_t& got = at_real_[key];
+  const uint32_t i = client_index(ip->src());
+  const size_t slot = size_t{i} * kIdRing + ip->ident() % kIdRing;
+  uint32_t& got = at_real_[slot];
   got += static_cast<uint32_t>(ip->payload().size());
   if (got < 8 + kUdpPayload) return;
-  at_real_.erase(key);
-  const uint32_t i = client_index(ip->src());
-  uint8_t& p = sent_phase_[size_t{i} * kIdRing + ip->ident() % kIdRing];
+  got = 0;
+  uint8_t& p = sent_phase_[slot];
   if (p == kPhases) {
     twice_++;
     return;
