@@ -395,7 +395,7 @@ Verdict Engine::handle_ipv4(uint32_t iface, std::span<const uint8_t> frame, bool
 
 Verdict Engine::deliver_local(uint32_t iface, ConstIp ip, bool l2_unicast, Instant now) noexcept {
   (void)iface;
-  if (ip.is_fragment()) return drop(DropReason::kLocalFragment);
+  // Fragments never get here: handle_ipv4 hands them to reassemble() first.
   if (ip.protocol() == IpProto::kIcmp) {
     auto icmp = Icmpv4View<const uint8_t>::parse(ip.payload());  // length checked in handle_ipv4
     if (!icmp->verify_checksum()) return drop(DropReason::kIcmpBadChecksum);
@@ -585,22 +585,13 @@ Verdict Engine::fragment_and_send(ConstIp ip, const RouteResult& rt, uint32_t mt
   std::array<uint8_t, 60> later_hdr{};
   std::memcpy(later_hdr.data(), ip.bytes().data(), 20);
   size_t later_hl = 20;
-  auto opts = ip.options();
-  for (size_t i = 0; i < opts.size();) {
-    uint8_t type = opts[i];
-    if (type == 0) break;  // End of Option List
-    if (type == 1) {
-      ++i;
-      continue;
-    }                                                                                     // No Operation
-    if (i + 1 >= opts.size() || opts[i + 1] < 2 || i + opts[i + 1] > opts.size()) break;  // malformed: stop
-    size_t len = opts[i + 1];
-    if (type & 0x80) {
-      std::memcpy(later_hdr.data() + later_hl, opts.data() + i, len);
-      later_hl += len;
+  ip.for_each_option([&](std::span<const uint8_t> opt) {
+    if (opt[0] & Ipv4View<uint8_t>::kOptCopied) {
+      std::memcpy(later_hdr.data() + later_hl, opt.data(), opt.size());
+      later_hl += opt.size();
     }
-    i += len;
-  }
+    return true;
+  });
   later_hl = (later_hl + 3) & ~size_t{3};
   later_hdr[0] = static_cast<uint8_t>(0x40 | (later_hl / 4));
 
