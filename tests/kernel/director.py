@@ -11,8 +11,6 @@ import subprocess
 import tempfile
 import time
 
-import topo
-
 _VM_RESET = """
 ipvsadm -C
 for m in $(awk '$1 ~ /^ip_vs_/ {print $1}' /proc/modules); do rmmod "$m"; done

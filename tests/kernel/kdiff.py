@@ -181,10 +181,7 @@ def normalise_frame(frame):
         return None
     if etype == 0x0800 and len(b) >= 34:
         b[18:20] = b"\0\0"
-        b[24:26] = b"\0\0"
-        ihl = (b[14] & 15) * 4
-        if b[23] == 4 and len(b) >= 14 + ihl + 20:  # IPIP: the outer header is the director's own
-            pass
+        b[24:26] = b"\0\0"  # (of IPIP, the outer header: the inner one is the client's)
     return bytes(b)
 
 
