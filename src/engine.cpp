@@ -44,7 +44,8 @@ Engine::Engine(std::shared_ptr<const config::Config> cfg, TxSink& tx, const Engi
       params_(params),
       routes_(*cfg_),
       neigh_(params.neigh, cfg_->router.seed),
-      director_(*cfg_, cfg_->router.seed, &drops_),
+      health_(*cfg_, cfg_->router.seed, *this),
+      director_(*health_.effective(*cfg_), cfg_->router.seed, &drops_),
       pool_(params.pool_buffers),
       scratch_(kGsoBufSize),
       icmp_buf_(kBufSize),
@@ -81,8 +82,42 @@ std::optional<std::string> Engine::reload(std::shared_ptr<const config::Config> 
   cfg_ = std::move(cfg);
   index_addresses();
   routes_ = RouteTable(*cfg_);
-  director_.apply_config(*cfg_);
+  health_.reload(*cfg_);
+  director_.apply_config(*health_.effective(*cfg_));
   return std::nullopt;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Health checks (src/check/): probes leave through the router as datagrams it originates; a
+// real's change is applied to the director as keepalived applies it to IPVS.
+
+std::optional<Ipv4Addr> Engine::source_toward(Ipv4Addr dst) const noexcept {
+  auto rt = routes_.lookup(dst);
+  if (!rt) return std::nullopt;
+  return source_for(rt->iface, rt->next_hop);
+}
+
+void Engine::send_probe(std::span<uint8_t> frame, Instant now) noexcept {
+  auto ip = Ipv4View<uint8_t>::unchecked(frame.subspan(kEth));
+  auto rt = routes_.lookup(ip.dst());
+  if (!rt) return;
+  wire::fill_ethernet(frame, MacAddr{}, cfg_->interfaces[rt->iface].mac, wire::EtherType::kIpv4);
+  output_ip(rt->iface, rt->next_hop, frame, now);
+}
+
+void Engine::real_changed(uint32_t real, bool alive) noexcept {
+  const check::RealHealth& rh = health_.reals()[real];
+  ipvs::Service* s = director_.find_exact(rh.protocol, rh.vip, rh.vport);
+  if (s == nullptr) return;  // the service was deleted (vsadm -D): nothing to apply
+  if (rh.real.inhibit_on_failure) {
+    config::Real r = rh.real;
+    if (!alive) r.weight = 0;
+    director_.edit_real(*s, r);
+  } else if (alive) {
+    director_.add_real(*s, rh.real);
+  } else {
+    director_.delete_real(*s, rh.real.addr, rh.real.port);
+  }
 }
 
 Verdict Engine::drop(DropReason r) noexcept {
@@ -162,6 +197,7 @@ Verdict Engine::on_frame(uint32_t iface, std::span<const uint8_t> frame, Instant
 
 void Engine::on_timer(Instant now) noexcept {
   director_.on_timer(now);
+  health_.on_timer(now);
   // Datagrams not reassembled in time (ip_expire): their fragments are dropped and, when the
   // first fragment came, its sender gets ICMP time exceeded, reassembly (RFC 792), from the
   // address it wrote to.
@@ -188,8 +224,11 @@ void Engine::on_timer(Instant now) noexcept {
     for (size_t i = 0; i < neigh_.queue(idx).size(); ++i) {
       uint32_t pkt = neigh_.queue(idx)[i];
       auto f = pool_.frame(pkt);
-      if (auto ip = ConstIp::parse(std::span<const uint8_t>(f).subspan(kEth)))
-        send_icmp_error(icmp_type::kDestUnreachable, icmp_code::kHostUnreachable, 0, *ip, true, std::nullopt, now);
+      // What we originated is reported to its originator (a health probe), not to the wire.
+      if (auto ip = ConstIp::parse(std::span<const uint8_t>(f).subspan(kEth))) {
+        if (is_router_address(ip->src())) health_.on_unresolved(*ip, now);
+        else send_icmp_error(icmp_type::kDestUnreachable, icmp_code::kHostUnreachable, 0, *ip, true, std::nullopt, now);
+      }
       pool_.free(pkt);
       drops_.count(DropReason::kNeighUnresolved);
     }
@@ -200,7 +239,7 @@ void Engine::on_timer(Instant now) noexcept {
 
 std::optional<Instant> Engine::next_deadline() const noexcept {
   std::optional<Instant> t;
-  for (auto d : {neigh_.next_deadline(), director_.next_deadline(), reasm_.next_deadline()})
+  for (auto d : {neigh_.next_deadline(), director_.next_deadline(), reasm_.next_deadline(), health_.next_deadline()})
     if (d && (!t || *d < *t)) t = d;
   return t;
 }
@@ -377,6 +416,8 @@ Verdict Engine::handle_ipv4(uint32_t iface, std::span<const uint8_t> frame, bool
   // service, as ip_vs_out_hook does at FORWARD (a NAT real's fragmented reply must be matched to
   // its connection and leave from the VIP); each leaves in fragments no larger than it came.
   if (pkt.fragment && to_us) return reassemble(iface, frame, *ip, l2_unicast, now, depth);
+  // Answers to health probes (to a router address, before a port-0 service on it could take them).
+  if ((dst_kind & kAddrRouter) && health_.on_packet(*ip, now)) return {Verdict::Kind::kConsumed, {}, iface};
   if (!transport_bad)
     if (auto v = ipvs_ingress(iface, frame, *ip, pkt, l2_unicast, now, depth)) return *v;
   if (to_us) return deliver_local(iface, *ip, l2_unicast, now);

@@ -17,6 +17,7 @@
 #include "base/addr.hpp"
 #include "base/flat_map.hpp"
 #include "base/time.hpp"
+#include "check/health.hpp"
 #include "config/config.hpp"
 #include "drop.hpp"
 #include "flow.hpp"
@@ -93,7 +94,7 @@ struct EngineCounters {
   uint64_t reassembled = 0;               // datagrams reassembled from fragments addressed to us (src/frag/)
 };
 
-class Engine {
+class Engine : private check::ProbeNet {
 public:
   Engine(std::shared_ptr<const config::Config> cfg, TxSink& tx, const EngineParams& params = {});
 
@@ -101,6 +102,9 @@ public:
   Verdict on_frame(uint32_t iface, std::span<const uint8_t> frame, Instant now, const Offload& off = {}) noexcept;
   void on_timer(Instant now) noexcept;
   std::optional<Instant> next_deadline() const noexcept;
+  /// The adapter's start time: health checks count their warm-up from it. Without this call they
+  /// start at the first frame or timer.
+  void start(Instant now) noexcept { health_.start(now); }
 
   const config::Config& config() const noexcept { return *cfg_; }
 
@@ -120,9 +124,16 @@ public:
   const ipvs::Director& director() const noexcept { return director_; }
   ipvs::Director& director() noexcept { return director_; }
   const frag::Reassembler& reassembler() const noexcept { return reasm_; }
+  const check::Health& health() const noexcept { return health_; }
+  check::Health& health() noexcept { return health_; }
 
 private:
   using ConstIp = wire::Ipv4View<const uint8_t>;
+
+  // check::ProbeNet
+  std::optional<Ipv4Addr> source_toward(Ipv4Addr dst) const noexcept override;
+  void send_probe(std::span<uint8_t> frame, Instant now) noexcept override;
+  void real_changed(uint32_t real, bool alive) noexcept override;
 
   Verdict drop(DropReason r) noexcept;
   void transmit(uint32_t iface, std::span<const uint8_t> frame, const Offload* off = nullptr) noexcept;
@@ -214,6 +225,7 @@ private:
   EngineParams params_;
   RouteTable routes_;
   NeighTable neigh_;
+  check::Health health_;  // before director_: the director is built from what health decided
   ipvs::Director director_;
   PacketPool pool_;
   // Pre-allocated frame buffers, one per role, so that no two live frames share one: a packet

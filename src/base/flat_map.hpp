@@ -4,8 +4,9 @@
 // Built on the control path (construction, reload, control API) and read per packet: insert()
 // may allocate, find() never does. Flat array of slots, power-of-two size, linear probing, load
 // at most 1/2, so a lookup is one multiply, one shift and (almost always) one or two slot reads.
-// There is no erase: when the set of keys shrinks, the owner clears and rebuilds the map (the
-// keys come from the config, a handful to a few thousand).
+// Keys that come from the config are rebuilt with the config (clear and insert); erase() serves
+// the owners whose keys come and go at run time (health probes in flight), keeping the table
+// without tombstones (backward-shift deletion), so a lookup still stops at the first empty slot.
 //
 // The hash is Fibonacci hashing (Knuth's multiplicative method with 2^64/phi): deterministic on
 // every platform, never std::hash. It is not seeded: the keys are the operator's own addresses,
@@ -59,6 +60,25 @@ public:
     return s.used ? &s.value : nullptr;
   }
   bool contains(K k) const noexcept { return find(k) != nullptr; }
+
+  /// Removes `k` if present (Knuth's Algorithm R: later entries of its probe run move back).
+  void erase(K k) noexcept {
+    if (size_ == 0) return;
+    const size_t mask = slots_.size() - 1;
+    size_t i = probe(k);
+    if (!slots_[i].used) return;
+    slots_[i].used = false;
+    --size_;
+    for (size_t j = (i + 1) & mask; slots_[j].used; j = (j + 1) & mask) {
+      const size_t h = home(slots_[j].key);
+      // The entry at j may move to the hole at i unless its home lies cyclically in (i, j].
+      const bool stays = i <= j ? (i < h && h <= j) : (i < h || h <= j);
+      if (stays) continue;
+      slots_[i] = slots_[j];
+      slots_[j].used = false;
+      i = j;
+    }
+  }
 
   size_t size() const noexcept { return size_; }
   bool empty() const noexcept { return size_ == 0; }

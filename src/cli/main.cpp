@@ -19,7 +19,7 @@ constexpr const char* kUsage =
     "usage: vsrouter <command> [options]\n"
     "commands:\n"
     "  check  -c FILE                          validate a config file\n"
-    "  replay -c FILE --in DIR --out DIR [--advance SECONDS] [--list] [--list-conns] [--trace]\n"
+    "  replay -c FILE --in DIR --out DIR [--advance SECONDS] [--start SECONDS] [--list] [--list-conns] [--trace]\n"
     "         [--diagram CONN]\n"
     "                                          replay DIR/<interface>.pcap through the engine\n"
     "  run    -c FILE [--capture DIR] [--control PATH] [--metrics ADDR:PORT] [--no-offload]\n"
@@ -60,6 +60,8 @@ int cmd_replay(int argc, char** argv) {
       "in", "input directory: <interface>.pcap per interface", cxxopts::value<std::string>())(
       "out", "output directory (created): <interface>.pcap per interface", cxxopts::value<std::string>())(
       "advance", "run the clock on for SECONDS after the last record", cxxopts::value<double>()->default_value("0"))(
+      "start", "start the engine at SECONDS (Unix time; health checks count their warm-up from it); default: the "
+      "first record", cxxopts::value<double>())(
       "list", "print the ipvsadm -Ln --stats table and the counters at the end")(
       "list-conns", "print the connection table (ipvsadm -Lnc) at the end")(
       "trace", "print what happened to each packet, and why each new connection went to its real")(
@@ -85,6 +87,14 @@ int cmd_replay(int argc, char** argv) {
   opt.in_dir = r["in"].as<std::string>();
   opt.out_dir = r["out"].as<std::string>();
   opt.advance_us = static_cast<int64_t>(std::llround(adv * 1e6));
+  if (r.count("start")) {
+    double st = r["start"].as<double>();
+    if (!(st >= 0) || st > 1e11) {
+      std::cerr << "vsrouter replay: --start must be a Unix time in seconds\n";
+      return 2;
+    }
+    opt.start_us = static_cast<int64_t>(std::llround(st * 1e6));
+  }
   opt.list = r.count("list") > 0;
   opt.list_conns = r.count("list-conns") > 0;
   opt.trace = r.count("trace") > 0;

@@ -16,6 +16,7 @@
 #include <limits>
 #include <map>
 #include <optional>
+#include <span>
 #include <tuple>
 #include <utility>
 #include <vector>
@@ -33,7 +34,7 @@ constexpr int64_t kMaxTimeout = 2147483;      // INT_MAX / HZ at HZ=1000: the ke
 constexpr int64_t kMaxPersistence = 2678400;  // 31 days, as ipvsadm -p
 constexpr size_t kMaxIfName = 15;             // IFNAMSIZ - 1
 
-using Keys = std::initializer_list<std::string_view>;
+using Keys = std::span<const std::string_view>;
 
 // ---------------------------------------------------------------------------------------------
 // Errors
@@ -219,6 +220,9 @@ public:
   uint32_t line() const { return table_.source().begin.line; }
 
   /// Fails at the first (in file order) key not in `allowed`.
+  void allow_only(std::initializer_list<std::string_view> allowed) const {
+    allow_only(Keys(allowed.begin(), allowed.size()));
+  }
   void allow_only(Keys allowed) const {
     const toml::key* unknown = nullptr;
     for (const auto& kv : table_) {
@@ -276,6 +280,35 @@ bool valid_tap_name(std::string_view s) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Checker timings: set on a service, a real or a checker; the nearest level wins (keepalived's
+// inheritance, check_data.c), then the checker type's own default.
+
+/// The timing keys a [[services]], [[services.reals]] or [[services.reals.checks]] table may hold.
+constexpr std::array<std::string_view, 9> kTimingKeys = {
+    "delay_loop", "connect_timeout", "retry", "fall", "delay_before_retry", "warmup", "rise", "alpha",
+    "inhibit_on_failure"};
+
+struct CheckDefaults {
+  std::optional<Duration> delay_loop, connect_timeout, delay_before_retry, warmup;
+  std::optional<uint32_t> fall, rise;
+  std::optional<bool> alpha, inhibit_on_failure;
+};
+
+/// Seconds as an integer or a decimal (keepalived takes "1.5"), to the microsecond, in [lo, hi].
+Duration seconds_value(const toml::node& n, std::string_view key, double lo, double hi) {
+  double v = 0;
+  if (const auto* i = n.as_integer()) v = static_cast<double>(i->get());
+  else if (const auto* f = n.as_floating_point()) v = f->get();
+  else fail(n, quoted(key) + " must be a number of seconds");
+  if (!(v >= lo && v <= hi)) {
+    char buf[96];
+    std::snprintf(buf, sizeof buf, " must be between %g and %g seconds", lo, hi);
+    fail(n, quoted(key) + buf);
+  }
+  return Duration::micros(static_cast<int64_t>(v * 1e6 + 0.5));
+}
+
+// ---------------------------------------------------------------------------------------------
 // The loader
 
 /// Line of each real server (address, port) of one service, for duplicate detection.
@@ -294,7 +327,8 @@ private:
   void defense(const Section& s);
   void ipvs(const Section& s);
   void service(const Section& s);
-  Real real(const Section& s, const Service& svc, RealLines& seen);
+  ConfiguredReal real(const Section& s, const Service& svc, RealLines& seen, const CheckDefaults& inherited);
+  Check check(const Section& s, const ConfiguredReal& r, const CheckDefaults& inherited);
   unsigned flags(const toml::node& n, const Service& svc) const;
 
   /// `what a` must be a host address, and not a network/broadcast address of a connected subnet
@@ -470,8 +504,35 @@ void Loader::ipvs(const Section& s) {
   if (const toml::node* n = s.optional("sloppy_sctp")) cfg_.ipvs.sloppy_sctp = bool_value(*n, "sloppy_sctp");
 }
 
+/// The timing keys `s` sets, over `inherited` (the level above).
+CheckDefaults timings(const Section& s, CheckDefaults d) {
+  if (const toml::node* n = s.optional("delay_loop")) d.delay_loop = seconds_value(*n, "delay_loop", 0.01, 86400);
+  if (const toml::node* n = s.optional("connect_timeout"))
+    d.connect_timeout = seconds_value(*n, "connect_timeout", 0.01, 3600);
+  if (const toml::node* n = s.optional("delay_before_retry"))
+    d.delay_before_retry = seconds_value(*n, "delay_before_retry", 0, 86400);
+  if (const toml::node* n = s.optional("warmup")) d.warmup = seconds_value(*n, "warmup", 0, 86400);
+  const toml::node* retry = s.optional("retry");
+  const toml::node* fall = s.optional("fall");
+  if (retry && fall) fail(*fall, "\"fall\" and \"retry\" say the same (fall = retry + 1): set one of them");
+  if (retry) d.fall = static_cast<uint32_t>(int_value(*retry, "retry", 0, 1000)) + 1;
+  if (fall) d.fall = static_cast<uint32_t>(int_value(*fall, "fall", 1, 1001));
+  if (const toml::node* n = s.optional("rise")) d.rise = static_cast<uint32_t>(int_value(*n, "rise", 1, 1000));
+  if (const toml::node* n = s.optional("alpha")) d.alpha = bool_value(*n, "alpha");
+  if (const toml::node* n = s.optional("inhibit_on_failure")) d.inhibit_on_failure = bool_value(*n, "inhibit_on_failure");
+  return d;
+}
+
+/// `fixed` and the timing keys, for allow_only.
+std::vector<std::string_view> with_timings(std::initializer_list<std::string_view> fixed) {
+  std::vector<std::string_view> keys(fixed);
+  keys.insert(keys.end(), kTimingKeys.begin(), kTimingKeys.end());
+  return keys;
+}
+
 void Loader::service(const Section& s) {
-  s.allow_only({"protocol", "address", "scheduler", "persistence", "netmask", "flags", "drain", "reals"});
+  s.allow_only(with_timings({"protocol", "address", "scheduler", "persistence", "netmask", "flags", "drain", "reals"}));
+  const CheckDefaults inherited = timings(s, {});
   Service svc;
 
   svc.protocol = choice_value(s.required("protocol"), "protocol", "protocol", kServiceProtocols);
@@ -518,7 +579,7 @@ void Loader::service(const Section& s) {
   if (const toml::node* n = s.optional("reals")) {
     RealLines seen;
     for (const toml::table* t : table_array(*n, "reals", "[[services.reals]]"))
-      svc.reals.push_back(real(Section(*t, "[[services.reals]]"), svc, seen));
+      svc.reals.push_back(real(Section(*t, "[[services.reals]]"), svc, seen, inherited));
   }
 
   cfg_.services.push_back(std::move(svc));
@@ -545,9 +606,10 @@ unsigned Loader::flags(const toml::node& n, const Service& svc) const {
   return bits;
 }
 
-Real Loader::real(const Section& s, const Service& svc, RealLines& seen) {
-  s.allow_only({"address", "method", "weight", "upper", "lower"});
-  Real r;
+ConfiguredReal Loader::real(const Section& s, const Service& svc, RealLines& seen, const CheckDefaults& inherited) {
+  s.allow_only(with_timings({"address", "method", "weight", "upper", "lower", "checks"}));
+  const CheckDefaults mine = timings(s, inherited);
+  ConfiguredReal r;
 
   const toml::node& address = s.required("address");
   std::string address_text = string_value(address, "address");
@@ -582,7 +644,60 @@ Real Loader::real(const Section& s, const Service& svc, RealLines& seen) {
     fail(address, "duplicate real server " + r.addr.str() + ":" + std::to_string(r.port) +
                       " in this service; first defined at line " + std::to_string(it->second));
   seen.emplace(key, s.line());
+
+  r.inhibit_on_failure = mine.inhibit_on_failure.value_or(false);
+  if (const toml::node* n = s.optional("checks"))
+    for (const toml::table* t : table_array(*n, "checks", "[[services.reals.checks]]"))
+      r.checks.push_back(check(Section(*t, "[[services.reals.checks]]"), r, mine));
   return r;
+}
+
+Check Loader::check(const Section& s, const ConfiguredReal& r, const CheckDefaults& inherited) {
+  Check c;
+  c.type = choice_value(s.required("type"), "type", "checker type", kCheckTypes);
+  switch (c.type) {
+    case CheckType::kTcp:
+      s.allow_only(with_timings({"type", "connect_ip", "connect_port", "bindto"}));
+      break;
+    case CheckType::kPing: s.allow_only(with_timings({"type", "connect_ip", "bindto"})); break;
+    default:
+      fail(s.required("type"), "checker type " + std::string(check_type_name(c.type)) + " is not supported yet");
+  }
+  if (s.optional("inhibit_on_failure"))
+    fail(*s.optional("inhibit_on_failure"), "\"inhibit_on_failure\" belongs to a real server or a service, not a checker");
+  const CheckDefaults d = timings(s, inherited);
+  // keepalived's defaults per type (check_api.c, check_http.c, check_dns.c, check_misc.c)
+  c.delay_loop = d.delay_loop.value_or(Duration::seconds(60));
+  c.connect_timeout = d.connect_timeout.value_or(Duration::seconds(5));
+  c.delay_before_retry = d.delay_before_retry.value_or(Duration::seconds(1));
+  c.warmup = d.warmup.value_or(c.delay_loop);
+  c.fall = d.fall.value_or(2);
+  c.rise = d.rise.value_or(1);
+  c.alpha = d.alpha.value_or(false);
+
+  c.connect_ip = r.addr;
+  if (const toml::node* n = s.optional("connect_ip")) {
+    std::string text = string_value(*n, "connect_ip");
+    auto a = Ipv4Addr::parse(text);
+    if (!a) fail(*n, "bad connect_ip " + quoted(text) + "; expected \"a.b.c.d\"");
+    check_host(*n, "connect_ip", *a);
+    if (auto own = own_address(cfg_.interfaces, *a)) fail(*n, "connect_ip " + a->str() + " " + *own);
+    c.connect_ip = *a;
+  }
+  c.connect_port = r.port;
+  if (c.type != CheckType::kPing) {
+    s.optional_int("connect_port", c.connect_port, 1, 65535);
+    if (c.connect_port == 0)
+      fail(s.required("type"), "the real has no port (a port-0 service): the checker needs connect_port");
+  }
+  if (const toml::node* n = s.optional("bindto")) {
+    std::string text = string_value(*n, "bindto");
+    auto a = Ipv4Addr::parse(text);
+    if (!a || !own_address(cfg_.interfaces, *a))
+      fail(*n, "bindto " + quoted(text) + " must be one of the router's interface addresses");
+    c.bindto = *a;
+  }
+  return c;
 }
 
 void Loader::check_host(const toml::node& at, std::string_view what, Ipv4Addr a) const {

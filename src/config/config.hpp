@@ -18,6 +18,7 @@
 #include "base/addr.hpp"
 #include "base/proto.hpp"
 #include "base/result.hpp"
+#include "base/time.hpp"
 
 namespace vs::config {
 
@@ -131,6 +132,46 @@ struct Real {
   friend bool operator==(const Real&, const Real&) = default;
 };
 
+/// Health checkers (src/check/, docs/health-checks.md): keepalived's checker types, by keepalived's
+/// own names.
+enum class CheckType : uint8_t { kTcp, kHttp, kSsl, kUdp, kPing, kDns, kMisc };
+
+inline constexpr std::array<Named<CheckType>, 7> kCheckTypes = {{{"TCP_CHECK", CheckType::kTcp},
+                                                                 {"HTTP_GET", CheckType::kHttp},
+                                                                 {"SSL_GET", CheckType::kSsl},
+                                                                 {"UDP_CHECK", CheckType::kUdp},
+                                                                 {"PING_CHECK", CheckType::kPing},
+                                                                 {"DNS_CHECK", CheckType::kDns},
+                                                                 {"MISC_CHECK", CheckType::kMisc}}};
+
+constexpr std::string_view check_type_name(CheckType t) noexcept { return name_of(kCheckTypes, t); }
+
+/// One checker of a real server ([[services.reals.checks]]), with every timing resolved: the
+/// service's value is the default of its reals', a real's the default of its checkers' (as
+/// keepalived's virtual_server / real_server / checker levels).
+struct Check {
+  CheckType type = CheckType::kTcp;
+  Ipv4Addr connect_ip;             // where probes go: the real's address unless connect_ip
+  uint16_t connect_port = 0;       // the real's port unless connect_port (TCP, HTTP, SSL, UDP, DNS)
+  Ipv4Addr bindto;                 // probes' source: 0.0.0.0 = the interface address toward connect_ip
+  Duration delay_loop = Duration::seconds(60);         // between checks (keepalived: KEEPALIVED_DEFAULT_DELAY)
+  Duration connect_timeout = Duration::seconds(5);     // a probe's deadline
+  Duration delay_before_retry = Duration::seconds(1);  // after a failure while not yet down
+  Duration warmup = Duration::seconds(60);             // the first check: at a random moment in [0, warmup]
+  uint32_t rise = 1;  // consecutive successes that bring a down checker up (keepalived: 1)
+  uint32_t fall = 2;  // consecutive failures that take an up checker down (keepalived: retry + 1)
+  bool alpha = false;  // starts down: the real joins after the checker's first successes
+  friend bool operator==(const Check&, const Check&) = default;
+};
+
+/// A real server's settings with its checkers: a [[services.reals]] table.
+struct ConfiguredReal : Real {
+  std::vector<Check> checks;
+  /// A failed real gets weight 0 (kept in the list, quiesced) instead of leaving its service.
+  bool inhibit_on_failure = false;
+  friend bool operator==(const ConfiguredReal&, const ConfiguredReal&) = default;
+};
+
 /// A virtual service's settings: a [[services]] table without its reals, or `ipvsadm -A/-E`.
 struct ServiceSettings {
   IpProto protocol = IpProto::kTcp;  // kTcp or kUdp
@@ -147,7 +188,7 @@ struct ServiceSettings {
 
 /// A [[services]] table: the settings and the reals, in file order.
 struct Service : ServiceSettings {
-  std::vector<Real> reals;
+  std::vector<ConfiguredReal> reals;
 };
 
 struct Config {

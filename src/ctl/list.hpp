@@ -22,4 +22,8 @@ std::string list_connections(const Engine& e, Instant now);
 /// Interface counters, router events and non-zero drop counters, sorted by name.
 std::string list_counters(const Engine& e);
 
+/// Every health checker's state, real by real in config order (docs/health-checks.md); "" when
+/// no real has a checker. `vsadm --list-checks`, and `vsrouter replay --list`.
+std::string list_health(const Engine& e, Instant now);
+
 }  // namespace vs::ctl

@@ -52,6 +52,23 @@ void Replayer::Sink::transmit(uint32_t iface, std::span<const uint8_t> frame) {
   *r_.trace_ << "    sent on " << r_.cfg_->interfaces[iface].name << ": " << describe_frame(frame) << "\n";
 }
 
+void Replayer::start(int64_t us) {
+  now_us_ = std::max(now_us_, us);
+  engine_.start(Instant::from_micros(now_us_));
+}
+
+void Replayer::drain_health() {
+  engine_.health().drain_events([this](const check::Event& e) {
+    std::string line = stamp(e.at.us, origin_) + " health: " + engine_.health().event_text(e);
+    if (trace_) {
+      if (!pending_header_.empty()) *trace_ << pending_header_;
+      pending_header_.clear();
+      *trace_ << "    " << line << "\n";
+    }
+    health_log_.push_back(std::move(line));
+  });
+}
+
 void Replayer::run_timers(int64_t until) {
   // Each timer fires at its own deadline.
   while (auto d = engine_.next_deadline()) {
@@ -59,6 +76,7 @@ void Replayer::run_timers(int64_t until) {
     now_us_ = std::max(now_us_, d->us);
     if (trace_) pending_header_ = stamp(now_us_, origin_) + " timer\n";
     engine_.on_timer(Instant::from_micros(now_us_));
+    drain_health();
     pending_header_.clear();
   }
 }
@@ -72,6 +90,7 @@ Verdict Replayer::feed(uint32_t iface, int64_t ts_us, std::span<const uint8_t> f
   const uint64_t decisions = note_.count;
   const uint32_t held = engine_.reassembler().fragments();
   Verdict v = engine_.on_frame(iface, frame, Instant::from_micros(now_us_), off);
+  drain_health();
   if (trace_) {
     // A fragment kept for reassembly is consumed like an ARP request; say which it was.
     const bool kept = v.kind == Verdict::Kind::kConsumed && engine_.reassembler().fragments() > held;
@@ -120,12 +139,19 @@ std::vector<Input> merge_inputs(const config::Config& c, const std::vector<std::
 }
 
 void replay_records(Replayer& r, const std::vector<std::vector<PcapRecord>>& records, int64_t advance_us,
-                    std::ostream* trace) {
+                    std::ostream* trace, std::optional<int64_t> start_us) {
   uint64_t skipped_own = 0;
   std::vector<Input> inputs = merge_inputs(r.config(), records, skipped_own);
   if (trace && skipped_own)
     *trace << "(" << skipped_own << " frames sent by vsrouter itself in the input capture: not replayed as input)\n";
-  r.set_origin(inputs.empty() ? 0 : inputs.front().ts_us);
+  // The engine starts at the given start, else at the first record (own frames included: a
+  // capture's first frame may be a probe vsrouter sent).
+  const bool given = start_us.has_value();
+  if (!start_us)
+    for (const auto& file : records)
+      if (!file.empty() && (!start_us || file.front().ts_us < *start_us)) start_us = file.front().ts_us;
+  r.set_origin(given ? *start_us : inputs.empty() ? 0 : inputs.front().ts_us);
+  if (start_us) r.start(*start_us);
   for (const Input& in : inputs) r.feed(in.iface, in.ts_us, *in.data);
   // The clock ends at the last record + --advance, whether or not a timer fired then: the
   // listings are taken at that instant.
@@ -221,7 +247,7 @@ int run(const Options& opt, std::ostream& out, std::ostream& err) {
       },
       trace);
   if (diagram) replayer.observe(&*diagram);
-  replay_records(replayer, records, opt.advance_us, trace);
+  replay_records(replayer, records, opt.advance_us, trace, opt.start_us);
 
   for (uint32_t i = 0; i < writers.size(); ++i) {
     std::string e;
@@ -230,7 +256,13 @@ int run(const Options& opt, std::ostream& out, std::ostream& err) {
       return 2;
     }
   }
-  if (opt.list) out << ctl::list_services_stats(replayer.engine()) << ctl::list_counters(replayer.engine());
+  if (opt.list) {
+    out << ctl::list_services_stats(replayer.engine()) << ctl::list_counters(replayer.engine());
+    if (std::string h = ctl::list_health(replayer.engine(), Instant::from_micros(replayer.now_us())); !h.empty()) {
+      out << h << "\nHealth events\n";
+      for (const std::string& line : replayer.health_log()) out << line << "\n";
+    }
+  }
   if (opt.list_conns)
     out << (opt.list ? "\n" : "") << ctl::list_connections(replayer.engine(), Instant::from_micros(replayer.now_us()));
   if (diagram) {

@@ -7,6 +7,7 @@
 #include <functional>
 #include <iosfwd>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -22,6 +23,8 @@ struct Options {
   std::string in_dir;
   std::string out_dir;
   int64_t advance_us = 0;   // run the clock this long after the last record so timers fire
+  std::optional<int64_t> start_us;  // the engine's start (health checks' warm-up): --start, else the
+                                    // capture's recorded start, else the first record's time
   bool list = false;        // print the ipvsadm -Ln --stats table and counters at the end
   bool list_conns = false;  // print the connection table (ipvsadm -Lnc) at the end
   bool trace = false;       // print what happened to each packet (and why each connection went to its real)
@@ -62,6 +65,10 @@ public:
   void finish(int64_t until);
   /// Fires timers up to `until` without moving the clock past the last one.
   void run_timers(int64_t until);
+  /// Starts the engine at `us` (health checks count their warm-up from it), the clock with it.
+  void start(int64_t us);
+  /// What health checks decided, one stamped line each, in order (`replay --list` prints them).
+  const std::vector<std::string>& health_log() const noexcept { return health_log_; }
   /// Moves the clock to `us` if it is later, firing nothing.
   void advance_to(int64_t us) noexcept { now_us_ = std::max(now_us_, us); }
 
@@ -94,6 +101,8 @@ private:
   Observer* observer_ = nullptr;
   ipvs::SchedNote note_;        // recorded by the director while tracing or observing
   std::string pending_header_;  // printed before the first frame a timer sends (quiet timers stay quiet)
+  std::vector<std::string> health_log_;
+  void drain_health();
   Engine engine_;
 };
 
@@ -115,6 +124,6 @@ std::vector<Input> merge_inputs(const config::Config& cfg, const std::vector<std
 /// run() after the files are read: feeds the merged records, then fires the timers up to the last
 /// record + `advance_us`; the clock ends there. `trace` as the Replayer's.
 void replay_records(Replayer& r, const std::vector<std::vector<PcapRecord>>& records, int64_t advance_us,
-                    std::ostream* trace);
+                    std::ostream* trace, std::optional<int64_t> start_us = std::nullopt);
 
 }  // namespace vs::replay

@@ -140,7 +140,11 @@ private:
   void run_due_timers() {
     if (auto d = engine_->next_deadline(); d && *d <= now_) engine_->on_timer(now_);
   }
+  /// After every call into the engine: what health checks decided is logged, then the timer is set
+  /// for the engine's next deadline.
   void arm_timer() {
+    engine_->health().drain_events(
+        [this](const check::Event& e) { log(2, "%s", engine_->health().event_text(e).c_str()); });
     auto d = engine_->next_deadline();
     if (!d) {
       uv_timer_stop(&timer_);
@@ -402,6 +406,8 @@ int Daemon::start(const RunOptions& opt) {
     uv_signal_start(sigs[i], &Daemon::on_signal_cb, signums[i]);
   }
   log(2, "running with %zu interfaces, %zu services", ports_.size(), c.services.size());
+  engine_->start(clock());  // health checks count their warm-up from here
+  arm_timer();
   std::fprintf(stdout, "vsrouter: running (pid %d)\n", static_cast<int>(::getpid()));
   std::fflush(stdout);
   // The TAPs, the control socket and the metrics server are up: a Type=notify unit is started.

@@ -42,6 +42,7 @@ import vm as vmmod  # noqa: E402
 PACKET_OUTGOING = 4
 SEND_GAP = 0.04  # seconds between two scripted frames: a TCG guest answers well within it
 SETTLE = 0.6     # after the last step, for the last answers
+QUIET = 4        # seconds no entry may expire in while both sides list (the listings take ~1 s under TCG)
 STATS_FOLD = 2.3  # the kernel folds per-CPU counters into -L --stats every 2 s (ip_vs_est.c)
 
 
@@ -105,12 +106,12 @@ def expiring_soon(d):
 
 
 def quiet_moment(d):
-    """Waits (on the kernel's side) until no entry expires within the next 2 s; returns the time
-    waited, which the other side then waits too."""
+    """Waits (on the kernel's side) until no entry expires within the next QUIET seconds; returns
+    the time waited, which the other side then waits too."""
     waited = 0.0
     for _ in range(8):
         soon = expiring_soon(d)
-        if soon >= 2:
+        if soon >= QUIET:
             break
         time.sleep(soon + 1.2)
         waited += soon + 1.2
@@ -128,9 +129,15 @@ def run_side(d, sc, result, sync, shared):
             rc, out, err = d.cmd(line)
             if rc != 0:
                 rec.append((f"setup `{line}`", f"exit {rc}\n{out.decode()}{err.decode()}"))
+        # The two sides keep step: the kernel's commands go through the VM's control channel and
+        # take longer, so both start sending together and meet again before every command or
+        # listing (otherwise the kernel's side lags, and timers that expire near a listing differ).
+        sync.wait()
         n = 0
         for step in sc.steps:
             kind = step[0]
+            if kind in ("cmd", "list"):
+                sync.wait()
             if kind == "send":
                 wires[step[1]].send(step[2])
                 time.sleep(SEND_GAP)
@@ -275,7 +282,7 @@ def main():
     vm = vmmod.VM(a.cache, [(f"n{k}", tap, f"02:00:00:00:ff:0{k}") for k, tap in enumerate(ktaps)])
     print(f"kernel VM up in {vm.boot_seconds:.1f} s ({' '.join(vm.accel)}): "
           f"{vm.check('uname -r').strip()}, {vm.check('ipvsadm --version').strip()}", flush=True)
-    failed = []
+    failed, texts = [], {}
     try:
         have = vm.check("grep -o 'ip_vs_[a-z]*' /proc/modules | sort -u | tr '\\n' ' '")
         print(f"kernel schedulers: {have.replace('ip_vs_', '').strip()}", flush=True)
@@ -307,6 +314,7 @@ def main():
                 print(text, flush=True)
             if verdict in ("DIFFERENT", "ERROR"):
                 failed.append(sc.name)
+                texts[sc.name] = text
             if a.out:
                 os.makedirs(a.out, exist_ok=True)
                 with open(os.path.join(a.out, sc.name + ".txt"), "w") as f:
@@ -322,6 +330,9 @@ def main():
     print(f"{len(chosen) - len(failed)} of {len(chosen)} scenarios same or documented "
           f"({time.monotonic() - t0:.0f} s)", flush=True)
     if failed:
+        # again at the end, where a log's tail shows it
+        for name in failed:
+            print(f"=== {name}\n{texts[name]}")
         print("DIFFERENT: " + " ".join(failed))
         return 1
     return 0

@@ -1,0 +1,453 @@
+#include "check/health.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "wire/ethernet.hpp"
+#include "wire/icmp.hpp"
+#include "wire/tcp.hpp"
+
+namespace vs::check {
+
+using wire::Icmpv4View;
+using wire::Ipv4View;
+using wire::TcpView;
+namespace tcp_flag = vs::tcp_flag;
+
+namespace {
+
+constexpr size_t kEth = wire::EthernetView<uint8_t>::kHeaderLen;
+constexpr size_t kIp = 20;
+constexpr size_t kTcpSyn = 24;  // header with the MSS option
+constexpr uint8_t kTtl = 64;
+// Probe source ports: Linux's default ip_local_port_range.
+constexpr uint16_t kPortLo = 32768, kPortHi = 60999;
+constexpr size_t kEventRing = 4096;
+constexpr Duration kFirstRto = Duration::seconds(1);  // TCP_TIMEOUT_INIT (RFC 6298 §2.1)
+constexpr uint16_t kMss = 1460;
+constexpr size_t kEchoData = 16;
+
+bool seq_after_eq(uint32_t a, uint32_t b) noexcept { return static_cast<int32_t>(a - b) >= 0; }
+
+}  // namespace
+
+std::string_view reason_name(Reason r) noexcept {
+  switch (r) {
+    case Reason::kOk: return "ok";
+    case Reason::kTimeout: return "timeout";
+    case Reason::kRefused: return "refused";
+    case Reason::kReset: return "reset";
+    case Reason::kUnreachable: return "unreachable";
+    case Reason::kNoNeighbour: return "no_neighbour";
+    case Reason::kNoRoute: return "no_route";
+    case Reason::kCount: break;
+  }
+  return "?";
+}
+
+Health::Health(const config::Config& cfg, uint64_t seed, ProbeNet& net) : net_(net), rng_(seed ^ 0x6865616c7468ull) {
+  buf_.resize(kEth + kIp + 64 + kEchoData);
+  events_.resize(kEventRing);
+  build(cfg);
+}
+
+void Health::build(const config::Config& cfg) {
+  reals_.clear();
+  checkers_.clear();
+  for (const auto& s : cfg.services)
+    for (const auto& r : s.reals) {
+      if (r.checks.empty()) continue;
+      RealHealth rh{s.protocol, s.vip, s.port, r, static_cast<uint32_t>(checkers_.size()),
+                    static_cast<uint32_t>(r.checks.size()), 0};
+      for (const auto& c : r.checks) {
+        Checker k;
+        k.cfg = c;
+        k.real = static_cast<uint32_t>(reals_.size());
+        k.up = !c.alpha;
+        if (!k.up) rh.failed++;
+        checkers_.push_back(k);
+      }
+      reals_.push_back(std::move(rh));
+    }
+  heap_.clear();
+  heap_.reserve(checkers_.size() * 4 + 16);
+  by_port_.reset(checkers_.size() * 2 + 16);
+  by_echo_.reset(checkers_.size() * 2 + 16);
+}
+
+std::shared_ptr<config::Config> Health::effective(const config::Config& cfg) const {
+  auto out = std::make_shared<config::Config>(cfg);
+  for (const RealHealth& rh : reals_) {
+    if (rh.alive()) continue;
+    for (auto& s : out->services) {
+      if (s.protocol != rh.protocol || s.vip != rh.vip || s.port != rh.vport) continue;
+      auto it = std::find_if(s.reals.begin(), s.reals.end(),
+                             [&](const config::ConfiguredReal& r) { return r.addr == rh.real.addr && r.port == rh.real.port; });
+      if (it == s.reals.end()) continue;
+      if (it->inhibit_on_failure) it->weight = 0;
+      else s.reals.erase(it);
+    }
+  }
+  return out;
+}
+
+void Health::reload(const config::Config& cfg) {
+  std::vector<RealHealth> old_reals = std::move(reals_);
+  std::vector<Checker> old = std::move(checkers_);
+  build(cfg);
+  // Old checkers by (service, real, settings): a match keeps its state, probe in flight included.
+  std::vector<bool> taken(old.size(), false), kept(checkers_.size(), false);
+  for (uint32_t i = 0; i < checkers_.size(); ++i) {
+    Checker& k = checkers_[i];
+    RealHealth& rh = reals_[k.real];
+    for (uint32_t j = 0; j < old.size(); ++j) {
+      if (taken[j]) continue;
+      const RealHealth& orh = old_reals[old[j].real];
+      if (orh.protocol != rh.protocol || orh.vip != rh.vip || orh.vport != rh.vport || orh.real.addr != rh.real.addr ||
+          orh.real.port != rh.real.port || !(old[j].cfg == k.cfg))
+        continue;
+      taken[j] = true;
+      kept[i] = true;
+      const bool was_up = k.up;
+      const uint32_t real = k.real;
+      k = old[j];
+      k.real = real;
+      if (was_up != k.up) rh.failed += k.up ? -1u : 1u;
+      break;
+    }
+  }
+  // The probe index and the timers follow the checkers' new positions; the others are fresh.
+  for (uint32_t i = 0; i < checkers_.size(); ++i) {
+    Checker& k = checkers_[i];
+    if (k.phase == Checker::Phase::kEchoSent) by_echo_.insert(k.lport, i);
+    else if (k.phase != Checker::Phase::kIdle) by_port_.insert(k.lport, i);
+    if (!started_) continue;
+    if (!kept[i]) k.next_check = last_now_ + warmup_delay(k);  // as at the daemon's start
+    if (k.phase != Checker::Phase::kIdle) schedule(i, std::min(k.deadline, k.resend_at));
+    else schedule(i, k.next_check);
+  }
+}
+
+Duration Health::warmup_delay(const Checker& k) noexcept {
+  const int64_t w = k.cfg.warmup.us;
+  return Duration::micros(w > 0 ? static_cast<int64_t>(rng_.next_u64() % static_cast<uint64_t>(w + 1)) : 0);
+}
+
+void Health::start(Instant now) noexcept {
+  last_now_ = std::max(last_now_, now);
+  if (started_) return;
+  started_ = true;
+  for (uint32_t i = 0; i < checkers_.size(); ++i) {
+    checkers_[i].next_check = now + warmup_delay(checkers_[i]);
+    schedule(i, checkers_[i].next_check);
+  }
+}
+
+void Health::schedule(uint32_t c, Instant at) noexcept {
+  Checker& k = checkers_[c];
+  ++k.timer_gen;
+  heap_.push_back({at.us, k.timer_gen, c});
+  std::push_heap(heap_.begin(), heap_.end(), [](const Timer& a, const Timer& b) { return a.at > b.at; });
+}
+
+std::optional<Instant> Health::next_deadline() const noexcept {
+  if (!started_) return checkers_.empty() ? std::nullopt : std::optional<Instant>(Instant{});
+  // Stale entries at the top only make the engine wake early once (on_timer pops them).
+  if (heap_.empty()) return std::nullopt;
+  return Instant::from_micros(heap_.front().at);
+}
+
+void Health::on_timer(Instant now) noexcept {
+  start(now);
+  auto later = [](const Timer& a, const Timer& b) { return a.at > b.at; };
+  while (!heap_.empty() && heap_.front().at <= now.us) {
+    const Timer t = heap_.front();
+    std::pop_heap(heap_.begin(), heap_.end(), later);
+    heap_.pop_back();
+    Checker& k = checkers_[t.checker];
+    if (t.gen != k.timer_gen) continue;  // rescheduled since
+    if (k.phase == Checker::Phase::kIdle) {
+      begin_probe(t.checker, now);
+      continue;
+    }
+    if (now >= k.deadline) {
+      finish_probe(t.checker, false, Reason::kTimeout, now);
+      continue;
+    }
+    // Retransmission (the SYN, or the request), with the RTO doubled as TCP does.
+    if (k.phase == Checker::Phase::kSynSent) {
+      send_tcp(k, tcp_flag::kSyn, k.snd_isn, 0, now);
+      k.rto = k.rto * 2;
+      k.resend_at = now + k.rto;
+    } else if (k.phase == Checker::Phase::kEchoSent) {
+      k.resend_at = k.deadline;
+    }
+    schedule(t.checker, std::min(k.deadline, k.resend_at));
+  }
+}
+
+uint16_t Health::alloc_port() noexcept {
+  constexpr uint32_t span = kPortHi - kPortLo + 1;
+  if (next_port_ == 0) next_port_ = static_cast<uint16_t>(kPortLo + rng_.next_u32() % span);
+  for (uint32_t tries = 0; tries < span; ++tries) {
+    uint16_t p = next_port_;
+    next_port_ = next_port_ >= kPortHi ? kPortLo : static_cast<uint16_t>(next_port_ + 1);
+    if (!by_port_.contains(p) && !by_echo_.contains(p)) return p;
+  }
+  return 0;
+}
+
+void Health::begin_probe(uint32_t c, Instant now) noexcept {
+  Checker& k = checkers_[c];
+  k.started = now;
+  k.deadline = now + k.cfg.connect_timeout;
+  k.rto = kFirstRto;
+  k.resend_at = now + k.rto;
+  auto src = k.cfg.bindto.is_unspecified() ? net_.source_toward(k.cfg.connect_ip) : std::optional(k.cfg.bindto);
+  if (!src) {
+    finish_probe(c, false, Reason::kNoRoute, now);
+    return;
+  }
+  k.src = *src;
+  const uint16_t id = alloc_port();
+  if (id == 0) {  // every port busy: cannot happen with fewer checkers than ports; try later
+    schedule(c, now + k.cfg.delay_before_retry);
+    return;
+  }
+  k.lport = id;
+  k.probes++;
+  probes_sent_++;
+  switch (k.cfg.type) {
+    case config::CheckType::kPing:
+      k.phase = Checker::Phase::kEchoSent;
+      k.echo_seq++;
+      by_echo_.insert(id, c);
+      k.resend_at = k.deadline;
+      send_echo(k, now);
+      break;
+    default:
+      k.phase = Checker::Phase::kSynSent;
+      k.snd_isn = rng_.next_u32();
+      by_port_.insert(id, c);
+      send_tcp(k, tcp_flag::kSyn, k.snd_isn, 0, now);
+      break;
+  }
+  // finish_probe may already have run (a synchronous failure): schedule only a live probe.
+  if (k.phase != Checker::Phase::kIdle) schedule(c, std::min(k.deadline, k.resend_at));
+}
+
+void Health::release_probe(Checker& k) noexcept {
+  if (k.phase == Checker::Phase::kEchoSent) by_echo_.erase(k.lport);
+  else if (k.phase != Checker::Phase::kIdle) by_port_.erase(k.lport);
+  k.phase = Checker::Phase::kIdle;
+}
+
+void Health::finish_probe(uint32_t c, bool ok, Reason why, Instant now) noexcept {
+  Checker& k = checkers_[c];
+  release_probe(k);
+  k.last_duration = now - k.started;
+  k.last_reason = why;
+  RealHealth& rh = reals_[k.real];
+  Instant next = now + k.cfg.delay_loop;
+  if (ok) {
+    k.fail_run = 0;
+    k.ok_run++;
+    k.succeeded_once = true;
+    if (!k.up && k.ok_run >= k.cfg.rise) {
+      k.up = true;
+      k.transitions++;
+      push_event(Event::Kind::kCheckerUp, c, why, now);
+      if (--rh.failed == 0) {
+        push_event(Event::Kind::kRealUp, c, why, now);
+        net_.real_changed(k.real, true);
+      }
+    }
+  } else {
+    k.ok_run = 0;
+    k.fail_run++;
+    k.failures[static_cast<size_t>(why)]++;
+    // keepalived: a checker that never succeeded goes down on its first failure (non-alpha mode).
+    const uint32_t fall = k.succeeded_once ? k.cfg.fall : 1;
+    if (k.up && k.fail_run >= fall) {
+      k.up = false;
+      k.transitions++;
+      push_event(Event::Kind::kCheckerDown, c, why, now);
+      if (rh.failed++ == 0) {
+        push_event(Event::Kind::kRealDown, c, why, now);
+        net_.real_changed(k.real, false);
+      }
+    } else if (k.up) {
+      next = now + k.cfg.delay_before_retry;  // up, failing: retried sooner (keepalived's retry)
+    }
+  }
+  k.next_check = next;
+  schedule(c, next);
+}
+
+void Health::push_event(Event::Kind kind, uint32_t checker, Reason why, Instant now) noexcept {
+  if (ev_count_ == events_.size()) {
+    ev_head_ = (ev_head_ + 1) % events_.size();
+    --ev_count_;
+    events_lost_++;
+  }
+  events_[(ev_head_ + ev_count_) % events_.size()] = Event{now, kind, checker, checkers_[checker].real, why};
+  ++ev_count_;
+}
+
+void Health::send_tcp(Checker& k, uint8_t flags, uint32_t seq, uint32_t ack, Instant now) noexcept {
+  const bool syn = flags & tcp_flag::kSyn;
+  const size_t tcp_len = syn ? kTcpSyn : TcpView<uint8_t>::kMinHeaderLen;
+  const size_t ip_len = kIp + tcp_len;
+  std::span<uint8_t> out(buf_.data(), kEth + ip_len);
+  std::fill(out.begin(), out.end(), uint8_t{0});
+  std::span<uint8_t> tcp = out.subspan(kEth + kIp);
+  wire::store16(tcp, 0, k.lport);
+  wire::store16(tcp, 2, k.cfg.connect_port);
+  wire::store32(tcp, 4, seq);
+  wire::store32(tcp, 8, ack);
+  tcp[12] = static_cast<uint8_t>((tcp_len / 4) << 4);
+  tcp[13] = flags;
+  wire::store16(tcp, 14, flags & tcp_flag::kRst ? 0 : 64240);  // Linux's initial window
+  if (syn) {
+    tcp[20] = 2;  // MSS (RFC 9293 §3.2)
+    tcp[21] = 4;
+    wire::store16(tcp, 22, kMss);
+  }
+  TcpView<uint8_t>::unchecked(tcp).fill_checksum(k.src, k.cfg.connect_ip);
+  // DF as Linux's TCP (PMTU discovery); the identification of an atomic datagram is 0
+  // (ip_select_ident_segs, RFC 6864).
+  Ipv4View<uint8_t>::unchecked(out.subspan(kEth))
+      .fill(0, static_cast<uint16_t>(ip_len), 0, Ipv4View<uint8_t>::kFlagDf, kTtl, IpProto::kTcp, k.src,
+            k.cfg.connect_ip);
+  net_.send_probe(out, now);
+}
+
+void Health::send_echo(Checker& k, Instant now) noexcept {
+  const size_t ip_len = kIp + Icmpv4View<uint8_t>::kHeaderLen + kEchoData;
+  std::span<uint8_t> out(buf_.data(), kEth + ip_len);
+  std::fill(out.begin(), out.end(), uint8_t{0});
+  std::span<uint8_t> msg = out.subspan(kEth + kIp);
+  msg[0] = wire::icmp_type::kEchoRequest;
+  wire::store16(msg, 4, k.lport);
+  wire::store16(msg, 6, k.echo_seq);
+  for (size_t i = 0; i < kEchoData; ++i) msg[8 + i] = static_cast<uint8_t>(0x10 + i);  // as ping(8)'s pattern
+  Icmpv4View<uint8_t>::unchecked(msg).fill_checksum();
+  Ipv4View<uint8_t>::unchecked(out.subspan(kEth))
+      .fill(0, static_cast<uint16_t>(ip_len), ip_id_++, Ipv4View<uint8_t>::kFlagDf, kTtl, IpProto::kIcmp, k.src,
+            k.cfg.connect_ip);
+  net_.send_probe(out, now);
+}
+
+bool Health::on_packet(wire::Ipv4View<const uint8_t> ip, Instant now) noexcept {
+  if (checkers_.empty()) return false;
+  start(now);
+  if (ip.protocol() == IpProto::kTcp) {
+    auto th = TcpView<const uint8_t>::parse(ip.payload());
+    if (!th) return false;
+    const uint32_t* c = by_port_.find(th->dport());
+    if (c == nullptr) return false;
+    const Checker& k = checkers_[*c];
+    if (ip.src() != k.cfg.connect_ip || ip.dst() != k.src || th->sport() != k.cfg.connect_port) return false;
+    if (!th->verify_checksum(ip.src(), ip.dst())) return false;
+    tcp_segment(*c, ip, now);
+    return true;
+  }
+  if (ip.protocol() == IpProto::kIcmp) return icmp_message(ip, now);
+  return false;
+}
+
+void Health::tcp_segment(uint32_t c, wire::Ipv4View<const uint8_t> ip, Instant now) noexcept {
+  Checker& k = checkers_[c];
+  auto th = TcpView<const uint8_t>::unchecked(ip.payload());
+  const uint8_t f = th.flags();
+  if (k.phase == Checker::Phase::kSynSent) {
+    const bool acks_syn = (f & tcp_flag::kAck) && th.ack() == k.snd_isn + 1;
+    if (f & tcp_flag::kRst) {
+      if (acks_syn) finish_probe(c, false, Reason::kRefused, now);  // RFC 9293 §3.10.7.3
+      return;
+    }
+    if ((f & tcp_flag::kSyn) && acks_syn) {
+      k.rcv_nxt = th.seq() + 1;
+      // TCP_CHECK: the handshake is the check. The connection is closed with a RST, as HAProxy
+      // closes its connect checks: neither side keeps a TIME_WAIT for a probe.
+      send_tcp(k, tcp_flag::kRst, k.snd_isn + 1, 0, now);
+      finish_probe(c, true, Reason::kOk, now);
+      return;
+    }
+    if (f & tcp_flag::kAck) send_tcp(k, tcp_flag::kRst, th.ack(), 0, now);  // a stray ACK (RFC 9293)
+    return;
+  }
+  (void)seq_after_eq;
+}
+
+std::optional<uint32_t> Health::probe_of(wire::Ipv4View<const uint8_t> q) const noexcept {
+  const auto l4 = q.payload();  // the quote holds at least 8 bytes of it (RFC 792)
+  if (q.protocol() == IpProto::kTcp && l4.size() >= 4) {
+    const uint32_t* c = by_port_.find(wire::load16(l4, 0));
+    if (c && checkers_[*c].cfg.connect_ip == q.dst() && checkers_[*c].src == q.src()) return *c;
+  } else if (q.protocol() == IpProto::kIcmp && l4.size() >= 8 && l4[0] == wire::icmp_type::kEchoRequest) {
+    const uint32_t* c = by_echo_.find(wire::load16(l4, 4));
+    if (c && checkers_[*c].cfg.connect_ip == q.dst() && checkers_[*c].src == q.src()) return *c;
+  }
+  return std::nullopt;
+}
+
+bool Health::icmp_message(wire::Ipv4View<const uint8_t> ip, Instant now) noexcept {
+  auto icmp = Icmpv4View<const uint8_t>::parse(ip.payload());
+  if (!icmp || !icmp->verify_checksum()) return false;
+  if (icmp->type() == wire::icmp_type::kEchoReply) {
+    const uint32_t* c = by_echo_.find(icmp->ident());
+    if (c == nullptr) return false;
+    const Checker& k = checkers_[*c];
+    if (ip.src() != k.cfg.connect_ip || ip.dst() != k.src || icmp->seq() != k.echo_seq) return false;
+    finish_probe(*c, true, Reason::kOk, now);
+    return true;
+  }
+  if (icmp->type() != wire::icmp_type::kDestUnreachable) return false;
+  auto q = icmp->quoted();
+  if (!q) return false;
+  auto c = probe_of(*q);
+  if (!c) return false;
+  // Fragmentation needed is about size, not reachability: a probe fits any MTU (RFC 791's 68).
+  if (icmp->code() == wire::icmp_code::kFragNeeded) return true;
+  finish_probe(*c, false, Reason::kUnreachable, now);
+  return true;
+}
+
+void Health::on_unresolved(wire::Ipv4View<const uint8_t> ip, Instant now) noexcept {
+  if (auto c = probe_of(ip)) finish_probe(*c, false, Reason::kNoNeighbour, now);
+}
+
+std::string Health::describe(uint32_t c) const {
+  const Checker& k = checkers_[c];
+  const RealHealth& rh = reals_[k.real];
+  std::string s(config::check_type_name(k.cfg.type));
+  s += " " + k.cfg.connect_ip.str();
+  if (k.cfg.type != config::CheckType::kPing) s += ":" + std::to_string(k.cfg.connect_port);
+  s += " of real " + rh.real.addr.str() + ":" + std::to_string(rh.real.port) + " (" +
+       std::string(protocol_name(rh.protocol)) + " " + rh.vip.str() + ":" + std::to_string(rh.vport) + ")";
+  return s;
+}
+
+std::string Health::event_text(const Event& e) const {
+  const Checker& k = checkers_[e.checker];
+  const RealHealth& rh = reals_[e.real];
+  const std::string real = "real " + rh.real.addr.str() + ":" + std::to_string(rh.real.port) + " (" +
+                           std::string(protocol_name(rh.protocol)) + " " + rh.vip.str() + ":" +
+                           std::to_string(rh.vport) + ")";
+  switch (e.kind) {
+    case Event::Kind::kCheckerDown:
+      return describe(e.checker) + ": down (" + std::string(reason_name(e.reason)) + ", " +
+             std::to_string(k.fail_run) + (k.fail_run == 1 ? " failure" : " failures") + " in a row)";
+    case Event::Kind::kCheckerUp:
+      return describe(e.checker) + ": up (" + std::to_string(k.ok_run) +
+             (k.ok_run == 1 ? " success" : " successes") + " in a row)";
+    case Event::Kind::kRealDown:
+      return real + (rh.real.inhibit_on_failure ? ": failed, weight 0 (inhibit_on_failure)" : ": failed, removed");
+    case Event::Kind::kRealUp:
+      return real + (rh.real.inhibit_on_failure ? ": alive, weight " + std::to_string(rh.real.weight) : ": alive, added");
+  }
+  return {};
+}
+
+}  // namespace vs::check

@@ -1,0 +1,194 @@
+// Health checks: keepalived's checkers run by the engine (docs/health-checks.md).
+//
+// Each [[services.reals.checks]] table is one checker. A checker probes its real every
+// delay_loop from the director's own address: the probes are frames the engine sends and the
+// answers frames it receives, on the engine's clock, so a replay makes the same decisions at the
+// same times. A checker goes down after `fall` failed probes in a row (keepalived: retry + 1, a
+// failure retried after delay_before_retry) and up after `rise` successes in a row; a real is
+// alive while all its checkers are up (keepalived's num_failed_checkers). The engine applies a
+// real's changes to the director as keepalived applies them to IPVS: a failed real leaves its
+// service (or gets weight 0 with inhibit_on_failure) and comes back when it recovers.
+//
+// Sans-I/O like the engine: Health never reads a clock, a socket or a random source (its PRNG is
+// seeded from router.seed). Memory is fixed at construction: one state per checker, the timer
+// heap and the probe index sized for them; nothing grows per probe.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "base/addr.hpp"
+#include "base/flat_map.hpp"
+#include "base/rng.hpp"
+#include "base/time.hpp"
+#include "config/config.hpp"
+#include "wire/ipv4.hpp"
+
+namespace vs::check {
+
+/// Why a probe failed (or kOk). The metrics label and the log say it by name (reason_name).
+enum class Reason : uint8_t {
+  kOk,
+  kTimeout,      // no (complete) answer within connect_timeout
+  kRefused,      // the real answered the SYN with a RST (nothing listens)
+  kReset,        // the connection was reset before an answer could be judged
+  kUnreachable,  // ICMP destination unreachable about the probe
+  kNoNeighbour,  // the real's address did not answer ARP
+  kNoRoute,      // no route to the checker's address
+  kCount
+};
+std::string_view reason_name(Reason r) noexcept;
+
+/// What the engine does for Health: the source address toward a destination, sending, and
+/// applying a real's change to the director.
+class ProbeNet {
+public:
+  virtual ~ProbeNet() = default;
+  /// reals()[real] became alive or failed: apply it to the director.
+  virtual void real_changed(uint32_t real, bool alive) noexcept = 0;
+  /// The address probes to `dst` leave from (the interface address toward it); nullopt: no route.
+  virtual std::optional<Ipv4Addr> source_toward(Ipv4Addr dst) const noexcept = 0;
+  /// Route and send an IPv4 datagram built at `frame` after an Ethernet header's room.
+  virtual void send_probe(std::span<uint8_t> frame, Instant now) noexcept = 0;
+};
+
+/// A change Health made (the adapters log it; the engine applies real changes to the director).
+struct Event {
+  enum class Kind : uint8_t { kCheckerDown, kCheckerUp, kRealDown, kRealUp };
+  Instant at;
+  Kind kind = Kind::kCheckerDown;
+  uint32_t checker = 0;  // index into checkers() (for real events: the checker that decided)
+  uint32_t real = 0;     // index into reals()
+  Reason reason = Reason::kOk;
+};
+
+/// One real server with checkers, as its service and the config name it.
+struct RealHealth {
+  IpProto protocol = IpProto::kTcp;
+  Ipv4Addr vip;
+  uint16_t vport = 0;
+  config::ConfiguredReal real;
+  uint32_t first_checker = 0, n_checkers = 0;
+  uint32_t failed = 0;  // checkers down (keepalived's num_failed_checkers)
+  bool alive() const noexcept { return failed == 0; }
+};
+
+/// One checker's state. Public for the listing and the metrics.
+struct Checker {
+  config::Check cfg;
+  uint32_t real = 0;  // index into reals()
+  bool up = true;
+  bool succeeded_once = false;  // "for non alpha mode, one failure is enough initially" (keepalived)
+  uint32_t ok_run = 0, fail_run = 0;
+  Reason last_reason = Reason::kOk;
+  Duration last_duration{};
+  uint64_t transitions = 0;
+  uint64_t probes = 0;
+  std::array<uint64_t, static_cast<size_t>(Reason::kCount)> failures{};
+  Instant next_check{};  // when idle: the next probe's start
+
+  // The probe in flight (phase kIdle: none).
+  enum class Phase : uint8_t { kIdle, kSynSent, kEstablished, kEchoSent };
+  Phase phase = Phase::kIdle;
+  Ipv4Addr src;
+  uint16_t lport = 0;  // TCP source port, or the ICMP echo identifier
+  uint32_t snd_isn = 0, rcv_nxt = 0;
+  uint16_t echo_seq = 0;
+  Instant started{}, deadline{}, resend_at{};
+  Duration rto{};
+  uint64_t timer_gen = 0;  // the heap entry that is current
+};
+
+class Health {
+public:
+  /// `seed`: router.seed (probe ports, sequence numbers and warm-up delays follow from it).
+  Health(const config::Config& cfg, uint64_t seed, ProbeNet& net);
+
+  /// The config with what health decided applied: failed reals left out (or at weight 0 with
+  /// inhibit_on_failure). What the director is built from, at start and on reload.
+  std::shared_ptr<config::Config> effective(const config::Config& cfg) const;
+
+  /// Reload: checkers that are the same (same service, real and settings) keep their state and
+  /// any probe in flight; the others start afresh.
+  void reload(const config::Config& cfg);
+
+  /// Starts the clock (the first checks are scheduled from `now`); later calls do nothing. The
+  /// adapters call it at start; on_timer and on_packet call it too.
+  void start(Instant now) noexcept;
+  std::optional<Instant> next_deadline() const noexcept;
+  void on_timer(Instant now) noexcept;
+  /// A datagram to one of the router's addresses: true if it belongs to a probe (consumed).
+  bool on_packet(wire::Ipv4View<const uint8_t> ip, Instant now) noexcept;
+  /// A datagram Health sent could not be delivered: its next hop did not answer ARP.
+  void on_unresolved(wire::Ipv4View<const uint8_t> ip, Instant now) noexcept;
+
+  /// Events since the last call, oldest first; `lost` counts those the ring had to drop.
+  template <class F>
+  void drain_events(F&& f) {
+    while (ev_count_ > 0) {
+      f(events_[ev_head_]);
+      ev_head_ = (ev_head_ + 1) % events_.size();
+      --ev_count_;
+    }
+  }
+  uint64_t events_lost() const noexcept { return events_lost_; }
+
+  const std::vector<Checker>& checkers() const noexcept { return checkers_; }
+  const std::vector<RealHealth>& reals() const noexcept { return reals_; }
+  /// "TCP_CHECK 10.0.0.2:80 (tcp 192.0.2.80:80)": a checker as logs and listings name it.
+  std::string describe(uint32_t checker) const;
+  /// One line for the log and the replay's trace: "TCP_CHECK 10.0.0.2:80 of real 10.0.0.2:80 (tcp
+  /// 192.0.2.80:80): down (refused, 2 failures in a row)", "real 10.0.0.2:80 ...: removed".
+  std::string event_text(const Event& e) const;
+  /// Probes started and in flight now.
+  uint64_t probes_sent() const noexcept { return probes_sent_; }
+  uint32_t in_flight() const noexcept { return static_cast<uint32_t>(by_port_.size() + by_echo_.size()); }
+
+private:
+  void build(const config::Config& cfg);
+  void schedule(uint32_t c, Instant at) noexcept;
+  /// The first check's delay: random in [0, warmup] (keepalived's warmup).
+  Duration warmup_delay(const Checker& k) noexcept;
+  void begin_probe(uint32_t c, Instant now) noexcept;
+  void finish_probe(uint32_t c, bool ok, Reason why, Instant now) noexcept;
+  void release_probe(Checker& k) noexcept;
+  void push_event(Event::Kind kind, uint32_t checker, Reason why, Instant now) noexcept;
+  void send_tcp(Checker& k, uint8_t flags, uint32_t seq, uint32_t ack, Instant now) noexcept;
+  void send_echo(Checker& k, Instant now) noexcept;
+  void tcp_segment(uint32_t c, wire::Ipv4View<const uint8_t> ip, Instant now) noexcept;
+  bool icmp_message(wire::Ipv4View<const uint8_t> ip, Instant now) noexcept;
+  /// The checker whose probe `quoted` (a datagram we sent) is, if any.
+  std::optional<uint32_t> probe_of(wire::Ipv4View<const uint8_t> quoted) const noexcept;
+  uint16_t alloc_port() noexcept;
+
+  ProbeNet& net_;
+  std::vector<RealHealth> reals_;
+  std::vector<Checker> checkers_;
+  // Timers: a min-heap of (time, generation << 32 | checker); an entry is current while its
+  // generation is the checker's timer_gen (a reschedule leaves the old entry to be skipped).
+  struct Timer {
+    int64_t at;
+    uint64_t gen;
+    uint32_t checker;
+  };
+  std::vector<Timer> heap_;
+  FlatMap<uint32_t, uint32_t> by_port_;  // TCP source port -> checker, for probes in flight
+  FlatMap<uint32_t, uint32_t> by_echo_;  // ICMP echo identifier -> checker
+  std::vector<Event> events_;
+  size_t ev_head_ = 0, ev_count_ = 0;
+  uint64_t events_lost_ = 0;
+  std::vector<uint8_t> buf_;  // one probe frame
+  Rng rng_;
+  uint16_t next_port_ = 0;
+  uint16_t ip_id_ = 0;
+  uint64_t probes_sent_ = 0;
+  bool started_ = false;
+  Instant last_now_{};  // the latest time seen (a reload's fresh checkers start from it)
+};
+
+}  // namespace vs::check

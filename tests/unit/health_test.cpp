@@ -1,0 +1,277 @@
+// Health checks through the engine (src/check/): probes leave as frames from the router's own
+// address, simulated reals answer them (or not), and the director's reals follow the verdicts.
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <string>
+
+#include "ctl/list.hpp"
+#include "engine.hpp"
+#include "test_frames.hpp"
+#include "wire/tcp.hpp"
+
+namespace vs {
+namespace {
+
+using test::ByteVec;
+using test::ip4;
+using test::mac;
+
+const MacAddr kLanMac = mac(2, 0, 0, 0, 0, 2);
+const Ipv4Addr kLanIp = ip4(10, 1, 0, 1);
+
+std::string config_text(const std::string& real_extra, const std::string& check_extra) {
+  return R"(
+[[interfaces]]
+name = "wan"
+mac = "02:00:00:00:00:01"
+addresses = ["203.0.113.1/24"]
+
+[[interfaces]]
+name = "lan"
+mac = "02:00:00:00:00:02"
+addresses = ["10.1.0.1/24"]
+
+[[services]]
+protocol = "tcp"
+address = "203.0.113.100:80"
+scheduler = "rr"
+
+  [[services.reals]]
+  address = "10.1.0.11:80"
+  method = "nat"
+  )" + real_extra + R"(
+    [[services.reals.checks]]
+    type = "TCP_CHECK"
+    delay_loop = 1
+    connect_timeout = 1
+    warmup = 0
+    )" + check_extra + R"(
+
+  [[services.reals]]
+  address = "10.1.0.12:80"
+  method = "nat"
+)";
+}
+
+/// One simulated real on lan: answers ARP, and SYNs with SYN-ACK (listening) or RST; pings.
+struct SimReal {
+  Ipv4Addr ip = ip4(10, 1, 0, 11);
+  MacAddr mac_ = mac(2, 0, 0, 0, 0xaa, 0x11);
+  bool present = true;    // answers anything at all
+  bool listening = true;  // a SYN gets SYN-ACK (else RST)
+  int syns = 0, rsts = 0;
+
+  /// The answer to `f`, if any.
+  std::optional<ByteVec> answer(const ByteVec& f) {
+    if (!present) return std::nullopt;
+    if (test::eth_type(f) == 0x0806) {
+      auto a = test::arp_of(f);
+      if (a.oper() != 1 || a.tpa() != ip) return std::nullopt;
+      return test::frame().eth(kLanMac, mac_).arp(2, mac_, ip, kLanMac, kLanIp).build();
+    }
+    auto ipv = test::ip_of(f);
+    if (ipv.dst() != ip) return std::nullopt;
+    if (ipv.protocol() == IpProto::kIcmp) {
+      auto m = test::icmp_of(f);
+      if (m.type() != 8) return std::nullopt;
+      ByteVec data(m.data().begin(), m.data().end());
+      return test::frame().eth(kLanMac, mac_).ipv4(ip, ipv.src()).icmp(0, 0, m.rest(), data).build();
+    }
+    if (ipv.protocol() != IpProto::kTcp) return std::nullopt;
+    auto t = wire::TcpView<const uint8_t>::parse(ipv.payload());
+    if (t->flags() & tcp_flag::kRst) {
+      rsts++;
+      return std::nullopt;
+    }
+    if (!(t->flags() & tcp_flag::kSyn)) return std::nullopt;
+    syns++;
+    if (!listening)
+      return test::frame().eth(kLanMac, mac_).ipv4(ip, ipv.src())
+          .tcp(t->dport(), t->sport(), tcp_flag::kRst | tcp_flag::kAck).seq_ack(0, t->seq() + 1).build();
+    return test::frame().eth(kLanMac, mac_).ipv4(ip, ipv.src())
+        .tcp(t->dport(), t->sport(), tcp_flag::kSyn | tcp_flag::kAck).seq_ack(777000, t->seq() + 1).build();
+  }
+};
+
+struct Rig {
+  test::MemSink sink;
+  Engine engine;
+  SimReal real;
+  int64_t now_us = 1'000'000'000'000;
+  std::vector<ByteVec> seen;  // every frame the engine sent on lan
+
+  explicit Rig(const std::string& toml) : engine(parse(toml), sink) { engine.start(Instant::from_micros(now_us)); }
+  static std::shared_ptr<const config::Config> parse(const std::string& t) {
+    auto r = config::parse_config(t);
+    if (!r) throw std::runtime_error(r.error().message);
+    return r.value();
+  }
+  /// Runs the clock to `until_s` seconds from now, answering whatever the real answers 100 µs
+  /// after the engine sends it.
+  void run(double secs) {
+    const int64_t until = now_us + static_cast<int64_t>(secs * 1e6);
+    for (;;) {
+      auto d = engine.next_deadline();
+      if (!d || d->us > until) break;
+      now_us = std::max(now_us, d->us);
+      engine.on_timer(Instant::from_micros(now_us));
+      pump();
+    }
+    now_us = until;
+  }
+  void pump() {
+    for (int round = 0; round < 10 && !sink.sent.empty(); ++round) {
+      auto sent = std::move(sink.sent);
+      sink.sent.clear();
+      for (const auto& s : sent) {
+        if (s.iface != 1) continue;
+        seen.push_back(s.bytes);
+        if (auto a = real.answer(s.bytes)) engine.on_frame(1, *a, Instant::from_micros(now_us + 100));
+      }
+    }
+  }
+  bool in_service(Ipv4Addr a) {
+    auto* s = engine.director().find_exact(IpProto::kTcp, ip4(203, 0, 113, 100), 80);
+    return s && s->find_real(a, 80) != nullptr;
+  }
+  int32_t weight(Ipv4Addr a) {
+    auto* s = engine.director().find_exact(IpProto::kTcp, ip4(203, 0, 113, 100), 80);
+    auto* d = s ? s->find_real(a, 80) : nullptr;
+    return d ? d->weight : -1;
+  }
+};
+
+const Ipv4Addr kReal = ip4(10, 1, 0, 11);
+const Ipv4Addr kOther = ip4(10, 1, 0, 12);
+
+TEST(Health, ProbeIsASynFromTheRoutersAddressAndTheRealStaysWhileItAnswers) {
+  Rig r(config_text("", ""));
+  r.run(3.5);
+  EXPECT_TRUE(r.in_service(kReal));
+  EXPECT_GE(r.real.syns, 3);
+  EXPECT_EQ(r.real.rsts, r.real.syns);  // every completed handshake is closed with a RST
+  // The first probe: ARP for the real, then a SYN from 10.1.0.1 with an MSS option, DF, TTL 64.
+  ASSERT_GE(r.seen.size(), 2u);
+  EXPECT_EQ(test::eth_type(r.seen[0]), 0x0806);
+  ASSERT_TRUE(test::ValidTransport(r.seen[1]));
+  auto ip = test::ip_of(r.seen[1]);
+  EXPECT_EQ(ip.src(), kLanIp);
+  EXPECT_EQ(ip.dst(), kReal);
+  EXPECT_EQ(ip.ttl(), 64);
+  EXPECT_TRUE(ip.dont_fragment());
+  auto t = wire::TcpView<const uint8_t>::parse(ip.payload());
+  EXPECT_EQ(t->flags(), tcp_flag::kSyn);
+  EXPECT_EQ(t->dport(), 80);
+  EXPECT_GE(t->sport(), 32768);
+  EXPECT_EQ(t->header_len(), 24u);
+}
+
+TEST(Health, RefusedRealLeavesAfterFallFailuresAndReturnsAfterRiseSuccesses) {
+  Rig r(config_text("", "retry = 1\nrise = 3"));
+  r.run(2.5);  // probes at 0, 1, 2: all fine
+  ASSERT_TRUE(r.in_service(kReal));
+  r.real.listening = false;
+  r.run(1.0);  // t=3: first failure; retried after delay_before_retry (1 s)
+  EXPECT_TRUE(r.in_service(kReal)) << "one failure with retry = 1 must not take it down";
+  r.run(1.0);  // t=4: second failure: down
+  EXPECT_FALSE(r.in_service(kReal));
+  EXPECT_TRUE(r.in_service(kOther));
+  r.real.listening = true;
+  r.run(2.0);  // t=5, 6: two successes: still down with rise = 3
+  EXPECT_FALSE(r.in_service(kReal));
+  r.run(1.0);  // t=7: third success
+  EXPECT_TRUE(r.in_service(kReal));
+  const auto& k = r.engine.health().checkers()[0];
+  EXPECT_EQ(k.transitions, 2u);
+  EXPECT_EQ(k.failures[static_cast<size_t>(check::Reason::kRefused)], 2u);
+}
+
+TEST(Health, SilentRealTimesOutAndAnUnansweredArpCountsAsNoNeighbour) {
+  Rig r(config_text("", "retry = 0"));
+  r.run(1.5);
+  ASSERT_TRUE(r.in_service(kReal));
+  r.real.present = false;  // the neighbour entry is still fresh: the SYN goes out, nothing answers
+  r.run(2.0);
+  EXPECT_FALSE(r.in_service(kReal));
+  const auto& k = r.engine.health().checkers()[0];
+  EXPECT_EQ(k.failures[static_cast<size_t>(check::Reason::kTimeout)] +
+                k.failures[static_cast<size_t>(check::Reason::kNoNeighbour)],
+            k.fail_run);
+  EXPECT_GE(k.fail_run, 1u);
+  // No ICMP error about our own probe ever goes out on the wire.
+  for (const auto& f : r.seen)
+    if (test::eth_type(f) == 0x0800) {
+      EXPECT_NE(test::ip_of(f).protocol(), IpProto::kIcmp);
+    }
+}
+
+TEST(Health, InhibitOnFailureSetsWeightZeroAndRestoresTheWeight) {
+  Rig r(config_text("weight = 5\n  inhibit_on_failure = true", "retry = 0"));
+  r.run(0.5);
+  EXPECT_EQ(r.weight(kReal), 5);
+  r.real.listening = false;
+  r.run(1.0);
+  EXPECT_EQ(r.weight(kReal), 0);  // quiesced, still listed
+  r.real.listening = true;
+  r.run(1.0);
+  EXPECT_EQ(r.weight(kReal), 5);
+}
+
+TEST(Health, AlphaStartsDownUntilTheFirstSuccess) {
+  Rig r(config_text("", "alpha = true"));
+  EXPECT_FALSE(r.in_service(kReal));
+  EXPECT_TRUE(r.in_service(kOther));
+  r.run(0.5);
+  EXPECT_TRUE(r.in_service(kReal));
+}
+
+TEST(Health, WithoutAlphaOneFailureIsEnoughInitially) {
+  Rig r(config_text("", "retry = 3"));
+  r.real.listening = false;
+  r.run(0.5);  // keepalived: a checker that never succeeded goes down on its first failure
+  EXPECT_FALSE(r.in_service(kReal));
+}
+
+TEST(Health, ReloadKeepsTheStateOfUnchangedCheckersAndRestartsChangedOnes) {
+  Rig r(config_text("", "retry = 0"));
+  r.real.listening = false;
+  r.run(1.5);
+  ASSERT_FALSE(r.in_service(kReal));
+  r.real.listening = true;
+  // Same checker: still down after the reload (no flap back into service).
+  ASSERT_FALSE(r.engine.reload(Rig::parse(config_text("", "retry = 0"))));
+  EXPECT_FALSE(r.in_service(kReal));
+  EXPECT_FALSE(r.engine.health().checkers()[0].up);
+  // A changed checker starts afresh (up, as without alpha).
+  ASSERT_FALSE(r.engine.reload(Rig::parse(config_text("", "retry = 2"))));
+  EXPECT_TRUE(r.in_service(kReal));
+  EXPECT_TRUE(r.engine.health().checkers()[0].up);
+}
+
+TEST(Health, PingCheck) {
+  std::string toml = config_text("", "");
+  toml.replace(toml.find("TCP_CHECK"), 9, "PING_CHECK");
+  Rig r(toml);
+  r.run(2.5);
+  EXPECT_TRUE(r.in_service(kReal));
+  EXPECT_EQ(r.engine.health().checkers()[0].probes, 3u);
+  EXPECT_EQ(r.engine.health().checkers()[0].fail_run, 0u);
+  r.real.present = false;
+  r.run(4.0);
+  EXPECT_FALSE(r.in_service(kReal));
+}
+
+TEST(Health, ListingShowsEachChecker) {
+  Rig r(config_text("", "retry = 0"));
+  r.real.listening = false;
+  r.run(0.5);
+  const std::string l = ctl::list_health(r.engine, Instant::from_micros(r.now_us));
+  EXPECT_NE(l.find("10.1.0.11:80"), std::string::npos) << l;
+  EXPECT_NE(l.find("failed"), std::string::npos) << l;
+  EXPECT_NE(l.find("TCP_CHECK"), std::string::npos) << l;
+  EXPECT_NE(l.find("refused"), std::string::npos) << l;
+}
+
+}  // namespace
+}  // namespace vs
