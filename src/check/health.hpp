@@ -123,7 +123,9 @@ public:
   std::optional<Instant> next_deadline() const noexcept;
   void on_timer(Instant now) noexcept;
   /// A datagram to one of the router's addresses: true if it belongs to a probe (consumed).
-  bool on_packet(wire::Ipv4View<const uint8_t> ip, Instant now) noexcept;
+  /// `csum_deferred`: its transport checksum was left to us by a local sender (offload.hpp) and
+  /// is trusted, as the kernel trusts CHECKSUM_PARTIAL.
+  bool on_packet(wire::Ipv4View<const uint8_t> ip, Instant now, bool csum_deferred = false) noexcept;
   /// A datagram Health sent could not be delivered: its next hop did not answer ARP.
   void on_unresolved(wire::Ipv4View<const uint8_t> ip, Instant now) noexcept;
 
@@ -161,7 +163,7 @@ private:
   void send_tcp(Checker& k, uint8_t flags, uint32_t seq, uint32_t ack, Instant now) noexcept;
   void send_echo(Checker& k, Instant now) noexcept;
   void tcp_segment(uint32_t c, wire::Ipv4View<const uint8_t> ip, Instant now) noexcept;
-  bool icmp_message(wire::Ipv4View<const uint8_t> ip, Instant now) noexcept;
+  bool icmp_message(wire::Ipv4View<const uint8_t> ip, Instant now, bool csum_deferred) noexcept;
   /// The checker whose probe `quoted` (a datagram we sent) is, if any.
   std::optional<uint32_t> probe_of(wire::Ipv4View<const uint8_t> quoted) const noexcept;
   uint16_t alloc_port() noexcept;

@@ -222,6 +222,10 @@ private:
   ctl::Reply control(const std::vector<std::string>& args) {
     clock();
     if (args.size() == 1 && args[0] == "--reload") return reload();
+    if (args.size() == 1 && args[0] == "--list-checks") {  // vsrouter's own (docs/health-checks.md)
+      std::string l = ctl::list_health(*engine_, now_);
+      return {0, l.empty() ? "no health checkers\n" : l.substr(1), ""};
+    }
     if (!args.empty() && args[0] == ctl::kRestoreLine) {
       auto o = ctl::execute_restore_line(*engine_, {args.begin() + 1, args.end()}, now_);
       arm_timer();
