@@ -139,7 +139,9 @@ public:
   HttpResponse(const HttpResponse&) = delete;
   HttpResponse& operator=(const HttpResponse&) = delete;
 
-  /// Forget the response: the next feed() is the start of a new one.
+  /// Forget the response: the next feed() is the start of a new one. OpenSSL 3.0's
+  /// EVP_DigestInit_ex2() re-creates the provider's MD5 state here (one small allocation per
+  /// response); feed() and judge() allocate nothing.
   void reset() noexcept;
 
   /// The next bytes of the stream, in order. Returns how many were accepted: all of them, unless
