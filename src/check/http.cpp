@@ -46,8 +46,14 @@ struct Writer {
   }
 };
 
-bool has_line_breaker(std::string_view s) noexcept {
-  return s.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos;
+/// A control character (CR and LF above all) or a space would end the request line or the Host
+/// field early (RFC 9112 §3: the request-target has no space; RFC 9110 §5.5: no CR, LF or NUL
+/// in a field value). keepalived's config words cannot hold them; a caller's string might.
+bool unsafe(std::string_view s) noexcept {
+  return std::any_of(s.begin(), s.end(), [](char c) {
+    auto u = static_cast<uint8_t>(c);
+    return u <= 0x20 || u == 0x7f;
+  });
 }
 
 /// A decimal status code of 3 digits or fewer (status_code_handler() uses strtoul; its
@@ -75,7 +81,7 @@ std::optional<HttpProtocol> parse_http_protocol(std::string_view s) noexcept {
 
 size_t build_http_request(std::span<uint8_t> out, std::string_view path, std::string_view host, uint16_t port,
                           HttpProtocol proto) noexcept {
-  if (path.empty() || host.empty() || has_line_breaker(path) || has_line_breaker(host)) return 0;
+  if (path.empty() || host.empty() || unsafe(path) || unsafe(host)) return 0;
   Writer w{out.first(std::min(out.size(), kHttpRequestMax - 1))};  // keepalived's snprintf keeps a NUL
   // request_template / request_template_ipv6 in http_request().
   w.put("GET ");
@@ -362,9 +368,10 @@ HttpResult HttpResponse::judge(const HttpExpect& expect) noexcept {
     r.ok = false;
     return r;
   };
-  // http_handle_response(): no data, then the status code, then the digest.
-  if (accepted_ == 0) return fail(HttpReason::kNoData);
+  // http_handle_response(): no data, then the status code, then the digest. Reading stopped
+  // early (the cap, the header limit) comes first: what arrived is not the whole answer.
   if (stopped_ != HttpReason::kOk) return fail(stopped_);
+  if (accepted_ == 0) return fail(HttpReason::kNoData);
   if (!header_done_) return fail(HttpReason::kIncomplete);
   if (r.status == 0) return fail(HttpReason::kBadStatusLine);
   // keepalived's bit array covers 100..599 only: a code outside fails whatever is configured.

@@ -36,8 +36,8 @@ inline constexpr size_t kHttpRequestMax = 2048;
 /// when it contains ':', an IPv6 literal, RFC 2732 as keepalived's request_template_ipv6). With
 /// port == 0, `host` is a virtualhost and is written as it is, without a port (keepalived never
 /// adds one to a virtualhost). Returns the bytes written; 0 if the request does not fit in `out`
-/// or in kHttpRequestMax, or if path or host is empty or holds a CR, LF or NUL (they would end
-/// the request line or header early: RFC 9110 §5.5 forbids them in field values).
+/// or in kHttpRequestMax, or if path or host is empty or holds a space or a control character
+/// (CR, LF, NUL, ...: they would end the request line or the Host field early).
 size_t build_http_request(std::span<uint8_t> out, std::string_view path, std::string_view host, uint16_t port,
                           HttpProtocol proto) noexcept;
 

@@ -61,6 +61,8 @@ TEST(HttpRequest, RefusesWhatDoesNotFitOrBreaksTheHeader) {
             full.size());
   EXPECT_EQ(request("/x\r\nEvil: 1", "h", 0, HttpProtocol::k10), "");
   EXPECT_EQ(request("/", "h\n", 0, HttpProtocol::k10), "");
+  EXPECT_EQ(request("/a b", "h", 0, HttpProtocol::k10), "");
+  EXPECT_EQ(request(std::string_view("/\0", 2), "h", 0, HttpProtocol::k10), "");
   EXPECT_EQ(request("", "h", 0, HttpProtocol::k10), "");
   EXPECT_EQ(request(std::string(kHttpRequestMax, '/'), "h", 0, HttpProtocol::k10), "");
 }
@@ -253,6 +255,9 @@ TEST(HttpResponse, Cap) {
   EXPECT_EQ(small.feed(bytes(resp)), resp.size() - 1);
   EXPECT_TRUE(small.done());
   EXPECT_EQ(small.feed(bytes("x")), 0u);
+  HttpResponse none(0);
+  EXPECT_EQ(none.feed(bytes(resp)), 0u);
+  EXPECT_EQ(none.judge({}).reason, HttpReason::kTooLong);
   HttpResult r = small.judge({});
   EXPECT_FALSE(r.ok);
   EXPECT_EQ(r.reason, HttpReason::kTooLong);
