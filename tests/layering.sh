@@ -14,6 +14,7 @@ declare -A allowed=(
   [sched]="base config conn ipvs sched flow.hpp"
   [fwd]="base wire fwd"
   [frag]="base wire frag drop.hpp"
+  [check]="base wire check"
 )
 fail=0
 for layer in "${!allowed[@]}"; do

@@ -6,6 +6,8 @@
   corpus/replay/seed-*   the golden input pcaps (cut to 16 KiB), plus the same frames as
                          pcapng, as nanosecond pcap and as big-endian pcap
   corpus/config/seed-*   every TOML file: tests/configs/, pcaps/*/vsrouter.toml, conf/
+  corpus/probe/seed-*    health-check answers (fuzz_probe.cpp's layout): HTTP responses (plain,
+                         chunked, garbage), DNS answers (NOERROR, NXDOMAIN), UDP hex strings and replies
 
 Seeds are re-made from scratch; other files (regression inputs of fixed findings, named
 regress-*) are left alone. Run from anywhere: /usr/bin/python3 tests/fuzz/make_corpus.py
@@ -135,6 +137,29 @@ def write(d, name, data):
         f.write(data)
 
 
+# A Scapy-built answer (tests/unit/check_dns_test.cpp's kScapyAnswer): www.example.com A 192.0.2.7.
+DNS_ANSWER = bytes.fromhex("12348180000100010000000003777777076578616d706c6503636f6d0000010001"
+                           "03777777076578616d706c6503636f6d00000100010000003c0004c0000207")
+
+
+def probe_seeds():
+    """fuzz_probe.cpp's inputs: a selector byte (modulo 3: HTTP, DNS, UDP), then that codec's layout."""
+    d = reset("probe")
+    http = {
+        "http-ok": b"HTTP/1.1 200 OK\r\nContent-Length: 12\r\nConnection: close\r\n\r\nhello world\n",
+        "http-chunked": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+        "http-404": b"HTTP/1.0 404 Not Found\r\nServer: x\r\ncontent-length: 3\r\n\r\nno\n",
+        "http-garbage": b"\x00\xffSSH-2.0 9999 \r\n\n\r\x00Content-Length: 99999999999999999999\r\n",
+    }
+    for i, (name, text) in enumerate(http.items()):
+        write(d, "seed-" + name, bytes([0, 4 + i]) + text)
+    write(d, "seed-dns-answer", bytes([1, 0x12, 0x34]) + DNS_ANSWER)
+    write(d, "seed-dns-nxdomain", bytes([1, 0x12, 0x34]) + DNS_ANSWER[:3] + b"\x83" + DNS_ANSWER[4:])
+    write(d, "seed-dns-name", bytes([1, 0, 1]) + b"www.example.com.")
+    write(d, "seed-udp-mask", bytes([2, 0, 0, 0, 255]) + b"de ad XX e f|\xde\xad\x00\x0e\x0f")
+    write(d, "seed-udp-lone-x", bytes([2, 0, 4, 1, 0]) + b"0102 X x4|\x01\x02\x0f\x44")
+
+
 def main():
     cases = sorted(c for c in glob.glob(os.path.join(ROOT, "pcaps", "*")) if os.path.exists(os.path.join(c, "vsrouter.toml")))
 
@@ -166,7 +191,9 @@ def main():
         with open(p, "rb") as f:
             write(d, "seed-" + rel, f.read())
 
-    for name in ("engine", "replay", "config"):
+    probe_seeds()
+
+    for name in ("engine", "replay", "config", "probe"):
         files = glob.glob(os.path.join(CORPUS, name, "*"))
         print(f"corpus/{name}: {len(files)} files, {sum(os.path.getsize(f) for f in files)} bytes")
 
