@@ -417,7 +417,8 @@ Verdict Engine::handle_ipv4(uint32_t iface, std::span<const uint8_t> frame, bool
   // its connection and leave from the VIP); each leaves in fragments no larger than it came.
   if (pkt.fragment && to_us) return reassemble(iface, frame, *ip, l2_unicast, now, depth);
   // Answers to health probes (to a router address, before a port-0 service on it could take them).
-  if ((dst_kind & kAddrRouter) && health_.on_packet(*ip, now, rx_off_.csum_partial)) return {Verdict::Kind::kConsumed, {}, iface};
+  if ((dst_kind & kAddrRouter) && health_.on_packet(*ip, now, rx_off_.csum_partial))
+    return {Verdict::Kind::kConsumed, {}, iface};
   if (!transport_bad)
     if (auto v = ipvs_ingress(iface, frame, *ip, pkt, l2_unicast, now, depth)) return *v;
   if (to_us) return deliver_local(iface, *ip, l2_unicast, now);

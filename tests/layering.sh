@@ -14,7 +14,7 @@ declare -A allowed=(
   [sched]="base config conn ipvs sched flow.hpp"
   [fwd]="base wire fwd"
   [frag]="base wire frag drop.hpp"
-  [check]="base wire check"
+  [check]="base wire config check"
 )
 fail=0
 for layer in "${!allowed[@]}"; do

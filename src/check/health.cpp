@@ -57,8 +57,9 @@ void Health::build(const config::Config& cfg) {
   for (const auto& s : cfg.services)
     for (const auto& r : s.reals) {
       if (r.checks.empty()) continue;
-      RealHealth rh{s.protocol, s.vip, s.port, r, static_cast<uint32_t>(checkers_.size()),
-                    static_cast<uint32_t>(r.checks.size()), 0};
+      RealHealth rh{
+          s.protocol, s.vip, s.port, r, static_cast<uint32_t>(checkers_.size()), static_cast<uint32_t>(r.checks.size()),
+          0};
       for (const auto& c : r.checks) {
         Checker k;
         k.cfg = c;
@@ -81,8 +82,9 @@ std::shared_ptr<config::Config> Health::effective(const config::Config& cfg) con
     if (rh.alive()) continue;
     for (auto& s : out->services) {
       if (s.protocol != rh.protocol || s.vip != rh.vip || s.port != rh.vport) continue;
-      auto it = std::find_if(s.reals.begin(), s.reals.end(),
-                             [&](const config::ConfiguredReal& r) { return r.addr == rh.real.addr && r.port == rh.real.port; });
+      auto it = std::find_if(s.reals.begin(), s.reals.end(), [&](const config::ConfiguredReal& r) {
+        return r.addr == rh.real.addr && r.port == rh.real.port;
+      });
       if (it == s.reals.end()) continue;
       if (it->inhibit_on_failure) it->weight = 0;
       else s.reals.erase(it);
@@ -187,9 +189,9 @@ void Health::on_timer(Instant now) noexcept {
 }
 
 uint16_t Health::alloc_port() noexcept {
-  constexpr uint32_t span = kPortHi - kPortLo + 1;
-  if (next_port_ == 0) next_port_ = static_cast<uint16_t>(kPortLo + rng_.next_u32() % span);
-  for (uint32_t tries = 0; tries < span; ++tries) {
+  constexpr uint32_t kSpan = kPortHi - kPortLo + 1;
+  if (next_port_ == 0) next_port_ = static_cast<uint16_t>(kPortLo + rng_.next_u32() % kSpan);
+  for (uint32_t tries = 0; tries < kSpan; ++tries) {
     uint16_t p = next_port_;
     next_port_ = next_port_ >= kPortHi ? kPortLo : static_cast<uint16_t>(next_port_ + 1);
     if (!by_port_.contains(p) && !by_echo_.contains(p)) return p;
@@ -437,15 +439,16 @@ std::string Health::event_text(const Event& e) const {
                            std::to_string(rh.vport) + ")";
   switch (e.kind) {
     case Event::Kind::kCheckerDown:
-      return describe(e.checker) + ": down (" + std::string(reason_name(e.reason)) + ", " +
-             std::to_string(k.fail_run) + (k.fail_run == 1 ? " failure" : " failures") + " in a row)";
+      return describe(e.checker) + ": down (" + std::string(reason_name(e.reason)) + ", " + std::to_string(k.fail_run) +
+             (k.fail_run == 1 ? " failure" : " failures") + " in a row)";
     case Event::Kind::kCheckerUp:
-      return describe(e.checker) + ": up (" + std::to_string(k.ok_run) +
-             (k.ok_run == 1 ? " success" : " successes") + " in a row)";
+      return describe(e.checker) + ": up (" + std::to_string(k.ok_run) + (k.ok_run == 1 ? " success" : " successes") +
+             " in a row)";
     case Event::Kind::kRealDown:
       return real + (rh.real.inhibit_on_failure ? ": failed, weight 0 (inhibit_on_failure)" : ": failed, removed");
     case Event::Kind::kRealUp:
-      return real + (rh.real.inhibit_on_failure ? ": alive, weight " + std::to_string(rh.real.weight) : ": alive, added");
+      return real +
+             (rh.real.inhibit_on_failure ? ": alive, weight " + std::to_string(rh.real.weight) : ": alive, added");
   }
   return {};
 }

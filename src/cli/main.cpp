@@ -60,9 +60,10 @@ int cmd_replay(int argc, char** argv) {
       "in", "input directory: <interface>.pcap per interface", cxxopts::value<std::string>())(
       "out", "output directory (created): <interface>.pcap per interface", cxxopts::value<std::string>())(
       "advance", "run the clock on for SECONDS after the last record", cxxopts::value<double>()->default_value("0"))(
-      "start", "start the engine at SECONDS (Unix time; health checks count their warm-up from it); default: the "
-      "first record", cxxopts::value<double>())(
-      "list", "print the ipvsadm -Ln --stats table and the counters at the end")(
+      "start",
+      "start the engine at SECONDS (Unix time; health checks count their warm-up from it); default: the "
+      "first record",
+      cxxopts::value<double>())("list", "print the ipvsadm -Ln --stats table and the counters at the end")(
       "list-conns", "print the connection table (ipvsadm -Lnc) at the end")(
       "trace", "print what happened to each packet, and why each new connection went to its real")(
       "diagram", "print connection CONN (N: the Nth scheduled, or CLIENT:PORT) as a Mermaid sequence diagram",

@@ -284,9 +284,9 @@ bool valid_tap_name(std::string_view s) {
 // inheritance, check_data.c), then the checker type's own default.
 
 /// The timing keys a [[services]], [[services.reals]] or [[services.reals.checks]] table may hold.
-constexpr std::array<std::string_view, 9> kTimingKeys = {
-    "delay_loop", "connect_timeout", "retry", "fall", "delay_before_retry", "warmup", "rise", "alpha",
-    "inhibit_on_failure"};
+constexpr std::array<std::string_view, 9> kTimingKeys = {"delay_loop",         "connect_timeout", "retry", "fall",
+                                                         "delay_before_retry", "warmup",          "rise",  "alpha",
+                                                         "inhibit_on_failure"};
 
 struct CheckDefaults {
   std::optional<Duration> delay_loop, connect_timeout, delay_before_retry, warmup;
@@ -519,7 +519,8 @@ CheckDefaults timings(const Section& s, CheckDefaults d) {
   if (fall) d.fall = static_cast<uint32_t>(int_value(*fall, "fall", 1, 1001));
   if (const toml::node* n = s.optional("rise")) d.rise = static_cast<uint32_t>(int_value(*n, "rise", 1, 1000));
   if (const toml::node* n = s.optional("alpha")) d.alpha = bool_value(*n, "alpha");
-  if (const toml::node* n = s.optional("inhibit_on_failure")) d.inhibit_on_failure = bool_value(*n, "inhibit_on_failure");
+  if (const toml::node* n = s.optional("inhibit_on_failure"))
+    d.inhibit_on_failure = bool_value(*n, "inhibit_on_failure");
   return d;
 }
 
@@ -656,15 +657,13 @@ Check Loader::check(const Section& s, const ConfiguredReal& r, const CheckDefaul
   Check c;
   c.type = choice_value(s.required("type"), "type", "checker type", kCheckTypes);
   switch (c.type) {
-    case CheckType::kTcp:
-      s.allow_only(with_timings({"type", "connect_ip", "connect_port", "bindto"}));
-      break;
+    case CheckType::kTcp: s.allow_only(with_timings({"type", "connect_ip", "connect_port", "bindto"})); break;
     case CheckType::kPing: s.allow_only(with_timings({"type", "connect_ip", "bindto"})); break;
-    default:
-      fail(s.required("type"), "checker type " + std::string(check_type_name(c.type)) + " is not supported yet");
+    default: fail(s.required("type"), "checker type " + std::string(check_type_name(c.type)) + " is not supported yet");
   }
   if (s.optional("inhibit_on_failure"))
-    fail(*s.optional("inhibit_on_failure"), "\"inhibit_on_failure\" belongs to a real server or a service, not a checker");
+    fail(*s.optional("inhibit_on_failure"),
+         "\"inhibit_on_failure\" belongs to a real server or a service, not a checker");
   const CheckDefaults d = timings(s, inherited);
   // keepalived's defaults per type (check_api.c, check_http.c, check_dns.c, check_misc.c)
   c.delay_loop = d.delay_loop.value_or(Duration::seconds(60));

@@ -151,15 +151,15 @@ constexpr std::string_view check_type_name(CheckType t) noexcept { return name_o
 /// keepalived's virtual_server / real_server / checker levels).
 struct Check {
   CheckType type = CheckType::kTcp;
-  Ipv4Addr connect_ip;             // where probes go: the real's address unless connect_ip
-  uint16_t connect_port = 0;       // the real's port unless connect_port (TCP, HTTP, SSL, UDP, DNS)
-  Ipv4Addr bindto;                 // probes' source: 0.0.0.0 = the interface address toward connect_ip
-  Duration delay_loop = Duration::seconds(60);         // between checks (keepalived: KEEPALIVED_DEFAULT_DELAY)
-  Duration connect_timeout = Duration::seconds(5);     // a probe's deadline
+  Ipv4Addr connect_ip;                              // where probes go: the real's address unless connect_ip
+  uint16_t connect_port = 0;                        // the real's port unless connect_port (TCP, HTTP, SSL, UDP, DNS)
+  Ipv4Addr bindto;                                  // probes' source: 0.0.0.0 = the interface address toward connect_ip
+  Duration delay_loop = Duration::seconds(60);      // between checks (keepalived: KEEPALIVED_DEFAULT_DELAY)
+  Duration connect_timeout = Duration::seconds(5);  // a probe's deadline
   Duration delay_before_retry = Duration::seconds(1);  // after a failure while not yet down
   Duration warmup = Duration::seconds(60);             // the first check: at a random moment in [0, warmup]
-  uint32_t rise = 1;  // consecutive successes that bring a down checker up (keepalived: 1)
-  uint32_t fall = 2;  // consecutive failures that take an up checker down (keepalived: retry + 1)
+  uint32_t rise = 1;   // consecutive successes that bring a down checker up (keepalived: 1)
+  uint32_t fall = 2;   // consecutive failures that take an up checker down (keepalived: retry + 1)
   bool alpha = false;  // starts down: the real joins after the checker's first successes
   friend bool operator==(const Check&, const Check&) = default;
 };

@@ -64,28 +64,28 @@ std::string list_counters(const Engine& e) {
 std::string list_health(const Engine& e, Instant now) {
   const check::Health& h = e.health();
   if (h.reals().empty()) return {};
-  std::string out = fmt("\n%-5s %-21s %-21s %-7s %s\n", "Prot", "LocalAddress:Port", "RemoteAddress:Port", "State",
-                        "Checkers");
+  std::string out =
+      fmt("\n%-5s %-21s %-21s %-7s %s\n", "Prot", "LocalAddress:Port", "RemoteAddress:Port", "State", "Checkers");
   for (const check::RealHealth& rh : h.reals()) {
     const std::string vs = rh.vip.str() + ":" + std::to_string(rh.vport);
     const std::string rs = rh.real.addr.str() + ":" + std::to_string(rh.real.port);
     const char* state = rh.alive() ? "alive" : (rh.real.inhibit_on_failure ? "inhibit" : "failed");
-    out += fmt("%-5s %-21s %-21s %-7s %u of %u up\n", rh.protocol == IpProto::kTcp ? "TCP" : "UDP", vs.c_str(), rs.c_str(),
-               state, rh.n_checkers - rh.failed, rh.n_checkers);
+    out += fmt("%-5s %-21s %-21s %-7s %u of %u up\n", rh.protocol == IpProto::kTcp ? "TCP" : "UDP", vs.c_str(),
+               rs.c_str(), state, rh.n_checkers - rh.failed, rh.n_checkers);
     for (uint32_t i = rh.first_checker; i < rh.first_checker + rh.n_checkers; ++i) {
       const check::Checker& k = h.checkers()[i];
       std::string target = k.cfg.connect_ip.str();
       if (k.cfg.type != config::CheckType::kPing) target += ":" + std::to_string(k.cfg.connect_port);
       const uint32_t run = k.up ? k.ok_run : k.fail_run;
-      std::string next = k.phase != check::Checker::Phase::kIdle ? "probing"
-                                                                 : fmt("next in %.3f s", (k.next_check - now).us / 1e6);
-      const std::string last = k.probes == 0 ? std::string("not probed yet")
-                                             : fmt("%u %s in a row, last %s (%.3f s)", run, k.up ? "ok" : "failed",
-                                                   std::string(check::reason_name(k.last_reason)).c_str(),
-                                                   k.last_duration.us / 1e6);
-      out += fmt("  -> %-10s %-21s %-4s %s, %llu transitions, %s\n", std::string(config::check_type_name(k.cfg.type)).c_str(),
-                 target.c_str(), k.up ? "up" : "down", last.c_str(), static_cast<unsigned long long>(k.transitions),
-                 next.c_str());
+      std::string next =
+          k.phase != check::Checker::Phase::kIdle ? "probing" : fmt("next in %.3f s", (k.next_check - now).us / 1e6);
+      const std::string last =
+          k.probes == 0 ? std::string("not probed yet")
+                        : fmt("%u %s in a row, last %s (%.3f s)", run, k.up ? "ok" : "failed",
+                              std::string(check::reason_name(k.last_reason)).c_str(), k.last_duration.us / 1e6);
+      out += fmt("  -> %-10s %-21s %-4s %s, %llu transitions, %s\n",
+                 std::string(config::check_type_name(k.cfg.type)).c_str(), target.c_str(), k.up ? "up" : "down",
+                 last.c_str(), static_cast<unsigned long long>(k.transitions), next.c_str());
     }
   }
   return out;

@@ -22,13 +22,13 @@ struct Options {
   std::string config_path;
   std::string in_dir;
   std::string out_dir;
-  int64_t advance_us = 0;   // run the clock this long after the last record so timers fire
+  int64_t advance_us = 0;           // run the clock this long after the last record so timers fire
   std::optional<int64_t> start_us;  // the engine's start (health checks' warm-up): --start, else the
                                     // capture's recorded start, else the first record's time
-  bool list = false;        // print the ipvsadm -Ln --stats table and counters at the end
-  bool list_conns = false;  // print the connection table (ipvsadm -Lnc) at the end
-  bool trace = false;       // print what happened to each packet (and why each connection went to its real)
-  std::string diagram;      // --diagram CONN: "N" (the Nth connection scheduled) or "CLIENT:PORT"
+  bool list = false;                // print the ipvsadm -Ln --stats table and counters at the end
+  bool list_conns = false;          // print the connection table (ipvsadm -Lnc) at the end
+  bool trace = false;               // print what happened to each packet (and why each connection went to its real)
+  std::string diagram;              // --diagram CONN: "N" (the Nth connection scheduled) or "CLIENT:PORT"
 };
 
 /// Sees what a Replayer sees: every frame fed, every frame sent, every scheduling decision.

@@ -40,13 +40,15 @@ scheduler = "rr"
   [[services.reals]]
   address = "10.1.0.11:80"
   method = "nat"
-  )" + real_extra + R"(
+  )" + real_extra +
+         R"(
     [[services.reals.checks]]
     type = "TCP_CHECK"
     delay_loop = 1
     connect_timeout = 1
     warmup = 0
-    )" + check_extra + R"(
+    )" + check_extra +
+         R"(
 
   [[services.reals]]
   address = "10.1.0.12:80"
@@ -87,10 +89,18 @@ struct SimReal {
     if (!(t->flags() & tcp_flag::kSyn)) return std::nullopt;
     syns++;
     if (!listening)
-      return test::frame().eth(kLanMac, mac_).ipv4(ip, ipv.src())
-          .tcp(t->dport(), t->sport(), tcp_flag::kRst | tcp_flag::kAck).seq_ack(0, t->seq() + 1).build();
-    return test::frame().eth(kLanMac, mac_).ipv4(ip, ipv.src())
-        .tcp(t->dport(), t->sport(), tcp_flag::kSyn | tcp_flag::kAck).seq_ack(777000, t->seq() + 1).build();
+      return test::frame()
+          .eth(kLanMac, mac_)
+          .ipv4(ip, ipv.src())
+          .tcp(t->dport(), t->sport(), tcp_flag::kRst | tcp_flag::kAck)
+          .seq_ack(0, t->seq() + 1)
+          .build();
+    return test::frame()
+        .eth(kLanMac, mac_)
+        .ipv4(ip, ipv.src())
+        .tcp(t->dport(), t->sport(), tcp_flag::kSyn | tcp_flag::kAck)
+        .seq_ack(777000, t->seq() + 1)
+        .build();
   }
 };
 
