@@ -3,15 +3,19 @@
 #include <algorithm>
 #include <cstring>
 
+#include "check/dns.hpp"
+#include "check/udp_match.hpp"
 #include "wire/ethernet.hpp"
 #include "wire/icmp.hpp"
 #include "wire/tcp.hpp"
+#include "wire/udp.hpp"
 
 namespace vs::check {
 
 using wire::Icmpv4View;
 using wire::Ipv4View;
 using wire::TcpView;
+using wire::UdpView;
 namespace tcp_flag = vs::tcp_flag;
 
 namespace {
@@ -26,6 +30,9 @@ constexpr size_t kEventRing = 4096;
 constexpr Duration kFirstRto = Duration::seconds(1);  // TCP_TIMEOUT_INIT (RFC 6298 §2.1)
 constexpr uint16_t kMss = 1460;
 constexpr size_t kEchoData = 16;
+constexpr size_t kProbeMax = 1514;  // the largest probe: an HTTP request or UDP payload in one frame
+// Bytes of one HTTP response read at most (header and body): a real that sends more fails.
+constexpr size_t kHttpCap = size_t{1} << 20;
 
 bool seq_after_eq(uint32_t a, uint32_t b) noexcept { return static_cast<int32_t>(a - b) >= 0; }
 
@@ -40,13 +47,17 @@ std::string_view reason_name(Reason r) noexcept {
     case Reason::kUnreachable: return "unreachable";
     case Reason::kNoNeighbour: return "no_neighbour";
     case Reason::kNoRoute: return "no_route";
+    case Reason::kBadResponse: return "bad_response";
+    case Reason::kStatus: return "status";
+    case Reason::kDigest: return "digest";
+    case Reason::kRcode: return "rcode";
     case Reason::kCount: break;
   }
   return "?";
 }
 
 Health::Health(const config::Config& cfg, uint64_t seed, ProbeNet& net) : net_(net), rng_(seed ^ 0x6865616c7468ull) {
-  buf_.resize(kEth + kIp + 64 + kEchoData);
+  buf_.resize(kProbeMax);
   events_.resize(kEventRing);
   build(cfg);
 }
@@ -66,6 +77,8 @@ void Health::build(const config::Config& cfg) {
         k.real = static_cast<uint32_t>(reals_.size());
         k.up = !c.alpha;
         if (!k.up) rh.failed++;
+        if (c.type == config::CheckType::kHttp || c.type == config::CheckType::kSsl)
+          k.http = std::make_shared<HttpResponse>(kHttpCap);
         checkers_.push_back(k);
       }
       reals_.push_back(std::move(rh));
@@ -173,7 +186,9 @@ void Health::on_timer(Instant now) noexcept {
       continue;
     }
     if (now >= k.deadline) {
-      finish_probe(t.checker, false, Reason::kTimeout, now);
+      // UDP_CHECK without require_reply: silence is success, only an ICMP error fails (keepalived).
+      const bool silence_ok = k.cfg.type == config::CheckType::kUdp && !k.cfg.require_reply;
+      finish_probe(t.checker, silence_ok, silence_ok ? Reason::kOk : Reason::kTimeout, now);
       continue;
     }
     // Retransmission (the SYN, or the request), with the RTO doubled as TCP does.
@@ -181,7 +196,11 @@ void Health::on_timer(Instant now) noexcept {
       send_tcp(k, tcp_flag::kSyn, k.snd_isn, 0, now);
       k.rto = k.rto * 2;
       k.resend_at = now + k.rto;
-    } else if (k.phase == Checker::Phase::kEchoSent) {
+    } else if (k.phase == Checker::Phase::kEstablished && !k.req_acked) {
+      send_tcp(k, tcp_flag::kAck | tcp_flag::kPsh, k.snd_isn + 1, k.rcv_nxt, now);  // the request again
+      k.rto = k.rto * 2;
+      k.resend_at = now + k.rto;
+    } else {
       k.resend_at = k.deadline;
     }
     schedule(t.checker, std::min(k.deadline, k.resend_at));
@@ -227,9 +246,20 @@ void Health::begin_probe(uint32_t c, Instant now) noexcept {
       k.resend_at = k.deadline;
       send_echo(k, now);
       break;
+    case config::CheckType::kUdp:
+    case config::CheckType::kDns:
+      k.phase = Checker::Phase::kUdpSent;
+      k.dns_id = static_cast<uint16_t>(rng_.next_u32());
+      by_port_.insert(id, c);
+      k.resend_at = k.deadline;  // one datagram, as keepalived sends
+      send_udp(k, now);
+      break;
     default:
       k.phase = Checker::Phase::kSynSent;
       k.snd_isn = rng_.next_u32();
+      k.req_len = 0;
+      k.req_acked = false;
+      if (k.http) k.http->reset();
       by_port_.insert(id, c);
       send_tcp(k, tcp_flag::kSyn, k.snd_isn, 0, now);
       break;
@@ -255,7 +285,10 @@ void Health::finish_probe(uint32_t c, bool ok, Reason why, Instant now) noexcept
     k.fail_run = 0;
     k.ok_run++;
     k.succeeded_once = true;
-    if (!k.up && k.ok_run >= k.cfg.rise) {
+    // HTTP: the next url; a down checker comes up only when every url passed (keepalived).
+    if (!k.cfg.urls.empty()) k.url = (k.url + 1) % static_cast<uint32_t>(k.cfg.urls.size());
+    const uint32_t rise = std::max<uint32_t>(k.cfg.rise, static_cast<uint32_t>(k.cfg.urls.size()));
+    if (!k.up && k.ok_run >= rise) {
       k.up = true;
       k.transitions++;
       push_event(Event::Kind::kCheckerUp, c, why, now);
@@ -298,16 +331,19 @@ void Health::push_event(Event::Kind kind, uint32_t checker, Reason why, Instant 
 
 void Health::send_tcp(Checker& k, uint8_t flags, uint32_t seq, uint32_t ack, Instant now) noexcept {
   const bool syn = flags & tcp_flag::kSyn;
-  const size_t tcp_len = syn ? kTcpSyn : TcpView<uint8_t>::kMinHeaderLen;
+  const size_t hdr = syn ? kTcpSyn : TcpView<uint8_t>::kMinHeaderLen;
+  std::fill(buf_.begin(), buf_.begin() + static_cast<std::ptrdiff_t>(kEth + kIp + hdr), uint8_t{0});
+  // PSH: the HTTP request rides in this segment (built after the headers' room).
+  const size_t data = (flags & tcp_flag::kPsh) ? http_request(k, std::span<uint8_t>(buf_)) : 0;
+  const size_t tcp_len = hdr + data;
   const size_t ip_len = kIp + tcp_len;
   std::span<uint8_t> out(buf_.data(), kEth + ip_len);
-  std::fill(out.begin(), out.end(), uint8_t{0});
   std::span<uint8_t> tcp = out.subspan(kEth + kIp);
   wire::store16(tcp, 0, k.lport);
   wire::store16(tcp, 2, k.cfg.connect_port);
   wire::store32(tcp, 4, seq);
   wire::store32(tcp, 8, ack);
-  tcp[12] = static_cast<uint8_t>((tcp_len / 4) << 4);
+  tcp[12] = static_cast<uint8_t>((hdr / 4) << 4);
   tcp[13] = flags;
   wire::store16(tcp, 14, flags & tcp_flag::kRst ? 0 : 64240);  // Linux's initial window
   if (syn) {
@@ -349,9 +385,24 @@ bool Health::on_packet(wire::Ipv4View<const uint8_t> ip, Instant now, bool csum_
     const uint32_t* c = by_port_.find(th->dport());
     if (c == nullptr) return false;
     const Checker& k = checkers_[*c];
-    if (ip.src() != k.cfg.connect_ip || ip.dst() != k.src || th->sport() != k.cfg.connect_port) return false;
+    if (k.phase == Checker::Phase::kUdpSent || ip.src() != k.cfg.connect_ip || ip.dst() != k.src ||
+        th->sport() != k.cfg.connect_port)
+      return false;
     if (!csum_deferred && !th->verify_checksum(ip.src(), ip.dst())) return false;
     tcp_segment(*c, ip, now);
+    return true;
+  }
+  if (ip.protocol() == IpProto::kUdp) {
+    auto u = UdpView<const uint8_t>::parse(ip.payload());
+    if (!u) return false;
+    const uint32_t* c = by_port_.find(u->dport());
+    if (c == nullptr) return false;
+    const Checker& k = checkers_[*c];
+    if (k.phase != Checker::Phase::kUdpSent || ip.src() != k.cfg.connect_ip || ip.dst() != k.src ||
+        u->sport() != k.cfg.connect_port)
+      return false;
+    if (!csum_deferred && u->checksum() != 0 && !u->verify_checksum(ip.src(), ip.dst())) return false;
+    udp_datagram(*c, ip, now);
     return true;
   }
   if (ip.protocol() == IpProto::kIcmp) return icmp_message(ip, now, csum_deferred);
@@ -370,6 +421,15 @@ void Health::tcp_segment(uint32_t c, wire::Ipv4View<const uint8_t> ip, Instant n
     }
     if ((f & tcp_flag::kSyn) && acks_syn) {
       k.rcv_nxt = th.seq() + 1;
+      if (k.http) {  // HTTP: the request with the handshake's last ACK
+        k.phase = Checker::Phase::kEstablished;
+        k.req_len = static_cast<uint32_t>(http_request(k, std::span<uint8_t>(buf_)));
+        send_tcp(k, tcp_flag::kAck | tcp_flag::kPsh, k.snd_isn + 1, k.rcv_nxt, now);
+        k.rto = kFirstRto;
+        k.resend_at = now + k.rto;
+        schedule(c, std::min(k.deadline, k.resend_at));
+        return;
+      }
       // TCP_CHECK: the handshake is the check. The connection is closed with a RST, as HAProxy
       // closes its connect checks: neither side keeps a TIME_WAIT for a probe.
       send_tcp(k, tcp_flag::kRst, k.snd_isn + 1, 0, now);
@@ -379,12 +439,105 @@ void Health::tcp_segment(uint32_t c, wire::Ipv4View<const uint8_t> ip, Instant n
     if (f & tcp_flag::kAck) send_tcp(k, tcp_flag::kRst, th.ack(), 0, now);  // a stray ACK (RFC 9293)
     return;
   }
-  (void)seq_after_eq;
+  if (k.phase == Checker::Phase::kEstablished) http_data(c, ip, now);
+}
+
+size_t Health::http_request(const Checker& k, std::span<uint8_t> out) const noexcept {
+  const config::HttpUrl& u = k.cfg.urls[k.url];
+  std::span<uint8_t> room = out.subspan(kEth + kIp + TcpView<uint8_t>::kMinHeaderLen);
+  // Host: the virtualhost as it is, else the checked address and port (keepalived's template).
+  const std::string addr = k.cfg.connect_ip.str();
+  return k.cfg.virtualhost.empty() ? build_http_request(room, u.path, addr, k.cfg.connect_port, k.cfg.http_protocol)
+                                   : build_http_request(room, u.path, k.cfg.virtualhost, 0, k.cfg.http_protocol);
+}
+
+void Health::http_data(uint32_t c, wire::Ipv4View<const uint8_t> ip, Instant now) noexcept {
+  Checker& k = checkers_[c];
+  auto th = TcpView<const uint8_t>::unchecked(ip.payload());
+  const uint8_t f = th.flags();
+  if ((f & tcp_flag::kAck) && seq_after_eq(th.ack(), k.snd_isn + 1 + k.req_len)) k.req_acked = true;
+  if (f & tcp_flag::kRst) {  // keepalived judges what it read when the read fails
+    http_judge(c, now);
+    return;
+  }
+  auto data = th.payload();
+  if (th.seq() != k.rcv_nxt) {  // a retransmission or a gap: our ACK says what we have
+    if (!data.empty() || (f & tcp_flag::kFin)) send_tcp(k, tcp_flag::kAck, k.snd_isn + 1 + k.req_len, k.rcv_nxt, now);
+    return;
+  }
+  k.http->feed(data);  // past the cap the parser stops (done()); what it took is judged
+  k.rcv_nxt += static_cast<uint32_t>(data.size());
+  const bool fin = f & tcp_flag::kFin;
+  if (fin) k.rcv_nxt += 1;
+  // Judged at the close (keepalived), or as soon as the verdict cannot change: the status line
+  // is in and no digest needs the body; or the parser stopped taking bytes.
+  const bool early = k.http->header_done() && !k.cfg.urls[k.url].digest;
+  if (fin || early || k.http->done()) {
+    http_judge(c, now);
+    return;
+  }
+  if (!data.empty()) send_tcp(k, tcp_flag::kAck, k.snd_isn + 1 + k.req_len, k.rcv_nxt, now);
+}
+
+void Health::http_judge(uint32_t c, Instant now) noexcept {
+  Checker& k = checkers_[c];
+  const config::HttpUrl& u = k.cfg.urls[k.url];
+  const HttpResult r = k.http->judge(HttpExpect{u.status, u.digest});
+  // The connection ends with a RST (as TCP_CHECK's): neither side keeps state for a probe.
+  send_tcp(k, tcp_flag::kRst, k.snd_isn + 1 + k.req_len, 0, now);
+  Reason why = Reason::kOk;
+  switch (r.reason) {
+    case HttpReason::kOk: break;
+    case HttpReason::kStatusMismatch: why = Reason::kStatus; break;
+    case HttpReason::kDigestMismatch: why = Reason::kDigest; break;
+    default: why = Reason::kBadResponse; break;
+  }
+  finish_probe(c, r.ok, why, now);
+}
+
+void Health::send_udp(Checker& k, Instant now) noexcept {
+  constexpr size_t kUdpHdr = UdpView<uint8_t>::kHeaderLen;
+  std::span<uint8_t> room = std::span<uint8_t>(buf_).subspan(kEth + kIp + kUdpHdr);
+  size_t len = 0;
+  if (k.cfg.type == config::CheckType::kDns) {
+    len = build_dns_query(room, k.dns_id, k.cfg.dns_name, k.cfg.dns_type);
+  } else if (k.cfg.payload) {
+    len = std::min<size_t>(k.cfg.payload.p->len, room.size());
+    std::memcpy(room.data(), k.cfg.payload.p->data.data(), len);
+  } else {
+    len = default_udp_payload(room);
+  }
+  const size_t ip_len = kIp + kUdpHdr + len;
+  std::span<uint8_t> out(buf_.data(), kEth + ip_len);
+  std::span<uint8_t> udp = out.subspan(kEth + kIp);
+  wire::store16(udp, 0, k.lport);
+  wire::store16(udp, 2, k.cfg.connect_port);
+  wire::store16(udp, 4, static_cast<uint16_t>(kUdpHdr + len));
+  wire::store16(udp, 6, 0);
+  UdpView<uint8_t>::unchecked(udp).fill_checksum(k.src, k.cfg.connect_ip);
+  Ipv4View<uint8_t>::unchecked(out.subspan(kEth))
+      .fill(0, static_cast<uint16_t>(ip_len), ip_id_++, Ipv4View<uint8_t>::kFlagDf, kTtl, IpProto::kUdp, k.src,
+            k.cfg.connect_ip);
+  net_.send_probe(out, now);
+}
+
+void Health::udp_datagram(uint32_t c, wire::Ipv4View<const uint8_t> ip, Instant now) noexcept {
+  Checker& k = checkers_[c];
+  auto u = UdpView<const uint8_t>::unchecked(ip.payload());
+  if (k.cfg.type == config::CheckType::kDns) {
+    const DnsVerdict v = judge_dns_answer(u.payload(), k.dns_id);
+    if (v.outcome == DnsOutcome::kIgnore) return;  // not the answer: keep waiting (keepalived)
+    finish_probe(c, v.outcome == DnsOutcome::kUp, v.outcome == DnsOutcome::kUp ? Reason::kOk : Reason::kRcode, now);
+    return;
+  }
+  const bool ok = udp_check_passes(UdpEvent::kReply, k.cfg.require_reply, u.payload(), k.cfg.reply_pattern.p.get(),
+                                   k.cfg.min_reply_length, k.cfg.max_reply_length);
+  finish_probe(c, ok, ok ? Reason::kOk : Reason::kBadResponse, now);
 }
 
 std::optional<uint32_t> Health::probe_of(wire::Ipv4View<const uint8_t> q) const noexcept {
   const auto l4 = q.payload();  // the quote holds at least 8 bytes of it (RFC 792)
-  if (q.protocol() == IpProto::kTcp && l4.size() >= 4) {
+  if ((q.protocol() == IpProto::kTcp || q.protocol() == IpProto::kUdp) && l4.size() >= 4) {
     const uint32_t* c = by_port_.find(wire::load16(l4, 0));
     if (c && checkers_[*c].cfg.connect_ip == q.dst() && checkers_[*c].src == q.src()) return *c;
   } else if (q.protocol() == IpProto::kIcmp && l4.size() >= 8 && l4[0] == wire::icmp_type::kEchoRequest) {

@@ -26,6 +26,7 @@
 #include "base/flat_map.hpp"
 #include "base/rng.hpp"
 #include "base/time.hpp"
+#include "check/http.hpp"
 #include "config/config.hpp"
 #include "wire/ipv4.hpp"
 
@@ -40,6 +41,11 @@ enum class Reason : uint8_t {
   kUnreachable,  // ICMP destination unreachable about the probe
   kNoNeighbour,  // the real's address did not answer ARP
   kNoRoute,      // no route to the checker's address
+  kBadResponse,  // HTTP: no data, no header end, a bad status line, too long; UDP: a reply that
+                 // does not match require_reply
+  kStatus,       // HTTP: a status code outside status_code
+  kDigest,       // HTTP: the body's MD5 differs from digest
+  kRcode,        // DNS: an answer with RCODE != 0
   kCount
 };
 std::string_view reason_name(Reason r) noexcept;
@@ -93,12 +99,17 @@ struct Checker {
   Instant next_check{};  // when idle: the next probe's start
 
   // The probe in flight (phase kIdle: none).
-  enum class Phase : uint8_t { kIdle, kSynSent, kEstablished, kEchoSent };
+  enum class Phase : uint8_t { kIdle, kSynSent, kEstablished, kEchoSent, kUdpSent };
   Phase phase = Phase::kIdle;
   Ipv4Addr src;
   uint16_t lport = 0;  // TCP source port, or the ICMP echo identifier
   uint32_t snd_isn = 0, rcv_nxt = 0;
   uint16_t echo_seq = 0;
+  uint16_t dns_id = 0;
+  uint32_t url = 0;                    // HTTP: the url this probe checks (a failed one is retried, keepalived)
+  uint32_t req_len = 0;                // HTTP: the request's bytes
+  bool req_acked = false;              // HTTP: the real acknowledged them (no more retransmission)
+  std::shared_ptr<HttpResponse> http;  // HTTP: the response parser (fixed size, reused)
   Instant started{}, deadline{}, resend_at{};
   Duration rto{};
   uint64_t timer_gen = 0;  // the heap entry that is current
@@ -162,6 +173,13 @@ private:
   void push_event(Event::Kind kind, uint32_t checker, Reason why, Instant now) noexcept;
   void send_tcp(Checker& k, uint8_t flags, uint32_t seq, uint32_t ack, Instant now) noexcept;
   void send_echo(Checker& k, Instant now) noexcept;
+  void send_udp(Checker& k, Instant now) noexcept;
+  /// HTTP: the request into `out` (kEth + 40 bytes of headers before it); its length.
+  size_t http_request(const Checker& k, std::span<uint8_t> out) const noexcept;
+  void udp_datagram(uint32_t c, wire::Ipv4View<const uint8_t> ip, Instant now) noexcept;
+  void http_data(uint32_t c, wire::Ipv4View<const uint8_t> ip, Instant now) noexcept;
+  /// HTTP: the verdict on what arrived; finishes the probe.
+  void http_judge(uint32_t c, Instant now) noexcept;
   void tcp_segment(uint32_t c, wire::Ipv4View<const uint8_t> ip, Instant now) noexcept;
   bool icmp_message(wire::Ipv4View<const uint8_t> ip, Instant now, bool csum_deferred) noexcept;
   /// The checker whose probe `quoted` (a datagram we sent) is, if any.

@@ -51,6 +51,7 @@ inline constexpr uint16_t kHttpStatusMax = 599;
 struct StatusRange {
   uint16_t lo = 0;
   uint16_t hi = 0;
+  friend bool operator==(const StatusRange&, const StatusRange&) = default;
 };
 
 /// The accepted status codes: a union of up to kMaxStatusRanges inclusive ranges. The default is
@@ -62,6 +63,7 @@ struct StatusSet {
   uint8_t count = 1;
 
   bool contains(uint16_t code) const noexcept;
+  friend bool operator==(const StatusSet&, const StatusSet&) = default;
 };
 
 /// keepalived's status_code_handler(): whitespace-separated entries, each "N" or "N-M", with
@@ -154,6 +156,8 @@ public:
   /// The header ended, it had a Content-Length and that many body bytes have arrived: a caller may
   /// judge now instead of waiting for the close (keepalived waits; an HTTP/1.1 server without
   /// Connection: close would keep it open).
+  /// The header has ended (its "\r\n\r\n" arrived): the status line is known.
+  bool header_done() const noexcept { return header_done_; }
   bool complete() const noexcept { return header_done_ && content_length_ && body_bytes_ >= *content_length_; }
 
   size_t bytes_accepted() const noexcept { return accepted_; }

@@ -29,6 +29,7 @@ struct ReplyPattern {
   std::array<uint8_t, kUdpPatternMax> mask{};  // 0x0f, 0xf0 or 0xff where a nibble is 'X'
   uint16_t len = 0;
 
+  friend bool operator==(const ReplyPattern&, const ReplyPattern&) = default;
   std::span<const uint8_t> bytes() const noexcept { return {data.data(), len}; }
   std::span<const uint8_t> wildcards() const noexcept { return {mask.data(), len}; }
 };

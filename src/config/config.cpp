@@ -283,16 +283,29 @@ bool valid_tap_name(std::string_view s) {
 // Checker timings: set on a service, a real or a checker; the nearest level wins (keepalived's
 // inheritance, check_data.c), then the checker type's own default.
 
-/// The timing keys a [[services]], [[services.reals]] or [[services.reals.checks]] table may hold.
-constexpr std::array<std::string_view, 9> kTimingKeys = {"delay_loop",         "connect_timeout", "retry", "fall",
-                                                         "delay_before_retry", "warmup",          "rise",  "alpha",
-                                                         "inhibit_on_failure"};
+/// The keys a [[services]], [[services.reals]] or [[services.reals.checks]] table may hold that the
+/// levels below inherit.
+constexpr std::array<std::string_view, 10> kTimingKeys = {"delay_loop",         "connect_timeout", "retry", "fall",
+                                                          "delay_before_retry", "warmup",          "rise",  "alpha",
+                                                          "inhibit_on_failure", "virtualhost"};
 
 struct CheckDefaults {
   std::optional<Duration> delay_loop, connect_timeout, delay_before_retry, warmup;
   std::optional<uint32_t> fall, rise;
   std::optional<bool> alpha, inhibit_on_failure;
+  std::optional<std::string> virtualhost;  // HTTP_GET/SSL_GET's Host (keepalived: virtual_server's too)
 };
+
+/// A Host header value: non-empty, no blanks or control characters (they would end the field).
+std::string host_value(const toml::node& n, std::string_view key) {
+  std::string v = string_value(n, key);
+  if (v.empty() || std::any_of(v.begin(), v.end(), [](char ch) {
+        auto c = static_cast<unsigned char>(ch);
+        return c <= 0x20 || c == 0x7f;
+      }))
+    fail(n, quoted(key) + " must be a host name without blanks or control characters");
+  return v;
+}
 
 /// Seconds as an integer or a decimal (keepalived takes "1.5"), to the microsecond, in [lo, hi].
 Duration seconds_value(const toml::node& n, std::string_view key, double lo, double hi) {
@@ -329,6 +342,8 @@ private:
   void service(const Section& s);
   ConfiguredReal real(const Section& s, const Service& svc, RealLines& seen, const CheckDefaults& inherited);
   Check check(const Section& s, const ConfiguredReal& r, const CheckDefaults& inherited);
+  void http_check(const Section& s, const std::string& virtualhost, Check& c);
+  void udp_check(const Section& s, Check& c);
   unsigned flags(const toml::node& n, const Service& svc) const;
 
   /// `what a` must be a host address, and not a network/broadcast address of a connected subnet
@@ -521,6 +536,7 @@ CheckDefaults timings(const Section& s, CheckDefaults d) {
   if (const toml::node* n = s.optional("alpha")) d.alpha = bool_value(*n, "alpha");
   if (const toml::node* n = s.optional("inhibit_on_failure"))
     d.inhibit_on_failure = bool_value(*n, "inhibit_on_failure");
+  if (const toml::node* n = s.optional("virtualhost")) d.virtualhost = host_value(*n, "virtualhost");
   return d;
 }
 
@@ -659,6 +675,16 @@ Check Loader::check(const Section& s, const ConfiguredReal& r, const CheckDefaul
   switch (c.type) {
     case CheckType::kTcp: s.allow_only(with_timings({"type", "connect_ip", "connect_port", "bindto"})); break;
     case CheckType::kPing: s.allow_only(with_timings({"type", "connect_ip", "bindto"})); break;
+    case CheckType::kHttp:
+      s.allow_only(with_timings({"type", "connect_ip", "connect_port", "bindto", "url", "http_protocol"}));
+      break;
+    case CheckType::kUdp:
+      s.allow_only(with_timings({"type", "connect_ip", "connect_port", "bindto", "payload", "require_reply",
+                                 "min_reply_length", "max_reply_length"}));
+      break;
+    case CheckType::kDns:
+      s.allow_only(with_timings({"type", "connect_ip", "connect_port", "bindto", "dns_type", "dns_name"}));
+      break;
     default: fail(s.required("type"), "checker type " + std::string(check_type_name(c.type)) + " is not supported yet");
   }
   if (s.optional("inhibit_on_failure"))
@@ -666,11 +692,14 @@ Check Loader::check(const Section& s, const ConfiguredReal& r, const CheckDefaul
          "\"inhibit_on_failure\" belongs to a real server or a service, not a checker");
   const CheckDefaults d = timings(s, inherited);
   // keepalived's defaults per type (check_api.c, check_http.c, check_dns.c, check_misc.c)
+  const bool http = c.type == CheckType::kHttp || c.type == CheckType::kSsl;
   c.delay_loop = d.delay_loop.value_or(Duration::seconds(60));
   c.connect_timeout = d.connect_timeout.value_or(Duration::seconds(5));
-  c.delay_before_retry = d.delay_before_retry.value_or(Duration::seconds(1));
+  c.delay_before_retry = d.delay_before_retry.value_or(http                        ? Duration::seconds(3)
+                                                       : c.type == CheckType::kDns ? c.delay_loop
+                                                                                   : Duration::seconds(1));
   c.warmup = d.warmup.value_or(c.delay_loop);
-  c.fall = d.fall.value_or(2);
+  c.fall = d.fall.value_or(c.type == CheckType::kDns ? 4 : 2);
   c.rise = d.rise.value_or(1);
   c.alpha = d.alpha.value_or(false);
 
@@ -696,7 +725,87 @@ Check Loader::check(const Section& s, const ConfiguredReal& r, const CheckDefaul
       fail(*n, "bindto " + quoted(text) + " must be one of the router's interface addresses");
     c.bindto = *a;
   }
+  if (http) http_check(s, d.virtualhost.value_or(""), c);
+  else if (const toml::node* n = s.optional("virtualhost"))
+    fail(*n, "\"virtualhost\" is for HTTP_GET and SSL_GET checkers");
+  if (c.type == CheckType::kUdp) udp_check(s, c);
+  if (c.type == CheckType::kDns) {
+    if (const toml::node* n = s.optional("dns_type")) {
+      std::string t = string_value(*n, "dns_type");
+      auto v = check::parse_dns_type(t);
+      if (!v) fail(*n, "unknown dns_type " + quoted(t) + "; expected one of: A NS CNAME SOA MX TXT AAAA RRSIG DNSKEY");
+      c.dns_type = *v;
+    }
+    c.dns_name = std::string(check::kDnsDefaultName);
+    if (const toml::node* n = s.optional("dns_name")) {
+      c.dns_name = string_value(*n, "dns_name");
+      if (auto e = check::validate_dns_name(c.dns_name); e != check::DnsNameError::kOk)
+        fail(*n, "bad dns_name " + quoted(c.dns_name) + ": " + std::string(check::to_string(e)));
+    }
+  }
   return c;
+}
+
+void Loader::http_check(const Section& s, const std::string& virtualhost, Check& c) {
+  c.virtualhost = virtualhost;
+  if (const toml::node* n = s.optional("http_protocol")) {
+    std::string t = string_value(*n, "http_protocol");
+    auto p = check::parse_http_protocol(t);
+    if (!p) fail(*n, "unknown http_protocol " + quoted(t) + "; expected one of: 1.0 1.0C 1.1");
+    c.http_protocol = *p;
+  }
+  const toml::node* urls = s.optional("url");
+  if (urls == nullptr) fail(s.required("type"), "an HTTP_GET or SSL_GET checker needs at least one url");
+  for (const toml::table* t : table_array(*urls, "url", "[[services.reals.checks.url]]")) {
+    Section u(*t, "[[services.reals.checks.url]]");
+    u.allow_only({"path", "status_code", "digest"});
+    HttpUrl url;
+    const toml::node& path = u.required("path");
+    url.path = string_value(path, "path");
+    if (url.path.empty() || url.path.find_first_of(" \t\r\n") != std::string::npos ||
+        std::any_of(url.path.begin(), url.path.end(), [](char ch) { return static_cast<unsigned char>(ch) < 0x20; }))
+      fail(path, "bad url path " + quoted(url.path) + ": it must be non-empty, without spaces or control characters");
+    if (const toml::node* n = u.optional("status_code")) {
+      std::string text = n->is_integer() ? std::to_string(n->as_integer()->get()) : string_value(*n, "status_code");
+      auto st = check::parse_status_codes(text);
+      if (!st) fail(*n, "bad status_code " + quoted(text) + ": " + st.error().message);
+      url.status = st.value();
+    }
+    if (const toml::node* n = u.optional("digest")) {
+      std::string text = string_value(*n, "digest");
+      auto dg = check::parse_md5_hex(text);
+      if (!dg) fail(*n, "bad digest " + quoted(text) + ": " + dg.error().message);
+      url.digest = dg.value();
+    }
+    c.urls.push_back(std::move(url));
+  }
+  if (c.urls.empty()) fail(*urls, "an HTTP_GET or SSL_GET checker needs at least one url");
+}
+
+void Loader::udp_check(const Section& s, Check& c) {
+  if (const toml::node* n = s.optional("payload")) {
+    std::string text = string_value(*n, "payload");
+    auto p = check::parse_udp_payload(text);
+    if (!p) fail(*n, "bad payload " + quoted(text) + ": " + p.error().message);
+    c.payload.p = std::make_shared<const check::ReplyPattern>(p.value());
+  }
+  if (const toml::node* n = s.optional("require_reply")) {
+    if (n->is_boolean()) {
+      c.require_reply = n->as_boolean()->get();
+    } else {
+      std::string text = string_value(*n, "require_reply");
+      auto p = check::parse_require_reply(text);
+      if (!p) fail(*n, "bad require_reply " + quoted(text) + ": " + p.error().message);
+      c.require_reply = true;
+      c.reply_pattern.p = std::make_shared<const check::ReplyPattern>(p.value());
+    }
+  }
+  s.optional_int("min_reply_length", c.min_reply_length, 0, 65535);
+  s.optional_int("max_reply_length", c.max_reply_length, 0, 65535);
+  if (c.min_reply_length > c.max_reply_length) {
+    const toml::node* at = s.optional("min_reply_length");
+    fail(at ? *at : s.required("type"), "min_reply_length is larger than max_reply_length");
+  }
 }
 
 void Loader::check_host(const toml::node& at, std::string_view what, Ipv4Addr a) const {

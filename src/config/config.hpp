@@ -11,6 +11,7 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,6 +20,9 @@
 #include "base/proto.hpp"
 #include "base/result.hpp"
 #include "base/time.hpp"
+#include "check/dns.hpp"
+#include "check/http.hpp"
+#include "check/udp_match.hpp"
 
 namespace vs::config {
 
@@ -146,6 +150,24 @@ inline constexpr std::array<Named<CheckType>, 7> kCheckTypes = {{{"TCP_CHECK", C
 
 constexpr std::string_view check_type_name(CheckType t) noexcept { return name_of(kCheckTypes, t); }
 
+/// One `url` of an HTTP_GET or SSL_GET checker (keepalived's url block).
+struct HttpUrl {
+  std::string path;
+  check::StatusSet status;                 // status_code (default 200-299)
+  std::optional<check::Md5Digest> digest;  // the body's MD5 (keepalived's genhash)
+  friend bool operator==(const HttpUrl&, const HttpUrl&) = default;
+};
+
+/// A byte pattern parsed once from the config (UDP_CHECK's payload, require_reply), shared by the
+/// copies of the config a reload makes (it is 3 KiB); equal when the patterns are.
+struct SharedPattern {
+  std::shared_ptr<const check::ReplyPattern> p;
+  explicit operator bool() const noexcept { return p != nullptr; }
+  friend bool operator==(const SharedPattern& a, const SharedPattern& b) noexcept {
+    return a.p == b.p || (a.p && b.p && *a.p == *b.p);
+  }
+};
+
 /// One checker of a real server ([[services.reals.checks]]), with every timing resolved: the
 /// service's value is the default of its reals', a real's the default of its checkers' (as
 /// keepalived's virtual_server / real_server / checker levels).
@@ -161,6 +183,19 @@ struct Check {
   uint32_t rise = 1;   // consecutive successes that bring a down checker up (keepalived: 1)
   uint32_t fall = 2;   // consecutive failures that take an up checker down (keepalived: retry + 1)
   bool alpha = false;  // starts down: the real joins after the checker's first successes
+  // HTTP_GET, SSL_GET
+  std::vector<HttpUrl> urls;
+  std::string virtualhost;  // the Host header; empty: the checked address and port
+  check::HttpProtocol http_protocol = check::HttpProtocol::k10;
+  // UDP_CHECK
+  SharedPattern payload;        // empty: keepalived's default 32 bytes
+  bool require_reply = false;   // a timeout fails (else only an ICMP error does)
+  SharedPattern reply_pattern;  // require_reply's hex string, if it had one
+  uint16_t min_reply_length = check::kUdpMinReplyDefault;
+  uint16_t max_reply_length = check::kUdpMaxReplyDefault;
+  // DNS_CHECK (keepalived's `type` and `name` in a DNS_CHECK block)
+  check::DnsType dns_type = check::kDnsDefaultType;
+  std::string dns_name;
   friend bool operator==(const Check&, const Check&) = default;
 };
 

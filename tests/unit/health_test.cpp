@@ -63,6 +63,11 @@ struct SimReal {
   bool present = true;    // answers anything at all
   bool listening = true;  // a SYN gets SYN-ACK (else RST)
   int syns = 0, rsts = 0;
+  std::string http_response = "HTTP/1.0 200 OK\r\nContent-Length: 5\r\n\r\nhello";
+  std::string last_request;
+  bool udp_answers = true;  // UDP: echo the datagram (DNS: answer with udp_rcode)
+  uint8_t dns_rcode = 0;
+  bool udp_port_closed = false;  // UDP: ICMP port unreachable
 
   /// The answer to `f`, if any.
   std::optional<ByteVec> answer(const ByteVec& f) {
@@ -80,11 +85,35 @@ struct SimReal {
       ByteVec data(m.data().begin(), m.data().end());
       return test::frame().eth(kLanMac, mac_).ipv4(ip, ipv.src()).icmp(0, 0, m.rest(), data).build();
     }
+    if (ipv.protocol() == IpProto::kUdp) {
+      ByteVec data(ipv.payload().begin() + 8, ipv.payload().end());
+      const uint16_t sport = test::get16(ipv.payload(), 0), dport = test::get16(ipv.payload(), 2);
+      if (udp_port_closed) {
+        ByteVec quote(ipv.bytes().begin(), ipv.bytes().begin() + 28);
+        return test::frame().eth(kLanMac, mac_).ipv4(ip, ipv.src()).icmp(3, 3, 0, quote).build();
+      }
+      if (!udp_answers) return std::nullopt;
+      if (dport == 53 && data.size() >= 12) {  // a DNS answer: QR set, the query's ID, our RCODE
+        data[2] |= 0x80;
+        data[3] = static_cast<uint8_t>((data[3] & 0xf0) | dns_rcode);
+      }
+      return test::frame().eth(kLanMac, mac_).ipv4(ip, ipv.src()).udp(dport, sport, data).build();
+    }
     if (ipv.protocol() != IpProto::kTcp) return std::nullopt;
     auto t = wire::TcpView<const uint8_t>::parse(ipv.payload());
     if (t->flags() & tcp_flag::kRst) {
       rsts++;
       return std::nullopt;
+    }
+    if (!t->payload().empty()) {  // the HTTP request: the response and a FIN in one segment
+      last_request.assign(t->payload().begin(), t->payload().end());
+      ByteVec body(http_response.begin(), http_response.end());
+      return test::frame()
+          .eth(kLanMac, mac_)
+          .ipv4(ip, ipv.src())
+          .tcp(t->dport(), t->sport(), tcp_flag::kAck | tcp_flag::kPsh | tcp_flag::kFin, body)
+          .seq_ack(777001, t->seq() + static_cast<uint32_t>(t->payload().size()))
+          .build();
     }
     if (!(t->flags() & tcp_flag::kSyn)) return std::nullopt;
     syns++;
@@ -270,6 +299,81 @@ TEST(Health, PingCheck) {
   r.real.present = false;
   r.run(4.0);
   EXPECT_FALSE(r.in_service(kReal));
+}
+
+/// config_text with the checker block replaced by `block` (a type line and its keys).
+std::string with_check(const std::string& block, const std::string& real_extra = "") {
+  std::string t = config_text(real_extra, "");
+  const size_t at = t.find("type = \"TCP_CHECK\"");
+  t.replace(at, std::string("type = \"TCP_CHECK\"").size(), block);
+  return t;
+}
+
+TEST(Health, HttpGetSendsKeepalivedsRequestAndJudgesStatusAndDigest) {
+  // md5("hello") = 5d41402abc4b2a76b9719d911017c592
+  Rig r(
+      with_check("type = \"HTTP_GET\"\n    retry = 0\n    url = [{ path = \"/health\", digest = "
+                 "\"5d41402abc4b2a76b9719d911017c592\" }]"));
+  r.run(1.5);
+  EXPECT_TRUE(r.in_service(kReal));
+  EXPECT_EQ(r.real.last_request, "GET /health HTTP/1.0\r\nUser-Agent: KeepAliveClient\r\nHost: 10.1.0.11:80\r\n\r\n");
+  EXPECT_EQ(r.engine.health().checkers()[0].fail_run, 0u);
+  r.real.http_response = "HTTP/1.0 200 OK\r\n\r\nhellO";  // the body changed: digest mismatch
+  r.run(1.0);
+  EXPECT_FALSE(r.in_service(kReal));
+  EXPECT_EQ(r.engine.health().checkers()[0].last_reason, check::Reason::kDigest);
+  r.real.http_response = "HTTP/1.0 200 OK\r\n\r\nhello";
+  r.run(1.0);
+  EXPECT_TRUE(r.in_service(kReal));
+}
+
+TEST(Health, HttpGetStatusCodeAndVirtualhost) {
+  Rig r(
+      with_check("type = \"HTTP_GET\"\n    retry = 0\n    virtualhost = \"www.example.com\"\n"
+                 "    url = [{ path = \"/\", status_code = \"200-299 301\" }]"));
+  r.real.http_response = "HTTP/1.1 301 Moved\r\nLocation: /x\r\n\r\n";
+  r.run(0.5);
+  EXPECT_TRUE(r.in_service(kReal));
+  EXPECT_NE(r.real.last_request.find("Host: www.example.com\r\n"), std::string::npos) << r.real.last_request;
+  r.real.http_response = "HTTP/1.1 503 Unavailable\r\n\r\n";
+  r.run(1.0);
+  EXPECT_FALSE(r.in_service(kReal));
+  EXPECT_EQ(r.engine.health().checkers()[0].last_reason, check::Reason::kStatus);
+}
+
+TEST(Health, UdpCheckSilenceIsSuccessAnIcmpErrorIsNot) {
+  std::string t = with_check("type = \"UDP_CHECK\"\n    retry = 0");
+  Rig r(t);
+  r.real.udp_answers = false;
+  r.run(2.5);  // silence: success (keepalived)
+  EXPECT_TRUE(r.in_service(kReal));
+  r.real.udp_port_closed = true;
+  r.run(2.0);  // a UDP probe ends at its deadline; the next starts delay_loop later
+  EXPECT_FALSE(r.in_service(kReal));
+  EXPECT_EQ(r.engine.health().checkers()[0].last_reason, check::Reason::kUnreachable);
+}
+
+TEST(Health, UdpCheckRequireReplyWithPattern) {
+  Rig r(with_check("type = \"UDP_CHECK\"\n    retry = 0\n    payload = \"01 02 03\"\n    require_reply = \"01 0X\""));
+  r.run(1.5);  // the echo 01 02 03 matches 01 0X (a prefix, as keepalived compares)
+  EXPECT_TRUE(r.in_service(kReal));
+  r.real.udp_answers = false;  // with require_reply, silence fails
+  r.run(2.5);
+  EXPECT_FALSE(r.in_service(kReal));
+  EXPECT_EQ(r.engine.health().checkers()[0].last_reason, check::Reason::kTimeout);
+}
+
+TEST(Health, DnsCheckRcode) {
+  std::string t = with_check(
+      "type = \"DNS_CHECK\"\n    retry = 0\n    connect_port = 53\n    dns_type = \"A\"\n"
+      "    dns_name = \"example.com\"");
+  Rig r(t);
+  r.run(1.5);
+  EXPECT_TRUE(r.in_service(kReal));
+  r.real.dns_rcode = 2;  // SERVFAIL
+  r.run(1.0);
+  EXPECT_FALSE(r.in_service(kReal));
+  EXPECT_EQ(r.engine.health().checkers()[0].last_reason, check::Reason::kRcode);
 }
 
 TEST(Health, ListingShowsEachChecker) {
