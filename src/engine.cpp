@@ -44,7 +44,7 @@ Engine::Engine(std::shared_ptr<const config::Config> cfg, TxSink& tx, const Engi
       params_(params),
       routes_(*cfg_),
       neigh_(params.neigh, cfg_->router.seed),
-      health_(*cfg_, cfg_->router.seed, *this),
+      health_(*cfg_, cfg_->router.seed, *this, params.tls_seed),
       director_(*health_.effective(*cfg_), cfg_->router.seed, &drops_),
       pool_(params.pool_buffers),
       scratch_(kGsoBufSize),

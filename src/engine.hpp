@@ -69,6 +69,9 @@ struct EngineParams {
   // for the types of icmp_ratemask (icmp_peer_limit.hpp), in a table of this many destinations.
   uint32_t icmp_ratelimit_ms = 1000;
   uint32_t icmp_peer_entries = 4096;
+  // SSL_GET: the seed of OpenSSL's random bytes (check/tls.hpp). The daemon draws it from
+  // getrandom; without one it follows router.seed (a replay, a test).
+  std::optional<check::TlsSeed> tls_seed;
   // The adapter takes frames with deferred checksums and TCP segmentation (transmit_offload).
   // Without it, the engine completes in software whatever a received frame deferred.
   bool offload = false;

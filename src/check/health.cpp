@@ -33,6 +33,8 @@ constexpr size_t kEchoData = 16;
 constexpr size_t kProbeMax = 1514;  // the largest probe: an HTTP request or UDP payload in one frame
 // Bytes of one HTTP response read at most (header and body): a real that sends more fails.
 constexpr size_t kHttpCap = size_t{1} << 20;
+// Bytes a probe may have sent and not yet had acknowledged (a request, a TLS handshake flight).
+constexpr size_t kStreamOut = 16384;
 
 bool seq_after_eq(uint32_t a, uint32_t b) noexcept { return static_cast<int32_t>(a - b) >= 0; }
 
@@ -51,15 +53,27 @@ std::string_view reason_name(Reason r) noexcept {
     case Reason::kStatus: return "status";
     case Reason::kDigest: return "digest";
     case Reason::kRcode: return "rcode";
+    case Reason::kTls: return "tls";
     case Reason::kCount: break;
   }
   return "?";
 }
 
-Health::Health(const config::Config& cfg, uint64_t seed, ProbeNet& net) : net_(net), rng_(seed ^ 0x6865616c7468ull) {
+Health::Health(const config::Config& cfg, uint64_t seed, ProbeNet& net, std::optional<TlsSeed> tls_seed)
+    : net_(net), rng_(seed ^ 0x6865616c7468ull) {
   buf_.resize(kProbeMax);
   events_.resize(kEventRing);
   build(cfg);
+  const bool tls = std::any_of(checkers_.begin(), checkers_.end(),
+                               [](const Checker& k) { return k.cfg.type == config::CheckType::kSsl; });
+  if (tls) {
+    if (!tls_seed) {
+      Rng r(seed ^ 0x746c73ull);
+      tls_seed.emplace();
+      for (auto& b : *tls_seed) b = static_cast<uint8_t>(r.next_u32());
+    }
+    set_tls_seed(*tls_seed);
+  }
 }
 
 void Health::build(const config::Config& cfg) {
@@ -77,8 +91,10 @@ void Health::build(const config::Config& cfg) {
         k.real = static_cast<uint32_t>(reals_.size());
         k.up = !c.alpha;
         if (!k.up) rh.failed++;
-        if (c.type == config::CheckType::kHttp || c.type == config::CheckType::kSsl)
-          k.http = std::make_shared<HttpResponse>(kHttpCap);
+        if (c.type == config::CheckType::kHttp || c.type == config::CheckType::kSsl) {
+          k.stream = std::make_shared<ProbeStream>(kHttpCap);
+          if (c.type == config::CheckType::kSsl) k.stream->tls = std::make_unique<TlsClient>();
+        }
         checkers_.push_back(k);
       }
       reals_.push_back(std::move(rh));
@@ -196,8 +212,9 @@ void Health::on_timer(Instant now) noexcept {
       send_tcp(k, tcp_flag::kSyn, k.snd_isn, 0, now);
       k.rto = k.rto * 2;
       k.resend_at = now + k.rto;
-    } else if (k.phase == Checker::Phase::kEstablished && !k.req_acked) {
-      send_tcp(k, tcp_flag::kAck | tcp_flag::kPsh, k.snd_isn + 1, k.rcv_nxt, now);  // the request again
+    } else if (k.phase == Checker::Phase::kEstablished && k.stream->snd_una != k.stream->snd_nxt) {
+      k.stream->snd_nxt = k.stream->snd_una;  // what is not acknowledged, again
+      push(k, now);
       k.rto = k.rto * 2;
       k.resend_at = now + k.rto;
     } else {
@@ -257,9 +274,11 @@ void Health::begin_probe(uint32_t c, Instant now) noexcept {
     default:
       k.phase = Checker::Phase::kSynSent;
       k.snd_isn = rng_.next_u32();
-      k.req_len = 0;
-      k.req_acked = false;
-      if (k.http) k.http->reset();
+      if (k.stream) {
+        k.stream->http.reset();
+        k.stream->out.clear();
+        k.stream->request_sent = false;
+      }
       by_port_.insert(id, c);
       send_tcp(k, tcp_flag::kSyn, k.snd_isn, 0, now);
       break;
@@ -329,16 +348,16 @@ void Health::push_event(Event::Kind kind, uint32_t checker, Reason why, Instant 
   ++ev_count_;
 }
 
-void Health::send_tcp(Checker& k, uint8_t flags, uint32_t seq, uint32_t ack, Instant now) noexcept {
+void Health::send_tcp(Checker& k, uint8_t flags, uint32_t seq, uint32_t ack, Instant now,
+                      std::span<const uint8_t> data) noexcept {
   const bool syn = flags & tcp_flag::kSyn;
   const size_t hdr = syn ? kTcpSyn : TcpView<uint8_t>::kMinHeaderLen;
-  std::fill(buf_.begin(), buf_.begin() + static_cast<std::ptrdiff_t>(kEth + kIp + hdr), uint8_t{0});
-  // PSH: the HTTP request rides in this segment (built after the headers' room).
-  const size_t data = (flags & tcp_flag::kPsh) ? http_request(k, std::span<uint8_t>(buf_)) : 0;
-  const size_t tcp_len = hdr + data;
+  const size_t tcp_len = hdr + data.size();
   const size_t ip_len = kIp + tcp_len;
   std::span<uint8_t> out(buf_.data(), kEth + ip_len);
+  std::fill(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(kEth + kIp + hdr), uint8_t{0});
   std::span<uint8_t> tcp = out.subspan(kEth + kIp);
+  if (!data.empty()) std::memcpy(tcp.data() + hdr, data.data(), data.size());
   wire::store16(tcp, 0, k.lport);
   wire::store16(tcp, 2, k.cfg.connect_port);
   wire::store32(tcp, 4, seq);
@@ -358,6 +377,28 @@ void Health::send_tcp(Checker& k, uint8_t flags, uint32_t seq, uint32_t ack, Ins
       .fill(0, static_cast<uint16_t>(ip_len), 0, Ipv4View<uint8_t>::kFlagDf, kTtl, IpProto::kTcp, k.src,
             k.cfg.connect_ip);
   net_.send_probe(out, now);
+}
+
+bool Health::queue(Checker& k, std::span<const uint8_t> data) noexcept {
+  ProbeStream& st = *k.stream;
+  if (st.out.size() + data.size() > kStreamOut) return false;
+  st.out.insert(st.out.end(), data.begin(), data.end());
+  return true;
+}
+
+bool Health::push(Checker& k, Instant now) noexcept {
+  ProbeStream& st = *k.stream;
+  bool sent = false;
+  for (;;) {
+    const size_t off = st.snd_nxt - st.snd_una;
+    if (off >= st.out.size()) break;
+    const size_t n = std::min<size_t>(kMss, st.out.size() - off);
+    send_tcp(k, tcp_flag::kAck | tcp_flag::kPsh, st.snd_nxt, k.rcv_nxt, now,
+             std::span<const uint8_t>(st.out).subspan(off, n));
+    st.snd_nxt += static_cast<uint32_t>(n);
+    sent = true;
+  }
+  return sent;
 }
 
 void Health::send_echo(Checker& k, Instant now) noexcept {
@@ -421,10 +462,23 @@ void Health::tcp_segment(uint32_t c, wire::Ipv4View<const uint8_t> ip, Instant n
     }
     if ((f & tcp_flag::kSyn) && acks_syn) {
       k.rcv_nxt = th.seq() + 1;
-      if (k.http) {  // HTTP: the request with the handshake's last ACK
+      if (k.stream) {  // HTTP_GET, SSL_GET: the request (or the ClientHello) with the last ACK
         k.phase = Checker::Phase::kEstablished;
-        k.req_len = static_cast<uint32_t>(http_request(k, std::span<uint8_t>(buf_)));
-        send_tcp(k, tcp_flag::kAck | tcp_flag::kPsh, k.snd_isn + 1, k.rcv_nxt, now);
+        ProbeStream& st = *k.stream;
+        st.snd_una = st.snd_nxt = k.snd_isn + 1;
+        bool ok = true;
+        if (st.tls) {
+          st.tls->reset(k.cfg.virtualhost);
+          st.tls->handshake();
+          ok = flush_tls(k);
+        } else {
+          ok = write_request(k);
+        }
+        if (!ok) {
+          finish_probe(c, false, Reason::kTls, now);
+          return;
+        }
+        if (!push(k, now)) send_tcp(k, tcp_flag::kAck, st.snd_nxt, k.rcv_nxt, now);
         k.rto = kFirstRto;
         k.resend_at = now + k.rto;
         schedule(c, std::min(k.deadline, k.resend_at));
@@ -442,49 +496,86 @@ void Health::tcp_segment(uint32_t c, wire::Ipv4View<const uint8_t> ip, Instant n
   if (k.phase == Checker::Phase::kEstablished) http_data(c, ip, now);
 }
 
-size_t Health::http_request(const Checker& k, std::span<uint8_t> out) const noexcept {
+bool Health::write_request(Checker& k) noexcept {
   const config::HttpUrl& u = k.cfg.urls[k.url];
-  std::span<uint8_t> room = out.subspan(kEth + kIp + TcpView<uint8_t>::kMinHeaderLen);
+  std::array<uint8_t, kHttpRequestMax> req{};
   // Host: the virtualhost as it is, else the checked address and port (keepalived's template).
-  const std::string addr = k.cfg.connect_ip.str();
-  return k.cfg.virtualhost.empty() ? build_http_request(room, u.path, addr, k.cfg.connect_port, k.cfg.http_protocol)
-                                   : build_http_request(room, u.path, k.cfg.virtualhost, 0, k.cfg.http_protocol);
+  const size_t n =
+      k.cfg.virtualhost.empty()
+          ? build_http_request(req, u.path, k.cfg.connect_ip.str(), k.cfg.connect_port, k.cfg.http_protocol)
+          : build_http_request(req, u.path, k.cfg.virtualhost, 0, k.cfg.http_protocol);
+  ProbeStream& st = *k.stream;
+  st.request_sent = true;
+  if (st.tls) return st.tls->write(std::span<const uint8_t>(req).first(n)) && flush_tls(k);
+  return queue(k, std::span<const uint8_t>(req).first(n));
+}
+
+bool Health::flush_tls(Checker& k) noexcept {
+  std::array<uint8_t, 4096> tmp;
+  for (;;) {
+    const size_t n = k.stream->tls->pending(tmp);
+    if (n == 0) return true;
+    if (!queue(k, std::span<const uint8_t>(tmp).first(n))) return false;
+  }
 }
 
 void Health::http_data(uint32_t c, wire::Ipv4View<const uint8_t> ip, Instant now) noexcept {
   Checker& k = checkers_[c];
+  ProbeStream& st = *k.stream;
   auto th = TcpView<const uint8_t>::unchecked(ip.payload());
   const uint8_t f = th.flags();
-  if ((f & tcp_flag::kAck) && seq_after_eq(th.ack(), k.snd_isn + 1 + k.req_len)) k.req_acked = true;
+  // What the real acknowledged leaves the send buffer.
+  if ((f & tcp_flag::kAck) && seq_after_eq(th.ack(), st.snd_una) && seq_after_eq(st.snd_nxt, th.ack())) {
+    const size_t n = th.ack() - st.snd_una;
+    st.out.erase(st.out.begin(), st.out.begin() + static_cast<std::ptrdiff_t>(n));
+    st.snd_una = th.ack();
+  }
   if (f & tcp_flag::kRst) {  // keepalived judges what it read when the read fails
     http_judge(c, now);
     return;
   }
   auto data = th.payload();
   if (th.seq() != k.rcv_nxt) {  // a retransmission or a gap: our ACK says what we have
-    if (!data.empty() || (f & tcp_flag::kFin)) send_tcp(k, tcp_flag::kAck, k.snd_isn + 1 + k.req_len, k.rcv_nxt, now);
+    if (!data.empty() || (f & tcp_flag::kFin)) send_tcp(k, tcp_flag::kAck, st.snd_nxt, k.rcv_nxt, now);
     return;
   }
-  k.http->feed(data);  // past the cap the parser stops (done()); what it took is judged
   k.rcv_nxt += static_cast<uint32_t>(data.size());
   const bool fin = f & tcp_flag::kFin;
   if (fin) k.rcv_nxt += 1;
+  if (st.tls) {
+    st.tls->received(data);
+    if (!st.request_sent) {
+      const TlsClient::Status ts = st.tls->handshake();
+      bool ok = ts != TlsClient::Status::kFailed && flush_tls(k);
+      if (ok && ts == TlsClient::Status::kReady) ok = write_request(k);
+      if (!ok) {
+        send_tcp(k, tcp_flag::kRst, st.snd_nxt, 0, now);
+        finish_probe(c, false, Reason::kTls, now);
+        return;
+      }
+    }
+    std::array<uint8_t, 4096> plain;
+    while (size_t n = st.tls->read(plain)) st.http.feed(std::span<const uint8_t>(plain).first(n));
+    flush_tls(k);
+  } else {
+    st.http.feed(data);  // past the cap the parser stops (done()); what it took is judged
+  }
   // Judged at the close (keepalived), or as soon as the verdict cannot change: the status line
   // is in and no digest needs the body; or the parser stopped taking bytes.
-  const bool early = k.http->header_done() && !k.cfg.urls[k.url].digest;
-  if (fin || early || k.http->done()) {
+  const bool early = st.http.header_done() && !k.cfg.urls[k.url].digest;
+  if (fin || early || st.http.done()) {
     http_judge(c, now);
     return;
   }
-  if (!data.empty()) send_tcp(k, tcp_flag::kAck, k.snd_isn + 1 + k.req_len, k.rcv_nxt, now);
+  if (!push(k, now) && !data.empty()) send_tcp(k, tcp_flag::kAck, st.snd_nxt, k.rcv_nxt, now);
 }
 
 void Health::http_judge(uint32_t c, Instant now) noexcept {
   Checker& k = checkers_[c];
   const config::HttpUrl& u = k.cfg.urls[k.url];
-  const HttpResult r = k.http->judge(HttpExpect{u.status, u.digest});
+  const HttpResult r = k.stream->http.judge(HttpExpect{u.status, u.digest});
   // The connection ends with a RST (as TCP_CHECK's): neither side keeps state for a probe.
-  send_tcp(k, tcp_flag::kRst, k.snd_isn + 1 + k.req_len, 0, now);
+  send_tcp(k, tcp_flag::kRst, k.stream->snd_nxt, 0, now);
   Reason why = Reason::kOk;
   switch (r.reason) {
     case HttpReason::kOk: break;

@@ -27,6 +27,7 @@
 #include "base/rng.hpp"
 #include "base/time.hpp"
 #include "check/http.hpp"
+#include "check/tls.hpp"
 #include "config/config.hpp"
 #include "wire/ipv4.hpp"
 
@@ -46,6 +47,7 @@ enum class Reason : uint8_t {
   kStatus,       // HTTP: a status code outside status_code
   kDigest,       // HTTP: the body's MD5 differs from digest
   kRcode,        // DNS: an answer with RCODE != 0
+  kTls,          // SSL_GET: the TLS handshake failed
   kCount
 };
 std::string_view reason_name(Reason r) noexcept;
@@ -84,6 +86,17 @@ struct RealHealth {
   bool alive() const noexcept { return failed == 0; }
 };
 
+/// The byte stream of an HTTP_GET or SSL_GET probe: kept per checker and reused probe after
+/// probe (its buffers are sized once).
+struct ProbeStream {
+  explicit ProbeStream(size_t cap) : http(cap) { out.reserve(16384); }
+  HttpResponse http;               // the response parser
+  std::unique_ptr<TlsClient> tls;  // SSL_GET
+  std::vector<uint8_t> out;        // bytes from snd_una on: sent and unacknowledged, then unsent
+  uint32_t snd_una = 0, snd_nxt = 0;
+  bool request_sent = false;
+};
+
 /// One checker's state. Public for the listing and the metrics.
 struct Checker {
   config::Check cfg;
@@ -106,10 +119,8 @@ struct Checker {
   uint32_t snd_isn = 0, rcv_nxt = 0;
   uint16_t echo_seq = 0;
   uint16_t dns_id = 0;
-  uint32_t url = 0;                    // HTTP: the url this probe checks (a failed one is retried, keepalived)
-  uint32_t req_len = 0;                // HTTP: the request's bytes
-  bool req_acked = false;              // HTTP: the real acknowledged them (no more retransmission)
-  std::shared_ptr<HttpResponse> http;  // HTTP: the response parser (fixed size, reused)
+  uint32_t url = 0;                     // HTTP: the url this probe checks (a failed one is retried, keepalived)
+  std::shared_ptr<ProbeStream> stream;  // HTTP_GET, SSL_GET
   Instant started{}, deadline{}, resend_at{};
   Duration rto{};
   uint64_t timer_gen = 0;  // the heap entry that is current
@@ -118,7 +129,8 @@ struct Checker {
 class Health {
 public:
   /// `seed`: router.seed (probe ports, sequence numbers and warm-up delays follow from it).
-  Health(const config::Config& cfg, uint64_t seed, ProbeNet& net);
+  /// `tls_seed`: OpenSSL's random bytes for SSL_GET (check/tls.hpp); nullopt: from `seed`.
+  Health(const config::Config& cfg, uint64_t seed, ProbeNet& net, std::optional<TlsSeed> tls_seed = std::nullopt);
 
   /// The config with what health decided applied: failed reals left out (or at weight 0 with
   /// inhibit_on_failure). What the director is built from, at start and on reload.
@@ -171,11 +183,18 @@ private:
   void finish_probe(uint32_t c, bool ok, Reason why, Instant now) noexcept;
   void release_probe(Checker& k) noexcept;
   void push_event(Event::Kind kind, uint32_t checker, Reason why, Instant now) noexcept;
-  void send_tcp(Checker& k, uint8_t flags, uint32_t seq, uint32_t ack, Instant now) noexcept;
+  void send_tcp(Checker& k, uint8_t flags, uint32_t seq, uint32_t ack, Instant now,
+                std::span<const uint8_t> data = {}) noexcept;
+  /// HTTP/SSL: bytes to send (false: the send buffer is full); push() sends what is unsent, in
+  /// segments of at most an MSS (false: nothing was).
+  bool queue(Checker& k, std::span<const uint8_t> data) noexcept;
+  bool push(Checker& k, Instant now) noexcept;
+  /// The HTTP request (in TLS for SSL_GET) into the stream; false if it does not fit.
+  bool write_request(Checker& k) noexcept;
+  /// What OpenSSL wants sent, into the stream; false if it does not fit.
+  bool flush_tls(Checker& k) noexcept;
   void send_echo(Checker& k, Instant now) noexcept;
   void send_udp(Checker& k, Instant now) noexcept;
-  /// HTTP: the request into `out` (kEth + 40 bytes of headers before it); its length.
-  size_t http_request(const Checker& k, std::span<uint8_t> out) const noexcept;
   void udp_datagram(uint32_t c, wire::Ipv4View<const uint8_t> ip, Instant now) noexcept;
   void http_data(uint32_t c, wire::Ipv4View<const uint8_t> ip, Instant now) noexcept;
   /// HTTP: the verdict on what arrived; finishes the probe.

@@ -676,6 +676,7 @@ Check Loader::check(const Section& s, const ConfiguredReal& r, const CheckDefaul
     case CheckType::kTcp: s.allow_only(with_timings({"type", "connect_ip", "connect_port", "bindto"})); break;
     case CheckType::kPing: s.allow_only(with_timings({"type", "connect_ip", "bindto"})); break;
     case CheckType::kHttp:
+    case CheckType::kSsl:
       s.allow_only(with_timings({"type", "connect_ip", "connect_port", "bindto", "url", "http_protocol"}));
       break;
     case CheckType::kUdp:

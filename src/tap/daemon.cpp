@@ -11,6 +11,7 @@
 #include <memory>
 #include <vector>
 
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -348,6 +349,11 @@ int Daemon::start(const RunOptions& opt) {
   hr_start_ = uv_hrtime();
   EngineParams params;
   params.offload = offload;
+  // SSL_GET's TLS keys must not be predictable: the seed of its random bytes comes from the
+  // kernel (check/tls.hpp), not from router.seed.
+  check::TlsSeed tls_seed{};
+  if (::getrandom(tls_seed.data(), tls_seed.size(), 0) == static_cast<ssize_t>(tls_seed.size()))
+    params.tls_seed = tls_seed;
   engine_ = std::make_unique<Engine>(cfg.value(), *this, params);
 
   loop_ = uv_default_loop();
