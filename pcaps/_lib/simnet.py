@@ -265,3 +265,30 @@ def expect_probes(rules, start, outcome, end):
         p["fail_run"], p["ok_run"] = rules.fail_run, rules.ok_run
         begin = round(done + wait, 6)
     return probes
+
+
+def event_lines(checker, real, probes, inhibit=False, weight=1):
+    """The "Health events" lines [(seconds, text)] a one-checker real's probes must give
+    (health.cpp's event_text): at each transition the checker's line, then the real's.
+    checker: "TCP_CHECK 10.1.0.12:8080 of real 10.1.0.12:8080 (tcp 203.0.113.100:80)";
+    real: "real 10.1.0.12:8080 (tcp 203.0.113.100:80)"."""
+    lines = []
+    for p in probes:
+        if p["transition"] == "down":
+            runs = f"{p['fail_run']} failure{'s' if p['fail_run'] != 1 else ''} in a row"
+            gone = "failed, weight 0 (inhibit_on_failure)" if inhibit else "failed, removed"
+            lines += [(p["done"], f"{checker}: down ({p['reason']}, {runs})"), (p["done"], f"{real}: {gone}")]
+        elif p["transition"] == "up":
+            runs = f"{p['ok_run']} success{'es' if p['ok_run'] != 1 else ''} in a row"
+            back = f"alive, weight {weight}" if inhibit else "alive, added"
+            lines += [(p["done"], f"{checker}: up ({runs})"), (p["done"], f"{real}: {back}")]
+    return lines
+
+
+def rr_choice(alive, order, last):
+    """Where rr sends a new connection: the real after `last` (the one it chose last; ip_vs_rr.c
+    keeps its place in the list across changes) among `alive` (weight > 0), in list `order`."""
+    if not alive:
+        return None
+    i = order.index(last) + 1 if last in order else 0
+    return next(order[(i + k) % len(order)] for k in range(len(order)) if order[(i + k) % len(order)] in alive)

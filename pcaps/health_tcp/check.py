@@ -10,7 +10,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "_lib"))
 from vsfix import Checker, Listing, load_gen, read, rel  # noqa: E402
-from simnet import DELAY_US, Rules, expect_probes  # noqa: E402
+from simnet import DELAY_US, Rules, event_lines, expect_probes, rr_choice  # noqa: E402
 from scapy.all import ARP, IP, TCP  # noqa: E402
 
 g = load_gen(HERE)
@@ -30,21 +30,6 @@ def probes_of(real):
     return expect_probes(rules, 0.0, outcome, g.END)
 
 
-def event_lines(real, probes):
-    """The "Health events" lines (time, text) a checker's transitions must give (health.cpp's
-    event_text): the checker's line, then the real's (one checker: the real follows it)."""
-    check = f"TCP_CHECK {real}:{g.RPORT} of real {real}:{g.RPORT} {SERVICE}"
-    lines = []
-    for p in probes:
-        if p["transition"] == "down":
-            lines += [(p["done"], f"{check}: down ({p['reason']}, {p['fail_run']} failures in a row)"),
-                      (p["done"], f"real {real}:{g.RPORT} {SERVICE}: failed, removed")]
-        elif p["transition"] == "up":
-            lines += [(p["done"], f"{check}: up ({p['ok_run']} successes in a row)"),
-                      (p["done"], f"real {real}:{g.RPORT} {SERVICE}: alive, added")]
-    return lines
-
-
 def check(out):
     ok = Checker()
     lan, wan = read(out, "lan"), read(out, "wan")
@@ -57,11 +42,11 @@ def check(out):
     ups = [p for p in b if p["transition"] == "up"]
     ok(len(downs) == 1 and len(ups) == 1, "B's checker goes down once and up once")
     fails = [p for p in b if p["reason"] != "ok"]
-    ok(downs[0] is fails[1] and fails[0]["done"] > 2.9, "B goes down at its 2nd refused probe in a row (retry 1)")
+    ok(downs[0] is fails[1] and fails[0]["done"] > 2.9, f"B goes down at its 2nd refused probe in a row (retry {g.RETRY})")
     ok(round(fails[1]["begin"] - fails[0]["done"], 6) == g.DELAY_BEFORE_RETRY,
        "the first failure is retried after delay_before_retry")
     oks_after = [p for p in b if p["reason"] == "ok" and p["sent"] > 7.9]
-    ok(ups[0] is oks_after[1], "B comes back at its 2nd successful probe after 7.9 (rise 2)")
+    ok(ups[0] is oks_after[1], f"B comes back at its 2nd successful probe after 7.9 (rise {g.RISE})")
     ok(all(p["transition"] is None for p in expect[g.A]), "A never changes")
 
     # ---- The probes on lan: every frame from our lan address is a probe SYN or its RST ----
@@ -90,7 +75,9 @@ def check(out):
     ok(not any(ARP in p and p[ARP].op == 2 for p in lan), "no ARP reply on lan (nobody asked)")
 
     # ---- Health events and the listing ----
-    want = sorted(event_lines(g.A, expect[g.A]) + event_lines(g.B, expect[g.B]), key=lambda e: e[0])
+    want = sorted(sum((event_lines(f"TCP_CHECK {r}:{g.RPORT} of real {r}:{g.RPORT} {SERVICE}",
+                                   f"real {r}:{g.RPORT} {SERVICE}", expect[r]) for r in (g.A, g.B)), []),
+                  key=lambda e: e[0])
     ok(listing.health_events == want, f"Health events {listing.health_events}, rules say {want}")
     for real in (g.A, g.B):
         h = listing.health[("TCP", f"{g.VIP}:{g.VPORT}", f"{real}:{g.RPORT}")]
@@ -102,19 +89,15 @@ def check(out):
     down_at, up_at = downs[0]["done"], ups[0]["done"]
     forwarded = {p[TCP].sport: p for p in lan if IP in p and p[IP].src == g.CLIENT}
     ok(len(forwarded) == len(g.SYNS), "every client SYN is forwarded to a real")
-    window = []
+    last = None
     for at, cport in g.SYNS:
         q = forwarded[cport]
         ok(rel(q, g.T0) == at and q[TCP].dport == g.RPORT, f"{cport} DNATed at once")
-        if down_at <= at < up_at:
-            ok(q[IP].dst == g.A, f"{cport} at t={at}, B down: to A, not {q[IP].dst}")
-            window = []
-            continue
-        # Both up: rr starts at the list's head, B (each real added at the head: list B, A), when
-        # the service starts and when B is added back; then alternates.
-        want_real = [g.B, g.A][len(window) % 2]
-        ok(q[IP].dst == want_real, f"{cport} at t={at}, both up: to {want_real}, not {q[IP].dst}")
-        window.append(cport)
+        # rr over the list B, A (each real added at the head), among the reals alive at the time.
+        alive = [g.A] if down_at <= at < up_at else [g.A, g.B]
+        want_real = rr_choice(alive, [g.B, g.A], last)
+        ok(q[IP].dst == want_real, f"{cport} at t={at} (alive: {alive}): to {want_real}, not {q[IP].dst}")
+        last = want_real
     conns = {c[3]: c for c in listing.conns}
     for at, cport in g.SYNS:
         ok(conns[f"{g.CLIENT}:{cport}"][5] == f"{forwarded[cport][IP].dst}:{g.RPORT}", f"{cport} listed to its real")
