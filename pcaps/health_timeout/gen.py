@@ -19,7 +19,8 @@ Times are seconds after T0; every answer comes 200 µs after what it answers (si
   ~30        S's SYN (retransmitted at +1 s and +3 s, the RTO doubling) unanswered: timeout at
              +4 (1st failure), retried 3 s later (~37): timeout again at ~41: S down, removed.
   ~51        S's probe times out (S's entry is still reachable: the SYN leaves to S's MAC).
-  ~61        A's entry has expired: A is re-confirmed by unicast ARP, and answers.
+  ~60        A's entry has expired: still used for A's probe, re-confirmed by a unicast request
+             5 s later (~65), which A answers.
   ~65        S's entry has expired: the SYN still leaves to S's MAC while S is re-confirmed from
              ~70 (unicast ARP, unanswered); timeout at ~69; the entry is released at ~73.
   ~79        S's probe starts a resolution from scratch: broadcast ARP at ~79, ~80, ~81, no
