@@ -166,6 +166,9 @@ class Listing:
       Interface             interfaces: {name: [rxframes, rxbytes, txframes, txbytes]}
       Event                 events:     {name: count}
       Drop reason           drops:      {reason: packets}, "total" included
+      Health (checkers)     health:     {(proto, "vip:port", "rip:port"): {"state": alive|failed|inhibit,
+                                         "up": checkers up, "of": checkers, "checkers": [their lines]}}
+      Health events         health_events: [(seconds after the replay's start, "text after 'health: '")]
       ipvsadm -Lnc          conns:      [[pro, expire, state, source, virtual, destination], ...]
 
     A line that fits none of these raises AssertionError, so a change of format fails loudly
@@ -174,13 +177,25 @@ class Listing:
     def __init__(self, out_dir):
         self.services, self.reals, self.interfaces = {}, {}, {}
         self.events, self.drops, self.conns = {}, {}, []
+        self.health, self.health_events = {}, []
         section, service = "stats", None
         for line in open(os.path.join(out_dir, "list.txt")).read().splitlines():
             s = line.split()
             if not s or line.startswith(("IP Virtual Server", "Prot LocalAddress", "  -> RemoteAddress",
                                          "IPVS connection entries")):
                 continue
-            if line.startswith("Interface "):
+            if s[0] == "Prot" and s[-1] == "Checkers":
+                section = "health"
+            elif line == "Health events":
+                section = "health_events"
+            elif section == "health" and s[0] == "->":
+                self.health[service]["checkers"].append(" ".join(s[1:]))
+            elif section == "health" and len(s) == 8 and s[4:] == [s[4], "of", s[6], "up"]:
+                service = (s[0], s[1], s[2])
+                self.health[service] = {"state": s[3], "up": int(s[4]), "of": int(s[6]), "checkers": []}
+            elif section == "health_events" and len(s) > 2 and s[1] == "health:":
+                self.health_events.append((float(s[0]), line.split(" health: ", 1)[1]))
+            elif line.startswith("Interface "):
                 section = "interfaces"
             elif line.startswith("Event "):
                 section = "events"
