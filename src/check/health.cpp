@@ -344,7 +344,8 @@ void Health::push_event(Event::Kind kind, uint32_t checker, Reason why, Instant 
     --ev_count_;
     events_lost_++;
   }
-  events_[(ev_head_ + ev_count_) % events_.size()] = Event{now, kind, checker, checkers_[checker].real, why};
+  const Checker& k = checkers_[checker];
+  events_[(ev_head_ + ev_count_) % events_.size()] = Event{now, kind, checker, k.real, why, k.up ? k.ok_run : k.fail_run};
   ++ev_count_;
 }
 
@@ -676,17 +677,16 @@ std::string Health::describe(uint32_t c) const {
 }
 
 std::string Health::event_text(const Event& e) const {
-  const Checker& k = checkers_[e.checker];
   const RealHealth& rh = reals_[e.real];
   const std::string real = "real " + rh.real.addr.str() + ":" + std::to_string(rh.real.port) + " (" +
                            std::string(protocol_name(rh.protocol)) + " " + rh.vip.str() + ":" +
                            std::to_string(rh.vport) + ")";
   switch (e.kind) {
     case Event::Kind::kCheckerDown:
-      return describe(e.checker) + ": down (" + std::string(reason_name(e.reason)) + ", " + std::to_string(k.fail_run) +
-             (k.fail_run == 1 ? " failure" : " failures") + " in a row)";
+      return describe(e.checker) + ": down (" + std::string(reason_name(e.reason)) + ", " + std::to_string(e.run) +
+             (e.run == 1 ? " failure" : " failures") + " in a row)";
     case Event::Kind::kCheckerUp:
-      return describe(e.checker) + ": up (" + std::to_string(k.ok_run) + (k.ok_run == 1 ? " success" : " successes") +
+      return describe(e.checker) + ": up (" + std::to_string(e.run) + (e.run == 1 ? " success" : " successes") +
              " in a row)";
     case Event::Kind::kRealDown:
       return real + (rh.real.inhibit_on_failure ? ": failed, weight 0 (inhibit_on_failure)" : ": failed, removed");

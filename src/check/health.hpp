@@ -73,6 +73,7 @@ struct Event {
   uint32_t checker = 0;  // index into checkers() (for real events: the checker that decided)
   uint32_t real = 0;     // index into reals()
   Reason reason = Reason::kOk;
+  uint32_t run = 0;  // checker events: the successes or failures in a row that decided
 };
 
 /// One real server with checkers, as its service and the config name it.
