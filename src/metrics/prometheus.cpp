@@ -46,8 +46,9 @@ public:
   }
   void sample(uint64_t v) { sample(std::string_view{}, v); }
   /// A floating-point sample (seconds): shortest round-trip form, as Go's strconv does.
-  void sample_double(double v) {
-    begin({});
+  void sample_double(double v) { sample_double({}, v); }
+  void sample_double(std::string_view labels, double v) {
+    begin(labels);
     char buf[32];
     auto r = std::to_chars(buf, buf + sizeof buf, v);
     out_.append(buf, r.ptr);
@@ -102,6 +103,42 @@ struct RealRow {
   std::string node_labels;  // node_exporter's label set
   std::string labels;       // proto, vip, vport, real, rport
 };
+
+// vsrouter's labels of a real server: its service's, then its own address and port.
+std::string real_labels(IpProto proto, Ipv4Addr vip, uint16_t vport, Ipv4Addr real, uint16_t rport) {
+  return Labels()
+      .add("proto", protocol_name(proto))
+      .add("vip", vip.str())
+      .add("vport", vport)
+      .add("real", real.str())
+      .add("rport", rport)
+      .str();
+}
+
+// The labels of one health checker: its real's, then `check` (the type), `target` (where its
+// probes go) and `index`: empty unless another checker of the same real has the same type and
+// target, then the checker's position among the real's checkers (from 0), so that the two series
+// differ. Empty is what Prometheus stores as no label at all: a series gets an index only when it
+// needs one, and keeps its identity when checkers are added or reordered otherwise.
+std::string checker_labels(const check::Health& health, const std::string& real, uint32_t c) {
+  auto target = [](const config::Check& k) {
+    std::string t = k.connect_ip.str();
+    if (k.type != config::CheckType::kPing) t += ':' + std::to_string(k.connect_port);
+    return t;
+  };
+  const check::Checker& k = health.checkers()[c];
+  const check::RealHealth& rh = health.reals()[k.real];
+  const std::string where = target(k.cfg);
+  std::string index;
+  for (uint32_t o = rh.first_checker; o < rh.first_checker + rh.n_checkers; ++o) {
+    const config::Check& other = health.checkers()[o].cfg;
+    if (o != c && other.type == k.cfg.type && target(other) == where) index = std::to_string(c - rh.first_checker);
+  }
+  std::string l = real;
+  l += ',';
+  l += Labels().add("check", config::check_type_name(k.cfg.type)).add("target", where).add("index", index).str();
+  return l;
+}
 
 // What node_exporter's "proto" label holds: the protocol column of /proc/net/ip_vs, as procfs
 // parses it ("TCP", "UDP"; "FWM" services have an empty address and a local_mark instead).
@@ -166,14 +203,7 @@ std::string render_metrics(const Engine& engine, const std::vector<PortCounters>
                                .add("remote_address", real)
                                .add("remote_port", d->port)
                                .str();
-        std::string own = Labels()
-                              .add("proto", proto)
-                              .add("vip", vip)
-                              .add("vport", s->port)
-                              .add("real", real)
-                              .add("rport", d->port)
-                              .str();
-        reals.push_back({s, d, std::move(node), std::move(own)});
+        reals.push_back({s, d, std::move(node), real_labels(s->protocol, s->vip, s->port, d->addr, d->port)});
       }
     }
   }
@@ -259,6 +289,59 @@ std::string render_metrics(const Engine& engine, const std::vector<PortCounters>
   x.family("vsrouter_real_overloaded", "gauge",
            "Real server: 1 while its upper connection threshold (ipvsadm -x) is reached, else 0.");
   for (const auto& r : reals) x.sample(r.labels, uint64_t{r.dest->overloaded ? 1u : 0u});
+
+  // --- vsrouter: health checks (src/check/) ---------------------------------------------------
+  // Reals with checkers in the order above (a failed real is listed here even when it left its
+  // service); a real's checkers in the configuration's order.
+  const check::Health& health = engine.health();
+  struct CheckedRow {
+    const check::RealHealth* rh;
+    std::string labels;
+  };
+  std::vector<CheckedRow> checked;
+  for (const check::RealHealth& rh : health.reals())
+    checked.push_back({&rh, real_labels(rh.protocol, rh.vip, rh.vport, rh.real.addr, rh.real.port)});
+  std::sort(checked.begin(), checked.end(), [](const CheckedRow& a, const CheckedRow& b) {
+    return std::tuple(a.rh->protocol, a.rh->vip.v, a.rh->vport, a.rh->real.addr.v, a.rh->real.port) <
+           std::tuple(b.rh->protocol, b.rh->vip.v, b.rh->vport, b.rh->real.addr.v, b.rh->real.port);
+  });
+  struct CheckerRow {
+    const check::Checker* k;
+    std::string labels;
+  };
+  std::vector<CheckerRow> checkers;
+  for (const CheckedRow& r : checked)
+    for (uint32_t c = r.rh->first_checker; c < r.rh->first_checker + r.rh->n_checkers; ++c)
+      checkers.push_back({&health.checkers()[c], checker_labels(health, r.labels, c)});
+  x.family("vsrouter_real_up", "gauge",
+           "Real server with health checkers: 1 while alive (every checker up), 0 while failed (out of its "
+           "service, or at weight 0 with inhibit_on_failure).");
+  for (const auto& r : checked) x.sample(r.labels, uint64_t{r.rh->alive() ? 1u : 0u});
+  x.family("vsrouter_check_up", "gauge", "Health checker: 1 while up, 0 while down.");
+  for (const auto& k : checkers) x.sample(k.labels, uint64_t{k.k->up ? 1u : 0u});
+  x.family("vsrouter_check_duration_seconds", "gauge",
+           "Health checker: how long its last finished probe took, in seconds (0 before the first).");
+  for (const auto& k : checkers) x.sample_double(k.labels, static_cast<double>(k.k->last_duration.us) / 1e6);
+  x.family("vsrouter_check_transitions_total", "counter", "Health checker: times it went down or up.");
+  for (const auto& k : checkers) x.sample(k.labels, k.k->transitions);
+  x.family("vsrouter_check_failures_total", "counter",
+           "Health checker: failed probes, by reason (see docs/metrics.md).");
+  for (const auto& k : checkers)
+    for (size_t r = 1; r < k.k->failures.size(); ++r) {  // every reason but "ok", zeros included
+      name = k.labels;
+      name += ",reason=\"";
+      name += check::reason_name(static_cast<check::Reason>(r));
+      name += '"';
+      x.sample(name, k.k->failures[r]);
+    }
+  x.family("vsrouter_check_probes_total", "counter", "Health check probes started, every checker.");
+  x.sample(health.probes_sent());
+  x.family("vsrouter_checks_in_flight", "gauge", "Health check probes in flight (sent, not yet judged).");
+  x.sample(uint64_t{health.in_flight()});
+  x.family("vsrouter_check_events_lost_total", "counter",
+           "Health check events (a checker or a real going down or up) dropped unlogged because the event ring was "
+           "full; the changes were applied all the same.");
+  x.sample(health.events_lost());
 
   // --- vsrouter: connection table -------------------------------------------------------------
   x.family("vsrouter_connection_table_entries", "gauge",

@@ -15,7 +15,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <charconv>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
@@ -32,6 +34,7 @@
 #include "base/version.hpp"
 #include "config/config.hpp"
 #include "engine.hpp"
+#include "health_rig.hpp"
 #include "metrics/prometheus.hpp"
 #include "tap/process_stats.hpp"
 #include "test_config.hpp"
@@ -223,6 +226,55 @@ test::ConfigText render_config() {
   c.service("tcp", "203.0.113.100:80", "rr").real("10.1.0.11:8080", "nat", 1).real("10.1.0.12:8080", "nat", 3);
   c.service("udp", "203.0.113.53:53").real("10.1.0.20:5353", "nat", 2);
   return c;
+}
+
+// Health checks (tests/unit/health_rig.hpp: 10.1.0.11 answers probes, other reals nothing). In
+// configuration order, to be sorted: 10.1.0.12 (one checker, fails: no ARP answer), 10.1.0.13 (no
+// checkers), 10.1.0.11 (TCP_CHECK, PING_CHECK and the same TCP_CHECK again); a UDP service on
+// 10.1.0.11 with a DNS_CHECK.
+std::string health_config() {
+  const std::string timing = "delay_loop = 1\n    connect_timeout = 1\n    warmup = 0\n    retry = 0\n";
+  auto check = [&](const std::string& body) {
+    return "    [[services.reals.checks]]\n    " + body + "\n    " + timing;
+  };
+  return R"(
+[[interfaces]]
+name = "wan"
+mac = "02:00:00:00:00:01"
+addresses = ["203.0.113.1/24"]
+
+[[interfaces]]
+name = "lan"
+mac = "02:00:00:00:00:02"
+addresses = ["10.1.0.1/24"]
+
+[[services]]
+protocol = "tcp"
+address = "203.0.113.100:80"
+scheduler = "rr"
+
+  [[services.reals]]
+  address = "10.1.0.12:80"
+  method = "nat"
+)" + check("type = \"TCP_CHECK\"") +
+         R"(
+  [[services.reals]]
+  address = "10.1.0.13:80"
+  method = "nat"
+
+  [[services.reals]]
+  address = "10.1.0.11:80"
+  method = "nat"
+)" + check("type = \"TCP_CHECK\"") +
+         check("type = \"PING_CHECK\"") + check("type = \"TCP_CHECK\"\n    connect_port = 80") + R"(
+[[services]]
+protocol = "udp"
+address = "203.0.113.53:53"
+
+  [[services.reals]]
+  address = "10.1.0.11:53"
+  method = "nat"
+)" + check("type = \"DNS_CHECK\"\n    dns_type = \"A\"\n    dns_name = \"example.com\"");
 }
 
 constexpr uint32_t kWan = 0, kLan = 1;
@@ -506,6 +558,14 @@ TEST_F(RenderTest, ValidExpositionWithHelpAndTypeForEveryFamily) {
       "vsrouter_real_connections_persistent",
       "vsrouter_real_weight",
       "vsrouter_real_overloaded",
+      "vsrouter_real_up",
+      "vsrouter_check_up",
+      "vsrouter_check_duration_seconds",
+      "vsrouter_check_transitions_total",
+      "vsrouter_check_failures_total",
+      "vsrouter_check_probes_total",
+      "vsrouter_checks_in_flight",
+      "vsrouter_check_events_lost_total",
       "vsrouter_connection_table_entries",
       "vsrouter_connection_table_capacity",
       "vsrouter_interface_rx_frames_total",
@@ -538,14 +598,18 @@ TEST_F(RenderTest, ValidExpositionWithHelpAndTypeForEveryFamily) {
   EXPECT_EQ(p.order, expected);
 
   for (const auto& [name, f] : p.families) {
-    // Counters end in _total; gauges do not; every family here has samples.
+    // Counters end in _total; gauges do not; every family here has samples but the per-real and
+    // per-checker health families (no checkers in this config: HealthRenderTest has them).
     if (f.type == "counter") {
       EXPECT_TRUE(name.ends_with("_total")) << name;
     } else {
       EXPECT_EQ(f.type, "gauge") << name;
       EXPECT_FALSE(name.ends_with("_total")) << name;
     }
-    EXPECT_FALSE(f.samples.empty()) << name;
+    const bool per_checker =
+        name == "vsrouter_real_up" || (name.starts_with("vsrouter_check_") && name != "vsrouter_check_probes_total" &&
+                                       name != "vsrouter_check_events_lost_total");
+    EXPECT_EQ(f.samples.empty(), per_checker) << name;
     // Same label names in the same order for every sample of a family.
     for (const auto& s : f.samples) {
       ASSERT_EQ(s.labels.size(), f.samples[0].labels.size()) << name;
@@ -662,6 +726,139 @@ TEST(RenderEmptyTest, NoServicesStillValid) {
   ASSERT_TRUE(parse_exposition(m, p, err)) << err;
   EXPECT_TRUE(p.families.at("node_ipvs_backend_weight").samples.empty());
   EXPECT_TRUE(has_line(m, "node_ipvs_connections_total 0"));
+}
+
+// =============================================================================================
+// render_metrics: health checks (an engine whose checkers probed simulated reals)
+// =============================================================================================
+
+/// The text render_metrics writes for a duration in seconds.
+std::string seconds_text(Duration d) {
+  char buf[32];
+  auto r = std::to_chars(buf, buf + sizeof buf, static_cast<double>(d.us) / 1e6);
+  return std::string(buf, r.ptr);
+}
+
+class HealthRenderTest : public ::testing::Test {
+protected:
+  void SetUp() override { rig_.run(3.5); }
+  const check::Health& health() const { return rig_.engine.health(); }
+  std::string render() const { return render_metrics(rig_.engine, {}); }
+
+  test::HealthRig rig_{health_config()};
+  // health().checkers() in configuration order, with the labels each should get.
+  static constexpr std::string_view kTcp = R"(proto="tcp",vip="203.0.113.100",vport="80",)";
+  const std::vector<std::string> labels_ = {
+      std::string(kTcp) + R"(real="10.1.0.12",rport="80",check="TCP_CHECK",target="10.1.0.12:80",index="")",
+      std::string(kTcp) + R"(real="10.1.0.11",rport="80",check="TCP_CHECK",target="10.1.0.11:80",index="0")",
+      std::string(kTcp) + R"(real="10.1.0.11",rport="80",check="PING_CHECK",target="10.1.0.11",index="")",
+      std::string(kTcp) + R"(real="10.1.0.11",rport="80",check="TCP_CHECK",target="10.1.0.11:80",index="2")",
+      R"(proto="udp",vip="203.0.113.53",vport="53",real="10.1.0.11",rport="53",check="DNS_CHECK",)"
+      R"(target="10.1.0.11:53",index="")",
+  };
+};
+
+TEST_F(HealthRenderTest, RealsAndCheckersWithTheirState) {
+  const std::string m = render();
+  const auto& ks = health().checkers();
+  ASSERT_EQ(ks.size(), labels_.size());
+  // 10.1.0.12 never answered ARP: failed and out of its service, yet listed here; 10.1.0.13 has
+  // no checkers: not listed.
+  EXPECT_LINE(m, std::string("vsrouter_real_up{") + std::string(kTcp) + R"(real="10.1.0.11",rport="80"} 1)");
+  EXPECT_LINE(m, std::string("vsrouter_real_up{") + std::string(kTcp) + R"(real="10.1.0.12",rport="80"} 0)");
+  EXPECT_LINE(m, R"(vsrouter_real_up{proto="udp",vip="203.0.113.53",vport="53",real="10.1.0.11",rport="53"} 1)");
+  EXPECT_EQ(m.find(R"(vsrouter_real_up{proto="tcp",vip="203.0.113.100",vport="80",real="10.1.0.13")"),
+            std::string::npos);
+  EXPECT_EQ(m.find(R"(vsrouter_real_weight{proto="tcp",vip="203.0.113.100",vport="80",real="10.1.0.12")"),
+            std::string::npos);
+  EXPECT_NE(m.find(R"(vsrouter_real_weight{proto="tcp",vip="203.0.113.100",vport="80",real="10.1.0.13")"),
+            std::string::npos);
+  const std::vector<int> up = {0, 1, 1, 1, 1};
+  for (size_t i = 0; i < ks.size(); ++i) {
+    const check::Checker& k = ks[i];
+    const std::string& l = labels_[i];
+    EXPECT_EQ(k.up, up[i] == 1) << l;
+    EXPECT_GT(k.probes, 0u) << l;
+    EXPECT_LINE(m, "vsrouter_check_up{" + l + "} " + std::to_string(up[i]));
+    EXPECT_LINE(m, "vsrouter_check_transitions_total{" + l + "} " + std::to_string(k.transitions));
+    EXPECT_LINE(m, "vsrouter_check_duration_seconds{" + l + "} " + seconds_text(k.last_duration));
+    for (size_t r = 1; r < k.failures.size(); ++r)
+      EXPECT_LINE(m, "vsrouter_check_failures_total{" + l + ",reason=\"" +
+                         std::string(check::reason_name(static_cast<check::Reason>(r))) + "\"} " +
+                         std::to_string(k.failures[r]));
+    EXPECT_EQ(m.find("vsrouter_check_failures_total{" + l + R"(,reason="ok"})"), std::string::npos);
+  }
+  // The failed real's checker went down once, for want of an ARP answer or of a SYN-ACK.
+  EXPECT_EQ(ks[0].transitions, 1u);
+  EXPECT_GE(ks[0].failures[static_cast<size_t>(check::Reason::kNoNeighbour)] +
+                ks[0].failures[static_cast<size_t>(check::Reason::kTimeout)],
+            1u);
+  // The answering real's SYN-ACK came 100 us after the SYN: a fraction of a second.
+  EXPECT_GT(ks[1].last_duration.us, 0);
+  EXPECT_LT(ks[1].last_duration.us, 1'000'000);
+  EXPECT_EQ(std::stod(seconds_text(ks[1].last_duration)), static_cast<double>(ks[1].last_duration.us) / 1e6);
+  EXPECT_LINE(m, "vsrouter_check_probes_total " + std::to_string(health().probes_sent()));
+  EXPECT_GE(health().probes_sent(), 5u);
+  EXPECT_LINE(m, "vsrouter_checks_in_flight " + std::to_string(health().in_flight()));
+  EXPECT_LINE(m, "vsrouter_check_events_lost_total 0");
+  // Reals sorted as everywhere (protocol, VIP, port, then address, port); a real's checkers in
+  // the configuration's order.
+  std::vector<size_t> at;
+  for (const size_t i : {1, 2, 3, 0, 4}) at.push_back(m.find("vsrouter_check_up{" + labels_[i] + "} "));
+  EXPECT_TRUE(std::is_sorted(at.begin(), at.end()));
+  EXPECT_LT(m.find(R"(vsrouter_real_up{proto="tcp",vip="203.0.113.100",vport="80",real="10.1.0.11")"),
+            m.find(R"(vsrouter_real_up{proto="tcp",vip="203.0.113.100",vport="80",real="10.1.0.12")"));
+}
+
+TEST_F(HealthRenderTest, ValidFamiliesLabelsAndDocumentedReasons) {
+  const std::string m = render();
+  Parsed p;
+  std::string err;
+  ASSERT_TRUE(parse_exposition(m, p, err)) << err;
+  const std::vector<std::string> real = {"proto", "vip", "vport", "real", "rport"};
+  std::vector<std::string> checker = real;
+  checker.insert(checker.end(), {"check", "target", "index"});
+  std::vector<std::string> failure = checker;
+  failure.push_back("reason");
+  const std::map<std::string, std::pair<std::string, std::vector<std::string>>> expected = {
+      {"vsrouter_real_up", {"gauge", real}},
+      {"vsrouter_check_up", {"gauge", checker}},
+      {"vsrouter_check_duration_seconds", {"gauge", checker}},
+      {"vsrouter_check_transitions_total", {"counter", checker}},
+      {"vsrouter_check_failures_total", {"counter", failure}},
+      {"vsrouter_check_probes_total", {"counter", {}}},
+      {"vsrouter_checks_in_flight", {"gauge", {}}},
+      {"vsrouter_check_events_lost_total", {"counter", {}}},
+  };
+  for (const auto& [name, want] : expected) {
+    ASSERT_TRUE(p.families.count(name)) << name;
+    const Family& f = p.families.at(name);
+    EXPECT_EQ(f.type, want.first) << name;
+    ASSERT_FALSE(f.samples.empty()) << name;
+    for (const auto& smp : f.samples) {
+      std::vector<std::string> names;
+      for (const auto& [k, v] : smp.labels) names.push_back(k);
+      EXPECT_EQ(names, want.second) << name;
+    }
+  }
+  EXPECT_EQ(p.families.at("vsrouter_real_up").samples.size(), 3u);
+  EXPECT_EQ(p.families.at("vsrouter_check_up").samples.size(), 5u);
+  constexpr size_t kReasons = static_cast<size_t>(check::Reason::kCount) - 1;  // all but "ok"
+  EXPECT_EQ(p.families.at("vsrouter_check_failures_total").samples.size(), 5 * kReasons);
+  // Every failure reason is in docs/metrics.md's health check section.
+  const std::filesystem::path doc = std::filesystem::path(__FILE__).parent_path() / "../../docs/metrics.md";
+  std::ifstream in(doc);
+  if (!in) GTEST_SKIP() << "no " << doc;
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const std::string text = ss.str();
+  const size_t from = text.find("\n## Health checks\n");
+  ASSERT_NE(from, std::string::npos) << "no health check section in " << doc;
+  const std::string section = text.substr(from, text.find("\n## ", from + 1) - from);
+  for (size_t r = 1; r <= kReasons; ++r) {
+    const std::string name(check::reason_name(static_cast<check::Reason>(r)));
+    EXPECT_NE(section.find("| `" + name + "` |"), std::string::npos) << name << " is not in " << doc;
+  }
 }
 
 // =============================================================================================
@@ -1091,11 +1288,11 @@ TEST_F(ServerTest, GzipWhenAcceptEncodingAllowsIt) {
   EXPECT_EQ(head.body, "");
 }
 
-// A real scrape: the fed engine with the process's own stats and the server's counters, served by
-// MetricsServer, asked for gzip as Prometheus asks, decoded. tests/promtool_check.sh runs this
-// test with VS_SCRAPE_FILE set and gives the file to `promtool check metrics`.
-TEST_F(RenderTest, RealScrapeOverHttp) {
-  ASSERT_NO_FATAL_FAILURE(feed());
+// A real scrape: `engine` with the process's own stats and the server's counters, served by
+// MetricsServer, asked for gzip as Prometheus asks, decoded and checked. tests/promtool_check.sh
+// runs the tests that call this with VS_SCRAPE_DIR set: each writes its scrape to
+// $VS_SCRAPE_DIR/`name`.txt, and the script gives every file to `promtool check metrics`.
+void real_scrape(const Engine& engine, std::string_view name) {
   uv_loop_t loop{};
   ASSERT_EQ(uv_loop_init(&loop), 0);
   MetricsServer* srv = nullptr;
@@ -1103,7 +1300,7 @@ TEST_F(RenderTest, RealScrapeOverHttp) {
     metrics::DaemonStats ds;
     ds.process = read_process_stats();
     ds.http = srv->stats();
-    return render_metrics(*engine_, {{"wan", 1, 0, 2}, {"lan", 0, 0, 0}}, ds);
+    return render_metrics(engine, {{"wan", 1, 0, 2}, {"lan", 0, 0, 0}}, ds);
   });
   ASSERT_TRUE(r) << r.error().message;
   std::unique_ptr<MetricsServer> server = std::move(r.value());
@@ -1133,12 +1330,21 @@ TEST_F(RenderTest, RealScrapeOverHttp) {
   ASSERT_TRUE(parse_exposition(text, p, err)) << err;
   EXPECT_TRUE(has_line(text, "vsrouter_metrics_requests_total 1"));
   EXPECT_TRUE(p.families.count("process_resident_memory_bytes"));
-  if (const char* out = std::getenv("VS_SCRAPE_FILE"); out && *out) {
+  if (const char* dir = std::getenv("VS_SCRAPE_DIR"); dir && *dir) {
+    const std::filesystem::path out = std::filesystem::path(dir) / (std::string(name) + ".txt");
     std::ofstream f(out, std::ios::binary);
     f << text;
     ASSERT_TRUE(f.good()) << out;
   }
 }
+
+TEST_F(RenderTest, RealScrapeOverHttp) {
+  ASSERT_NO_FATAL_FAILURE(feed());
+  ASSERT_NO_FATAL_FAILURE(real_scrape(*engine_, "render"));
+}
+
+// The health check families on a real scrape too (HealthRenderTest below).
+TEST_F(HealthRenderTest, RealScrapeOverHttp) { ASSERT_NO_FATAL_FAILURE(real_scrape(rig_.engine, "health")); }
 
 TEST_F(ServerTest, DestroyingTheServerClosesItsClients) {
   int fd = -1;
