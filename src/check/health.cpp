@@ -507,7 +507,7 @@ bool Health::write_request(Checker& k) noexcept {
           : build_http_request(req, u.path, k.cfg.virtualhost, 0, k.cfg.http_protocol);
   ProbeStream& st = *k.stream;
   st.request_sent = true;
-  if (st.tls) return st.tls->write(std::span<const uint8_t>(req).first(n)) && flush_tls(k);
+  if (st.tls) return st.tls->send_plain(std::span<const uint8_t>(req).first(n)) && flush_tls(k);
   return queue(k, std::span<const uint8_t>(req).first(n));
 }
 
@@ -556,7 +556,7 @@ void Health::http_data(uint32_t c, wire::Ipv4View<const uint8_t> ip, Instant now
       }
     }
     std::array<uint8_t, 4096> plain;
-    while (size_t n = st.tls->read(plain)) st.http.feed(std::span<const uint8_t>(plain).first(n));
+    while (size_t n = st.tls->take_plain(plain)) st.http.feed(std::span<const uint8_t>(plain).first(n));
     flush_tls(k);
   } else {
     st.http.feed(data);  // past the cap the parser stops (done()); what it took is judged

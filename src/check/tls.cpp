@@ -116,11 +116,11 @@ TlsClient::Status TlsClient::handshake() noexcept {
   return Status::kFailed;
 }
 
-bool TlsClient::write(std::span<const uint8_t> data) noexcept {
+bool TlsClient::send_plain(std::span<const uint8_t> data) noexcept {
   return ssl_ && SSL_write(ssl_, data.data(), static_cast<int>(data.size())) == static_cast<int>(data.size());
 }
 
-size_t TlsClient::read(std::span<uint8_t> out) noexcept {
+size_t TlsClient::take_plain(std::span<uint8_t> out) noexcept {
   if (!ssl_) return 0;
   int r = SSL_read(ssl_, out.data(), static_cast<int>(out.size()));
   if (r > 0) return static_cast<size_t>(r);

@@ -46,9 +46,9 @@ public:
   /// Drives the handshake; kReady once it completed.
   Status handshake() noexcept;
   /// Application data to send (after kReady).
-  bool write(std::span<const uint8_t> data) noexcept;
+  bool send_plain(std::span<const uint8_t> data) noexcept;
   /// Decrypted application data, up to `out.size()` bytes; 0: none now.
-  size_t read(std::span<uint8_t> out) noexcept;
+  size_t take_plain(std::span<uint8_t> out) noexcept;
   /// Bytes OpenSSL wants sent to the server (up to `out.size()`); 0: none.
   size_t pending(std::span<uint8_t> out) noexcept;
   /// The reason of the last failure, for the log ("" if none).
