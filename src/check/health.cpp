@@ -345,7 +345,8 @@ void Health::push_event(Event::Kind kind, uint32_t checker, Reason why, Instant 
     events_lost_++;
   }
   const Checker& k = checkers_[checker];
-  events_[(ev_head_ + ev_count_) % events_.size()] = Event{now, kind, checker, k.real, why, k.up ? k.ok_run : k.fail_run};
+  events_[(ev_head_ + ev_count_) % events_.size()] =
+      Event{now, kind, checker, k.real, why, k.up ? k.ok_run : k.fail_run};
   ++ev_count_;
 }
 
