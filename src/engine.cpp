@@ -105,7 +105,7 @@ void Engine::send_probe(std::span<uint8_t> frame, Instant now) noexcept {
   output_ip(rt->iface, rt->next_hop, frame, now);
 }
 
-void Engine::real_changed(uint32_t real, bool alive) noexcept {
+void Engine::real_changed(uint32_t real, bool alive) noexcept {  // alive: in service
   const check::RealHealth& rh = health_.reals()[real];
   ipvs::Service* s = director_.find_exact(rh.protocol, rh.vip, rh.vport);
   if (s == nullptr) return;  // the service was deleted (vsadm -D): nothing to apply
@@ -117,6 +117,22 @@ void Engine::real_changed(uint32_t real, bool alive) noexcept {
     director_.add_real(*s, rh.real);
   } else {
     director_.delete_real(*s, rh.real.addr, rh.real.port);
+  }
+}
+
+void Engine::sorry_changed(uint32_t svc, bool active) noexcept {
+  const check::ServiceHealth& sh = health_.services()[svc];
+  ipvs::Service* s = director_.find_exact(sh.protocol, sh.vip, sh.port);
+  if (s == nullptr || !sh.sorry) return;
+  // keepalived's sorry_server_inhibit: always listed, enabled by its weight; else added/removed.
+  if (sh.sorry_inhibit) {
+    config::Real r = *sh.sorry;
+    if (!active) r.weight = 0;
+    director_.edit_real(*s, r);
+  } else if (active) {
+    director_.add_real(*s, *sh.sorry);
+  } else {
+    director_.delete_real(*s, sh.sorry->addr, sh.sorry->port);
   }
 }
 

@@ -136,7 +136,8 @@ private:
   // check::ProbeNet
   std::optional<Ipv4Addr> source_toward(Ipv4Addr dst) const noexcept override;
   void send_probe(std::span<uint8_t> frame, Instant now) noexcept override;
-  void real_changed(uint32_t real, bool alive) noexcept override;
+  void real_changed(uint32_t real, bool in_service) noexcept override;
+  void sorry_changed(uint32_t svc, bool active) noexcept override;
 
   Verdict drop(DropReason r) noexcept;
   void transmit(uint32_t iface, std::span<const uint8_t> frame, const Offload* off = nullptr) noexcept;

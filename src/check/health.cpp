@@ -79,12 +79,24 @@ Health::Health(const config::Config& cfg, uint64_t seed, ProbeNet& net, std::opt
 void Health::build(const config::Config& cfg) {
   reals_.clear();
   checkers_.clear();
-  for (const auto& s : cfg.services)
+  services_.clear();
+  for (const auto& s : cfg.services) {
+    const bool checked = std::any_of(s.reals.begin(), s.reals.end(), [](const auto& r) { return !r.checks.empty(); });
+    if (!checked && !s.sorry_server) continue;
+    const auto svc = static_cast<uint32_t>(services_.size());
+    services_.push_back(ServiceHealth{s.protocol, s.vip, s.port, s.quorum, s.hysteresis, s.sorry_server,
+                                      s.sorry_server_inhibit, static_cast<uint32_t>(reals_.size()),
+                                      static_cast<uint32_t>(s.reals.size()), 0, true});
     for (const auto& r : s.reals) {
-      if (r.checks.empty()) continue;
-      RealHealth rh{
-          s.protocol, s.vip, s.port, r, static_cast<uint32_t>(checkers_.size()), static_cast<uint32_t>(r.checks.size()),
-          0};
+      RealHealth rh{s.protocol,
+                    s.vip,
+                    s.port,
+                    r,
+                    svc,
+                    static_cast<uint32_t>(checkers_.size()),
+                    static_cast<uint32_t>(r.checks.size()),
+                    0,
+                    true};
       for (const auto& c : r.checks) {
         Checker k;
         k.cfg = c;
@@ -99,6 +111,8 @@ void Health::build(const config::Config& cfg) {
       }
       reals_.push_back(std::move(rh));
     }
+  }
+  settle_quietly();
   heap_.clear();
   heap_.reserve(checkers_.size() * 4 + 16);
   by_port_.reset(checkers_.size() * 2 + 16);
@@ -107,17 +121,24 @@ void Health::build(const config::Config& cfg) {
 
 std::shared_ptr<config::Config> Health::effective(const config::Config& cfg) const {
   auto out = std::make_shared<config::Config>(cfg);
-  for (const RealHealth& rh : reals_) {
-    if (rh.alive()) continue;
-    for (auto& s : out->services) {
-      if (s.protocol != rh.protocol || s.vip != rh.vip || s.port != rh.vport) continue;
-      auto it = std::find_if(s.reals.begin(), s.reals.end(), [&](const config::ConfiguredReal& r) {
-        return r.addr == rh.real.addr && r.port == rh.real.port;
-      });
-      if (it == s.reals.end()) continue;
-      if (it->inhibit_on_failure) it->weight = 0;
-      else s.reals.erase(it);
+  for (auto& s : out->services) {
+    auto sh = std::find_if(services_.begin(), services_.end(), [&](const ServiceHealth& h) {
+      return h.protocol == s.protocol && h.vip == s.vip && h.port == s.port;
+    });
+    if (sh == services_.end()) continue;
+    std::vector<config::ConfiguredReal> keep;
+    for (uint32_t i = sh->first_real; i < sh->first_real + sh->n_reals; ++i) {
+      const RealHealth& rh = reals_[i];
+      if (rh.in_service) keep.push_back(rh.real);
+      else if (rh.real.inhibit_on_failure) keep.push_back(rh.real), keep.back().weight = 0;
     }
+    // keepalived adds the sorry server when the quorum is lost (or keeps it at weight 0 with
+    // sorry_server_inhibit).
+    if (sh->sorry && (sh->sorry_active() || sh->sorry_inhibit)) {
+      keep.push_back(*sh->sorry);
+      if (!sh->sorry_active()) keep.back().weight = 0;
+    }
+    s.reals = std::move(keep);
   }
   return out;
 }
@@ -147,6 +168,7 @@ void Health::reload(const config::Config& cfg) {
       break;
     }
   }
+  settle_quietly();
   // The probe index and the timers follow the checkers' new positions; the others are fresh.
   for (uint32_t i = 0; i < checkers_.size(); ++i) {
     Checker& k = checkers_[i];
@@ -313,7 +335,7 @@ void Health::finish_probe(uint32_t c, bool ok, Reason why, Instant now) noexcept
       push_event(Event::Kind::kCheckerUp, c, why, now);
       if (--rh.failed == 0) {
         push_event(Event::Kind::kRealUp, c, why, now);
-        net_.real_changed(k.real, true);
+        update_service(rh.svc, now, false);
       }
     }
   } else {
@@ -328,7 +350,7 @@ void Health::finish_probe(uint32_t c, bool ok, Reason why, Instant now) noexcept
       push_event(Event::Kind::kCheckerDown, c, why, now);
       if (rh.failed++ == 0) {
         push_event(Event::Kind::kRealDown, c, why, now);
-        net_.real_changed(k.real, false);
+        update_service(rh.svc, now, false);
       }
     } else if (k.up) {
       next = now + k.cfg.delay_before_retry;  // up, failing: retried sooner (keepalived's retry)
@@ -336,6 +358,55 @@ void Health::finish_probe(uint32_t c, bool ok, Reason why, Instant now) noexcept
   }
   k.next_check = next;
   schedule(c, next);
+}
+
+void Health::settle_quietly() noexcept {
+  for (uint32_t s = 0; s < services_.size(); ++s) update_service(s, Instant{}, true);
+}
+
+void Health::update_service(uint32_t svc, Instant now, bool quiet) noexcept {
+  ServiceHealth& sh = services_[svc];
+  int64_t sum = 0;
+  for (uint32_t i = sh.first_real; i < sh.first_real + sh.n_reals; ++i)
+    if (reals_[i].alive()) sum += reals_[i].real.weight;
+  sh.weight_sum = sum;
+  // ipwrapper.c update_quorum_state: lost below quorum - hysteresis (or at 0), regained at
+  // quorum + hysteresis; in between it stays as it was (the flap damper).
+  const int64_t q = sh.quorum, h = sh.hysteresis;
+  bool up = sh.quorum_up;
+  if (quiet) up = sum >= q && sum > 0;
+  else if (up && (sum < q - h || sum == 0)) up = false;
+  else if (!up && sum >= q + h && sum > 0) up = true;
+  const bool was_sorry = sh.sorry_active();
+  if (up != sh.quorum_up) {
+    sh.quorum_up = up;
+    if (!quiet) push_service_event(up ? Event::Kind::kQuorumGained : Event::Kind::kQuorumLost, svc, now);
+  }
+  // The sorry server comes in before the reals leave, and leaves after they are back.
+  if (!quiet && sh.sorry_active() && !was_sorry) net_.sorry_changed(svc, true);
+  for (uint32_t i = sh.first_real; i < sh.first_real + sh.n_reals; ++i) {
+    RealHealth& rh = reals_[i];
+    const bool want = rh.alive() && !sh.sorry_active();
+    if (want == rh.in_service) continue;
+    rh.in_service = want;
+    if (!quiet) net_.real_changed(i, want);
+  }
+  if (!quiet && was_sorry && !sh.sorry_active()) net_.sorry_changed(svc, false);
+}
+
+void Health::push_service_event(Event::Kind kind, uint32_t svc, Instant now) noexcept {
+  if (ev_count_ == events_.size()) {
+    ev_head_ = (ev_head_ + 1) % events_.size();
+    --ev_count_;
+    events_lost_++;
+  }
+  Event e{};
+  e.at = now;
+  e.kind = kind;
+  e.svc = svc;
+  e.real = services_[svc].first_real;
+  events_[(ev_head_ + ev_count_) % events_.size()] = e;
+  ++ev_count_;
 }
 
 void Health::push_event(Event::Kind kind, uint32_t checker, Reason why, Instant now) noexcept {
@@ -346,7 +417,7 @@ void Health::push_event(Event::Kind kind, uint32_t checker, Reason why, Instant 
   }
   const Checker& k = checkers_[checker];
   events_[(ev_head_ + ev_count_) % events_.size()] =
-      Event{now, kind, checker, k.real, why, k.up ? k.ok_run : k.fail_run};
+      Event{now, kind, checker, k.real, reals_[k.real].svc, why, k.up ? k.ok_run : k.fail_run};
   ++ev_count_;
 }
 
@@ -691,6 +762,19 @@ std::string Health::event_text(const Event& e) const {
              " in a row)";
     case Event::Kind::kRealDown:
       return real + (rh.real.inhibit_on_failure ? ": failed, weight 0 (inhibit_on_failure)" : ": failed, removed");
+    case Event::Kind::kQuorumLost:
+    case Event::Kind::kQuorumGained: {
+      const ServiceHealth& sh = services_[e.svc];
+      std::string t = std::string(protocol_name(sh.protocol)) + " " + sh.vip.str() + ":" + std::to_string(sh.port) +
+                      ": quorum " + (e.kind == Event::Kind::kQuorumLost ? "lost" : "regained") + " (alive weight " +
+                      std::to_string(sh.weight_sum) + ", quorum " + std::to_string(sh.quorum) + ", hysteresis " +
+                      std::to_string(sh.hysteresis) + ")";
+      if (sh.sorry)
+        t += e.kind == Event::Kind::kQuorumLost
+                 ? "; sorry server " + sh.sorry->addr.str() + ":" + std::to_string(sh.sorry->port) + " serves"
+                 : "; the reals serve again";
+      return t;
+    }
     case Event::Kind::kRealUp:
       return real +
              (rh.real.inhibit_on_failure ? ": alive, weight " + std::to_string(rh.real.weight) : ": alive, added");

@@ -57,8 +57,11 @@ std::string_view reason_name(Reason r) noexcept;
 class ProbeNet {
 public:
   virtual ~ProbeNet() = default;
-  /// reals()[real] became alive or failed: apply it to the director.
-  virtual void real_changed(uint32_t real, bool alive) noexcept = 0;
+  /// reals()[real] enters or leaves its service (alive or failed; or its service's quorum
+  /// moved it aside for the sorry server): apply it to the director.
+  virtual void real_changed(uint32_t real, bool in_service) noexcept = 0;
+  /// services()[svc]'s sorry server takes over (quorum lost) or steps aside.
+  virtual void sorry_changed(uint32_t svc, bool active) noexcept = 0;
   /// The address probes to `dst` leave from (the interface address toward it); nullopt: no route.
   virtual std::optional<Ipv4Addr> source_toward(Ipv4Addr dst) const noexcept = 0;
   /// Route and send an IPv4 datagram built at `frame` after an Ethernet header's room.
@@ -67,24 +70,41 @@ public:
 
 /// A change Health made (the adapters log it; the engine applies real changes to the director).
 struct Event {
-  enum class Kind : uint8_t { kCheckerDown, kCheckerUp, kRealDown, kRealUp };
+  enum class Kind : uint8_t { kCheckerDown, kCheckerUp, kRealDown, kRealUp, kQuorumLost, kQuorumGained };
   Instant at;
   Kind kind = Kind::kCheckerDown;
   uint32_t checker = 0;  // index into checkers() (for real events: the checker that decided)
   uint32_t real = 0;     // index into reals()
+  uint32_t svc = 0;      // index into services()
   Reason reason = Reason::kOk;
   uint32_t run = 0;  // checker events: the successes or failures in a row that decided
 };
 
-/// One real server with checkers, as its service and the config name it.
+/// One real server of a service with checkers (or a sorry server), as the config names it.
 struct RealHealth {
   IpProto protocol = IpProto::kTcp;
   Ipv4Addr vip;
   uint16_t vport = 0;
   config::ConfiguredReal real;
-  uint32_t first_checker = 0, n_checkers = 0;
-  uint32_t failed = 0;  // checkers down (keepalived's num_failed_checkers)
+  uint32_t svc = 0;                            // index into services()
+  uint32_t first_checker = 0, n_checkers = 0;  // none: always alive (it counts toward the quorum)
+  uint32_t failed = 0;                         // checkers down (keepalived's num_failed_checkers)
+  bool in_service = true;  // as applied to the director: alive, and not set aside for the sorry server
   bool alive() const noexcept { return failed == 0; }
+};
+
+/// A service whose reals have checkers, or that has a sorry server: its quorum state.
+struct ServiceHealth {
+  IpProto protocol = IpProto::kTcp;
+  Ipv4Addr vip;
+  uint16_t port = 0;
+  uint32_t quorum = 1, hysteresis = 0;
+  std::optional<config::ConfiguredReal> sorry;
+  bool sorry_inhibit = false;
+  uint32_t first_real = 0, n_reals = 0;  // into reals()
+  int64_t weight_sum = 0;                // of the alive reals
+  bool quorum_up = true;
+  bool sorry_active() const noexcept { return sorry && !quorum_up; }
 };
 
 /// The byte stream of an HTTP_GET or SSL_GET probe: kept per checker and reused probe after
@@ -166,6 +186,7 @@ public:
 
   const std::vector<Checker>& checkers() const noexcept { return checkers_; }
   const std::vector<RealHealth>& reals() const noexcept { return reals_; }
+  const std::vector<ServiceHealth>& services() const noexcept { return services_; }
   /// "TCP_CHECK 10.0.0.2:80 (tcp 192.0.2.80:80)": a checker as logs and listings name it.
   std::string describe(uint32_t checker) const;
   /// One line for the log and the replay's trace: "TCP_CHECK 10.0.0.2:80 of real 10.0.0.2:80 (tcp
@@ -184,6 +205,11 @@ private:
   void finish_probe(uint32_t c, bool ok, Reason why, Instant now) noexcept;
   void release_probe(Checker& k) noexcept;
   void push_event(Event::Kind kind, uint32_t checker, Reason why, Instant now) noexcept;
+  void push_service_event(Event::Kind kind, uint32_t svc, Instant now) noexcept;
+  /// After a real of services_[svc] became alive or failed: its quorum, then which reals (and
+  /// whether the sorry server) serve, applied through net_ unless `quiet` (build, reload).
+  void update_service(uint32_t svc, Instant now, bool quiet) noexcept;
+  void settle_quietly() noexcept;
   void send_tcp(Checker& k, uint8_t flags, uint32_t seq, uint32_t ack, Instant now,
                 std::span<const uint8_t> data = {}) noexcept;
   /// HTTP/SSL: bytes to send (false: the send buffer is full); push() sends what is unsent, in
@@ -208,6 +234,7 @@ private:
 
   ProbeNet& net_;
   std::vector<RealHealth> reals_;
+  std::vector<ServiceHealth> services_;
   std::vector<Checker> checkers_;
   // Timers: a min-heap of (time, generation << 32 | checker); an entry is current while its
   // generation is the checker's timer_gen (a reschedule leaves the old entry to be skipped).

@@ -548,7 +548,8 @@ std::vector<std::string_view> with_timings(std::initializer_list<std::string_vie
 }
 
 void Loader::service(const Section& s) {
-  s.allow_only(with_timings({"protocol", "address", "scheduler", "persistence", "netmask", "flags", "drain", "reals"}));
+  s.allow_only(with_timings({"protocol", "address", "scheduler", "persistence", "netmask", "flags", "drain", "reals",
+                             "quorum", "hysteresis", "sorry_server", "sorry_server_method", "sorry_server_inhibit"}));
   const CheckDefaults inherited = timings(s, {});
   Service svc;
 
@@ -597,6 +598,40 @@ void Loader::service(const Section& s) {
     RealLines seen;
     for (const toml::table* t : table_array(*n, "reals", "[[services.reals]]"))
       svc.reals.push_back(real(Section(*t, "[[services.reals]]"), svc, seen, inherited));
+  }
+
+  s.optional_int("quorum", svc.quorum, 1, kMaxInt32);
+  s.optional_int("hysteresis", svc.hysteresis, 0, kMaxInt32);
+  if (svc.hysteresis >= svc.quorum && s.optional("hysteresis"))
+    fail(*s.optional("hysteresis"), "hysteresis must be smaller than quorum (" + std::to_string(svc.quorum) + ")");
+  if (const toml::node* n = s.optional("sorry_server")) {
+    std::string text = string_value(*n, "sorry_server");
+    auto ep = parse_endpoint(text, /*allow_no_port=*/true);
+    if (!ep) fail(*n, "bad sorry_server " + quoted(text) + "; expected \"a.b.c.d:port\" or \"a.b.c.d\"");
+    ConfiguredReal sorry;
+    sorry.addr = ep->addr;
+    sorry.port = ep->port.value_or(svc.port);
+    // keepalived: sorry_server_lvs_method, else the service's method; ours: the first real's.
+    sorry.method = svc.reals.empty() ? Method::kDr : svc.reals.front().method;
+    if (const toml::node* m = s.optional("sorry_server_method"))
+      sorry.method = choice_value(*m, "sorry_server_method", "method", kMethods);
+    check_host(*n, "sorry server", sorry.addr);
+    if (auto own = own_address(cfg_.interfaces, sorry.addr)) fail(*n, "sorry server " + sorry.addr.str() + " " + *own);
+    if (sorry.method != Method::kNat && sorry.port != svc.port)
+      fail(*n, "method " + std::string(method_name(sorry.method)) + " cannot change the port: sorry server port " +
+                   std::to_string(sorry.port) + " differs from service port " + std::to_string(svc.port));
+    if (sorry.method == Method::kDr && !connected_interface(cfg_.interfaces, sorry.addr))
+      fail(*n, "sorry server " + sorry.addr.str() + " " + std::string(kNotConnected) + "; method dr needs it on-link");
+    for (const ConfiguredReal& r : svc.reals)
+      if (r.addr == sorry.addr && r.port == sorry.port)
+        fail(*n, "sorry server " + text + " is one of the service's reals");
+    svc.sorry_server = sorry;
+  } else if (const toml::node* m = s.optional("sorry_server_method")) {
+    fail(*m, "sorry_server_method without a sorry_server");
+  }
+  if (const toml::node* n = s.optional("sorry_server_inhibit")) {
+    if (!svc.sorry_server) fail(*n, "sorry_server_inhibit without a sorry_server");
+    svc.sorry_server_inhibit = bool_value(*n, "sorry_server_inhibit");
   }
 
   cfg_.services.push_back(std::move(svc));

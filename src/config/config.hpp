@@ -224,6 +224,13 @@ struct ServiceSettings {
 /// A [[services]] table: the settings and the reals, in file order.
 struct Service : ServiceSettings {
   std::vector<ConfiguredReal> reals;
+  // keepalived's quorum (ipwrapper.c update_quorum_state): the alive reals' weights must sum to
+  // `quorum` (+ hysteresis to regain it, - hysteresis to lose it); below it the sorry server,
+  // if any, takes the service's traffic instead of them.
+  uint32_t quorum = 1;
+  uint32_t hysteresis = 0;
+  std::optional<ConfiguredReal> sorry_server;
+  bool sorry_server_inhibit = false;  // the sorry server stays listed, weight 0 while not needed
 };
 
 struct Config {

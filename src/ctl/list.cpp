@@ -67,6 +67,7 @@ std::string list_health(const Engine& e, Instant now) {
   std::string out =
       fmt("\n%-5s %-21s %-21s %-7s %s\n", "Prot", "LocalAddress:Port", "RemoteAddress:Port", "State", "Checkers");
   for (const check::RealHealth& rh : h.reals()) {
+    if (rh.n_checkers == 0) continue;  // always alive: it counts toward its service's quorum only
     const std::string vs = rh.vip.str() + ":" + std::to_string(rh.vport);
     const std::string rs = rh.real.addr.str() + ":" + std::to_string(rh.real.port);
     const char* state = rh.alive() ? "alive" : (rh.real.inhibit_on_failure ? "inhibit" : "failed");

@@ -299,8 +299,9 @@ std::string render_metrics(const Engine& engine, const std::vector<PortCounters>
     std::string labels;
   };
   std::vector<CheckedRow> checked;
-  for (const check::RealHealth& rh : health.reals())
-    checked.push_back({&rh, real_labels(rh.protocol, rh.vip, rh.vport, rh.real.addr, rh.real.port)});
+  for (const check::RealHealth& rh : health.reals())  // (reals without checkers count for quorum only)
+    if (rh.n_checkers > 0)
+      checked.push_back({&rh, real_labels(rh.protocol, rh.vip, rh.vport, rh.real.addr, rh.real.port)});
   std::sort(checked.begin(), checked.end(), [](const CheckedRow& a, const CheckedRow& b) {
     return std::tuple(a.rh->protocol, a.rh->vip.v, a.rh->vport, a.rh->real.addr.v, a.rh->real.port) <
            std::tuple(b.rh->protocol, b.rh->vip.v, b.rh->vport, b.rh->real.addr.v, b.rh->real.port);

@@ -262,3 +262,80 @@ TEST(Health, ListingShowsEachChecker) {
 
 }  // namespace
 }  // namespace vs
+
+namespace vs {
+namespace {
+
+/// config_text with service keys after the scheduler line.
+std::string with_service_keys(const std::string& keys, const std::string& check_extra = "retry = 0") {
+  std::string t = config_text("", check_extra);
+  const std::string anchor = "scheduler = \"rr\"\n";
+  t.insert(t.find(anchor) + anchor.size(), keys + "\n");
+  return t;
+}
+
+const Ipv4Addr kSorry = ip4(10, 1, 0, 99);
+
+TEST(Health, QuorumLostBringsTheSorryServerInAndTheRealsBackOut) {
+  // Weights 1 + 1 = 2 = quorum. When 10.1.0.11 fails the alive weight is 1: the quorum is lost,
+  // the sorry server serves alone (keepalived: the alive reals are removed too).
+  Rig r(with_service_keys("quorum = 2\nsorry_server = \"10.1.0.99:80\""));
+  EXPECT_FALSE(r.in_service(kSorry));
+  r.real.listening = false;
+  r.run(0.5);
+  EXPECT_FALSE(r.in_service(kReal));
+  EXPECT_FALSE(r.in_service(kOther)) << "set aside while the sorry server serves";
+  EXPECT_TRUE(r.in_service(kSorry));
+  EXPECT_FALSE(r.engine.health().services()[0].quorum_up);
+  r.real.listening = true;
+  r.run(1.0);
+  EXPECT_TRUE(r.in_service(kReal));
+  EXPECT_TRUE(r.in_service(kOther));
+  EXPECT_FALSE(r.in_service(kSorry));
+  // Reload keeps it all as it is, the effective config included.
+  ASSERT_FALSE(r.engine.reload(Rig::parse(with_service_keys("quorum = 2\nsorry_server = \"10.1.0.99:80\""))));
+  EXPECT_TRUE(r.in_service(kReal));
+  EXPECT_FALSE(r.in_service(kSorry));
+}
+
+TEST(Health, SorryServerInhibitKeepsItListedAtWeightZero) {
+  Rig r(with_service_keys("quorum = 2\nsorry_server = \"10.1.0.99:80\"\nsorry_server_inhibit = true"));
+  EXPECT_EQ(r.weight(kSorry), 0);
+  r.real.listening = false;
+  r.run(0.5);
+  EXPECT_EQ(r.weight(kSorry), 1);
+  r.real.listening = true;
+  r.run(1.0);
+  EXPECT_EQ(r.weight(kSorry), 0);
+}
+
+TEST(Health, HysteresisDampsTheQuorum) {
+  // quorum 2, hysteresis 1: lost only below 1, regained only at 3. One real failing leaves
+  // an alive weight of 1: the quorum holds, the other real keeps serving, no sorry server.
+  Rig r(with_service_keys("quorum = 2\nhysteresis = 1\nsorry_server = \"10.1.0.99:80\""));
+  r.real.listening = false;
+  r.run(0.5);
+  EXPECT_FALSE(r.in_service(kReal));
+  EXPECT_TRUE(r.in_service(kOther));
+  EXPECT_FALSE(r.in_service(kSorry));
+  EXPECT_TRUE(r.engine.health().services()[0].quorum_up);
+}
+
+TEST(Health, SorryServerWithoutQuorumTakesOverWhenEveryRealFailed) {
+  std::string t = with_service_keys("sorry_server = \"10.1.0.99:80\"");
+  // both reals checked
+  const std::string second = "  address = \"10.1.0.12:80\"\n  method = \"nat\"\n";
+  t.replace(t.find(second), second.size(),
+            second +
+                "    [[services.reals.checks]]\n    type = \"TCP_CHECK\"\n    delay_loop = 1\n    connect_timeout = 1\n"
+                "    warmup = 0\n    retry = 0\n    connect_ip = \"10.1.0.11\"\n");
+  Rig r(t);
+  r.real.listening = false;  // 10.1.0.12's checker probes 10.1.0.11 (connect_ip): both fail
+  r.run(0.5);
+  EXPECT_TRUE(r.in_service(kSorry));
+  EXPECT_FALSE(r.in_service(kReal));
+  EXPECT_FALSE(r.in_service(kOther));
+}
+
+}  // namespace
+}  // namespace vs
