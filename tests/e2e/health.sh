@@ -230,7 +230,7 @@ with open('$E2E_DIR/client.log', 'w', buffering=1) as f:
         try:
             body, ok = request('$KIND', '10.0.0.100', $PORT, sport=10000 + n), 1
         except Exception as e:
-            body, ok = type(e).__name__, 0
+            body, ok = type(e).__name__ + ':' + '_'.join(str(e).split()), 0
         n += 1
         f.write(f'{t:.3f} {time.time():.3f} {ok} {body}\n')
         time.sleep(0.02)
@@ -281,23 +281,25 @@ sleep 4
 # r2 recovers: back after RISE successes (one per delay_loop), not before.
 r2_recover
 took=$(wait_for $((RISE + 3)) "r2 back in service" r2_in) || exit 1
+in_t=$(date +%s.%N)
 e2e_log "r2 back in service $took s after it recovered: $(r2_line)"
 (($(echo "$took >= $RISE - 1" | bc))) || e2e_fail "r2 came back after $took s: before $RISE successes (rise = $RISE, delay_loop 1)"
 sleep 3
 wait "$CLIENT"
 
 # No request failed after r2 left; before it left, only requests to r2 may have failed.
-"$PY" - "$E2E_DIR/client.log" "$out_t" <<'EOF' || e2e_fail "client requests failed (see above)"
+"$PY" - "$E2E_DIR/client.log" "$out_t" "$in_t" <<'EOF' || e2e_fail "client requests failed (see above)"
 import sys
 rows = [l.split() for l in open(sys.argv[1])]
-out_t = float(sys.argv[2])
+out_t, in_t = float(sys.argv[2]), float(sys.argv[3])
 total = len(rows)
 after = [r for r in rows if float(r[0]) > out_t]
 bad = [r for r in after if r[2] != "1"]
 print(f"[e2e] client: {total} requests, {len(after)} after r2 left, {len(bad)} of those failed",
       file=sys.stderr)
 for r in bad[:10]:
-    print("[e2e]   failed:", " ".join(r), file=sys.stderr)
+    print(f"[e2e]   failed: {float(r[0]) - out_t:.3f} s after r2 left ({float(r[0]) - in_t:.3f} s after it was"
+          f" back), took {float(r[1]) - float(r[0]):.3f} s:", r[3], file=sys.stderr)
 served = {r[3] for r in rows if r[2] == "1"}
 if served != {"r1", "r2", "r3"}:
     print(f"[e2e] served by {sorted(served)}, expected r1 r2 r3", file=sys.stderr)
