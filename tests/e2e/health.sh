@@ -1,12 +1,24 @@
 #!/usr/bin/env bash
 # End-to-end health checks (docs/health-checks.md): vsrouter checks three real servers (Linux
-# namespaces with Python's HTTP server) while a client requests through the VIP in a loop; one
-# real's server is stopped and started again. Usage: health.sh MODE VSROUTER, MODE one of:
-#   nat, dr     TCP_CHECK: the stopped real is out of `vsadm -Ln` within 3 s of the stop, after
-#               that no client request fails; started again, it is back after `rise` successes,
-#               not before; every transition is logged once
-#   inhibit     the same with inhibit_on_failure: the real stays listed with weight 0
-#   ping        PING_CHECK: a real whose interface goes down leaves; back when it comes up
+# namespaces with Python's HTTP and UDP echo servers, or dnsmasq) while a client requests through
+# the VIP in a loop; one real (r2) fails and recovers. In every mode r2 is out of `vsadm -Ln`
+# within 3 s of its failure, after that no client request fails; recovered, it is back after
+# `rise` successes, not before; every transition is logged once (and, but for ping, the checker's
+# failure with the expected reason). Usage: health.sh MODE VSROUTER, MODE one of:
+#   nat, dr       TCP_CHECK of the HTTP service: r2's HTTP server is stopped and started again
+#   inhibit       the same (NAT) with inhibit_on_failure: r2 stays listed with weight 0
+#   ping          PING_CHECK (DR): r2's interface goes down, then up
+#   http          HTTP_GET (NAT), url /health with status_code 200: r2's /health answers 503,
+#                 then 200 again (the server stays up)
+#   http_digest   HTTP_GET (DR), url /health with status_code 200 and the digest (MD5) of the
+#                 body the reals serve, computed here: r2's /health body changes, then comes back
+#   udp           UDP_CHECK (NAT) of the UDP echo service (port 53) with require_reply, the hex of
+#                 the prefix each real's echo puts ("r2:" for r2); the client requests over UDP:
+#                 r2's echo server is stopped (ICMP port unreachable), then started again
+#   dns           DNS_CHECK (DR), A example.test, against dnsmasq on port 5353 of each real; the
+#                 client queries over UDP: r2's dnsmasq is stopped (port unreachable), then started
+#   dns_rcode     the same (NAT), but r2's dnsmasq loses the record (reloaded with SIGHUP): it
+#                 answers REFUSED (no upstream server), then the record comes back
 # Needs root (skips loudly outside CI; fails under CI=true).
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -18,10 +30,43 @@ e2e_require_root
 trap e2e_cleanup EXIT
 
 RISE=3
+case $MODE in
+  nat | inhibit | http | udp | dns_rcode) METHOD=nat ;;
+  dr | ping | http_digest | dns) METHOD=dr ;;
+  *) e2e_fail "unknown mode $MODE" ;;
+esac
+# The service (PROTO, PORT), its checker (CHECK), how the client requests (KIND), what r2's stop
+# kills (SERVER, a pattern of its command line) and the reason its checker must give (REASON).
+PROTO=tcp PORT=80 CHECK=TCP_CHECK KIND=http SERVER=http.server REASON=refused REAL_KEYS=""
+case $MODE in
+  inhibit) REAL_KEYS="inhibit_on_failure = true" ;;
+  ping) CHECK=PING_CHECK REASON="" ;;
+  http) CHECK=HTTP_GET REASON=status ;;
+  http_digest) CHECK=HTTP_GET REASON=digest ;;
+  udp) PROTO=udp PORT=53 CHECK=UDP_CHECK KIND=udp SERVER=SOCK_DGRAM REASON=unreachable ;;
+  dns | dns_rcode) PROTO=udp PORT=5353 CHECK=DNS_CHECK KIND=dns SERVER=dnsmasq REASON=unreachable ;;
+esac
+[[ $MODE == dns_rcode ]] && REASON=rcode
+
+# The checker's own keys for real r$1.
+check_keys() {
+  case $CHECK in
+    HTTP_GET)
+      if [[ $MODE == http_digest ]]; then
+        echo "url = [{ path = \"/health\", status_code = 200, digest = \"$DIGEST\" }]"
+      else
+        echo 'url = [{ path = "/health", status_code = 200 }]'
+      fi
+      ;;
+    UDP_CHECK) echo "require_reply = \"$(printf 'r%s:' "$1" | od -An -tx1 | xargs)\"" ;;
+    DNS_CHECK) printf 'dns_type = "A"\n    dns_name = "example.test"\n' ;;
+  esac
+}
+
 # The config: the lab's topology (conf/lab-nat.toml, conf/lab-dr.toml) with checkers on the
-# HTTP service's reals. health_config METHOD WAN_TAP LAN_TAP REAL_PREFIX CHECK [REAL_KEYS]
+# service's reals. health_config METHOD [REAL_KEYS]
 health_config() {
-  local method=$1 check=$2 real_keys=${3:-} net vip=10.0.0.100
+  local method=$1 real_keys=${2:-} net vip=10.0.0.100
   if [[ $method == nat ]]; then
     net=192.168.10
     cat <<EOF
@@ -52,8 +97,8 @@ EOF
   fi
   cat <<EOF
 [[services]]
-protocol = "tcp"
-address = "$vip:80"
+protocol = "$PROTO"
+address = "$vip:$PORT"
 scheduler = "rr"
 delay_loop = 1
 connect_timeout = 1
@@ -65,59 +110,88 @@ EOF
   for i in 1 2 3; do
     cat <<EOF
   [[services.reals]]
-  address = "$net.1$i:80"
+  address = "$net.1$i:$PORT"
   method = "$method"
   weight = 2
   $real_keys
     [[services.reals.checks]]
-    type = "$check"
+    type = "$CHECK"
+    $(check_keys $i)
 EOF
   done
 }
 
-case $MODE in
-  nat | inhibit) METHOD=nat ;;
-  dr | ping) METHOD=dr ;;
-  *) e2e_fail "unknown mode $MODE" ;;
-esac
-CHECK=TCP_CHECK
-REAL_KEYS=""
-[[ $MODE == ping ]] && CHECK=PING_CHECK
-[[ $MODE == inhibit ]] && REAL_KEYS="inhibit_on_failure = true"
-health_config $METHOD $CHECK "$REAL_KEYS" >"$E2E_DIR/health.toml"
-"$VSROUTER" check -c "$E2E_DIR/health.toml" || e2e_fail "the test's config does not load"
+# One request as the client makes it (KIND http, udp or dns), answered by the real's name.
+cat >"$E2E_DIR/request.py" <<'EOF'
+import socket, struct, sys, urllib.request
 
-e2e_make_blob
-e2e_netns sw
-if [[ $METHOD == nat ]]; then
-  e2e_bridge br-wan
-  e2e_bridge br-lan
-  e2e_tap vsn-wan br-wan
-  e2e_tap vsn-lan br-lan
-  e2e_host cli br-wan 10.0.0.2/24
-  for i in 1 2 3; do
-    e2e_host "r$i" br-lan "192.168.10.1$i/24" 192.168.10.1
-    e2e_real "r$i" ""
+def dns_query(name):
+    return (struct.pack('>HHHHHH', 0x1234, 0x0100, 1, 0, 0, 0) +
+            b''.join(bytes([len(l)]) + l.encode() for l in name.split('.')) + b'\0' + struct.pack('>HH', 1, 1))
+
+def request(kind, host, port, sport=0, timeout=2):
+    """The name of the real that answered ("r1"), or an exception. `sport`: the UDP source port
+    (a fresh one per request: a new connection, scheduled afresh, never an old one's entry)."""
+    if kind == 'http':
+        return urllib.request.urlopen(f'http://{host}:{port}/', timeout=timeout).read().decode().strip()
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        s.bind(('0.0.0.0', sport))
+        s.settimeout(timeout)
+        s.connect((host, port))  # connected: an ICMP port unreachable fails the recv
+        s.send(b'ping' if kind == 'udp' else dns_query('example.test'))
+        r = s.recv(2048)
+    finally:
+        s.close()
+    if kind == 'udp':
+        return r.split(b':')[0].decode()
+    # dns: r<i> has example.test at 10.9.9.1<i>
+    if r[:2] != b'\x12\x34' or r[3] & 15 or struct.unpack('>H', r[6:8])[0] < 1:
+        raise ValueError(f'rcode {r[3] & 15}')
+    return f'r{r[-1] - 10}'
+
+if __name__ == '__main__':  # request.py KIND HOST PORT: one request, the answer on stdout
+    print(request(sys.argv[1], sys.argv[2], int(sys.argv[3]), timeout=0.5))
+EOF
+
+# dnsmasq on port 5353 of r$1, answering example.test from a hosts file (SIGHUP re-reads it),
+# nothing else: no upstream servers (other names: REFUSED).
+dns_record() { echo "10.9.9.1$1 example.test" >"$E2E_DIR/hosts-r$1"; }
+start_dnsmasq() {
+  in_ns "r$1" dnsmasq --no-daemon --conf-file=/dev/null --no-hosts --no-resolv --user=root --pid-file= \
+    --port 5353 --addn-hosts="$E2E_DIR/hosts-r$1" --log-facility=- >>"$E2E_DIR/dnsmasq-r$1.log" 2>&1 &
+}
+# Wait until real $1 answers the service on its own address (bounded).
+wait_served() {
+  for _ in $(seq 100); do
+    [[ $(in_ns "$1" "$PY" "$E2E_DIR/request.py" $KIND 127.0.0.1 $PORT 2>/dev/null) == "$1" ]] && return 0
+    sleep 0.05
   done
-  R2=192.168.10.12
-else
-  e2e_bridge br0
-  e2e_tap vsd-lan br0
-  e2e_host cli br0 10.0.0.2/24
-  for i in 1 2 3; do
-    e2e_host "r$i" br0 "10.0.0.1$i/24"
-    e2e_real "r$i" 10.0.0.100
-  done
-  R2=10.0.0.12
+  e2e_fail "$1 does not serve $KIND on port $PORT"
+}
+
+# The lab's hosts (conf/lab-nat.toml, conf/lab-dr.toml), then each real's service.
+e2e_hosts_$METHOD
+R2=10.0.0.12
+[[ $METHOD == nat ]] && R2=192.168.10.12
+for i in 1 2 3; do
+  if [[ $KIND == dns ]]; then dns_record $i && start_dnsmasq $i; fi
+  wait_served "r$i"
+done
+# http_digest: the MD5 of the body the reals' /health serves, as the client sees it.
+if [[ $MODE == http_digest ]]; then
+  DIGEST=$(in_ns r1 curl -sf --max-time 5 http://127.0.0.1/health | md5sum | cut -d' ' -f1)
+  [[ $DIGEST =~ ^[0-9a-f]{32}$ ]] || e2e_fail "cannot compute /health's digest"
 fi
-for i in 1 2 3; do e2e_wait_real "r$i"; done
+health_config "$METHOD" "$REAL_KEYS" >"$E2E_DIR/health.toml"
+"$VSROUTER" check -c "$E2E_DIR/health.toml" || e2e_fail "the test's config does not load"
 CTL="$E2E_DIR/control-director.sock"
 e2e_vsrouter director "$E2E_DIR/health.toml"
 LOG="$E2E_DIR/vsrouter-director.log"
 vsadm() { timeout 5 ip netns exec "$(ns sw)" "$VSADM" --control "$CTL" "$@"; }
 
 # r2's line in `vsadm -Ln` ("" when it is not listed).
-r2_line() { vsadm -Ln | grep -F -- "-> $R2:80" || true; }
+r2_line() { vsadm -Ln | grep -F -- "-> $R2:$PORT" || true; }
 # Seconds (from now) until `cond` holds, polling every 0.05 s for at most $1 s; fails past that.
 wait_for() {
   local limit=$1 what=$2 t0 now
@@ -145,68 +219,87 @@ wait_for 5 "all reals checked and in service" bash -c "[[ \$(timeout 5 ip netns 
 
 # The client: requests through the VIP in a loop, each line "start end ok body".
 in_ns cli "$PY" -c "
-import time, urllib.request
+import sys, time
+sys.path.insert(0, '$E2E_DIR')
+from request import request
 end = time.time() + 40
+n = 0
 with open('$E2E_DIR/client.log', 'w', buffering=1) as f:
     while time.time() < end:
         t = time.time()
         try:
-            body = urllib.request.urlopen('http://10.0.0.100/', timeout=2).read().decode().strip()
-            ok = 1
+            body, ok = request('$KIND', '10.0.0.100', $PORT, sport=10000 + n), 1
         except Exception as e:
-            body, ok = type(e).__name__, 0
+            body, ok = type(e).__name__ + ':' + '_'.join(str(e).split()), 0
+        n += 1
         f.write(f'{t:.3f} {time.time():.3f} {ok} {body}\n')
         time.sleep(0.02)
 " &
 CLIENT=$!
 sleep 2
 
-# Stop r2's service: its TCP port closes (refused) or, for PING_CHECK, its interface goes down.
-stop_t=$(date +%s.%N)
-if [[ $MODE == ping ]]; then
-  in_ns r2 ip link set eth0 down
-else
-  # (pkill would see every namespace's processes: only r2's own are picked)
-  killed=0
-  for pid in $(ip netns pids "$(ns r2)"); do
-    if grep -q "http.server" "/proc/$pid/cmdline" 2>/dev/null; then kill -KILL "$pid" && killed=1; fi
-  done
-  [[ $killed -eq 1 ]] || e2e_fail "cannot stop r2's HTTP server"
-fi
+# r2 fails: its server stops (TCP refused, ICMP port unreachable for UDP), its interface goes down
+# (ping), its /health answers 503 (http) or another body (http_digest), or dnsmasq loses the
+# record (dns_rcode).
+kill_r2() {  # pattern [signal]
+  local pids
+  pids=$(e2e_pids_in r2 "$1")
+  [[ -n $pids ]] || e2e_fail "r2 runs no $1"
+  # shellcheck disable=SC2086
+  kill "-${2:-KILL}" $pids
+}
+r2_fail() {
+  case $MODE in
+    ping) in_ns r2 ip link set eth0 down ;;
+    http) echo 503 >"$E2E_DIR/www-r2/health-status" ;;
+    http_digest) echo "not ok" >"$E2E_DIR/www-r2/health" ;;
+    dns_rcode) : >"$E2E_DIR/hosts-r2" && kill_r2 dnsmasq HUP ;;
+    *) kill_r2 "$SERVER" ;;
+  esac
+}
+r2_recover() {
+  case $MODE in
+    ping) in_ns r2 ip link set eth0 up ;;
+    http) rm "$E2E_DIR/www-r2/health-status" ;;
+    http_digest) echo "ok" >"$E2E_DIR/www-r2/health" ;;
+    dns_rcode) dns_record 2 && kill_r2 dnsmasq HUP ;;
+    dns) start_dnsmasq 2 ;;
+    udp) e2e_udp_echo r2 ;;
+    *) e2e_http_server r2 ;;
+  esac
+  [[ $MODE == ping ]] || wait_served r2
+}
+
+r2_fail
 limit=3
 [[ $MODE == ping ]] && limit=3.5  # a silent real: the probe's connect_timeout (1 s) is part of it
-took=$(wait_for $limit "r2 out of service after its server stopped" r2_out) || exit 1
+took=$(wait_for $limit "r2 out of service after it failed" r2_out) || exit 1
 out_t=$(date +%s.%N)
-e2e_log "r2 ($CHECK) out of service $took s after the stop: $(r2_line)"
+e2e_log "r2 ($CHECK) out of service $took s after it failed: $(r2_line)"
 sleep 4
 
-# Start it again: back after RISE successes (one per delay_loop), not before.
-start_t=$(date +%s.%N)
-if [[ $MODE == ping ]]; then
-  in_ns r2 ip link set eth0 up
-  [[ $METHOD == nat ]] && in_ns r2 ip route add default via 192.168.10.1
-else
-  e2e_real r2 "" >/dev/null 2>&1
-  e2e_wait_real r2
-fi
+# r2 recovers: back after RISE successes (one per delay_loop), not before.
+r2_recover
 took=$(wait_for $((RISE + 3)) "r2 back in service" r2_in) || exit 1
-e2e_log "r2 back in service $took s after its server came back: $(r2_line)"
+in_t=$(date +%s.%N)
+e2e_log "r2 back in service $took s after it recovered: $(r2_line)"
 (($(echo "$took >= $RISE - 1" | bc))) || e2e_fail "r2 came back after $took s: before $RISE successes (rise = $RISE, delay_loop 1)"
 sleep 3
 wait "$CLIENT"
 
 # No request failed after r2 left; before it left, only requests to r2 may have failed.
-"$PY" - "$E2E_DIR/client.log" "$out_t" <<'EOF' || e2e_fail "client requests failed (see above)"
+"$PY" - "$E2E_DIR/client.log" "$out_t" "$in_t" <<'EOF' || e2e_fail "client requests failed (see above)"
 import sys
 rows = [l.split() for l in open(sys.argv[1])]
-out_t = float(sys.argv[2])
+out_t, in_t = float(sys.argv[2]), float(sys.argv[3])
 total = len(rows)
 after = [r for r in rows if float(r[0]) > out_t]
 bad = [r for r in after if r[2] != "1"]
 print(f"[e2e] client: {total} requests, {len(after)} after r2 left, {len(bad)} of those failed",
       file=sys.stderr)
 for r in bad[:10]:
-    print("[e2e]   failed:", " ".join(r), file=sys.stderr)
+    print(f"[e2e]   failed: {float(r[0]) - out_t:.3f} s after r2 left ({float(r[0]) - in_t:.3f} s after it was"
+          f" back), took {float(r[1]) - float(r[0]):.3f} s:", r[3], file=sys.stderr)
 served = {r[3] for r in rows if r[2] == "1"}
 if served != {"r1", "r2", "r3"}:
     print(f"[e2e] served by {sorted(served)}, expected r1 r2 r3", file=sys.stderr)
@@ -214,12 +307,16 @@ if served != {"r1", "r2", "r3"}:
 sys.exit(1 if bad or total < 100 else 0)
 EOF
 
-# Each transition logged once: down once, up once, for r2 only.
-downs=$(grep -c "real $R2:80 (tcp 10.0.0.100:80): failed" "$LOG")
-ups=$(grep -c "real $R2:80 (tcp 10.0.0.100:80): alive" "$LOG")
-others=$(grep -E "real 1[0-9.]+:80 .*: (failed|alive)" "$LOG" | grep -vc "$R2" || true)
+# Each transition logged once: down once, up once, for r2 only; r2's checker failed for REASON.
+real="real $R2:$PORT ($PROTO 10.0.0.100:$PORT)"
+downs=$(grep -cF "$real: failed" "$LOG")
+ups=$(grep -cF "$real: alive" "$LOG")
+others=$(grep -E "real 1[0-9.]+:$PORT .*: (failed|alive)" "$LOG" | grep -vc "$R2" || true)
 [[ $downs -eq 1 && $ups -eq 1 && $others -eq 0 ]] ||
   e2e_fail "transitions logged: r2 down $downs, up $ups, others $others (want 1, 1, 0): $(grep health "$LOG" | head)"
-e2e_log "logged: $(grep -m1 "$R2[:0-9]* of real" "$LOG" | sed 's/^.*info: //')"
+down_line=$(grep -m1 "$CHECK ${R2}[:0-9]* of real .*: down" "$LOG" | sed 's/^.*info: //')
+[[ -z $REASON || $down_line == *"down ($REASON,"* ]] ||
+  e2e_fail "r2's checker went down for another reason than $REASON: '$down_line'"
+e2e_log "logged: $down_line"
 vsadm --list-checks | sed 's/^/[e2e]   /' >&2
 e2e_log "PASS ($MODE)"

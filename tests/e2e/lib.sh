@@ -87,16 +87,35 @@ e2e_real() {  # name vip-or-empty
   local name=$1 vip=$2 dir="$E2E_DIR/www-$1"
   mkdir -p "$dir"
   echo "$name" > "$dir/index.html"
+  echo "ok" > "$dir/health"
   cp "$E2E_DIR/blob" "$dir/blob"
   if [[ -n $vip ]]; then
     in_ns "$name" ip addr add "$vip/32" dev lo
     in_ns "$name" sysctl -qw net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2 \
       net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
   fi
-  # Python's file server, plus PUT: the body's SHA-256 comes back (uploads cross the director).
+  e2e_http_server "$name"
+  e2e_udp_echo "$name"
+}
+
+# A real's HTTP server on port 80: Python's file server over $E2E_DIR/www-NAME, plus PUT (the
+# body's SHA-256 comes back: uploads cross the director) and GET /health for health checks: the
+# file "health" as the body, with the status code in the file "health-status" (200 without it).
+e2e_http_server() {  # name
+  local name=$1 dir="$E2E_DIR/www-$1"
   in_ns "$name" "$PY" -c "
 import hashlib, http.server, functools
 class H(http.server.SimpleHTTPRequestHandler):
+    def do_GET(self):
+        if self.path != '/health':
+            return super().do_GET()
+        try:
+            status = int(open('$dir/health-status').read())
+        except (OSError, ValueError):
+            status = 200
+        body = open('$dir/health', 'rb').read()
+        self.send_response(status); self.send_header('Content-Length', str(len(body))); self.end_headers()
+        self.wfile.write(body)
     def do_PUT(self):
         n = int(self.headers['Content-Length']); h = hashlib.sha256()
         while n > 0:
@@ -108,15 +127,28 @@ class H(http.server.SimpleHTTPRequestHandler):
         self.send_response(200); self.send_header('Content-Length', str(len(body))); self.end_headers()
         self.wfile.write(body)
 http.server.ThreadingHTTPServer(('0.0.0.0', 80), functools.partial(H, directory='$dir')).serve_forever()
-" >"$E2E_DIR/http-$name.log" 2>&1 &
-  in_ns "$name" "$PY" -c "
+" >>"$E2E_DIR/http-$name.log" 2>&1 &
+}
+
+# A real's UDP echo server on port 53: the answer is "NAME:" and the datagram.
+e2e_udp_echo() {  # name
+  in_ns "$1" "$PY" -c "
 import socket
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind(('0.0.0.0', 53))
 while True:
     data, peer = s.recvfrom(2048)
-    s.sendto(b'$name:' + data, peer)
-" >"$E2E_DIR/udp-$name.log" 2>&1 &
+    s.sendto(b'$1:' + data, peer)
+" >>"$E2E_DIR/udp-$1.log" 2>&1 &
+}
+
+# The PIDs of a real's processes whose command line contains PATTERN (pgrep would see every
+# namespace's processes: only the real's own are picked).
+e2e_pids_in() {  # name pattern
+  local pid
+  for pid in $(ip netns pids "$(ns "$1")"); do
+    if grep -qF -- "$2" "/proc/$pid/cmdline" 2>/dev/null; then echo "$pid"; fi
+  done
 }
 
 e2e_make_blob() { head -c 1048576 /dev/urandom > "$E2E_DIR/blob"; }
@@ -254,7 +286,8 @@ e2e_stop_vsrouter() {
 # vsrouter process(es) with the lab configs from conf/. $E2E_TAP_OWNER (a user name) makes the
 # TAPs owned by that user, for the unprivileged run. Extra arguments go to the director's vsrouter.
 
-e2e_topology_dr() {
+# The DR lab without its director: namespaces, bridges, TAPs, client and real servers (up).
+e2e_hosts_dr() {
   e2e_make_blob
   e2e_netns sw
   e2e_bridge br0
@@ -266,10 +299,15 @@ e2e_topology_dr() {
     e2e_real "r$i" 10.0.0.100
   done
   for i in 1 2 3; do e2e_wait_real "r$i"; done
+}
+
+e2e_topology_dr() {
+  e2e_hosts_dr
   e2e_vsrouter director "$CONF_DIR/lab-dr.toml" "$@"
 }
 
-e2e_topology_nat() {
+# The NAT lab without its director: namespaces, bridges, TAPs, client and real servers (up).
+e2e_hosts_nat() {
   e2e_make_blob
   e2e_netns sw
   e2e_bridge br-wan
@@ -283,6 +321,10 @@ e2e_topology_nat() {
     e2e_real "r$i" ""
   done
   for i in 1 2 3; do e2e_wait_real "r$i"; done
+}
+
+e2e_topology_nat() {
+  e2e_hosts_nat
   e2e_vsrouter director "$CONF_DIR/lab-nat.toml" "$@"
 }
 
