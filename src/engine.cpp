@@ -109,15 +109,25 @@ void Engine::real_changed(uint32_t real, bool alive) noexcept {  // alive: in se
   const check::RealHealth& rh = health_.reals()[real];
   ipvs::Service* s = director_.find_exact(rh.protocol, rh.vip, rh.vport);
   if (s == nullptr) return;  // the service was deleted (vsadm -D): nothing to apply
+  config::Real r = rh.real;
+  r.weight = rh.weight;
   if (rh.real.inhibit_on_failure) {
-    config::Real r = rh.real;
     if (!alive) r.weight = 0;
     director_.edit_real(*s, r);
   } else if (alive) {
-    director_.add_real(*s, rh.real);
+    director_.add_real(*s, r);
   } else {
     director_.delete_real(*s, rh.real.addr, rh.real.port);
   }
+}
+
+void Engine::weight_changed(uint32_t real) noexcept {
+  const check::RealHealth& rh = health_.reals()[real];
+  ipvs::Service* s = director_.find_exact(rh.protocol, rh.vip, rh.vport);
+  if (s == nullptr) return;
+  config::Real r = rh.real;
+  r.weight = rh.weight;
+  director_.edit_real(*s, r);
 }
 
 void Engine::sorry_changed(uint32_t svc, bool active) noexcept {

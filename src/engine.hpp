@@ -45,6 +45,15 @@ public:
   }
 };
 
+/// MISC_CHECK's programs run outside the engine (it never starts a process): the adapter's
+/// runner starts and stops them and reports each exit with Engine::script_exited.
+class ScriptRunner {
+public:
+  virtual ~ScriptRunner() = default;
+  virtual void start(uint32_t checker, const config::Check& check) = 0;
+  virtual void stop(uint32_t checker) = 0;
+};
+
 /// What happened to one received frame.
 struct Verdict {
   enum class Kind : uint8_t {
@@ -108,6 +117,12 @@ public:
   /// The adapter's start time: health checks count their warm-up from it. Without this call they
   /// start at the first frame or timer.
   void start(Instant now) noexcept { health_.start(now); }
+  /// MISC_CHECK: who runs the programs (none: a program never ends, its checker times out).
+  void set_script_runner(ScriptRunner* r) noexcept { scripts_ = r; }
+  /// A MISC_CHECK program exited (status 0..255, or -1: killed, or could not start).
+  void script_exited(uint32_t checker, int status, Instant now) noexcept {
+    health_.script_exited(checker, status, now);
+  }
 
   const config::Config& config() const noexcept { return *cfg_; }
 
@@ -138,6 +153,13 @@ private:
   void send_probe(std::span<uint8_t> frame, Instant now) noexcept override;
   void real_changed(uint32_t real, bool in_service) noexcept override;
   void sorry_changed(uint32_t svc, bool active) noexcept override;
+  void weight_changed(uint32_t real) noexcept override;
+  void run_script(uint32_t checker) noexcept override {
+    if (scripts_) scripts_->start(checker, health_.checkers()[checker].cfg);
+  }
+  void stop_script(uint32_t checker) noexcept override {
+    if (scripts_) scripts_->stop(checker);
+  }
 
   Verdict drop(DropReason r) noexcept;
   void transmit(uint32_t iface, std::span<const uint8_t> frame, const Offload* off = nullptr) noexcept;
@@ -230,6 +252,7 @@ private:
   RouteTable routes_;
   NeighTable neigh_;
   check::Health health_;  // before director_: the director is built from what health decided
+  ScriptRunner* scripts_ = nullptr;
   ipvs::Director director_;
   PacketPool pool_;
   // Pre-allocated frame buffers, one per role, so that no two live frames share one: a packet

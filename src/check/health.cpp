@@ -54,6 +54,7 @@ std::string_view reason_name(Reason r) noexcept {
     case Reason::kDigest: return "digest";
     case Reason::kRcode: return "rcode";
     case Reason::kTls: return "tls";
+    case Reason::kScript: return "script";
     case Reason::kCount: break;
   }
   return "?";
@@ -109,6 +110,7 @@ void Health::build(const config::Config& cfg) {
         }
         checkers_.push_back(k);
       }
+      rh.weight = r.weight;
       reals_.push_back(std::move(rh));
     }
   }
@@ -129,7 +131,7 @@ std::shared_ptr<config::Config> Health::effective(const config::Config& cfg) con
     std::vector<config::ConfiguredReal> keep;
     for (uint32_t i = sh->first_real; i < sh->first_real + sh->n_reals; ++i) {
       const RealHealth& rh = reals_[i];
-      if (rh.in_service) keep.push_back(rh.real);
+      if (rh.in_service) keep.push_back(rh.real), keep.back().weight = rh.weight;
       else if (rh.real.inhibit_on_failure) keep.push_back(rh.real), keep.back().weight = 0;
     }
     // keepalived adds the sorry server when the quorum is lost (or keeps it at weight 0 with
@@ -168,12 +170,14 @@ void Health::reload(const config::Config& cfg) {
       break;
     }
   }
+  for (const Checker& k : checkers_)
+    if (k.dynamic_weight >= 0) reals_[k.real].weight = k.dynamic_weight;
   settle_quietly();
   // The probe index and the timers follow the checkers' new positions; the others are fresh.
   for (uint32_t i = 0; i < checkers_.size(); ++i) {
     Checker& k = checkers_[i];
     if (k.phase == Checker::Phase::kEchoSent) by_echo_.insert(k.lport, i);
-    else if (k.phase != Checker::Phase::kIdle) by_port_.insert(k.lport, i);
+    else if (k.phase != Checker::Phase::kIdle && k.phase != Checker::Phase::kScript) by_port_.insert(k.lport, i);
     if (!started_) continue;
     if (!kept[i]) k.next_check = last_now_ + warmup_delay(k);  // as at the daemon's start
     if (k.phase != Checker::Phase::kIdle) schedule(i, std::min(k.deadline, k.resend_at));
@@ -224,6 +228,7 @@ void Health::on_timer(Instant now) noexcept {
       continue;
     }
     if (now >= k.deadline) {
+      if (k.phase == Checker::Phase::kScript) net_.stop_script(t.checker);  // SIGTERM, then SIGKILL
       // UDP_CHECK without require_reply: silence is success, only an ICMP error fails (keepalived).
       const bool silence_ok = k.cfg.type == config::CheckType::kUdp && !k.cfg.require_reply;
       finish_probe(t.checker, silence_ok, silence_ok ? Reason::kOk : Reason::kTimeout, now);
@@ -263,12 +268,23 @@ void Health::begin_probe(uint32_t c, Instant now) noexcept {
   k.deadline = now + k.cfg.connect_timeout;
   k.rto = kFirstRto;
   k.resend_at = now + k.rto;
-  auto src = k.cfg.bindto.is_unspecified() ? net_.source_toward(k.cfg.connect_ip) : std::optional(k.cfg.bindto);
+  auto src = k.cfg.type == config::CheckType::kMisc ? std::optional(Ipv4Addr{})
+             : k.cfg.bindto.is_unspecified()        ? net_.source_toward(k.cfg.connect_ip)
+                                                    : std::optional(k.cfg.bindto);
   if (!src) {
     finish_probe(c, false, Reason::kNoRoute, now);
     return;
   }
   k.src = *src;
+  if (k.cfg.type == config::CheckType::kMisc) {  // a program the adapter runs; no frames
+    k.probes++;
+    probes_sent_++;
+    k.phase = Checker::Phase::kScript;
+    k.resend_at = k.deadline;
+    schedule(c, k.deadline);
+    net_.run_script(c);
+    return;
+  }
   const uint16_t id = alloc_port();
   if (id == 0) {  // every port busy: cannot happen with fewer checkers than ports; try later
     schedule(c, now + k.cfg.delay_before_retry);
@@ -311,7 +327,7 @@ void Health::begin_probe(uint32_t c, Instant now) noexcept {
 
 void Health::release_probe(Checker& k) noexcept {
   if (k.phase == Checker::Phase::kEchoSent) by_echo_.erase(k.lport);
-  else if (k.phase != Checker::Phase::kIdle) by_port_.erase(k.lport);
+  else if (k.phase != Checker::Phase::kIdle && k.phase != Checker::Phase::kScript) by_port_.erase(k.lport);
   k.phase = Checker::Phase::kIdle;
 }
 
@@ -368,7 +384,7 @@ void Health::update_service(uint32_t svc, Instant now, bool quiet) noexcept {
   ServiceHealth& sh = services_[svc];
   int64_t sum = 0;
   for (uint32_t i = sh.first_real; i < sh.first_real + sh.n_reals; ++i)
-    if (reals_[i].alive()) sum += reals_[i].real.weight;
+    if (reals_[i].alive()) sum += reals_[i].weight;
   sh.weight_sum = sum;
   // ipwrapper.c update_quorum_state: lost below quorum - hysteresis (or at 0), regained at
   // quorum + hysteresis; in between it stays as it was (the flap damper).
@@ -733,6 +749,22 @@ bool Health::icmp_message(wire::Ipv4View<const uint8_t> ip, Instant now, bool cs
   return true;
 }
 
+void Health::script_exited(uint32_t c, int status, Instant now) noexcept {
+  if (c >= checkers_.size() || checkers_[c].phase != Checker::Phase::kScript) return;
+  Checker& k = checkers_[c];
+  // check_misc.c: 0 is success; with misc_dynamic 2..255 is success too and sets the weight to
+  // status - 2; anything else (1, a signal) fails.
+  const bool ok = status == 0 || (k.cfg.misc_dynamic && status >= 2 && status <= 255);
+  if (ok && k.cfg.misc_dynamic && status >= 2 && k.dynamic_weight != status - 2) {
+    k.dynamic_weight = status - 2;
+    RealHealth& rh = reals_[k.real];
+    rh.weight = k.dynamic_weight;
+    update_service(rh.svc, now, false);
+    if (rh.in_service) net_.weight_changed(k.real);
+  }
+  finish_probe(c, ok, ok ? Reason::kOk : Reason::kScript, now);
+}
+
 void Health::on_unresolved(wire::Ipv4View<const uint8_t> ip, Instant now) noexcept {
   if (auto c = probe_of(ip)) finish_probe(*c, false, Reason::kNoNeighbour, now);
 }
@@ -741,8 +773,10 @@ std::string Health::describe(uint32_t c) const {
   const Checker& k = checkers_[c];
   const RealHealth& rh = reals_[k.real];
   std::string s(config::check_type_name(k.cfg.type));
-  s += " " + k.cfg.connect_ip.str();
-  if (k.cfg.type != config::CheckType::kPing) s += ":" + std::to_string(k.cfg.connect_port);
+  if (k.cfg.type == config::CheckType::kMisc) s += " " + k.cfg.misc_argv.front();
+  else s += " " + k.cfg.connect_ip.str();
+  if (k.cfg.type != config::CheckType::kPing && k.cfg.type != config::CheckType::kMisc)
+    s += ":" + std::to_string(k.cfg.connect_port);
   s += " of real " + rh.real.addr.str() + ":" + std::to_string(rh.real.port) + " (" +
        std::string(protocol_name(rh.protocol)) + " " + rh.vip.str() + ":" + std::to_string(rh.vport) + ")";
   return s;

@@ -48,6 +48,7 @@ enum class Reason : uint8_t {
   kDigest,       // HTTP: the body's MD5 differs from digest
   kRcode,        // DNS: an answer with RCODE != 0
   kTls,          // SSL_GET: the TLS handshake failed
+  kScript,       // MISC_CHECK: the program exited 1 (or, without misc_dynamic, 2..255) or was killed
   kCount
 };
 std::string_view reason_name(Reason r) noexcept;
@@ -62,6 +63,12 @@ public:
   virtual void real_changed(uint32_t real, bool in_service) noexcept = 0;
   /// services()[svc]'s sorry server takes over (quorum lost) or steps aside.
   virtual void sorry_changed(uint32_t svc, bool active) noexcept = 0;
+  /// reals()[real]'s weight changed (MISC_CHECK with misc_dynamic): apply it if it serves.
+  virtual void weight_changed(uint32_t real) noexcept = 0;
+  /// MISC_CHECK: run checkers()[checker]'s program (the adapter does; its exit comes back through
+  /// Health::script_exited), or stop it (its deadline passed).
+  virtual void run_script(uint32_t checker) noexcept = 0;
+  virtual void stop_script(uint32_t checker) noexcept = 0;
   /// The address probes to `dst` leave from (the interface address toward it); nullopt: no route.
   virtual std::optional<Ipv4Addr> source_toward(Ipv4Addr dst) const noexcept = 0;
   /// Route and send an IPv4 datagram built at `frame` after an Ethernet header's room.
@@ -90,6 +97,7 @@ struct RealHealth {
   uint32_t first_checker = 0, n_checkers = 0;  // none: always alive (it counts toward the quorum)
   uint32_t failed = 0;                         // checkers down (keepalived's num_failed_checkers)
   bool in_service = true;  // as applied to the director: alive, and not set aside for the sorry server
+  int32_t weight = 0;      // the weight it serves with: the config's, or a MISC_CHECK's dynamic one
   bool alive() const noexcept { return failed == 0; }
 };
 
@@ -133,7 +141,7 @@ struct Checker {
   Instant next_check{};  // when idle: the next probe's start
 
   // The probe in flight (phase kIdle: none).
-  enum class Phase : uint8_t { kIdle, kSynSent, kEstablished, kEchoSent, kUdpSent };
+  enum class Phase : uint8_t { kIdle, kSynSent, kEstablished, kEchoSent, kUdpSent, kScript };
   Phase phase = Phase::kIdle;
   Ipv4Addr src;
   uint16_t lport = 0;  // TCP source port, or the ICMP echo identifier
@@ -142,6 +150,7 @@ struct Checker {
   uint16_t dns_id = 0;
   uint32_t url = 0;                     // HTTP: the url this probe checks (a failed one is retried, keepalived)
   std::shared_ptr<ProbeStream> stream;  // HTTP_GET, SSL_GET
+  int32_t dynamic_weight = -1;          // MISC_CHECK with misc_dynamic: the last exit code - 2
   Instant started{}, deadline{}, resend_at{};
   Duration rto{};
   uint64_t timer_gen = 0;  // the heap entry that is current
@@ -170,6 +179,9 @@ public:
   /// `csum_deferred`: its transport checksum was left to us by a local sender (offload.hpp) and
   /// is trusted, as the kernel trusts CHECKSUM_PARTIAL.
   bool on_packet(wire::Ipv4View<const uint8_t> ip, Instant now, bool csum_deferred = false) noexcept;
+  /// MISC_CHECK: checkers()[checker]'s program exited with `status` (0..255), or -1 (killed by
+  /// a signal, or it could not start). Ignored unless that checker's program is running.
+  void script_exited(uint32_t checker, int status, Instant now) noexcept;
   /// A datagram Health sent could not be delivered: its next hop did not answer ARP.
   void on_unresolved(wire::Ipv4View<const uint8_t> ip, Instant now) noexcept;
 

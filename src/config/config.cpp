@@ -344,6 +344,7 @@ private:
   Check check(const Section& s, const ConfiguredReal& r, const CheckDefaults& inherited);
   void http_check(const Section& s, const std::string& virtualhost, Check& c);
   void udp_check(const Section& s, Check& c);
+  void misc_check(const Section& s, Check& c);
   unsigned flags(const toml::node& n, const Service& svc) const;
 
   /// `what a` must be a host address, and not a network/broadcast address of a connected subnet
@@ -721,13 +722,16 @@ Check Loader::check(const Section& s, const ConfiguredReal& r, const CheckDefaul
     case CheckType::kDns:
       s.allow_only(with_timings({"type", "connect_ip", "connect_port", "bindto", "dns_type", "dns_name"}));
       break;
-    default: fail(s.required("type"), "checker type " + std::string(check_type_name(c.type)) + " is not supported yet");
+    case CheckType::kMisc:
+      s.allow_only(with_timings({"type", "misc_path", "misc_timeout", "misc_dynamic", "user"}));
+      break;
   }
   if (s.optional("inhibit_on_failure"))
     fail(*s.optional("inhibit_on_failure"),
          "\"inhibit_on_failure\" belongs to a real server or a service, not a checker");
   const CheckDefaults d = timings(s, inherited);
-  // keepalived's defaults per type (check_api.c, check_http.c, check_dns.c, check_misc.c)
+  // keepalived's defaults per type (check_api.c, check_http.c, check_dns.c, check_misc.c:
+  // MISC_CHECK's retry is 0)
   const bool http = c.type == CheckType::kHttp || c.type == CheckType::kSsl;
   c.delay_loop = d.delay_loop.value_or(Duration::seconds(60));
   c.connect_timeout = d.connect_timeout.value_or(Duration::seconds(5));
@@ -735,7 +739,7 @@ Check Loader::check(const Section& s, const ConfiguredReal& r, const CheckDefaul
                                                        : c.type == CheckType::kDns ? c.delay_loop
                                                                                    : Duration::seconds(1));
   c.warmup = d.warmup.value_or(c.delay_loop);
-  c.fall = d.fall.value_or(c.type == CheckType::kDns ? 4 : 2);
+  c.fall = d.fall.value_or(c.type == CheckType::kDns ? 4 : c.type == CheckType::kMisc ? 1 : 2);
   c.rise = d.rise.value_or(1);
   c.alpha = d.alpha.value_or(false);
 
@@ -749,7 +753,7 @@ Check Loader::check(const Section& s, const ConfiguredReal& r, const CheckDefaul
     c.connect_ip = *a;
   }
   c.connect_port = r.port;
-  if (c.type != CheckType::kPing) {
+  if (c.type != CheckType::kPing && c.type != CheckType::kMisc) {
     s.optional_int("connect_port", c.connect_port, 1, 65535);
     if (c.connect_port == 0)
       fail(s.required("type"), "the real has no port (a port-0 service): the checker needs connect_port");
@@ -765,6 +769,7 @@ Check Loader::check(const Section& s, const ConfiguredReal& r, const CheckDefaul
   else if (const toml::node* n = s.optional("virtualhost"))
     fail(*n, "\"virtualhost\" is for HTTP_GET and SSL_GET checkers");
   if (c.type == CheckType::kUdp) udp_check(s, c);
+  if (c.type == CheckType::kMisc) misc_check(s, c);
   if (c.type == CheckType::kDns) {
     if (const toml::node* n = s.optional("dns_type")) {
       std::string t = string_value(*n, "dns_type");
@@ -816,6 +821,56 @@ void Loader::http_check(const Section& s, const std::string& virtualhost, Check&
     c.urls.push_back(std::move(url));
   }
   if (c.urls.empty()) fail(*urls, "an HTTP_GET or SSL_GET checker needs at least one url");
+}
+
+/// keepalived's misc_path is a command line; here it is split into words as a shell would split
+/// plain words and quoted strings ('...' literally, "..." with \\ and \" escapes), and run
+/// without a shell: no expansion, no redirection, no injection from the config.
+std::vector<std::string> split_command(const toml::node& at, const std::string& text) {
+  std::vector<std::string> words;
+  std::string w;
+  bool in_word = false;
+  char quote = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char ch = text[i];
+    if (quote == '\'') {
+      if (ch == '\'') quote = 0;
+      else w += ch;
+    } else if (quote == '"') {
+      if (ch == '"') quote = 0;
+      else if (ch == '\\' && i + 1 < text.size() && (text[i + 1] == '"' || text[i + 1] == '\\')) w += text[++i];
+      else w += ch;
+    } else if (ch == ' ' || ch == '\t') {
+      if (in_word) words.push_back(std::move(w)), w.clear();
+      in_word = false;
+    } else {
+      in_word = true;
+      if (ch == '\'' || ch == '"') quote = ch;
+      else w += ch;
+    }
+  }
+  if (quote) fail(at, "misc_path has an unterminated quote");
+  if (in_word) words.push_back(std::move(w));
+  return words;
+}
+
+void Loader::misc_check(const Section& s, Check& c) {
+  const toml::node& path = s.required("misc_path");
+  c.misc_argv = split_command(path, string_value(path, "misc_path"));
+  if (c.misc_argv.empty() || c.misc_argv[0].empty() || c.misc_argv[0][0] != '/')
+    fail(path, "misc_path must start with an absolute program path");
+  for (const std::string& w : c.misc_argv)
+    if (w.find('\0') != std::string::npos || std::any_of(w.begin(), w.end(), [](char ch) { return ch == '\n'; }))
+      fail(path, "misc_path must not hold NUL or newline characters");
+  c.misc_timeout = c.delay_loop;  // keepalived: misc_timeout defaults to delay_loop (check_misc.c)
+  if (const toml::node* n = s.optional("misc_timeout")) c.misc_timeout = seconds_value(*n, "misc_timeout", 0.01, 86400);
+  c.connect_timeout = c.misc_timeout;
+  if (const toml::node* n = s.optional("misc_dynamic")) c.misc_dynamic = bool_value(*n, "misc_dynamic");
+  if (const toml::node* n = s.optional("user")) {
+    c.misc_user = string_value(*n, "user");
+    if (c.misc_user.empty() || c.misc_user.find_first_of(" \t:/") != std::string::npos)
+      fail(*n, "bad user " + quoted(c.misc_user));
+  }
 }
 
 void Loader::udp_check(const Section& s, Check& c) {

@@ -193,6 +193,12 @@ struct Check {
   SharedPattern reply_pattern;  // require_reply's hex string, if it had one
   uint16_t min_reply_length = check::kUdpMinReplyDefault;
   uint16_t max_reply_length = check::kUdpMaxReplyDefault;
+  // MISC_CHECK: the program and its arguments (run without a shell), its deadline, and whether
+  // its exit code sets the weight (keepalived: 2..255 -> weight code - 2)
+  std::vector<std::string> misc_argv;
+  Duration misc_timeout{};
+  bool misc_dynamic = false;
+  std::string misc_user;  // run as this user (empty: the daemon's)
   // DNS_CHECK (keepalived's `type` and `name` in a DNS_CHECK block)
   check::DnsType dns_type = check::kDnsDefaultType;
   std::string dns_name;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <optional>
 #include <ostream>
@@ -55,6 +57,15 @@ void Replayer::Sink::transmit(uint32_t iface, std::span<const uint8_t> frame) {
 void Replayer::start(int64_t us) {
   now_us_ = std::max(now_us_, us);
   engine_.start(Instant::from_micros(now_us_));
+}
+
+void Replayer::script_exited(int64_t ts_us, uint32_t checker, int status) {
+  run_timers(ts_us);
+  now_us_ = std::max(now_us_, ts_us);
+  if (trace_)
+    *trace_ << stamp(now_us_, origin_) << " MISC_CHECK program of checker " << checker << " exited " << status << "\n";
+  engine_.script_exited(checker, status, Instant::from_micros(now_us_));
+  drain_health();
 }
 
 void Replayer::drain_health() {
@@ -139,7 +150,7 @@ std::vector<Input> merge_inputs(const config::Config& c, const std::vector<std::
 }
 
 void replay_records(Replayer& r, const std::vector<std::vector<PcapRecord>>& records, int64_t advance_us,
-                    std::ostream* trace, std::optional<int64_t> start_us) {
+                    std::ostream* trace, std::optional<int64_t> start_us, const std::vector<ScriptExit>& scripts) {
   uint64_t skipped_own = 0;
   std::vector<Input> inputs = merge_inputs(r.config(), records, skipped_own);
   if (trace && skipped_own)
@@ -152,7 +163,14 @@ void replay_records(Replayer& r, const std::vector<std::vector<PcapRecord>>& rec
       if (!file.empty() && (!start_us || file.front().ts_us < *start_us)) start_us = file.front().ts_us;
   r.set_origin(given ? *start_us : inputs.empty() ? 0 : inputs.front().ts_us);
   if (start_us) r.start(*start_us);
-  for (const Input& in : inputs) r.feed(in.iface, in.ts_us, *in.data);
+  size_t next_script = 0;
+  for (const Input& in : inputs) {
+    for (; next_script < scripts.size() && scripts[next_script].ts_us <= in.ts_us; ++next_script)
+      r.script_exited(scripts[next_script].ts_us, scripts[next_script].checker, scripts[next_script].status);
+    r.feed(in.iface, in.ts_us, *in.data);
+  }
+  for (; next_script < scripts.size(); ++next_script)
+    r.script_exited(scripts[next_script].ts_us, scripts[next_script].checker, scripts[next_script].status);
   // The clock ends at the last record + --advance, whether or not a timer fired then: the
   // listings are taken at that instant.
   const int64_t end = r.now_us() + advance_us;
@@ -190,6 +208,34 @@ int run(const Options& opt, std::ostream& out, std::ostream& err) {
     err << stray.front() << ": no interface named \"" << fs::path(stray.front()).stem().string() << "\" in "
         << opt.config_path << "\n";
     return 2;
+  }
+
+  // A capture's engine.txt (start, TLS seed) and scripts.txt (MISC_CHECK exits): see
+  // docs/health-checks.md. Absent in golden cases that give --start in their args.
+  std::optional<int64_t> start_us = opt.start_us;
+  EngineParams params;
+  if (std::FILE* f = std::fopen((fs::path(opt.in_dir) / "engine.txt").c_str(), "r")) {
+    char key[32], val[80];
+    while (std::fscanf(f, "%31s %79s", key, val) == 2) {
+      if (std::string_view(key) == "start_us" && !start_us) start_us = std::strtoll(val, nullptr, 10);
+      if (std::string_view(key) == "tls_seed" && std::strlen(val) == 64) {
+        check::TlsSeed seed{};
+        for (size_t i = 0; i < seed.size(); ++i)
+          seed[i] = static_cast<uint8_t>(std::stoul(std::string(val + 2 * i, 2), nullptr, 16));
+        params.tls_seed = seed;
+      }
+    }
+    std::fclose(f);
+  }
+  std::vector<ScriptExit> scripts;
+  if (std::FILE* f = std::fopen((fs::path(opt.in_dir) / "scripts.txt").c_str(), "r")) {
+    long long ts = 0;
+    unsigned checker = 0;
+    int status = 0;
+    while (std::fscanf(f, "%lld %u %d", &ts, &checker, &status) == 3) scripts.push_back({ts, checker, status});
+    std::fclose(f);
+    std::stable_sort(scripts.begin(), scripts.end(),
+                     [](const ScriptExit& a, const ScriptExit& b) { return a.ts_us < b.ts_us; });
   }
 
   std::vector<std::vector<PcapRecord>> records(c.interfaces.size());
@@ -245,9 +291,9 @@ int run(const Options& opt, std::ostream& out, std::ostream& err) {
       [&writers](uint32_t iface, int64_t ts_us, std::span<const uint8_t> frame) {
         writers[iface]->write(ts_us, frame.data(), frame.size());
       },
-      trace);
+      trace, params);
   if (diagram) replayer.observe(&*diagram);
-  replay_records(replayer, records, opt.advance_us, trace, opt.start_us);
+  replay_records(replayer, records, opt.advance_us, trace, start_us, scripts);
 
   for (uint32_t i = 0; i < writers.size(); ++i) {
     std::string e;

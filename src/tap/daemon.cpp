@@ -27,6 +27,7 @@
 #include "tap/metrics.hpp"
 #include "tap/notify.hpp"
 #include "tap/process_stats.hpp"
+#include "tap/script_runner.hpp"
 #include "tap/tap_device.hpp"
 #include "tap/vnet.hpp"
 
@@ -281,6 +282,8 @@ private:
   uv_signal_t sigint_{}, sigterm_{}, sigusr1_{}, sighup_{};
   std::vector<std::unique_ptr<Port>> ports_;
   std::unique_ptr<Engine> engine_;
+  std::unique_ptr<ScriptRunner> scripts_;  // MISC_CHECK programs, notify scripts
+  std::FILE* script_log_ = nullptr;        // --capture: MISC_CHECK exits, for a replay
   std::unique_ptr<ControlServer> control_;
   std::unique_ptr<MetricsServer> metrics_;
   std::string config_path_;
@@ -358,6 +361,29 @@ int Daemon::start(const RunOptions& opt) {
 
   loop_ = uv_default_loop();
   loop_->data = this;
+  scripts_ = std::make_unique<ScriptRunner>(
+      loop_,
+      [this](uint32_t checker, int status) {
+        clock();
+        if (script_log_) std::fprintf(script_log_, "%lld %u %d\n", static_cast<long long>(now_.us), checker, status);
+        engine_->script_exited(checker, status, now_);
+        arm_timer();
+      },
+      [this](const std::string& m) { log(1, "%s", m.c_str()); });
+  engine_->set_script_runner(scripts_.get());
+  if (!opt.capture_dir.empty()) {
+    // For a replay of the capture: the start (health checks count their warm-up from it), the
+    // TLS seed (SSL_GET's handshakes), and MISC_CHECK's exits as they came (docs/health-checks.md).
+    const auto dir = std::filesystem::path(opt.capture_dir);
+    if (std::FILE* f = std::fopen((dir / "engine.txt").c_str(), "w")) {
+      std::fprintf(f, "start_us %lld\ntls_seed ", static_cast<long long>(epoch_us_));
+      for (uint8_t b : tls_seed) std::fprintf(f, "%02x", b);
+      std::fprintf(f, "\n");
+      std::fclose(f);
+    }
+    script_log_ = std::fopen((dir / "scripts.txt").c_str(), "w");
+    if (script_log_) std::setvbuf(script_log_, nullptr, _IOLBF, 0);
+  }
   uv_timer_init(loop_, &timer_);
   config_path_ = opt.config_path;
   std::string control_path = opt.control_path;
@@ -426,7 +452,9 @@ int Daemon::start(const RunOptions& opt) {
   uv_run(loop_, UV_RUN_DEFAULT);
 
   // Close every handle and let the loop finish the closes before the captures are flushed.
+  scripts_->close();
   close_handles();
+  if (script_log_) std::fclose(script_log_);
   int rc = 0;
   for (auto& p : ports_) {
     if (p->io_errors_unlogged > 0)

@@ -339,3 +339,52 @@ TEST(Health, SorryServerWithoutQuorumTakesOverWhenEveryRealFailed) {
 
 }  // namespace
 }  // namespace vs
+
+namespace vs {
+namespace {
+
+/// MISC_CHECK's programs, as the test decides their exits.
+struct FakeRunner : ScriptRunner {
+  std::vector<uint32_t> started, stopped;
+  std::vector<std::string> argv0;
+  void start(uint32_t checker, const config::Check& c) override {
+    started.push_back(checker);
+    argv0.push_back(c.misc_argv.front());
+  }
+  void stop(uint32_t checker) override { stopped.push_back(checker); }
+};
+
+TEST(Health, MiscCheckExitCodesAndDynamicWeights) {
+  Rig r(
+      with_check("type = \"MISC_CHECK\"\n    misc_path = \"/usr/local/bin/check-it '10.1.0.11' --fast\"\n"
+                 "    misc_timeout = 0.5\n    misc_dynamic = true",
+                 "weight = 3"));
+  FakeRunner runner;
+  r.engine.set_script_runner(&runner);
+  r.run(0.1);
+  ASSERT_EQ(runner.started.size(), 1u);
+  EXPECT_EQ(runner.argv0[0], "/usr/local/bin/check-it");
+  const auto& argv = r.engine.health().checkers()[0].cfg.misc_argv;
+  EXPECT_EQ(argv, (std::vector<std::string>{"/usr/local/bin/check-it", "10.1.0.11", "--fast"}));  // no shell
+  auto exit_now = [&](int status) { r.engine.script_exited(0, status, Instant::from_micros(r.now_us)); };
+  exit_now(12);  // misc_dynamic: success, weight 12 - 2 = 10
+  EXPECT_EQ(r.weight(kReal), 10);
+  r.run(1.0);
+  exit_now(0);  // success, weight unchanged
+  EXPECT_EQ(r.weight(kReal), 10);
+  r.run(1.0);
+  exit_now(1);  // failure (MISC_CHECK's retry is 0): out
+  EXPECT_FALSE(r.in_service(kReal));
+  r.run(1.0);
+  exit_now(2);  // success with weight 0: back, quiesced
+  EXPECT_TRUE(r.in_service(kReal));
+  EXPECT_EQ(r.weight(kReal), 0);
+  // A program past misc_timeout is stopped and counts as a failure.
+  r.run(1.6);
+  EXPECT_FALSE(runner.stopped.empty());
+  EXPECT_FALSE(r.in_service(kReal));
+  EXPECT_EQ(r.engine.health().checkers()[0].last_reason, check::Reason::kTimeout);
+}
+
+}  // namespace
+}  // namespace vs
