@@ -109,8 +109,9 @@ struct ServiceHealth {
   uint32_t quorum = 1, hysteresis = 0;
   std::optional<config::ConfiguredReal> sorry;
   bool sorry_inhibit = false;
-  uint32_t first_real = 0, n_reals = 0;  // into reals()
-  int64_t weight_sum = 0;                // of the alive reals
+  std::vector<std::string> quorum_up_cmd, quorum_down_cmd;  // keepalived's quorum_up, quorum_down
+  uint32_t first_real = 0, n_reals = 0;                     // into reals()
+  int64_t weight_sum = 0;                                   // of the alive reals
   bool quorum_up = true;
   bool sorry_active() const noexcept { return sorry && !quorum_up; }
 };

@@ -321,6 +321,49 @@ Duration seconds_value(const toml::node& n, std::string_view key, double lo, dou
   return Duration::micros(static_cast<int64_t>(v * 1e6 + 0.5));
 }
 
+/// keepalived's misc_path is a command line; here it is split into words as a shell would split
+/// plain words and quoted strings ('...' literally, "..." with \\ and \" escapes), and run
+/// without a shell: no expansion, no redirection, no injection from the config.
+std::vector<std::string> split_command(const toml::node& at, const std::string& text) {
+  std::vector<std::string> words;
+  std::string w;
+  bool in_word = false;
+  char quote = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char ch = text[i];
+    if (quote == '\'') {
+      if (ch == '\'') quote = 0;
+      else w += ch;
+    } else if (quote == '"') {
+      if (ch == '"') quote = 0;
+      else if (ch == '\\' && i + 1 < text.size() && (text[i + 1] == '"' || text[i + 1] == '\\')) w += text[++i];
+      else w += ch;
+    } else if (ch == ' ' || ch == '\t') {
+      if (in_word) words.push_back(std::move(w)), w.clear();
+      in_word = false;
+    } else {
+      in_word = true;
+      if (ch == '\'' || ch == '"') quote = ch;
+      else w += ch;
+    }
+  }
+  if (quote) fail(at, "misc_path has an unterminated quote");
+  if (in_word) words.push_back(std::move(w));
+  return words;
+}
+
+/// A program and its arguments (misc_path, notify_up, ...): split_command's words, the first an
+/// absolute path.
+std::vector<std::string> command_value(const toml::node& n, std::string_view key) {
+  std::vector<std::string> argv = split_command(n, string_value(n, key));
+  if (argv.empty() || argv[0].empty() || argv[0][0] != '/')
+    fail(n, quoted(key) + " must start with an absolute program path");
+  for (const std::string& w : argv)
+    if (std::any_of(w.begin(), w.end(), [](char ch) { return ch == '\0' || ch == '\n'; }))
+      fail(n, quoted(key) + " must not hold NUL or newline characters");
+  return argv;
+}
+
 // ---------------------------------------------------------------------------------------------
 // The loader
 
@@ -550,7 +593,8 @@ std::vector<std::string_view> with_timings(std::initializer_list<std::string_vie
 
 void Loader::service(const Section& s) {
   s.allow_only(with_timings({"protocol", "address", "scheduler", "persistence", "netmask", "flags", "drain", "reals",
-                             "quorum", "hysteresis", "sorry_server", "sorry_server_method", "sorry_server_inhibit"}));
+                             "quorum", "hysteresis", "sorry_server", "sorry_server_method", "sorry_server_inhibit",
+                             "quorum_up", "quorum_down"}));
   const CheckDefaults inherited = timings(s, {});
   Service svc;
 
@@ -601,6 +645,8 @@ void Loader::service(const Section& s) {
       svc.reals.push_back(real(Section(*t, "[[services.reals]]"), svc, seen, inherited));
   }
 
+  if (const toml::node* n = s.optional("quorum_up")) svc.quorum_up = command_value(*n, "quorum_up");
+  if (const toml::node* n = s.optional("quorum_down")) svc.quorum_down = command_value(*n, "quorum_down");
   s.optional_int("quorum", svc.quorum, 1, kMaxInt32);
   s.optional_int("hysteresis", svc.hysteresis, 0, kMaxInt32);
   if (svc.hysteresis >= svc.quorum && s.optional("hysteresis"))
@@ -660,7 +706,7 @@ unsigned Loader::flags(const toml::node& n, const Service& svc) const {
 }
 
 ConfiguredReal Loader::real(const Section& s, const Service& svc, RealLines& seen, const CheckDefaults& inherited) {
-  s.allow_only(with_timings({"address", "method", "weight", "upper", "lower", "checks"}));
+  s.allow_only(with_timings({"address", "method", "weight", "upper", "lower", "checks", "notify_up", "notify_down"}));
   const CheckDefaults mine = timings(s, inherited);
   ConfiguredReal r;
 
@@ -699,6 +745,8 @@ ConfiguredReal Loader::real(const Section& s, const Service& svc, RealLines& see
   seen.emplace(key, s.line());
 
   r.inhibit_on_failure = mine.inhibit_on_failure.value_or(false);
+  if (const toml::node* n = s.optional("notify_up")) r.notify_up = command_value(*n, "notify_up");
+  if (const toml::node* n = s.optional("notify_down")) r.notify_down = command_value(*n, "notify_down");
   if (const toml::node* n = s.optional("checks"))
     for (const toml::table* t : table_array(*n, "checks", "[[services.reals.checks]]"))
       r.checks.push_back(check(Section(*t, "[[services.reals.checks]]"), r, mine));
@@ -823,45 +871,8 @@ void Loader::http_check(const Section& s, const std::string& virtualhost, Check&
   if (c.urls.empty()) fail(*urls, "an HTTP_GET or SSL_GET checker needs at least one url");
 }
 
-/// keepalived's misc_path is a command line; here it is split into words as a shell would split
-/// plain words and quoted strings ('...' literally, "..." with \\ and \" escapes), and run
-/// without a shell: no expansion, no redirection, no injection from the config.
-std::vector<std::string> split_command(const toml::node& at, const std::string& text) {
-  std::vector<std::string> words;
-  std::string w;
-  bool in_word = false;
-  char quote = 0;
-  for (size_t i = 0; i < text.size(); ++i) {
-    const char ch = text[i];
-    if (quote == '\'') {
-      if (ch == '\'') quote = 0;
-      else w += ch;
-    } else if (quote == '"') {
-      if (ch == '"') quote = 0;
-      else if (ch == '\\' && i + 1 < text.size() && (text[i + 1] == '"' || text[i + 1] == '\\')) w += text[++i];
-      else w += ch;
-    } else if (ch == ' ' || ch == '\t') {
-      if (in_word) words.push_back(std::move(w)), w.clear();
-      in_word = false;
-    } else {
-      in_word = true;
-      if (ch == '\'' || ch == '"') quote = ch;
-      else w += ch;
-    }
-  }
-  if (quote) fail(at, "misc_path has an unterminated quote");
-  if (in_word) words.push_back(std::move(w));
-  return words;
-}
-
 void Loader::misc_check(const Section& s, Check& c) {
-  const toml::node& path = s.required("misc_path");
-  c.misc_argv = split_command(path, string_value(path, "misc_path"));
-  if (c.misc_argv.empty() || c.misc_argv[0].empty() || c.misc_argv[0][0] != '/')
-    fail(path, "misc_path must start with an absolute program path");
-  for (const std::string& w : c.misc_argv)
-    if (w.find('\0') != std::string::npos || std::any_of(w.begin(), w.end(), [](char ch) { return ch == '\n'; }))
-      fail(path, "misc_path must not hold NUL or newline characters");
+  c.misc_argv = command_value(s.required("misc_path"), "misc_path");
   c.misc_timeout = c.delay_loop;  // keepalived: misc_timeout defaults to delay_loop (check_misc.c)
   if (const toml::node* n = s.optional("misc_timeout")) c.misc_timeout = seconds_value(*n, "misc_timeout", 0.01, 86400);
   c.connect_timeout = c.misc_timeout;

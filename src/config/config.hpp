@@ -210,6 +210,9 @@ struct ConfiguredReal : Real {
   std::vector<Check> checks;
   /// A failed real gets weight 0 (kept in the list, quiesced) instead of leaving its service.
   bool inhibit_on_failure = false;
+  /// keepalived's notify_up/notify_down: programs (words, run without a shell) the daemon runs
+  /// when the real becomes alive or fails.
+  std::vector<std::string> notify_up, notify_down;
   friend bool operator==(const ConfiguredReal&, const ConfiguredReal&) = default;
 };
 
@@ -237,6 +240,7 @@ struct Service : ServiceSettings {
   uint32_t hysteresis = 0;
   std::optional<ConfiguredReal> sorry_server;
   bool sorry_server_inhibit = false;  // the sorry server stays listed, weight 0 while not needed
+  std::vector<std::string> quorum_up, quorum_down;  // programs run when the quorum is regained / lost
 };
 
 struct Config {

@@ -145,8 +145,20 @@ private:
   /// After every call into the engine: what health checks decided is logged, then the timer is set
   /// for the engine's next deadline.
   void arm_timer() {
-    engine_->health().drain_events(
-        [this](const check::Event& e) { log(2, "%s", engine_->health().event_text(e).c_str()); });
+    engine_->health().drain_events([this](const check::Event& e) {
+      const check::Health& h = engine_->health();
+      log(2, "%s", h.event_text(e).c_str());
+      // keepalived's notify_up/notify_down and quorum_up/quorum_down, run without a shell.
+      const auto& real = h.reals()[e.real].real;
+      const auto& svc = h.services()[e.svc];
+      using K = check::Event::Kind;
+      const std::vector<std::string>* cmd = e.kind == K::kRealUp         ? &real.notify_up
+                                            : e.kind == K::kRealDown     ? &real.notify_down
+                                            : e.kind == K::kQuorumGained ? &svc.quorum_up_cmd
+                                            : e.kind == K::kQuorumLost   ? &svc.quorum_down_cmd
+                                                                         : nullptr;
+      if (cmd && !cmd->empty()) scripts_->notify(*cmd, "");
+    });
     auto d = engine_->next_deadline();
     if (!d) {
       uv_timer_stop(&timer_);

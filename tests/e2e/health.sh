@@ -19,6 +19,14 @@
 #                 client queries over UDP: r2's dnsmasq is stopped (port unreachable), then started
 #   dns_rcode     the same (NAT), but r2's dnsmasq loses the record (reloaded with SIGHUP): it
 #                 answers REFUSED (no upstream server), then the record comes back
+#   ssl           SSL_GET (NAT) of /health against `openssl s_server -WWW` on port 443 of each
+#                 real (connect_port): r2's s_server is stopped, then started again
+#   misc          MISC_CHECK (DR) with misc_dynamic: a program whose exit code is read from a
+#                 file per real; r1's weight follows its code (7 -> weight 5); r2's exits 1, then 4
+#   sorry         TCP_CHECK (NAT) with a sorry server: every real's server stops, the sorry
+#                 server alone serves; they start again, the reals serve again
+#   quorum        TCP_CHECK (NAT), weights 2+2+2, quorum 5 and a sorry server: r2 alone failing
+#                 loses the quorum (the sorry server serves alone), r2 back regains it
 # Needs root (skips loudly outside CI; fails under CI=true).
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -31,8 +39,8 @@ trap e2e_cleanup EXIT
 
 RISE=3
 case $MODE in
-  nat | inhibit | http | udp | dns_rcode) METHOD=nat ;;
-  dr | ping | http_digest | dns) METHOD=dr ;;
+  nat | inhibit | http | udp | dns_rcode | ssl | sorry | quorum) METHOD=nat ;;
+  dr | ping | http_digest | dns | misc) METHOD=dr ;;
   *) e2e_fail "unknown mode $MODE" ;;
 esac
 # The service (PROTO, PORT), its checker (CHECK), how the client requests (KIND), what r2's stop
@@ -45,7 +53,14 @@ case $MODE in
   http_digest) CHECK=HTTP_GET REASON=digest ;;
   udp) PROTO=udp PORT=53 CHECK=UDP_CHECK KIND=udp SERVER=SOCK_DGRAM REASON=unreachable ;;
   dns | dns_rcode) PROTO=udp PORT=5353 CHECK=DNS_CHECK KIND=dns SERVER=dnsmasq REASON=unreachable ;;
+  ssl) CHECK=SSL_GET SERVER=s_server ;;
+  misc) CHECK=MISC_CHECK REASON=script ;;
 esac
+SERVICE_KEYS=""
+SORRY=192.168.10.99
+[[ $MODE == sorry ]] && SERVICE_KEYS="sorry_server = \"$SORRY:80\""
+[[ $MODE == quorum ]] && SERVICE_KEYS="quorum = 5
+sorry_server = \"$SORRY:80\""
 [[ $MODE == dns_rcode ]] && REASON=rcode
 
 # The checker's own keys for real r$1.
@@ -60,6 +75,10 @@ check_keys() {
       ;;
     UDP_CHECK) echo "require_reply = \"$(printf 'r%s:' "$1" | od -An -tx1 | xargs)\"" ;;
     DNS_CHECK) printf 'dns_type = "A"\n    dns_name = "example.test"\n' ;;
+    SSL_GET) printf 'connect_port = 443\n    url = [{ path = "/health", status_code = 200 }]\n' ;;
+    MISC_CHECK)
+      # the exit code comes from a file (a shell runs it: the config's words are not a shell's)
+      printf "misc_path = \"/bin/sh -c 'exit \$(cat $E2E_DIR/code-r%s)'\"\n    misc_dynamic = true\n" "$1" ;;
   esac
 }
 
@@ -105,6 +124,7 @@ connect_timeout = 1
 retry = 0
 rise = $RISE
 warmup = 0
+$SERVICE_KEYS
 EOF
   local i
   for i in 1 2 3; do
@@ -174,10 +194,33 @@ wait_served() {
 e2e_hosts_$METHOD
 R2=10.0.0.12
 [[ $METHOD == nat ]] && R2=192.168.10.12
+# ssl: `openssl s_server -WWW` serves each real's www directory (its /health) over TLS on 443.
+start_s_server() {
+  in_ns "r$1" bash -c "cd '$E2E_DIR/www-r$1' && exec openssl s_server -quiet -accept 443 -WWW \
+    -cert '$E2E_DIR/tls.crt' -key '$E2E_DIR/tls.key'" >>"$E2E_DIR/s_server-r$1.log" 2>&1 &
+  for _ in $(seq 100); do
+    in_ns "r$1" bash -c 'exec 3<>/dev/tcp/127.0.0.1/443' 2>/dev/null && return 0
+    sleep 0.05
+  done
+  e2e_fail "r$1's s_server does not listen"
+}
+if [[ $MODE == ssl ]]; then
+  openssl req -x509 -newkey rsa:2048 -nodes -keyout "$E2E_DIR/tls.key" -out "$E2E_DIR/tls.crt" -subj /CN=real \
+    -days 2 2>/dev/null || e2e_fail "cannot make a certificate"
+fi
 for i in 1 2 3; do
   if [[ $KIND == dns ]]; then dns_record $i && start_dnsmasq $i; fi
+  [[ $MODE == ssl ]] && start_s_server $i
+  echo 4 >"$E2E_DIR/code-r$i"  # misc: exit 4, weight 2 (as configured)
   wait_served "r$i"
 done
+# sorry, quorum: the sorry server, a fourth host on the reals' subnet answering "sorry"
+if [[ $MODE == sorry || $MODE == quorum ]]; then
+  e2e_host sorry br-lan "$SORRY/24" 192.168.10.1
+  mkdir -p "$E2E_DIR/www-sorry" && echo sorry >"$E2E_DIR/www-sorry/index.html"
+  e2e_http_server sorry
+  wait_served sorry
+fi
 # http_digest: the MD5 of the body the reals' /health serves, as the client sees it.
 if [[ $MODE == http_digest ]]; then
   DIGEST=$(in_ns r1 curl -sf --max-time 5 http://127.0.0.1/health | md5sum | cut -d' ' -f1)
@@ -211,8 +254,21 @@ wait_for() {
   echo "$(date +%s.%N) - $t0" | bc
 }
 r2_weight() { r2_line | awk '{print $4}'; }
-r2_out() { if [[ $MODE == inhibit ]]; then [[ $(r2_weight) == 0 ]]; else [[ -z $(r2_line) ]]; fi; }
-r2_in() { if [[ $MODE == inhibit ]]; then [[ $(r2_weight) == 2 ]]; else [[ -n $(r2_line) ]]; fi; }
+sorry_listed() { vsadm -Ln | grep -qF -- "-> $SORRY:80"; }
+r2_out() {
+  case $MODE in
+    inhibit) [[ $(r2_weight) == 0 ]] ;;
+    sorry | quorum) [[ -z $(r2_line) ]] && sorry_listed && [[ $(vsadm -Ln | grep -c -- '-> [0-9]') -eq 1 ]] ;;
+    *) [[ -z $(r2_line) ]] ;;
+  esac
+}
+r2_in() {
+  case $MODE in
+    inhibit | misc) [[ $(r2_weight) == 2 ]] ;;
+    sorry | quorum) [[ -n $(r2_line) ]] && ! sorry_listed ;;
+    *) [[ -n $(r2_line) ]] ;;
+  esac
+}
 
 # All three in service once their first checks passed.
 wait_for 5 "all reals checked and in service" bash -c "[[ \$(timeout 5 ip netns exec $(ns sw) $VSADM --control $CTL -Ln | grep -c -- '-> [0-9]') -eq 3 ]]" >/dev/null
@@ -222,7 +278,7 @@ in_ns cli "$PY" -c "
 import sys, time
 sys.path.insert(0, '$E2E_DIR')
 from request import request
-end = time.time() + 40
+end = time.time() + 26
 n = 0
 with open('$E2E_DIR/client.log', 'w', buffering=1) as f:
     while time.time() < end:
@@ -250,6 +306,8 @@ kill_r2() {  # pattern [signal]
 }
 r2_fail() {
   case $MODE in
+    sorry) for i in 1 2 3; do kill -KILL $(e2e_pids_in "r$i" http.server); done ;;
+    misc) echo 1 >"$E2E_DIR/code-r2" ;;
     ping) in_ns r2 ip link set eth0 down ;;
     http) echo 503 >"$E2E_DIR/www-r2/health-status" ;;
     http_digest) echo "not ok" >"$E2E_DIR/www-r2/health" ;;
@@ -259,6 +317,9 @@ r2_fail() {
 }
 r2_recover() {
   case $MODE in
+    sorry) for i in 1 3 2; do e2e_http_server "r$i" && wait_served "r$i"; done ;;  # r2 last: its rise is timed
+    misc) echo 4 >"$E2E_DIR/code-r2" ;;
+    ssl) start_s_server 2 ;;
     ping) in_ns r2 ip link set eth0 up ;;
     http) rm "$E2E_DIR/www-r2/health-status" ;;
     http_digest) echo "ok" >"$E2E_DIR/www-r2/health" ;;
@@ -269,6 +330,14 @@ r2_recover() {
   esac
   [[ $MODE == ping ]] || wait_served r2
 }
+
+# misc: a real's weight follows its program's exit code (misc_dynamic: code - 2)
+if [[ $MODE == misc ]]; then
+  echo 7 >"$E2E_DIR/code-r1"
+  R1=${R2%2}1
+  took=$(wait_for 3 "r1's weight 5 from its exit code 7" bash -c "timeout 5 ip netns exec $(ns sw) $VSADM --control $CTL -Ln | grep -F -- '-> $R1:$PORT' | awk '{exit \$4 != 5}'") || exit 1
+  e2e_log "r1's weight is 5 (exit code 7) $took s after its program said so"
+fi
 
 r2_fail
 limit=3
@@ -288,7 +357,9 @@ sleep 3
 wait "$CLIENT"
 
 # No request failed after r2 left; before it left, only requests to r2 may have failed.
-"$PY" - "$E2E_DIR/client.log" "$out_t" "$in_t" <<'EOF' || e2e_fail "client requests failed (see above)"
+WANT_SERVED="r1 r2 r3"
+[[ $MODE == sorry || $MODE == quorum ]] && WANT_SERVED="r1 r2 r3 sorry"
+"$PY" - "$E2E_DIR/client.log" "$out_t" "$in_t" "$WANT_SERVED" <<'EOF' || e2e_fail "client requests failed (see above)"
 import sys
 rows = [l.split() for l in open(sys.argv[1])]
 out_t, in_t = float(sys.argv[2]), float(sys.argv[3])
@@ -301,8 +372,8 @@ for r in bad[:10]:
     print(f"[e2e]   failed: {float(r[0]) - out_t:.3f} s after r2 left ({float(r[0]) - in_t:.3f} s after it was"
           f" back), took {float(r[1]) - float(r[0]):.3f} s:", r[3], file=sys.stderr)
 served = {r[3] for r in rows if r[2] == "1"}
-if served != {"r1", "r2", "r3"}:
-    print(f"[e2e] served by {sorted(served)}, expected r1 r2 r3", file=sys.stderr)
+if served != set(sys.argv[4].split()):
+    print(f"[e2e] served by {sorted(served)}, expected {sys.argv[4]}", file=sys.stderr)
     sys.exit(1)
 sys.exit(1 if bad or total < 100 else 0)
 EOF
@@ -312,9 +383,16 @@ real="real $R2:$PORT ($PROTO 10.0.0.100:$PORT)"
 downs=$(grep -cF "$real: failed" "$LOG")
 ups=$(grep -cF "$real: alive" "$LOG")
 others=$(grep -E "real 1[0-9.]+:$PORT .*: (failed|alive)" "$LOG" | grep -vc "$R2" || true)
+[[ $MODE == sorry ]] && others=0  # every real failed and came back there
+if [[ $MODE == sorry || $MODE == quorum ]]; then
+  lost=$(grep -c "quorum lost" "$LOG")
+  regained=$(grep -c "quorum regained" "$LOG")
+  [[ $lost -eq 1 && $regained -eq 1 ]] || e2e_fail "quorum lost $lost times, regained $regained times (want 1, 1)"
+  e2e_log "logged: $(grep -m1 "quorum lost" "$LOG" | sed 's/^.*info: //')"
+fi
 [[ $downs -eq 1 && $ups -eq 1 && $others -eq 0 ]] ||
   e2e_fail "transitions logged: r2 down $downs, up $ups, others $others (want 1, 1, 0): $(grep health "$LOG" | head)"
-down_line=$(grep -m1 "$CHECK ${R2}[:0-9]* of real .*: down" "$LOG" | sed 's/^.*info: //')
+down_line=$(grep -m1 "$CHECK [^ ]* of real $R2:$PORT .*: down" "$LOG" | sed 's/^.*info: //')
 [[ -z $REASON || $down_line == *"down ($REASON,"* ]] ||
   e2e_fail "r2's checker went down for another reason than $REASON: '$down_line'"
 e2e_log "logged: $down_line"
