@@ -38,12 +38,23 @@ uint16_t seed_ip_id(uint64_t seed) noexcept {
 
 }  // namespace
 
+/// The neighbour table holds at least an entry for every address health checks probe on a
+/// connected subnet (and as many again for clients), so that a large pool of checked reals does
+/// not crowd itself out of it.
+NeighParams Engine::neigh_params(NeighParams p, const config::Config& cfg) {
+  size_t checked = 0;
+  for (const auto& s : cfg.services)
+    for (const auto& r : s.reals) checked += r.checks.size();
+  p.capacity = static_cast<uint32_t>(std::max<size_t>(p.capacity, 2 * checked + 64));
+  return p;
+}
+
 Engine::Engine(std::shared_ptr<const config::Config> cfg, TxSink& tx, const EngineParams& params)
     : cfg_(std::move(cfg)),
       tx_(tx),
       params_(params),
       routes_(*cfg_),
-      neigh_(params.neigh, cfg_->router.seed),
+      neigh_(neigh_params(params.neigh, *cfg_), cfg_->router.seed),
       health_(*cfg_, cfg_->router.seed, *this, params.tls_seed),
       director_(*health_.effective(*cfg_), cfg_->router.seed, &drops_),
       pool_(params.pool_buffers),
@@ -102,7 +113,10 @@ void Engine::send_probe(std::span<uint8_t> frame, Instant now) noexcept {
   auto rt = routes_.lookup(ip.dst());
   if (!rt) return;
   wire::fill_ethernet(frame, MacAddr{}, cfg_->interfaces[rt->iface].mac, wire::EtherType::kIpv4);
-  output_ip(rt->iface, rt->next_hop, frame, now);
+  // A probe that cannot even wait for ARP (the neighbour table or the queues are full) fails at
+  // once, as one whose ARP goes unanswered does, instead of waiting for its deadline.
+  if (output_ip(rt->iface, rt->next_hop, frame, now).kind == Verdict::Kind::kDropped)
+    health_.on_unresolved(ConstIp::unchecked(std::span<const uint8_t>(frame).subspan(kEth)), now);
 }
 
 void Engine::real_changed(uint32_t real, bool alive) noexcept {  // alive: in service

@@ -161,6 +161,8 @@ private:
     if (scripts_) scripts_->stop(checker);
   }
 
+  static NeighParams neigh_params(NeighParams p, const config::Config& cfg);
+
   Verdict drop(DropReason r) noexcept;
   void transmit(uint32_t iface, std::span<const uint8_t> frame, const Offload* off = nullptr) noexcept;
 

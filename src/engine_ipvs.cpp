@@ -124,6 +124,10 @@ Verdict Engine::ipvs_out(uint32_t c, ConstIp ip, uint8_t tcp_flags, Instant now)
   const conn::Conn& cn = director_.conns()[c];
   Rewrite rw;
   if (cn.method == config::Method::kNat) rw = {Rewrite::Kind::kNatOut, cn.vaddr, cn.vport};
+  // passive_check: the real refused a new connection (a RST while the client's SYN waits).
+  if (cn.method == config::Method::kNat && cn.proto == IpProto::kTcp && cn.state == conn::TcpState::kSynRecv &&
+      (tcp_flags & tcp_flag::kRst) && cn.svc)
+    health_.passive_failure(cn.proto, cn.vaddr, cn.vport, cn.daddr, cn.dport, now);
   director_.out_packet(c, tcp_flags, ip.total_len(), now);
   Verdict v = forward(ip, now, rw);
   director_.put(c, now);

@@ -55,6 +55,7 @@ std::string_view reason_name(Reason r) noexcept {
     case Reason::kRcode: return "rcode";
     case Reason::kTls: return "tls";
     case Reason::kScript: return "script";
+    case Reason::kPassive: return "passive";
     case Reason::kCount: break;
   }
   return "?";
@@ -86,7 +87,7 @@ void Health::build(const config::Config& cfg) {
     if (!checked && !s.sorry_server) continue;
     const auto svc = static_cast<uint32_t>(services_.size());
     services_.push_back(ServiceHealth{
-        s.protocol, s.vip, s.port, s.quorum, s.hysteresis, s.sorry_server, s.sorry_server_inhibit, s.quorum_up,
+        s.protocol, s.vip, s.port, s.quorum, s.hysteresis, s.passive_check, s.sorry_server, s.sorry_server_inhibit, s.quorum_up,
         s.quorum_down, static_cast<uint32_t>(reals_.size()), static_cast<uint32_t>(s.reals.size()), 0, true});
     for (const auto& r : s.reals) {
       RealHealth rh{s.protocol,
@@ -335,6 +336,29 @@ void Health::finish_probe(uint32_t c, bool ok, Reason why, Instant now) noexcept
   Checker& k = checkers_[c];
   release_probe(k);
   k.last_duration = now - k.started;
+  verdict(c, ok, why, now);
+}
+
+void Health::passive_failure(IpProto proto, Ipv4Addr vip, uint16_t vport, Ipv4Addr real, uint16_t port,
+                             Instant now) noexcept {
+  for (uint32_t i = 0; i < reals_.size(); ++i) {
+    const RealHealth& rh = reals_[i];
+    if (rh.real.addr != real || rh.real.port != port || rh.vip != vip || rh.vport != vport || rh.protocol != proto)
+      continue;
+    if (!services_[rh.svc].passive) return;
+    // Each idle, up checker of the real counts it as a failed check (a probe in flight decides
+    // for itself); the next probe comes after delay_before_retry, as after any failure.
+    for (uint32_t c = rh.first_checker; c < rh.first_checker + rh.n_checkers; ++c)
+      if (checkers_[c].up && checkers_[c].phase == Checker::Phase::kIdle) {
+        checkers_[c].last_duration = {};
+        verdict(c, false, Reason::kPassive, now);
+      }
+    return;
+  }
+}
+
+void Health::verdict(uint32_t c, bool ok, Reason why, Instant now) noexcept {
+  Checker& k = checkers_[c];
   k.last_reason = why;
   RealHealth& rh = reals_[k.real];
   Instant next = now + k.cfg.delay_loop;

@@ -49,6 +49,7 @@ enum class Reason : uint8_t {
   kRcode,        // DNS: an answer with RCODE != 0
   kTls,          // SSL_GET: the TLS handshake failed
   kScript,       // MISC_CHECK: the program exited 1 (or, without misc_dynamic, 2..255) or was killed
+  kPassive,      // passive_check: the real answered a client's SYN with a RST (NAT)
   kCount
 };
 std::string_view reason_name(Reason r) noexcept;
@@ -107,6 +108,7 @@ struct ServiceHealth {
   Ipv4Addr vip;
   uint16_t port = 0;
   uint32_t quorum = 1, hysteresis = 0;
+  bool passive = false;  // passive_check
   std::optional<config::ConfiguredReal> sorry;
   bool sorry_inhibit = false;
   std::vector<std::string> quorum_up_cmd, quorum_down_cmd;  // keepalived's quorum_up, quorum_down
@@ -183,6 +185,10 @@ public:
   /// MISC_CHECK: checkers()[checker]'s program exited with `status` (0..255), or -1 (killed by
   /// a signal, or it could not start). Ignored unless that checker's program is running.
   void script_exited(uint32_t checker, int status, Instant now) noexcept;
+  /// passive_check (NAT): a real answered a client's SYN on a connection of the service with a
+  /// RST. Counts as a failed check of each of its idle checkers.
+  void passive_failure(IpProto proto, Ipv4Addr vip, uint16_t vport, Ipv4Addr real, uint16_t port,
+                       Instant now) noexcept;
   /// A datagram Health sent could not be delivered: its next hop did not answer ARP.
   void on_unresolved(wire::Ipv4View<const uint8_t> ip, Instant now) noexcept;
 
@@ -216,6 +222,8 @@ private:
   Duration warmup_delay(const Checker& k) noexcept;
   void begin_probe(uint32_t c, Instant now) noexcept;
   void finish_probe(uint32_t c, bool ok, Reason why, Instant now) noexcept;
+  /// A check's result (a probe's, or a passive failure): runs, rise/fall, the next check.
+  void verdict(uint32_t c, bool ok, Reason why, Instant now) noexcept;
   void release_probe(Checker& k) noexcept;
   void push_event(Event::Kind kind, uint32_t checker, Reason why, Instant now) noexcept;
   void push_service_event(Event::Kind kind, uint32_t svc, Instant now) noexcept;

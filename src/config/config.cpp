@@ -594,7 +594,7 @@ std::vector<std::string_view> with_timings(std::initializer_list<std::string_vie
 void Loader::service(const Section& s) {
   s.allow_only(with_timings({"protocol", "address", "scheduler", "persistence", "netmask", "flags", "drain", "reals",
                              "quorum", "hysteresis", "sorry_server", "sorry_server_method", "sorry_server_inhibit",
-                             "quorum_up", "quorum_down"}));
+                             "quorum_up", "quorum_down", "passive_check"}));
   const CheckDefaults inherited = timings(s, {});
   Service svc;
 
@@ -647,6 +647,7 @@ void Loader::service(const Section& s) {
 
   if (const toml::node* n = s.optional("quorum_up")) svc.quorum_up = command_value(*n, "quorum_up");
   if (const toml::node* n = s.optional("quorum_down")) svc.quorum_down = command_value(*n, "quorum_down");
+  if (const toml::node* n = s.optional("passive_check")) svc.passive_check = bool_value(*n, "passive_check");
   s.optional_int("quorum", svc.quorum, 1, kMaxInt32);
   s.optional_int("hysteresis", svc.hysteresis, 0, kMaxInt32);
   if (svc.hysteresis >= svc.quorum && s.optional("hysteresis"))

@@ -241,6 +241,9 @@ struct Service : ServiceSettings {
   std::optional<ConfiguredReal> sorry_server;
   bool sorry_server_inhibit = false;  // the sorry server stays listed, weight 0 while not needed
   std::vector<std::string> quorum_up, quorum_down;  // programs run when the quorum is regained / lost
+  /// vsrouter's passive check (NAT): a real that answers a client's SYN with a RST counts a
+  /// failed check at once, without waiting for the next probe.
+  bool passive_check = false;
 };
 
 struct Config {
