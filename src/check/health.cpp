@@ -86,9 +86,10 @@ void Health::build(const config::Config& cfg) {
     const bool checked = std::any_of(s.reals.begin(), s.reals.end(), [](const auto& r) { return !r.checks.empty(); });
     if (!checked && !s.sorry_server) continue;
     const auto svc = static_cast<uint32_t>(services_.size());
-    services_.push_back(ServiceHealth{
-        s.protocol, s.vip, s.port, s.quorum, s.hysteresis, s.passive_check, s.sorry_server, s.sorry_server_inhibit, s.quorum_up,
-        s.quorum_down, static_cast<uint32_t>(reals_.size()), static_cast<uint32_t>(s.reals.size()), 0, true});
+    services_.push_back(ServiceHealth{s.protocol, s.vip, s.port, s.quorum, s.hysteresis, s.passive_check,
+                                      s.sorry_server, s.sorry_server_inhibit, s.quorum_up, s.quorum_down,
+                                      static_cast<uint32_t>(reals_.size()), static_cast<uint32_t>(s.reals.size()), 0,
+                                      true});
     for (const auto& r : s.reals) {
       RealHealth rh{s.protocol,
                     s.vip,

@@ -187,8 +187,7 @@ public:
   void script_exited(uint32_t checker, int status, Instant now) noexcept;
   /// passive_check (NAT): a real answered a client's SYN on a connection of the service with a
   /// RST. Counts as a failed check of each of its idle checkers.
-  void passive_failure(IpProto proto, Ipv4Addr vip, uint16_t vport, Ipv4Addr real, uint16_t port,
-                       Instant now) noexcept;
+  void passive_failure(IpProto proto, Ipv4Addr vip, uint16_t vport, Ipv4Addr real, uint16_t port, Instant now) noexcept;
   /// A datagram Health sent could not be delivered: its next hop did not answer ARP.
   void on_unresolved(wire::Ipv4View<const uint8_t> ip, Instant now) noexcept;
 

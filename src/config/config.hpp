@@ -239,7 +239,7 @@ struct Service : ServiceSettings {
   uint32_t quorum = 1;
   uint32_t hysteresis = 0;
   std::optional<ConfiguredReal> sorry_server;
-  bool sorry_server_inhibit = false;  // the sorry server stays listed, weight 0 while not needed
+  bool sorry_server_inhibit = false;                // the sorry server stays listed, weight 0 while not needed
   std::vector<std::string> quorum_up, quorum_down;  // programs run when the quorum is regained / lost
   /// vsrouter's passive check (NAT): a real that answers a client's SYN with a RST counts a
   /// failed check at once, without waiting for the next probe.

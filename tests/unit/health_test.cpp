@@ -388,3 +388,44 @@ TEST(Health, MiscCheckExitCodesAndDynamicWeights) {
 
 }  // namespace
 }  // namespace vs
+
+namespace vs {
+namespace {
+
+TEST(Health, PassiveCheckCountsARealsRstToAClientsSynAtOnce) {
+  Rig r(with_service_keys("passive_check = true"));
+  r.run(0.5);  // the first probe passed at 0; the next is at 1
+  ASSERT_TRUE(r.in_service(kReal));
+  // A client's SYN through the VIP, scheduled (rr) to 10.1.0.11 or .12: find one that goes to .11.
+  const MacAddr wan_mac = test::mac(2, 0, 0, 0, 0, 1), client_mac = test::mac(2, 0, 0, 0, 0xcc, 1);
+  const Ipv4Addr client = ip4(203, 0, 113, 50);
+  for (uint16_t port = 40000; port < 40004; ++port) {
+    r.sink.sent.clear();
+    auto syn = test::frame()
+                   .eth(wan_mac, client_mac)
+                   .ipv4(client, ip4(203, 0, 113, 100))
+                   .tcp(port, 80, tcp_flag::kSyn)
+                   .seq_ack(1000, 0)
+                   .build();
+    r.engine.on_frame(0, syn, Instant::from_micros(r.now_us));
+    bool to_real = false;
+    for (const auto& s : r.sink.sent)
+      if (s.iface == 1 && test::eth_type(s.bytes) == 0x0800 && test::ip_of(s.bytes).dst() == kReal) to_real = true;
+    if (!to_real) continue;
+    // The real refuses: RST+ACK from 10.1.0.11:80 to the client.
+    auto rst = test::frame()
+                   .eth(test::kLanMac, r.real.mac_)
+                   .ipv4(kReal, client)
+                   .tcp(80, port, tcp_flag::kRst | tcp_flag::kAck)
+                   .seq_ack(0, 1001)
+                   .build();
+    r.engine.on_frame(1, rst, Instant::from_micros(r.now_us + 200));
+    EXPECT_FALSE(r.in_service(kReal)) << "down at the RST, before its next probe";
+    EXPECT_EQ(r.engine.health().checkers()[0].last_reason, check::Reason::kPassive);
+    return;
+  }
+  FAIL() << "no SYN went to 10.1.0.11";
+}
+
+}  // namespace
+}  // namespace vs
