@@ -47,36 +47,11 @@
 
 #include "config/config.hpp"
 #include "engine.hpp"
+#include "frames.hpp"
 #include "test_config.hpp"  // tests/unit
 
-// ---------------------------------------------------------------------------------------------
-// Allocation counter: every operator new in this process.
-
-static uint64_t g_allocs = 0;
-
-void* operator new(std::size_t n) {
-  ++g_allocs;
-  if (void* p = std::malloc(n ? n : 1)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](std::size_t n) {
-  ++g_allocs;
-  if (void* p = std::malloc(n ? n : 1)) return p;
-  throw std::bad_alloc();
-}
-void* operator new(std::size_t n, std::align_val_t a) {
-  ++g_allocs;
-  if (void* p =
-          std::aligned_alloc(static_cast<size_t>(a), (n + static_cast<size_t>(a) - 1) & ~(static_cast<size_t>(a) - 1)))
-    return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+// Allocation counter: every operator new in this process (bench/alloc_count.hpp).
+#include "alloc_count.hpp"
 
 namespace {
 
@@ -124,83 +99,8 @@ std::string config_text(Mode m, uint32_t max_connections, uint32_t extra_service
   return c.text();
 }
 
-// ---------------------------------------------------------------------------------------------
-// Frames (independent of src/wire: plain byte writes and an RFC 1071 sum)
-
-constexpr size_t kEth = 14;
-
-void put16(uint8_t* p, uint16_t v) {
-  p[0] = static_cast<uint8_t>(v >> 8);
-  p[1] = static_cast<uint8_t>(v);
-}
-void put32(uint8_t* p, uint32_t v) {
-  put16(p, static_cast<uint16_t>(v >> 16));
-  put16(p + 2, static_cast<uint16_t>(v));
-}
-uint16_t get16(const uint8_t* p) { return static_cast<uint16_t>((p[0] << 8) | p[1]); }
-uint32_t get32(const uint8_t* p) { return (uint32_t{get16(p)} << 16) | get16(p + 2); }
-
-uint32_t sum16(const uint8_t* p, size_t n, uint32_t acc = 0) {
-  for (size_t i = 0; i + 1 < n; i += 2) acc += get16(p + i);
-  if (n & 1) acc += uint32_t{p[n - 1]} << 8;
-  return acc;
-}
-uint16_t fold(uint32_t acc) {
-  while (acc >> 16) acc = (acc & 0xffff) + (acc >> 16);
-  return static_cast<uint16_t>(~acc);
-}
-
-namespace tcpf {
-constexpr uint8_t kFin = 0x01, kSyn = 0x02, kRst = 0x04, kPsh = 0x08, kAck = 0x10;
-}
-
-/// An Ethernet + IPv4 + TCP frame of `frame_len` bytes (>= 54) into `out`.
-void build_tcp(uint8_t* out, size_t frame_len, const MacAddr& dmac, const MacAddr& smac, Ipv4Addr src, Ipv4Addr dst,
-               uint16_t sport, uint16_t dport, uint8_t flags, uint32_t seq, uint32_t ack) {
-  std::memset(out, 0, frame_len);
-  std::memcpy(out, dmac.b.data(), 6);
-  std::memcpy(out + 6, smac.b.data(), 6);
-  put16(out + 12, 0x0800);
-  uint8_t* ip = out + kEth;
-  const size_t ip_len = frame_len - kEth;
-  ip[0] = 0x45;
-  put16(ip + 2, static_cast<uint16_t>(ip_len));
-  put16(ip + 4, 1);
-  put16(ip + 6, 0x4000);  // DF
-  ip[8] = 64;
-  ip[9] = 6;
-  put32(ip + 12, src.v);
-  put32(ip + 16, dst.v);
-  put16(ip + 10, fold(sum16(ip, 20)));
-  uint8_t* tcp = ip + 20;
-  put16(tcp, sport);
-  put16(tcp + 2, dport);
-  put32(tcp + 4, seq);
-  put32(tcp + 8, ack);
-  tcp[12] = 5 << 4;
-  tcp[13] = flags;
-  put16(tcp + 14, 65535);
-  for (size_t i = 20; i < ip_len - 20; ++i) tcp[i] = static_cast<uint8_t>(i);
-  const size_t l4 = ip_len - 20;
-  uint32_t ph = (src.v >> 16) + (src.v & 0xffff) + (dst.v >> 16) + (dst.v & 0xffff) + 6 + static_cast<uint32_t>(l4);
-  put16(tcp + 16, fold(sum16(tcp, l4, ph)));
-}
-
-void build_arp_request(uint8_t* out, const MacAddr& sha, Ipv4Addr spa, Ipv4Addr tpa) {
-  std::memset(out, 0, 60);
-  std::memset(out, 0xff, 6);
-  std::memcpy(out + 6, sha.b.data(), 6);
-  put16(out + 12, 0x0806);
-  uint8_t* a = out + kEth;
-  put16(a, 1);
-  put16(a + 2, 0x0800);
-  a[4] = 6;
-  a[5] = 4;
-  put16(a + 6, 1);
-  std::memcpy(a + 8, sha.b.data(), 6);
-  put32(a + 14, spa.v);
-  put32(a + 24, tpa.v);
-}
+// Frames: bench/frames.hpp (shared with health_bench).
+using namespace bench;
 
 // ---------------------------------------------------------------------------------------------
 // The sink: counts, and keeps the last frame (setup reads where a SYN went).
