@@ -149,8 +149,9 @@ def dns_query(name):
     return (struct.pack('>HHHHHH', 0x1234, 0x0100, 1, 0, 0, 0) +
             b''.join(bytes([len(l)]) + l.encode() for l in name.split('.')) + b'\0' + struct.pack('>HH', 1, 1))
 
-def request(kind, host, port, sport=0, timeout=2):
-    """The name of the real that answered ("r1"), or an exception. `sport`: the UDP source port
+def request(kind, host, port, sport=0, timeout=4):
+    """The name of the real that answered ("r1"), or an exception. 4 s: a request survives one lost
+    segment (TCP retransmits its SYN after 1 s) but not a black hole. `sport`: the UDP source port
     (a fresh one per request: a new connection, scheduled afresh, never an old one's entry)."""
     if kind == 'http':
         return urllib.request.urlopen(f'http://{host}:{port}/', timeout=timeout).read().decode().strip()
