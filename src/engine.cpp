@@ -45,7 +45,7 @@ NeighParams Engine::neigh_params(NeighParams p, const config::Config& cfg) {
   size_t checked = 0;
   for (const auto& s : cfg.services)
     for (const auto& r : s.reals) checked += r.checks.size();
-  p.capacity = static_cast<uint32_t>(std::max<size_t>(p.capacity, 2 * checked + 64));
+  if (checked > 0) p.capacity = static_cast<uint32_t>(std::max<size_t>(p.capacity, 2 * checked + 64));
   return p;
 }
 
