@@ -102,6 +102,27 @@ struct SimReal {
   }
 };
 
+/// The rig's topology (wan 203.0.113.1/24, lan 10.1.0.1/24) and the head of its service, TCP
+/// 203.0.113.100:80 rr: a test appends the service's keys and reals.
+inline std::string health_topology() {
+  return R"(
+[[interfaces]]
+name = "wan"
+mac = "02:00:00:00:00:01"
+addresses = ["203.0.113.1/24"]
+
+[[interfaces]]
+name = "lan"
+mac = "02:00:00:00:00:02"
+addresses = ["10.1.0.1/24"]
+
+[[services]]
+protocol = "tcp"
+address = "203.0.113.100:80"
+scheduler = "rr"
+)";
+}
+
 struct HealthRig {
   MemSink sink;
   Engine engine;

@@ -19,22 +19,7 @@ using test::kLanIp;
 using Rig = test::HealthRig;
 
 std::string config_text(const std::string& real_extra, const std::string& check_extra) {
-  return R"(
-[[interfaces]]
-name = "wan"
-mac = "02:00:00:00:00:01"
-addresses = ["203.0.113.1/24"]
-
-[[interfaces]]
-name = "lan"
-mac = "02:00:00:00:00:02"
-addresses = ["10.1.0.1/24"]
-
-[[services]]
-protocol = "tcp"
-address = "203.0.113.100:80"
-scheduler = "rr"
-
+  return test::health_topology() + R"(
   [[services.reals]]
   address = "10.1.0.11:80"
   method = "nat"
