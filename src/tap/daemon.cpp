@@ -383,6 +383,8 @@ int Daemon::start(const RunOptions& opt) {
       },
       [this](const std::string& m) { log(1, "%s", m.c_str()); });
   engine_->set_script_runner(scripts_.get());
+  // Health checks count their warm-up from the engine's start, which a capture records.
+  engine_->start(Instant::from_micros(epoch_us_));
   if (!opt.capture_dir.empty()) {
     // For a replay of the capture: the start (health checks count their warm-up from it), the
     // TLS seed (SSL_GET's handshakes), and MISC_CHECK's exits as they came (docs/health-checks.md).
@@ -454,7 +456,7 @@ int Daemon::start(const RunOptions& opt) {
     uv_signal_start(sigs[i], &Daemon::on_signal_cb, signums[i]);
   }
   log(2, "running with %zu interfaces, %zu services", ports_.size(), c.services.size());
-  engine_->start(clock());  // health checks count their warm-up from here
+  clock();
   arm_timer();
   std::fprintf(stdout, "vsrouter: running (pid %d)\n", static_cast<int>(::getpid()));
   std::fflush(stdout);

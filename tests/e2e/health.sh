@@ -27,6 +27,8 @@
 #                 server alone serves; they start again, the reals serve again
 #   quorum        TCP_CHECK (NAT), weights 2+2+2, quorum 5 and a sorry server: r2 alone failing
 #                 loses the quorum (the sorry server serves alone), r2 back regains it
+#   capture       nat, with `vsrouter run --capture`: the capture replayed sends the frames the
+#                 live run sent, byte for byte, and makes the same health decisions in order
 # Needs root (skips loudly outside CI; fails under CI=true).
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -39,7 +41,7 @@ trap e2e_cleanup EXIT
 
 RISE=3
 case $MODE in
-  nat | inhibit | http | udp | dns_rcode | ssl | sorry | quorum) METHOD=nat ;;
+  nat | inhibit | http | udp | dns_rcode | ssl | sorry | quorum | capture) METHOD=nat ;;
   dr | ping | http_digest | dns | misc) METHOD=dr ;;
   *) e2e_fail "unknown mode $MODE" ;;
 esac
@@ -230,7 +232,9 @@ fi
 health_config "$METHOD" "$REAL_KEYS" >"$E2E_DIR/health.toml"
 "$VSROUTER" check -c "$E2E_DIR/health.toml" || e2e_fail "the test's config does not load"
 CTL="$E2E_DIR/control-director.sock"
-e2e_vsrouter director "$E2E_DIR/health.toml"
+CAPTURE=()
+[[ $MODE == capture ]] && CAPTURE=(--capture "$E2E_DIR/capture")
+e2e_vsrouter director "$E2E_DIR/health.toml" "${CAPTURE[@]}"
 LOG="$E2E_DIR/vsrouter-director.log"
 vsadm() { timeout 5 ip netns exec "$(ns sw)" "$VSADM" --control "$CTL" "$@"; }
 
@@ -398,4 +402,20 @@ down_line=$(grep -m1 "$CHECK [^ ]* of real $R2:$PORT .*: down" "$LOG" | sed 's/^
   e2e_fail "r2's checker went down for another reason than $REASON: '$down_line'"
 e2e_log "logged: $down_line"
 vsadm --list-checks | sed 's/^/[e2e]   /' >&2
+
+# capture: the live run replayed from its capture (engine.txt: its start) sends the same frames
+# and makes the same decisions, in the same order.
+if [[ $MODE == capture ]]; then
+  e2e_stop_vsrouter "${E2E_PIDS[-1]}"
+  "$VSROUTER" replay -c "$E2E_DIR/health.toml" --in "$E2E_DIR/capture" --out "$E2E_DIR/replayed" --list \
+    >"$E2E_DIR/replayed.txt" || e2e_fail "replay of the capture failed"
+  "$PY" "$HERE/capture_check.py" "$E2E_DIR/capture/wan.pcapng" "$E2E_DIR/replayed/wan.pcap" 02:00:00:00:0a:01 &&
+    "$PY" "$HERE/capture_check.py" "$E2E_DIR/capture/lan.pcapng" "$E2E_DIR/replayed/lan.pcap" 02:00:00:00:0a:02 ||
+    e2e_fail "the replayed capture differs from what the live run sent"
+  live=$(grep -E "info: (real |tcp |[A-Z_]+ [0-9])" "$LOG" | grep -E ": (down|up|failed|alive)|quorum" | sed 's/^.*info: //')
+  replayed=$(sed -n 's/^[-+0-9.]* health: //p' "$E2E_DIR/replayed.txt")
+  [[ -n $live && $live == "$replayed" ]] ||
+    e2e_fail "health decisions differ: live '$live', replayed '$replayed'"
+  e2e_log "capture replayed: the same $(wc -l <<<"$live") health decisions in the same order"
+fi
 e2e_log "PASS ($MODE)"
