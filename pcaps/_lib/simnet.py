@@ -21,8 +21,10 @@ The replay ends at a fixed time END (args: --start T0 --advance END - last input
 at or after END are left out, as they would come after the listing is taken.
 
 Hosts: Host(iface, ip, mac) answers ARP for its address, ICMP echo, and TCP per port, each as a
-function of time (phases). Other protocols (UDP, DNS, HTTP's data after the handshake) slot in
-with Host.serve(proto, handler): handler(host, frame, t) returns the answers (Scapy IP datagrams).
+function of time (phases). A listening TCP port may also answer the data after the handshake
+(Host.stream: an HTTP server that closes after its response), and a UDP port its datagrams
+(Host.udp: an answer, silence, or an ICMP port unreachable). Other protocols slot in with
+Host.serve(proto, handler): handler(host, frame, t) returns the answers (Scapy IP datagrams).
 
 Run with /usr/bin/python3 (Debian's python3-scapy), from a case's gen.py.
 """
@@ -35,8 +37,9 @@ import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from vsfix import Trace, read  # noqa: E402
-from scapy.all import ARP, ICMP, IP, TCP, Ether, Raw  # noqa: E402
+from scapy.all import ARP, ICMP, IP, TCP, UDP, Ether, Raw  # noqa: E402
 
+UNREACHABLE = "unreachable"  # Host.udp: answer with an ICMP port unreachable
 DELAY_US = 200  # a host answers 200 µs after the frame arrived (one fixed wire + stack delay)
 BCAST = "ff:ff:ff:ff:ff:ff"
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
@@ -78,12 +81,25 @@ class Host:
 
     def __init__(self, iface, ip, mac, up=always(True)):
         self.iface, self.ip, self.mac, self.up = iface, ip, mac, up
-        self.ports = {}
+        self.ports, self.streams, self.udp_ports = {}, {}, {}
         self.echo_on = always(False)
-        self.handlers = {6: Host._tcp, 1: Host._icmp}  # IP protocol -> handler
+        self.handlers = {6: Host._tcp, 1: Host._icmp, 17: Host._udp}  # IP protocol -> handler
 
     def tcp(self, port, state):
         self.ports[port] = state
+        return self
+
+    def stream(self, port, respond):
+        """Data on a listening TCP `port`: respond(request bytes, t) -> the response bytes, sent in
+        one segment with the ACK of the request and a FIN (seq = the port's ISN + 1), as a Linux
+        server that writes an HTTP/1.0 response and closes. The response must fit one MSS."""
+        self.streams[port] = respond
+        return self
+
+    def udp(self, port, respond):
+        """Datagrams to UDP `port`: respond(payload, t) -> the answer's payload, None (silence) or
+        UNREACHABLE (an ICMP port unreachable, as Linux sends for a port nobody has open)."""
+        self.udp_ports[port] = respond
         return self
 
     def echo(self, on):
@@ -121,6 +137,13 @@ class Host:
         if "R" in flags or state == "silent":
             return []
         if state == "listen":
+            data = bytes(s.payload)
+            if flags != "S" and data and s.dport in self.streams:
+                # The data of a connection we accepted: our ISN is the one given to its SYN (seq - 1).
+                resp = self.streams[s.dport](data, t)
+                seg = TCP(sport=s.dport, dport=s.sport, flags="FPA", seq=isn(f[IP].src, s.sport, s.seq - 1) + 1,
+                          ack=s.seq + len(data), window=64128)
+                return [self._reply_ip(f, 6) / seg / Raw(resp)]
             if flags != "S":
                 return []
             syn_ack = TCP(sport=s.dport, dport=s.sport, flags="SA", seq=isn(f[IP].src, s.sport, s.seq),
@@ -134,6 +157,18 @@ class Host:
             seg_len = len(bytes(s.payload)) + ("S" in flags) + ("F" in flags)
             rst = TCP(sport=s.dport, dport=s.sport, flags="RA", seq=0, ack=s.seq + seg_len, window=0)
         return [self._reply_ip(f, 6) / rst]
+
+    def _udp(self, f, t):
+        u = f[UDP]
+        respond = self.udp_ports.get(u.dport)
+        answer = respond(bytes(u.payload), t) if respond else None
+        if answer is None:
+            return []
+        if answer is UNREACHABLE:
+            # icmp_send(): TOS 0xc0, no DF; the quote is the datagram (up to 576 bytes in all).
+            quote = bytes(f[IP])[:576 - 28]
+            return [IP(src=self.ip, dst=f[IP].src, tos=0xC0, id=0, ttl=64, proto=1) / ICMP(type=3, code=3) / Raw(quote)]
+        return [self._reply_ip(f, 17) / UDP(sport=u.dport, dport=u.sport) / Raw(answer)]
 
     def _icmp(self, f, t):
         i = f[ICMP]
@@ -155,6 +190,13 @@ class Net:
         if not os.access(self.vsrouter, os.X_OK):
             sys.exit(f"simnet: no vsrouter binary at {self.vsrouter} (build it, or set VSROUTER)")
         self.hosts = []
+        self.files = {}
+
+    def input_file(self, name, text):
+        """Another input of the replay, written into in/ with the pcaps every round (scripts.txt:
+        MISC_CHECK exits, "<time in µs> <checker index> <status>" lines)."""
+        self.files[name] = text
+        return self
 
     def host(self, iface, ip, mac, up=always(True)):
         h = Host(iface, ip, mac, up)
@@ -185,7 +227,10 @@ class Net:
         for at, iface, p in sorted(rows, key=lambda r: r[0]):  # stable: the case's frames first at a tie
             t.add(iface, at / 1000000, p)
         t.write()
-        last = max(r[0] for r in rows)
+        for name, text in sorted(self.files.items()):
+            with open(os.path.join(case_dir, "in", name), "w") as f:
+                f.write(text)
+        last = max((r[0] for r in rows), default=self._us(0))  # no frames yet: the clock starts at T0
         return ["--start", f"{self.t0:.0f}", "--advance", f"{(self._us(self.end) - last) / 1000000:.6f}"]
 
     def converge(self, trace, max_rounds=100):
@@ -283,6 +328,39 @@ def event_lines(checker, real, probes, inhibit=False, weight=1):
             back = f"alive, weight {weight}" if inhibit else "alive, added"
             lines += [(p["done"], f"{checker}: up ({runs})"), (p["done"], f"{real}: {back}")]
     return lines
+
+
+def with_quorum(service, lines, reals, quorum=1):
+    """The Health events `lines` (event_lines of each real, merged in time order) with the
+    service's quorum events (health.cpp's update_service, hysteresis 0, every real weight 1):
+    lost when the alive reals' weight falls below `quorum`, regained when it reaches it again.
+    service: "udp 203.0.113.100:53"; reals: ["10.1.0.21:53", ...] (all alive at the start)."""
+    alive, up, out = set(reals), len(reals) >= quorum, []
+    for t, text in lines:
+        out.append((t, text))
+        for r in reals:
+            if text == f"real {r} ({service}): failed, removed":
+                alive.discard(r)
+            elif text == f"real {r} ({service}): alive, added":
+                alive.add(r)
+        if up != (len(alive) >= quorum and len(alive) > 0):
+            up = not up
+            out.append((t, f"{service}: quorum {'regained' if up else 'lost'} (alive weight {len(alive)}, "
+                           f"quorum {quorum}, hysteresis 0)"))
+    return out
+
+
+def http_response(status, body, reason=None):
+    """An HTTP/1.0 response as a small server writes it: status line, Content-Type,
+    Content-Length, the blank line, the body (bytes)."""
+    reason = reason or {200: "OK", 503: "Service Unavailable"}[status]
+    head = f"HTTP/1.0 {status} {reason}\r\nContent-Type: text/plain\r\nContent-Length: {len(body)}\r\n\r\n"
+    return head.encode() + body
+
+
+def probe_frames(frames, src):
+    """The frames a health checker sent from `src` (the router's address on the link)."""
+    return [p for p in frames if IP in p and p[IP].src == src]
 
 
 def rr_choice(alive, order, last):
