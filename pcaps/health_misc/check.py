@@ -98,7 +98,7 @@ def check(out):
     ok(listing.health_events == want, f"Health events {listing.health_events}, rules say {want}")
     h = listing.health[("TCP", f"{g.VIP}:{g.VPORT}", f"{g.M}:{g.RPORT}")]
     last = probes[-1]
-    ok(h["state"] == "alive" and h["up"] == 1 and h["checkers"][0].startswith("MISC_CHECK ")
+    ok(h["state"] == "alive" and h["up"] == 1 and h["checkers"][0].startswith(f"MISC_CHECK {g.PROGRAM} ")
        and f" up 1 ok in a row, last ok ({last['done'] - last['begin']:.3f} s), 2 transitions," in " " + h["checkers"][0],
        f"M listed {h}")
     ok(("TCP", f"{g.VIP}:{g.VPORT}", f"{g.A}:{g.RPORT}") not in listing.health, "A has no checker: not in the health table")

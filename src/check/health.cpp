@@ -225,27 +225,30 @@ void Health::on_timer(Instant now) noexcept {
     heap_.pop_back();
     Checker& k = checkers_[t.checker];
     if (t.gen != k.timer_gen) continue;  // rescheduled since
+    // Decisions follow the time each timer was due, not the (later) moment a live adapter got to
+    // fire it: a capture of a live run then replays to the same probes, deadlines and verdicts.
+    const Instant at = Instant::from_micros(t.at);
     if (k.phase == Checker::Phase::kIdle) {
-      begin_probe(t.checker, now);
+      begin_probe(t.checker, at);
       continue;
     }
-    if (now >= k.deadline) {
+    if (at >= k.deadline) {
       if (k.phase == Checker::Phase::kScript) net_.stop_script(t.checker);  // SIGTERM, then SIGKILL
       // UDP_CHECK without require_reply: silence is success, only an ICMP error fails (keepalived).
       const bool silence_ok = k.cfg.type == config::CheckType::kUdp && !k.cfg.require_reply;
-      finish_probe(t.checker, silence_ok, silence_ok ? Reason::kOk : Reason::kTimeout, now);
+      finish_probe(t.checker, silence_ok, silence_ok ? Reason::kOk : Reason::kTimeout, at);
       continue;
     }
     // Retransmission (the SYN, or the request), with the RTO doubled as TCP does.
     if (k.phase == Checker::Phase::kSynSent) {
-      send_tcp(k, tcp_flag::kSyn, k.snd_isn, 0, now);
+      send_tcp(k, tcp_flag::kSyn, k.snd_isn, 0, at);
       k.rto = k.rto * 2;
-      k.resend_at = now + k.rto;
+      k.resend_at = at + k.rto;
     } else if (k.phase == Checker::Phase::kEstablished && k.stream->snd_una != k.stream->snd_nxt) {
       k.stream->snd_nxt = k.stream->snd_una;  // what is not acknowledged, again
-      push(k, now);
+      push(k, at);
       k.rto = k.rto * 2;
-      k.resend_at = now + k.rto;
+      k.resend_at = at + k.rto;
     } else {
       k.resend_at = k.deadline;
     }

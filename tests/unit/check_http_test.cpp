@@ -54,7 +54,7 @@ TEST(HttpRequest, Ipv6LiteralIsBracketed) {
 }
 
 TEST(HttpRequest, RefusesWhatDoesNotFitOrBreaksTheHeader) {
-  std::array<uint8_t, 64> small{};
+  std::array<uint8_t, 128> small{};  // room for the whole request (67 bytes)
   std::string full = request("/", "10.1.0.11", 80, HttpProtocol::k10);
   EXPECT_EQ(build_http_request(std::span(small).first(full.size() - 1), "/", "10.1.0.11", 80, HttpProtocol::k10), 0u);
   EXPECT_EQ(build_http_request(std::span(small).first(full.size()), "/", "10.1.0.11", 80, HttpProtocol::k10),
