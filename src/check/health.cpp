@@ -438,31 +438,28 @@ void Health::update_service(uint32_t svc, Instant now, bool quiet) noexcept {
   if (!quiet && was_sorry && !sh.sorry_active()) net_.sorry_changed(svc, false);
 }
 
-void Health::push_service_event(Event::Kind kind, uint32_t svc, Instant now) noexcept {
-  if (ev_count_ == events_.size()) {
+void Health::record(const Event& e) noexcept {
+  if (ev_count_ == events_.size()) {  // full: the oldest goes, counted
     ev_head_ = (ev_head_ + 1) % events_.size();
     --ev_count_;
     events_lost_++;
   }
+  events_[(ev_head_ + ev_count_) % events_.size()] = e;
+  ++ev_count_;
+}
+
+void Health::push_service_event(Event::Kind kind, uint32_t svc, Instant now) noexcept {
   Event e{};
   e.at = now;
   e.kind = kind;
   e.svc = svc;
   e.real = services_[svc].first_real;
-  events_[(ev_head_ + ev_count_) % events_.size()] = e;
-  ++ev_count_;
+  record(e);
 }
 
 void Health::push_event(Event::Kind kind, uint32_t checker, Reason why, Instant now) noexcept {
-  if (ev_count_ == events_.size()) {
-    ev_head_ = (ev_head_ + 1) % events_.size();
-    --ev_count_;
-    events_lost_++;
-  }
   const Checker& k = checkers_[checker];
-  events_[(ev_head_ + ev_count_) % events_.size()] =
-      Event{now, kind, checker, k.real, reals_[k.real].svc, why, k.up ? k.ok_run : k.fail_run};
-  ++ev_count_;
+  record(Event{now, kind, checker, k.real, reals_[k.real].svc, why, k.up ? k.ok_run : k.fail_run});
 }
 
 void Health::send_tcp(Checker& k, uint8_t flags, uint32_t seq, uint32_t ack, Instant now,

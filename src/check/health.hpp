@@ -226,6 +226,8 @@ private:
   void release_probe(Checker& k) noexcept;
   void push_event(Event::Kind kind, uint32_t checker, Reason why, Instant now) noexcept;
   void push_service_event(Event::Kind kind, uint32_t svc, Instant now) noexcept;
+  /// Into the event ring (bounded: when full, the oldest is dropped and counted in events_lost).
+  void record(const Event& e) noexcept;
   /// After a real of services_[svc] became alive or failed: its quorum, then which reals (and
   /// whether the sorry server) serve, applied through net_ unless `quiet` (build, reload).
   void update_service(uint32_t svc, Instant now, bool quiet) noexcept;
