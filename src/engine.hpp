@@ -154,6 +154,10 @@ private:
   void real_changed(uint32_t real, bool in_service) noexcept override;
   void sorry_changed(uint32_t svc, bool active) noexcept override;
   void weight_changed(uint32_t real) noexcept override;
+  bool awaiting_reply(IpProto proto, Ipv4Addr client, uint16_t cport, Ipv4Addr vip,
+                      uint16_t vport) const noexcept override {
+    return director_.awaiting_reply(FlowKey{client, vip, cport, vport, proto});
+  }
   void run_script(uint32_t checker) noexcept override {
     if (scripts_) scripts_->start(checker, health_.checkers()[checker].cfg);
   }
@@ -209,6 +213,7 @@ private:
   /// Transmit a client->real packet (or an ICMP error about the connection) by the conn's method.
   Verdict ipvs_xmit(uint32_t conn, ConstIp ip, bool icmp_error, Instant now) noexcept;
   Verdict ipvs_out(uint32_t conn, ConstIp ip, uint8_t tcp_flags, Instant now) noexcept;
+  void passive_watch(uint32_t conn, Instant now) noexcept;
 
   /// Send an Ethernet frame holding IPv4 (Ethernet header present, dst MAC to be filled) to a
   /// next hop: straight away if its MAC is known, else queued behind an ARP request.

@@ -46,6 +46,7 @@ std::optional<Verdict> Engine::ipvs_ingress(uint32_t iface, std::span<const uint
         return drop(DropReason::kVsNoReal);
       case ipvs::Decision::Kind::kIn: {
         director_.in_packet(d.conn, flags, ip.total_len(), now);
+        if (d.created && health_.passive_any()) passive_watch(d.conn, now);
         Verdict v = ipvs_xmit(d.conn, ip, /*icmp_error=*/false, now);
         director_.put(d.conn, now);
         return v;
@@ -115,6 +116,14 @@ Verdict Engine::ipvs_xmit(uint32_t c, ConstIp ip, bool icmp_error, Instant now) 
   Verdict v = send_datagram(*rt, next_hop, out, overhead, now);
   if (v.kind != Verdict::Kind::kDropped) counters_.forwarded++;
   return v;
+}
+
+void Engine::passive_watch(uint32_t c, Instant now) noexcept {
+  // passive_check: Health watches one new NAT connection per real for the real's answer.
+  const conn::Conn& cn = director_.conns()[c];
+  if (cn.method == config::Method::kNat && cn.proto == IpProto::kTcp && cn.svc &&
+      health_.passive_watch(cn.proto, cn.vaddr, cn.vport, cn.daddr, cn.dport, cn.caddr, cn.cport, now))
+    director_.await_reply(c);
 }
 
 Verdict Engine::ipvs_out(uint32_t c, ConstIp ip, uint8_t tcp_flags, Instant now) noexcept {

@@ -30,6 +30,7 @@ constexpr size_t kEventRing = 4096;
 constexpr Duration kFirstRto = Duration::seconds(1);  // TCP_TIMEOUT_INIT (RFC 6298 §2.1)
 constexpr uint16_t kMss = 1460;
 constexpr size_t kEchoData = 16;
+constexpr auto kLater = [](const auto& a, const auto& b) { return a.at > b.at; };  // the timer heap's order
 constexpr size_t kProbeMax = 1514;  // the largest probe: an HTTP request or UDP payload in one frame
 // Bytes of one HTTP response read at most (header and body): a real that sends more fails.
 constexpr size_t kHttpCap = size_t{1} << 20;
@@ -45,7 +46,6 @@ std::string_view reason_name(Reason r) noexcept {
     case Reason::kOk: return "ok";
     case Reason::kTimeout: return "timeout";
     case Reason::kRefused: return "refused";
-    case Reason::kReset: return "reset";
     case Reason::kUnreachable: return "unreachable";
     case Reason::kNoNeighbour: return "no_neighbour";
     case Reason::kNoRoute: return "no_route";
@@ -56,6 +56,7 @@ std::string_view reason_name(Reason r) noexcept {
     case Reason::kTls: return "tls";
     case Reason::kScript: return "script";
     case Reason::kPassive: return "passive";
+    case Reason::kPassiveTimeout: return "passive_timeout";
     case Reason::kCount: break;
   }
   return "?";
@@ -84,12 +85,14 @@ void Health::build(const config::Config& cfg) {
   services_.clear();
   for (const auto& s : cfg.services) {
     const bool checked = std::any_of(s.reals.begin(), s.reals.end(), [](const auto& r) { return !r.checks.empty(); });
-    if (!checked && !s.sorry_server) continue;
+    if (!checked && !s.sorry_server && !s.omega) continue;
     const auto svc = static_cast<uint32_t>(services_.size());
     services_.push_back(ServiceHealth{s.protocol, s.vip, s.port, s.quorum, s.hysteresis, s.passive_check,
                                       s.sorry_server, s.sorry_server_inhibit, s.quorum_up, s.quorum_down,
                                       static_cast<uint32_t>(reals_.size()), static_cast<uint32_t>(s.reals.size()), 0,
                                       true});
+    services_.back().passive_timeout = s.passive_timeout;
+    services_.back().omega = s.omega;
     for (const auto& r : s.reals) {
       RealHealth rh{s.protocol,
                     s.vip,
@@ -116,9 +119,16 @@ void Health::build(const config::Config& cfg) {
       reals_.push_back(std::move(rh));
     }
   }
+  passive_index_.clear();
+  for (uint32_t i = 0; i < reals_.size(); ++i) {
+    const RealHealth& rh = reals_[i];
+    if (services_[rh.svc].passive && rh.real.method == config::Method::kNat)
+      passive_index_.emplace_back(passive_key(rh.protocol, rh.vip, rh.vport, rh.real.addr, rh.real.port), i);
+  }
+  std::sort(passive_index_.begin(), passive_index_.end());
   settle_quietly();
   heap_.clear();
-  heap_.reserve(checkers_.size() * 4 + 16);
+  heap_.reserve(checkers_.size() * 4 + reals_.size() + 16);
   by_port_.reset(checkers_.size() * 2 + 16);
   by_echo_.reset(checkers_.size() * 2 + 16);
 }
@@ -205,8 +215,12 @@ void Health::start(Instant now) noexcept {
 void Health::schedule(uint32_t c, Instant at) noexcept {
   Checker& k = checkers_[c];
   ++k.timer_gen;
-  heap_.push_back({at.us, k.timer_gen, c});
-  std::push_heap(heap_.begin(), heap_.end(), [](const Timer& a, const Timer& b) { return a.at > b.at; });
+  push_timer({at.us, k.timer_gen, c});
+}
+
+void Health::push_timer(const Timer& t) noexcept {
+  heap_.push_back(t);
+  std::push_heap(heap_.begin(), heap_.end(), kLater);
 }
 
 std::optional<Instant> Health::next_deadline() const noexcept {
@@ -218,11 +232,15 @@ std::optional<Instant> Health::next_deadline() const noexcept {
 
 void Health::on_timer(Instant now) noexcept {
   start(now);
-  auto later = [](const Timer& a, const Timer& b) { return a.at > b.at; };
   while (!heap_.empty() && heap_.front().at <= now.us) {
     const Timer t = heap_.front();
-    std::pop_heap(heap_.begin(), heap_.end(), later);
+    std::pop_heap(heap_.begin(), heap_.end(), kLater);
     heap_.pop_back();
+    if (t.checker & kWatchTimer) {
+      const uint32_t real = t.checker & ~kWatchTimer;
+      if (real < reals_.size() && t.gen == reals_[real].watch_gen) watch_due(real, Instant::from_micros(t.at));
+      continue;
+    }
     Checker& k = checkers_[t.checker];
     if (t.gen != k.timer_gen) continue;  // rescheduled since
     // Decisions follow the time each timer was due, not the (later) moment a live adapter got to
@@ -343,22 +361,55 @@ void Health::finish_probe(uint32_t c, bool ok, Reason why, Instant now) noexcept
   verdict(c, ok, why, now);
 }
 
+Health::PassiveKey Health::passive_key(IpProto proto, Ipv4Addr vip, uint16_t vport, Ipv4Addr real,
+                                       uint16_t port) noexcept {
+  return {uint64_t{vip.v} << 32 | real.v, uint64_t{static_cast<uint8_t>(proto)} << 32 | uint64_t{vport} << 16 | port};
+}
+
+std::optional<uint32_t> Health::passive_real(IpProto proto, Ipv4Addr vip, uint16_t vport, Ipv4Addr real,
+                                             uint16_t port) const noexcept {
+  const PassiveKey key = passive_key(proto, vip, vport, real, port);
+  auto it = std::lower_bound(passive_index_.begin(), passive_index_.end(), key,
+                             [](const std::pair<PassiveKey, uint32_t>& e, const PassiveKey& k) { return e.first < k; });
+  if (it == passive_index_.end() || it->first != key) return std::nullopt;
+  return it->second;
+}
+
 void Health::passive_failure(IpProto proto, Ipv4Addr vip, uint16_t vport, Ipv4Addr real, uint16_t port,
                              Instant now) noexcept {
-  for (uint32_t i = 0; i < reals_.size(); ++i) {
-    const RealHealth& rh = reals_[i];
-    if (rh.real.addr != real || rh.real.port != port || rh.vip != vip || rh.vport != vport || rh.protocol != proto)
-      continue;
-    if (!services_[rh.svc].passive) return;
-    // Each idle, up checker of the real counts it as a failed check (a probe in flight decides
-    // for itself); the next probe comes after delay_before_retry, as after any failure.
-    for (uint32_t c = rh.first_checker; c < rh.first_checker + rh.n_checkers; ++c)
-      if (checkers_[c].up && checkers_[c].phase == Checker::Phase::kIdle) {
-        checkers_[c].last_duration = {};
-        verdict(c, false, Reason::kPassive, now);
-      }
-    return;
-  }
+  if (auto r = passive_real(proto, vip, vport, real, port)) passive_verdict(*r, Reason::kPassive, now);
+}
+
+bool Health::passive_watch(IpProto proto, Ipv4Addr vip, uint16_t vport, Ipv4Addr real, uint16_t port, Ipv4Addr client,
+                           uint16_t cport, Instant now) noexcept {
+  auto r = passive_real(proto, vip, vport, real, port);
+  if (!r) return false;
+  RealHealth& rh = reals_[*r];
+  if (rh.watching) return false;  // one connection per real at a time: a sample, bounded
+  rh.watching = true;
+  rh.watch_client = client;
+  rh.watch_cport = cport;
+  ++rh.watch_gen;
+  push_timer({(now + services_[rh.svc].passive_timeout).us, rh.watch_gen, kWatchTimer | *r});
+  return true;
+}
+
+void Health::watch_due(uint32_t real, Instant at) noexcept {
+  RealHealth& rh = reals_[real];
+  rh.watching = false;
+  if (net_.awaiting_reply(rh.protocol, rh.watch_client, rh.watch_cport, rh.vip, rh.vport))
+    passive_verdict(real, Reason::kPassiveTimeout, at);
+}
+
+void Health::passive_verdict(uint32_t real, Reason why, Instant now) noexcept {
+  const RealHealth& rh = reals_[real];
+  // Each idle, up checker of the real counts it as a failed check (a probe in flight decides
+  // for itself); the next probe comes after delay_before_retry, as after any failure.
+  for (uint32_t c = rh.first_checker; c < rh.first_checker + rh.n_checkers; ++c)
+    if (checkers_[c].up && checkers_[c].phase == Checker::Phase::kIdle) {
+      checkers_[c].last_duration = {};
+      verdict(c, false, why, now);
+    }
 }
 
 void Health::verdict(uint32_t c, bool ok, Reason why, Instant now) noexcept {

@@ -36,20 +36,20 @@ namespace vs::check {
 /// Why a probe failed (or kOk). The metrics label and the log say it by name (reason_name).
 enum class Reason : uint8_t {
   kOk,
-  kTimeout,      // no (complete) answer within connect_timeout
-  kRefused,      // the real answered the SYN with a RST (nothing listens)
-  kReset,        // the connection was reset before an answer could be judged
-  kUnreachable,  // ICMP destination unreachable about the probe
-  kNoNeighbour,  // the real's address did not answer ARP
-  kNoRoute,      // no route to the checker's address
-  kBadResponse,  // HTTP: no data, no header end, a bad status line, too long; UDP: a reply that
-                 // does not match require_reply
-  kStatus,       // HTTP: a status code outside status_code
-  kDigest,       // HTTP: the body's MD5 differs from digest
-  kRcode,        // DNS: an answer with RCODE != 0
-  kTls,          // SSL_GET: the TLS handshake failed
-  kScript,       // MISC_CHECK: the program exited 1 (or, without misc_dynamic, 2..255) or was killed
-  kPassive,      // passive_check: the real answered a client's SYN with a RST (NAT)
+  kTimeout,         // no (complete) answer within connect_timeout
+  kRefused,         // the real answered the SYN with a RST (nothing listens)
+  kUnreachable,     // ICMP destination unreachable about the probe
+  kNoNeighbour,     // the real's address did not answer ARP
+  kNoRoute,         // no route to the checker's address
+  kBadResponse,     // HTTP: no data, no header end, a bad status line, too long; UDP: a reply that
+                    // does not match require_reply
+  kStatus,          // HTTP: a status code outside status_code
+  kDigest,          // HTTP: the body's MD5 differs from digest
+  kRcode,           // DNS: an answer with RCODE != 0
+  kTls,             // SSL_GET: the TLS handshake failed
+  kScript,          // MISC_CHECK: the program exited 1 (or, without misc_dynamic, 2..255) or was killed
+  kPassive,         // passive_check: the real answered a client's SYN with a RST (NAT)
+  kPassiveTimeout,  // passive_check: the real did not answer a client's SYN within passive_timeout
   kCount
 };
 std::string_view reason_name(Reason r) noexcept;
@@ -74,6 +74,10 @@ public:
   virtual std::optional<Ipv4Addr> source_toward(Ipv4Addr dst) const noexcept = 0;
   /// Route and send an IPv4 datagram built at `frame` after an Ethernet header's room.
   virtual void send_probe(std::span<uint8_t> frame, Instant now) noexcept = 0;
+  /// passive_check: the connection client -> vip that Health watches (Health::passive_watch)
+  /// still waits for its real's first packet, its client still in SYN_RECV.
+  virtual bool awaiting_reply(IpProto proto, Ipv4Addr client, uint16_t cport, Ipv4Addr vip,
+                              uint16_t vport) const noexcept = 0;
 };
 
 /// A change Health made (the adapters log it; the engine applies real changes to the director).
@@ -99,6 +103,11 @@ struct RealHealth {
   uint32_t failed = 0;                         // checkers down (keepalived's num_failed_checkers)
   bool in_service = true;  // as applied to the director: alive, and not set aside for the sorry server
   int32_t weight = 0;      // the weight it serves with: the config's, or a MISC_CHECK's dynamic one
+  // passive_check: the one new connection to this real being watched for an answer, if any.
+  bool watching = false;
+  Ipv4Addr watch_client{};
+  uint16_t watch_cport = 0;
+  uint64_t watch_gen = 0;  // its timer's generation
   bool alive() const noexcept { return failed == 0; }
 };
 
@@ -115,6 +124,8 @@ struct ServiceHealth {
   uint32_t first_real = 0, n_reals = 0;                     // into reals()
   int64_t weight_sum = 0;                                   // of the alive reals
   bool quorum_up = true;
+  Duration passive_timeout{};  // passive_check: how long a new connection may wait for the real
+  bool omega = false;          // keepalived's omega: the daemon runs the down scripts at shutdown
   bool sorry_active() const noexcept { return sorry && !quorum_up; }
 };
 
@@ -188,6 +199,14 @@ public:
   /// passive_check (NAT): a real answered a client's SYN on a connection of the service with a
   /// RST. Counts as a failed check of each of its idle checkers.
   void passive_failure(IpProto proto, Ipv4Addr vip, uint16_t vport, Ipv4Addr real, uint16_t port, Instant now) noexcept;
+  /// passive_check (NAT): the director scheduled a new connection client -> vip to a real. True
+  /// when Health watches it (one connection per real at a time): the engine marks it, and if it
+  /// still awaits the real's answer passive_timeout later (ProbeNet::awaiting_reply), that counts
+  /// as a failed check, as passive_failure.
+  bool passive_watch(IpProto proto, Ipv4Addr vip, uint16_t vport, Ipv4Addr real, uint16_t port, Ipv4Addr client,
+                     uint16_t cport, Instant now) noexcept;
+  /// Whether any service has passive_check (the engine asks before passive_watch).
+  bool passive_any() const noexcept { return !passive_index_.empty(); }
   /// A datagram Health sent could not be delivered: its next hop did not answer ARP.
   void on_unresolved(wire::Ipv4View<const uint8_t> ip, Instant now) noexcept;
 
@@ -224,6 +243,13 @@ private:
   /// A check's result (a probe's, or a passive failure): runs, rise/fall, the next check.
   void verdict(uint32_t c, bool ok, Reason why, Instant now) noexcept;
   void release_probe(Checker& k) noexcept;
+  /// reals()[real] of a passive_check service by its identity, or nullopt (binary search).
+  std::optional<uint32_t> passive_real(IpProto proto, Ipv4Addr vip, uint16_t vport, Ipv4Addr real,
+                                       uint16_t port) const noexcept;
+  /// A passive failure of reals()[real]: each of its idle, up checkers counts a failed check.
+  void passive_verdict(uint32_t real, Reason why, Instant now) noexcept;
+  /// A watch's timer: the watched connection still unanswered is a passive failure.
+  void watch_due(uint32_t real, Instant at) noexcept;
   void push_event(Event::Kind kind, uint32_t checker, Reason why, Instant now) noexcept;
   void push_service_event(Event::Kind kind, uint32_t svc, Instant now) noexcept;
   /// Into the event ring (bounded: when full, the oldest is dropped and counted in events_lost).
@@ -258,13 +284,22 @@ private:
   std::vector<RealHealth> reals_;
   std::vector<ServiceHealth> services_;
   std::vector<Checker> checkers_;
-  // Timers: a min-heap of (time, generation << 32 | checker); an entry is current while its
-  // generation is the checker's timer_gen (a reschedule leaves the old entry to be skipped).
+  // Timers: a min-heap of (time, generation, checker); an entry is current while its generation
+  // is the checker's timer_gen (a reschedule leaves the old entry to be skipped). A passive
+  // watch's timer has kWatchTimer | real index instead, and the real's watch_gen.
   struct Timer {
     int64_t at;
     uint64_t gen;
     uint32_t checker;
   };
+  static constexpr uint32_t kWatchTimer = 1u << 31;
+  void push_timer(const Timer& t) noexcept;
+  struct PassiveKey {
+    uint64_t hi, lo;  // vip << 32 | real; proto << 32 | vport << 16 | port
+    friend auto operator<=>(const PassiveKey&, const PassiveKey&) = default;
+  };
+  static PassiveKey passive_key(IpProto proto, Ipv4Addr vip, uint16_t vport, Ipv4Addr real, uint16_t port) noexcept;
+  std::vector<std::pair<PassiveKey, uint32_t>> passive_index_;  // sorted: the reals of passive_check services
   std::vector<Timer> heap_;
   FlatMap<uint32_t, uint32_t> by_port_;  // TCP source port -> checker, for probes in flight
   FlatMap<uint32_t, uint32_t> by_echo_;  // ICMP echo identifier -> checker

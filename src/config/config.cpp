@@ -594,7 +594,7 @@ std::vector<std::string_view> with_timings(std::initializer_list<std::string_vie
 void Loader::service(const Section& s) {
   s.allow_only(with_timings({"protocol", "address", "scheduler", "persistence", "netmask", "flags", "drain", "reals",
                              "quorum", "hysteresis", "sorry_server", "sorry_server_method", "sorry_server_inhibit",
-                             "quorum_up", "quorum_down", "passive_check"}));
+                             "quorum_up", "quorum_down", "passive_check", "passive_timeout", "omega"}));
   const CheckDefaults inherited = timings(s, {});
   Service svc;
 
@@ -647,7 +647,20 @@ void Loader::service(const Section& s) {
 
   if (const toml::node* n = s.optional("quorum_up")) svc.quorum_up = command_value(*n, "quorum_up");
   if (const toml::node* n = s.optional("quorum_down")) svc.quorum_down = command_value(*n, "quorum_down");
-  if (const toml::node* n = s.optional("passive_check")) svc.passive_check = bool_value(*n, "passive_check");
+  if (const toml::node* n = s.optional("passive_check")) {
+    svc.passive_check = bool_value(*n, "passive_check");
+    if (svc.passive_check && svc.protocol != IpProto::kTcp)
+      fail(*n, "passive_check watches TCP handshakes: the service is not tcp");
+    if (svc.passive_check && std::none_of(svc.reals.begin(), svc.reals.end(),
+                                          [](const ConfiguredReal& r) { return r.method == Method::kNat; }))
+      fail(*n, "passive_check sees the reals' answers only with method nat: the service has no nat real");
+  }
+  if (const toml::node* n = s.optional("passive_timeout")) {
+    if (!svc.passive_check) fail(*n, "passive_timeout without passive_check = true");
+    // Below the kernel's SYN_RECV timeout (60 s): the entry must still be there to be judged.
+    svc.passive_timeout = seconds_value(*n, "passive_timeout", 0.1, 59);
+  }
+  if (const toml::node* n = s.optional("omega")) svc.omega = bool_value(*n, "omega");
   s.optional_int("quorum", svc.quorum, 1, kMaxInt32);
   s.optional_int("hysteresis", svc.hysteresis, 0, kMaxInt32);
   if (svc.hysteresis >= svc.quorum && s.optional("hysteresis"))

@@ -241,9 +241,14 @@ struct Service : ServiceSettings {
   std::optional<ConfiguredReal> sorry_server;
   bool sorry_server_inhibit = false;                // the sorry server stays listed, weight 0 while not needed
   std::vector<std::string> quorum_up, quorum_down;  // programs run when the quorum is regained / lost
-  /// vsrouter's passive check (NAT): a real that answers a client's SYN with a RST counts a
-  /// failed check at once, without waiting for the next probe.
+  /// vsrouter's passive check (NAT, TCP): a real that answers a client's SYN with a RST, or does
+  /// not answer it within passive_timeout, counts a failed check at once, without waiting for
+  /// the next probe.
   bool passive_check = false;
+  Duration passive_timeout = Duration::seconds(3);
+  /// keepalived's omega: at the daemon's shutdown, the alive reals' notify_down and the
+  /// service's quorum_down run (ipwrapper.c clear_service_rs, update_vs_notifies).
+  bool omega = false;
 };
 
 struct Config {

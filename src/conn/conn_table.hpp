@@ -65,14 +65,15 @@ namespace vs::conn {
 inline constexpr uint32_t kNone = UINT32_MAX;
 
 enum ConnFlag : uint16_t {
-  kFlagTemplate = 1u << 0,   // persistence template (IP_VS_CONN_F_TEMPLATE)
-  kFlagNoOutput = 1u << 1,   // no reply seen through us: DR/TUN (IP_VS_CONN_F_NOOUTPUT)
-  kFlagInactive = 1u << 2,   // counted in the dest's inactconns (IP_VS_CONN_F_INACTIVE)
-  kFlagAssured = 1u << 3,    // template: a controlled connection got established / a UDP reply seen
-  kFlagHashed = 1u << 4,     // in the hash table (an invalidated template is not)
-  kFlagOnePacket = 1u << 5,  // ops: scheduled per packet, never hashed, freed after the packet
-  kFlagHalfOpen = 1u << 6,   // in the half-open list
-  kFlagInUse = 1u << 7,      // a live slab entry
+  kFlagTemplate = 1u << 0,    // persistence template (IP_VS_CONN_F_TEMPLATE)
+  kFlagNoOutput = 1u << 1,    // no reply seen through us: DR/TUN (IP_VS_CONN_F_NOOUTPUT)
+  kFlagInactive = 1u << 2,    // counted in the dest's inactconns (IP_VS_CONN_F_INACTIVE)
+  kFlagAssured = 1u << 3,     // template: a controlled connection got established / a UDP reply seen
+  kFlagHashed = 1u << 4,      // in the hash table (an invalidated template is not)
+  kFlagOnePacket = 1u << 5,   // ops: scheduled per packet, never hashed, freed after the packet
+  kFlagHalfOpen = 1u << 6,    // in the half-open list
+  kFlagInUse = 1u << 7,       // a live slab entry
+  kFlagAwaitReply = 1u << 8,  // passive_check watches it: no packet from the real yet (vsrouter's)
 };
 
 // Field order matters: this is one cache line (static_assert below), so adding a field means

@@ -301,6 +301,7 @@ Decision Director::classify(const PacketSummary& p, Instant now) noexcept {
   if (c == conn::kNone) return d;  // kNoDest or kDrop set by schedule()
   d.kind = Decision::Kind::kIn;
   d.conn = c;
+  d.created = true;
   return d;
 }
 
@@ -377,6 +378,7 @@ void Director::in_packet(uint32_t c, uint8_t tcp_flags, uint32_t ip_len, Instant
 
 void Director::out_packet(uint32_t c, uint8_t tcp_flags, uint32_t ip_len, Instant now) noexcept {
   Conn& cp = conns_[c];
+  cp.flags &= static_cast<uint16_t>(~conn::kFlagAwaitReply);
   if (cp.proto == IpProto::kTcp) {
     set_tcp_state(c, TcpDir::kOutput, tcp_flags, now);
   } else {
@@ -385,6 +387,13 @@ void Director::out_packet(uint32_t c, uint8_t tcp_flags, uint32_t ip_len, Instan
     assure_template(c);
   }
   count_out(c, ip_len);
+}
+
+bool Director::awaiting_reply(const FlowKey& k) const noexcept {
+  auto hit = conns_.lookup(k);
+  if (!hit || hit->out) return false;
+  const Conn& cp = conns_[hit->idx];
+  return (cp.flags & conn::kFlagAwaitReply) && cp.state == TcpState::kSynRecv;
 }
 
 void Director::put(uint32_t c, Instant now) noexcept {

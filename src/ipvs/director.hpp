@@ -40,6 +40,7 @@ struct Decision {
   Kind kind = Kind::kPass;
   uint32_t conn = conn::kNone;
   DropReason reason{};
+  bool created = false;  // kIn: this packet created the connection
 };
 
 /// The inputs of the last scheduling decision, for `replay --trace` and `--diagram`: recorded
@@ -83,6 +84,11 @@ public:
   void in_packet(uint32_t c, uint8_t tcp_flags, uint32_t ip_len, Instant now) noexcept;
   /// Account a real->client packet (state transition OUTPUT, stats out after rewriting).
   void out_packet(uint32_t c, uint8_t tcp_flags, uint32_t ip_len, Instant now) noexcept;
+  /// passive_check: mark connection `c` as awaiting its real's first packet (out_packet clears
+  /// the mark); awaiting_reply: the connection of client->VIP flow `k` is still marked and its
+  /// client still waits in SYN_RECV.
+  void await_reply(uint32_t c) noexcept { conns_[c].flags |= conn::kFlagAwaitReply; }
+  bool awaiting_reply(const FlowKey& k) const noexcept;
   /// After the packet was handled: re-arm the timer (ip_vs_conn_put), or free a one-packet conn.
   void put(uint32_t c, Instant now) noexcept;
   /// Count an ICMP error related to the connection, without a state change or re-arm.

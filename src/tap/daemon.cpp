@@ -250,8 +250,25 @@ private:
     return {o.exit_code, std::move(o.out), std::move(o.err)};
   }
 
+  /// keepalived's omega: at shutdown, each alive real's notify_down, then the service's
+  /// quorum_down (ipwrapper.c: clear_service_rs, then update_vs_notifies with `stopping`).
+  void run_omega_scripts() {
+    const check::Health& h = engine_->health();
+    for (const check::ServiceHealth& svc : h.services()) {
+      if (!svc.omega) continue;
+      log(2, "stopping: running the down scripts of %s %s:%u (omega)", std::string(protocol_name(svc.protocol)).c_str(),
+          svc.vip.str().c_str(), static_cast<unsigned>(svc.port));
+      for (uint32_t i = svc.first_real; i < svc.first_real + svc.n_reals; ++i) {
+        const check::RealHealth& rh = h.reals()[i];
+        if (rh.alive() && !rh.real.notify_down.empty()) scripts_->notify(rh.real.notify_down, "");
+      }
+      if (!svc.quorum_down_cmd.empty()) scripts_->notify(svc.quorum_down_cmd, "");
+    }
+  }
+
   void stop() {
     notify("STOPPING=1\nSTATUS=stopping");
+    run_omega_scripts();
     control_.reset();
     metrics_.reset();  // its close callbacks run in the final uv_run
     for (auto& p : ports_) uv_poll_stop(&p->poll);
@@ -465,7 +482,9 @@ int Daemon::start(const RunOptions& opt) {
 
   uv_run(loop_, UV_RUN_DEFAULT);
 
-  // Close every handle and let the loop finish the closes before the captures are flushed.
+  // omega's scripts get a second to finish (keepalived: TIMER_HZ); then every handle is closed
+  // and the loop finishes the closes before the captures are flushed.
+  scripts_->wait_notifies(1000);
   scripts_->close();
   close_handles();
   if (script_log_) std::fclose(script_log_);

@@ -3,6 +3,7 @@
 #include <pwd.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <cstring>
 
 namespace vs::tap {
@@ -125,6 +126,24 @@ void ScriptRunner::on_exit(uv_process_t* h, int64_t status, int signal) {
   uv_timer_stop(&p->kill_timer);
   uv_close(reinterpret_cast<uv_handle_t*>(&p->kill_timer), release);
   uv_close(reinterpret_cast<uv_handle_t*>(&p->proc), release);
+}
+
+void ScriptRunner::wait_notifies(uint64_t ms) {
+  auto notifying = [this] {
+    return std::any_of(live_.begin(), live_.end(), [](const Proc* p) {
+      return !p->report && !uv_is_closing(reinterpret_cast<const uv_handle_t*>(&p->proc));
+    });
+  };
+  if (!notifying()) return;
+  bool expired = false;
+  uv_timer_t t{};
+  uv_timer_init(loop_, &t);
+  t.data = &expired;
+  uv_timer_start(
+      &t, [](uv_timer_t* h) { *static_cast<bool*>(h->data) = true; }, ms, 0);
+  while (!expired && notifying()) uv_run(loop_, UV_RUN_ONCE);
+  uv_close(reinterpret_cast<uv_handle_t*>(&t), nullptr);
+  uv_run(loop_, UV_RUN_NOWAIT);  // the timer's close
 }
 
 void ScriptRunner::close() {

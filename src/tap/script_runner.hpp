@@ -30,6 +30,9 @@ public:
   void stop(uint32_t checker) override;
   /// A notify script: run, not waited for (its exit is only logged when it fails).
   void notify(const std::vector<std::string>& argv, const std::string& user);
+  /// Run the loop until every notify script has exited, for at most `ms` (keepalived waits for
+  /// its shutdown scripts with a timeout: system_call_script(..., TIMER_HZ, ...)).
+  void wait_notifies(uint64_t ms);
   /// Kill what still runs (at shutdown) and release the handles.
   void close();
 

@@ -26,7 +26,9 @@
 #   sorry         TCP_CHECK (NAT) with a sorry server: every real's server stops, the sorry
 #                 server alone serves; they start again, the reals serve again
 #   quorum        TCP_CHECK (NAT), weights 2+2+2, quorum 5 and a sorry server: r2 alone failing
-#                 loses the quorum (the sorry server serves alone), r2 back regains it
+#                 loses the quorum (the sorry server serves alone), r2 back regains it; each
+#                 notify_up/notify_down/quorum_up/quorum_down runs once per transition, and at
+#                 the stop (omega) every alive real's notify_down and quorum_down run
 #   capture       nat, with `vsrouter run --capture`: the capture replayed sends the frames the
 #                 live run sent, byte for byte, and makes the same health decisions in order
 # Needs root (skips loudly outside CI; fails under CI=true).
@@ -61,8 +63,14 @@ esac
 SERVICE_KEYS=""
 SORRY=192.168.10.99
 [[ $MODE == sorry ]] && SERVICE_KEYS="sorry_server = \"$SORRY:80\""
+# quorum: the notify scripts append a line to notify.log (a shell runs them: the config's words
+# are not a shell's)
+notify_cmd() { printf '"/bin/sh -c '"'"'echo %s >>%s/notify.log'"'"'"' "$1" "$E2E_DIR"; }
 [[ $MODE == quorum ]] && SERVICE_KEYS="quorum = 5
-sorry_server = \"$SORRY:80\""
+sorry_server = \"$SORRY:80\"
+omega = true
+quorum_up = $(notify_cmd quorum_up)
+quorum_down = $(notify_cmd quorum_down)"
 [[ $MODE == dns_rcode ]] && REASON=rcode
 
 # The checker's own keys for real r$1.
@@ -136,6 +144,7 @@ EOF
   method = "$method"
   weight = 2
   $real_keys
+  $([[ $MODE == quorum ]] && printf 'notify_up = %s\n  notify_down = %s' "$(notify_cmd "up_r$i")" "$(notify_cmd "down_r$i")")
     [[services.reals.checks]]
     type = "$CHECK"
     $(check_keys $i)
@@ -417,5 +426,17 @@ if [[ $MODE == capture ]]; then
   [[ -n $live && $live == "$replayed" ]] ||
     e2e_fail "health decisions differ: live '$live', replayed '$replayed'"
   e2e_log "capture replayed: the same $(wc -l <<<"$live") health decisions in the same order"
+fi
+# quorum: the notify scripts ran once per transition; at the stop (omega) the alive reals'
+# notify_down and quorum_down ran too (keepalived's omega).
+if [[ $MODE == quorum ]]; then
+  running=$(sort "$E2E_DIR/notify.log" | xargs)
+  [[ $running == "down_r2 quorum_down quorum_up up_r2" ]] ||
+    e2e_fail "notify scripts while running: '$running' (want down_r2 quorum_down quorum_up up_r2)"
+  e2e_stop_vsrouter "${E2E_PIDS[-1]}"
+  all=$(sort "$E2E_DIR/notify.log" | xargs)
+  [[ $all == "down_r1 down_r2 down_r2 down_r3 quorum_down quorum_down quorum_up up_r2" ]] ||
+    e2e_fail "notify scripts after the stop (omega): '$all'"
+  e2e_log "notify scripts: $running while running; at the stop (omega): $all"
 fi
 e2e_log "PASS ($MODE)"
