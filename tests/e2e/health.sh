@@ -29,6 +29,9 @@
 #                 loses the quorum (the sorry server serves alone), r2 back regains it; each
 #                 notify_up/notify_down/quorum_up/quorum_down runs once per transition, and at
 #                 the stop (omega) every alive real's notify_down and quorum_down run
+#   reload        nat, and while r2 is out a reload (`vsadm --reload`) that changes r3's checker
+#                 only: r2 stays out (no flap), r1's checker keeps its state (its run of good
+#                 probes goes on), r3's starts afresh; no transition is logged for either
 #   capture       nat, with `vsrouter run --capture`: the capture replayed sends the frames the
 #                 live run sent, byte for byte, and makes the same health decisions in order
 # Needs root (skips loudly outside CI; fails under CI=true).
@@ -43,7 +46,7 @@ trap e2e_cleanup EXIT
 
 RISE=3
 case $MODE in
-  nat | inhibit | http | udp | dns_rcode | ssl | sorry | quorum | capture) METHOD=nat ;;
+  nat | inhibit | http | udp | dns_rcode | ssl | sorry | quorum | reload | capture) METHOD=nat ;;
   dr | ping | http_digest | dns | misc) METHOD=dr ;;
   *) e2e_fail "unknown mode $MODE" ;;
 esac
@@ -148,6 +151,7 @@ EOF
     [[services.reals.checks]]
     type = "$CHECK"
     $(check_keys $i)
+    $([[ $i == 3 ]] && echo "${R3_EXTRA:-}")
 EOF
   done
 }
@@ -360,6 +364,24 @@ took=$(wait_for $limit "r2 out of service after it failed" r2_out) || exit 1
 out_t=$(date +%s.%N)
 e2e_log "r2 ($CHECK) out of service $took s after it failed: $(r2_line)"
 sleep 4
+
+# reload: r3's checker changes, nothing else: r2 stays out, r1's checker goes on, r3's restarts.
+if [[ $MODE == reload ]]; then
+  ok_run() { vsadm --list-checks | grep -E -- "-> $CHECK +$1:$PORT " | sed -n 's/.* \([0-9]*\) ok in a row.*/\1/p'; }
+  r1_before=$(ok_run "${R2%2}1") r3_before=$(ok_run "${R2%2}3")
+  R3_EXTRA="connect_timeout = 2" health_config "$METHOD" "$REAL_KEYS" >"$E2E_DIR/health.toml"
+  vsadm --reload || e2e_fail "the reload was refused"
+  for _ in $(seq 20); do
+    [[ -z $(r2_line) ]] || e2e_fail "r2 came back by the reload (a flap): $(r2_line)"
+    sleep 0.1
+  done
+  r1_after=$(ok_run "${R2%2}1") r3_after=$(ok_run "${R2%2}3")
+  e2e_log "reload: r1's checker $r1_before -> $r1_after good probes in a row, r3's (changed) $r3_before -> $r3_after"
+  # kept: its run goes on (before + the probes since); restarted: only the probes since count
+  ((r1_after > r1_before && r3_before >= 4 && r3_after <= r1_after - r1_before + 1)) ||
+    e2e_fail "after the reload r1's checker should go on ($r1_before -> $r1_after), r3's start afresh ($r3_before -> $r3_after)"
+  grep -q "reloaded" "$LOG" || e2e_fail "no 'reloaded' in the log"
+fi
 
 # r2 recovers: back after RISE successes (one per delay_loop), not before.
 r2_recover
