@@ -22,14 +22,25 @@ at or after END are left out, as they would come after the listing is taken.
 
 Hosts: Host(iface, ip, mac) answers ARP for its address, ICMP echo, and TCP per port, each as a
 function of time (phases). A listening TCP port may also answer the data after the handshake
-(Host.stream: an HTTP server that closes after its response), and a UDP port its datagrams
-(Host.udp: an answer, silence, or an ICMP port unreachable). Other protocols slot in with
-Host.serve(proto, handler): handler(host, frame, t) returns the answers (Scapy IP datagrams).
+(Host.stream: an HTTP server that closes after its response), or hold a conversation of several
+flights (Host.session, e.g. tls_server(): a TLS server, Python's ssl over memory BIOs), and a UDP
+port its datagrams (Host.udp: an answer, silence, or an ICMP port unreachable). Other protocols
+slot in with Host.serve(proto, handler): handler(host, frame, t) returns the answers (Scapy IP
+datagrams).
+
+A TLS server draws random bytes (server random, ECDHE key, signature nonce, session IDs). So that
+its answers are the same from one round (and one run of gen.py) to the next, tls_server()
+replaces OpenSSL's random bytes in this process with a hash DRBG that each flight reseeds from
+the connection and everything the client sent on it: a flight is a function of the conversation.
 
 Run with /usr/bin/python3 (Debian's python3-scapy), from a case's gen.py.
 """
+import ctypes
+import ctypes.util
+import hashlib
 import os
 import shutil
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -82,6 +93,8 @@ class Host:
     def __init__(self, iface, ip, mac, up=always(True)):
         self.iface, self.ip, self.mac, self.up = iface, ip, mac, up
         self.ports, self.streams, self.udp_ports = {}, {}, {}
+        # port -> open_; (peer ip, peer port, port) -> [conversation, rcv_nxt, snd_nxt, mss, closed]
+        self.sessions, self.conns = {}, {}
         self.echo_on = always(False)
         self.handlers = {6: Host._tcp, 1: Host._icmp, 17: Host._udp}  # IP protocol -> handler
 
@@ -94,6 +107,16 @@ class Host:
         one segment with the ACK of the request and a FIN (seq = the port's ISN + 1), as a Linux
         server that writes an HTTP/1.0 response and closes. The response must fit one MSS."""
         self.streams[port] = respond
+        return self
+
+    def session(self, port, open_):
+        """A conversation on a listening TCP `port`: at each SYN, open_((peer ip, peer port, peer
+        ISN), t) -> an object whose data(new bytes, t) -> (reply bytes, close) answers the client's
+        data in order. The reply leaves in MSS-sized segments with the ACK of the data (PSH on the
+        last), and with a FIN when `close` (a server that writes and closes); no reply: a bare
+        ACK. Data already taken (a retransmission) is only acknowledged; data after a gap and data
+        after our FIN get nothing (the gap cannot happen here: the client sends in order)."""
+        self.sessions[port] = open_
         return self
 
     def udp(self, port, respond):
@@ -138,6 +161,8 @@ class Host:
             return []
         if state == "listen":
             data = bytes(s.payload)
+            if flags != "S" and s.dport in self.sessions:
+                return self._session(f, t)
             if flags != "S" and data and s.dport in self.streams:
                 # The data of a connection we accepted: our ISN is the one given to its SYN (seq - 1).
                 resp = self.streams[s.dport](data, t)
@@ -148,6 +173,10 @@ class Host:
                 return []
             syn_ack = TCP(sport=s.dport, dport=s.sport, flags="SA", seq=isn(f[IP].src, s.sport, s.seq),
                           ack=s.seq + 1, window=65160, options=[("MSS", 1460)])
+            if s.dport in self.sessions:
+                conv = self.sessions[s.dport]((f[IP].src, s.sport, s.seq), t)
+                mss = dict(s.options).get("MSS", 536)  # RFC 9293 §3.7.1: 536 when the SYN says nothing
+                self.conns[(f[IP].src, s.sport, s.dport)] = [conv, s.seq + 1, syn_ack.seq + 1, mss, False]
             return [self._reply_ip(f, 6) / syn_ack]
         # closed (RFC 9293 §3.10.7.1): an ACK is answered <SEQ=SEG.ACK><CTL=RST>, anything else
         # <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>, SYN and FIN counting one each.
@@ -157,6 +186,37 @@ class Host:
             seg_len = len(bytes(s.payload)) + ("S" in flags) + ("F" in flags)
             rst = TCP(sport=s.dport, dport=s.sport, flags="RA", seq=0, ack=s.seq + seg_len, window=0)
         return [self._reply_ip(f, 6) / rst]
+
+    def _session(self, f, t):
+        """A segment on a connection of Host.session() (see there). One without data (a bare ACK,
+        a FIN) gets nothing: our probes end with a RST."""
+        s = f[TCP]
+        c = self.conns.get((f[IP].src, s.sport, s.dport))
+        if c is None:
+            return []
+        conv, rcv_nxt, snd_nxt, mss, closed = c
+        data = bytes(s.payload)
+        if not data or closed:
+            return []
+        old = (rcv_nxt - s.seq) % 2**32
+        if old > 2**31:  # a gap: data beyond what we expect
+            return []
+        fresh = data[old:]
+        if not fresh:  # a retransmission of what we took: our ACK again
+            return [self._reply_ip(f, 6) / TCP(sport=s.dport, dport=s.sport, flags="A", seq=snd_nxt,
+                                               ack=rcv_nxt % 2**32, window=64128)]
+        reply, close = conv.data(fresh, t)
+        rcv_nxt = (rcv_nxt + len(fresh)) % 2**32
+        chunks = [reply[i:i + mss] for i in range(0, len(reply), mss)] or [b""]
+        out = []
+        for i, chunk in enumerate(chunks):
+            last = i == len(chunks) - 1
+            flags = ("F" if last and close else "") + ("P" if last and chunk else "") + "A"
+            seg = TCP(sport=s.dport, dport=s.sport, flags=flags, seq=snd_nxt, ack=rcv_nxt, window=64128)
+            out.append(self._reply_ip(f, 6) / seg / Raw(chunk) if chunk else self._reply_ip(f, 6) / seg)
+            snd_nxt = (snd_nxt + len(chunk)) % 2**32
+        c[1:] = [rcv_nxt, (snd_nxt + close) % 2**32, mss, close]
+        return out
 
     def _udp(self, f, t):
         u = f[UDP]
@@ -356,6 +416,126 @@ def http_response(status, body, reason=None):
     reason = reason or {200: "OK", 503: "Service Unavailable"}[status]
     head = f"HTTP/1.0 {status} {reason}\r\nContent-Type: text/plain\r\nContent-Length: {len(body)}\r\n\r\n"
     return head.encode() + body
+
+
+# ---------------------------------------------------------------------------------------------
+# A TLS server for Host.session(): Python's ssl (OpenSSL) over memory BIOs, made deterministic.
+# ---------------------------------------------------------------------------------------------
+
+class _Drbg:
+    """OpenSSL's random bytes in this process (RAND_set_rand_method, the method vsrouter's own
+    TLS client uses: src/check/tls.cpp): block i = SHA-256(seed || i), the seed set by reseed()."""
+
+    def __init__(self):
+        crypto = ctypes.CDLL(ctypes.util.find_library("crypto"))  # the libcrypto _ssl has loaded
+        bytes_fn = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_ubyte), ctypes.c_int)
+        seed_fn = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_int)
+        add_fn = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_int, ctypes.c_double)
+        status_fn = ctypes.CFUNCTYPE(ctypes.c_int)
+
+        class Method(ctypes.Structure):  # struct rand_meth_st
+            _fields_ = [("seed", seed_fn), ("bytes", bytes_fn), ("cleanup", ctypes.c_void_p), ("add", add_fn),
+                        ("pseudorand", bytes_fn), ("status", status_fn)]
+        self.seed, self.counter, self.pool = b"", 0, b""
+        self.fns = (seed_fn(lambda buf, n: 1), bytes_fn(self._bytes), add_fn(lambda buf, n, e: 1), status_fn(lambda: 1))
+        self.method = Method(self.fns[0], self.fns[1], None, self.fns[2], self.fns[1], self.fns[3])
+        crypto.RAND_set_rand_method.argtypes = [ctypes.c_void_p]
+        crypto.RAND_set_rand_method(ctypes.byref(self.method))
+        self.reseed(b"probe")
+        a = ssl.RAND_bytes(16)
+        self.reseed(b"probe")
+        if ssl.RAND_bytes(16) != a:
+            sys.exit("simnet: cannot take over OpenSSL's random bytes (is _ssl linked to another libcrypto?)")
+
+    def reseed(self, seed):
+        self.seed, self.counter, self.pool = seed, 0, b""
+
+    def _bytes(self, buf, num):
+        while len(self.pool) < num:
+            self.pool += hashlib.sha256(self.seed + self.counter.to_bytes(8, "little")).digest()
+            self.counter += 1
+        ctypes.memmove(buf, self.pool[:num], num)
+        self.pool = self.pool[num:]
+        return 1
+
+
+_drbg = None
+
+
+def _tls_context(certfile, keyfile):
+    """A TLS server context (Python's defaults: TLS 1.2 and 1.3) with the certificate and key (PEM
+    files; None: none). Session tickets are stateful (OP_NO_TICKET: in TLS 1.3 OpenSSL then sends
+    a session ID as the ticket): a stateless ticket holds the session's time, which would change
+    the answers from one run to the next. A new context for every connection: a context's session
+    cache would make a session ID drawn again (the same conversation, the next round) collide with
+    the last round's, and OpenSSL would draw another. Without a certificate, OpenSSL answers every
+    ClientHello with a fatal handshake_failure alert ("no shared cipher"), as a server whose key is
+    missing."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.options |= ssl.OP_NO_TICKET
+    if certfile:
+        ctx.load_cert_chain(certfile, keyfile)
+    return ctx
+
+
+class _TlsConversation:
+    """One connection of tls_server(): the handshake, then the request, the response, our
+    close_notify and the close. A failed handshake: OpenSSL's alert, and the close. `request`
+    holds the decrypted bytes the client sent (a check.py may run a conversation again on the
+    bytes our side sent, and read it)."""
+
+    def __init__(self, peer, certificate, respond):
+        self.peer, self.certificate, self.respond = peer, certificate, respond
+        self.seen, self.request = b"", b""
+        self.inb, self.outb, self.tls = ssl.MemoryBIO(), ssl.MemoryBIO(), None
+
+    def data(self, fresh, t):
+        self.seen += fresh
+        # Everything random in this flight follows from the connection and what the client sent.
+        _drbg.reseed(hashlib.sha256(repr(self.peer).encode() + b"\0" + self.seen).digest())
+        if self.tls is None:
+            self.tls = _tls_context(*self.certificate(t)).wrap_bio(self.inb, self.outb, server_side=True)
+        self.inb.write(fresh)
+        close = False
+        try:
+            self.tls.do_handshake()
+            while True:
+                self.request += self.tls.read(16384)
+        except (ssl.SSLWantReadError, ssl.SSLZeroReturnError):
+            pass
+        except ssl.SSLError:
+            close = True  # the alert is in outb
+        if not close and self.request:
+            response = self.respond(self.request, t)
+            if response is not None:
+                self.tls.write(response)
+                try:
+                    self.tls.unwrap()  # close_notify; the client's is not awaited
+                except ssl.SSLWantReadError:
+                    pass
+                close = True
+        return self.outb.read(), close
+
+
+NO_CERTIFICATE = (None, None)  # tls_server: a server without its certificate and key
+
+
+def tls_server(certificate, respond):
+    """Host.session()'s open_ for a TLS server that answers one request and closes.
+    certificate(t) -> (certfile, keyfile), PEM files, of a connection whose first bytes (the
+    ClientHello) arrive at t; NO_CERTIFICATE: OpenSSL's handshake_failure alert, and the close.
+    respond(request, t) -> the response bytes once `request` (the decrypted bytes so far) is
+    whole, else None. The server writes the response, then its close_notify, and closes.
+    The first call takes over OpenSSL's random bytes in this process (_Drbg)."""
+    global _drbg
+    if _drbg is None:
+        _drbg = _Drbg()
+    return lambda peer, t: _TlsConversation(peer, certificate, respond)
+
+
+def http_request_done(request):
+    """Whether an HTTP request without a body is whole (its header has ended)."""
+    return b"\r\n\r\n" in request
 
 
 def probe_frames(frames, src):
