@@ -377,71 +377,56 @@ TEST(Health, MiscCheckExitCodesAndDynamicWeights) {
 namespace vs {
 namespace {
 
+const Ipv4Addr kClient = ip4(203, 0, 113, 50);
+
+/// A client's SYN from kClient:port through the VIP; true if rr sent it to kReal (which does not
+/// see it: the rig's sink is cleared).
+bool syn_to_real(Rig& r, uint16_t port) {
+  const MacAddr wan_mac = test::mac(2, 0, 0, 0, 0, 1), client_mac = test::mac(2, 0, 0, 0, 0xcc, 1);
+  r.sink.sent.clear();
+  auto syn = test::frame()
+                 .eth(wan_mac, client_mac)
+                 .ipv4(kClient, ip4(203, 0, 113, 100))
+                 .tcp(port, 80, tcp_flag::kSyn)
+                 .seq_ack(1000, 0)
+                 .build();
+  r.engine.on_frame(0, syn, Instant::from_micros(r.now_us));
+  bool to_real = false;
+  for (const auto& s : r.sink.sent)
+    if (s.iface == 1 && test::eth_type(s.bytes) == 0x0800 && test::ip_of(s.bytes).dst() == kReal) to_real = true;
+  r.sink.sent.clear();
+  return to_real;
+}
+
+/// The real's answer to the client's SYN from `port`, `flags` (RST+ACK, SYN+ACK), at `at_us`.
+void real_answers(Rig& r, uint16_t port, uint8_t flags, int64_t at_us) {
+  auto f = test::frame()
+               .eth(test::kLanMac, r.real.mac_)
+               .ipv4(kReal, kClient)
+               .tcp(80, port, flags)
+               .seq_ack(5000, 1001)
+               .build();
+  r.engine.on_frame(1, f, Instant::from_micros(at_us));
+}
+
 TEST(Health, PassiveCheckCountsARealsRstToAClientsSynAtOnce) {
   Rig r(with_service_keys("passive_check = true"));
   r.run(0.5);  // the first probe passed at 0; the next is at 1
   ASSERT_TRUE(r.in_service(kReal));
-  // A client's SYN through the VIP, scheduled (rr) to 10.1.0.11 or .12: find one that goes to .11.
-  const MacAddr wan_mac = test::mac(2, 0, 0, 0, 0, 1), client_mac = test::mac(2, 0, 0, 0, 0xcc, 1);
-  const Ipv4Addr client = ip4(203, 0, 113, 50);
-  for (uint16_t port = 40000; port < 40004; ++port) {
-    r.sink.sent.clear();
-    auto syn = test::frame()
-                   .eth(wan_mac, client_mac)
-                   .ipv4(client, ip4(203, 0, 113, 100))
-                   .tcp(port, 80, tcp_flag::kSyn)
-                   .seq_ack(1000, 0)
-                   .build();
-    r.engine.on_frame(0, syn, Instant::from_micros(r.now_us));
-    bool to_real = false;
-    for (const auto& s : r.sink.sent)
-      if (s.iface == 1 && test::eth_type(s.bytes) == 0x0800 && test::ip_of(s.bytes).dst() == kReal) to_real = true;
-    if (!to_real) continue;
-    // The real refuses: RST+ACK from 10.1.0.11:80 to the client.
-    auto rst = test::frame()
-                   .eth(test::kLanMac, r.real.mac_)
-                   .ipv4(kReal, client)
-                   .tcp(80, port, tcp_flag::kRst | tcp_flag::kAck)
-                   .seq_ack(0, 1001)
-                   .build();
-    r.engine.on_frame(1, rst, Instant::from_micros(r.now_us + 200));
-    EXPECT_FALSE(r.in_service(kReal)) << "down at the RST, before its next probe";
-    EXPECT_EQ(r.engine.health().checkers()[0].last_reason, check::Reason::kPassive);
-    return;
-  }
-  FAIL() << "no SYN went to 10.1.0.11";
+  // rr over 10.1.0.11 and .12: find a SYN that goes to .11.
+  uint16_t port = 40000;
+  while (!syn_to_real(r, port)) ASSERT_LT(++port, 40004);
+  real_answers(r, port, tcp_flag::kRst | tcp_flag::kAck, r.now_us + 200);  // the real refuses
+  EXPECT_FALSE(r.in_service(kReal)) << "down at the RST, before its next probe";
+  EXPECT_EQ(r.engine.health().checkers()[0].last_reason, check::Reason::kPassive);
 }
-
-}  // namespace
-}  // namespace vs
-
-namespace vs {
-namespace {
 
 TEST(Health, PassiveCheckCountsASynTheRealLeavesUnansweredPastPassiveTimeout) {
   Rig r(with_service_keys("passive_check = true\npassive_timeout = 2"));
   r.run(0.5);
   ASSERT_TRUE(r.in_service(kReal));
-  const MacAddr wan_mac = test::mac(2, 0, 0, 0, 0, 1), client_mac = test::mac(2, 0, 0, 0, 0xcc, 1);
-  const Ipv4Addr client = ip4(203, 0, 113, 50);
-  // A client's SYN through the VIP; true if rr sent it to 10.1.0.11 (the real does not see it).
-  auto syn_to_real = [&](uint16_t port) {
-    r.sink.sent.clear();
-    auto syn = test::frame()
-                   .eth(wan_mac, client_mac)
-                   .ipv4(client, ip4(203, 0, 113, 100))
-                   .tcp(port, 80, tcp_flag::kSyn)
-                   .seq_ack(1000, 0)
-                   .build();
-    r.engine.on_frame(0, syn, Instant::from_micros(r.now_us));
-    bool to_real = false;
-    for (const auto& s : r.sink.sent)
-      if (s.iface == 1 && test::eth_type(s.bytes) == 0x0800 && test::ip_of(s.bytes).dst() == kReal) to_real = true;
-    r.sink.sent.clear();
-    return to_real;
-  };
   uint16_t port = 40000;
-  while (!syn_to_real(port)) ASSERT_LT(++port, 40004);
+  while (!syn_to_real(r, port)) ASSERT_LT(++port, 40004);
   // The probes keep passing; the client's SYN waits: within passive_timeout nothing happens.
   r.run(1.9);
   EXPECT_TRUE(r.in_service(kReal)) << "before passive_timeout";
@@ -451,14 +436,8 @@ TEST(Health, PassiveCheckCountsASynTheRealLeavesUnansweredPastPassiveTimeout) {
   // The next probe passes (rise 1): back. A SYN the real answers in time counts nothing.
   r.run(1.5);
   ASSERT_TRUE(r.in_service(kReal));
-  while (!syn_to_real(++port)) ASSERT_LT(port, 40010);
-  auto synack = test::frame()
-                    .eth(test::kLanMac, r.real.mac_)
-                    .ipv4(kReal, client)
-                    .tcp(80, port, tcp_flag::kSyn | tcp_flag::kAck)
-                    .seq_ack(5000, 1001)
-                    .build();
-  r.engine.on_frame(1, synack, Instant::from_micros(r.now_us + 300));
+  while (!syn_to_real(r, ++port)) ASSERT_LT(port, 40010);
+  real_answers(r, port, tcp_flag::kSyn | tcp_flag::kAck, r.now_us + 300);
   r.run(3);
   EXPECT_TRUE(r.in_service(kReal)) << "an answered SYN is no failure";
   EXPECT_EQ(r.engine.health().checkers()[0].failures[static_cast<size_t>(check::Reason::kPassiveTimeout)], 1u);
