@@ -536,12 +536,17 @@ void Health::send_tcp(Checker& k, uint8_t flags, uint32_t seq, uint32_t ack, Ins
     wire::store16(tcp, 22, kMss);
   }
   TcpView<uint8_t>::unchecked(tcp).fill_checksum(k.src, k.cfg.connect_ip);
-  // DF as Linux's TCP (PMTU discovery); the identification of an atomic datagram is 0
-  // (ip_select_ident_segs, RFC 6864).
-  Ipv4View<uint8_t>::unchecked(out.subspan(kEth))
-      .fill(0, static_cast<uint16_t>(ip_len), 0, Ipv4View<uint8_t>::kFlagDf, kTtl, IpProto::kTcp, k.src,
+  // The identification of an atomic datagram (DF, as Linux's TCP) is 0 (ip_select_ident_segs,
+  // RFC 6864).
+  send_ip(k, out, IpProto::kTcp, 0, now);
+}
+
+void Health::send_ip(const Checker& k, std::span<uint8_t> frame, IpProto proto, uint16_t id, Instant now) noexcept {
+  // DF: a probe is small, and Linux sets it on what it sends with PMTU discovery on.
+  Ipv4View<uint8_t>::unchecked(frame.subspan(kEth))
+      .fill(0, static_cast<uint16_t>(frame.size() - kEth), id, Ipv4View<uint8_t>::kFlagDf, kTtl, proto, k.src,
             k.cfg.connect_ip);
-  net_.send_probe(out, now);
+  net_.send_probe(frame, now);
 }
 
 bool Health::queue(Checker& k, std::span<const uint8_t> data) noexcept {
@@ -576,10 +581,7 @@ void Health::send_echo(Checker& k, Instant now) noexcept {
   wire::store16(msg, 6, k.echo_seq);
   for (size_t i = 0; i < kEchoData; ++i) msg[8 + i] = static_cast<uint8_t>(0x10 + i);  // as ping(8)'s pattern
   Icmpv4View<uint8_t>::unchecked(msg).fill_checksum();
-  Ipv4View<uint8_t>::unchecked(out.subspan(kEth))
-      .fill(0, static_cast<uint16_t>(ip_len), ip_id_++, Ipv4View<uint8_t>::kFlagDf, kTtl, IpProto::kIcmp, k.src,
-            k.cfg.connect_ip);
-  net_.send_probe(out, now);
+  send_ip(k, out, IpProto::kIcmp, ip_id_++, now);
 }
 
 bool Health::on_packet(wire::Ipv4View<const uint8_t> ip, Instant now, bool csum_deferred) noexcept {
@@ -771,10 +773,7 @@ void Health::send_udp(Checker& k, Instant now) noexcept {
   wire::store16(udp, 4, static_cast<uint16_t>(kUdpHdr + len));
   wire::store16(udp, 6, 0);
   UdpView<uint8_t>::unchecked(udp).fill_checksum(k.src, k.cfg.connect_ip);
-  Ipv4View<uint8_t>::unchecked(out.subspan(kEth))
-      .fill(0, static_cast<uint16_t>(ip_len), ip_id_++, Ipv4View<uint8_t>::kFlagDf, kTtl, IpProto::kUdp, k.src,
-            k.cfg.connect_ip);
-  net_.send_probe(out, now);
+  send_ip(k, out, IpProto::kUdp, ip_id_++, now);
 }
 
 void Health::udp_datagram(uint32_t c, wire::Ipv4View<const uint8_t> ip, Instant now) noexcept {

@@ -268,6 +268,8 @@ private:
   bool write_request(Checker& k) noexcept;
   /// What OpenSSL wants sent, into the stream; false if it does not fit.
   bool flush_tls(Checker& k) noexcept;
+  /// The IPv4 header of `frame` (Ethernet room, then the datagram k.src -> connect_ip), and send.
+  void send_ip(const Checker& k, std::span<uint8_t> frame, IpProto proto, uint16_t id, Instant now) noexcept;
   void send_echo(Checker& k, Instant now) noexcept;
   void send_udp(Checker& k, Instant now) noexcept;
   void udp_datagram(uint32_t c, wire::Ipv4View<const uint8_t> ip, Instant now) noexcept;
