@@ -10,7 +10,7 @@ namespace vs {
 
 /// An IP protocol number. The enumerators are the ones vsrouter handles; any other number may be
 /// held (the underlying type is fixed), e.g. a packet's protocol field as received.
-enum class IpProto : uint8_t { kIcmp = 1, kIpip = 4, kTcp = 6, kUdp = 17, kSctp = 132 };
+enum class IpProto : uint8_t { kIcmp = 1, kIpip = 4, kTcp = 6, kUdp = 17, kVrrp = 112, kSctp = 132 };
 
 /// The number as it stands in the IPv4 header.
 constexpr uint8_t number(IpProto p) noexcept { return static_cast<uint8_t>(p); }
@@ -18,13 +18,14 @@ constexpr uint8_t number(IpProto p) noexcept { return static_cast<uint8_t>(p); }
 /// True for the protocols with 16-bit ports at the start of their header that IPVS balances.
 constexpr bool is_tcp_or_udp(IpProto p) noexcept { return p == IpProto::kTcp || p == IpProto::kUdp; }
 
-/// "tcp", "udp", "icmp", "ipip", "sctp"; "?" for any other number.
+/// "tcp", "udp", "icmp", "ipip", "vrrp", "sctp"; "?" for any other number.
 constexpr std::string_view protocol_name(IpProto p) noexcept {
   switch (p) {
     case IpProto::kIcmp: return "icmp";
     case IpProto::kIpip: return "ipip";
     case IpProto::kTcp: return "tcp";
     case IpProto::kUdp: return "udp";
+    case IpProto::kVrrp: return "vrrp";
     case IpProto::kSctp: return "sctp";
   }
   return "?";
