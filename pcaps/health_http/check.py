@@ -10,20 +10,15 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "_lib"))
 from vsfix import Checker, Listing, load_gen, read, rel  # noqa: E402
-from simnet import DELAY_US, Rules, event_lines, expect_probes, probe_frames  # noqa: E402
+from simnet import probe_frames  # noqa: E402
+from health_case import (D, check_listed_alive, check_syns, check_ups_and_downs,  # noqa: E402
+                         expected_probes, health_events, http_request, probe_sent, service)
 from scapy.all import ARP, IP, TCP  # noqa: E402
 
 g = load_gen(HERE)
-D = DELAY_US / 1e6
 ANSWER = {g.A: g.A_ANSWER, g.B: g.B_ANSWER}
 MAC = {g.A: g.A_MAC, g.B: g.B_MAC}
-SERVICE = f"(tcp {g.VIP}:{g.VPORT})"
 DELAY_BEFORE_RETRY = 3.0  # keepalived's HTTP_GET default; never used with retry 0
-
-
-def request(real):
-    """keepalived's http_request() for a url without virtualhost: Host is the checked address."""
-    return f"GET {g.PATH} HTTP/1.0\r\nUser-Agent: KeepAliveClient\r\nHost: {real}:{g.RPORT}\r\n\r\n".encode()
 
 
 def probes_of(real):
@@ -31,12 +26,11 @@ def probes_of(real):
     answered (D later); SYN-ACK D after the SYN, our request at once, the response (with FIN) D
     later: the verdict. The answer is the one the real gives when the request arrives."""
     def outcome(begin):
-        sent = round(begin + (D if begin == 0 else 0), 6)
+        sent = probe_sent(begin)
         status, body = ANSWER[real](round(sent + D, 6))
         reason = "status" if not 200 <= status <= 299 else "digest" if body != g.HEALTHY else "ok"
         return sent, round(sent + 2 * D, 6), reason
-    rules = Rules(g.RETRY + 1, g.RISE, g.DELAY_LOOP, DELAY_BEFORE_RETRY)
-    return expect_probes(rules, 0.0, outcome, g.END)
+    return expected_probes(g, outcome, delay_before_retry=DELAY_BEFORE_RETRY)
 
 
 def check(out):
@@ -46,29 +40,13 @@ def check(out):
     expect = {r: probes_of(r) for r in (g.A, g.B)}
 
     # ---- The rules' own consequences for this timeline (so a change of gen.py is noticed) ----
-    b = expect[g.B]
-    downs = [p for p in b if p["transition"] == "down"]
-    ups = [p for p in b if p["transition"] == "up"]
-    ok([p["reason"] for p in downs] == ["digest", "status"] and len(ups) == 2,
-       "B goes down by its digest, comes back, goes down by its status, comes back")
-    ok(all(p["fail_run"] == 1 for p in downs), f"retry {g.RETRY}: down at the first failure")
-    ok(all(p["ok_run"] == g.RISE for p in ups), f"up at the {g.RISE}nd good probe in a row")
-    ok(all(p["transition"] is None and p["reason"] == "ok" for p in expect[g.A]), "A never changes")
+    check_ups_and_downs(ok, g, expect, ["digest", "status"],
+                        "B goes down by its digest, comes back, goes down by its status, comes back")
 
     # ---- The probes on lan: SYN, the request with the handshake's ACK, our RST at the close ----
     ours = probe_frames(lan, g.LAN_IP)
     in_lan = read(os.path.join(HERE, "in"), "lan")
-    syns = [p for p in ours if p[TCP].flags == "S"]
-    for real in (g.A, g.B):
-        got = [rel(p, g.T0) for p in syns if p[IP].dst == real]
-        want = [w["sent"] for w in expect[real]]
-        ok(got == want, f"{real}: probes sent at {got}, rules say {want}")
-    for p in syns:
-        # Linux's connect(): MSS option, DF, IP ID 0, TTL 64, from an ephemeral port.
-        ok(p[TCP].dport == g.RPORT and dict(p[TCP].options).get("MSS") == 1460 and p[IP].flags == "DF"
-           and p[IP].id == 0 and p[IP].ttl == 64 and 32768 <= p[TCP].sport <= 60999
-           and p.src == g.R_LAN and p.dst == MAC[p[IP].dst], f"probe form: {p.summary()}")
-    ok(len({p[TCP].sport for p in syns}) == len(syns), "every probe has its own source port")
+    syns = check_syns(ok, g, ours, expect, MAC)
     reqs = {p[TCP].sport: p for p in ours if p[TCP].flags == "PA"}
     rsts = {p[TCP].sport: p for p in ours if p[TCP].flags == "R"}
     syn_acks = [p for p in in_lan if TCP in p and p[TCP].flags == "SA"]
@@ -81,27 +59,22 @@ def check(out):
         q = reqs.get(port)
         # The request leaves with the handshake's ACK: seq = our ISN + 1, ack = the real's ISN + 1.
         ok(q is not None and rel(q, g.T0) == rel(sa, g.T0) and q[IP].dst == real and q[TCP].seq == sa[TCP].ack
-           and q[TCP].ack == sa[TCP].seq + 1 and bytes(q[TCP].payload) == request(real),
+           and q[TCP].ack == sa[TCP].seq + 1 and bytes(q[TCP].payload) == http_request(g, real),
            f"the request answers the SYN-ACK of {real} at {rel(sa, g.T0)}: {q and bytes(q[TCP].payload)}")
         resp, r = responses.get(port), rsts.get(port)
         # Every probe connection ends with our RST when the response (and its FIN) is in, from the
         # end of what we sent.
         ok(resp is not None and r is not None and rel(r, g.T0) == rel(resp, g.T0) and r[IP].dst == real
-           and r[TCP].seq == q[TCP].seq + len(request(real)) == resp[TCP].ack and r[TCP].ack == 0,
+           and r[TCP].seq == q[TCP].seq + len(http_request(g, real)) == resp[TCP].ack and r[TCP].ack == 0,
            f"our RST closes the connection of port {port} to {real}")
     ok({p[TCP].sport for p in syns} == set(rsts), "every probe connection ends with our RST")
     ok(not any(ARP in p and p[ARP].op == 2 for p in lan) and len(wan) == 0, "no ARP reply on lan, nothing on wan")
 
     # ---- Health events and the listing ----
-    want = sorted(sum((event_lines(f"HTTP_GET {r}:{g.RPORT} of real {r}:{g.RPORT} {SERVICE}",
-                                   f"real {r}:{g.RPORT} {SERVICE}", expect[r]) for r in (g.A, g.B)), []),
-                  key=lambda e: e[0])
+    want = health_events("HTTP_GET", g, expect, service(g))
     ok(listing.health_events == want, f"Health events {listing.health_events}, rules say {want}")
+    check_listed_alive(ok, listing, "HTTP_GET", g, expect)
     for real in (g.A, g.B):
-        h = listing.health[("TCP", f"{g.VIP}:{g.VPORT}", f"{real}:{g.RPORT}")]
-        n = sum(1 for p in expect[real] if p["transition"])
-        ok(h["state"] == "alive" and h["up"] == 1 and h["checkers"][0].startswith(f"HTTP_GET {real}:{g.RPORT} up")
-           and f", {n} transitions," in h["checkers"][0], f"{real}: listed {h}, expected alive with {n} transitions")
         failures = {p["reason"] for p in expect[real] if p["reason"] != "ok"}
         ok(failures == ({"digest", "status"} if real == g.B else set()), f"{real}: fails by {failures}")
     return ok.n

@@ -32,16 +32,15 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "_lib"))
 from vsfix import Trace  # noqa: E402
-from simnet import Net, always, http_response, phases  # noqa: E402
+from simnet import Net, always, phases  # noqa: E402
+# The topology all health cases share (pcaps/_lib/health_case.py); check.py reads it as g.*.
+from health_case import LAN_IP, R_LAN, T0, VIP, converge, http_answers  # noqa: E402,F401
 
-R_LAN = "02:00:00:00:00:02"
-LAN_IP = "10.1.0.1"
-VIP, VPORT = "203.0.113.100", 80
+VPORT = 80
 A, A_MAC = "10.1.0.11", "02:00:00:00:aa:11"
 B, B_MAC = "10.1.0.12", "02:00:00:00:aa:12"
 RPORT = 8080
 PATH = "/health"
-T0 = 1700000000.0
 END = 14.0
 
 HEALTHY = b"healthy\n"
@@ -54,23 +53,15 @@ A_ANSWER = always((200, HEALTHY))
 B_ANSWER = phases((200, HEALTHY), 2.9, (200, CHANGED), 5.9, (200, HEALTHY), 8.9, (503, HEALTHY), 10.9, (200, HEALTHY))
 
 
-def server(answer):
-    def respond(request, t):
-        status, body = answer(t)
-        return http_response(status, body)
-    return respond
-
-
 def network():
     net = Net(HERE, T0, END)
-    net.host("lan", A, A_MAC).tcp(RPORT, always("listen")).stream(RPORT, server(A_ANSWER))
-    net.host("lan", B, B_MAC).tcp(RPORT, always("listen")).stream(RPORT, server(B_ANSWER))
+    net.host("lan", A, A_MAC).tcp(RPORT, always("listen")).stream(RPORT, http_answers(A_ANSWER))
+    net.host("lan", B, B_MAC).tcp(RPORT, always("listen")).stream(RPORT, http_answers(B_ANSWER))
     return net
 
 
 def build():
-    rounds = network().converge(Trace(HERE))
-    print(f"simnet: converged in {rounds} rounds")
+    converge(network(), Trace(HERE))
 
 
 if __name__ == "__main__":

@@ -11,12 +11,12 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "_lib"))
 from vsfix import Checker, Listing, load_gen, read, rel  # noqa: E402
-from simnet import DELAY_US, Rules, event_lines, expect_probes  # noqa: E402
+from simnet import event_lines  # noqa: E402
+from health_case import D, expected_probes, service  # noqa: E402
 from scapy.all import ARP, IP, TCP  # noqa: E402
 
 g = load_gen(HERE)
-SERVICE = f"(tcp {g.VIP}:{g.VPORT})"
-D = DELAY_US / 1e6
+SERVICE = f"({service(g)})"
 
 
 def script_exits():
@@ -39,8 +39,7 @@ def probes_and_weights():
         assert len(mine) == 1, f"the probe begun at {begin} sees {len(mine)} exits, not 1"
         at, s = mine[0]
         return begin, at, "ok" if passes(s) else "script"
-    rules = Rules(g.RETRY + 1, g.RISE, g.DELAY_LOOP, 1.0)  # delay_before_retry: never used with retry 0
-    probes = expect_probes(rules, 0.0, outcome, g.END)
+    probes = expected_probes(g, outcome, delay_before_retry=1.0)  # never used with retry 0
     weight, up, weights = g.WEIGHT, True, [(0.0, g.WEIGHT)]
     status = {at: s for at, _, s in exits}
     for p in probes:

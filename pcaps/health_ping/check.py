@@ -11,14 +11,14 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "_lib"))
 from vsfix import Checker, Listing, load_gen, read, rel, ttl_decremented  # noqa: E402
-from simnet import DELAY_US, Rules, event_lines, expect_probes, rr_choice  # noqa: E402
+from simnet import event_lines, rr_choice  # noqa: E402
+from health_case import D, check_sent, expected_probes, probe_sent, service  # noqa: E402
 from scapy.all import ICMP, IP, TCP  # noqa: E402
 
 g = load_gen(HERE)
-D = DELAY_US / 1e6
 ECHO = {g.D1: g.D1_ECHO, g.D2: g.D2_ECHO}
 MAC = {g.D1: g.D1_MAC, g.D2: g.D2_MAC}
-SERVICE = f"(tcp {g.VIP}:{g.VPORT})"
+SERVICE = f"({service(g)})"
 INHIBIT = {g.D1: False, g.D2: True}
 
 
@@ -27,12 +27,11 @@ def probes_of(real):
     is answered (D later); each is answered D after it leaves while the real answers ping, and
     otherwise fails at connect_timeout (no retransmission: one echo request per probe)."""
     def outcome(begin):
-        sent = round(begin + (D if begin == 0 else 0), 6)
+        sent = probe_sent(begin)
         if ECHO[real](sent):
             return sent, round(sent + D, 6), "ok"
         return sent, round(sent + g.CONNECT_TIMEOUT, 6), "timeout"
-    rules = Rules(g.RETRY + 1, g.RISE, g.DELAY_LOOP, g.DELAY_BEFORE_RETRY)
-    return expect_probes(rules, 0.0, outcome, g.END)
+    return expected_probes(g, outcome)
 
 
 def check(out):
@@ -54,10 +53,9 @@ def check(out):
     # ---- Every frame from our lan address is an echo request the rules ask for ----
     ours = [p for p in lan if IP in p and p[IP].src == g.LAN_IP]
     ok(all(ICMP in p and p[ICMP].type == 8 for p in ours), "we send nothing on lan from 10.2.0.1 but echo requests")
+    check_sent(ok, g, ours, expect, "echo requests")
     for real in (g.D1, g.D2):
         got = [p for p in ours if p[IP].dst == real]
-        want = [w["sent"] for w in expect[real]]
-        ok([rel(p, g.T0) for p in got] == want, f"{real}: echo requests at {[rel(p, g.T0) for p in got]}, rules say {want}")
         ok([p[ICMP].seq for p in got] == list(range(1, len(got) + 1)), f"{real}: echo sequence numbers count up from 1")
         for p in got:
             ok(p.src == g.R_LAN and p.dst == MAC[real] and p[IP].flags == "DF" and p[IP].ttl == 64

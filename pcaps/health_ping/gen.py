@@ -31,15 +31,13 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "_lib"))
 from vsfix import Trace  # noqa: E402
 from simnet import Net, phases  # noqa: E402
-from scapy.all import IP, TCP, Ether  # noqa: E402
+# The topology all health cases share (pcaps/_lib/health_case.py); check.py reads it as g.*.
+from health_case import CLIENT, CLIENT_MAC, R_LAN, T0, VIP, add_client_syns, converge  # noqa: E402,F401
 
-R_WAN, R_LAN = "02:00:00:00:00:01", "02:00:00:00:00:02"
-WAN_IP, LAN_IP = "203.0.113.1", "10.2.0.1"
-VIP, VPORT = "203.0.113.100", 80
-CLIENT, CLIENT_MAC = "203.0.113.50", "02:00:00:00:cc:50"
+LAN_IP = "10.2.0.1"  # this case's lan (the DR reals' subnet), not health_case's 10.1.0.1
+VPORT = 80
 D1, D1_MAC = "10.2.0.21", "02:00:00:00:dd:21"
 D2, D2_MAC = "10.2.0.22", "02:00:00:00:dd:22"
-T0 = 1700000000.0
 END = 14.0
 
 # Whether each real answers ping, as a function of time; the checkers' settings (vsrouter.toml).
@@ -61,12 +59,7 @@ def network():
 
 
 def build():
-    t = Trace(HERE)
-    for i, (at, cport) in enumerate(SYNS):
-        t.add("wan", T0 + at, Ether(src=CLIENT_MAC, dst=R_WAN) / IP(src=CLIENT, dst=VIP, id=i + 1) /
-              TCP(sport=cport, dport=VPORT, flags="S", seq=1000 * (i + 1), window=64240))
-    rounds = network().converge(t)
-    print(f"simnet: converged in {rounds} rounds")
+    converge(network(), add_client_syns(Trace(HERE), SYNS, VPORT))
 
 
 if __name__ == "__main__":

@@ -13,26 +13,21 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "_lib"))
 from vsfix import Checker, Listing, load_gen, read, rel  # noqa: E402
-from simnet import DELAY_US, Rules, event_lines, expect_probes, probe_frames  # noqa: E402
+from simnet import probe_frames  # noqa: E402
+from health_case import (D, check_listed_alive, check_syns, check_ups_and_downs,  # noqa: E402
+                         expected_probes, health_events, http_request, probe_sent, service)
 from scapy.all import ARP, IP, TCP  # noqa: E402
 
 g = load_gen(HERE)
-D = DELAY_US / 1e6
 TLS = {g.A: g.A_TLS, g.B: g.B_TLS}
 ANSWER = {g.A: g.A_ANSWER, g.B: g.B_ANSWER}
 MAC = {g.A: g.A_MAC, g.B: g.B_MAC}
-SERVICE = f"(tcp {g.VIP}:{g.VPORT})"
 DELAY_BEFORE_RETRY = 3.0  # keepalived's SSL_GET default; never used with retry 0
 ALERT = bytes.fromhex("15030300020228")  # TLS alert record: fatal (2), handshake_failure (40)
 CCS = bytes.fromhex("140303000101")  # TLS 1.3's compatibility ChangeCipherSpec (RFC 8446 §D.4)
 # ClientHello extensions (RFC 8446 §4.2; RFC 5077): SNI, session ticket, pre-shared key,
 # supported versions, key share.
 SERVER_NAME, SESSION_TICKET, PRE_SHARED_KEY, SUPPORTED_VERSIONS, KEY_SHARE = 0, 35, 41, 43, 51
-
-
-def request(real):
-    """keepalived's http_request() for a url without virtualhost: Host is the checked address."""
-    return f"GET {g.PATH} HTTP/1.0\r\nUser-Agent: KeepAliveClient\r\nHost: {real}:{g.RPORT}\r\n\r\n".encode()
 
 
 def probes_of(real):
@@ -42,7 +37,7 @@ def probes_of(real):
     Finished and the request leave at once, and the response (with FIN) D later is the verdict.
     The answer is the one the real gives when the request arrives."""
     def outcome(begin):
-        sent = round(begin + (D if begin == 0 else 0), 6)
+        sent = probe_sent(begin)
         if TLS[real](round(sent + D, 6)) != "ok":
             return sent, round(sent + 2 * D, 6), "tls"
         status, body = ANSWER[real](round(sent + 2 * D, 6))
@@ -50,8 +45,7 @@ def probes_of(real):
         bad = not 200 <= status <= 299 if want is None else status != want
         reason = "status" if bad else "digest" if real == g.B and body != g.HEALTHY else "ok"
         return sent, round(sent + 3 * D, 6), reason
-    rules = Rules(g.RETRY + 1, g.RISE, g.DELAY_LOOP, DELAY_BEFORE_RETRY)
-    return expect_probes(rules, 0.0, outcome, g.END)
+    return expected_probes(g, outcome, delay_before_retry=DELAY_BEFORE_RETRY)
 
 
 def client_hello(record):
@@ -91,29 +85,13 @@ def check(out):
     expect = {r: probes_of(r) for r in (g.A, g.B)}
 
     # ---- The rules' own consequences for this timeline (so a change of gen.py is noticed) ----
-    b = expect[g.B]
-    downs = [p for p in b if p["transition"] == "down"]
-    ups = [p for p in b if p["transition"] == "up"]
-    ok([p["reason"] for p in downs] == ["status", "tls"] and len(ups) == 2,
-       "B goes down by its status, comes back, goes down by its TLS handshake, comes back")
-    ok(all(p["fail_run"] == 1 for p in downs), f"retry {g.RETRY}: down at the first failure")
-    ok(all(p["ok_run"] == g.RISE for p in ups), f"up at the {g.RISE}nd good probe in a row")
-    ok(all(p["transition"] is None and p["reason"] == "ok" for p in expect[g.A]), "A never changes")
+    check_ups_and_downs(ok, g, expect, ["status", "tls"],
+                        "B goes down by its status, comes back, goes down by its TLS handshake, comes back")
 
     # ---- The probes on lan: SYN, ClientHello, Finished and request, our RST at the close ----
     ours = probe_frames(lan, g.LAN_IP)
     in_lan = read(os.path.join(HERE, "in"), "lan")
-    syns = [p for p in ours if p[TCP].flags == "S"]
-    for real in (g.A, g.B):
-        got = [rel(p, g.T0) for p in syns if p[IP].dst == real]
-        want = [w["sent"] for w in expect[real]]
-        ok(got == want, f"{real}: probes sent at {got}, rules say {want}")
-    for p in syns:
-        # Linux's connect(): MSS option, DF, IP ID 0, TTL 64, from an ephemeral port.
-        ok(p[TCP].dport == g.RPORT and dict(p[TCP].options).get("MSS") == 1460 and p[IP].flags == "DF"
-           and p[IP].id == 0 and p[IP].ttl == 64 and 32768 <= p[TCP].sport <= 60999
-           and p.src == g.R_LAN and p.dst == MAC[p[IP].dst], f"probe form: {p.summary()}")
-    ok(len({p[TCP].sport for p in syns}) == len(syns), "every probe has its own source port")
+    syns = check_syns(ok, g, ours, expect, MAC)
     randoms = set()
     reasons = {r: [] for r in (g.A, g.B)}
     for syn in syns:
@@ -155,7 +133,7 @@ def check(out):
                and fin[TCP].ack == flights[0][TCP].seq + len(flights[0][TCP].payload)
                and bytes(fin[TCP].payload).startswith(CCS) and types and set(types) == {23},
                f"port {port}: our Finished and the request answer the server's flight")
-            ok(conv.request == request(real), f"port {port}: the request inside TLS is {conv.request!r}")
+            ok(conv.request == http_request(g, real), f"port {port}: the request inside TLS is {conv.request!r}")
             ok(b"GET" not in bytes(fin[TCP].payload), f"port {port}: the request is not in the clear")
             ok(len(flights) == 2 and last[TCP].flags == "FPA" and rel(last, g.T0) == round(rel(fin, g.T0) + D, 6),
                f"port {port}: the response and FIN answer the request")
@@ -174,15 +152,10 @@ def check(out):
        "nothing else from the router: no ARP reply on lan, nothing on wan")
 
     # ---- Health events and the listing ----
-    want = sorted(sum((event_lines(f"SSL_GET {r}:{g.RPORT} of real {r}:{g.RPORT} {SERVICE}",
-                                   f"real {r}:{g.RPORT} {SERVICE}", expect[r]) for r in (g.A, g.B)), []),
-                  key=lambda e: e[0])
+    want = health_events("SSL_GET", g, expect, service(g))
     ok(listing.health_events == want, f"Health events {listing.health_events}, rules say {want}")
+    check_listed_alive(ok, listing, "SSL_GET", g, expect)
     for real in (g.A, g.B):
-        h = listing.health[("TCP", f"{g.VIP}:{g.VPORT}", f"{real}:{g.RPORT}")]
-        n = sum(1 for p in expect[real] if p["transition"])
-        ok(h["state"] == "alive" and h["up"] == 1 and h["checkers"][0].startswith(f"SSL_GET {real}:{g.RPORT} up")
-           and f", {n} transitions," in h["checkers"][0], f"{real}: listed {h}, expected alive with {n} transitions")
         failures = {p["reason"] for p in expect[real] if p["reason"] != "ok"}
         ok(failures == ({"status", "tls"} if real == g.B else set()), f"{real}: fails by {failures}")
     return ok.n

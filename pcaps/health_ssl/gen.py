@@ -43,16 +43,15 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "_lib"))
 from vsfix import Trace  # noqa: E402
-from simnet import NO_CERTIFICATE, Net, always, http_request_done, http_response, phases, tls_server  # noqa: E402
+from simnet import NO_CERTIFICATE, Net, always, http_request_done, phases, tls_server  # noqa: E402
+# The topology all health cases share (pcaps/_lib/health_case.py); check.py reads it as g.*.
+from health_case import LAN_IP, R_LAN, T0, VIP, converge, http_answers  # noqa: E402,F401
 
-R_LAN = "02:00:00:00:00:02"
-LAN_IP = "10.1.0.1"
-VIP, VPORT = "203.0.113.100", 443
+VPORT = 443
 A, A_MAC = "10.1.0.11", "02:00:00:00:aa:11"
 B, B_MAC = "10.1.0.12", "02:00:00:00:aa:12"
 RPORT = 443
 PATH = "/health"
-T0 = 1700000000.0
 END = 14.0
 CERT, KEY = os.path.join(HERE, "real.crt"), os.path.join(HERE, "real.key")
 
@@ -72,11 +71,10 @@ def server(tls, answer):
     def certificate(t):
         return (CERT, KEY) if tls(t) == "ok" else NO_CERTIFICATE
 
+    answers = http_answers(answer)
+
     def respond(request, t):
-        if not http_request_done(request):
-            return None
-        status, body = answer(t)
-        return http_response(status, body)
+        return answers(request, t) if http_request_done(request) else None
     return tls_server(certificate, respond)
 
 
@@ -88,8 +86,7 @@ def network():
 
 
 def build():
-    rounds = network().converge(Trace(HERE))
-    print(f"simnet: converged in {rounds} rounds")
+    converge(network(), Trace(HERE))
 
 
 if __name__ == "__main__":

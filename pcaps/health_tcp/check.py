@@ -10,24 +10,23 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "_lib"))
 from vsfix import Checker, Listing, load_gen, read, rel  # noqa: E402
-from simnet import DELAY_US, Rules, event_lines, expect_probes, rr_choice  # noqa: E402
+from simnet import probe_frames, rr_choice  # noqa: E402
+from health_case import (D, check_listed_alive, check_syns, expected_probes, health_events,  # noqa: E402
+                         probe_sent, service)
 from scapy.all import ARP, IP, TCP  # noqa: E402
 
 g = load_gen(HERE)
-D = DELAY_US / 1e6
 PORT = {g.A: g.A_PORT, g.B: g.B_PORT}
 MAC = {g.A: g.A_MAC, g.B: g.B_MAC}
-SERVICE = f"(tcp {g.VIP}:{g.VPORT})"
 
 
 def probes_of(real):
     """The probes `real`'s checker must make: the first at t=0 (warmup 0) leaves once ARP is
     answered (D later); each is answered D after it leaves: SYN-ACK (ok) or RST (refused)."""
     def outcome(begin):
-        sent = round(begin + (D if begin == 0 else 0), 6)
+        sent = probe_sent(begin)
         return sent, round(sent + D, 6), "ok" if PORT[real](sent) == "listen" else "refused"
-    rules = Rules(g.RETRY + 1, g.RISE, g.DELAY_LOOP, g.DELAY_BEFORE_RETRY)
-    return expect_probes(rules, 0.0, outcome, g.END)
+    return expected_probes(g, outcome)
 
 
 def check(out):
@@ -50,19 +49,8 @@ def check(out):
     ok(all(p["transition"] is None for p in expect[g.A]), "A never changes")
 
     # ---- The probes on lan: every frame from our lan address is a probe SYN or its RST ----
-    ours = [p for p in lan if IP in p and p[IP].src == g.LAN_IP]
-    syns = [p for p in ours if p[TCP].flags == "S"]
-    for real in (g.A, g.B):
-        got = [p for p in syns if p[IP].dst == real]
-        want = expect[real]
-        ok([rel(p, g.T0) for p in got] == [w["sent"] for w in want],
-           f"{real}: probes sent at {[rel(p, g.T0) for p in got]}, rules say {[w['sent'] for w in want]}")
-    for p in syns:
-        # Linux's connect(): MSS option, DF, IP ID 0, TTL 64, from an ephemeral port.
-        ok(p[TCP].dport == g.RPORT and dict(p[TCP].options).get("MSS") == 1460 and p[IP].flags == "DF"
-           and p[IP].id == 0 and p[IP].ttl == 64 and 32768 <= p[TCP].sport <= 60999
-           and p.src == g.R_LAN and p.dst == MAC[p[IP].dst], f"probe form: {p.summary()}")
-    ok(len({p[TCP].sport for p in syns}) == len(syns), "every probe has its own source port")
+    ours = probe_frames(lan, g.LAN_IP)
+    syns = check_syns(ok, g, ours, expect, MAC)
     in_lan = read(os.path.join(HERE, "in"), "lan")
     syn_acks = [p for p in in_lan if TCP in p and p[IP].dst == g.LAN_IP and p[TCP].flags == "SA"]
     rsts = [p for p in ours if p[TCP].flags == "R"]
@@ -75,15 +63,9 @@ def check(out):
     ok(not any(ARP in p and p[ARP].op == 2 for p in lan), "no ARP reply on lan (nobody asked)")
 
     # ---- Health events and the listing ----
-    want = sorted(sum((event_lines(f"TCP_CHECK {r}:{g.RPORT} of real {r}:{g.RPORT} {SERVICE}",
-                                   f"real {r}:{g.RPORT} {SERVICE}", expect[r]) for r in (g.A, g.B)), []),
-                  key=lambda e: e[0])
+    want = health_events("TCP_CHECK", g, expect, service(g))
     ok(listing.health_events == want, f"Health events {listing.health_events}, rules say {want}")
-    for real in (g.A, g.B):
-        h = listing.health[("TCP", f"{g.VIP}:{g.VPORT}", f"{real}:{g.RPORT}")]
-        n = sum(1 for p in expect[real] if p["transition"])
-        ok(h["state"] == "alive" and h["up"] == 1 and f", {n} transitions," in h["checkers"][0],
-           f"{real}: listed {h}, expected alive with {n} transitions")
+    check_listed_alive(ok, listing, "TCP_CHECK", g, expect)
 
     # ---- Client SYNs: scheduled among the reals alive at the time, rr over the list B, A ----
     down_at, up_at = downs[0]["done"], ups[0]["done"]

@@ -13,13 +13,11 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "_lib"))
 from vsfix import Checker, Listing, load_gen, read, rel  # noqa: E402
-from simnet import DELAY_US, Rules, event_lines, expect_probes, rr_choice  # noqa: E402
+from simnet import BCAST, rr_choice  # noqa: E402
+from health_case import D, expected_probes, health_events, probe_sent, service  # noqa: E402
 from scapy.all import ARP, ICMP, IP, TCP  # noqa: E402
 
 g = load_gen(HERE)
-D = DELAY_US / 1e6
-SERVICE = f"(tcp {g.VIP}:{g.VPORT})"
-BCAST = "ff:ff:ff:ff:ff:ff"
 # src/neigh.hpp NeighParams.
 REACHABLE, DELAY_FIRST_PROBE, RETRANS, MAX_PROBES = 60.0, 5.0, 1.0, 3
 # TCP's retransmission of an unanswered SYN: 1 s, then doubling (RFC 6298 §2.1, §5.5).
@@ -62,7 +60,7 @@ def probes_of(real):
     wire = []
 
     def outcome(begin):
-        sent = round(begin + (D if begin == 0 else 0), 6)  # the first SYN waits for ARP
+        sent = probe_sent(begin)  # the first SYN waits for ARP
         if real == g.A or g.S_UP(sent):
             wire.append(sent)
             if real == g.S:
@@ -74,8 +72,7 @@ def probes_of(real):
             return sent, deadline, "timeout"
         give_up = round(sent + MAX_PROBES * RETRANS, 6)
         return sent, min(give_up, deadline), "no_neighbour" if give_up < deadline else "timeout"
-    rules = Rules(g.RETRY + 1, g.RISE, g.DELAY_LOOP, g.DELAY_BEFORE_RETRY)
-    return expect_probes(rules, 0.0, outcome, g.END), wire, neigh.requests
+    return expected_probes(g, outcome), wire, neigh.requests
 
 
 def check(out):
@@ -111,9 +108,7 @@ def check(out):
     ok(listing.drops.get("arp_unresolved") == len(queued), f"arp_unresolved {listing.drops}, expected {len(queued)}")
 
     # ---- Health events and the listing ----
-    want = sorted(sum((event_lines(f"TCP_CHECK {r}:{g.RPORT} of real {r}:{g.RPORT} {SERVICE}",
-                                   f"real {r}:{g.RPORT} {SERVICE}", p) for r, p in ((g.A, pa), (g.S, ps))), []),
-                  key=lambda e: e[0])
+    want = health_events("TCP_CHECK", g, {g.A: pa, g.S: ps}, service(g))
     ok(listing.health_events == want, f"Health events {listing.health_events}, rules say {want}")
     hs = listing.health[("TCP", f"{g.VIP}:{g.VPORT}", f"{g.S}:{g.RPORT}")]
     run = len(fails)

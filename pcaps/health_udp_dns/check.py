@@ -10,14 +10,15 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "_lib"))
-from vsfix import Checker, Listing, load_gen, read, rel  # noqa: E402
-from simnet import DELAY_US, Rules, event_lines, expect_probes, probe_frames, with_quorum  # noqa: E402
+from vsfix import Checker, Listing, load_gen, read  # noqa: E402
+from simnet import probe_frames, with_quorum  # noqa: E402
+from health_case import (D, check_listed_alive, check_sent, expected_probes, health_events, probe_sent,  # noqa: E402
+                         service)
 from scapy.all import ARP, DNS, ICMP, IP, UDP  # noqa: E402
 
 g = load_gen(HERE)
-D = DELAY_US / 1e6
 MAC = {g.U: g.U_MAC, g.N: g.N_MAC}
-SERVICE = f"udp {g.VIP}:{g.VPORT}"
+SERVICE = service(g, "udp")
 TYPE = {g.U: "UDP_CHECK", g.N: "DNS_CHECK"}
 
 
@@ -27,17 +28,15 @@ def probes_of(real):
     with the required bytes) or an ICMP port unreachable (unreachable); N's response, RCODE 0
     (ok) or SERVFAIL (rcode)."""
     def outcome(begin):
-        sent = round(begin + (D if begin == 0 else 0), 6)
+        sent = probe_sent(begin)
         if real == g.U:
             reason = "ok" if g.U_PORT(sent) == "echo" else "unreachable"
         else:
             reason = "ok" if g.N_RCODE(sent) == 0 else "rcode"
         return sent, round(sent + D, 6), reason
     if real == g.U:  # delay_before_retry (1 s, keepalived's UDP_CHECK default) is never used with retry 0
-        rules = Rules(g.U_RETRY + 1, g.RISE, g.DELAY_LOOP, 1.0)
-    else:
-        rules = Rules(g.N_RETRY + 1, g.RISE, g.DELAY_LOOP, g.N_DELAY_BEFORE_RETRY)
-    return expect_probes(rules, 0.0, outcome, g.END)
+        return expected_probes(g, outcome, retry=g.U_RETRY, delay_before_retry=1.0)
+    return expected_probes(g, outcome, retry=g.N_RETRY, delay_before_retry=g.N_DELAY_BEFORE_RETRY)
 
 
 def check(out):
@@ -57,14 +56,12 @@ def check(out):
     for real, probes in expect.items():
         ups = [p for p in probes if p["transition"] == "up"]
         ok(len(ups) == 1 and ups[0]["ok_run"] == g.RISE, f"{real} comes back once, at {g.RISE} good probes")
+        ok(sum(1 for p in probes if p["transition"]) == 2, f"{real} changes twice: down, then up")
 
     # ---- The probes on lan: one datagram each, nothing else from our address ----
     ours = probe_frames(lan, g.LAN_IP)
     ok(all(UDP in p for p in ours), "every frame from our address is a UDP probe")
-    for real in (g.U, g.N):
-        got = [rel(p, g.T0) for p in ours if p[IP].dst == real]
-        want = [w["sent"] for w in expect[real]]
-        ok(got == want, f"{real}: probes sent at {got}, rules say {want} (one datagram each, never resent)")
+    check_sent(ok, g, ours, expect, "probes (one datagram each, never resent)")
     for p in ours:
         ok(p[UDP].dport == g.RPORT and p[IP].flags == "DF" and p[IP].ttl == 64 and 32768 <= p[UDP].sport <= 60999
            and p.src == g.R_LAN and p.dst == MAC[p[IP].dst], f"probe form: {p.summary()}")
@@ -86,14 +83,8 @@ def check(out):
     ok(listing.events["icmp_errors_sent"] == 0, "icmp_errors_sent 0")
 
     # ---- Health events (with the quorum: lost while neither real is alive) and the listing ----
-    lines = sorted(sum((event_lines(f"{TYPE[r]} {r}:{g.RPORT} of real {r}:{g.RPORT} ({SERVICE})",
-                                    f"real {r}:{g.RPORT} ({SERVICE})", expect[r]) for r in (g.U, g.N)), []),
-                   key=lambda e: e[0])
-    want = with_quorum(SERVICE, lines, [f"{r}:{g.RPORT}" for r in (g.U, g.N)])
+    want = with_quorum(SERVICE, health_events(TYPE, g, expect, SERVICE), [f"{r}:{g.RPORT}" for r in (g.U, g.N)])
     ok(any("quorum lost" in t for _, t in want), "the timeline loses the quorum for a while")
     ok(listing.health_events == want, f"Health events {listing.health_events}, rules say {want}")
-    for real in (g.U, g.N):
-        h = listing.health[("UDP", f"{g.VIP}:{g.VPORT}", f"{real}:{g.RPORT}")]
-        ok(h["state"] == "alive" and h["up"] == 1 and h["checkers"][0].startswith(f"{TYPE[real]} {real}:{g.RPORT} up")
-           and ", 2 transitions," in h["checkers"][0], f"{real}: listed {h}, expected alive with 2 transitions")
+    check_listed_alive(ok, listing, TYPE, g, expect, proto="UDP")
     return ok.n

@@ -27,15 +27,14 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "_lib"))
 from vsfix import Trace  # noqa: E402
 from simnet import UNREACHABLE, Net, phases  # noqa: E402
+# The topology all health cases share (pcaps/_lib/health_case.py); check.py reads it as g.*.
+from health_case import LAN_IP, R_LAN, T0, VIP, converge  # noqa: E402,F401
 from scapy.all import DNS, DNSRR  # noqa: E402
 
-R_LAN = "02:00:00:00:00:02"
-LAN_IP = "10.1.0.1"
-VIP, VPORT = "203.0.113.100", 53
+VPORT = 53
 U, U_MAC = "10.1.0.21", "02:00:00:00:aa:21"
 N, N_MAC = "10.1.0.22", "02:00:00:00:aa:22"
 RPORT = 53
-T0 = 1700000000.0
 END = 10.0
 
 PAYLOAD = b"vsrouter check"  # UDP_CHECK's payload (vsrouter.toml: its hex)
@@ -68,8 +67,7 @@ def network():
 
 
 def build():
-    rounds = network().converge(Trace(HERE))
-    print(f"simnet: converged in {rounds} rounds")
+    converge(network(), Trace(HERE))
 
 
 if __name__ == "__main__":
