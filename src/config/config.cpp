@@ -389,6 +389,10 @@ private:
   void udp_check(const Section& s, Check& c);
   void misc_check(const Section& s, Check& c);
   unsigned flags(const toml::node& n, const Service& svc) const;
+  void vrrp_instance(const Section& s);
+  void vrrp_sync_group(const Section& s);
+  /// The index of the interface named by the string `n` (key `key`).
+  uint32_t interface_named(const toml::node& n, std::string_view key) const;
 
   /// `what a` must be a host address, and not a network/broadcast address of a connected subnet
   /// (config/rules.hpp).
@@ -402,7 +406,8 @@ private:
 
 Config Loader::load(const toml::table& root) {
   Section top(root, "");
-  top.allow_only({"router", "interfaces", "routes", "timeouts", "defense", "ipvs", "services"});
+  top.allow_only({"router", "interfaces", "routes", "timeouts", "defense", "ipvs", "services", "vrrp_instances",
+                  "vrrp_sync_groups"});
 
   if (const toml::node* n = top.optional("router")) router(Section(table_value(*n, "router", "[router]"), "[router]"));
 
@@ -424,6 +429,13 @@ Config Loader::load(const toml::table& root) {
 
   if (const toml::node* n = top.optional("services"))
     for (const toml::table* t : table_array(*n, "services", "[[services]]")) service(Section(*t, "[[services]]"));
+
+  if (const toml::node* n = top.optional("vrrp_instances"))
+    for (const toml::table* t : table_array(*n, "vrrp_instances", "[[vrrp_instances]]"))
+      vrrp_instance(Section(*t, "[[vrrp_instances]]"));
+  if (const toml::node* n = top.optional("vrrp_sync_groups"))
+    for (const toml::table* t : table_array(*n, "vrrp_sync_groups", "[[vrrp_sync_groups]]"))
+      vrrp_sync_group(Section(*t, "[[vrrp_sync_groups]]"));
 
   return std::move(cfg_);
 }
@@ -922,6 +934,183 @@ void Loader::udp_check(const Section& s, Check& c) {
     const toml::node* at = s.optional("min_reply_length");
     fail(at ? *at : s.required("type"), "min_reply_length is larger than max_reply_length");
   }
+}
+
+uint32_t Loader::interface_named(const toml::node& n, std::string_view key) const {
+  const std::string name = string_value(n, key);
+  for (uint32_t i = 0; i < cfg_.interfaces.size(); ++i)
+    if (cfg_.interfaces[i].name == name) return i;
+  fail(n, "no interface named " + quoted(name));
+}
+
+void Loader::vrrp_instance(const Section& s) {
+  s.allow_only({"name", "state", "interface", "virtual_router_id", "priority", "advert_int", "version", "nopreempt",
+                "preempt_delay", "virtual_ipaddress", "unicast_src_ip", "unicast_peer", "authentication", "use_vmac",
+                "garp_master_delay", "garp_master_repeat", "v3_checksum_as_v2", "track_interface", "track_service",
+                "notify_master", "notify_backup", "notify_fault", "notify_stop"});
+  VrrpInstance v;
+  const toml::node& name = s.required("name");
+  v.name = string_value(name, "name");
+  if (v.name.empty()) fail(name, "\"name\" must not be empty");
+  for (const VrrpInstance& o : cfg_.vrrp_instances)
+    if (o.name == v.name) fail(name, "duplicate vrrp_instance name " + quoted(v.name));
+  if (const toml::node* n = s.optional("state")) {
+    const std::string st = string_value(*n, "state");
+    if (st != "MASTER" && st != "BACKUP") fail(*n, "unknown state " + quoted(st) + "; expected one of: MASTER BACKUP");
+    v.initial_master = st == "MASTER";
+  }
+  v.interface = interface_named(s.required("interface"), "interface");
+  const Interface& itf = cfg_.interfaces[v.interface];
+  v.vrid = static_cast<uint8_t>(int_value(s.required("virtual_router_id"), "virtual_router_id", 1, 255));
+  s.optional_int("priority", v.priority, 1, 255);
+  s.optional_int("version", v.version, 2, 3);
+  if (const toml::node* n = s.optional("advert_int")) {
+    // Version 2 carries whole seconds (8 bits); version 3 centiseconds (12 bits).
+    const Duration d = seconds_value(*n, "advert_int", 0.01, v.version == 2 ? 255 : 40.95);
+    if (v.version == 2 && d.us % 1000000 != 0) fail(*n, "version 2's advert_int is whole seconds; use version = 3");
+    v.advert_int_cs = static_cast<uint32_t>((d.us + 5000) / 10000);
+  }
+  if (const toml::node* n = s.optional("nopreempt")) {
+    v.preempt = !bool_value(*n, "nopreempt");
+    if (!v.preempt && v.initial_master) fail(*n, "nopreempt needs state = \"BACKUP\" (keepalived)");
+  }
+  if (const toml::node* n = s.optional("preempt_delay")) {
+    if (v.initial_master) fail(*n, "preempt_delay needs state = \"BACKUP\" (keepalived)");
+    v.preempt_delay = seconds_value(*n, "preempt_delay", 0, 1000);
+  }
+  const toml::node& vips = s.required("virtual_ipaddress");
+  auto texts = string_array(vips, "virtual_ipaddress");
+  if (texts.empty()) fail(vips, "\"virtual_ipaddress\" must not be empty");
+  if (texts.size() > 255) fail(vips, "at most 255 addresses in one instance (the advert's count is 8 bits)");
+  for (const StringElement& e : texts) {
+    auto a = Ipv4Addr::parse(e.value);
+    if (!a) fail(*e.node, "bad virtual_ipaddress " + quoted(e.value) + "; expected \"a.b.c.d\"");
+    if (auto why = not_a_host_on(cfg_.interfaces, *a)) fail(*e.node, "virtual_ipaddress " + a->str() + " " + *why);
+    if (auto own = own_address(cfg_.interfaces, *a))
+      fail(*e.node, "virtual_ipaddress " + a->str() + " " + *own + "; a virtual address is one no interface owns");
+    auto on = connected_interface(cfg_.interfaces, *a);
+    if (!on || *on != v.interface)
+      fail(*e.node, "virtual_ipaddress " + a->str() + " is not on a connected subnet of interface " + quoted(itf.name));
+    for (const VrrpInstance& o : cfg_.vrrp_instances)
+      if (std::find(o.addresses.begin(), o.addresses.end(), *a) != o.addresses.end())
+        fail(*e.node, "virtual_ipaddress " + a->str() + " is already in vrrp_instance " + quoted(o.name));
+    if (std::find(v.addresses.begin(), v.addresses.end(), *a) != v.addresses.end())
+      fail(*e.node, "virtual_ipaddress " + a->str() + " appears twice");
+    v.addresses.push_back(*a);
+  }
+  for (const VrrpInstance& o : cfg_.vrrp_instances)
+    if (o.interface == v.interface && o.vrid == v.vrid)
+      fail(s.required("virtual_router_id"), "virtual_router_id " + std::to_string(v.vrid) + " is already used on interface " +
+                                                quoted(itf.name) + " by vrrp_instance " + quoted(o.name));
+  if (const toml::node* n = s.optional("unicast_src_ip")) {
+    auto a = Ipv4Addr::parse(string_value(*n, "unicast_src_ip"));
+    if (!a || std::none_of(itf.addresses.begin(), itf.addresses.end(), [&](const Ipv4Prefix& p) { return p.addr == *a; }))
+      fail(*n, "unicast_src_ip must be one of interface " + quoted(itf.name) + "'s addresses");
+    v.unicast_src = *a;
+  }
+  if (const toml::node* n = s.optional("unicast_peer")) {
+    for (const StringElement& e : string_array(*n, "unicast_peer")) {
+      auto a = Ipv4Addr::parse(e.value);
+      if (!a) fail(*e.node, "bad unicast_peer " + quoted(e.value) + "; expected \"a.b.c.d\"");
+      if (auto why = not_a_host(*a)) fail(*e.node, "unicast_peer " + a->str() + " " + std::string(*why));
+      if (own_address(cfg_.interfaces, *a)) fail(*e.node, "unicast_peer " + a->str() + " is the router's own address");
+      v.unicast_peers.push_back(*a);
+    }
+  }
+  if (const toml::node* n = s.optional("authentication")) {
+    Section a(table_value(*n, "authentication", "authentication"), "authentication");
+    a.allow_only({"auth_type", "auth_pass"});
+    const toml::node& type = a.required("auth_type");
+    const std::string t = string_value(type, "auth_type");
+    if (t == "AH") fail(type, "auth_type AH is not supported (RFC 3768 removed authentication; use PASS or none)");
+    if (t != "PASS") fail(type, "unknown auth_type " + quoted(t) + "; expected PASS");
+    if (v.version != 2) fail(type, "authentication is for version 2 only (RFC 5798 has none)");
+    const toml::node& pass = a.required("auth_pass");
+    v.auth_pass = string_value(pass, "auth_pass");
+    if (v.auth_pass.empty()) fail(pass, "\"auth_pass\" must not be empty");
+    if (v.auth_pass.size() > 8) fail(pass, "auth_pass is at most 8 characters (keepalived uses the first 8; say which)");
+  }
+  if (const toml::node* n = s.optional("use_vmac")) v.use_vmac = bool_value(*n, "use_vmac");
+  if (const toml::node* n = s.optional("garp_master_delay"))
+    v.garp_master_delay = seconds_value(*n, "garp_master_delay", 0, 3600);
+  s.optional_int("garp_master_repeat", v.garp_master_repeat, 1, 255);
+  if (const toml::node* n = s.optional("v3_checksum_as_v2")) {
+    v.v3_checksum_as_v2 = bool_value(*n, "v3_checksum_as_v2");
+    if (v.version != 3) fail(*n, "v3_checksum_as_v2 is for version 3");
+  }
+  auto tracks = [&](std::string_view key, bool service) {
+    std::vector<VrrpTrack> out;
+    const toml::node* n = s.optional(key);
+    if (!n) return out;
+    const auto* arr = n->as_array();
+    if (!arr) fail(*n, quoted(key) + " must be an array of names or { name, weight } tables");
+    for (const toml::node& e : *arr) {
+      VrrpTrack t;
+      const toml::node* name_node = &e;
+      if (const auto* tbl = e.as_table()) {
+        Section ts(*tbl, std::string(key));
+        ts.allow_only({"name", "weight"});
+        name_node = &ts.required("name");
+        ts.optional_int("weight", t.weight, -253, 253);
+      }
+      t.name = string_value(*name_node, key);
+      if (service) {
+        bool found = false;
+        for (uint32_t i = 0; i < cfg_.services.size() && !found; ++i) {
+          const Service& svc = cfg_.services[i];
+          const std::string id = std::string(protocol_name(svc.protocol)) + " " + svc.vip.str() + ":" + std::to_string(svc.port);
+          if (id == t.name) t.index = i, found = true;
+        }
+        if (!found) fail(*name_node, "no service " + quoted(t.name) + "; expected \"tcp a.b.c.d:port\" of a [[services]]");
+      } else {
+        t.index = interface_named(*name_node, key);
+      }
+      out.push_back(std::move(t));
+    }
+    return out;
+  };
+  v.track_interfaces = tracks("track_interface", false);
+  v.track_services = tracks("track_service", true);
+  if (const toml::node* n = s.optional("notify_master")) v.notify_master = command_value(*n, "notify_master");
+  if (const toml::node* n = s.optional("notify_backup")) v.notify_backup = command_value(*n, "notify_backup");
+  if (const toml::node* n = s.optional("notify_fault")) v.notify_fault = command_value(*n, "notify_fault");
+  if (const toml::node* n = s.optional("notify_stop")) v.notify_stop = command_value(*n, "notify_stop");
+  cfg_.vrrp_instances.push_back(std::move(v));
+}
+
+void Loader::vrrp_sync_group(const Section& s) {
+  s.allow_only({"name", "group", "notify_master", "notify_backup", "notify_fault", "notify_stop"});
+  VrrpSyncGroup g;
+  const toml::node& name = s.required("name");
+  g.name = string_value(name, "name");
+  for (const VrrpSyncGroup& o : cfg_.vrrp_sync_groups)
+    if (o.name == g.name) fail(name, "duplicate vrrp_sync_group name " + quoted(g.name));
+  const toml::node& group = s.required("group");
+  for (const StringElement& e : string_array(group, "group")) {
+    uint32_t i = 0;
+    while (i < cfg_.vrrp_instances.size() && cfg_.vrrp_instances[i].name != e.value) ++i;
+    if (i == cfg_.vrrp_instances.size()) fail(*e.node, "no vrrp_instance named " + quoted(e.value));
+    for (const VrrpSyncGroup& o : cfg_.vrrp_sync_groups)
+      if (std::find(o.members.begin(), o.members.end(), i) != o.members.end())
+        fail(*e.node, "vrrp_instance " + quoted(e.value) + " is already in vrrp_sync_group " + quoted(o.name));
+    if (std::find(g.members.begin(), g.members.end(), i) != g.members.end())
+      fail(*e.node, "vrrp_instance " + quoted(e.value) + " appears twice");
+    g.members.push_back(i);
+  }
+  if (g.members.empty()) fail(group, "\"group\" must not be empty");
+  // keepalived: a sync group's members track unweighted (a weighted tracker would move one
+  // member's priority alone).
+  for (uint32_t i : g.members)
+    for (const auto* list : {&cfg_.vrrp_instances[i].track_interfaces, &cfg_.vrrp_instances[i].track_services})
+      for (const VrrpTrack& t : *list)
+        if (t.weight != 0)
+          fail(group, "vrrp_instance " + quoted(cfg_.vrrp_instances[i].name) +
+                          " tracks with a weight; in a sync group trackers are unweighted (keepalived)");
+  if (const toml::node* n = s.optional("notify_master")) g.notify_master = command_value(*n, "notify_master");
+  if (const toml::node* n = s.optional("notify_backup")) g.notify_backup = command_value(*n, "notify_backup");
+  if (const toml::node* n = s.optional("notify_fault")) g.notify_fault = command_value(*n, "notify_fault");
+  if (const toml::node* n = s.optional("notify_stop")) g.notify_stop = command_value(*n, "notify_stop");
+  cfg_.vrrp_sync_groups.push_back(std::move(g));
 }
 
 void Loader::check_host(const toml::node& at, std::string_view what, Ipv4Addr a) const {
