@@ -16,6 +16,7 @@ declare -A allowed=(
   [fwd]="base wire fwd"
   [frag]="base wire frag drop.hpp"
   [check]="base wire config check"
+  [vrrp]="base wire config vrrp"
 )
 fail=0
 for layer in "${!allowed[@]}"; do

@@ -944,10 +944,29 @@ uint32_t Loader::interface_named(const toml::node& n, std::string_view key) cons
 }
 
 void Loader::vrrp_instance(const Section& s) {
-  s.allow_only({"name", "state", "interface", "virtual_router_id", "priority", "advert_int", "version", "nopreempt",
-                "preempt_delay", "virtual_ipaddress", "unicast_src_ip", "unicast_peer", "authentication", "use_vmac",
-                "garp_master_delay", "garp_master_repeat", "v3_checksum_as_v2", "track_interface", "track_service",
-                "notify_master", "notify_backup", "notify_fault", "notify_stop"});
+  s.allow_only({"name",
+                "state",
+                "interface",
+                "virtual_router_id",
+                "priority",
+                "advert_int",
+                "version",
+                "nopreempt",
+                "preempt_delay",
+                "virtual_ipaddress",
+                "unicast_src_ip",
+                "unicast_peer",
+                "authentication",
+                "use_vmac",
+                "garp_master_delay",
+                "garp_master_repeat",
+                "v3_checksum_as_v2",
+                "track_interface",
+                "track_service",
+                "notify_master",
+                "notify_backup",
+                "notify_fault",
+                "notify_stop"});
   VrrpInstance v;
   const toml::node& name = s.required("name");
   v.name = string_value(name, "name");
@@ -1000,11 +1019,13 @@ void Loader::vrrp_instance(const Section& s) {
   }
   for (const VrrpInstance& o : cfg_.vrrp_instances)
     if (o.interface == v.interface && o.vrid == v.vrid)
-      fail(s.required("virtual_router_id"), "virtual_router_id " + std::to_string(v.vrid) + " is already used on interface " +
-                                                quoted(itf.name) + " by vrrp_instance " + quoted(o.name));
+      fail(s.required("virtual_router_id"), "virtual_router_id " + std::to_string(v.vrid) +
+                                                " is already used on interface " + quoted(itf.name) +
+                                                " by vrrp_instance " + quoted(o.name));
   if (const toml::node* n = s.optional("unicast_src_ip")) {
     auto a = Ipv4Addr::parse(string_value(*n, "unicast_src_ip"));
-    if (!a || std::none_of(itf.addresses.begin(), itf.addresses.end(), [&](const Ipv4Prefix& p) { return p.addr == *a; }))
+    if (!a ||
+        std::none_of(itf.addresses.begin(), itf.addresses.end(), [&](const Ipv4Prefix& p) { return p.addr == *a; }))
       fail(*n, "unicast_src_ip must be one of interface " + quoted(itf.name) + "'s addresses");
     v.unicast_src = *a;
   }
@@ -1028,7 +1049,8 @@ void Loader::vrrp_instance(const Section& s) {
     const toml::node& pass = a.required("auth_pass");
     v.auth_pass = string_value(pass, "auth_pass");
     if (v.auth_pass.empty()) fail(pass, "\"auth_pass\" must not be empty");
-    if (v.auth_pass.size() > 8) fail(pass, "auth_pass is at most 8 characters (keepalived uses the first 8; say which)");
+    if (v.auth_pass.size() > 8)
+      fail(pass, "auth_pass is at most 8 characters (keepalived uses the first 8; say which)");
   }
   if (const toml::node* n = s.optional("use_vmac")) v.use_vmac = bool_value(*n, "use_vmac");
   if (const toml::node* n = s.optional("garp_master_delay"))
@@ -1058,10 +1080,12 @@ void Loader::vrrp_instance(const Section& s) {
         bool found = false;
         for (uint32_t i = 0; i < cfg_.services.size() && !found; ++i) {
           const Service& svc = cfg_.services[i];
-          const std::string id = std::string(protocol_name(svc.protocol)) + " " + svc.vip.str() + ":" + std::to_string(svc.port);
+          const std::string id =
+              std::string(protocol_name(svc.protocol)) + " " + svc.vip.str() + ":" + std::to_string(svc.port);
           if (id == t.name) t.index = i, found = true;
         }
-        if (!found) fail(*name_node, "no service " + quoted(t.name) + "; expected \"tcp a.b.c.d:port\" of a [[services]]");
+        if (!found)
+          fail(*name_node, "no service " + quoted(t.name) + "; expected \"tcp a.b.c.d:port\" of a [[services]]");
       } else {
         t.index = interface_named(*name_node, key);
       }

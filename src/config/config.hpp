@@ -254,23 +254,23 @@ struct Service : ServiceSettings {
 /// A [[vrrp_instances]] table: keepalived's vrrp_instance (docs/vrrp.md), RFC 3768 (version 2)
 /// and RFC 5798 (version 3) for IPv4.
 struct VrrpTrack {
-  std::string name;  // track_interface: an interface; track_service: "tcp 10.0.0.100:80"
+  std::string name;    // track_interface: an interface; track_service: "tcp 10.0.0.100:80"
   uint32_t index = 0;  // interface index; for a service, its index into Config::services
   int32_t weight = 0;  // 0: down means FAULT; else added to the priority while down (-253..253)
   friend bool operator==(const VrrpTrack&, const VrrpTrack&) = default;
 };
 struct VrrpInstance {
   std::string name;
-  bool initial_master = false;  // state = "MASTER" (keepalived's default: BACKUP)
-  uint32_t interface = 0;       // index into Config::interfaces
-  uint8_t vrid = 0;             // virtual_router_id 1..255
-  uint8_t priority = 100;       // 1..255 (255: the address owner)
-  uint8_t version = 2;          // 2 or 3
-  uint32_t advert_int_cs = 100; // advert_int in centiseconds (version 2: whole seconds)
-  bool preempt = true;          // !nopreempt
+  bool initial_master = false;   // state = "MASTER" (keepalived's default: BACKUP)
+  uint32_t interface = 0;        // index into Config::interfaces
+  uint8_t vrid = 0;              // virtual_router_id 1..255
+  uint8_t priority = 100;        // 1..255 (255: the address owner)
+  uint8_t version = 2;           // 2 or 3
+  uint32_t advert_int_cs = 100;  // advert_int in centiseconds (version 2: whole seconds)
+  bool preempt = true;           // !nopreempt
   Duration preempt_delay{};
-  std::vector<Ipv4Addr> addresses;  // virtual_ipaddress, in file order (the adverts list them)
-  Ipv4Addr unicast_src;             // unspecified: the interface's first address
+  std::vector<Ipv4Addr> addresses;      // virtual_ipaddress, in file order (the adverts list them)
+  Ipv4Addr unicast_src;                 // unspecified: the interface's first address
   std::vector<Ipv4Addr> unicast_peers;  // empty: multicast to 224.0.0.18
   std::string auth_pass;                // version 2, auth_type PASS: up to 8 bytes; empty: none
   bool use_vmac = false;                // 00:00:5e:00:01:VRID as the source MAC and ARP answer

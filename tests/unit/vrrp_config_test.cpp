@@ -140,7 +140,8 @@ TEST(VrrpConfig, MistakesAreRefusedWithTheirPosition) {
                      "virtual_ipaddress = [\"10.0.0.1\"]\n"),
             "26:22: virtual_ipaddress 10.0.0.1 is already in vrrp_instance \"V\"");
   // A sync group names instances that exist, each in one group, tracking unweighted.
-  EXPECT_EQ(error_of(head + one + "[[vrrp_sync_groups]]\nname = \"G\"\ngroup = [\"X\"]\n"), "24:10: no vrrp_instance named \"X\"");
+  EXPECT_EQ(error_of(head + one + "[[vrrp_sync_groups]]\nname = \"G\"\ngroup = [\"X\"]\n"),
+            "24:10: no vrrp_instance named \"X\"");
   EXPECT_EQ(error_of(head + one + "track_interface = [{ name = \"lan\", weight = -20 }]\n" +
                      "[[vrrp_sync_groups]]\nname = \"G\"\ngroup = [\"V\"]\n"),
             "25:9: vrrp_instance \"V\" tracks with a weight; in a sync group trackers are unweighted (keepalived)");

@@ -1,0 +1,349 @@
+#include "vrrp/vrrp.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "wire/ethernet.hpp"
+#include "wire/vrrp.hpp"
+
+namespace vs::vrrp {
+
+namespace {
+
+constexpr size_t kEth = wire::EthernetView<uint8_t>::kHeaderLen;
+constexpr size_t kIp = 20;
+constexpr uint8_t kTtl = 255;   // RFC 5798 §5.1.1.3
+constexpr uint8_t kTos = 0xc0;  // keepalived's adverts: precedence "internetwork control"
+constexpr size_t kEventCap = 1024;
+const Ipv4Addr kGroup = Ipv4Addr::from_octets(224, 0, 0, 18);
+
+}  // namespace
+
+std::string_view state_name(State s) noexcept {
+  switch (s) {
+    case State::kInit: return "INIT";
+    case State::kBackup: return "BACKUP";
+    case State::kMaster: return "MASTER";
+    case State::kFault: return "FAULT";
+  }
+  return "?";
+}
+
+std::string_view cause_name(Cause c) noexcept {
+  switch (c) {
+    case Cause::kStart: return "start";
+    case Cause::kMasterDown: return "master_down";
+    case Cause::kHigherPriority: return "higher_priority";
+    case Cause::kFault: return "fault";
+    case Cause::kFaultCleared: return "fault_cleared";
+    case Cause::kSyncGroup: return "sync_group";
+    case Cause::kStop: return "stop";
+  }
+  return "?";
+}
+
+Vrrp::Vrrp(const config::Config& cfg, VrrpNet& net) : net_(net) {
+  buf_.resize(kEth + kIp + wire::VrrpView<uint8_t>::length_for(2, 255));
+  events_.reserve(kEventCap);
+  group_of_.assign(cfg.vrrp_instances.size(), -1);
+  for (const auto& g : cfg.vrrp_sync_groups) {
+    for (uint32_t m : g.members) group_of_[m] = static_cast<int32_t>(groups_.size());
+    groups_.push_back(g.members);
+  }
+  for (const auto& c : cfg.vrrp_instances) {
+    Instance in;
+    in.cfg = c;
+    in.priority = c.priority;
+    in.master_adver_cs = c.advert_int_cs;
+    const config::Interface& itf = cfg.interfaces[c.interface];
+    in.src = c.unicast_src.is_unspecified() ? itf.addresses.front().addr : c.unicast_src;
+    in.dst = c.unicast_peers.empty() ? kGroup : c.unicast_peers.front();
+    in.mac = c.use_vmac ? MacAddr{{0x00, 0x00, 0x5e, 0x00, 0x01, c.vrid}} : itf.mac;  // RFC 5798 §7.3
+    in.iface_up.assign(c.track_interfaces.size(), true);
+    in.svc_up.assign(c.track_services.size(), true);
+    insts_.push_back(std::move(in));
+  }
+}
+
+Duration Vrrp::advert_interval(const Instance& in) const noexcept {
+  return Duration::micros(int64_t{in.cfg.advert_int_cs} * 10000);
+}
+
+Duration Vrrp::skew_time(const Instance& in) noexcept {
+  const int64_t p = in.cfg.priority == 255 ? 255 : in.priority;
+  if (in.cfg.version == 2) return Duration::micros((256 - p) * 1000000 / 256);
+  return Duration::micros((256 - p) * int64_t{in.master_adver_cs} * 10000 / 256);
+}
+
+Duration Vrrp::master_down_interval(const Instance& in) noexcept {
+  return Duration::micros(3 * int64_t{in.master_adver_cs} * 10000 + skew_time(in).us);
+}
+
+void Vrrp::start(Instant now) noexcept {
+  for (uint32_t i = 0; i < insts_.size(); ++i) {
+    Instance& in = insts_[i];
+    in.started = now;
+    if (in.state != State::kInit) continue;  // a sync group member already moved it
+    retrack(i, now);
+    if (in.state == State::kFault) continue;
+    if (in.cfg.priority == 255) {
+      become_master(i, Cause::kStart, now);
+    } else {
+      become_backup(i, Cause::kStart, now);
+      // keepalived: `state MASTER` waits one advert interval (and the least skew) for a master
+      // to show itself, not three.
+      if (in.cfg.initial_master)
+        in.down_at = now + Duration::micros(int64_t{in.master_adver_cs} * 10000 +
+                                            (in.cfg.version == 2 ? 1000000 / 256 : in.master_adver_cs * 10000 / 256));
+    }
+  }
+}
+
+std::optional<Instant> Vrrp::next_deadline() const noexcept {
+  std::optional<Instant> t;
+  auto earliest = [&t](const std::optional<Instant>& x) {
+    if (x && (!t || *x < *t)) t = x;
+  };
+  for (const Instance& in : insts_) {
+    earliest(in.advert_at);
+    earliest(in.down_at);
+    earliest(in.garp_at);
+  }
+  return t;
+}
+
+void Vrrp::on_timer(Instant now) noexcept {
+  for (uint32_t i = 0; i < insts_.size(); ++i) {
+    Instance& in = insts_[i];
+    if (in.down_at && *in.down_at <= now) become_master(i, Cause::kMasterDown, *in.down_at);
+    if (in.advert_at && *in.advert_at <= now) {
+      const Instant due = *in.advert_at;
+      send_advert(i, in.priority, due);
+      in.advert_at = due + advert_interval(in);
+    }
+    if (in.garp_at && *in.garp_at <= now) {
+      const Instant due = *in.garp_at;
+      in.garp_at.reset();
+      send_garps(i, due);
+    }
+  }
+}
+
+Reject Vrrp::on_advert(uint32_t iface, wire::Ipv4View<const uint8_t> ip, Instant now) noexcept {
+  auto v = wire::VrrpView<const uint8_t>::parse(ip.payload());
+  if (!v) return Reject::kMalformed;
+  if (ip.ttl() != kTtl) return Reject::kTtl;
+  if (!v->verify_checksum_any(ip.src(), ip.dst())) return Reject::kChecksum;
+  uint32_t i = 0;
+  while (i < insts_.size() && !(insts_[i].cfg.interface == iface && insts_[i].cfg.vrid == v->vrid())) ++i;
+  if (i == insts_.size()) return Reject::kOtherVrid;
+  Instance& in = insts_[i];
+  const config::VrrpInstance& c = in.cfg;
+  if (!c.unicast_peers.empty() &&
+      std::find(c.unicast_peers.begin(), c.unicast_peers.end(), ip.src()) == c.unicast_peers.end())
+    return Reject::kPeer;
+  if (v->version() != c.version) return Reject::kMismatch;
+  if (c.version == 2) {
+    // RFC 3768 §7.1: the interval must be ours; authentication as configured (keepalived's PASS:
+    // the password in the 8 bytes, zero-padded).
+    if (v->interval_cs() != c.advert_int_cs) return Reject::kMismatch;
+    uint8_t want[8] = {};
+    std::memcpy(want, c.auth_pass.data(), std::min<size_t>(c.auth_pass.size(), 8));
+    const uint8_t type = c.auth_pass.empty() ? wire::VrrpView<uint8_t>::kAuthNone : wire::VrrpView<uint8_t>::kAuthPass;
+    if (v->auth_type() != type) return Reject::kMismatch;
+    if (type == wire::VrrpView<uint8_t>::kAuthPass && !std::equal(want, want + 8, v->auth_data().begin()))
+      return Reject::kMismatch;
+  }
+  // The address list must be ours (keepalived, unless skip_check_adv_addr).
+  if (v->count() != c.addresses.size()) return Reject::kMismatch;
+  for (size_t k = 0; k < v->count(); ++k)
+    if (std::find(c.addresses.begin(), c.addresses.end(), v->address(k)) == c.addresses.end()) return Reject::kMismatch;
+  in.adverts_received++;
+  const uint8_t prio = v->priority();
+  switch (in.state) {
+    case State::kBackup:
+      if (prio == 0) {
+        in.down_at = now + skew_time(in);  // the master resigned: take over after Skew_Time
+      } else if (!c.preempt || prio >= in.priority || now < in.started + c.preempt_delay) {
+        if (c.version == 3) in.master_adver_cs = v->interval_cs();
+        in.down_at = now + master_down_interval(in);
+      }
+      // else: a lower priority while we may preempt: discarded; Master_Down fires and we take over.
+      break;
+    case State::kMaster:
+      if (prio == 0) {
+        send_advert(i, in.priority, now);  // RFC 5798 §6.4.3: answer a resigning peer at once
+        in.advert_at = now + advert_interval(in);
+      } else if (prio > in.priority || (prio == in.priority && ip.src().v > in.src.v)) {
+        if (c.version == 3) in.master_adver_cs = v->interval_cs();
+        become_backup(i, Cause::kHigherPriority, now, ip.src());
+      } else {
+        // A lower-priority master: assert ourselves now (RFC 9568; keepalived does by default).
+        send_advert(i, in.priority, now);
+        in.advert_at = now + advert_interval(in);
+      }
+      break;
+    case State::kInit:
+    case State::kFault: break;
+  }
+  return Reject::kNone;
+}
+
+void Vrrp::send_advert(uint32_t i, uint8_t priority, Instant now) noexcept {
+  Instance& in = insts_[i];
+  const config::VrrpInstance& c = in.cfg;
+  const auto count = static_cast<uint8_t>(c.addresses.size());
+  const size_t len = wire::VrrpView<uint8_t>::length_for(c.version, count);
+  std::span<uint8_t> out(buf_.data(), kEth + kIp + len);
+  std::fill(out.begin(), out.end(), uint8_t{0});
+  auto v = wire::VrrpView<uint8_t>::unchecked(out.subspan(kEth + kIp));
+  const uint8_t auth = c.auth_pass.empty() ? wire::VrrpView<uint8_t>::kAuthNone : wire::VrrpView<uint8_t>::kAuthPass;
+  v.fill(c.version, c.vrid, priority, count, auth, c.advert_int_cs);
+  for (size_t k = 0; k < count; ++k) v.set_address(k, c.addresses[k]);
+  if (c.version == 2) std::memcpy(v.auth_data().data(), c.auth_pass.data(), std::min<size_t>(c.auth_pass.size(), 8));
+  // Each destination its own datagram (unicast peers), the checksum over its own pseudo-header.
+  const size_t n = c.unicast_peers.empty() ? 1 : c.unicast_peers.size();
+  for (size_t k = 0; k < n; ++k) {
+    const Ipv4Addr dst = c.unicast_peers.empty() ? kGroup : c.unicast_peers[k];
+    v.fill_checksum(in.src, dst, !c.v3_checksum_as_v2);
+    wire::Ipv4View<uint8_t>::unchecked(out.subspan(kEth))
+        .fill(kTos, static_cast<uint16_t>(kIp + len), 0, 0, kTtl, IpProto::kVrrp, in.src, dst);
+    net_.send_advert(c.interface, out, in.mac, now);
+  }
+  in.adverts_sent++;
+  if (priority == 0) in.priority_zero_sent++;
+}
+
+void Vrrp::send_garps(uint32_t i, Instant now) noexcept {
+  const Instance& in = insts_[i];
+  for (uint32_t r = 0; r < in.cfg.garp_master_repeat; ++r)
+    for (Ipv4Addr a : in.cfg.addresses) net_.send_garp(in.cfg.interface, a, in.mac, now);
+}
+
+void Vrrp::become(uint32_t i, State to, Cause why, Instant now, Ipv4Addr peer) noexcept {
+  Instance& in = insts_[i];
+  const State from = in.state;
+  if (from == to) return;
+  in.state = to;
+  if (events_.size() < kEventCap) events_.push_back({now, i, from, to, why, in.priority, peer});
+  if (from == State::kMaster || to == State::kMaster) net_.ownership_changed(i);
+  follow(i, now);
+}
+
+void Vrrp::become_master(uint32_t i, Cause why, Instant now, Ipv4Addr peer) noexcept {
+  Instance& in = insts_[i];
+  in.down_at.reset();
+  in.became_master++;
+  // RFC 5798 §6.4.2: an advert, then the gratuitous ARPs; keepalived repeats the ARPs
+  // garp_master_repeat times now and again after garp_master_delay.
+  send_advert(i, in.priority, now);
+  in.advert_at = now + advert_interval(in);
+  send_garps(i, now);
+  if (in.cfg.garp_master_delay.us > 0) in.garp_at = now + in.cfg.garp_master_delay;
+  become(i, State::kMaster, why, now, peer);
+}
+
+void Vrrp::become_backup(uint32_t i, Cause why, Instant now, Ipv4Addr peer) noexcept {
+  Instance& in = insts_[i];
+  in.advert_at.reset();
+  in.garp_at.reset();
+  in.down_at = now + master_down_interval(in);
+  become(i, State::kBackup, why, now, peer);
+}
+
+void Vrrp::enter_fault(uint32_t i, Cause why, Instant now) noexcept {
+  Instance& in = insts_[i];
+  if (in.state == State::kMaster) send_advert(i, 0, now);  // keepalived resigns on fault
+  in.advert_at.reset();
+  in.garp_at.reset();
+  in.down_at.reset();
+  become(i, State::kFault, why, now, {});
+}
+
+void Vrrp::follow(uint32_t i, Instant now) noexcept {
+  if (following_ || group_of_[i] < 0) return;
+  following_ = true;
+  const State to = insts_[i].state;
+  for (uint32_t m : groups_[static_cast<size_t>(group_of_[i])]) {
+    if (m == i || insts_[m].state == to) continue;
+    if (to == State::kMaster) become_master(m, Cause::kSyncGroup, now);
+    else if (to == State::kBackup) become_backup(m, Cause::kSyncGroup, now);
+    else if (to == State::kFault) enter_fault(m, Cause::kSyncGroup, now);
+    else become(m, to, Cause::kSyncGroup, now, {});
+  }
+  following_ = false;
+}
+
+void Vrrp::retrack(uint32_t i, Instant now) noexcept {
+  Instance& in = insts_[i];
+  bool fault = false;
+  int32_t delta = 0;
+  auto weigh = [&](const std::vector<config::VrrpTrack>& tracks, const std::vector<bool>& up) {
+    for (size_t k = 0; k < tracks.size(); ++k) {
+      const int32_t w = tracks[k].weight;
+      if (w == 0 && !up[k]) fault = true;
+      if (w > 0 && up[k]) delta += w;   // keepalived: a positive weight is added while up
+      if (w < 0 && !up[k]) delta += w;  // a negative one while down
+    }
+  };
+  weigh(in.cfg.track_interfaces, in.iface_up);
+  weigh(in.cfg.track_services, in.svc_up);
+  in.fault = fault;
+  in.track_delta = delta;
+  // keepalived keeps an owner's 255 and clamps the others to 1..254.
+  in.priority =
+      in.cfg.priority == 255 ? 255 : static_cast<uint8_t>(std::clamp<int32_t>(in.cfg.priority + delta, 1, 254));
+  if (fault && in.state != State::kFault) enter_fault(i, Cause::kFault, now);
+  else if (!fault && in.state == State::kFault) {
+    if (in.cfg.priority == 255) become_master(i, Cause::kFaultCleared, now);
+    else become_backup(i, Cause::kFaultCleared, now);
+  }
+}
+
+void Vrrp::set_interface(uint32_t iface, bool up, Instant now) noexcept {
+  for (uint32_t i = 0; i < insts_.size(); ++i) {
+    Instance& in = insts_[i];
+    bool changed = false;
+    for (size_t k = 0; k < in.cfg.track_interfaces.size(); ++k)
+      if (in.cfg.track_interfaces[k].index == iface && in.iface_up[k] != up) in.iface_up[k] = up, changed = true;
+    if (changed && in.state != State::kInit) retrack(i, now);
+  }
+}
+
+void Vrrp::set_service(uint32_t svc, bool healthy, Instant now) noexcept {
+  for (uint32_t i = 0; i < insts_.size(); ++i) {
+    Instance& in = insts_[i];
+    bool changed = false;
+    for (size_t k = 0; k < in.cfg.track_services.size(); ++k)
+      if (in.cfg.track_services[k].index == svc && in.svc_up[k] != healthy) in.svc_up[k] = healthy, changed = true;
+    if (changed && in.state != State::kInit) retrack(i, now);
+  }
+}
+
+void Vrrp::stop(Instant now) noexcept {
+  following_ = true;  // every instance stops on its own
+  for (uint32_t i = 0; i < insts_.size(); ++i) {
+    Instance& in = insts_[i];
+    if (in.state == State::kMaster) send_advert(i, 0, now);
+    in.advert_at.reset();
+    in.down_at.reset();
+    in.garp_at.reset();
+    become(i, State::kInit, Cause::kStop, now, {});
+  }
+  following_ = false;
+}
+
+bool Vrrp::owns(Ipv4Addr a) const noexcept {
+  for (const Instance& in : insts_)
+    if (std::find(in.cfg.addresses.begin(), in.cfg.addresses.end(), a) != in.cfg.addresses.end())
+      return in.state == State::kMaster;
+  return true;
+}
+
+std::optional<MacAddr> Vrrp::mac_for(Ipv4Addr a) const noexcept {
+  for (const Instance& in : insts_)
+    if (std::find(in.cfg.addresses.begin(), in.cfg.addresses.end(), a) != in.cfg.addresses.end()) return in.mac;
+  return std::nullopt;
+}
+
+}  // namespace vs::vrrp

@@ -1,0 +1,153 @@
+// VRRP versions 2 and 3 for IPv4 (RFC 3768, RFC 5798) with keepalived's vrrp_instance behaviour
+// (docs/vrrp.md): the state machine of each [[vrrp_instances]] table, its adverts, its gratuitous
+// ARPs, tracking and sync groups.
+//
+// Sans-I/O like the engine: adverts arrive as parsed datagrams with the engine's time, adverts and
+// gratuitous ARPs leave through VrrpNet, every timer runs on the engine's clock (next_deadline /
+// on_timer), so a replay makes the same transitions at the same times. Memory is fixed when the
+// config is loaded: one state and one advert buffer per instance.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "base/addr.hpp"
+#include "base/time.hpp"
+#include "config/config.hpp"
+#include "wire/ipv4.hpp"
+
+namespace vs::vrrp {
+
+enum class State : uint8_t { kInit, kBackup, kMaster, kFault };
+/// keepalived's names: "INIT", "BACKUP", "MASTER", "FAULT".
+std::string_view state_name(State s) noexcept;
+
+/// Why a state changed (the log and the events say it by name: cause_name).
+enum class Cause : uint8_t {
+  kStart,           // the instance started (priority 255: master at once; else backup)
+  kMasterDown,      // no advert for Master_Down_Interval (or Skew_Time after a priority 0)
+  kHigherPriority,  // a master heard a better master (higher priority, or equal and higher address)
+  kFault,           // a tracked interface or service without weight went down
+  kFaultCleared,    // ... came back
+  kSyncGroup,       // another member of its vrrp_sync_group changed
+  kStop,            // the daemon stops (a master sends priority 0 first)
+};
+std::string_view cause_name(Cause c) noexcept;
+
+/// Why an advert was not taken; the engine counts each as a drop reason.
+enum class Reject : uint8_t {
+  kNone,       // taken
+  kMalformed,  // not a VRRP advertisement of its own length
+  kTtl,        // IP TTL is not 255 (RFC 5798 §7.1)
+  kChecksum,   // neither checksum form holds
+  kOtherVrid,  // no instance of this VRID on the interface (another group's)
+  kMismatch,   // version, interval (version 2), address list or authentication differ from ours
+  kPeer,       // unicast instance: the source is none of its unicast_peer addresses
+};
+
+/// What the engine does for Vrrp.
+class VrrpNet {
+public:
+  virtual ~VrrpNet() = default;
+  /// Send an advert: `frame` is an IPv4 datagram after an Ethernet header's room, from
+  /// `src_mac`, out of `iface`: to 01:00:5e:00:00:12 when addressed to 224.0.0.18, else as any
+  /// datagram to a neighbour.
+  virtual void send_advert(uint32_t iface, std::span<uint8_t> frame, const MacAddr& src_mac, Instant now) noexcept = 0;
+  /// A gratuitous ARP for `addr` announcing `mac` on `iface` (keepalived's form: a broadcast ARP
+  /// request with sender and target address both `addr`).
+  virtual void send_garp(uint32_t iface, Ipv4Addr addr, const MacAddr& mac, Instant now) noexcept = 0;
+  /// instances()[i] entered or left MASTER: the engine answers for its addresses, or stops.
+  virtual void ownership_changed(uint32_t i) noexcept = 0;
+};
+
+/// A state change (the adapters log it and run the notify scripts).
+struct Event {
+  Instant at;
+  uint32_t instance = 0;
+  State from = State::kInit, to = State::kInit;
+  Cause cause = Cause::kStart;
+  uint8_t priority = 0;  // the instance's priority then
+  Ipv4Addr peer;         // kHigherPriority: the master heard
+};
+
+/// One instance's state. Public for the listing and the metrics.
+struct Instance {
+  config::VrrpInstance cfg;
+  State state = State::kInit;
+  uint8_t priority = 0;                // effective: base, adjusted by weighted trackers (1..254)
+  uint32_t master_adver_cs = 0;        // Master_Adver_Interval (version 3 learns it from the master)
+  Ipv4Addr src;                        // the adverts' source address
+  Ipv4Addr dst;                        // 224.0.0.18, or the first unicast peer
+  MacAddr mac;                         // the virtual MAC (use_vmac) or the interface's
+  std::optional<Instant> advert_at;    // master: the next advert
+  std::optional<Instant> down_at;      // backup: Master_Down timer
+  std::optional<Instant> garp_at;      // master: the second burst of gratuitous ARPs
+  Instant started{};                   // preempt_delay counts from here
+  bool fault = false;                  // an unweighted tracker is down
+  int32_t track_delta = 0;             // the weighted trackers' sum
+  std::vector<bool> iface_up, svc_up;  // tracked state, one per track_interface / track_service
+  uint64_t adverts_sent = 0, adverts_received = 0, became_master = 0, priority_zero_sent = 0;
+};
+
+class Vrrp {
+public:
+  Vrrp(const config::Config& cfg, VrrpNet& net);
+
+  void start(Instant now) noexcept;
+  std::optional<Instant> next_deadline() const noexcept;
+  void on_timer(Instant now) noexcept;
+  /// An IPv4 datagram of protocol 112 that arrived on `iface`.
+  Reject on_advert(uint32_t iface, wire::Ipv4View<const uint8_t> ip, Instant now) noexcept;
+  /// Interface `iface` went down or up (track_interface).
+  void set_interface(uint32_t iface, bool up, Instant now) noexcept;
+  /// Service `svc` (index into Config::services) has a healthy real or not (track_service).
+  void set_service(uint32_t svc, bool healthy, Instant now) noexcept;
+  /// The daemon stops: each master sends priority 0, so its backup takes over at once (RFC 5798
+  /// §6.4.3, "Shutdown"); every instance ends in INIT.
+  void stop(Instant now) noexcept;
+
+  /// Whether the engine answers for `a` now: true for an address of no instance, and for one of
+  /// an instance in MASTER.
+  bool owns(Ipv4Addr a) const noexcept;
+  /// The MAC an address of an instance is answered with (its VMAC with use_vmac); nullopt for an
+  /// address of no instance.
+  std::optional<MacAddr> mac_for(Ipv4Addr a) const noexcept;
+
+  const std::vector<Instance>& instances() const noexcept { return insts_; }
+  template <class F>
+  void drain_events(F&& f) {
+    for (const Event& e : events_) f(e);
+    events_.clear();
+  }
+
+  /// Master_Down_Interval and Skew_Time of an instance (RFC 5798 §6.1; version 2's skew is in
+  /// seconds whatever the interval, RFC 3768 §6.1).
+  static Duration skew_time(const Instance& in) noexcept;
+  static Duration master_down_interval(const Instance& in) noexcept;
+
+private:
+  void become_master(uint32_t i, Cause why, Instant now, Ipv4Addr peer = {}) noexcept;
+  void become_backup(uint32_t i, Cause why, Instant now, Ipv4Addr peer = {}) noexcept;
+  void become(uint32_t i, State to, Cause why, Instant now, Ipv4Addr peer) noexcept;
+  void enter_fault(uint32_t i, Cause why, Instant now) noexcept;
+  void send_advert(uint32_t i, uint8_t priority, Instant now) noexcept;
+  void send_garps(uint32_t i, Instant now) noexcept;
+  /// After a tracker changed: the effective priority, and FAULT entered or left.
+  void retrack(uint32_t i, Instant now) noexcept;
+  /// The other members of i's sync group follow its new state.
+  void follow(uint32_t i, Instant now) noexcept;
+  Duration advert_interval(const Instance& in) const noexcept;
+
+  VrrpNet& net_;
+  std::vector<Instance> insts_;
+  std::vector<int32_t> group_of_;  // instance -> sync group, -1 for none
+  std::vector<std::vector<uint32_t>> groups_;
+  std::vector<Event> events_;
+  std::vector<uint8_t> buf_;  // one advert frame
+  bool following_ = false;    // follow() is applying a group's state (no recursion)
+};
+
+}  // namespace vs::vrrp

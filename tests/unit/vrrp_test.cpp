@@ -1,0 +1,279 @@
+// The VRRP state machine (src/vrrp/vrrp.hpp) on a virtual clock: RFC 5798 §6.4's transitions and
+// timers (Master_Down_Interval = 3 × Master_Adver_Interval + Skew_Time), keepalived's choices
+// (state MASTER waits one interval, gratuitous ARPs in two bursts, a master answers a lower
+// priority), what a receiver refuses, tracking and sync groups.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "config/config.hpp"
+#include "vrrp/vrrp.hpp"
+#include "wire/ipv4.hpp"
+#include "wire/vrrp.hpp"
+
+namespace vs::vrrp {
+namespace {
+
+constexpr Ipv4Addr ip(uint8_t a, uint8_t b, uint8_t c, uint8_t d) { return Ipv4Addr::from_octets(a, b, c, d); }
+const Ipv4Addr kGroup = ip(224, 0, 0, 18), kVip = ip(10, 0, 0, 100);
+const Ipv4Addr kMe = ip(10, 0, 0, 2), kPeer = ip(10, 0, 0, 3), kLowPeer = ip(10, 0, 0, 1);
+
+struct Sent {
+  Instant at;
+  uint8_t priority;
+  Ipv4Addr dst;
+};
+
+struct Net : VrrpNet {
+  std::vector<Sent> adverts;
+  std::vector<Instant> garps;
+  int ownership = 0;
+  void send_advert(uint32_t, std::span<uint8_t> frame, const MacAddr&, Instant now) noexcept override {
+    auto ipv = wire::Ipv4View<uint8_t>::unchecked(frame.subspan(14));
+    auto v = wire::VrrpView<uint8_t>::parse(ipv.payload());
+    EXPECT_TRUE(v);
+    EXPECT_TRUE(v && v->verify_checksum(ipv.src(), ipv.dst()));
+    adverts.push_back({now, v ? v->priority() : uint8_t{0}, ipv.dst()});
+  }
+  void send_garp(uint32_t, Ipv4Addr, const MacAddr&, Instant now) noexcept override { garps.push_back(now); }
+  void ownership_changed(uint32_t) noexcept override { ownership++; }
+};
+
+std::string config_text(const std::string& instance_keys, const std::string& extra = "") {
+  return R"(
+[[interfaces]]
+name = "wan"
+mac = "02:00:00:00:0a:01"
+addresses = ["10.0.0.2/24"]
+
+[[services]]
+protocol = "tcp"
+address = "10.0.0.100:80"
+reals = [{ address = "10.0.0.11:80" }]
+
+[[vrrp_instances]]
+name = "VI_1"
+interface = "wan"
+virtual_router_id = 51
+virtual_ipaddress = ["10.0.0.100"]
+)" + instance_keys +
+         "\n" + extra;
+}
+
+struct Rig {
+  std::shared_ptr<const config::Config> cfg;
+  Net net;
+  Vrrp vrrp;
+  int64_t now_us = 1'000'000'000;
+  explicit Rig(const std::string& keys, const std::string& extra = "")
+      : cfg(parse(config_text(keys, extra))), vrrp(*cfg, net) {
+    vrrp.start(now());
+  }
+  static std::shared_ptr<const config::Config> parse(const std::string& t) {
+    auto r = config::parse_config(t);
+    if (!r) throw std::runtime_error(r.error().message);
+    return r.value();
+  }
+  Instant now() const { return Instant::from_micros(now_us); }
+  double t() const { return static_cast<double>(now_us - 1'000'000'000) / 1e6; }
+  void run_to(double secs) {
+    const int64_t until = 1'000'000'000 + static_cast<int64_t>(secs * 1e6 + 0.5);
+    for (;;) {
+      auto d = vrrp.next_deadline();
+      if (!d || d->us > until) break;
+      now_us = d->us;
+      vrrp.on_timer(now());
+    }
+    now_us = until;
+  }
+  State state(uint32_t i = 0) const { return vrrp.instances()[i].state; }
+  /// An advert from `src` (to the group, TTL 255 unless told), version and fields as given.
+  Reject advert(Ipv4Addr src, uint8_t prio, uint8_t version = 2, uint32_t interval_cs = 100, uint8_t ttl = 255,
+                uint8_t vrid = 51, std::vector<Ipv4Addr> addrs = {kVip}, const std::string& pass = "",
+                Ipv4Addr dst = kGroup, bool corrupt = false) {
+    const auto count = static_cast<uint8_t>(addrs.size());
+    std::vector<uint8_t> b(20 + wire::VrrpView<uint8_t>::length_for(version, count));
+    auto v = wire::VrrpView<uint8_t>::unchecked(std::span(b).subspan(20));
+    v.fill(version, vrid, prio, count, pass.empty() ? 0 : 1, interval_cs);
+    for (size_t k = 0; k < count; ++k) v.set_address(k, addrs[k]);
+    for (size_t k = 0; k < pass.size() && version == 2; ++k) v.auth_data()[k] = static_cast<uint8_t>(pass[k]);
+    v.fill_checksum(src, dst);
+    if (corrupt) b[27] ^= 1;
+    wire::Ipv4View<uint8_t>::unchecked(b).fill(0xc0, static_cast<uint16_t>(b.size()), 0, 0, ttl, IpProto::kVrrp, src,
+                                               dst);
+    return vrrp.on_advert(0, *wire::Ipv4View<const uint8_t>::parse(b), now());
+  }
+};
+
+TEST(Vrrp, BackupTakesOverAfterMasterDownIntervalWithAnAdvertAndTwoBurstsOfGarps) {
+  Rig r("");
+  EXPECT_EQ(r.state(), State::kBackup);
+  // Version 2, priority 100: 3 × 1 s + (256 - 100) / 256 s = 3.609375 s.
+  r.run_to(3.609);
+  EXPECT_EQ(r.state(), State::kBackup);
+  EXPECT_TRUE(r.net.adverts.empty()) << "a backup is silent";
+  r.run_to(3.61);
+  ASSERT_EQ(r.state(), State::kMaster);
+  ASSERT_EQ(r.net.adverts.size(), 1u);
+  EXPECT_EQ(r.net.adverts[0].at.us - 1'000'000'000, 3'609'375);
+  EXPECT_EQ(r.net.adverts[0].priority, 100);
+  EXPECT_EQ(r.net.adverts[0].dst, kGroup);
+  EXPECT_EQ(r.net.garps.size(), 5u) << "garp_master_repeat 5, at once";
+  r.run_to(8.6);
+  EXPECT_EQ(r.net.garps.size(), 5u);
+  r.run_to(8.61);
+  EXPECT_EQ(r.net.garps.size(), 10u) << "and 5 more garp_master_delay (5 s) later";
+  EXPECT_EQ(r.net.adverts.size(), 6u) << "then an advert every advert_int";
+  EXPECT_EQ(r.net.ownership, 1);
+}
+
+TEST(Vrrp, ABackupHearingItsMasterStaysAndAResigningMasterHandsOverAfterSkewTime) {
+  Rig r("");
+  for (double s = 0.5; s < 10; s += 1) {
+    r.run_to(s);
+    EXPECT_EQ(r.advert(kPeer, 150), Reject::kNone);
+  }
+  EXPECT_EQ(r.state(), State::kBackup);
+  EXPECT_EQ(r.advert(kPeer, 0), Reject::kNone);  // the master stops
+  r.run_to(9.5 + 0.609);
+  EXPECT_EQ(r.state(), State::kBackup);
+  r.run_to(9.5 + 0.61);
+  EXPECT_EQ(r.state(), State::kMaster) << "Skew_Time (0.609 s) after the priority 0";
+}
+
+TEST(Vrrp, AMasterYieldsToAHigherPriorityOrAHigherAddressAndAnswersALowerOne) {
+  Rig r("priority = 255");
+  EXPECT_EQ(r.state(), State::kMaster) << "the address owner is master at once";
+  r.run_to(0.5);
+  const size_t before = r.net.adverts.size();
+  EXPECT_EQ(r.advert(kPeer, 100), Reject::kNone);
+  EXPECT_EQ(r.state(), State::kMaster);
+  EXPECT_EQ(r.net.adverts.size(), before + 1) << "a lower priority is answered at once";
+
+  Rig equal("priority = 100");
+  equal.run_to(4);
+  ASSERT_EQ(equal.state(), State::kMaster);
+  EXPECT_EQ(equal.advert(kLowPeer, 100), Reject::kNone);
+  EXPECT_EQ(equal.state(), State::kMaster) << "equal priority, lower address: we stay";
+  EXPECT_EQ(equal.advert(kPeer, 100), Reject::kNone);
+  EXPECT_EQ(equal.state(), State::kBackup) << "equal priority, higher address: we yield";
+  const auto& ev = equal.vrrp.instances()[0];
+  EXPECT_EQ(ev.state, State::kBackup);
+}
+
+TEST(Vrrp, PreemptionTakesOverFromALowerMasterUnlessNopreemptOrWithinPreemptDelay) {
+  Rig pre("priority = 150");
+  for (double s = 0.5; s < 6; s += 1) {
+    pre.run_to(s);
+    pre.advert(kPeer, 100);
+  }
+  EXPECT_EQ(pre.state(), State::kMaster) << "lower-priority adverts are discarded: Master_Down fired";
+  EXPECT_LT(pre.net.adverts.front().at.us - 1'000'000'000, 3'500'000);
+
+  Rig nopre("priority = 150\nnopreempt = true");
+  for (double s = 0.5; s < 6; s += 1) {
+    nopre.run_to(s);
+    nopre.advert(kPeer, 100);
+  }
+  EXPECT_EQ(nopre.state(), State::kBackup);
+
+  Rig delayed("priority = 150\npreempt_delay = 8");
+  for (double s = 0.5; s < 12; s += 1) {
+    delayed.run_to(s);
+    delayed.advert(kPeer, 100);
+    if (s < 8) {
+      EXPECT_EQ(delayed.state(), State::kBackup) << "at " << s;
+    }
+  }
+  EXPECT_EQ(delayed.state(), State::kMaster) << "after preempt_delay";
+}
+
+TEST(Vrrp, StateMasterWaitsOneIntervalVersion3LearnsTheMastersInterval) {
+  Rig m("state = \"MASTER\"");
+  m.run_to(1.0);
+  EXPECT_EQ(m.state(), State::kBackup);
+  m.run_to(1.01);
+  EXPECT_EQ(m.state(), State::kMaster) << "one advert_int + the least skew (1/256 s), not three";
+
+  Rig v3("version = 3\nadvert_int = 0.2");
+  // 3 × 0.2 + 156 × 0.2 / 256 = 0.721875 s
+  v3.run_to(0.72);
+  EXPECT_EQ(v3.state(), State::kBackup);
+  v3.run_to(0.73);
+  EXPECT_EQ(v3.state(), State::kMaster);
+  Rig learn("version = 3\nadvert_int = 0.2");
+  learn.run_to(0.1);
+  EXPECT_EQ(learn.advert(kPeer, 150, 3, 100), Reject::kNone);  // the master advertises every 1 s
+  learn.run_to(3.0);
+  EXPECT_EQ(learn.state(), State::kBackup) << "3 × 1 s + skew from the master's interval";
+  learn.run_to(3.8);
+  EXPECT_EQ(learn.state(), State::kMaster);
+}
+
+TEST(Vrrp, ReceiversRefuseWhatIsNotTheirGroupsAdvert) {
+  Rig r("authentication = { auth_type = \"PASS\", auth_pass = \"secret\" }");
+  EXPECT_EQ(r.advert(kPeer, 150, 2, 100, 255, 51, {kVip}, "secret"), Reject::kNone);
+  EXPECT_EQ(r.advert(kPeer, 150, 2, 100, 254, 51, {kVip}, "secret"), Reject::kTtl);
+  EXPECT_EQ(r.advert(kPeer, 150, 2, 100, 255, 52, {kVip}, "secret"), Reject::kOtherVrid);
+  EXPECT_EQ(r.advert(kPeer, 150, 2, 200, 255, 51, {kVip}, "secret"), Reject::kMismatch) << "interval";
+  EXPECT_EQ(r.advert(kPeer, 150, 2, 100, 255, 51, {kVip}, "wrong"), Reject::kMismatch) << "password";
+  EXPECT_EQ(r.advert(kPeer, 150, 2, 100, 255, 51, {kVip}), Reject::kMismatch) << "no authentication";
+  EXPECT_EQ(r.advert(kPeer, 150, 2, 100, 255, 51, {ip(10, 0, 0, 99)}, "secret"), Reject::kMismatch) << "addresses";
+  EXPECT_EQ(r.advert(kPeer, 150, 3, 100, 255, 51, {kVip}), Reject::kMismatch) << "version";
+  EXPECT_EQ(r.advert(kPeer, 150, 2, 100, 255, 51, {kVip}, "secret", kGroup, true), Reject::kChecksum);
+  EXPECT_EQ(r.vrrp.instances()[0].adverts_received, 1u);
+
+  Rig u("version = 3\nunicast_peer = [\"10.0.0.3\"]");
+  EXPECT_EQ(u.advert(kPeer, 150, 3, 100, 255, 51, {kVip}, "", kMe), Reject::kNone);
+  EXPECT_EQ(u.advert(kLowPeer, 150, 3, 100, 255, 51, {kVip}, "", kMe), Reject::kPeer);
+}
+
+TEST(Vrrp, AnUnweightedTrackerFaultsTheInstanceAndItsSyncGroupAWeightedOneMovesThePriority) {
+  const std::string two = R"(
+[[vrrp_instances]]
+name = "VI_2"
+interface = "wan"
+virtual_router_id = 52
+virtual_ipaddress = ["10.0.0.101"]
+
+[[vrrp_sync_groups]]
+name = "G"
+group = ["VI_1", "VI_2"]
+)";
+  Rig r("priority = 255\ntrack_service = [\"tcp 10.0.0.100:80\"]", two);
+  EXPECT_EQ(r.state(0), State::kMaster);
+  EXPECT_EQ(r.state(1), State::kMaster) << "the group follows its member";
+  r.run_to(1.5);
+  r.vrrp.set_service(0, false, r.now());
+  EXPECT_EQ(r.state(0), State::kFault);
+  EXPECT_EQ(r.state(1), State::kFault);
+  EXPECT_EQ(r.net.adverts.back().priority, 0) << "a master resigns on fault";
+  r.vrrp.set_service(0, true, r.now());
+  EXPECT_EQ(r.state(0), State::kMaster) << "the owner is master again";
+
+  Rig w("priority = 150\ntrack_service = [{ name = \"tcp 10.0.0.100:80\", weight = -60 }]");
+  w.vrrp.set_service(0, false, w.now());
+  EXPECT_EQ(w.vrrp.instances()[0].priority, 90);
+  EXPECT_EQ(w.state(), State::kBackup);
+}
+
+TEST(Vrrp, AStoppingMasterSendsPriorityZero) {
+  Rig r("priority = 255");
+  r.run_to(2.5);
+  r.vrrp.stop(r.now());
+  EXPECT_EQ(r.net.adverts.back().priority, 0);
+  EXPECT_EQ(r.state(), State::kInit);
+  EXPECT_FALSE(r.vrrp.next_deadline());
+  EXPECT_FALSE(r.vrrp.owns(kVip));
+  EXPECT_TRUE(r.vrrp.owns(ip(10, 0, 0, 50))) << "an address of no instance";
+  std::vector<std::string> seen;
+  r.vrrp.drain_events([&](const Event& e) {
+    seen.push_back(std::string(state_name(e.from)) + ">" + std::string(state_name(e.to)) + ":" +
+                   std::string(cause_name(e.cause)));
+  });
+  EXPECT_EQ(seen, (std::vector<std::string>{"INIT>MASTER:start", "MASTER>INIT:stop"}));
+}
+
+}  // namespace
+}  // namespace vs::vrrp
