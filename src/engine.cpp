@@ -68,9 +68,24 @@ Engine::Engine(std::shared_ptr<const config::Config> cfg, TxSink& tx, const Engi
                           Duration::seconds(cfg_->router.frag_timeout), cfg_->router.seed}),
       ifc_(cfg_->interfaces.size()),
       ip_id_(seed_ip_id(cfg_->router.seed)),
-      icmp_peers_(params.icmp_peer_entries, params.icmp_ratelimit_ms, cfg_->router.seed) {
+      icmp_peers_(params.icmp_peer_entries, params.icmp_ratelimit_ms, cfg_->router.seed),
+      vrrp_(*cfg_, *this),
+      owned_vmacs_(cfg_->interfaces.size()) {
   due_.reserve(params.neigh.capacity);
+  for (auto& v : owned_vmacs_) v.reserve(cfg_->vrrp_instances.size());
   index_addresses();
+}
+
+void Engine::start(Instant now) noexcept {
+  now_ = now;
+  health_.start(now);
+  track_services(now);
+  vrrp_.start(now);
+}
+
+void Engine::stop(Instant now) noexcept {
+  now_ = now;
+  vrrp_.stop(now);
 }
 
 std::optional<std::string> Engine::reload(std::shared_ptr<const config::Config> cfg) {
@@ -88,13 +103,17 @@ std::optional<std::string> Engine::reload(std::shared_ptr<const config::Config> 
       next.router.frag_memory_per_source != now.router.frag_memory_per_source ||
       next.router.frag_timeout != now.router.frag_timeout)
     return std::string("router.frag_* cannot change without a restart (reassembly memory is allocated at start)");
+  if (next.vrrp_instances != now.vrrp_instances || next.vrrp_sync_groups != now.vrrp_sync_groups)
+    return std::string("vrrp_instances and vrrp_sync_groups cannot change by a reload (restart vsrouter)");
   if (next.router.seed != now.router.seed)
     return std::string("router.seed cannot change without a restart (hashes and choices depend on it)");
   cfg_ = std::move(cfg);
-  index_addresses();
   routes_ = RouteTable(*cfg_);
   health_.reload(*cfg_);
   director_.apply_config(*health_.effective(*cfg_));
+  index_addresses();  // after the director: a VRRP address that is no VIP is a router address
+  for (uint32_t i = 0; i < vrrp_.instances().size(); ++i) ownership_changed(i);  // the index is new
+  track_services(now_);
   return std::nullopt;
 }
 
@@ -133,6 +152,7 @@ void Engine::real_changed(uint32_t real, bool alive) noexcept {  // alive: in se
   } else {
     director_.delete_real(*s, rh.real.addr, rh.real.port);
   }
+  track_services(now_);
 }
 
 void Engine::weight_changed(uint32_t real) noexcept {
@@ -176,10 +196,11 @@ void Engine::transmit(uint32_t iface, std::span<const uint8_t> frame, const Offl
 // Addresses
 
 void Engine::index_addresses() {
-  size_t n = 0;
+  size_t n = 0, nv = 0;
   for (const auto& ifc : cfg_->interfaces) n += ifc.addresses.size();
-  addr_kind_.reset(2 * n);
-  iface_addr_.reset(n);
+  for (const auto& v : cfg_->vrrp_instances) nv += v.addresses.size();
+  addr_kind_.reset(2 * n + nv);
+  iface_addr_.reset(n + nv);
   auto mark = [&](Ipv4Addr a, uint8_t kind) {
     if (uint8_t* k = addr_kind_.find(a.v)) *k |= kind;
     else addr_kind_.insert(a.v, kind);
@@ -191,10 +212,19 @@ void Engine::index_addresses() {
       iface_addr_.insert((uint64_t{i} << 32) | p.addr.v, true);
     }
   }
+  // VRRP addresses: owned while their instance is master (ownership_changed sets the bits).
+  for (const auto& v : cfg_->vrrp_instances)
+    for (Ipv4Addr a : v.addresses) {
+      mark(a, kAddrVirtual);
+      if (!director_.is_vip(a)) iface_addr_.insert((uint64_t{v.interface} << 32) | a.v, false);
+    }
 }
 
 bool Engine::owns_on_iface(uint32_t iface, Ipv4Addr a) const noexcept {
-  return iface_addr_.contains((uint64_t{iface} << 32) | a.v) || director_.vip_interface(a) == iface;
+  if (const bool* owned = iface_addr_.find((uint64_t{iface} << 32) | a.v)) return *owned;
+  if (director_.vip_interface(a) != iface) return false;
+  const uint8_t k = addr_kind(a);
+  return !(k & kAddrVirtual) || (k & kAddrOwned);
 }
 
 Ipv4Addr Engine::source_for(uint32_t iface, Ipv4Addr toward) const noexcept {
@@ -208,6 +238,7 @@ Ipv4Addr Engine::source_for(uint32_t iface, Ipv4Addr toward) const noexcept {
 // Entry points
 
 Verdict Engine::on_frame(uint32_t iface, std::span<const uint8_t> frame, Instant now, const Offload& off) noexcept {
+  now_ = now;
   ifc_[iface].rx_frames++;
   ifc_[iface].rx_bytes += frame.size();
 
@@ -224,7 +255,7 @@ Verdict Engine::on_frame(uint32_t iface, std::span<const uint8_t> frame, Instant
   const MacAddr& mine = cfg_->interfaces[iface].mac;
   MacAddr dst = eth->dst();
   bool l2_unicast = !dst.is_multicast();  // broadcast is a multicast address too
-  if (l2_unicast && dst != mine) return drop(DropReason::kEthNotForUs);
+  if (l2_unicast && dst != mine && !owned_vmac(iface, dst)) return drop(DropReason::kEthNotForUs);
   MacAddr src = eth->src();
   if (src.is_multicast() || src.is_zero() || src == mine) return drop(DropReason::kEthSrcInvalid);
 
@@ -236,6 +267,8 @@ Verdict Engine::on_frame(uint32_t iface, std::span<const uint8_t> frame, Instant
 }
 
 void Engine::on_timer(Instant now) noexcept {
+  now_ = now;
+  vrrp_.on_timer(now);
   director_.on_timer(now);
   health_.on_timer(now);
   // Datagrams not reassembled in time (ip_expire): their fragments are dropped and, when the
@@ -279,9 +312,91 @@ void Engine::on_timer(Instant now) noexcept {
 
 std::optional<Instant> Engine::next_deadline() const noexcept {
   std::optional<Instant> t;
-  for (auto d : {neigh_.next_deadline(), director_.next_deadline(), reasm_.next_deadline(), health_.next_deadline()})
+  for (auto d : {neigh_.next_deadline(), director_.next_deadline(), reasm_.next_deadline(), health_.next_deadline(),
+                 vrrp_.next_deadline()})
     if (d && (!t || *d < *t)) t = d;
   return t;
+}
+
+// ---------------------------------------------------------------------------------------------
+// VRRP (src/vrrp/): adverts and gratuitous ARPs leave through the router; an instance's addresses
+// are the router's only while it is master.
+
+Verdict Engine::vrrp_input(uint32_t iface, ConstIp ip, Instant now) noexcept {
+  switch (vrrp_.on_advert(iface, ip, now)) {
+    case vrrp::Reject::kNone: return {Verdict::Kind::kConsumed, {}, iface};
+    case vrrp::Reject::kMalformed: return drop(DropReason::kVrrpMalformed);
+    case vrrp::Reject::kTtl: return drop(DropReason::kVrrpBadTtl);
+    case vrrp::Reject::kChecksum: return drop(DropReason::kVrrpBadChecksum);
+    case vrrp::Reject::kOtherVrid: return drop(DropReason::kVrrpOtherVrid);
+    case vrrp::Reject::kMismatch: return drop(DropReason::kVrrpMismatch);
+    case vrrp::Reject::kPeer: return drop(DropReason::kVrrpForeignPeer);
+  }
+  return drop(DropReason::kVrrpMalformed);
+}
+
+void Engine::send_advert(uint32_t iface, std::span<uint8_t> frame, const MacAddr& src_mac, Instant now) noexcept {
+  const Ipv4Addr dst = Ipv4View<uint8_t>::unchecked(frame.subspan(kEth)).dst();
+  if (dst.is_multicast()) {  // RFC 1112 §6.4: 01:00:5e and the group's low 23 bits
+    const MacAddr group{{0x01, 0x00, 0x5e, static_cast<uint8_t>((dst.v >> 16) & 0x7f), static_cast<uint8_t>(dst.v >> 8),
+                         static_cast<uint8_t>(dst.v)}};
+    wire::fill_ethernet(frame, group, src_mac, wire::EtherType::kIpv4);
+    transmit(iface, frame);
+    return;
+  }
+  wire::fill_ethernet(frame, MacAddr{}, src_mac, wire::EtherType::kIpv4);
+  output_ip(iface, dst, frame, now);
+}
+
+void Engine::send_garp(uint32_t iface, Ipv4Addr addr, const MacAddr& mac, Instant now) noexcept {
+  (void)now;
+  // keepalived's form: an ARP request, broadcast, sender and target address both the address.
+  std::span<uint8_t> out(arp_buf_);
+  wire::fill_ethernet(out, MacAddr::broadcast(), mac, wire::EtherType::kArp);
+  ArpView<uint8_t>::unchecked(out.subspan(kEth)).fill(wire::ArpOp::kRequest, mac, addr, MacAddr::broadcast(), addr);
+  transmit(iface, out);
+  counters_.arp_requests_sent++;
+}
+
+void Engine::ownership_changed(uint32_t instance) noexcept {
+  const vrrp::Instance& in = vrrp_.instances()[instance];
+  const bool owned = in.state == vrrp::State::kMaster;
+  for (Ipv4Addr a : in.cfg.addresses) {
+    uint8_t* k = addr_kind_.find(a.v);
+    if (k == nullptr) continue;
+    *k = static_cast<uint8_t>(owned ? (*k | kAddrOwned) : (*k & ~kAddrOwned));
+    if (bool* gw = iface_addr_.find((uint64_t{in.cfg.interface} << 32) | a.v)) {  // no VIP: a router address
+      *gw = owned;
+      *k = static_cast<uint8_t>(owned ? (*k | kAddrRouter) : (*k & ~kAddrRouter));
+    }
+  }
+  if (in.cfg.use_vmac) {
+    auto& v = owned_vmacs_[in.cfg.interface];
+    auto it = std::find(v.begin(), v.end(), in.mac);
+    if (owned && it == v.end()) v.push_back(in.mac);
+    if (!owned && it != v.end()) v.erase(it);
+  }
+}
+
+bool Engine::owned_vmac(uint32_t iface, const MacAddr& dst) const noexcept {
+  const auto& v = owned_vmacs_[iface];
+  return !v.empty() && std::find(v.begin(), v.end(), dst) != v.end();
+}
+
+bool Engine::service_healthy(uint32_t svc) const noexcept {
+  const config::Service& s = cfg_->services[svc];
+  for (const check::ServiceHealth& sh : health_.services()) {
+    if (sh.protocol != s.protocol || sh.vip != s.vip || sh.port != s.port) continue;
+    for (uint32_t r = sh.first_real; r < sh.first_real + sh.n_reals; ++r)
+      if (health_.reals()[r].alive()) return true;
+    return false;
+  }
+  return !s.reals.empty();  // no checker: its reals count as alive
+}
+
+void Engine::track_services(Instant now) noexcept {
+  for (const auto& v : cfg_->vrrp_instances)
+    for (const auto& t : v.track_services) vrrp_.set_service(t.index, service_healthy(t.index), now);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -311,9 +426,12 @@ Verdict Engine::handle_arp(uint32_t iface, std::span<const uint8_t> frame, Insta
   }
 
   if (op == static_cast<uint16_t>(wire::ArpOp::kRequest)) {
-    if (!for_us) return drop(DropReason::kArpNotForUs);
+    if (!for_us)
+      return drop((addr_kind(tpa) & (kAddrVirtual | kAddrOwned)) == kAddrVirtual ? DropReason::kVrrpBackup
+                                                                                 : DropReason::kArpNotForUs);
     std::span<uint8_t> out(arp_buf_);
-    const MacAddr& mine = cfg_->interfaces[iface].mac;
+    // An instance's address is answered with its MAC (the VMAC with use_vmac), as keepalived's.
+    const MacAddr mine = (addr_kind(tpa) & kAddrVirtual) ? *vrrp_.mac_for(tpa) : cfg_->interfaces[iface].mac;
     wire::fill_ethernet(out, sha, mine, wire::EtherType::kArp);
     ArpView<uint8_t>::unchecked(out.subspan(kEth)).fill(wire::ArpOp::kReply, mine, tpa, sha, spa);
     transmit(iface, out);
@@ -402,7 +520,12 @@ Verdict Engine::handle_ipv4(uint32_t iface, std::span<const uint8_t> frame, bool
     return drop(DropReason::kIpv4BadDestination);
   const uint8_t dst_kind = addr_kind(dst);
   if (dst.is_broadcast() || (dst_kind & kAddrDirectedBroadcast)) return drop(DropReason::kIpv4Broadcast);
+  if (ip->protocol() == IpProto::kVrrp && !cfg_->vrrp_instances.empty() &&
+      (dst == Ipv4Addr::from_octets(224, 0, 0, 18) || (dst_kind & kAddrRouter)))
+    return vrrp_input(iface, *ip, now);
   if (dst.is_multicast()) return drop(DropReason::kIpv4Multicast);
+  // A backup does not answer for, nor forward to, its instances' addresses (the master does).
+  if ((dst_kind & (kAddrVirtual | kAddrOwned)) == kAddrVirtual) return drop(DropReason::kVrrpBackup);
 
   // Transport headers are checked where they are complete: in unfragmented datagrams, which are
   // summarised once here for the IPVS path. A datagram to us with a broken transport header is a

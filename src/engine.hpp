@@ -28,6 +28,7 @@
 #include "offload.hpp"
 #include "packet.hpp"
 #include "route.hpp"
+#include "vrrp/vrrp.hpp"
 #include "wire/ipv4.hpp"
 
 namespace vs {
@@ -106,7 +107,7 @@ struct EngineCounters {
   uint64_t reassembled = 0;               // datagrams reassembled from fragments addressed to us (src/frag/)
 };
 
-class Engine : private check::ProbeNet {
+class Engine : private check::ProbeNet, private vrrp::VrrpNet {
 public:
   Engine(std::shared_ptr<const config::Config> cfg, TxSink& tx, const EngineParams& params = {});
 
@@ -116,7 +117,9 @@ public:
   std::optional<Instant> next_deadline() const noexcept;
   /// The adapter's start time: health checks count their warm-up from it. Without this call they
   /// start at the first frame or timer.
-  void start(Instant now) noexcept { health_.start(now); }
+  void start(Instant now) noexcept;
+  /// The daemon stops: VRRP masters resign (priority 0), so that their backups take over at once.
+  void stop(Instant now) noexcept;
   /// MISC_CHECK: who runs the programs (none: a program never ends, its checker times out).
   void set_script_runner(ScriptRunner* r) noexcept { scripts_ = r; }
   /// A MISC_CHECK program exited (status 0..255, or -1: killed, or could not start).
@@ -143,6 +146,7 @@ public:
   ipvs::Director& director() noexcept { return director_; }
   const frag::Reassembler& reassembler() const noexcept { return reasm_; }
   const check::Health& health() const noexcept { return health_; }
+  const vrrp::Vrrp& vrrp() const noexcept { return vrrp_; }
   check::Health& health() noexcept { return health_; }
 
 private:
@@ -164,6 +168,18 @@ private:
   void stop_script(uint32_t checker) noexcept override {
     if (scripts_) scripts_->stop(checker);
   }
+
+  // vrrp::VrrpNet
+  void send_advert(uint32_t iface, std::span<uint8_t> frame, const MacAddr& src_mac, Instant now) noexcept override;
+  void send_garp(uint32_t iface, Ipv4Addr addr, const MacAddr& mac, Instant now) noexcept override;
+  void ownership_changed(uint32_t instance) noexcept override;
+  /// A VRRP datagram to the group or to us: to vrrp_, its refusal counted.
+  Verdict vrrp_input(uint32_t iface, ConstIp ip, Instant now) noexcept;
+  /// track_service: each tracked service's health (a real alive) told to vrrp_.
+  void track_services(Instant now) noexcept;
+  bool service_healthy(uint32_t svc) const noexcept;
+  /// A frame to `dst` that is not the interface's MAC: the virtual MAC of an instance it is master of.
+  bool owned_vmac(uint32_t iface, const MacAddr& dst) const noexcept;
 
   static NeighParams neigh_params(NeighParams p, const config::Config& cfg);
 
@@ -236,7 +252,9 @@ private:
   void icmp_take() noexcept;
 
   // Address classes, answered from indexes of the config (index_addresses) in O(1).
-  enum AddrKind : uint8_t { kAddrRouter = 1, kAddrDirectedBroadcast = 2 };
+  // kAddrVirtual: an address of a VRRP instance; kAddrOwned: ... whose instance is master now
+  // (ownership_changed); an owned virtual address that is no service VIP is also kAddrRouter.
+  enum AddrKind : uint8_t { kAddrRouter = 1, kAddrDirectedBroadcast = 2, kAddrVirtual = 4, kAddrOwned = 8 };
   uint8_t addr_kind(Ipv4Addr a) const noexcept {
     const uint8_t* k = addr_kind_.find(a.v);
     return k ? *k : 0;
@@ -282,7 +300,8 @@ private:
   Offload rx_off_{};                      // of the frame on_frame is handling
   std::vector<uint32_t> due_;             // reused by on_timer
   FlatMap<uint32_t, uint8_t> addr_kind_;  // AddrKind bits of every interface address and directed broadcast
-  FlatMap<uint64_t, bool> iface_addr_;    // (interface << 32 | address) of every interface address
+  FlatMap<uint64_t, bool> iface_addr_;    // (interface << 32 | address) of every interface address, and of
+                                          // every VRRP address that is no VIP (true while owned)
 
   DropCounters drops_;
   EngineCounters counters_;
@@ -294,6 +313,9 @@ private:
   Instant icmp_last_{};
   bool icmp_started_ = false;
   IcmpPeerLimiter icmp_peers_;  // per destination (inet_peer_xrlim_allow)
+  vrrp::Vrrp vrrp_;
+  std::vector<std::vector<MacAddr>> owned_vmacs_;  // per interface: the VMACs of instances in MASTER
+  Instant now_{};                                  // the latest time the engine was given
 };
 
 }  // namespace vs

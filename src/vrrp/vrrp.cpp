@@ -80,6 +80,8 @@ Duration Vrrp::master_down_interval(const Instance& in) noexcept {
 }
 
 void Vrrp::start(Instant now) noexcept {
+  if (started_) return;
+  started_ = true;
   for (uint32_t i = 0; i < insts_.size(); ++i) {
     Instance& in = insts_[i];
     in.started = now;
@@ -100,6 +102,7 @@ void Vrrp::start(Instant now) noexcept {
 }
 
 std::optional<Instant> Vrrp::next_deadline() const noexcept {
+  if (!started_) return insts_.empty() ? std::nullopt : std::optional<Instant>(Instant{});  // start me
   std::optional<Instant> t;
   auto earliest = [&t](const std::optional<Instant>& x) {
     if (x && (!t || *x < *t)) t = x;
@@ -113,6 +116,7 @@ std::optional<Instant> Vrrp::next_deadline() const noexcept {
 }
 
 void Vrrp::on_timer(Instant now) noexcept {
+  start(now);
   for (uint32_t i = 0; i < insts_.size(); ++i) {
     Instance& in = insts_[i];
     if (in.down_at && *in.down_at <= now) become_master(i, Cause::kMasterDown, *in.down_at);
@@ -130,6 +134,7 @@ void Vrrp::on_timer(Instant now) noexcept {
 }
 
 Reject Vrrp::on_advert(uint32_t iface, wire::Ipv4View<const uint8_t> ip, Instant now) noexcept {
+  start(now);
   auto v = wire::VrrpView<const uint8_t>::parse(ip.payload());
   if (!v) return Reject::kMalformed;
   if (ip.ttl() != kTtl) return Reject::kTtl;
@@ -321,6 +326,7 @@ void Vrrp::set_service(uint32_t svc, bool healthy, Instant now) noexcept {
 }
 
 void Vrrp::stop(Instant now) noexcept {
+  started_ = true;    // a stopped instance does not start again
   following_ = true;  // every instance stops on its own
   for (uint32_t i = 0; i < insts_.size(); ++i) {
     Instance& in = insts_[i];

@@ -96,6 +96,7 @@ class Vrrp {
 public:
   Vrrp(const config::Config& cfg, VrrpNet& net);
 
+  /// Starts the instances (later calls do nothing): on_timer and on_advert call it too.
   void start(Instant now) noexcept;
   std::optional<Instant> next_deadline() const noexcept;
   void on_timer(Instant now) noexcept;
@@ -148,6 +149,7 @@ private:
   std::vector<Event> events_;
   std::vector<uint8_t> buf_;  // one advert frame
   bool following_ = false;    // follow() is applying a group's state (no recursion)
+  bool started_ = false;
 };
 
 }  // namespace vs::vrrp
