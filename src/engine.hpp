@@ -147,6 +147,7 @@ public:
   const frag::Reassembler& reassembler() const noexcept { return reasm_; }
   const check::Health& health() const noexcept { return health_; }
   const vrrp::Vrrp& vrrp() const noexcept { return vrrp_; }
+  vrrp::Vrrp& vrrp() noexcept { return vrrp_; }
   check::Health& health() noexcept { return health_; }
 
 private:

@@ -96,4 +96,26 @@ std::string list_health(const Engine& e, Instant now) {
   return out;
 }
 
+std::string list_vrrp(const Engine& e, Instant now) {
+  const auto& insts = e.vrrp().instances();
+  if (insts.empty()) return {};
+  std::string out = fmt("\n%-16s %-6s %-4s %-8s %-4s %-9s %s\n", "Instance", "State", "VRID", "Priority", "Ver",
+                        "Interface", "Addresses");
+  for (const vrrp::Instance& in : insts) {
+    std::string addrs;
+    for (Ipv4Addr a : in.cfg.addresses) addrs += (addrs.empty() ? "" : " ") + a.str();
+    out += fmt("%-16s %-6s %-4u %-8u %-4u %-9s %s\n", in.cfg.name.c_str(), std::string(vrrp::state_name(in.state)).c_str(),
+               unsigned{in.cfg.vrid}, unsigned{in.priority}, unsigned{in.cfg.version},
+               e.config().interfaces[in.cfg.interface].name.c_str(), addrs.c_str());
+    std::string timer;
+    if (in.advert_at) timer = fmt("next advert in %.3f s", (*in.advert_at - now).us / 1e6);
+    else if (in.down_at) timer = fmt("master down in %.3f s", (*in.down_at - now).us / 1e6);
+    out += fmt("  -> %s %s, %llu adverts sent, %llu received, master %llu times%s%s\n",
+               in.cfg.unicast_peers.empty() ? "multicast" : "unicast", in.src.str().c_str(),
+               static_cast<unsigned long long>(in.adverts_sent), static_cast<unsigned long long>(in.adverts_received),
+               static_cast<unsigned long long>(in.became_master), timer.empty() ? "" : ", ", timer.c_str());
+  }
+  return out;
+}
+
 }  // namespace vs::ctl

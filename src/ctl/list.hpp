@@ -25,5 +25,8 @@ std::string list_counters(const Engine& e);
 /// Every health checker's state, real by real in config order (docs/health-checks.md); "" when
 /// no real has a checker. `vsadm --list-checks`, and `vsrouter replay --list`.
 std::string list_health(const Engine& e, Instant now);
+/// Every VRRP instance: its state, priority, addresses, timers and counters; empty when there is
+/// none. `vsadm --list-vrrp`, SIGUSR1 and `vsrouter replay --list` (docs/vrrp.md).
+std::string list_vrrp(const Engine& e, Instant now);
 
 }  // namespace vs::ctl

@@ -344,6 +344,26 @@ std::string render_metrics(const Engine& engine, const std::vector<PortCounters>
            "full; the changes were applied all the same.");
   x.sample(health.events_lost());
 
+  // --- vsrouter: VRRP (src/vrrp/) ---------------------------------------------------------------
+  // One row per [[vrrp_instances]] table, labelled by its name, in the configuration's order.
+  const auto& insts = engine.vrrp().instances();
+  auto inst_label = [](const vrrp::Instance& in) { return "instance=\"" + in.cfg.name + "\""; };
+  x.family("vsrouter_vrrp_state", "gauge",
+           "VRRP instance: 1 for the state it is in (INIT, BACKUP, MASTER, FAULT), 0 for the others.");
+  for (const auto& in : insts)
+    for (auto st : {vrrp::State::kInit, vrrp::State::kBackup, vrrp::State::kMaster, vrrp::State::kFault})
+      x.sample(inst_label(in) + ",state=\"" + std::string(vrrp::state_name(st)) + "\"",
+               uint64_t{in.state == st ? 1u : 0u});
+  x.family("vsrouter_vrrp_priority", "gauge", "VRRP instance: its priority now (the configured one, moved by weighted trackers).");
+  for (const auto& in : insts) x.sample(inst_label(in), uint64_t{in.priority});
+  x.family("vsrouter_vrrp_adverts_sent_total", "counter", "VRRP instance: advertisements sent (priority 0 included).");
+  for (const auto& in : insts) x.sample(inst_label(in), in.adverts_sent);
+  x.family("vsrouter_vrrp_adverts_received_total", "counter",
+           "VRRP instance: advertisements taken (refused ones are drops, see vsrouter_drops_total).");
+  for (const auto& in : insts) x.sample(inst_label(in), in.adverts_received);
+  x.family("vsrouter_vrrp_became_master_total", "counter", "VRRP instance: times it became master.");
+  for (const auto& in : insts) x.sample(inst_label(in), in.became_master);
+
   // --- vsrouter: connection table -------------------------------------------------------------
   x.family("vsrouter_connection_table_entries", "gauge",
            "Entries in the connection table: connections and persistence templates.");

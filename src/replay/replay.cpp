@@ -69,15 +69,20 @@ void Replayer::script_exited(int64_t ts_us, uint32_t checker, int status) {
 }
 
 void Replayer::drain_health() {
-  engine_.health().drain_events([this](const check::Event& e) {
-    std::string line = stamp(e.at.us, origin_) + " health: " + engine_.health().event_text(e);
+  // Health and VRRP decisions, each one line in its log and in the trace under its moment.
+  auto note = [this](std::vector<std::string>& log, std::string line) {
     if (trace_) {
       if (!pending_header_.empty()) *trace_ << pending_header_;
       pending_header_.clear();
       *trace_ << "    " << line << "\n";
     }
-    health_log_.push_back(std::move(line));
+    log.push_back(std::move(line));
+  };
+  engine_.health().drain_events([&](const check::Event& e) {
+    note(health_log_, stamp(e.at.us, origin_) + " health: " + engine_.health().event_text(e));
   });
+  engine_.vrrp().drain_events(
+      [&](const vrrp::Event& e) { note(vrrp_log_, stamp(e.at.us, origin_) + " vrrp: " + engine_.vrrp().event_text(e)); });
 }
 
 void Replayer::run_timers(int64_t until) {
@@ -307,6 +312,10 @@ int run(const Options& opt, std::ostream& out, std::ostream& err) {
     if (std::string h = ctl::list_health(replayer.engine(), Instant::from_micros(replayer.now_us())); !h.empty()) {
       out << h << "\nHealth events\n";
       for (const std::string& line : replayer.health_log()) out << line << "\n";
+    }
+    if (std::string v = ctl::list_vrrp(replayer.engine(), Instant::from_micros(replayer.now_us())); !v.empty()) {
+      out << v << "\nVRRP events\n";
+      for (const std::string& line : replayer.vrrp_log()) out << line << "\n";
     }
   }
   if (opt.list_conns)

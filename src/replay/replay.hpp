@@ -69,6 +69,7 @@ public:
   void start(int64_t us);
   /// What health checks decided, one stamped line each, in order (`replay --list` prints them).
   const std::vector<std::string>& health_log() const noexcept { return health_log_; }
+  const std::vector<std::string>& vrrp_log() const noexcept { return vrrp_log_; }
   /// A MISC_CHECK program's recorded exit (a capture's scripts.txt), at `ts_us`.
   void script_exited(int64_t ts_us, uint32_t checker, int status);
   /// Moves the clock to `us` if it is later, firing nothing.
@@ -104,6 +105,7 @@ private:
   ipvs::SchedNote note_;        // recorded by the director while tracing or observing
   std::string pending_header_;  // printed before the first frame a timer sends (quiet timers stay quiet)
   std::vector<std::string> health_log_;
+  std::vector<std::string> vrrp_log_;
   void drain_health();
   Engine engine_;
 };

@@ -159,6 +159,7 @@ private:
                                                                          : nullptr;
       if (cmd && !cmd->empty()) scripts_->notify(*cmd, "");
     });
+    drain_vrrp();
     auto d = engine_->next_deadline();
     if (!d) {
       uv_timer_stop(&timer_);
@@ -167,6 +168,29 @@ private:
     int64_t us = std::max<int64_t>(0, (*d - now_).us);
     uv_timer_start(&timer_, &Daemon::on_timer_cb, static_cast<uint64_t>((us + 999) / 1000), 0);
   }
+  /// VRRP transitions: logged once each, and keepalived's notify scripts run: the instance's
+  /// notify_master/_backup/_fault/_stop, and its sync group's when this instance moved the group.
+  void drain_vrrp() {
+    engine_->vrrp().drain_events([this](const vrrp::Event& e) {
+      log(2, "%s", engine_->vrrp().event_text(e).c_str());
+      const config::Config& c = engine_->config();
+      auto pick = [&](const auto& x) -> const std::vector<std::string>* {
+        switch (e.to) {
+          case vrrp::State::kMaster: return &x.notify_master;
+          case vrrp::State::kBackup: return &x.notify_backup;
+          case vrrp::State::kFault: return &x.notify_fault;
+          case vrrp::State::kInit: return e.cause == vrrp::Cause::kStop ? &x.notify_stop : nullptr;
+        }
+        return nullptr;
+      };
+      if (const auto* cmd = pick(c.vrrp_instances[e.instance]); cmd && !cmd->empty()) scripts_->notify(*cmd, "");
+      if (e.cause == vrrp::Cause::kSyncGroup) return;
+      for (const config::VrrpSyncGroup& g : c.vrrp_sync_groups)
+        if (std::find(g.members.begin(), g.members.end(), e.instance) != g.members.end())
+          if (const auto* cmd = pick(g); cmd && !cmd->empty()) scripts_->notify(*cmd, "");
+    });
+  }
+
   void on_readable(Port& p) {
     clock();
     run_due_timers();
@@ -207,6 +231,7 @@ private:
                     static_cast<unsigned long long>(p->rx_error));
       s += line;
     }
+    s += ctl::list_vrrp(*engine_, clock());
     s += '\n';  // not "\n" + ...: a GCC 12 -O3 -Wrestrict false positive
     s += ctl::list_connections(*engine_, clock());
     std::fwrite(s.data(), 1, s.size(), stdout);
@@ -236,6 +261,10 @@ private:
   ctl::Reply control(const std::vector<std::string>& args) {
     clock();
     if (args.size() == 1 && args[0] == "--reload") return reload();
+    if (args.size() == 1 && args[0] == "--list-vrrp") {  // vsrouter's own (docs/vrrp.md)
+      std::string l = ctl::list_vrrp(*engine_, now_);
+      return {0, l.empty() ? "no vrrp instances\n" : l.substr(1), ""};
+    }
     if (args.size() == 1 && args[0] == "--list-checks") {  // vsrouter's own (docs/health-checks.md)
       std::string l = ctl::list_health(*engine_, now_);
       return {0, l.empty() ? "no health checkers\n" : l.substr(1), ""};
@@ -268,6 +297,9 @@ private:
 
   void stop() {
     notify("STOPPING=1\nSTATUS=stopping");
+    // VRRP masters resign (priority 0) while the TAPs are still open: the backups take over at once.
+    engine_->stop(clock());
+    drain_vrrp();
     run_omega_scripts();
     control_.reset();
     metrics_.reset();  // its close callbacks run in the final uv_run

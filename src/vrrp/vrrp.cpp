@@ -339,6 +339,14 @@ void Vrrp::stop(Instant now) noexcept {
   following_ = false;
 }
 
+std::string Vrrp::event_text(const Event& e) const {
+  std::string t = "VRRP " + insts_[e.instance].cfg.name + ": " + std::string(state_name(e.from)) + " -> " +
+                  std::string(state_name(e.to)) + " (" + std::string(cause_name(e.cause));
+  if (!e.peer.is_unspecified()) t += " " + e.peer.str();
+  t += ", priority " + std::to_string(e.priority) + ")";
+  return t;
+}
+
 bool Vrrp::owns(Ipv4Addr a) const noexcept {
   for (const Instance& in : insts_)
     if (std::find(in.cfg.addresses.begin(), in.cfg.addresses.end(), a) != in.cfg.addresses.end())

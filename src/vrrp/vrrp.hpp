@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -118,6 +119,8 @@ public:
   std::optional<MacAddr> mac_for(Ipv4Addr a) const noexcept;
 
   const std::vector<Instance>& instances() const noexcept { return insts_; }
+  /// "VRRP VI_1: BACKUP -> MASTER (master_down, priority 100)": one line for the log and replay.
+  std::string event_text(const Event& e) const;
   template <class F>
   void drain_events(F&& f) {
     for (const Event& e : events_) f(e);

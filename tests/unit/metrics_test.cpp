@@ -551,6 +551,11 @@ TEST_F(RenderTest, ValidExpositionWithHelpAndTypeForEveryFamily) {
       "vsrouter_check_probes_total",
       "vsrouter_checks_in_flight",
       "vsrouter_check_events_lost_total",
+      "vsrouter_vrrp_state",
+      "vsrouter_vrrp_priority",
+      "vsrouter_vrrp_adverts_sent_total",
+      "vsrouter_vrrp_adverts_received_total",
+      "vsrouter_vrrp_became_master_total",
       "vsrouter_connection_table_entries",
       "vsrouter_connection_table_capacity",
       "vsrouter_interface_rx_frames_total",
@@ -592,8 +597,9 @@ TEST_F(RenderTest, ValidExpositionWithHelpAndTypeForEveryFamily) {
       EXPECT_FALSE(name.ends_with("_total")) << name;
     }
     const bool per_checker =
-        name == "vsrouter_real_up" || (name.starts_with("vsrouter_check_") && name != "vsrouter_check_probes_total" &&
-                                       name != "vsrouter_check_events_lost_total");
+        name == "vsrouter_real_up" || name.starts_with("vsrouter_vrrp_") ||  // (no VRRP instance here either)
+        (name.starts_with("vsrouter_check_") && name != "vsrouter_check_probes_total" &&
+         name != "vsrouter_check_events_lost_total");
     EXPECT_EQ(f.samples.empty(), per_checker) << name;
     // Same label names in the same order for every sample of a family.
     for (const auto& s : f.samples) {
@@ -1373,6 +1379,40 @@ TEST_F(ServerTest, StartErrors) {
   } else {
     EXPECT_EQ(c.error().message, "metrics [::1]:0: address not available");
   }
+}
+
+TEST(VrrpRender, EachInstanceItsStateOneHotAndItsCounters) {
+  auto cfg = config::parse_config(R"(
+[[interfaces]]
+name = "wan"
+mac = "02:00:00:00:0a:01"
+addresses = ["10.0.0.2/24"]
+
+[[vrrp_instances]]
+name = "VI_1"
+interface = "wan"
+virtual_router_id = 51
+priority = 255
+virtual_ipaddress = ["10.0.0.100"]
+
+[[vrrp_instances]]
+name = "VI_2"
+interface = "wan"
+virtual_router_id = 52
+virtual_ipaddress = ["10.0.0.101"]
+)");
+  ASSERT_TRUE(cfg) << cfg.error().message;
+  test::MemSink sink;
+  Engine e(cfg.value(), sink);
+  e.start(Instant::from_micros(1'000'000));
+  const std::string m = render_metrics(e, {});
+  EXPECT_LINE(m, R"(vsrouter_vrrp_state{instance="VI_1",state="MASTER"} 1)");
+  EXPECT_LINE(m, R"(vsrouter_vrrp_state{instance="VI_1",state="BACKUP"} 0)");
+  EXPECT_LINE(m, R"(vsrouter_vrrp_state{instance="VI_2",state="BACKUP"} 1)");
+  EXPECT_LINE(m, R"(vsrouter_vrrp_state{instance="VI_2",state="MASTER"} 0)");
+  EXPECT_LINE(m, R"(vsrouter_vrrp_priority{instance="VI_1"} 255)");
+  EXPECT_LINE(m, R"(vsrouter_vrrp_adverts_sent_total{instance="VI_1"} 1)");
+  EXPECT_LINE(m, R"(vsrouter_vrrp_became_master_total{instance="VI_2"} 0)");
 }
 
 }  // namespace
