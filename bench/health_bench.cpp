@@ -21,7 +21,9 @@
 // --warmup S (3, run first, not measured) --rtt-us U (200) --flows F (1000) --pps P (1000000,
 // virtual) --neigh-capacity N (0: the daemon's default, EngineParams{}) --announce-all (every real
 // announces itself by ARP at the start, in both runs, so that the run without checkers has the
-// same neighbour table; otherwise only the first service's reals do).
+// same neighbour table; otherwise only the first service's reals do) --same-capacity (the run without
+// checkers gets the neighbour table's capacity the engine gives the config with them,
+// Engine::neigh_params: the same table size, so the same memory layout, in both runs).
 //
 // Reported (per virtual second, i.e. per second of the daemon's life at delay_loop 1):
 //   probes/s, frames to and from the reals; health CPU: the timed on_timer + next_deadline + the
@@ -94,7 +96,8 @@ struct Options {
   uint32_t flows = 1000;
   uint32_t pps = 1000000;
   uint32_t neigh_capacity = 0;
-  bool announce_all = false;  // every real announces itself at the start (both runs: the same neighbours)
+  bool announce_all = false;   // every real announces itself at the start (both runs: the same neighbours)
+  bool same_capacity = false;  // the run without checkers gets the neighbour table the checked config gets
   bool checks = true;
   int rounds = 5;
 };
@@ -273,6 +276,13 @@ public:
     if (!cfg) fail("config: " + cfg.error().message);
     vs::EngineParams params;
     if (o.neigh_capacity) params.neigh.capacity = o.neigh_capacity;
+    if (!o.checks && o.same_capacity) {  // the engine's own sizing rule, applied to the config with checks
+      Options checked = o;
+      checked.checks = true;
+      auto c = vs::config::parse_config(config_text(checked));
+      if (!c) fail("config: " + c.error().message);
+      params.neigh = vs::Engine::neigh_params(params.neigh, *c.value());
+    }
     engine_ = std::make_unique<vs::Engine>(cfg.value(), sink_, params);
     engine_->start(Instant::from_micros(now_));
     learn_neighbours();
@@ -610,12 +620,15 @@ int main(int argc, char** argv) {
     else if (a == "--announce-all") {
       o.announce_all = true;
       args += " --announce-all";
+    } else if (a == "--same-capacity") {
+      o.same_capacity = true;
+      args += " --same-capacity";
     } else if (a == "--neigh-capacity") o.neigh_capacity = static_cast<uint32_t>(std::atol(val()));
     else {
-      std::fprintf(
-          stderr,
-          "usage: health_bench [--one [--no-checks]] [--rounds R] [--tcp N] [--http N] [--per-service N] "
-          "[--seconds S] [--warmup S] [--rtt-us U] [--flows F] [--pps P] [--neigh-capacity N] [--announce-all]\n");
+      std::fprintf(stderr,
+                   "usage: health_bench [--one [--no-checks]] [--rounds R] [--tcp N] [--http N] [--per-service N] "
+                   "[--seconds S] [--warmup S] [--rtt-us U] [--flows F] [--pps P] [--neigh-capacity N] "
+                   "[--announce-all] [--same-capacity]\n");
       return 2;
     }
   }

@@ -145,6 +145,9 @@ public:
   const check::Health& health() const noexcept { return health_; }
   check::Health& health() noexcept { return health_; }
 
+  /// The neighbour table's parameters for a config: `p` with room for every checked address.
+  static NeighParams neigh_params(NeighParams p, const config::Config& cfg);
+
 private:
   using ConstIp = wire::Ipv4View<const uint8_t>;
 
@@ -164,8 +167,6 @@ private:
   void stop_script(uint32_t checker) noexcept override {
     if (scripts_) scripts_->stop(checker);
   }
-
-  static NeighParams neigh_params(NeighParams p, const config::Config& cfg);
 
   Verdict drop(DropReason r) noexcept;
   void transmit(uint32_t iface, std::span<const uint8_t> frame, const Offload* off = nullptr) noexcept;
