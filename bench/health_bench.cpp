@@ -316,8 +316,8 @@ public:
       // As the daemon's libuv timer (Daemon::arm_timer): its loop time counts whole
       // milliseconds and the wait is rounded up to whole milliseconds, so the timer fires on a
       // millisecond and runs every timer due by then together, not one by one between bursts.
-      fire_at_ = deadline_ ? now_ / 1000 * 1000 + std::max<int64_t>(0, (deadline_->us - now_ + 999) / 1000 * 1000)
-                           : INT64_MAX;
+      fire_at_ =
+          deadline_ ? now_ / 1000 * 1000 + std::max<int64_t>(0, (deadline_->us - now_ + 999) / 1000 * 1000) : INT64_MAX;
       const uint64_t t4 = __rdtsc();
       sec.timer += (t1 - t0) + (t4 - t3);
       sec.answers += t2 - t1;
