@@ -21,7 +21,9 @@
 // --warmup S (3, run first, not measured) --rtt-us U (200) --flows F (1000) --pps P (1000000,
 // virtual) --neigh-capacity N (0: the daemon's default, EngineParams{}) --announce-all (every real
 // announces itself by ARP at the start, in both runs, so that the run without checkers has the
-// same neighbour table; otherwise only the first service's reals do).
+// same neighbour table; otherwise only the first service's reals do) --same-capacity (the run without
+// checkers gets the neighbour table's capacity the engine gives the config with them,
+// Engine::neigh_params: the same table size, so the same memory layout, in both runs).
 //
 // Reported (per virtual second, i.e. per second of the daemon's life at delay_loop 1):
 //   probes/s, frames to and from the reals; health CPU: the timed on_timer + next_deadline + the
@@ -94,8 +96,10 @@ struct Options {
   uint32_t flows = 1000;
   uint32_t pps = 1000000;
   uint32_t neigh_capacity = 0;
-  bool announce_all = false;  // every real announces itself at the start (both runs: the same neighbours)
+  bool announce_all = false;   // every real announces itself at the start (both runs: the same neighbours)
+  bool same_capacity = false;  // the run without checkers gets the neighbour table the checked config gets
   bool checks = true;
+  double delay_loop = 1;  // the checkers' delay_loop (and warmup): a larger one keeps the checkers, fewer probes
   int rounds = 5;
 };
 
@@ -111,7 +115,7 @@ std::string config_text(const Options& o) {
   auto add = [&](uint32_t n, uint16_t (*port)(uint32_t), const std::string& check) {
     for (uint32_t s = 0; s * o.per_service < n; ++s) {
       c.service("tcp", kVip.str() + ":" + std::to_string(port(s)), "rr");
-      if (o.checks) c.service_lines("delay_loop = 1");
+      if (o.checks) c.service_lines("delay_loop = " + std::to_string(o.delay_loop));
       for (uint32_t k = 0; k < o.per_service && s * o.per_service + k < n; ++k) {
         c.real(real_addr(real++).str() + ":" + std::to_string(kRealPort), "nat");
         if (o.checks) c.real_lines("    [[services.reals.checks]]\n" + check);
@@ -273,6 +277,13 @@ public:
     if (!cfg) fail("config: " + cfg.error().message);
     vs::EngineParams params;
     if (o.neigh_capacity) params.neigh.capacity = o.neigh_capacity;
+    if (!o.checks && o.same_capacity) {  // the engine's own sizing rule, applied to the config with checks
+      Options checked = o;
+      checked.checks = true;
+      auto c = vs::config::parse_config(config_text(checked));
+      if (!c) fail("config: " + c.error().message);
+      params.neigh = vs::Engine::neigh_params(params.neigh, *c.value());
+    }
     engine_ = std::make_unique<vs::Engine>(cfg.value(), sink_, params);
     engine_->start(Instant::from_micros(now_));
     learn_neighbours();
@@ -287,7 +298,7 @@ public:
     const uint8_t* base = ring_.data();
     while (now_ < end) {
       const uint64_t t0 = __rdtsc();
-      if (deadline_ && deadline_->us <= now_) e.on_timer(Instant::from_micros(now_));
+      if (fire_at_ <= now_) e.on_timer(Instant::from_micros(now_));
       const uint64_t t1 = __rdtsc();
       reals_.deliver(now_, [&](const Frame& a) {
         e.on_frame(1, std::span<const uint8_t>(a.b.data(), a.len), Instant::from_micros(now_));
@@ -302,6 +313,11 @@ public:
       }
       const uint64_t t3 = __rdtsc();
       deadline_ = e.next_deadline();
+      // As the daemon's libuv timer (Daemon::arm_timer): its loop time counts whole
+      // milliseconds and the wait is rounded up to whole milliseconds, so the timer fires on a
+      // millisecond and runs every timer due by then together, not one by one between bursts.
+      fire_at_ =
+          deadline_ ? now_ / 1000 * 1000 + std::max<int64_t>(0, (deadline_->us - now_ + 999) / 1000 * 1000) : INT64_MAX;
       const uint64_t t4 = __rdtsc();
       sec.timer += (t1 - t0) + (t4 - t3);
       sec.answers += t2 - t1;
@@ -390,6 +406,7 @@ private:
   int64_t now_ = 1700000000LL * 1000000;
   int64_t acc_ = 0;
   std::optional<Instant> deadline_;
+  int64_t fire_at_ = 0;  // when the emulated libuv timer fires
   std::vector<uint8_t> ring_;
   size_t pos_ = 0;
   uint64_t packets_ = 0;
@@ -603,6 +620,7 @@ int main(int argc, char** argv) {
     else if (a == "--http") o.http = static_cast<uint32_t>(std::atol(val()));
     else if (a == "--per-service") o.per_service = static_cast<uint32_t>(std::atol(val()));
     else if (a == "--seconds") o.seconds = std::atof(val());
+    else if (a == "--delay-loop") o.delay_loop = std::atof(val());
     else if (a == "--warmup") o.warmup = std::atof(val());
     else if (a == "--rtt-us") o.rtt_us = std::atol(val());
     else if (a == "--flows") o.flows = static_cast<uint32_t>(std::atol(val()));
@@ -610,12 +628,15 @@ int main(int argc, char** argv) {
     else if (a == "--announce-all") {
       o.announce_all = true;
       args += " --announce-all";
+    } else if (a == "--same-capacity") {
+      o.same_capacity = true;
+      args += " --same-capacity";
     } else if (a == "--neigh-capacity") o.neigh_capacity = static_cast<uint32_t>(std::atol(val()));
     else {
-      std::fprintf(
-          stderr,
-          "usage: health_bench [--one [--no-checks]] [--rounds R] [--tcp N] [--http N] [--per-service N] "
-          "[--seconds S] [--warmup S] [--rtt-us U] [--flows F] [--pps P] [--neigh-capacity N] [--announce-all]\n");
+      std::fprintf(stderr,
+                   "usage: health_bench [--one [--no-checks]] [--rounds R] [--tcp N] [--http N] [--per-service N] "
+                   "[--seconds S] [--warmup S] [--rtt-us U] [--flows F] [--pps P] [--neigh-capacity N] "
+                   "[--announce-all] [--same-capacity]\n");
       return 2;
     }
   }

@@ -150,6 +150,9 @@ public:
   vrrp::Vrrp& vrrp() noexcept { return vrrp_; }
   check::Health& health() noexcept { return health_; }
 
+  /// The neighbour table's parameters for a config: `p` with room for every checked address.
+  static NeighParams neigh_params(NeighParams p, const config::Config& cfg);
+
 private:
   using ConstIp = wire::Ipv4View<const uint8_t>;
 
@@ -181,8 +184,6 @@ private:
   bool service_healthy(uint32_t svc) const noexcept;
   /// A frame to `dst` that is not the interface's MAC: the virtual MAC of an instance it is master of.
   bool owned_vmac(uint32_t iface, const MacAddr& dst) const noexcept;
-
-  static NeighParams neigh_params(NeighParams p, const config::Config& cfg);
 
   Verdict drop(DropReason r) noexcept;
   void transmit(uint32_t iface, std::span<const uint8_t> frame, const Offload* off = nullptr) noexcept;

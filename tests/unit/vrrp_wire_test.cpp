@@ -78,7 +78,7 @@ TEST(VrrpView, BuildsTheSameBytesKeepalivedSent) {
 TEST(VrrpView, RefusesWhatIsNotAnAdvertOfItsOwnLength) {
   auto parses = [](std::vector<uint8_t> b) { return VrrpView<const uint8_t>::parse(b).has_value(); };
   EXPECT_TRUE(parses(std::vector<uint8_t>(kV2.begin(), kV2.end())));
-  EXPECT_FALSE(parses({0x21, 0x33, 0x64}));                                 // shorter than a header
+  EXPECT_FALSE(parses({0x21, 0x33, 0x64}));                                // shorter than a header
   EXPECT_FALSE(parses(std::vector<uint8_t>(kV2.begin(), kV2.end() - 1)));  // auth data cut
   auto longer = std::vector<uint8_t>(kV2.begin(), kV2.end());
   longer.push_back(0);
