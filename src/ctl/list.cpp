@@ -104,9 +104,9 @@ std::string list_vrrp(const Engine& e, Instant now) {
   for (const vrrp::Instance& in : insts) {
     std::string addrs;
     for (Ipv4Addr a : in.cfg.addresses) addrs += (addrs.empty() ? "" : " ") + a.str();
-    out += fmt("%-16s %-6s %-4u %-8u %-4u %-9s %s\n", in.cfg.name.c_str(), std::string(vrrp::state_name(in.state)).c_str(),
-               unsigned{in.cfg.vrid}, unsigned{in.priority}, unsigned{in.cfg.version},
-               e.config().interfaces[in.cfg.interface].name.c_str(), addrs.c_str());
+    out += fmt("%-16s %-6s %-4u %-8u %-4u %-9s %s\n", in.cfg.name.c_str(),
+               std::string(vrrp::state_name(in.state)).c_str(), unsigned{in.cfg.vrid}, unsigned{in.priority},
+               unsigned{in.cfg.version}, e.config().interfaces[in.cfg.interface].name.c_str(), addrs.c_str());
     std::string timer;
     if (in.advert_at) timer = fmt("next advert in %.3f s", (*in.advert_at - now).us / 1e6);
     else if (in.down_at) timer = fmt("master down in %.3f s", (*in.down_at - now).us / 1e6);

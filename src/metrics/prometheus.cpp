@@ -354,7 +354,8 @@ std::string render_metrics(const Engine& engine, const std::vector<PortCounters>
     for (auto st : {vrrp::State::kInit, vrrp::State::kBackup, vrrp::State::kMaster, vrrp::State::kFault})
       x.sample(inst_label(in) + ",state=\"" + std::string(vrrp::state_name(st)) + "\"",
                uint64_t{in.state == st ? 1u : 0u});
-  x.family("vsrouter_vrrp_priority", "gauge", "VRRP instance: its priority now (the configured one, moved by weighted trackers).");
+  x.family("vsrouter_vrrp_priority", "gauge",
+           "VRRP instance: its priority now (the configured one, moved by weighted trackers).");
   for (const auto& in : insts) x.sample(inst_label(in), uint64_t{in.priority});
   x.family("vsrouter_vrrp_adverts_sent_total", "counter", "VRRP instance: advertisements sent (priority 0 included).");
   for (const auto& in : insts) x.sample(inst_label(in), in.adverts_sent);

@@ -81,8 +81,9 @@ void Replayer::drain_health() {
   engine_.health().drain_events([&](const check::Event& e) {
     note(health_log_, stamp(e.at.us, origin_) + " health: " + engine_.health().event_text(e));
   });
-  engine_.vrrp().drain_events(
-      [&](const vrrp::Event& e) { note(vrrp_log_, stamp(e.at.us, origin_) + " vrrp: " + engine_.vrrp().event_text(e)); });
+  engine_.vrrp().drain_events([&](const vrrp::Event& e) {
+    note(vrrp_log_, stamp(e.at.us, origin_) + " vrrp: " + engine_.vrrp().event_text(e));
+  });
 }
 
 void Replayer::run_timers(int64_t until) {

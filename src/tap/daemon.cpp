@@ -36,6 +36,7 @@ namespace {
 
 constexpr int kBurst = 256;              // frames read per readiness per device (as tapwire.c)
 constexpr size_t kReadBuf = 65536 + 64;  // a TAP frame never exceeds this (a TSO super-frame: 65549)
+constexpr uint64_t kLinkPollMs = 500;    // track_interface: how often the TAPs' link state is read
 
 struct Port {
   uint32_t iface = 0;
@@ -305,6 +306,7 @@ private:
     metrics_.reset();  // its close callbacks run in the final uv_run
     for (auto& p : ports_) uv_poll_stop(&p->poll);
     uv_timer_stop(&timer_);
+    uv_timer_stop(&link_timer_);
     for (auto* s : {&sigint_, &sigterm_, &sigusr1_, &sighup_}) uv_signal_stop(s);
     uv_stop(loop_);
   }
@@ -317,6 +319,13 @@ private:
       return;
     }
     self->on_readable(*p);
+  }
+  /// track_interface: each TAP's administrative state, every kLinkPollMs, told to VRRP.
+  static void on_link_timer_cb(uv_timer_t* t) {
+    auto* self = static_cast<Daemon*>(t->loop->data);
+    const Instant now = self->clock();
+    for (auto& p : self->ports_) self->engine_->vrrp().set_interface(p->iface, p->dev->link_up(), now);
+    self->arm_timer();
   }
   static void on_timer_cb(uv_timer_t* t) {
     auto* self = static_cast<Daemon*>(t->loop->data);
@@ -340,6 +349,7 @@ private:
   bool journal_;  // stderr is the journal: lines carry their priority
   uv_loop_t* loop_ = nullptr;
   uv_timer_t timer_{};
+  uv_timer_t link_timer_{};  // track_interface: the TAPs' link state, polled
   uv_signal_t sigint_{}, sigterm_{}, sigusr1_{}, sighup_{};
   std::vector<std::unique_ptr<Port>> ports_;
   std::unique_ptr<Engine> engine_;
@@ -448,6 +458,10 @@ int Daemon::start(const RunOptions& opt) {
     if (script_log_) std::setvbuf(script_log_, nullptr, _IOLBF, 0);
   }
   uv_timer_init(loop_, &timer_);
+  uv_timer_init(loop_, &link_timer_);
+  if (std::any_of(c.vrrp_instances.begin(), c.vrrp_instances.end(),
+                  [](const config::VrrpInstance& v) { return !v.track_interfaces.empty(); }))
+    uv_timer_start(&link_timer_, &Daemon::on_link_timer_cb, 0, kLinkPollMs);
   config_path_ = opt.config_path;
   std::string control_path = opt.control_path;
   if (control_path.empty()) {

@@ -93,4 +93,10 @@ TapDevice::~TapDevice() {
   if (fd_ >= 0) ::close(fd_);
 }
 
+bool TapDevice::link_up() const {
+  ifreq q{};
+  std::strncpy(q.ifr_name, name_.c_str(), IFNAMSIZ - 1);
+  return link_ioctl(SIOCGIFFLAGS, q) && (q.ifr_flags & IFF_UP) != 0;
+}
+
 }  // namespace vs::tap

@@ -35,6 +35,8 @@ public:
   const std::string& name() const noexcept { return name_; }
   bool created() const noexcept { return created_; }    // we made it (it goes away when we exit)
   bool vnet_hdr() const noexcept { return vnet_hdr_; }  // frames carry a virtio-net header
+  /// Whether the device is administratively up (`ip link set NAME up`): VRRP's track_interface.
+  bool link_up() const;
 
   /// Warnings about a device we attached to (down, smaller MTU); empty when all is well.
   std::string warnings;

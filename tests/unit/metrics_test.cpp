@@ -596,10 +596,10 @@ TEST_F(RenderTest, ValidExpositionWithHelpAndTypeForEveryFamily) {
       EXPECT_EQ(f.type, "gauge") << name;
       EXPECT_FALSE(name.ends_with("_total")) << name;
     }
-    const bool per_checker =
-        name == "vsrouter_real_up" || name.starts_with("vsrouter_vrrp_") ||  // (no VRRP instance here either)
-        (name.starts_with("vsrouter_check_") && name != "vsrouter_check_probes_total" &&
-         name != "vsrouter_check_events_lost_total");
+    const bool per_checker = name == "vsrouter_real_up" ||
+                             name.starts_with("vsrouter_vrrp_") ||  // (no VRRP instance here either)
+                             (name.starts_with("vsrouter_check_") && name != "vsrouter_check_probes_total" &&
+                              name != "vsrouter_check_events_lost_total");
     EXPECT_EQ(f.samples.empty(), per_checker) << name;
     // Same label names in the same order for every sample of a family.
     for (const auto& s : f.samples) {
