@@ -305,22 +305,14 @@ void Vrrp::retrack(uint32_t i, Instant now) noexcept {
   }
 }
 
-void Vrrp::set_interface(uint32_t iface, bool up, Instant now) noexcept {
+void Vrrp::set_tracked(bool service, uint32_t index, bool up, Instant now) noexcept {
   for (uint32_t i = 0; i < insts_.size(); ++i) {
     Instance& in = insts_[i];
+    const auto& tracks = service ? in.cfg.track_services : in.cfg.track_interfaces;
+    auto& state = service ? in.svc_up : in.iface_up;
     bool changed = false;
-    for (size_t k = 0; k < in.cfg.track_interfaces.size(); ++k)
-      if (in.cfg.track_interfaces[k].index == iface && in.iface_up[k] != up) in.iface_up[k] = up, changed = true;
-    if (changed && in.state != State::kInit) retrack(i, now);
-  }
-}
-
-void Vrrp::set_service(uint32_t svc, bool healthy, Instant now) noexcept {
-  for (uint32_t i = 0; i < insts_.size(); ++i) {
-    Instance& in = insts_[i];
-    bool changed = false;
-    for (size_t k = 0; k < in.cfg.track_services.size(); ++k)
-      if (in.cfg.track_services[k].index == svc && in.svc_up[k] != healthy) in.svc_up[k] = healthy, changed = true;
+    for (size_t k = 0; k < tracks.size(); ++k)
+      if (tracks[k].index == index && state[k] != up) state[k] = up, changed = true;
     if (changed && in.state != State::kInit) retrack(i, now);
   }
 }

@@ -104,9 +104,9 @@ public:
   /// An IPv4 datagram of protocol 112 that arrived on `iface`.
   Reject on_advert(uint32_t iface, wire::Ipv4View<const uint8_t> ip, Instant now) noexcept;
   /// Interface `iface` went down or up (track_interface).
-  void set_interface(uint32_t iface, bool up, Instant now) noexcept;
+  void set_interface(uint32_t iface, bool up, Instant now) noexcept { set_tracked(false, iface, up, now); }
   /// Service `svc` (index into Config::services) has a healthy real or not (track_service).
-  void set_service(uint32_t svc, bool healthy, Instant now) noexcept;
+  void set_service(uint32_t svc, bool healthy, Instant now) noexcept { set_tracked(true, svc, healthy, now); }
   /// The daemon stops: each master sends priority 0, so its backup takes over at once (RFC 5798
   /// §6.4.3, "Shutdown"); every instance ends in INIT.
   void stop(Instant now) noexcept;
@@ -139,6 +139,8 @@ private:
   void enter_fault(uint32_t i, Cause why, Instant now) noexcept;
   void send_advert(uint32_t i, uint8_t priority, Instant now) noexcept;
   void send_garps(uint32_t i, Instant now) noexcept;
+  /// A tracked interface (or service) changed: each instance tracking it is re-tracked.
+  void set_tracked(bool service, uint32_t index, bool up, Instant now) noexcept;
   /// After a tracker changed: the effective priority, and FAULT entered or left.
   void retrack(uint32_t i, Instant now) noexcept;
   /// The other members of i's sync group follow its new state.

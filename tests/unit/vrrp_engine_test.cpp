@@ -8,6 +8,7 @@
 #include "config/config.hpp"
 #include "engine.hpp"
 #include "test_frames.hpp"
+#include "vrrp_rig.hpp"
 #include "wire/vrrp.hpp"
 
 namespace vs {
@@ -22,24 +23,7 @@ const Ipv4Addr kMe = ip4(10, 0, 0, 2), kPeer = ip4(10, 0, 0, 3), kClient = ip4(1
 const Ipv4Addr kVip = ip4(10, 0, 0, 100), kGateway = ip4(10, 0, 0, 1), kGroup = ip4(224, 0, 0, 18);
 
 std::string config_text(const std::string& keys) {
-  return R"(
-[[interfaces]]
-name = "wan"
-mac = "02:00:00:00:0a:01"
-addresses = ["10.0.0.2/24"]
-
-[[services]]
-protocol = "tcp"
-address = "10.0.0.100:80"
-reals = [{ address = "10.0.0.11:80" }]
-
-[[vrrp_instances]]
-name = "VI_1"
-interface = "wan"
-virtual_router_id = 51
-virtual_ipaddress = ["10.0.0.100", "10.0.0.1"]
-)" + keys +
-         "\n";
+  return test::vrrp_config_text(R"(["10.0.0.100", "10.0.0.1"])", keys);
 }
 
 struct Rig {

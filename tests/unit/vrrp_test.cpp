@@ -9,6 +9,7 @@
 
 #include "config/config.hpp"
 #include "vrrp/vrrp.hpp"
+#include "vrrp_rig.hpp"
 #include "wire/ipv4.hpp"
 #include "wire/vrrp.hpp"
 
@@ -41,24 +42,7 @@ struct Net : VrrpNet {
 };
 
 std::string config_text(const std::string& instance_keys, const std::string& extra = "") {
-  return R"(
-[[interfaces]]
-name = "wan"
-mac = "02:00:00:00:0a:01"
-addresses = ["10.0.0.2/24"]
-
-[[services]]
-protocol = "tcp"
-address = "10.0.0.100:80"
-reals = [{ address = "10.0.0.11:80" }]
-
-[[vrrp_instances]]
-name = "VI_1"
-interface = "wan"
-virtual_router_id = 51
-virtual_ipaddress = ["10.0.0.100"]
-)" + instance_keys +
-         "\n" + extra;
+  return test::vrrp_config_text(R"(["10.0.0.100"])", instance_keys, extra);
 }
 
 struct Rig {
