@@ -9,6 +9,7 @@
 //   vsadm -h                                 usage, answered by vsadm itself (no daemon needed)
 //   vsadm --reload                           re-read the daemon's config file (as SIGHUP)
 //   vsadm --list-checks                      every health checker's state (vsrouter's own)
+//   vsadm --list-vrrp                        every VRRP instance's state (vsrouter's own)
 //   vsadm -v|--version                       ipvsadm's version line, then vsrouter's: answered
 //                                            here, without a daemon
 #include <sys/socket.h>
