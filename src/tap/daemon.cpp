@@ -186,9 +186,8 @@ private:
       };
       if (const auto* cmd = pick(c.vrrp_instances[e.instance]); cmd && !cmd->empty()) scripts_->notify(*cmd, "");
       if (e.cause == vrrp::Cause::kSyncGroup) return;
-      for (const config::VrrpSyncGroup& g : c.vrrp_sync_groups)
-        if (std::find(g.members.begin(), g.members.end(), e.instance) != g.members.end())
-          if (const auto* cmd = pick(g); cmd && !cmd->empty()) scripts_->notify(*cmd, "");
+      if (auto g = engine_->vrrp().sync_group(e.instance))
+        if (const auto* cmd = pick(c.vrrp_sync_groups[*g]); cmd && !cmd->empty()) scripts_->notify(*cmd, "");
     });
   }
 

@@ -70,9 +70,12 @@ Duration Vrrp::advert_interval(const Instance& in) const noexcept {
 }
 
 Duration Vrrp::skew_time(const Instance& in) noexcept {
-  const int64_t p = in.cfg.priority == 255 ? 255 : in.priority;
-  if (in.cfg.version == 2) return Duration::micros((256 - p) * 1000000 / 256);
-  return Duration::micros((256 - p) * int64_t{in.master_adver_cs} * 10000 / 256);
+  return skew_for(in, in.cfg.priority == 255 ? 255 : in.priority);
+}
+
+Duration Vrrp::skew_for(const Instance& in, int64_t priority) noexcept {
+  if (in.cfg.version == 2) return Duration::micros((256 - priority) * 1000000 / 256);
+  return Duration::micros((256 - priority) * int64_t{in.master_adver_cs} * 10000 / 256);
 }
 
 Duration Vrrp::master_down_interval(const Instance& in) noexcept {
@@ -92,11 +95,10 @@ void Vrrp::start(Instant now) noexcept {
       become_master(i, Cause::kStart, now);
     } else {
       become_backup(i, Cause::kStart, now);
-      // keepalived: `state MASTER` waits one advert interval (and the least skew) for a master
-      // to show itself, not three.
+      // keepalived: `state MASTER` waits one advert interval and the least skew (that of
+      // priority 255: VRRP_TIMER_SKEW_MIN) for a master to show itself, not three intervals.
       if (in.cfg.initial_master)
-        in.down_at = now + Duration::micros(int64_t{in.master_adver_cs} * 10000 +
-                                            (in.cfg.version == 2 ? 1000000 / 256 : in.master_adver_cs * 10000 / 256));
+        in.down_at = now + Duration::micros(int64_t{in.master_adver_cs} * 10000 + skew_for(in, 255).us);
     }
   }
 }

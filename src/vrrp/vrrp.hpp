@@ -131,8 +131,14 @@ public:
   /// seconds whatever the interval, RFC 3768 §6.1).
   static Duration skew_time(const Instance& in) noexcept;
   static Duration master_down_interval(const Instance& in) noexcept;
+  /// The sync group (index into Config::vrrp_sync_groups) instance `i` belongs to, if any.
+  std::optional<uint32_t> sync_group(uint32_t i) const noexcept {
+    return group_of_[i] < 0 ? std::nullopt : std::optional<uint32_t>(static_cast<uint32_t>(group_of_[i]));
+  }
 
 private:
+  /// Skew_Time as if the priority were `priority` (255 gives the least skew).
+  static Duration skew_for(const Instance& in, int64_t priority) noexcept;
   void become_master(uint32_t i, Cause why, Instant now, Ipv4Addr peer = {}) noexcept;
   void become_backup(uint32_t i, Cause why, Instant now, Ipv4Addr peer = {}) noexcept;
   void become(uint32_t i, State to, Cause why, Instant now, Ipv4Addr peer) noexcept;
