@@ -158,7 +158,7 @@ EOF
 
 # One request as the client makes it (KIND http, udp or dns), answered by the real's name.
 cat >"$E2E_DIR/request.py" <<'EOF'
-import socket, struct, sys, urllib.request
+import socket, struct, sys
 
 def dns_query(name):
     return (struct.pack('>HHHHHH', 0x1234, 0x0100, 1, 0, 0, 0) +
@@ -169,7 +169,25 @@ def request(kind, host, port, sport=0, timeout=4):
     segment (TCP retransmits its SYN after 1 s) but not a black hole. `sport`: the UDP source port
     (a fresh one per request: a new connection, scheduled afresh, never an old one's entry)."""
     if kind == 'http':
-        return urllib.request.urlopen(f'http://{host}:{port}/', timeout=timeout).read().decode().strip()
+        # HTTP/1.0 over a plain socket, so that a failure names its TCP source port (the
+        # director's connection entry and drop counters can then be looked up).
+        s = socket.socket()
+        try:
+            s.settimeout(timeout)
+            try:
+                s.connect((host, port))
+                s.sendall(f'GET / HTTP/1.0\r\nHost: {host}\r\n\r\n'.encode())
+                data = b''
+                while chunk := s.recv(4096):
+                    data += chunk
+            except OSError as e:
+                raise OSError(f'{type(e).__name__} {e} (source port {s.getsockname()[1]})') from None
+        finally:
+            s.close()
+        head, _, body = data.partition(b'\r\n\r\n')
+        if not head.startswith(b'HTTP/1.0 200') and not head.startswith(b'HTTP/1.1 200'):
+            raise ValueError(head.split(b'\r\n')[0].decode(errors='replace'))
+        return body.decode().strip()
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     try:
         s.bind(('0.0.0.0', sport))
@@ -247,7 +265,7 @@ health_config "$METHOD" "$REAL_KEYS" >"$E2E_DIR/health.toml"
 CTL="$E2E_DIR/control-director.sock"
 CAPTURE=()
 [[ $MODE == capture ]] && CAPTURE=(--capture "$E2E_DIR/capture")
-e2e_vsrouter director "$E2E_DIR/health.toml" "${CAPTURE[@]}"
+e2e_vsrouter director "$E2E_DIR/health.toml" --metrics 127.0.0.1:9800 "${CAPTURE[@]}"
 LOG="$E2E_DIR/vsrouter-director.log"
 vsadm() { timeout 5 ip netns exec "$(ns sw)" "$VSADM" --control "$CTL" "$@"; }
 
@@ -405,7 +423,16 @@ wait "$CLIENT"
 # No request failed after r2 left; before it left, only requests to r2 may have failed.
 WANT_SERVED="r1 r2 r3"
 [[ $MODE == sorry || $MODE == quorum ]] && WANT_SERVED="r1 r2 r3 sorry"
-"$PY" - "$E2E_DIR/client.log" "$out_t" "$in_t" "$WANT_SERVED" <<'EOF' || e2e_fail "client requests failed (see above)"
+# On a failure: the director's drops (by reason) and its connection entries, for the diagnosis.
+client_failed() {
+  in_ns sw curl -s --max-time 5 http://127.0.0.1:9800/metrics | grep '^vsrouter_drops_total' | grep -v ' 0$' >&2
+  local port
+  for port in $(grep -o 'source_port_[0-9]*' "$E2E_DIR/client.log" | cut -d_ -f3 | sort -u); do
+    e2e_log "the director's entry for source port $port: $(vsadm -Lnc | grep -F ":$port " || echo none)"
+  done
+  e2e_fail "client requests failed (see above)"
+}
+"$PY" - "$E2E_DIR/client.log" "$out_t" "$in_t" "$WANT_SERVED" <<'EOF' || client_failed
 import sys
 rows = [l.split() for l in open(sys.argv[1])]
 out_t, in_t = float(sys.argv[2]), float(sys.argv[3])
