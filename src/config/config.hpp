@@ -280,6 +280,10 @@ struct VrrpInstance {
   // and again after the delay (keepalived's garp_lower_prio_*; 0 repeats: none).
   Duration garp_lower_prio_delay = Duration::seconds(5);
   uint32_t garp_lower_prio_repeat = 5;
+  // A master yielding to a higher priority first sends one advert of its own, so that the other
+  // master hears a lower priority and sends its gratuitous ARPs (keepalived's option, which is off
+  // there by default; on here: see docs/vrrp.md, "Split brain").
+  bool higher_prio_send_advert = true;
   bool v3_checksum_as_v2 = false;  // send version 3's checksum without the pseudo-header
   std::vector<VrrpTrack> track_interfaces, track_services;
   std::vector<std::string> notify_master, notify_backup, notify_fault, notify_stop;

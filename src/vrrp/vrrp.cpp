@@ -183,6 +183,10 @@ Reject Vrrp::on_advert(uint32_t iface, wire::Ipv4View<const uint8_t> ip, Instant
         in.advert_at = now + advert_interval(in);
       } else if (prio > in.priority || (prio == in.priority && ip.src().v > in.src.v)) {
         if (c.version == 3) in.master_adver_cs = v->interval_cs();
+        // Two masters (a split brain healing): if this advert reached us first, the other never
+        // hears us, and the hosts that learnt our MAC would keep it; our own advert makes it
+        // send its gratuitous ARPs (assert_master).
+        if (c.higher_prio_send_advert) send_advert(i, in.priority, now);
         become_backup(i, Cause::kHigherPriority, now, ip.src());
       } else {
         assert_master(i, now);

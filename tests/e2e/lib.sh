@@ -351,3 +351,97 @@ e2e_topology_tun() {
   done
   e2e_vsrouter director "$CONF_DIR/lab-tun.toml" "$@"
 }
+
+# --- two directors with VRRP (tests/e2e/ha.sh, scripts/lab ha) ---------------------------------
+# Each segment is two bridges joined by a veth pair, its "link", so that a test can cut the
+# network in two (a split brain) and heal it:
+#   wan: br-wan1 [cli 10.0.0.50, d1's TAP vsh1-wan]  =wan-link=  br-wan2 [cli2 10.0.0.51, d2's vsh2-wan]
+#   lan: br-lan1 [r1 192.168.10.11, d1's vsh1-lan]   =lan-link=  br-lan2 [r2 192.168.10.12, d2's vsh2-lan]
+# NAT: the VIP 10.0.0.100 and the reals' default gateway 192.168.10.1 are VRRP addresses, moving
+# together (a sync group). DR: the reals are on wan instead (r1 10.0.0.11 on br-wan1, r2 10.0.0.12
+# on br-wan2, the VIP on their lo) and answer the clients directly, as in LVS-DR labs (a director
+# does not route a datagram whose source is its own VIP: a martian, as for the kernel).
+# Usage: e2e_hosts_ha dr|nat
+e2e_hosts_ha() {
+  local method=$1 seg i
+  e2e_make_blob
+  e2e_netns sw
+  for seg in wan lan; do
+    e2e_bridge "br-${seg}1"
+    e2e_bridge "br-${seg}2"
+    in_ns sw ip link add "$seg-link1" type veth peer name "$seg-link2"
+    in_ns sw ip link set "$seg-link1" master "br-${seg}1" up
+    in_ns sw ip link set "$seg-link2" master "br-${seg}2" up
+    e2e_tap "vsh1-$seg" "br-${seg}1"
+    e2e_tap "vsh2-$seg" "br-${seg}2"
+  done
+  e2e_host cli br-wan1 10.0.0.50/24
+  e2e_host cli2 br-wan2 10.0.0.51/24
+  for i in 1 2; do
+    if [[ $method == dr ]]; then
+      e2e_host "r$i" "br-wan$i" "10.0.0.1$i/24"
+      e2e_real "r$i" 10.0.0.100
+    else
+      e2e_host "r$i" "br-lan$i" "192.168.10.1$i/24" 192.168.10.1
+      e2e_real "r$i" ""
+    fi
+  done
+  for i in 1 2; do e2e_wait_real "r$i"; done
+}
+
+# Cut (down) or join (up) both segments between the two halves.
+e2e_ha_link() { in_ns sw ip link set wan-link1 "$1" && in_ns sw ip link set lan-link1 "$1"; }
+
+# Director N's config (1 or 2): e2e_ha_config N METHOD PRIORITY VERSION ADVERT_INT
+# Interfaces wan 10.0.0.(N+1) and lan 192.168.10.(N+1); a TCP service on the VIP, port 80, over
+# r1 and r2 with TCP_CHECK every second; VI_WAN (VRID 51, the VIP), and for NAT VI_LAN (VRID 52,
+# the reals' gateway) with it in the sync group DIRECTOR. Version 3 sends its adverts by unicast
+# to the other director.
+e2e_ha_config() {
+  local n=$1 method=$2 prio=$3 version=$4 adv=$5 i
+  local other=$((3 - n))
+  cat <<EOF
+# Director $n of the VRRP pair (tests/e2e/lib.sh, e2e_ha_config): priority $prio.
+[router]
+seed = $n
+
+[[interfaces]]
+name = "wan"
+tap = "vsh$n-wan"
+mac = "02:00:00:00:d$n:01"
+addresses = ["10.0.0.$((n + 1))/24"]
+
+[[interfaces]]
+name = "lan"
+tap = "vsh$n-lan"
+mac = "02:00:00:00:d$n:02"
+addresses = ["192.168.10.$((n + 1))/24"]
+
+[[services]]
+protocol = "tcp"
+address = "10.0.0.100:80"
+scheduler = "rr"
+delay_loop = 1
+connect_timeout = 1
+retry = 0
+warmup = 0
+EOF
+  local net=192.168.10
+  [[ $method == dr ]] && net=10.0.0
+  for i in 1 2; do
+    printf '  [[services.reals]]\n  address = "%s.1%s:80"\n  method = "%s"\n' "$net" "$i" "$method"
+    printf '    [[services.reals.checks]]\n    type = "TCP_CHECK"\n'
+  done
+  e2e_ha_instance WAN wan 51 10.0.0.100 10.0.0
+  [[ $method == dr ]] && return 0
+  e2e_ha_instance LAN lan 52 192.168.10.1 192.168.10
+  printf '\n[[vrrp_sync_groups]]\nname = "DIRECTOR"\ngroup = ["VI_WAN", "VI_LAN"]\n'
+}
+# One instance of e2e_ha_config (its locals n prio version adv other): NAME IFACE VRID VIP NET
+e2e_ha_instance() {
+  printf '\n[[vrrp_instances]]\nname = "VI_%s"\ninterface = "%s"\nvirtual_router_id = %s\n' "$1" "$2" "$3"
+  printf 'priority = %s\nversion = %s\nadvert_int = %s\nvirtual_ipaddress = ["%s"]\n' "$prio" "$version" "$adv" "$4"
+  if [[ $version == 3 ]]; then
+    printf 'unicast_src_ip = "%s.%s"\nunicast_peer = ["%s.%s"]\n' "$5" $((n + 1)) "$5" $((other + 1))
+  fi
+}

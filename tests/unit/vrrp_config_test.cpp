@@ -44,6 +44,7 @@ garp_master_delay = 2
 garp_master_repeat = 3
 garp_lower_prio_delay = 0
 garp_lower_prio_repeat = 0
+higher_prio_send_advert = false
 v3_checksum_as_v2 = true
 track_interface = ["lan", { name = "wan" }]
 track_service = ["tcp 10.0.0.100:80"]
@@ -90,6 +91,7 @@ TEST(VrrpConfig, EveryKeyLandsInItsField) {
   EXPECT_EQ(w.garp_master_repeat, 3u);
   EXPECT_EQ(w.garp_lower_prio_delay, Duration{});
   EXPECT_EQ(w.garp_lower_prio_repeat, 0u);
+  EXPECT_FALSE(w.higher_prio_send_advert);
   EXPECT_TRUE(w.v3_checksum_as_v2);
   ASSERT_EQ(w.track_interfaces.size(), 2u);
   EXPECT_EQ(w.track_interfaces[0].index, 1u);
@@ -108,6 +110,7 @@ TEST(VrrpConfig, EveryKeyLandsInItsField) {
   EXPECT_EQ(l.garp_master_repeat, 5u);
   EXPECT_EQ(l.garp_lower_prio_delay, Duration::seconds(5)) << "keepalived's default: garp_master_delay's";
   EXPECT_EQ(l.garp_lower_prio_repeat, 5u);
+  EXPECT_TRUE(l.higher_prio_send_advert) << "ours: on (keepalived: off)";
   ASSERT_EQ(c.vrrp_sync_groups.size(), 1u);
   EXPECT_EQ(c.vrrp_sync_groups[0].members, (std::vector<uint32_t>{0, 1}));
 }

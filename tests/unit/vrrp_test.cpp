@@ -140,8 +140,20 @@ TEST(Vrrp, AMasterYieldsToAHigherPriorityOrAHigherAddressAndAnswersALowerOne) {
   ASSERT_EQ(equal.state(), State::kMaster);
   EXPECT_EQ(equal.advert(kLowPeer, 100), Reject::kNone);
   EXPECT_EQ(equal.state(), State::kMaster) << "equal priority, lower address: we stay";
+  const size_t sent = equal.net.adverts.size();
   EXPECT_EQ(equal.advert(kPeer, 100), Reject::kNone);
   EXPECT_EQ(equal.state(), State::kBackup) << "equal priority, higher address: we yield";
+  ASSERT_EQ(equal.net.adverts.size(), sent + 1) << "higher_prio_send_advert: one advert of ours first";
+  EXPECT_EQ(equal.net.adverts.back().priority, 100);
+  equal.run_to(equal.t() + 3.5);  // within Master_Down_Interval (3.609 s)
+  EXPECT_EQ(equal.net.adverts.size(), sent + 1) << "then silent: a backup";
+
+  Rig quiet("priority = 100\nhigher_prio_send_advert = false");
+  quiet.run_to(4);
+  const size_t q = quiet.net.adverts.size();
+  EXPECT_EQ(quiet.advert(kPeer, 150), Reject::kNone);
+  EXPECT_EQ(quiet.state(), State::kBackup);
+  EXPECT_EQ(quiet.net.adverts.size(), q) << "keepalived's default: yield silently";
   const auto& ev = equal.vrrp.instances()[0];
   EXPECT_EQ(ev.state, State::kBackup);
 }
