@@ -1,4 +1,5 @@
-"""What the VRRP golden cases (pcaps/vrrp_*) share for their check.py: a model of the rules
+"""What the VRRP golden cases (pcaps/vrrp_*) share. For gen.py: advert(), a peer's VRRP version 2
+advertisement (with a field broken on demand). For check.py: a model of the rules
 (RFC 3768 / RFC 5798 and keepalived's vrrp_instance, docs/vrrp.md) that works out from a case's
 input adverts when each instance changes state, sends an advert and sends its gratuitous ARPs;
 the form of an advert and of a gratuitous ARP; and the "VRRP events" line of a transition.
@@ -26,9 +27,35 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from vsfix import inet_checksum  # noqa: E402
-from scapy.all import ARP, IP, Ether  # noqa: E402
+from scapy.all import ARP, IP, Ether, Raw  # noqa: E402
 
 GROUP, GROUP_MAC, BCAST = "224.0.0.18", "01:00:5e:00:00:12", "ff:ff:ff:ff:ff:ff"
+
+
+# ---------------------------------------------------------------------------------------------
+# gen.py
+# ---------------------------------------------------------------------------------------------
+
+def advert_bytes(vrid, priority, addrs, adv=1, auth_type=0, auth=b"", bad_checksum=False):
+    """A VRRP version 2 advertisement (RFC 3768 §5.1): the checksum over the message alone."""
+    b = bytearray([0x21, vrid, priority, len(addrs), auth_type, adv, 0, 0])
+    for a in addrs:
+        b += bytes(int(x) for x in a.split("."))
+    b += auth.ljust(8, b"\0")[:8]
+    c = inet_checksum(bytes(b))
+    b[6:8] = ((c ^ 0x5A5A) if bad_checksum else c).to_bytes(2, "big")
+    return bytes(b)
+
+
+def advert(src, src_mac, vrid, priority, addrs, ttl=255, **kw):
+    """A peer's advert to 224.0.0.18 (01:00:5e:00:00:12), TOS 0xc0 as keepalived's; kw: advert_bytes'."""
+    return (Ether(src=src_mac, dst=GROUP_MAC) / IP(src=src, dst=GROUP, ttl=ttl, proto=112, tos=0xC0) /
+            Raw(advert_bytes(vrid, priority, addrs, **kw)))
+
+
+# ---------------------------------------------------------------------------------------------
+# check.py
+# ---------------------------------------------------------------------------------------------
 
 
 def r6(x):
@@ -192,3 +219,26 @@ def garp_ok(p, mac, addr):
     sender and target address are both `addr`, sender hardware address `mac`."""
     return (ARP in p and p[Ether].dst == BCAST and p[Ether].src == mac and p[ARP].op == 1 and p[ARP].hwsrc == mac
             and p[ARP].psrc == addr and p[ARP].pdst == addr and p[ARP].hwtype == 1 and p[ARP].ptype == 0x0800)
+
+
+def frames_any_order(ok, name, got, want, t0):
+    """Checker.frames, but frames due at the same moment may leave in any order: timers due
+    together (an advert and a burst of GARPs) are independent in keepalived, so the rules give no
+    order among them. Checks the count, then each frame's time (to the microsecond) and that the
+    frames of each moment satisfy that moment's predicates one to one (greedy: the predicates of
+    one moment describe different frames)."""
+    want = sorted(want, key=lambda w: w[0])
+    ok(len(got) == len(want), f"{name}: {len(got)} frames sent, expected {len(want)}")
+    i = 0
+    while i < len(want):
+        t = want[i][0]
+        slot = [w for w in want if w[0] == t]
+        frames = got[i: i + len(slot)]
+        for k, p in enumerate(frames):
+            ok(abs(float(p.time) - t0 - t) < 1e-6, f"{name} #{i + k + 1} sent at {round(float(p.time) - t0, 6)}, expected {t}")
+        left = list(slot)
+        for k, p in enumerate(frames):
+            hit = next((w for w in left if w[2](p)), None)
+            ok(hit is not None, f"{name} #{i + k + 1} at {t}: none of {sorted({w[1] for w in left})}, got {p.summary()}")
+            left.remove(hit)
+        i += len(slot)

@@ -35,8 +35,9 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "_lib"))
-from vsfix import Trace, inet_checksum  # noqa: E402
-from scapy.all import ARP, IP, TCP, Ether, Raw  # noqa: E402
+from vsfix import Trace  # noqa: E402
+import vrrp_case  # noqa: E402
+from scapy.all import ARP, IP, TCP, Ether  # noqa: E402
 
 T0 = 1700000000.0
 END = 16.0
@@ -69,21 +70,13 @@ SYNS = [(2.6, 40001), (9.1, 40002), (15.6, 40003)]  # C's SYNs to VIP:80
 REAL_ARP_ANSWER = 0.001                      # R answers our who-has this long after it
 
 
-def advert_bytes(vrid=VRID, priority=PEER_PRIORITY, addrs=(VIP,), adv=ADVERT_INT, auth_type=0, auth=b"",
-                 bad_checksum=False):
-    """A VRRP version 2 advertisement (RFC 3768 §5.1): the checksum over the message alone."""
-    b = bytearray([0x21, vrid, priority, len(addrs), auth_type, adv, 0, 0])
-    for a in addrs:
-        b += bytes(int(x) for x in a.split("."))
-    b += auth.ljust(8, b"\0")[:8]
-    c = inet_checksum(bytes(b))
-    b[6:8] = ((c ^ 0x5a5a) if bad_checksum else c).to_bytes(2, "big")
-    return bytes(b)
+def advert_bytes(vrid=VRID, priority=PEER_PRIORITY, addrs=(VIP,), **kw):
+    """P's advert (VRRP version 2), a field broken on demand (kw: vrrp_case.advert_bytes')."""
+    return vrrp_case.advert_bytes(vrid, priority, addrs, **kw)
 
 
-def advert(ttl=255, **kw):
-    return (Ether(src=PEER_MAC, dst=GROUP_MAC) / IP(src=PEER, dst=GROUP, ttl=ttl, proto=112, tos=0xc0) /
-            Raw(advert_bytes(**kw)))
+def advert(vrid=VRID, priority=PEER_PRIORITY, ttl=255, **kw):
+    return vrrp_case.advert(PEER, PEER_MAC, vrid, priority, (VIP,), ttl=ttl, **kw)
 
 
 def build():
