@@ -960,6 +960,8 @@ void Loader::vrrp_instance(const Section& s) {
                 "use_vmac",
                 "garp_master_delay",
                 "garp_master_repeat",
+                "garp_lower_prio_delay",
+                "garp_lower_prio_repeat",
                 "v3_checksum_as_v2",
                 "track_interface",
                 "track_service",
@@ -1056,6 +1058,9 @@ void Loader::vrrp_instance(const Section& s) {
   if (const toml::node* n = s.optional("garp_master_delay"))
     v.garp_master_delay = seconds_value(*n, "garp_master_delay", 0, 3600);
   s.optional_int("garp_master_repeat", v.garp_master_repeat, 1, 255);
+  if (const toml::node* n = s.optional("garp_lower_prio_delay"))
+    v.garp_lower_prio_delay = seconds_value(*n, "garp_lower_prio_delay", 0, 3600);
+  s.optional_int("garp_lower_prio_repeat", v.garp_lower_prio_repeat, 0, 255);
   if (const toml::node* n = s.optional("v3_checksum_as_v2")) {
     v.v3_checksum_as_v2 = bool_value(*n, "v3_checksum_as_v2");
     if (v.version != 3) fail(*n, "v3_checksum_as_v2 is for version 3");

@@ -276,6 +276,10 @@ struct VrrpInstance {
   bool use_vmac = false;                // 00:00:5e:00:01:VRID as the source MAC and ARP answer
   Duration garp_master_delay = Duration::seconds(5);
   uint32_t garp_master_repeat = 5;
+  // As master, after an advert of a lower priority (a split brain healing): gratuitous ARPs now
+  // and again after the delay (keepalived's garp_lower_prio_*; 0 repeats: none).
+  Duration garp_lower_prio_delay = Duration::seconds(5);
+  uint32_t garp_lower_prio_repeat = 5;
   bool v3_checksum_as_v2 = false;  // send version 3's checksum without the pseudo-header
   std::vector<VrrpTrack> track_interfaces, track_services;
   std::vector<std::string> notify_master, notify_backup, notify_fault, notify_stop;

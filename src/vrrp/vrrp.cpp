@@ -130,7 +130,7 @@ void Vrrp::on_timer(Instant now) noexcept {
     if (in.garp_at && *in.garp_at <= now) {
       const Instant due = *in.garp_at;
       in.garp_at.reset();
-      send_garps(i, due);
+      send_garps(i, in.garp_count, Duration{}, due);  // the second burst: no third
     }
   }
 }
@@ -185,9 +185,7 @@ Reject Vrrp::on_advert(uint32_t iface, wire::Ipv4View<const uint8_t> ip, Instant
         if (c.version == 3) in.master_adver_cs = v->interval_cs();
         become_backup(i, Cause::kHigherPriority, now, ip.src());
       } else {
-        // A lower-priority master: assert ourselves now (RFC 9568; keepalived does by default).
-        send_advert(i, in.priority, now);
-        in.advert_at = now + advert_interval(in);
+        assert_master(i, now);
       }
       break;
     case State::kInit:
@@ -221,10 +219,30 @@ void Vrrp::send_advert(uint32_t i, uint8_t priority, Instant now) noexcept {
   if (priority == 0) in.priority_zero_sent++;
 }
 
-void Vrrp::send_garps(uint32_t i, Instant now) noexcept {
-  const Instance& in = insts_[i];
-  for (uint32_t r = 0; r < in.cfg.garp_master_repeat; ++r)
+void Vrrp::send_garps(uint32_t i, uint32_t count, Duration delay, Instant now) noexcept {
+  Instance& in = insts_[i];
+  for (uint32_t r = 0; r < count; ++r)
     for (Ipv4Addr a : in.cfg.addresses) net_.send_garp(in.cfg.interface, a, in.mac, now);
+  if (count > 0 && delay.us > 0) {
+    in.garp_at = now + delay;
+    in.garp_count = count;
+  }
+}
+
+void Vrrp::assert_master(uint32_t i, Instant now) noexcept {
+  // A lower-priority master means the two did not hear each other (a split brain healing): an
+  // advert at once, so it backs off (RFC 9568; keepalived unless lower_prio_no_advert), and
+  // gratuitous ARPs, since the hosts on its side learnt its MAC; in a sync group every master
+  // member's too, whose peers back off with this one (keepalived vrrp.c, vrrp_state_master_rx).
+  Instance& in = insts_[i];
+  send_advert(i, in.priority, now);
+  in.advert_at = now + advert_interval(in);
+  const auto g = sync_group(i);
+  for (uint32_t j = 0; j < insts_.size(); ++j) {
+    if (j != i && (!g || sync_group(j) != g)) continue;
+    const Instance& m = insts_[j];
+    if (m.state == State::kMaster) send_garps(j, m.cfg.garp_lower_prio_repeat, m.cfg.garp_lower_prio_delay, now);
+  }
 }
 
 void Vrrp::become(uint32_t i, State to, Cause why, Instant now, Ipv4Addr peer) noexcept {
@@ -245,8 +263,7 @@ void Vrrp::become_master(uint32_t i, Cause why, Instant now, Ipv4Addr peer) noex
   // garp_master_repeat times now and again after garp_master_delay.
   send_advert(i, in.priority, now);
   in.advert_at = now + advert_interval(in);
-  send_garps(i, now);
-  if (in.cfg.garp_master_delay.us > 0) in.garp_at = now + in.cfg.garp_master_delay;
+  send_garps(i, in.cfg.garp_master_repeat, in.cfg.garp_master_delay, now);
   become(i, State::kMaster, why, now, peer);
 }
 

@@ -86,6 +86,7 @@ struct Instance {
   std::optional<Instant> advert_at;    // master: the next advert
   std::optional<Instant> down_at;      // backup: Master_Down timer
   std::optional<Instant> garp_at;      // master: the second burst of gratuitous ARPs
+  uint32_t garp_count = 0;             // ... of this many per address
   Instant started{};                   // preempt_delay counts from here
   bool fault = false;                  // an unweighted tracker is down
   int32_t track_delta = 0;             // the weighted trackers' sum
@@ -144,7 +145,10 @@ private:
   void become(uint32_t i, State to, Cause why, Instant now, Ipv4Addr peer) noexcept;
   void enter_fault(uint32_t i, Cause why, Instant now) noexcept;
   void send_advert(uint32_t i, uint8_t priority, Instant now) noexcept;
-  void send_garps(uint32_t i, Instant now) noexcept;
+  /// `count` gratuitous ARPs of each of i's addresses now, and as many again `delay` later.
+  void send_garps(uint32_t i, uint32_t count, Duration delay, Instant now) noexcept;
+  /// A master heard a lower priority: an advert now, and its group's gratuitous ARPs.
+  void assert_master(uint32_t i, Instant now) noexcept;
   /// A tracked interface (or service) changed: each instance tracking it is re-tracked.
   void set_tracked(bool service, uint32_t index, bool up, Instant now) noexcept;
   /// After a tracker changed: the effective priority, and FAULT entered or left.

@@ -42,6 +42,8 @@ unicast_peer = ["10.0.0.3"]
 use_vmac = true
 garp_master_delay = 2
 garp_master_repeat = 3
+garp_lower_prio_delay = 0
+garp_lower_prio_repeat = 0
 v3_checksum_as_v2 = true
 track_interface = ["lan", { name = "wan" }]
 track_service = ["tcp 10.0.0.100:80"]
@@ -86,6 +88,8 @@ TEST(VrrpConfig, EveryKeyLandsInItsField) {
   EXPECT_TRUE(w.use_vmac);
   EXPECT_EQ(w.garp_master_delay, Duration::seconds(2));
   EXPECT_EQ(w.garp_master_repeat, 3u);
+  EXPECT_EQ(w.garp_lower_prio_delay, Duration{});
+  EXPECT_EQ(w.garp_lower_prio_repeat, 0u);
   EXPECT_TRUE(w.v3_checksum_as_v2);
   ASSERT_EQ(w.track_interfaces.size(), 2u);
   EXPECT_EQ(w.track_interfaces[0].index, 1u);
@@ -102,6 +106,8 @@ TEST(VrrpConfig, EveryKeyLandsInItsField) {
   EXPECT_EQ(l.auth_pass, "secret");
   EXPECT_EQ(l.garp_master_delay, Duration::seconds(5));
   EXPECT_EQ(l.garp_master_repeat, 5u);
+  EXPECT_EQ(l.garp_lower_prio_delay, Duration::seconds(5)) << "keepalived's default: garp_master_delay's";
+  EXPECT_EQ(l.garp_lower_prio_repeat, 5u);
   ASSERT_EQ(c.vrrp_sync_groups.size(), 1u);
   EXPECT_EQ(c.vrrp_sync_groups[0].members, (std::vector<uint32_t>{0, 1}));
 }

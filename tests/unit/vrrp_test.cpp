@@ -146,6 +146,53 @@ TEST(Vrrp, AMasterYieldsToAHigherPriorityOrAHigherAddressAndAnswersALowerOne) {
   EXPECT_EQ(ev.state, State::kBackup);
 }
 
+TEST(Vrrp, AMasterHearingALowerPrioritySendsGratuitousArpsForItsWholeSyncGroup) {
+  // A split brain healing: the lower master's side learnt its MAC; keepalived's defaults
+  // (garp_lower_prio_repeat = garp_lower_prio_delay = 5) re-announce ours, now and 5 s later.
+  Rig r("priority = 150");
+  r.run_to(4);
+  ASSERT_EQ(r.state(), State::kMaster);
+  r.run_to(20);  // both bursts of becoming master are over
+  const size_t adverts = r.net.adverts.size(), garps = r.net.garps.size();
+  EXPECT_EQ(r.advert(kPeer, 100), Reject::kNone);
+  EXPECT_EQ(r.net.adverts.size(), adverts + 1) << "an advert at once";
+  EXPECT_EQ(r.net.garps.size(), garps + 5) << "5 gratuitous ARPs at once";
+  r.run_to(24.99);
+  EXPECT_EQ(r.net.garps.size(), garps + 5);
+  r.run_to(25.01);
+  EXPECT_EQ(r.net.garps.size(), garps + 10) << "5 more garp_lower_prio_delay later";
+
+  const std::string two = R"(
+[[vrrp_instances]]
+name = "VI_2"
+interface = "wan"
+virtual_router_id = 52
+priority = 150
+virtual_ipaddress = ["10.0.0.101"]
+garp_lower_prio_repeat = 0
+
+[[vrrp_instances]]
+name = "VI_3"
+interface = "wan"
+virtual_router_id = 53
+priority = 150
+virtual_ipaddress = ["10.0.0.102", "10.0.0.103"]
+
+[[vrrp_sync_groups]]
+name = "G"
+group = ["VI_1", "VI_2", "VI_3"]
+)";
+  Rig g("priority = 150\ngarp_lower_prio_repeat = 2\ngarp_lower_prio_delay = 0", two);
+  g.run_to(20);
+  ASSERT_EQ(g.state(2), State::kMaster);
+  const size_t before = g.net.garps.size();
+  EXPECT_EQ(g.advert(kPeer, 100), Reject::kNone);
+  // VI_1: 2 of its one address; VI_2: none (repeat 0); VI_3: 5 of each of its two.
+  EXPECT_EQ(g.net.garps.size(), before + 2 + 10);
+  g.run_to(30);
+  EXPECT_EQ(g.net.garps.size(), before + 2 + 10 + 10) << "only VI_3 has a second burst";
+}
+
 TEST(Vrrp, PreemptionTakesOverFromALowerMasterUnlessNopreemptOrWithinPreemptDelay) {
   Rig pre("priority = 150");
   for (double s = 0.5; s < 6; s += 1) {
