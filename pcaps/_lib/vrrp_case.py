@@ -53,6 +53,31 @@ def advert(src, src_mac, vrid, priority, addrs, ttl=255, **kw):
             Raw(advert_bytes(vrid, priority, addrs, **kw)))
 
 
+def pseudo_header(src, dst, length):
+    """The IPv4 pseudo-header of a version 3 checksum (RFC 5798 §5.2.8, as keepalived): source,
+    destination, zero, protocol 112, the VRRP length."""
+    return (bytes(int(x) for x in src.split(".")) + bytes(int(x) for x in dst.split(".")) +
+            bytes([0, 112]) + length.to_bytes(2, "big"))
+
+
+def advert_bytes_v3(vrid, priority, addrs, interval_cs, src, dst, pseudo=True):
+    """A VRRP version 3 advertisement (RFC 5798 §5.1): Max Adver Int in centiseconds, no
+    authentication; the checksum with the IPv4 pseudo-header (keepalived's), or without it
+    (pseudo=False: some vendors', keepalived's v3_checksum_as_v2)."""
+    b = bytearray([0x31, vrid, priority, len(addrs)]) + (interval_cs & 0x0FFF).to_bytes(2, "big") + bytes(2)
+    for a in addrs:
+        b += bytes(int(x) for x in a.split("."))
+    c = inet_checksum((pseudo_header(src, dst, len(b)) if pseudo else b"") + bytes(b))
+    b[6:8] = c.to_bytes(2, "big")
+    return bytes(b)
+
+
+def advert_v3(src, src_mac, dst, dst_mac, vrid, priority, addrs, interval_cs, pseudo=True):
+    """A peer's version 3 advert to `dst` (224.0.0.18 or a unicast peer), TTL 255, TOS 0xc0."""
+    return (Ether(src=src_mac, dst=dst_mac) / IP(src=src, dst=dst, ttl=255, proto=112, tos=0xC0) /
+            Raw(advert_bytes_v3(vrid, priority, addrs, interval_cs, src, dst, pseudo)))
+
+
 # ---------------------------------------------------------------------------------------------
 # check.py
 # ---------------------------------------------------------------------------------------------
@@ -67,18 +92,30 @@ class Instance:
     peer)], adverts [t], garps [t] (a burst of `garp_repeat` per address, or `lower_repeat` for the
     bursts after a lower priority's advert: garps_lower [t])."""
 
-    def __init__(self, name, priority, advert_int, garp_repeat, garp_delay, ip, lower_repeat=None, lower_delay=None):
+    def __init__(self, name, priority, advert_int, garp_repeat, garp_delay, ip, lower_repeat=None, lower_delay=None,
+                 version=2):
         self.name, self.priority, self.advert_int, self.ip = name, priority, advert_int, ip
         self.garp_repeat, self.garp_delay = garp_repeat, garp_delay
         self.lower_repeat = garp_repeat if lower_repeat is None else lower_repeat
         self.lower_delay = garp_delay if lower_delay is None else lower_delay
-        self.skew = (256 - priority) / 256
-        self.mdi = 3 * advert_int + self.skew
+        self.version = version
+        self.master_int = advert_int  # Master_Adver_Interval: version 3 learns it from the master's adverts
         self.state = "INIT"
         self.events, self.adverts, self.garps, self.garps_lower = [], [], [], []
         self.down_at = self.advert_at = self.garp_at = None
         self.lower_at = []  # the second bursts due after lower priority adverts
         self.group = [self]
+
+    @property
+    def skew(self):
+        """Skew_Time: (256 - priority) / 256 s in version 2 (RFC 3768 §6.1), times
+        Master_Adver_Interval in version 3 (RFC 5798 §6.1)."""
+        return (256 - self.priority) * (1 if self.version == 2 else self.master_int) / 256
+
+    @property
+    def mdi(self):
+        """Master_Down_Interval: 3 * Master_Adver_Interval + Skew_Time."""
+        return 3 * self.master_int + self.skew
 
     def state_at(self, t):
         """The state at time t (after whatever happened at t)."""
@@ -132,12 +169,15 @@ class Instance:
             self.garps_lower.append(at)
             self.lower_at.remove(at)
 
-    def advert_in(self, t, prio, src):
-        """An accepted advert of priority `prio` from `src` at t (timers up to t have fired)."""
+    def advert_in(self, t, prio, src, interval=None):
+        """An accepted advert of priority `prio` from `src` at t (timers up to t have fired);
+        `interval` its advert interval (version 3: learnt from a master that is followed)."""
         if self.state == "BACKUP":
             if prio == 0:
                 self.down_at = r6(t + self.skew)
             elif prio >= self.priority:
+                if self.version == 3 and interval is not None:
+                    self.master_int = interval
                 self.down_at = r6(t + self.mdi)
             # else: a lower priority while we may preempt: discarded
         elif self.state == "MASTER":
@@ -145,6 +185,8 @@ class Instance:
                 self.adverts.append(r6(t))
                 self.advert_at = r6(t + self.advert_int)
             elif prio > self.priority or (prio == self.priority and _ip(src) > _ip(self.ip)):
+                if self.version == 3 and interval is not None:
+                    self.master_int = interval
                 self.become_backup(t, "higher_priority", src)
             else:
                 self.adverts.append(r6(t))
@@ -168,7 +210,8 @@ def sync(*instances):
 
 def run(instances, adverts, end):
     """Drive `instances` (config order) from t=0 (their start) to `end` with `adverts`:
-    [(t, instance, priority, source)], the accepted ones only."""
+    [(t, instance, priority, source)] or [(t, instance, priority, source, interval)], the accepted
+    ones only."""
     for i in instances:
         if i.state == "INIT":
             i.start(0.0)
@@ -182,9 +225,9 @@ def run(instances, adverts, end):
             for i in instances:
                 i.fire(now)
 
-    for t, inst, prio, src in sorted(adverts, key=lambda a: a[0]):
+    for t, inst, prio, src, *interval in sorted(adverts, key=lambda a: a[0]):
         run_to(t)
-        inst.advert_in(t, prio, src)
+        inst.advert_in(t, prio, src, *interval)
     run_to(end)
 
 
@@ -214,6 +257,25 @@ def advert_ok(p, src_mac, src_ip, vrid, priority, advert_int, addrs):
             and v[5] == advert_int and listed == list(addrs) and v[-8:] == bytes(8) and inet_checksum(v) == 0)
 
 
+def advert_v3_ok(p, src_mac, dst_mac, src_ip, dst_ip, vrid, priority, interval_cs, addrs):
+    """p is a VRRP version 3 advertisement (RFC 5798 §5): from `src_mac` (the virtual router MAC
+    with use_vmac, RFC 5798 §7.3) and our address to dst_ip/dst_mac, IP protocol 112, TTL 255,
+    TOS 0xc0, type 1, our VRID, priority and address count, Max Adver Int in centiseconds, our
+    addresses, a checksum that holds over the IPv4 pseudo-header and the message."""
+    if IP not in p or p[Ether].dst != dst_mac or p[Ether].src != src_mac:
+        return False
+    ip = p[IP]
+    v = bytes(ip.payload)
+    want_len = 8 + 4 * len(addrs)
+    if not (ip.proto == 112 and ip.ttl == 255 and ip.dst == dst_ip and ip.src == src_ip and ip.tos == 0xC0
+            and ip.len == 20 + want_len and ip.frag == 0 and len(v) == want_len):
+        return False
+    listed = [".".join(str(b) for b in v[8 + 4 * k: 12 + 4 * k]) for k in range(len(addrs))]
+    return (v[0] == 0x31 and v[1] == vrid and v[2] == priority and v[3] == len(addrs)
+            and int.from_bytes(v[4:6], "big") == interval_cs and listed == list(addrs)
+            and inet_checksum(pseudo_header(src_ip, dst_ip, len(v)) + v) == 0)
+
+
 def garp_ok(p, mac, addr):
     """p is a gratuitous ARP as keepalived sends it: a broadcast ARP request from `mac` whose
     sender and target address are both `addr`, sender hardware address `mac`."""
@@ -235,7 +297,8 @@ def frames_any_order(ok, name, got, want, t0):
         slot = [w for w in want if w[0] == t]
         frames = got[i: i + len(slot)]
         for k, p in enumerate(frames):
-            ok(abs(float(p.time) - t0 - t) < 1e-6, f"{name} #{i + k + 1} sent at {round(float(p.time) - t0, 6)}, expected {t}")
+            at = round(float(p.time) - t0, 6)
+            ok(abs(at - t) < 1e-6, f"{name} #{i + k + 1} sent at {at}, expected {t}")
         left = list(slot)
         for k, p in enumerate(frames):
             hit = next((w for w in left if w[2](p)), None)

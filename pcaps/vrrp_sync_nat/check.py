@@ -73,7 +73,8 @@ def check(out):
         for at, n, why in bursts:
             for _ in range(n):
                 for a in addrs:
-                    want[iface].append((at, f"{name} gratuitous ARP for {a}{why}", lambda p, mac=mac, a=a: garp_ok(p, mac, a)))
+                    want[iface].append((at, f"{name} gratuitous ARP for {a}{why}",
+                                        lambda p, mac=mac, a=a: garp_ok(p, mac, a)))
     # The gateway address: ARP and ping answered while master, with our lan MAC.
     for at in g.GW_ARPS:
         if master_at(at):
@@ -125,7 +126,8 @@ def check(out):
         iface, vrid, addrs, ip, _ = g.INSTANCES[name]
         inst = listing.vrrp.get(name)
         ok(inst is not None and (inst["state"], inst["vrid"], inst["priority"], inst["version"], inst["interface"],
-                                 inst["addresses"]) == ("BACKUP", vrid, g.PRIORITY, 2, iface, addrs), f"{name} listed {inst}")
+                                 inst["addresses"]) == ("BACKUP", vrid, g.PRIORITY, 2, iface, addrs),
+           f"{name} listed {inst}")
         received = sum(1 for _, i, _, _, _ in g.ADVERTS if i == name)
         down_in = round(max(g.P_TIMES) + mdi - g.END, 6)
         detail = (f"multicast {ip}, {len(vi.adverts)} adverts sent, {received} received, master 1 times, "
