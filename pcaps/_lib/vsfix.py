@@ -169,6 +169,9 @@ class Listing:
       Health (checkers)     health:     {(proto, "vip:port", "rip:port"): {"state": alive|failed|inhibit,
                                          "up": checkers up, "of": checkers, "checkers": [their lines]}}
       Health events         health_events: [(seconds after the replay's start, "text after 'health: '")]
+      Instance (VRRP)       vrrp:       {name: {"state", "vrid", "priority", "version", "interface",
+                                         "addresses": [...], "detail": "the '->' line after '->'"}}
+      VRRP events           vrrp_events: [(seconds after the replay's start, "text after 'vrrp: '")]
       ipvsadm -Lnc          conns:      [[pro, expire, state, source, virtual, destination], ...]
 
     A line that fits none of these raises AssertionError, so a change of format fails loudly
@@ -178,7 +181,8 @@ class Listing:
         self.services, self.reals, self.interfaces = {}, {}, {}
         self.events, self.drops, self.conns = {}, {}, []
         self.health, self.health_events = {}, []
-        section, service = "stats", None
+        self.vrrp, self.vrrp_events = {}, []
+        section, service, instance = "stats", None, None
         for line in open(os.path.join(out_dir, "list.txt")).read().splitlines():
             s = line.split()
             if not s or line.startswith(("IP Virtual Server", "Prot LocalAddress", "  -> RemoteAddress",
@@ -195,6 +199,18 @@ class Listing:
                 self.health[service] = {"state": s[3], "up": int(s[4]), "of": int(s[6]), "checkers": []}
             elif section == "health_events" and len(s) > 2 and s[1] == "health:":
                 self.health_events.append((float(s[0]), line.split(" health: ", 1)[1]))
+            elif s[:2] == ["Instance", "State"]:
+                section = "vrrp"
+            elif line == "VRRP events":
+                section = "vrrp_events"
+            elif section == "vrrp" and s[0] == "->" and instance:
+                self.vrrp[instance]["detail"] = " ".join(s[1:])
+            elif section == "vrrp" and len(s) >= 7:
+                instance = s[0]
+                self.vrrp[instance] = {"state": s[1], "vrid": int(s[2]), "priority": int(s[3]), "version": int(s[4]),
+                                       "interface": s[5], "addresses": s[6:], "detail": None}
+            elif section == "vrrp_events" and len(s) > 2 and s[1] == "vrrp:":
+                self.vrrp_events.append((float(s[0]), line.split(" vrrp: ", 1)[1]))
             elif line.startswith("Interface "):
                 section = "interfaces"
             elif line.startswith("Event "):
