@@ -7,10 +7,13 @@ the form of an advert and of a gratuitous ARP; and the "VRRP events" line of a t
 The model is written from the rules, not from vsrouter's code:
   - Master_Down_Interval = 3 * Master_Adver_Interval + Skew_Time, Skew_Time = (256 - priority) / 256 s
     (version 2); a backup's timer restarts at each advert of a priority >= its own (or any, without
-    preemption), and is Skew_Time after a priority 0 advert; when it fires the instance is master.
+    preemption), and is Skew_Time after a priority 0 advert; when it fires the instance is master,
+    unless another member of its sync group still hears its master: then it waits a whole
+    Master_Down_Interval again, wanting master (keepalived's vrrp_sync_can_goto_master).
   - Becoming master: an advert at once, garp_master_repeat gratuitous ARPs of each address at once and
     as many again garp_master_delay later; then an advert every advert_int.
-  - A master hearing a higher priority (or the same from a higher address) is backup at once; a
+  - A master hearing a higher priority (or the same from a higher address) sends one advert of its
+    own (higher_prio_send_advert, on by default in vsrouter) and is backup at once; a
     priority 0: an advert at once and the advert timer restarted; a lower priority (a master that
     did not hear us): an advert at once, the advert timer restarted, and garp_lower_prio_repeat
     gratuitous ARPs of each address at once and again garp_lower_prio_delay later, for the instance
@@ -30,6 +33,7 @@ from vsfix import inet_checksum  # noqa: E402
 from scapy.all import ARP, IP, Ether, Raw  # noqa: E402
 
 GROUP, GROUP_MAC, BCAST = "224.0.0.18", "01:00:5e:00:00:12", "ff:ff:ff:ff:ff:ff"
+TRANSITIONS = []  # every model event in the order the rules make them: (instance, index in its events)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -103,6 +107,8 @@ class Instance:
         self.state = "INIT"
         self.events, self.adverts, self.garps, self.garps_lower = [], [], [], []
         self.down_at = self.advert_at = self.garp_at = None
+        self.want_master = False
+        self.higher_prio_send_advert = True
         self.lower_at = []  # the second bursts due after lower priority adverts
         self.group = [self]
 
@@ -128,6 +134,7 @@ class Instance:
     def _become(self, t, to, cause, peer=None):
         frm, self.state = self.state, to
         self.events.append((r6(t), frm, to, cause, peer))
+        TRANSITIONS.append((self, len(self.events) - 1))  # a group's followers come after it
         for m in self.group:
             if m is not self and m.state != to:
                 if to == "MASTER":
@@ -137,6 +144,7 @@ class Instance:
 
     def become_master(self, t, cause):
         self.down_at = None
+        self.want_master = False
         self.adverts.append(r6(t))
         self.advert_at = r6(t + self.advert_int)
         self.garps.append(r6(t))
@@ -147,6 +155,7 @@ class Instance:
         self.advert_at = self.garp_at = None
         self.lower_at = []
         self.down_at = r6(t + self.mdi)
+        self.want_master = False
         self._become(t, "BACKUP", cause, peer)
 
     def start(self, t):
@@ -158,7 +167,11 @@ class Instance:
 
     def fire(self, now):
         if self.down_at is not None and self.down_at <= now:
-            self.become_master(self.down_at, "master_down")
+            if all(m is self or m.state == "MASTER" or m.want_master for m in self.group):
+                self.become_master(self.down_at, "master_down")
+            else:
+                self.want_master = True
+                self.down_at = r6(self.down_at + self.mdi)
         if self.advert_at is not None and self.advert_at <= now:
             self.adverts.append(self.advert_at)
             self.advert_at = r6(self.advert_at + self.advert_int)
@@ -179,6 +192,7 @@ class Instance:
                 if self.version == 3 and interval is not None:
                     self.master_int = interval
                 self.down_at = r6(t + self.mdi)
+                self.want_master = False
             # else: a lower priority while we may preempt: discarded
         elif self.state == "MASTER":
             if prio == 0:
@@ -187,6 +201,8 @@ class Instance:
             elif prio > self.priority or (prio == self.priority and _ip(src) > _ip(self.ip)):
                 if self.version == 3 and interval is not None:
                     self.master_int = interval
+                if self.higher_prio_send_advert:
+                    self.adverts.append(r6(t))
                 self.become_backup(t, "higher_priority", src)
             else:
                 self.adverts.append(r6(t))

@@ -10,7 +10,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "_lib"))
 from vsfix import Checker, Listing, load_gen, read  # noqa: E402
-from vrrp_case import Instance, advert_ok, frames_any_order, garp_ok, run, sync, vrrp_event  # noqa: E402
+from vrrp_case import TRANSITIONS, Instance, advert_ok, frames_any_order, garp_ok, run, sync, vrrp_event  # noqa: E402
 from scapy.all import ARP, ICMP, IP, TCP, Ether  # noqa: E402
 
 g = load_gen(HERE)
@@ -37,7 +37,9 @@ def check(out):
     ok(takeover == 5.909375, f"no advert from P after 2.3: Master_Down_Interval 3.609375 later, {takeover}")
     back = min(t for t in g.P_TIMES if t > takeover)
     for vi, first_cause in ((wan_vi, "start"), (lan_vi, "sync_group")):
-        own = "master_down" if vi is wan_vi else "sync_group"
+        # Both timers fire at the takeover: VI_WAN's first (config order) finds VI_LAN not yet
+        # wanting master and waits; VI_LAN's finds VI_WAN wanting it and takes the group over.
+        own = "master_down" if vi is lan_vi else "sync_group"
         yield_cause = "higher_priority" if vi is wan_vi else "sync_group"
         want = [(0.0, "INIT", "BACKUP", first_cause), (takeover, "BACKUP", "MASTER", own),
                 (back, "MASTER", "BACKUP", yield_cause)]
@@ -118,8 +120,8 @@ def check(out):
     ok(listing.drops.get("total") == len(backup), f"no other drop: {listing.drops}")
 
     # ---- The listing: VRRP events in order, the instances' states and counters ----
-    events = sorted([(e, k) for k, vi in enumerate(vis.values()) for e in vi.events], key=lambda x: (x[0][0], x[1]))
     names = list(vis)
+    events = [(vi.events[n], names.index(vi.name)) for vi, n in TRANSITIONS]
     want_events = [vrrp_event(names[k], e, g.PRIORITY) for e, k in events]
     ok(listing.vrrp_events == want_events, f"VRRP events {listing.vrrp_events}, rules say {want_events}")
     for name, vi in vis.items():

@@ -29,17 +29,16 @@ Times are seconds after T0 (the replay's --start). Master_Down_Interval = 3 + 15
              answered.
   7.4, 7.5   C asks for the VIP: answered; C's SYN (40002): DNATed to A:8080.
   7.6        A's SYN-ACK to C through its gateway (to our lan MAC): SNATed to VIP:80, to C.
-  10.909375  the takeover's second GARP bursts (garp_master_delay), with the adverts due then.
-  11.5       Q's advert on wan, priority 50 < 100 while VI_WAN is master: VI_WAN answers with an
-             advert at once and restarts its advert timer (12.5, 13.5, ...); VI_WAN sends 5 GARPs of
-             the VIP at once and 5 at 16.5, and VI_LAN, its sync group's other member, 5 of
-             10.1.0.254 at once and 5 at 16.5. Nobody changes state. (Q comes after the takeover's
-             second bursts: keepalived times the two kinds of bursts independently, vsrouter keeps
-             one GARP timer per instance, so a lower priority heard before 10.909375 cancels the
-             takeover's second bursts: reported, not asserted here.)
-  17.0       P is back: its adverts (priority 150) on wan and lan (then 18.0): VI_WAN
-             MASTER -> BACKUP (higher_priority 203.0.113.2), VI_LAN with it (sync_group); our
-             adverts stop on both interfaces (VI_WAN's last at 16.5, VI_LAN's at 16.909375).
+  9.0        Q's advert on wan, priority 50 < 100 while VI_WAN is master: VI_WAN answers with an
+             advert at once and restarts its advert timer (10.0, 11.0, ...); VI_WAN sends 5 GARPs of
+             the VIP at once and 5 at 14.0, and VI_LAN, its sync group's other member, 5 of
+             10.1.0.254 at once and 5 at 14.0. Nobody changes state.
+  10.909375  the takeover's second GARP bursts (garp_master_delay), with VI_LAN's advert due then:
+             the lower priority's bursts run on their own timers (as keepalived's), not instead.
+  17.0       P is back: its adverts (priority 150) on wan and lan (then 18.0): VI_WAN sends one
+             advert of its own (higher_prio_send_advert) and goes MASTER -> BACKUP
+             (higher_priority 203.0.113.2), VI_LAN with it (sync_group); our adverts stop on both
+             interfaces (VI_WAN's last periodic one at 16.0, VI_LAN's at 16.909375).
   18.2, 18.3 A asks for 10.1.0.254 and pings it: dropped (vrrp_backup).
   18.5       C's SYN (40003): dropped (vrrp_backup).
 The replay ends at t=19 (args: --start T0 --advance 0.5 after the last frame at 18.5).
@@ -74,7 +73,7 @@ GARP_LOWER_REPEAT, GARP_LOWER_DELAY = GARP_REPEAT, GARP_DELAY  # keepalived's de
 # Adverts in: (time, instance they reach, priority, source, source MAC).
 P_TIMES = [0.3, 1.3, 2.3, 17.0, 18.0]
 ADVERTS = ([(t, "VI_WAN", 150, P_WAN, P_WAN_MAC) for t in P_TIMES] + [(t, "VI_LAN", 150, P_LAN, P_LAN_MAC) for t in P_TIMES]
-           + [(11.5, "VI_WAN", 50, Q, Q_MAC)])
+           + [(9.0, "VI_WAN", 50, Q, Q_MAC)])
 GW_ARPS = [1.0, 7.0, 18.2]    # A: who has 10.1.0.254?
 GW_PINGS = [1.2, 7.2, 18.3]   # A pings 10.1.0.254
 VIP_ARPS = [7.4]              # C: who has the VIP?

@@ -41,8 +41,9 @@ def check(out):
        "refused adverts come after the last advert before the takeover (had one been taken, it would move)")
     ok(all(vi.state_at(at) == "MASTER" for at, _, _, _ in g.REFUSED if at > takeover),
        "the others reach a master (priority 200: had one been taken, we would have yielded)")
-    ok(vi.adverts == [takeover, round(takeover + 1, 6), round(takeover + 2, 6), 10.5, 11.5, 12.5],
-       f"adverts at the takeover, every second, at once for the priority 0 at 10.5, then every second: {vi.adverts}")
+    ok(vi.adverts == [takeover, round(takeover + 1, 6), round(takeover + 2, 6), 10.5, 11.5, 12.5, 13.3],
+       f"adverts at the takeover, every second, at once for the priority 0 at 10.5, then every second, and one"
+       f" when yielding at 13.3 (higher_prio_send_advert): {vi.adverts}")
     ok(vi.garps == [takeover, round(takeover + g.GARP_DELAY, 6)], f"GARP bursts at {vi.garps}")
 
     def master_at(t):

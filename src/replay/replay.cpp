@@ -56,7 +56,11 @@ void Replayer::Sink::transmit(uint32_t iface, std::span<const uint8_t> frame) {
 
 void Replayer::start(int64_t us) {
   now_us_ = std::max(now_us_, us);
+  // What the start decides (VRRP's first states, an owner's adverts) is listed under its moment.
+  if (trace_) pending_header_ = stamp(now_us_, origin_) + " start\n";
   engine_.start(Instant::from_micros(now_us_));
+  drain_health();
+  pending_header_.clear();
 }
 
 void Replayer::script_exited(int64_t ts_us, uint32_t checker, int status) {

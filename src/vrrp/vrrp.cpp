@@ -85,12 +85,16 @@ Duration Vrrp::master_down_interval(const Instance& in) noexcept {
 void Vrrp::start(Instant now) noexcept {
   if (started_) return;
   started_ = true;
+  // Every tracker first: a faulted member takes its whole sync group to FAULT, whatever the order.
+  for (uint32_t i = 0; i < insts_.size(); ++i) {
+    insts_[i].started = now;
+    weigh(i);
+  }
+  for (uint32_t i = 0; i < insts_.size(); ++i)
+    if (insts_[i].fault && insts_[i].state == State::kInit) enter_fault(i, Cause::kFault, now);
   for (uint32_t i = 0; i < insts_.size(); ++i) {
     Instance& in = insts_[i];
-    in.started = now;
-    if (in.state != State::kInit) continue;  // a sync group member already moved it
-    retrack(i, now);
-    if (in.state == State::kFault) continue;
+    if (in.state != State::kInit) continue;  // faulted, or a sync group member already moved it
     if (in.cfg.priority == 255) {
       become_master(i, Cause::kStart, now);
     } else {
@@ -113,6 +117,7 @@ std::optional<Instant> Vrrp::next_deadline() const noexcept {
     earliest(in.advert_at);
     earliest(in.down_at);
     earliest(in.garp_at);
+    earliest(in.lower_garp_at);
   }
   return t;
 }
@@ -121,7 +126,7 @@ void Vrrp::on_timer(Instant now) noexcept {
   start(now);
   for (uint32_t i = 0; i < insts_.size(); ++i) {
     Instance& in = insts_[i];
-    if (in.down_at && *in.down_at <= now) become_master(i, Cause::kMasterDown, *in.down_at);
+    if (in.down_at && *in.down_at <= now) master_down(i, *in.down_at);
     if (in.advert_at && *in.advert_at <= now) {
       const Instant due = *in.advert_at;
       send_advert(i, in.priority, due);
@@ -130,7 +135,12 @@ void Vrrp::on_timer(Instant now) noexcept {
     if (in.garp_at && *in.garp_at <= now) {
       const Instant due = *in.garp_at;
       in.garp_at.reset();
-      send_garps(i, in.garp_count, Duration{}, due);  // the second burst: no third
+      send_garps(i, in.cfg.garp_master_repeat, due);
+    }
+    if (in.lower_garp_at && *in.lower_garp_at <= now) {
+      const Instant due = *in.lower_garp_at;
+      in.lower_garp_at.reset();
+      send_garps(i, in.cfg.garp_lower_prio_repeat, due);
     }
   }
 }
@@ -174,6 +184,7 @@ Reject Vrrp::on_advert(uint32_t iface, wire::Ipv4View<const uint8_t> ip, Instant
       } else if (!c.preempt || prio >= in.priority || now < in.started + c.preempt_delay) {
         if (c.version == 3) in.master_adver_cs = v->interval_cs();
         in.down_at = now + master_down_interval(in);
+        in.want_master = false;  // a master we accept is here
       }
       // else: a lower priority while we may preempt: discarded; Master_Down fires and we take over.
       break;
@@ -223,14 +234,26 @@ void Vrrp::send_advert(uint32_t i, uint8_t priority, Instant now) noexcept {
   if (priority == 0) in.priority_zero_sent++;
 }
 
-void Vrrp::send_garps(uint32_t i, uint32_t count, Duration delay, Instant now) noexcept {
-  Instance& in = insts_[i];
+void Vrrp::send_garps(uint32_t i, uint32_t count, Instant now) noexcept {
+  const Instance& in = insts_[i];
   for (uint32_t r = 0; r < count; ++r)
     for (Ipv4Addr a : in.cfg.addresses) net_.send_garp(in.cfg.interface, a, in.mac, now);
-  if (count > 0 && delay.us > 0) {
-    in.garp_at = now + delay;
-    in.garp_count = count;
+}
+
+void Vrrp::master_down(uint32_t i, Instant now) noexcept {
+  Instance& in = insts_[i];
+  if (const auto g = sync_group(i)) {
+    for (uint32_t m : groups_[*g]) {
+      const Instance& o = insts_[m];
+      if (m == i || o.state == State::kMaster || o.want_master) continue;
+      // Another member still hears its master: wait (keepalived re-arms the whole interval)
+      // rather than take the group over and be pushed back by that member (thrashing).
+      in.want_master = true;
+      in.down_at = now + master_down_interval(in);
+      return;
+    }
   }
+  become_master(i, Cause::kMasterDown, now);
 }
 
 void Vrrp::assert_master(uint32_t i, Instant now) noexcept {
@@ -244,8 +267,10 @@ void Vrrp::assert_master(uint32_t i, Instant now) noexcept {
   const auto g = sync_group(i);
   for (uint32_t j = 0; j < insts_.size(); ++j) {
     if (j != i && (!g || sync_group(j) != g)) continue;
-    const Instance& m = insts_[j];
-    if (m.state == State::kMaster) send_garps(j, m.cfg.garp_lower_prio_repeat, m.cfg.garp_lower_prio_delay, now);
+    Instance& m = insts_[j];
+    if (m.state != State::kMaster || m.cfg.garp_lower_prio_repeat == 0) continue;
+    send_garps(j, m.cfg.garp_lower_prio_repeat, now);
+    if (m.cfg.garp_lower_prio_delay.us > 0) m.lower_garp_at = now + m.cfg.garp_lower_prio_delay;
   }
 }
 
@@ -262,12 +287,14 @@ void Vrrp::become(uint32_t i, State to, Cause why, Instant now, Ipv4Addr peer) n
 void Vrrp::become_master(uint32_t i, Cause why, Instant now, Ipv4Addr peer) noexcept {
   Instance& in = insts_[i];
   in.down_at.reset();
+  in.want_master = false;
   in.became_master++;
   // RFC 5798 §6.4.2: an advert, then the gratuitous ARPs; keepalived repeats the ARPs
   // garp_master_repeat times now and again after garp_master_delay.
   send_advert(i, in.priority, now);
   in.advert_at = now + advert_interval(in);
-  send_garps(i, in.cfg.garp_master_repeat, in.cfg.garp_master_delay, now);
+  send_garps(i, in.cfg.garp_master_repeat, now);
+  if (in.cfg.garp_master_delay.us > 0) in.garp_at = now + in.cfg.garp_master_delay;
   become(i, State::kMaster, why, now, peer);
 }
 
@@ -275,7 +302,9 @@ void Vrrp::become_backup(uint32_t i, Cause why, Instant now, Ipv4Addr peer) noex
   Instance& in = insts_[i];
   in.advert_at.reset();
   in.garp_at.reset();
+  in.lower_garp_at.reset();
   in.down_at = now + master_down_interval(in);
+  in.want_master = false;
   become(i, State::kBackup, why, now, peer);
 }
 
@@ -284,7 +313,9 @@ void Vrrp::enter_fault(uint32_t i, Cause why, Instant now) noexcept {
   if (in.state == State::kMaster) send_advert(i, 0, now);  // keepalived resigns on fault
   in.advert_at.reset();
   in.garp_at.reset();
+  in.lower_garp_at.reset();
   in.down_at.reset();
+  in.want_master = false;
   become(i, State::kFault, why, now, {});
 }
 
@@ -302,11 +333,11 @@ void Vrrp::follow(uint32_t i, Instant now) noexcept {
   following_ = false;
 }
 
-void Vrrp::retrack(uint32_t i, Instant now) noexcept {
+void Vrrp::weigh(uint32_t i) noexcept {
   Instance& in = insts_[i];
   bool fault = false;
   int32_t delta = 0;
-  auto weigh = [&](const std::vector<config::VrrpTrack>& tracks, const std::vector<bool>& up) {
+  auto add = [&](const std::vector<config::VrrpTrack>& tracks, const std::vector<bool>& up) {
     for (size_t k = 0; k < tracks.size(); ++k) {
       const int32_t w = tracks[k].weight;
       if (w == 0 && !up[k]) fault = true;
@@ -314,15 +345,27 @@ void Vrrp::retrack(uint32_t i, Instant now) noexcept {
       if (w < 0 && !up[k]) delta += w;  // a negative one while down
     }
   };
-  weigh(in.cfg.track_interfaces, in.iface_up);
-  weigh(in.cfg.track_services, in.svc_up);
+  add(in.cfg.track_interfaces, in.iface_up);
+  add(in.cfg.track_services, in.svc_up);
   in.fault = fault;
   in.track_delta = delta;
   // keepalived keeps an owner's 255 and clamps the others to 1..254.
   in.priority =
       in.cfg.priority == 255 ? 255 : static_cast<uint8_t>(std::clamp<int32_t>(in.cfg.priority + delta, 1, 254));
-  if (fault && in.state != State::kFault) enter_fault(i, Cause::kFault, now);
-  else if (!fault && in.state == State::kFault) {
+}
+
+bool Vrrp::group_fault(uint32_t i) const noexcept {
+  const auto g = sync_group(i);
+  if (!g) return insts_[i].fault;
+  return std::any_of(groups_[*g].begin(), groups_[*g].end(), [this](uint32_t m) { return insts_[m].fault; });
+}
+
+void Vrrp::retrack(uint32_t i, Instant now) noexcept {
+  weigh(i);
+  Instance& in = insts_[i];
+  // A sync group leaves FAULT when none of its members is faulted (keepalived's num_member_fault).
+  if (in.fault && in.state != State::kFault) enter_fault(i, Cause::kFault, now);
+  else if (!group_fault(i) && in.state == State::kFault) {
     if (in.cfg.priority == 255) become_master(i, Cause::kFaultCleared, now);
     else become_backup(i, Cause::kFaultCleared, now);
   }
@@ -349,6 +392,7 @@ void Vrrp::stop(Instant now) noexcept {
     in.advert_at.reset();
     in.down_at.reset();
     in.garp_at.reset();
+    in.lower_garp_at.reset();
     become(i, State::kInit, Cause::kStop, now, {});
   }
   following_ = false;

@@ -86,7 +86,8 @@ struct Instance {
   std::optional<Instant> advert_at;    // master: the next advert
   std::optional<Instant> down_at;      // backup: Master_Down timer
   std::optional<Instant> garp_at;      // master: the second burst of gratuitous ARPs
-  uint32_t garp_count = 0;             // ... of this many per address
+  std::optional<Instant> lower_garp_at;  // master: the second burst after a lower priority heard
+  bool want_master = false;            // backup in a sync group: its Master_Down fired, the group's not
   Instant started{};                   // preempt_delay counts from here
   bool fault = false;                  // an unweighted tracker is down
   int32_t track_delta = 0;             // the weighted trackers' sum
@@ -145,14 +146,21 @@ private:
   void become(uint32_t i, State to, Cause why, Instant now, Ipv4Addr peer) noexcept;
   void enter_fault(uint32_t i, Cause why, Instant now) noexcept;
   void send_advert(uint32_t i, uint8_t priority, Instant now) noexcept;
-  /// `count` gratuitous ARPs of each of i's addresses now, and as many again `delay` later.
-  void send_garps(uint32_t i, uint32_t count, Duration delay, Instant now) noexcept;
+  /// `count` gratuitous ARPs of each of i's addresses.
+  void send_garps(uint32_t i, uint32_t count, Instant now) noexcept;
+  /// Master_Down_Interval passed for backup i: master, unless a sync group member still hears
+  /// its master (keepalived's vrrp_sync_can_goto_master: the group moves when all want to).
+  void master_down(uint32_t i, Instant now) noexcept;
   /// A master heard a lower priority: an advert now, and its group's gratuitous ARPs.
   void assert_master(uint32_t i, Instant now) noexcept;
   /// A tracked interface (or service) changed: each instance tracking it is re-tracked.
   void set_tracked(bool service, uint32_t index, bool up, Instant now) noexcept;
+  /// The trackers' verdict on i: its fault flag and effective priority (no transition).
+  void weigh(uint32_t i) noexcept;
   /// After a tracker changed: the effective priority, and FAULT entered or left.
   void retrack(uint32_t i, Instant now) noexcept;
+  /// Whether a member of i's sync group (i included) is faulted by its own trackers.
+  bool group_fault(uint32_t i) const noexcept;
   /// The other members of i's sync group follow its new state.
   void follow(uint32_t i, Instant now) noexcept;
   Duration advert_interval(const Instance& in) const noexcept;

@@ -301,6 +301,94 @@ group = ["VI_1", "VI_2"]
   EXPECT_EQ(w.state(), State::kBackup);
 }
 
+// Two instances on wan in the sync group G (VI_2: VRID 52, 10.0.0.101); `k2`: more VI_2 keys.
+std::string group_of_two(const std::string& k2 = "") {
+  return R"(
+[[vrrp_instances]]
+name = "VI_2"
+interface = "wan"
+virtual_router_id = 52
+virtual_ipaddress = ["10.0.0.101"]
+)" + k2 + R"(
+[[vrrp_sync_groups]]
+name = "G"
+group = ["VI_1", "VI_2"]
+)";
+}
+
+TEST(Vrrp, AFaultedMemberHoldsItsWholeSyncGroupInFaultWhateverTheOrder) {
+  // VI_2 (second in the file) tracks a service without reals: down from the start.
+  const std::string svc = "\n[[services]]\nprotocol = \"tcp\"\naddress = \"10.0.0.101:443\"\n";
+  // The engine tells the trackers' state before the start (as the health checks know it).
+  const auto cfg = Rig::parse(config_text("", group_of_two("track_service = [\"tcp 10.0.0.101:443\"]\n") + svc));
+  Net net;
+  Vrrp v(*cfg, net);
+  const Instant t0 = Instant::from_micros(1'000'000'000);
+  v.set_service(1, false, t0);
+  v.start(t0);
+  EXPECT_EQ(v.instances()[0].state, State::kFault) << "the group follows its faulted member";
+  EXPECT_EQ(v.instances()[1].state, State::kFault);
+  v.on_timer(t0 + Duration::seconds(10));
+  EXPECT_EQ(v.instances()[0].state, State::kFault) << "no Master_Down while faulted";
+  EXPECT_TRUE(net.adverts.empty());
+
+  // Both faulted; one clears: the group stays in FAULT until the other does too.
+  Rig two("track_interface = [\"wan\"]", group_of_two("track_service = [\"tcp 10.0.0.101:443\"]\n") + svc);
+  two.vrrp.set_interface(0, false, two.now());
+  ASSERT_EQ(two.state(0), State::kFault);
+  two.vrrp.set_service(1, true, two.now());
+  EXPECT_EQ(two.state(0), State::kFault) << "VI_1's interface is still down";
+  EXPECT_EQ(two.state(1), State::kFault);
+  two.vrrp.set_interface(0, true, two.now());
+  EXPECT_EQ(two.state(0), State::kBackup);
+  EXPECT_EQ(two.state(1), State::kBackup);
+}
+
+TEST(Vrrp, ASyncGroupTakesOverOnlyWhenEveryMemberLostItsMaster) {
+  Rig r("", group_of_two());
+  const std::vector<Ipv4Addr> second = {ip(10, 0, 0, 101)};
+  // The peer's VI_1 adverts stop at 0.5; its VI_2 adverts go on: no member may take over, since
+  // VI_2 would be pushed back at once (keepalived's vrrp_sync_can_goto_master: no thrashing).
+  r.run_to(0.5);
+  EXPECT_EQ(r.advert(kPeer, 150), Reject::kNone);
+  for (double s = 0.5; s < 20; s += 1) {
+    r.run_to(s);
+    EXPECT_EQ(r.advert(kPeer, 150, 2, 100, 255, 52, second), Reject::kNone);
+    ASSERT_EQ(r.state(0), State::kBackup) << "at " << s;
+    ASSERT_EQ(r.state(1), State::kBackup);
+  }
+  EXPECT_TRUE(r.net.adverts.empty());
+  // Now VI_2's stop too (last at 19.5): the group is master when VI_2's timer fires.
+  r.run_to(19.5 + 3.609);
+  EXPECT_EQ(r.state(1), State::kBackup);
+  r.run_to(19.5 + 3.61);
+  EXPECT_EQ(r.state(0), State::kMaster);
+  EXPECT_EQ(r.state(1), State::kMaster);
+}
+
+TEST(Vrrp, TheSecondBurstsOfBecomingMasterAndOfALowerPriorityRunOnTheirOwnTimers) {
+  Rig r("priority = 150\ngarp_lower_prio_delay = 3");
+  r.run_to(3.5);  // master at 3.414 s (skew of 150): 5 GARPs, 5 more at 8.414
+  ASSERT_EQ(r.state(), State::kMaster);
+  ASSERT_EQ(r.net.garps.size(), 5u);
+  r.run_to(4);
+  EXPECT_EQ(r.advert(kPeer, 100), Reject::kNone);  // 5 GARPs now, 5 more at 7
+  EXPECT_EQ(r.net.garps.size(), 10u);
+  r.run_to(7.01);
+  EXPECT_EQ(r.net.garps.size(), 15u) << "the lower priority's second burst";
+  r.run_to(8.5);
+  EXPECT_EQ(r.net.garps.size(), 20u) << "and still becoming master's";
+
+  // The other order: a lower priority's second burst due after becoming master's.
+  Rig late("priority = 150\ngarp_lower_prio_delay = 6");
+  late.run_to(4);
+  EXPECT_EQ(late.advert(kPeer, 100), Reject::kNone);  // 5 now, 5 at 10
+  late.run_to(8.5);
+  EXPECT_EQ(late.net.garps.size(), 15u) << "becoming master's second burst at 8.414";
+  late.run_to(10.01);
+  EXPECT_EQ(late.net.garps.size(), 20u) << "the lower priority's at 10";
+}
+
 TEST(Vrrp, AStoppingMasterSendsPriorityZero) {
   Rig r("priority = 255");
   r.run_to(2.5);
