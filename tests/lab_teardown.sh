@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # scripts/lab leaves nothing behind when it is cut short: `scripts/lab | head -5` (SIGPIPE on its
-# stdout) and Ctrl-C (SIGINT) in the middle of the lab. After each, no namespace of the lab, no
+# stdout), Ctrl-C (SIGINT) in the middle of the lab, and `scripts/lab ha | head -32` (SIGPIPE while
+# its two directors and its client loop run). After each, no namespace of the lab, no
 # TAP device of it and no process of it (vsrouter, the real servers) may remain.
 # Needs root (skips with 77 otherwise, as tests/e2e/e2e.sh does). Every step is bounded.
 # The lab runs with its own namespace prefix and temporary directory, so a lab or test running
@@ -19,7 +20,7 @@ fail=0 passed=0
 
 leftovers() {  # what of the lab remains; nothing printed = clean
   ip netns list | awk -v p="^$VSLAB_PREFIX-" '$1 ~ p {print "namespace " $1}'
-  ip -o link show | awk -F': ' '$2 ~ /^vs[dnt]-/ {print "TAP " $2}'
+  ip -o link show | awk -F': ' '$2 ~ /^vs([dnt]|h[12])-/ {print "TAP " $2}'
   pgrep -af "$TMPDIR/" | sed 's/^/process /'
   ls -d "$TMPDIR"/vsrouter-lab.* 2>/dev/null | sed 's/^/directory /'
 }
@@ -63,6 +64,12 @@ if kill -0 "$pid" 2>/dev/null; then
 fi
 grep -q "Tearing the lab down" "$log" || { echo "FAIL: no teardown message:"; cat "$log"; fail=$((fail + 1)); }
 check_clean "Ctrl-C"
+
+# 3. The HA lab cut short while its client loop runs (two directors, a background client).
+out=$(timeout -s KILL 300 bash -c '"$1/scripts/lab" ha 2>/dev/null | head -32' bash "$SRC")
+echo "$out" | tail -3 | sed 's/^/   | /'
+[[ $out == *"request "*"answered by r"* ]] || { echo "FAIL: scripts/lab ha: no client line in the first lines"; fail=$((fail + 1)); }
+check_clean "scripts/lab ha | head -32"
 
 # Whatever a failure left, remove it (only this run's prefix and directory).
 "$SRC/scripts/lab-down" >/dev/null
