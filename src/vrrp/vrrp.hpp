@@ -78,20 +78,20 @@ struct Event {
 struct Instance {
   config::VrrpInstance cfg;
   State state = State::kInit;
-  uint8_t priority = 0;                // effective: base, adjusted by weighted trackers (1..254)
-  uint32_t master_adver_cs = 0;        // Master_Adver_Interval (version 3 learns it from the master)
-  Ipv4Addr src;                        // the adverts' source address
-  Ipv4Addr dst;                        // 224.0.0.18, or the first unicast peer
-  MacAddr mac;                         // the virtual MAC (use_vmac) or the interface's
-  std::optional<Instant> advert_at;    // master: the next advert
-  std::optional<Instant> down_at;      // backup: Master_Down timer
-  std::optional<Instant> garp_at;      // master: the second burst of gratuitous ARPs
+  uint8_t priority = 0;                  // effective: base, adjusted by weighted trackers (1..254)
+  uint32_t master_adver_cs = 0;          // Master_Adver_Interval (version 3 learns it from the master)
+  Ipv4Addr src;                          // the adverts' source address
+  Ipv4Addr dst;                          // 224.0.0.18, or the first unicast peer
+  MacAddr mac;                           // the virtual MAC (use_vmac) or the interface's
+  std::optional<Instant> advert_at;      // master: the next advert
+  std::optional<Instant> down_at;        // backup: Master_Down timer
+  std::optional<Instant> garp_at;        // master: the second burst of gratuitous ARPs
   std::optional<Instant> lower_garp_at;  // master: the second burst after a lower priority heard
-  bool want_master = false;            // backup in a sync group: its Master_Down fired, the group's not
-  Instant started{};                   // preempt_delay counts from here
-  bool fault = false;                  // an unweighted tracker is down
-  int32_t track_delta = 0;             // the weighted trackers' sum
-  std::vector<bool> iface_up, svc_up;  // tracked state, one per track_interface / track_service
+  bool want_master = false;              // backup in a sync group: its Master_Down fired, the group's not
+  Instant started{};                     // preempt_delay counts from here
+  bool fault = false;                    // an unweighted tracker is down
+  int32_t track_delta = 0;               // the weighted trackers' sum
+  std::vector<bool> iface_up, svc_up;    // tracked state, one per track_interface / track_service
   uint64_t adverts_sent = 0, adverts_received = 0, became_master = 0, priority_zero_sent = 0;
 };
 
