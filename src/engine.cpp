@@ -70,7 +70,9 @@ Engine::Engine(std::shared_ptr<const config::Config> cfg, TxSink& tx, const Engi
       ip_id_(seed_ip_id(cfg_->router.seed)),
       icmp_peers_(params.icmp_peer_entries, params.icmp_ratelimit_ms, cfg_->router.seed),
       vrrp_(*cfg_, *this),
-      owned_vmacs_(cfg_->interfaces.size()) {
+      owned_vmacs_(cfg_->interfaces.size()),
+      sync_(*cfg_, director_, *this),
+      sync_buf_(kEth + 20 + 8 + 65535) {
   due_.reserve(params.neigh.capacity);
   for (auto& v : owned_vmacs_) v.reserve(cfg_->vrrp_instances.size());
   index_addresses();
@@ -81,11 +83,17 @@ void Engine::start(Instant now) noexcept {
   health_.start(now);
   track_services(now);
   vrrp_.start(now);
+  // The sync daemons of [sync]: a fixed master starts now (a backup is up from the start); one
+  // that follows a VRRP instance was set by its first state (ownership_changed).
+  const config::Sync& y = cfg_->sync;
+  if (y.role == config::Sync::Role::kMaster || y.role == config::Sync::Role::kBoth)
+    sync_.start_master(sync_.defaults(), now);
 }
 
 void Engine::stop(Instant now) noexcept {
   now_ = now;
   vrrp_.stop(now);
+  sync_.stop_master(now);  // what is queued goes out first
 }
 
 std::optional<std::string> Engine::reload(std::shared_ptr<const config::Config> cfg) {
@@ -105,6 +113,9 @@ std::optional<std::string> Engine::reload(std::shared_ptr<const config::Config> 
     return std::string("router.frag_* cannot change without a restart (reassembly memory is allocated at start)");
   if (next.vrrp_instances != now.vrrp_instances || next.vrrp_sync_groups != now.vrrp_sync_groups)
     return std::string("vrrp_instances and vrrp_sync_groups cannot change by a reload (restart vsrouter)");
+  if (next.sync != now.sync)
+    return std::string(
+        "[sync] cannot change by a reload (restart vsrouter, or use vsadm --start-daemon/--stop-daemon)");
   if (next.router.seed != now.router.seed)
     return std::string("router.seed cannot change without a restart (hashes and choices depend on it)");
   cfg_ = std::move(cfg);
@@ -269,6 +280,7 @@ Verdict Engine::on_frame(uint32_t iface, std::span<const uint8_t> frame, Instant
 void Engine::on_timer(Instant now) noexcept {
   now_ = now;
   vrrp_.on_timer(now);
+  sync_.on_timer(now);
   director_.on_timer(now);
   health_.on_timer(now);
   // Datagrams not reassembled in time (ip_expire): their fragments are dropped and, when the
@@ -313,7 +325,7 @@ void Engine::on_timer(Instant now) noexcept {
 std::optional<Instant> Engine::next_deadline() const noexcept {
   std::optional<Instant> t;
   for (auto d : {neigh_.next_deadline(), director_.next_deadline(), reasm_.next_deadline(), health_.next_deadline(),
-                 vrrp_.next_deadline()})
+                 vrrp_.next_deadline(), sync_.next_deadline()})
     if (d && (!t || *d < *t)) t = d;
   return t;
 }
@@ -333,6 +345,44 @@ Verdict Engine::vrrp_input(uint32_t iface, ConstIp ip, Instant now) noexcept {
     case vrrp::Reject::kPeer: return drop(DropReason::kVrrpForeignPeer);
   }
   return drop(DropReason::kVrrpMalformed);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Connection sync (src/sync/): messages leave as UDP datagrams the router originates, from the
+// sync interface's address to the group (TTL mcast_ttl, fragments allowed as the kernel's
+// IP_PMTUDISC_DONT); a backup's arrive as UDP to the group and port on the sync interface.
+
+void Engine::send_sync(const sync::DaemonCfg& c, std::span<const uint8_t> msg, Instant now) noexcept {
+  (void)now;
+  const config::Interface& itf = cfg_->interfaces[c.interface];
+  if (itf.addresses.empty()) return;
+  const size_t udp_len = 8 + msg.size(), ip_len = 20 + udp_len;
+  std::span<uint8_t> out(sync_buf_.data(), kEth + ip_len);
+  const Ipv4Addr src = itf.addresses.front().addr, dst = c.group;
+  std::copy(msg.begin(), msg.end(), out.begin() + kEth + 28);
+  wire::store16(out, kEth + 20, c.port);  // source port: the group's port too
+  wire::store16(out, kEth + 22, c.port);
+  wire::store16(out, kEth + 24, static_cast<uint16_t>(udp_len));
+  wire::UdpView<uint8_t>::unchecked(out.subspan(kEth + 20, udp_len)).fill_checksum(src, dst);
+  Ipv4View<uint8_t>::unchecked(out.subspan(kEth))
+      .fill(0, static_cast<uint16_t>(ip_len), next_ip_id(), 0, c.ttl, IpProto::kUdp, src, dst);
+  const MacAddr group{{0x01, 0x00, 0x5e, static_cast<uint8_t>((dst.v >> 16) & 0x7f), static_cast<uint8_t>(dst.v >> 8),
+                       static_cast<uint8_t>(dst.v)}};
+  wire::fill_ethernet(out, group, itf.mac, wire::EtherType::kIpv4);
+  transmit(c.interface, out);  // maxlen is at most the MTU less 28 (SyncDaemon::start_master)
+}
+
+Verdict Engine::sync_input(ConstIp ip, Instant now) noexcept {
+  auto udp = wire::UdpView<const uint8_t>::parse(ip.payload());
+  if (!udp) return drop(DropReason::kUdpTruncated);
+  if (udp->checksum() != 0 && !udp->verify_checksum(ip.src(), ip.dst())) return drop(DropReason::kSyncBadChecksum);
+  switch (sync_.on_message(ip.src(), udp->payload(), now)) {
+    case sync::Reject::kNone: return {Verdict::Kind::kConsumed, {}, 0};
+    case sync::Reject::kMalformed: return drop(DropReason::kSyncMalformed);
+    case sync::Reject::kOtherSyncid: return drop(DropReason::kSyncOtherSyncid);
+    case sync::Reject::kForeignPeer: return drop(DropReason::kSyncForeignPeer);
+  }
+  return drop(DropReason::kSyncMalformed);
 }
 
 void Engine::send_advert(uint32_t iface, std::span<uint8_t> frame, const MacAddr& src_mac, Instant now) noexcept {
@@ -376,6 +426,8 @@ void Engine::ownership_changed(uint32_t instance) noexcept {
     if (owned && it == v.end()) v.push_back(in.mac);
     if (!owned && it != v.end()) v.erase(it);
   }
+  // [sync] vrrp_instance: the master sends, the backup applies (keepalived's lvs_sync_daemon).
+  if (cfg_->sync.role == config::Sync::Role::kFollow && instance == cfg_->sync.vrrp_instance) sync_.follow(owned, now_);
 }
 
 bool Engine::owned_vmac(uint32_t iface, const MacAddr& dst) const noexcept {
@@ -523,7 +575,14 @@ Verdict Engine::handle_ipv4(uint32_t iface, std::span<const uint8_t> frame, bool
   if (ip->protocol() == IpProto::kVrrp && !cfg_->vrrp_instances.empty() &&
       (dst == Ipv4Addr::from_octets(224, 0, 0, 18) || (dst_kind & kAddrRouter)))
     return vrrp_input(iface, *ip, now);
-  if (dst.is_multicast()) return drop(DropReason::kIpv4Multicast);
+  if (dst.is_multicast()) {
+    // The backup sync daemon's group and port on its interface (whole datagrams: a kernel master
+    // whose sync_maxlen is above the MTU sends fragments, which are not reassembled here).
+    if (ip->protocol() == IpProto::kUdp && !ip->is_fragment() && ip->payload().size() >= 8 &&
+        sync_.wants(iface, dst, wire::load16(ip->payload(), 2)))
+      return sync_input(*ip, now);
+    return drop(DropReason::kIpv4Multicast);
+  }
   // A backup does not answer for, nor forward to, its instances' addresses (the master does).
   if ((dst_kind & (kAddrVirtual | kAddrOwned)) == kAddrVirtual) return drop(DropReason::kVrrpBackup);
 

@@ -28,6 +28,7 @@
 #include "offload.hpp"
 #include "packet.hpp"
 #include "route.hpp"
+#include "sync/sync.hpp"
 #include "vrrp/vrrp.hpp"
 #include "wire/ipv4.hpp"
 
@@ -107,7 +108,7 @@ struct EngineCounters {
   uint64_t reassembled = 0;               // datagrams reassembled from fragments addressed to us (src/frag/)
 };
 
-class Engine : private check::ProbeNet, private vrrp::VrrpNet {
+class Engine : private check::ProbeNet, private vrrp::VrrpNet, private sync::SyncNet {
 public:
   Engine(std::shared_ptr<const config::Config> cfg, TxSink& tx, const EngineParams& params = {});
 
@@ -148,6 +149,8 @@ public:
   const check::Health& health() const noexcept { return health_; }
   const vrrp::Vrrp& vrrp() const noexcept { return vrrp_; }
   vrrp::Vrrp& vrrp() noexcept { return vrrp_; }
+  const sync::SyncDaemon& sync() const noexcept { return sync_; }
+  sync::SyncDaemon& sync() noexcept { return sync_; }
   check::Health& health() noexcept { return health_; }
 
   /// The neighbour table's parameters for a config: `p` with room for every checked address.
@@ -179,6 +182,10 @@ private:
   void ownership_changed(uint32_t instance) noexcept override;
   /// A VRRP datagram to the group or to us: to vrrp_, its refusal counted.
   Verdict vrrp_input(uint32_t iface, ConstIp ip, Instant now) noexcept;
+  // sync::SyncNet
+  void send_sync(const sync::DaemonCfg& c, std::span<const uint8_t> msg, Instant now) noexcept override;
+  /// A UDP datagram to the backup sync daemon's group and port: to sync_, its refusal counted.
+  Verdict sync_input(ConstIp ip, Instant now) noexcept;
   /// track_service: each tracked service's health (a real alive) told to vrrp_.
   void track_services(Instant now) noexcept;
   bool service_healthy(uint32_t svc) const noexcept;
@@ -317,7 +324,9 @@ private:
   IcmpPeerLimiter icmp_peers_;  // per destination (inet_peer_xrlim_allow)
   vrrp::Vrrp vrrp_;
   std::vector<std::vector<MacAddr>> owned_vmacs_;  // per interface: the VMACs of instances in MASTER
-  Instant now_{};                                  // the latest time the engine was given
+  sync::SyncDaemon sync_;
+  std::vector<uint8_t> sync_buf_;  // one sync message's frame
+  Instant now_{};                  // the latest time the engine was given
 };
 
 }  // namespace vs

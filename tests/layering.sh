@@ -11,12 +11,13 @@ declare -A allowed=(
   [wire]="base wire"
   [config]="base config check/dns.hpp check/http.hpp check/udp_match.hpp"
   [conn]="base config conn flow.hpp"
-  [ipvs]="base config conn ipvs flow.hpp drop.hpp"
+  [ipvs]="base config conn ipvs flow.hpp drop.hpp wire/ipvs_sync.hpp"
   [sched]="base config conn ipvs sched flow.hpp"
   [fwd]="base wire fwd"
   [frag]="base wire frag drop.hpp"
   [check]="base wire config check"
   [vrrp]="base wire config vrrp"
+  [sync]="base wire config conn ipvs sync flow.hpp drop.hpp"
 )
 fail=0
 for layer in "${!allowed[@]}"; do

@@ -218,6 +218,7 @@ public:
   Section(const toml::table& table, std::string name) : table_(table), name_(std::move(name)) {}
 
   uint32_t line() const { return table_.source().begin.line; }
+  const toml::table& table() const { return table_; }
 
   /// Fails at the first (in file order) key not in `allowed`.
   void allow_only(std::initializer_list<std::string_view> allowed) const {
@@ -391,6 +392,7 @@ private:
   unsigned flags(const toml::node& n, const Service& svc) const;
   void vrrp_instance(const Section& s);
   void vrrp_sync_group(const Section& s);
+  void sync(const Section& s);
   /// The index of the interface named by the string `n` (key `key`).
   uint32_t interface_named(const toml::node& n, std::string_view key) const;
 
@@ -407,7 +409,7 @@ private:
 Config Loader::load(const toml::table& root) {
   Section top(root, "");
   top.allow_only({"router", "interfaces", "routes", "timeouts", "defense", "ipvs", "services", "vrrp_instances",
-                  "vrrp_sync_groups"});
+                  "vrrp_sync_groups", "sync"});
 
   if (const toml::node* n = top.optional("router")) router(Section(table_value(*n, "router", "[router]"), "[router]"));
 
@@ -436,6 +438,7 @@ Config Loader::load(const toml::table& root) {
   if (const toml::node* n = top.optional("vrrp_sync_groups"))
     for (const toml::table* t : table_array(*n, "vrrp_sync_groups", "[[vrrp_sync_groups]]"))
       vrrp_sync_group(Section(*t, "[[vrrp_sync_groups]]"));
+  if (const toml::node* n = top.optional("sync")) sync(Section(table_value(*n, "sync", "[sync]"), "[sync]"));
 
   return std::move(cfg_);
 }
@@ -941,6 +944,68 @@ uint32_t Loader::interface_named(const toml::node& n, std::string_view key) cons
   for (uint32_t i = 0; i < cfg_.interfaces.size(); ++i)
     if (cfg_.interfaces[i].name == name) return i;
   fail(n, "no interface named " + quoted(name));
+}
+
+void Loader::sync(const Section& s) {
+  s.allow_only({"interface", "state", "vrrp_instance", "syncid", "mcast_group", "mcast_port", "mcast_ttl", "maxlen",
+                "sync_threshold", "sync_period", "sync_refresh_period", "sync_retries", "sync_persist_mode", "flush",
+                "peers"});
+  Sync& y = cfg_.sync;
+  y.interface = interface_named(s.required("interface"), "interface");
+  const toml::node* state = s.optional("state");
+  const toml::node* inst = s.optional("vrrp_instance");
+  if (state && inst) fail(*inst, "give \"state\" or \"vrrp_instance\", not both");
+  if (!state && !inst)
+    fail(s.table(), "[sync] needs \"state\" (\"master\", \"backup\" or \"both\") or \"vrrp_instance\"");
+  if (state) {
+    const std::string v = string_value(*state, "state");
+    if (v == "master") y.role = Sync::Role::kMaster;
+    else if (v == "backup") y.role = Sync::Role::kBackup;
+    else if (v == "both") y.role = Sync::Role::kBoth;
+    else fail(*state, "unknown state " + quoted(v) + "; expected \"master\", \"backup\" or \"both\"");
+  } else {
+    const std::string name = string_value(*inst, "vrrp_instance");
+    auto it = std::find_if(cfg_.vrrp_instances.begin(), cfg_.vrrp_instances.end(),
+                           [&](const VrrpInstance& v) { return v.name == name; });
+    if (it == cfg_.vrrp_instances.end()) fail(*inst, "no vrrp_instance named " + quoted(name));
+    y.role = Sync::Role::kFollow;
+    y.vrrp_instance = static_cast<uint32_t>(it - cfg_.vrrp_instances.begin());
+  }
+  s.optional_int("syncid", y.syncid, 0, 255);
+  if (const toml::node* n = s.optional("mcast_group")) {
+    const std::string v = string_value(*n, "mcast_group");
+    auto a = Ipv4Addr::parse(v);
+    if (!a || !a->is_multicast()) fail(*n, "bad mcast_group " + quoted(v) + "; expected a multicast address a.b.c.d");
+    y.group = *a;
+  }
+  s.optional_int("mcast_port", y.port, 1, 65535);
+  s.optional_int("mcast_ttl", y.ttl, 1, 255);
+  const uint32_t mtu = cfg_.interfaces[y.interface].mtu;
+  if (const toml::node* n = s.optional("maxlen")) {
+    s.optional_int("maxlen", y.maxlen, 8 + 36, 65507);
+    if (y.maxlen > mtu - 28)
+      fail(*n, "maxlen " + std::to_string(y.maxlen) + " is more than the interface's MTU less 28 (" +
+                   std::to_string(mtu - 28) + "): the kernel's own limit");
+  }
+  s.optional_int("sync_threshold", y.threshold, 0, 65535);
+  s.optional_int("sync_period", y.period, 0, 65535);
+  if (y.period > 0 && y.threshold >= y.period) {
+    const toml::node* at = s.optional("sync_threshold");
+    fail(at ? *at : s.required("sync_period"), "sync_threshold must be below sync_period (the kernel refuses it too)");
+  }
+  if (const toml::node* n = s.optional("sync_refresh_period"))
+    y.refresh_period = seconds_value(*n, "sync_refresh_period", 0, 86400);
+  s.optional_int("sync_retries", y.retries, 0, 3);
+  if (const toml::node* n = s.optional("sync_persist_mode")) y.persist_mode = bool_value(*n, "sync_persist_mode");
+  if (const toml::node* n = s.optional("flush")) y.flush = seconds_value(*n, "flush", 0.001, 2);
+  if (const toml::node* n = s.optional("peers")) {
+    for (const StringElement& e : string_array(*n, "peers")) {
+      auto a = Ipv4Addr::parse(e.value);
+      if (!a) fail(*e.node, "bad peer " + quoted(e.value) + "; expected \"a.b.c.d\"");
+      if (auto why = not_a_host(*a)) fail(*e.node, "peer " + a->str() + " " + std::string(*why));
+      y.peers.push_back(*a);
+    }
+  }
 }
 
 void Loader::vrrp_instance(const Section& s) {

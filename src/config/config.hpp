@@ -296,6 +296,27 @@ struct VrrpSyncGroup {
   friend bool operator==(const VrrpSyncGroup&, const VrrpSyncGroup&) = default;
 };
 
+/// [sync]: the IPVS connection sync daemon (docs/sync.md; net/netfilter/ipvs/ip_vs_sync.c,
+/// ipvsadm --start-daemon, keepalived's lvs_sync_daemon).
+struct Sync {
+  enum class Role : uint8_t { kNone, kFollow, kMaster, kBackup, kBoth };
+  Role role = Role::kNone;                                // kNone: no [sync] table (vsadm --start-daemon may start one)
+  uint32_t interface = 0;                                 // --mcast-interface
+  uint32_t vrrp_instance = 0;                             // kFollow: master while this instance is MASTER, else backup
+  uint8_t syncid = 0;                                     // --syncid (0: a backup takes any)
+  Ipv4Addr group = Ipv4Addr::from_octets(224, 0, 0, 81);  // --mcast-group
+  uint16_t port = 8848;                                   // --mcast-port
+  uint8_t ttl = 1;                                        // --mcast-ttl
+  uint32_t maxlen = 0;                                    // --sync-maxlen; 0: the interface's MTU less 28
+  uint32_t threshold = 3, period = 50;                    // sync_threshold
+  Duration refresh_period{};                              // sync_refresh_period
+  uint32_t retries = 0;                                   // sync_retries
+  bool persist_mode = false;                              // sync_persist_mode
+  Duration flush = Duration::millis(100);                 // a message waits at most this long (the kernel: 2 s)
+  std::vector<Ipv4Addr> peers;                            // a backup takes messages only from these (empty: any)
+  friend bool operator==(const Sync&, const Sync&) = default;
+};
+
 struct Config {
   Router router;
   std::vector<Interface> interfaces;
@@ -306,6 +327,7 @@ struct Config {
   std::vector<Service> services;
   std::vector<VrrpInstance> vrrp_instances;
   std::vector<VrrpSyncGroup> vrrp_sync_groups;
+  Sync sync;
 };
 
 /// Parse and validate TOML text. Errors carry line and column; Error::format(file) adds the file.

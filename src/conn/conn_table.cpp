@@ -166,12 +166,22 @@ uint32_t ConnTable::create(const Conn& init, Duration timeout, Instant now) noex
 }
 
 uint16_t ConnTable::queue_of(Duration t) noexcept {
-  for (uint16_t i = 0; i < queues_.size(); ++i)
+  uint16_t nearest = 0;
+  for (uint16_t i = 0; i < queues_.size(); ++i) {
     if (queues_[i].timeout == t) return i;
+    if (std::llabs(queues_[i].timeout.us - t.us) < std::llabs(queues_[nearest].timeout.us - t.us)) nearest = i;
+  }
   // Not registered up front (a config the director did not announce): add it. Control-path
-  // values only, so this happens at most once per distinct timeout.
+  // values only, so this happens at most once per distinct timeout; past kMaxQueues (callers
+  // check can_time first) the nearest timeout stands in.
+  if (queues_.size() >= kMaxQueues) return nearest;
   queues_.push_back({t});
   return static_cast<uint16_t>(queues_.size() - 1);
+}
+
+bool ConnTable::can_time(Duration t) const noexcept {
+  return queues_.size() < kMaxQueues ||
+         std::any_of(queues_.begin(), queues_.end(), [t](const Queue& q) { return q.timeout == t; });
 }
 
 void ConnTable::q_unlink(uint32_t idx) noexcept {

@@ -99,12 +99,17 @@ struct alignas(64) Conn {
 };
 static_assert(sizeof(Conn) == 64, "a Conn is one cache line");
 
-/// The rarely used part of a connection: templates and half-open entries.
+/// The rarely used part of a connection: templates, half-open entries and connection sync.
 struct ConnAux {
   uint32_t n_control = 0;                     // connections this template controls
   uint32_t ho_prev = kNone, ho_next = kNone;  // half-open list links
   Instant ho_since;                           // last packet while half-open
   Instant slot;                               // timer: the expiry it had when appended to the FIFO
+  // Connection sync, written only while this director is a sync master (ip_vs_sync.c):
+  uint32_t in_pkts = 0;                  // client packets (cp->in_pkts)
+  TcpState old_state = TcpState::kNone;  // the state last synced (cp->old_state)
+  uint8_t sync_retries = 0;              // resends of an unchanged expiry (sync_endtime's low bits)
+  Instant sync_end;                      // the expiry last synced (cp->sync_endtime)
 };
 
 class ConnTable {
@@ -127,6 +132,10 @@ public:
   /// Re-arm: expires = now + timeout (the connection's current timeout).
   void rearm(uint32_t idx, Instant now) noexcept;
   void set_timeout(uint32_t idx, Duration t) noexcept;
+  /// Whether `t` can be a connection's timeout: a queue has it, or one more queue fits (at most
+  /// kMaxQueues: timeouts from outside, such as a sync master's, cannot grow the set unbounded).
+  bool can_time(Duration t) const noexcept;
+  static constexpr size_t kMaxQueues = 64;
   /// Remove from the hash (the entry stays allocated: an invalidated template).
   void unhash(uint32_t idx) noexcept;
   /// Unhash, unlink from its timer queue and free. The caller has done the IPVS bookkeeping.

@@ -59,7 +59,7 @@ struct Ctx {
 // ---------------------------------------------------------------------------------------------
 // The "kernel": the director's control API with the kernel's checks and libipvs's messages.
 
-enum class Err { kOk, kExist, kNoEnt, kSrch, kInval, kRange };
+enum class Err { kOk, kExist, kNoEnt, kSrch, kInval, kRange, kNoDev };
 
 enum class Func {
   kAddService,
@@ -69,6 +69,7 @@ enum class Func {
   kAddDest,
   kUpdateDest,
   kDelDest,
+  kStartDaemon,
   kStopDaemon
 };
 
@@ -78,6 +79,7 @@ std::string ipvs_strerror(Func f, Err e) {
     case Err::kExist:
       if (f == Func::kAddService) return "Service already exists";
       if (f == Func::kAddDest) return "Destination already exists";
+      if (f == Func::kStartDaemon) return "Daemon has already run";
       return "File exists";
     case Err::kNoEnt:
       if (f == Func::kAddService || f == Func::kUpdateService) return "Scheduler or persistence engine not found";
@@ -90,6 +92,7 @@ std::string ipvs_strerror(Func f, Err e) {
       return "No such process";
     case Err::kInval: return "Invalid operation.  Possibly wrong module version, address not unicast, ...";
     case Err::kRange: return "Numerical result out of range";
+    case Err::kNoDev: return "No such device";
     case Err::kOk: break;
   }
   return "Success";
@@ -332,7 +335,15 @@ int process(Ctx& ctx, const std::vector<std::string>& args, bool reading_stdin) 
       } else if (options & opt(OPTC_TIMEOUT)) {
         ctx.o.out += list_timeout(ctx.engine);
       } else if (options & opt(OPTC_DAEMON)) {
-        // No synchronisation daemon runs: nothing to list.
+        // ipvsadm's list_daemon: the master's line, then the backup's.
+        const sync::SyncDaemon& d = ctx.engine.sync();
+        const auto& ifs = ctx.engine.config().interfaces;
+        if (d.master())
+          ctx.o.out += "master sync daemon (mcast=" + ifs[d.master()->interface].name +
+                       ", syncid=" + std::to_string(d.master()->syncid) + ")\n";
+        if (d.backup())
+          ctx.o.out += "backup sync daemon (mcast=" + ifs[d.backup()->interface].name +
+                       ", syncid=" + std::to_string(d.backup()->syncid) + ")\n";
       } else {
         ctx.o.out += list_all(ctx.engine, format);
       }
@@ -377,11 +388,37 @@ int process(Ctx& ctx, const std::vector<std::string>& args, bool reading_stdin) 
       ctx.engine.director().set_timeouts(t);
       break;
     }
-    case CMD_STARTDAEMON: refuse(ctx, "the connection synchronisation daemon (--start-daemon) is not supported");
-    case CMD_STOPDAEMON:
-      func = Func::kStopDaemon;
-      err = Err::kSrch;  // none is ever running
+    case CMD_STARTDAEMON: {
+      // start_sync_thread: the interface must exist (ENODEV); a running daemon of that state
+      // stays (EEXIST). Unset options keep the [sync] table's values (the kernel's defaults).
+      func = Func::kStartDaemon;
+      sync::SyncDaemon& d = ctx.engine.sync();
+      sync::DaemonCfg c = d.defaults();
+      const auto& ifs = ctx.engine.config().interfaces;
+      auto it = std::find_if(ifs.begin(), ifs.end(),
+                             [&](const config::Interface& i) { return i.name == ce.daemon.mcast_ifn; });
+      if (it == ifs.end()) {
+        err = Err::kNoDev;
+        break;
+      }
+      if (ce.daemon.mcast_group.find(':') != std::string::npos) refuse(ctx, "an IPv6 sync group is not supported (vsrouter syncs IPv4)");
+      c.interface = static_cast<uint32_t>(it - ifs.begin());
+      c.syncid = static_cast<uint8_t>(ce.daemon.syncid);
+      if (!ce.daemon.mcast_group.empty()) c.group = *Ipv4Addr::parse(ce.daemon.mcast_group);
+      if (ce.daemon.mcast_port) c.port = static_cast<uint16_t>(ce.daemon.mcast_port);
+      if (ce.daemon.mcast_ttl) c.ttl = static_cast<uint8_t>(ce.daemon.mcast_ttl);
+      if (ce.daemon.sync_maxlen) c.maxlen = static_cast<uint32_t>(ce.daemon.sync_maxlen);
+      const bool ok = ce.daemon.state == "master" ? d.start_master(c, ctx.now) : d.start_backup(c);
+      if (!ok) err = Err::kExist;
       break;
+    }
+    case CMD_STOPDAEMON: {
+      func = Func::kStopDaemon;
+      sync::SyncDaemon& d = ctx.engine.sync();
+      const bool ok = ce.daemon.state == "master" ? d.stop_master(ctx.now) : d.stop_backup();
+      if (!ok) err = Err::kSrch;
+      break;
+    }
     default: break;
   }
   if (err != Err::kOk) {

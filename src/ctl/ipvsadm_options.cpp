@@ -613,10 +613,12 @@ CommandEntry parse_or_exit(const std::vector<std::string>& args) {
     case TAG_START_DAEMON:
       set_command(ce.cmd, CMD_STARTDAEMON);
       if (*optarg != "master" && *optarg != "backup") fail(2, "illegal start-daemon parameter specified");
+      ce.daemon.state = *optarg;
       break;
     case TAG_STOP_DAEMON:
       set_command(ce.cmd, CMD_STOPDAEMON);
       if (*optarg != "master" && *optarg != "backup") fail(2, "illegal start_daemon specified");
+      ce.daemon.state = *optarg;
       break;
     case 'h': throw ParseExit{0, usage_text(), "", true};
     case 'v': throw ParseExit{0, kVersion, "", true};
@@ -710,10 +712,14 @@ CommandEntry parse_or_exit(const std::vector<std::string>& args) {
         set_option(options, OPTC_NUMERIC);
         format |= kFmtNumeric;
         break;
-      case TAG_MCAST_INTERFACE: set_option(options, OPTC_MCAST); break;
+      case TAG_MCAST_INTERFACE:
+        set_option(options, OPTC_MCAST);
+        ce.daemon.mcast_ifn = optarg->substr(0, 15);  // IP_VS_IFNAME_MAXLEN - 1
+        break;
       case 'I':
         set_option(options, OPTC_SYNCID);
-        if (string_to_number(*optarg, 0, 255) == -1) fail(2, "illegal syncid specified");
+        if (auto v = string_to_number(*optarg, 0, 255); v != -1) ce.daemon.syncid = static_cast<int>(v);
+        else fail(2, "illegal syncid specified");
         break;
       case TAG_TIMEOUT: set_option(options, OPTC_TIMEOUT); break;
       case TAG_DAEMON: set_option(options, OPTC_DAEMON); break;
@@ -773,19 +779,23 @@ CommandEntry parse_or_exit(const std::vector<std::string>& args) {
           if (::inet_pton(AF_INET, optarg->c_str(), &a4) <= 0 || (ntohl(a4.s_addr) >> 28) != 0xe)
             fail(2, "invalid IPv4 mcast-group `" + *optarg + "'");
         }
+        ce.daemon.mcast_group = *optarg;
         break;
       }
       case TAG_MCAST_PORT:
         set_option(options, OPTC_MCAST_PORT);
-        if (string_to_number(*optarg, 1, 65535) == -1) fail(2, "illegal mcast-port specified");
+        if (auto v = string_to_number(*optarg, 1, 65535); v != -1) ce.daemon.mcast_port = static_cast<int>(v);
+        else fail(2, "illegal mcast-port specified");
         break;
       case TAG_MCAST_TTL:
         set_option(options, OPTC_MCAST_TTL);
-        if (string_to_number(*optarg, 1, 255) == -1) fail(2, "illegal mcast-ttl specified");
+        if (auto v = string_to_number(*optarg, 1, 255); v != -1) ce.daemon.mcast_ttl = static_cast<int>(v);
+        else fail(2, "illegal mcast-ttl specified");
         break;
       case TAG_SYNC_MAXLEN:
         set_option(options, OPTC_SYNC_MAXLEN);
-        if (string_to_number(*optarg, 1, 65535 - 20 - 8) == -1) fail(2, "illegal sync-maxlen specified");
+        if (auto v = string_to_number(*optarg, 1, 65535 - 20 - 8); v != -1) ce.daemon.sync_maxlen = static_cast<int>(v);
+        else fail(2, "illegal sync-maxlen specified");
         break;
       case TAG_TUN_INFO:
         set_option(options, OPTC_TUN_INFO);

@@ -155,11 +155,21 @@ struct TimeoutArgs {
 
 /// One parsed command line: ipvs_command_entry plus process_options()'s `options` (bits
 /// opt(OPTC_*)) and `format` (kFmt* bits).
+/// --start-daemon / --stop-daemon and their options (ipvsadm's ipvs_daemon_t); 0 or empty: unset.
+struct DaemonArgs {
+  std::string state;               // "master" or "backup"
+  std::string mcast_ifn = "eth0";  // ipvsadm's default
+  int syncid = 0;
+  std::string mcast_group;
+  int mcast_port = 0, mcast_ttl = 0, sync_maxlen = 0;
+};
+
 struct CommandEntry {
   int cmd = CMD_NONE;
   SvcArgs svc;
   DestArgs dest;
   TimeoutArgs timeout;
+  DaemonArgs daemon;
   uint64_t options = 0;
   unsigned format = kFmtNone;
 };

@@ -374,6 +374,8 @@ void Director::in_packet(uint32_t c, uint8_t tcp_flags, uint32_t ip_len, Instant
   } else {
     conns_.set_timeout(c, timeouts_.udp);
   }
+  if (sync_) [[unlikely]]
+    sync_in_packet(c, now);
 }
 
 void Director::out_packet(uint32_t c, uint8_t tcp_flags, uint32_t ip_len, Instant now) noexcept {

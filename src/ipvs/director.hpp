@@ -22,6 +22,7 @@
 #include "drop.hpp"
 #include "flow.hpp"
 #include "ipvs/service.hpp"
+#include "wire/ipvs_sync.hpp"
 
 namespace vs::ipvs {
 
@@ -68,6 +69,33 @@ struct SchedNote {
   Ipv4Addr chosen_addr;
   uint16_t chosen_port = 0;
   config::Method chosen_method = config::Method::kDr;
+};
+
+/// The sync master's send rules (the kernel's sysctls; docs/sync.md).
+struct SyncRules {
+  uint32_t threshold = 3;     // sync_threshold: a connection is sent at its packet `threshold`...
+  uint32_t period = 50;       // ... and every `period` packets after (sync_period; 0: once)
+  Duration refresh_period{};  // sync_refresh_period: resend when the expiry moved this much
+  uint32_t retries = 0;       // sync_retries: resends of an unchanged expiry (0..3)
+  bool persist_mode = false;  // sync_persist_mode: only templates of persistent services
+};
+
+/// Where a sync master's connections go (the sync daemon, which batches them into messages).
+class SyncSink {
+public:
+  virtual ~SyncSink() = default;
+  virtual void sync_conn(const wire::SyncEntry& e, Instant now) noexcept = 0;
+};
+
+/// What a backup did with a received entry (ip_vs_proc_conn).
+enum class SyncApplied : uint8_t {
+  kCreated,      // a new connection or template, bound to this director's real
+  kUpdated,      // an entry it had: state, timeout, activity
+  kStale,        // an INACTIVE entry for a connection that moved to another real meanwhile
+  kNoService,    // no virtual service of that protocol, address and port here
+  kNoReal,       // the service has no such real here (the kernel keeps it unbound; vsrouter does not)
+  kTableFull,    // the connection table is full
+  kUnsupported,  // a template with a client port (vsrouter's are keyed without)
 };
 
 class Director {
@@ -133,6 +161,19 @@ public:
   /// what is new is added, what changed is edited. Established connections stay on their reals.
   void apply_config(const config::Config& cfg);
 
+  // --- connection sync (director_sync.cpp; net/netfilter/ipvs/ip_vs_sync.c) ---
+  /// Become a sync master sending to `sink` with `rules` (nullptr: stop being one). Every
+  /// client packet then counts, and a connection (and its template) is handed to the sink when
+  /// the kernel's rules (ip_vs_sync_conn_needed) say so.
+  void set_sync_master(SyncSink* sink, const SyncRules& rules) noexcept {
+    sync_ = sink;
+    sync_rules_ = rules;
+  }
+  /// A backup applies a received entry (flags as sent; the caller skipped what the kernel skips).
+  SyncApplied apply_synced(const wire::SyncEntry& e, Instant now) noexcept;
+  /// Connection `c` as a version 1 entry: the kernel's flag bits and state numbers, its timeout.
+  wire::SyncEntry synced_entry(uint32_t c) const noexcept;
+
   /// Record each scheduling decision's inputs into `note` (nullptr: stop). Diagnostics only.
   void record_sched(SchedNote* note) noexcept { note_ = note; }
 
@@ -179,6 +220,9 @@ private:
   void expire(uint32_t c, Instant now) noexcept;
   void set_tcp_state(uint32_t c, conn::TcpDir dir, uint8_t flags, Instant now) noexcept;
   void assure_template(uint32_t c) noexcept;
+  /// After a client packet (ip_vs_in): count it and sync the connection and its template when due.
+  void sync_in_packet(uint32_t c, Instant now) noexcept;
+  bool sync_needed(uint32_t c, uint32_t pkts, Instant now) noexcept;
   /// One packet of `ip_len` bytes in the real's, the service's and the total counters (in: from
   /// the client; else from the real).
   template <bool Inbound>
@@ -219,6 +263,8 @@ private:
   DropCounters own_drops_;
   DropCounters* drops_;
   SchedNote* note_ = nullptr;
+  SyncSink* sync_ = nullptr;  // set while a sync master
+  SyncRules sync_rules_;
 };
 
 }  // namespace vs::ipvs

@@ -365,6 +365,27 @@ std::string render_metrics(const Engine& engine, const std::vector<PortCounters>
   x.family("vsrouter_vrrp_became_master_total", "counter", "VRRP instance: times it became master.");
   for (const auto& in : insts) x.sample(inst_label(in), in.became_master);
 
+  // --- vsrouter: connection sync (src/sync/) ----------------------------------------------------
+  const sync::SyncDaemon& sd = engine.sync();
+  x.family("vsrouter_sync_daemon_running", "gauge",
+           "Connection sync: 1 while the daemon of that role runs (vsadm -L --daemon lists them).");
+  x.sample("role=\"master\"", uint64_t{sd.master() ? 1u : 0u});
+  x.sample("role=\"backup\"", uint64_t{sd.backup() ? 1u : 0u});
+  const sync::Counters& sc = sd.counters();
+  x.family("vsrouter_sync_messages_sent_total", "counter", "Connection sync: messages a master sent.");
+  x.sample(sc.messages_sent);
+  x.family("vsrouter_sync_entries_sent_total", "counter",
+           "Connection sync: connections and templates a master sent (entries of its messages).");
+  x.sample(sc.entries_sent);
+  x.family("vsrouter_sync_messages_received_total", "counter",
+           "Connection sync: messages a backup took (refused ones are drops, reasons sync_*).");
+  x.sample(sc.messages_received);
+  x.family("vsrouter_sync_entries_received_total", "counter",
+           "Connection sync: received entries by what became of them (created, updated, or why not).");
+  for (size_t i = 0; i < sync::kEntryResults; ++i)
+    x.sample("result=\"" + std::string(sync::entry_result_name(static_cast<sync::EntryResult>(i))) + "\"",
+             sc.entries[i]);
+
   // --- vsrouter: connection table -------------------------------------------------------------
   x.family("vsrouter_connection_table_entries", "gauge",
            "Entries in the connection table: connections and persistence templates.");

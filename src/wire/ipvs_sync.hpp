@@ -33,8 +33,7 @@
 namespace vs::wire {
 
 namespace sync_flag {  // IP_VS_CONN_F_* (include/uapi/linux/ip_vs.h)
-inline constexpr uint32_t kFwdMask = 0x0007, kMasq = 0x0000, kLocalNode = 0x0001, kTunnel = 0x0002,
-                          kDroute = 0x0003;
+inline constexpr uint32_t kFwdMask = 0x0007, kMasq = 0x0000, kLocalNode = 0x0001, kTunnel = 0x0002, kDroute = 0x0003;
 inline constexpr uint32_t kSync = 0x0020, kHashed = 0x0040, kNoOutput = 0x0080, kInactive = 0x0100;
 inline constexpr uint32_t kOutSeq = 0x0200, kInSeq = 0x0400, kSeqMask = 0x0600, kNoCport = 0x0800;
 inline constexpr uint32_t kTemplate = 0x1000, kOnePacket = 0x2000;

@@ -689,6 +689,17 @@ TEST_F(CtlTest, ListOneServiceAndDaemon) {
   EXPECT_EQ(o.err, "No such service\n");
   EXPECT_EQ(o.exit_code, 1);
   EXPECT_EQ(ok("-L --daemon"), "");
+  // The sync daemons (docs/sync.md): started and stopped as ipvsadm's, listed as list_daemon.
+  ok("--start-daemon master --mcast-interface if1 --syncid 5");
+  EXPECT_EQ(ok("-L --daemon"), "master sync daemon (mcast=if1, syncid=5)\n");
+  Output again = run("--start-daemon master --mcast-interface if1");
+  EXPECT_EQ(again.err, "Daemon has already run\n");
+  EXPECT_EQ(again.exit_code, 255);
+  ok("--start-daemon backup --mcast-interface if1");
+  EXPECT_EQ(ok("-L --daemon"), "master sync daemon (mcast=if1, syncid=5)\nbackup sync daemon (mcast=if1, syncid=0)\n");
+  ok("--stop-daemon master");
+  ok("--stop-daemon backup");
+  EXPECT_EQ(ok("-L --daemon"), "");
   EXPECT_EQ(ok(""), ok("-L"));  // no argument: the listing
   ok("-C");
   EXPECT_EQ(ok("-Ln"),
@@ -864,8 +875,9 @@ TEST_F(CtlTest, ErrorPaths) {
       {"-a -t 10.0.0.5:80 -r 192.0.2.9 -i --tun-type gue --tun-port 6080",
        "vsrouter: tunnel type gue is not supported (only ipip)\n", 2},
       {"-a -t 10.0.0.5:80 -r [2001:db8::9]:80 -i", "vsrouter: IPv6 real servers are not supported\n", 2},
-      {"--start-daemon master", "vsrouter: the connection synchronisation daemon (--start-daemon) is not supported\n",
-       2},
+      {"--start-daemon master", "No such device\n", 255},  // ipvsadm's default interface is eth0
+      {"--start-daemon backup --mcast-interface if1 --mcast-group ff02::81",
+       "vsrouter: an IPv6 sync group is not supported (vsrouter syncs IPv4)\n", 2},
   };
   const std::string before = ok("-Sn");
   for (const Case& c : cases) expect_error(c.line, c.err, c.code);

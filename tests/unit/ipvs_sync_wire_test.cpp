@@ -108,9 +108,30 @@ TEST(SyncMessage, Version0IsReadWithItsSequenceData) {
   // count 2, syncid 0, size 4 + 24 + 48 = 76; the second entry with IN_SEQ and its 24 bytes.
   std::vector<uint8_t> m = {2, 0, 0, 76};
   auto entry = [&](uint16_t flags, uint16_t cport) {
-    const std::vector<uint8_t> e = {0, 6, uint8_t(cport >> 8), uint8_t(cport), 0, 80, 0x1f, 0x90,  // 8080
-                                    10, 0, 0, 2, 10, 99, 99, 1, 192, 168, 10, 11,
-                                    uint8_t(flags >> 8), uint8_t(flags), 0, 1};
+    const std::vector<uint8_t> e = {0,
+                                    6,
+                                    uint8_t(cport >> 8),
+                                    uint8_t(cport),
+                                    0,
+                                    80,
+                                    0x1f,
+                                    0x90,  // 8080
+                                    10,
+                                    0,
+                                    0,
+                                    2,
+                                    10,
+                                    99,
+                                    99,
+                                    1,
+                                    192,
+                                    168,
+                                    10,
+                                    11,
+                                    uint8_t(flags >> 8),
+                                    uint8_t(flags),
+                                    0,
+                                    1};
     m.insert(m.end(), e.begin(), e.end());
   };
   entry(0, 1000);
