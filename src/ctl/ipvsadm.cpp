@@ -401,7 +401,8 @@ int process(Ctx& ctx, const std::vector<std::string>& args, bool reading_stdin) 
         err = Err::kNoDev;
         break;
       }
-      if (ce.daemon.mcast_group.find(':') != std::string::npos) refuse(ctx, "an IPv6 sync group is not supported (vsrouter syncs IPv4)");
+      if (ce.daemon.mcast_group.find(':') != std::string::npos)
+        refuse(ctx, "an IPv6 sync group is not supported (vsrouter syncs IPv4)");
       c.interface = static_cast<uint32_t>(it - ifs.begin());
       c.syncid = static_cast<uint8_t>(ce.daemon.syncid);
       if (!ce.daemon.mcast_group.empty()) c.group = *Ipv4Addr::parse(ce.daemon.mcast_group);
