@@ -17,12 +17,28 @@
 //        expire as are made: the table holds `flows` live connections, and the cost includes
 //        scheduling, creation, forwarding and, later, the expiry of each connection.
 //   est/nat/in/1/64/1000-services   the same with 1000 more services in the config.
+//   new/nat/<flows>/sync, new/nat/<flows>/nosync   new connections that live: each connection is
+//        4 packets, the client's SYN, the real's SYN-ACK, the client's ACK (ESTABLISHED) and one
+//        more client ACK (its packet 3: sync_threshold, so a sync master sends it). "sync" runs
+//        with [sync] state = "master" on lan (the messages go to the sink like any frame),
+//        "nosync" without [sync]: the difference is what sync costs per connection. [timeouts]
+//        tcp is 60 s (1M) or 2 s (1k) and time advances tcp / flows per connection, so that the
+//        table holds `flows` ESTABLISHED connections, one expires per connection made, and at
+//        least 500 connections a second of virtual time fill every message (40 entries) before
+//        its 0.1 s flush.
+//   sync/apply/1M, sync/apply/1M/update   a backup ([sync] state = "backup" on lan) applies
+//        1 000 000 connections from version 1 messages (40 entries of 1472 bytes) built before
+//        timing as UDP frames to 224.0.0.81:8848 and handed to Engine::on_frame on lan: the
+//        first pass creates every connection, the second (update) finds and updates them.
 //   memory/1M   RSS of the process before the engine, with the engine (max_connections
 //        1048576), and with 1 000 000 ESTABLISHED NAT connections; bytes per connection.
 // Each packet benchmark runs 3 times (bench/run reports the median and the spread).
 // Counters: Mpps (packets per second per core, in millions, over CPU time), tx/pkt (frames the
 // engine sent per packet: 1.0 means every packet was forwarded), allocs (operator new calls inside
 // run_packets, i.e. by the engine while it handles the packets: 0 = no allocation per packet), live_conns (table size at the end).
+// new/nat/*/sync and nosync add Mconn/s (connections per second per core), msgs/conn (sync
+// frames the sink saw per connection) and entries/conn (entries the daemon sent per connection);
+// sync/apply/* report Mentries/s, table (connections at the end), created, updated, msgs, allocs.
 //
 // Profiling mode (for callgrind, which counts instructions exactly):
 //   engine_bench --profile SCENARIO PACKETS
@@ -48,7 +64,9 @@
 #include "config/config.hpp"
 #include "engine.hpp"
 #include "frames.hpp"
+#include "sync/sync.hpp"
 #include "test_config.hpp"  // tests/unit
+#include "wire/ipvs_sync.hpp"
 
 // Allocation counter: every operator new in this process (bench/alloc_count.hpp).
 #include "alloc_count.hpp"
@@ -84,10 +102,14 @@ uint16_t client_port(uint64_t n) { return static_cast<uint16_t>(1024 + (n >> 20)
 enum class Mode { kNat, kDr, kTun };
 const char* mode_name(Mode m) { return m == Mode::kNat ? "nat" : m == Mode::kDr ? "dr" : "tun"; }
 
-std::string config_text(Mode m, uint32_t max_connections, uint32_t extra_services = 0) {
+/// `sync_state`: a [sync] table on lan in that state ("master", "backup"), none if empty;
+/// `tcp_timeout`: [timeouts] tcp in seconds (0: the default, 900).
+std::string config_text(Mode m, uint32_t max_connections, uint32_t extra_services = 0, uint32_t tcp_timeout = 0,
+                        const std::string& sync_state = "") {
   const char* method = mode_name(m);
   test::ConfigText c;
   c.seed(1).max_connections(max_connections);
+  if (tcp_timeout) c.tcp_timeout(tcp_timeout);
   c.interface("wan", "02:00:00:00:0a:01", {"10.0.0.1/24"});
   c.interface("lan", "02:00:00:00:0a:02", {"192.168.10.1/24"});
   c.route("0.0.0.0/0", "10.0.0.254");
@@ -96,7 +118,9 @@ std::string config_text(Mode m, uint32_t max_connections, uint32_t extra_service
   // More services (same VIP, other ports): the per-packet checks that scan the service list.
   for (uint32_t i = 0; i < extra_services; ++i)
     c.service("tcp", "10.0.0.100:" + std::to_string(10000 + i)).real(real_addr(0).str() + ":80", method);
-  return c.text();
+  std::string t = c.text();
+  if (!sync_state.empty()) t += "\n[sync]\ninterface = \"lan\"\nstate = \"" + sync_state + "\"\n";
+  return t;
 }
 
 // Frames: bench/frames.hpp (shared with health_bench).
@@ -109,12 +133,13 @@ class CountingSink : public vs::TxSink {
 public:
   void transmit(uint32_t iface, std::span<const uint8_t> frame) override {
     ++frames;
+    if (frame[0] & 1) ++multicast;  // a group address: the sync master's messages (01:00:5e:00:00:51)
     if (keep_last) {
       last_iface = iface;
       last.assign(frame.begin(), frame.end());
     }
   }
-  uint64_t frames = 0;
+  uint64_t frames = 0, multicast = 0;
   bool keep_last = false;
   uint32_t last_iface = 0;
   std::vector<uint8_t> last;
@@ -123,7 +148,7 @@ public:
 // ---------------------------------------------------------------------------------------------
 // Scenarios
 
-enum class Kind { kEstIn, kEstOut, kNew };
+enum class Kind { kEstIn, kEstOut, kNew, kHandshake };
 
 struct Scenario {
   std::string name;
@@ -132,7 +157,11 @@ struct Scenario {
   uint32_t flows;
   uint32_t frame_len;
   uint32_t extra_services = 0;
+  bool sync = false;         // kHandshake: [sync] state = "master"
+  uint32_t tcp_timeout = 0;  // [timeouts] tcp, seconds (0: the default)
 };
+
+constexpr uint32_t kHsPackets = 4;  // kHandshake: SYN, SYN-ACK, ACK, ACK per connection
 
 constexpr uint32_t kBurst = 32;           // frames between timer checks (the daemon reads up to 64)
 constexpr int64_t kSynRecvUs = 60000000;  // IPVS SYN_RECV timeout: 60 s
@@ -141,7 +170,8 @@ constexpr uint32_t kBigTable = 1u << 21;  // 2 097 152 entries: 1 M live stays b
 class Rig {
 public:
   explicit Rig(const Scenario& sc) : sc_(sc) {
-    auto cfg = vs::config::parse_config(config_text(sc.mode, kBigTable, sc.extra_services));
+    auto cfg = vs::config::parse_config(
+        config_text(sc.mode, kBigTable, sc.extra_services, sc.tcp_timeout, sc.sync ? "master" : ""));
     if (!cfg) {
       std::fprintf(stderr, "engine_bench: config: %s\n", cfg.error().message.c_str());
       std::exit(2);
@@ -150,26 +180,42 @@ public:
     params.neigh.reachable = Duration::seconds(1000000000);  // neighbours never expire in the bench
     engine_ = std::make_unique<vs::Engine>(cfg.value(), sink_, params);
     now_ = Instant::from_micros(1700000000LL * 1000000);
+    // As the daemon does (it starts [sync]'s master); the older scenarios were measured without.
+    if (sc.kind == Kind::kHandshake) engine_->start(now_);
     learn_neighbours();
     switch (sc.kind) {
       case Kind::kEstIn:
       case Kind::kEstOut: setup_established(); break;
       case Kind::kNew: setup_new(); break;
+      case Kind::kHandshake: setup_handshake(); break;
     }
     sink_.frames = 0;
+    sink_.multicast = 0;
   }
 
   const Scenario& scenario() const { return sc_; }
   uint64_t tx() const { return sink_.frames; }
+  uint64_t multicast() const { return sink_.multicast; }
   const vs::Engine& engine() const { return *engine_; }
 
   /// The measured work: `n` frames through on_frame, timers between bursts as in the daemon.
   __attribute__((noinline)) void run_packets(uint64_t n) {
     const uint64_t a0 = g_allocs;
+    if (ring_iface_.empty()) loop<false>(n);
+    else loop<true>(n);
+    allocs_ += g_allocs - a0;
+  }
+  uint64_t allocs() const { return allocs_; }
+
+private:
+  /// kPerSlot: each slot's interface from ring_iface_ (kHandshake: the SYN-ACK comes from lan).
+  template <bool kPerSlot>
+  void loop(uint64_t n) {
     vs::Engine& e = *engine_;
     const size_t slot = slot_, len = sc_.frame_len, ring = ring_n_;
     const uint32_t iface = iface_;
     const uint8_t* base = ring_.data();
+    const uint8_t* ifaces = ring_iface_.data();
     size_t pos = pos_;
     for (uint64_t i = 0; i < n; ++i) {
       if (++burst_ == kBurst) {
@@ -178,15 +224,12 @@ public:
         deadline_ = e.next_deadline();
       }
       now_ = now_ + dt_;
-      e.on_frame(iface, std::span<const uint8_t>(base + pos * slot, len), now_);
+      e.on_frame(kPerSlot ? ifaces[pos] : iface, std::span<const uint8_t>(base + pos * slot, len), now_);
       if (++pos == ring) pos = 0;
     }
     pos_ = pos;
-    allocs_ += g_allocs - a0;
   }
-  uint64_t allocs() const { return allocs_; }
 
-private:
   void feed(uint32_t iface, const uint8_t* f, size_t len) {
     now_ = now_ + Duration::micros(1);
     engine_->on_frame(iface, std::span<const uint8_t>(f, len), now_);
@@ -283,6 +326,51 @@ private:
     if (live + 2 * kBurst < p || live > p + 2 * kBurst) fail("new-connection steady state not reached");
   }
 
+  /// New connections that live and are synced: per connection the client's SYN, the real's
+  /// SYN-ACK, the client's ACK (ESTABLISHED) and a second ACK, the client's packet 3
+  /// (sync_threshold: the master sends it, the kernel's rule for TCP). rr over 3 reals from a
+  /// fresh cursor sends connection k to real k % 3, so the ring holds a multiple of 3 connections
+  /// and the warm-up checks that every handshake completed.
+  void setup_handshake() {
+    const uint32_t p = sc_.flows;
+    const uint32_t conns = (std::max<uint32_t>(2 * p, 4096) + kReals - 1) / kReals * kReals;
+    slot_ = 64;
+    ring_n_ = size_t{kHsPackets} * conns;
+    ring_.assign(slot_ * ring_n_, 0);
+    ring_iface_.assign(ring_n_, 0);
+    for (uint32_t k = 0; k < conns; ++k) {
+      const Ipv4Addr c = client_addr(k);
+      const uint16_t cp = client_port(k);
+      const uint32_t r = k % kReals;
+      const size_t at = size_t{kHsPackets} * k;
+      uint8_t* f = ring_.data() + at * slot_;
+      build_tcp(f, sc_.frame_len, kWanMac, kGwMac, c, kVip, cp, kVport, tcpf::kSyn, 1000, 0);
+      build_tcp(f + slot_, sc_.frame_len, kLanMac, real_mac(r), real_addr(r), c, kVport, cp, tcpf::kSyn | tcpf::kAck,
+                5000, 1001);
+      ring_iface_[at + 1] = 1;
+      build_tcp(f + 2 * slot_, sc_.frame_len, kWanMac, kGwMac, c, kVip, cp, kVport, tcpf::kAck, 1001, 5001);
+      build_tcp(f + 3 * slot_, sc_.frame_len, kWanMac, kGwMac, c, kVip, cp, kVport, tcpf::kAck, 1001, 5001);
+    }
+    iface_ = 0;
+    // The table holds `p` connections: each lives tcp_timeout after its last packet.
+    dt_ = Duration::micros(int64_t{sc_.tcp_timeout} * 1000000 / p / kHsPackets);
+    const uint32_t warm = p + 2 * kBurst;
+    run_packets(uint64_t{kHsPackets} * warm);
+    const uint32_t live = engine_->director().conns().size();
+    if (live + 2 * kBurst < p || live > p + 2 * kBurst) fail("new-connection steady state not reached");
+    uint32_t established = 0;
+    engine_->director().conns().for_each([&](uint32_t, const vs::conn::Conn& c) {
+      if (c.state == vs::conn::TcpState::kEstablished) ++established;
+    });
+    if (established != live) fail("a handshake did not establish its connection (rr order?)");
+    const auto& sc = engine_->sync().counters();
+    const uint64_t queued = engine_->sync().next_deadline() ? 1 : 0;  // a message waiting for more entries
+    if (sc_.sync && (sc.entries_sent > warm || sc.entries_sent + 255 * queued < warm))
+      fail("the master did not send one entry per connection");
+    if (sc_.sync ? sink_.multicast != sc.messages_sent : sink_.multicast != 0)
+      fail("sync messages in the sink and the daemon's count differ");
+  }
+
   [[noreturn]] void fail(const char* what) const {
     std::fprintf(stderr, "engine_bench: %s: %s\n", sc_.name.c_str(), what);
     std::exit(2);
@@ -296,6 +384,7 @@ private:
   std::optional<Instant> deadline_;
   uint32_t burst_ = 0;
   std::vector<uint8_t> ring_;
+  std::vector<uint8_t> ring_iface_;  // kHandshake: each slot's interface (else all iface_)
   size_t slot_ = 64, ring_n_ = 1, pos_ = 0;
   uint32_t iface_ = 0;
   uint64_t allocs_ = 0;
@@ -326,6 +415,13 @@ std::vector<Scenario> scenarios() {
   for (Mode m : {Mode::kNat, Mode::kDr, Mode::kTun})
     for (uint32_t flows : {1000u, 1000000u})
       v.push_back({std::string("new/") + mode_name(m) + "/" + flows_name(flows), m, Kind::kNew, flows, 54});
+  // New connections synced by a master, and the same without [sync]: 4 packets per connection.
+  // tcp 2 s with 1 k live: 500 connections a second of virtual time, enough to fill a message
+  // (40 entries) before its flush (0.1 s); 60 s with 1 M.
+  for (uint32_t flows : {1000u, 1000000u})
+    for (bool sync : {false, true})
+      v.push_back({"new/nat/" + flows_name(flows) + (sync ? "/sync" : "/nosync"), Mode::kNat, Kind::kHandshake, flows,
+                   54, 0, sync, flows >= 1000000 ? 60u : 2u});
   return v;
 }
 
@@ -347,6 +443,7 @@ void bm_packets(benchmark::State& state, Scenario sc) {
   Rig& rig = rig_for(sc);
   const uint64_t tx0 = rig.tx();
   const uint64_t a0 = rig.allocs();
+  const uint64_t mc0 = rig.multicast(), entries0 = rig.engine().sync().counters().entries_sent;
   for (auto _ : state) rig.run_packets(kChunk);
   const double pkts = static_cast<double>(state.iterations()) * kChunk;
   state.SetItemsProcessed(static_cast<int64_t>(pkts));
@@ -354,6 +451,137 @@ void bm_packets(benchmark::State& state, Scenario sc) {
   state.counters["tx/pkt"] = static_cast<double>(rig.tx() - tx0) / pkts;
   state.counters["allocs"] = static_cast<double>(rig.allocs() - a0);  // inside run_packets: per-packet work only
   state.counters["live_conns"] = static_cast<double>(rig.engine().director().conns().size());
+  if (sc.kind == Kind::kHandshake) {
+    const double conns = pkts / kHsPackets;
+    state.counters["Mconn/s"] = benchmark::Counter(conns / 1e6, benchmark::Counter::kIsRate);
+    state.counters["msgs/conn"] = static_cast<double>(rig.multicast() - mc0) / conns;
+    state.counters["entries/conn"] =
+        static_cast<double>(rig.engine().sync().counters().entries_sent - entries0) / conns;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// A backup applying a master's connections: sync/apply/1M, sync/apply/1M/update
+
+constexpr Ipv4Addr kMasterAddr = Ipv4Addr::from_octets(192, 168, 10, 2);  // the master, on lan
+constexpr MacAddr kMasterMac{{0x02, 0, 0, 0, 0x0a, 0x03}};
+constexpr uint32_t kSyncConns = 1000000;
+constexpr size_t kSyncSlot = 1536;  // a 1514-byte frame (1472-byte message) in 64-byte units
+
+/// The master's messages for kSyncConns ESTABLISHED NAT connections, as UDP frames on lan.
+struct SyncFrames {
+  std::vector<uint8_t> ring;  // kSyncSlot per frame
+  std::vector<uint16_t> len;
+  uint32_t entries = 0;
+};
+std::unique_ptr<SyncFrames> g_sync_frames;
+
+const SyncFrames& sync_frames() {
+  if (g_sync_frames) return *g_sync_frames;
+  auto f = std::make_unique<SyncFrames>();
+  std::vector<uint8_t> msg(1472);  // the kernel's sync_maxlen for a 1500-byte MTU: 40 entries
+  vs::wire::SyncWriter w(msg);
+  auto emit = [&] {
+    const size_t at = f->ring.size();
+    f->ring.resize(at + kSyncSlot);
+    const MacAddr group{{0x01, 0x00, 0x5e, 0x00, 0x00, 0x51}};  // 224.0.0.81
+    f->len.push_back(static_cast<uint16_t>(build_udp(f->ring.data() + at, group, kMasterMac, kMasterAddr,
+                                                     Ipv4Addr{vs::wire::kSyncGroup}, vs::wire::kSyncPort,
+                                                     vs::wire::kSyncPort, w.message(), 1)));
+    w.reset();
+  };
+  for (uint32_t i = 0; i < kSyncConns; ++i) {
+    vs::wire::SyncEntry e;
+    e.protocol = 6;
+    e.flags = vs::wire::sync_flag::kMasq;
+    e.state = static_cast<uint16_t>(vs::conn::TcpState::kEstablished);
+    e.caddr = client_addr(i);
+    e.cport = client_port(i);
+    e.vaddr = kVip;
+    e.vport = kVport;
+    e.daddr = real_addr(i % kReals);
+    e.dport = kVport;
+    e.timeout_s = 900;
+    if (!w.add(e)) {
+      emit();
+      w.add(e);
+    }
+    f->entries++;
+  }
+  if (w.count()) emit();
+  g_sync_frames = std::move(f);
+  return *g_sync_frames;
+}
+
+/// A backup director ([sync] state = "backup" on lan) fed the master's frames.
+class Backup {
+public:
+  Backup() {
+    auto cfg = vs::config::parse_config(config_text(Mode::kNat, kBigTable, 0, 0, "backup"));
+    if (!cfg) {
+      std::fprintf(stderr, "engine_bench: config: %s\n", cfg.error().message.c_str());
+      std::exit(2);
+    }
+    vs::EngineParams params;
+    params.neigh.reachable = Duration::seconds(1000000000);
+    engine_ = std::make_unique<vs::Engine>(cfg.value(), sink_, params);
+    now_ = Instant::from_micros(1700000000LL * 1000000);
+    engine_->start(now_);
+  }
+  /// Every frame once, 1 µs of virtual time apart, timers between bursts as in the daemon.
+  __attribute__((noinline)) void apply_frames(const SyncFrames& f) {
+    vs::Engine& e = *engine_;
+    for (size_t i = 0; i < f.len.size(); ++i) {
+      if (++burst_ == kBurst) {
+        burst_ = 0;
+        if (deadline_ && *deadline_ <= now_) e.on_timer(now_);
+        deadline_ = e.next_deadline();
+      }
+      now_ = now_ + Duration::micros(1);
+      e.on_frame(1, std::span<const uint8_t>(f.ring.data() + i * kSyncSlot, f.len[i]), now_);
+    }
+  }
+  const vs::Engine& engine() const { return *engine_; }
+  uint64_t tx() const { return sink_.frames; }
+
+private:
+  CountingSink sink_;
+  std::unique_ptr<vs::Engine> engine_;
+  Instant now_;
+  std::optional<Instant> deadline_;
+  uint32_t burst_ = 0;
+};
+
+uint64_t entries(const vs::sync::Counters& c, vs::sync::EntryResult r) { return c.entries[static_cast<size_t>(r)]; }
+
+/// `update`: the backup has every connection before timing (a first pass): the timed pass
+/// updates them (state, timeout, activity) instead of creating them.
+void bm_sync_apply(benchmark::State& state, bool update) {
+  g_rig.reset();
+  const SyncFrames& f = sync_frames();
+  Backup b;
+  if (update) b.apply_frames(f);
+  const vs::sync::Counters c0 = b.engine().sync().counters();
+  const uint64_t a0 = g_allocs;
+  for (auto _ : state) b.apply_frames(f);
+  const uint64_t allocs = g_allocs - a0;
+  const vs::sync::Counters& c = b.engine().sync().counters();
+  const double n = static_cast<double>(state.iterations()) * f.entries;
+  using vs::sync::EntryResult;
+  const uint64_t created = entries(c, EntryResult::kCreated) - entries(c0, EntryResult::kCreated);
+  const uint64_t updated = entries(c, EntryResult::kUpdated) - entries(c0, EntryResult::kUpdated);
+  const uint32_t table = b.engine().director().conns().size();
+  state.SetItemsProcessed(static_cast<int64_t>(n));
+  state.counters["Mentries/s"] = benchmark::Counter(n / 1e6, benchmark::Counter::kIsRate);
+  state.counters["msgs"] = static_cast<double>(c.messages_received - c0.messages_received);
+  state.counters["created"] = static_cast<double>(created);
+  state.counters["updated"] = static_cast<double>(updated);
+  state.counters["table"] = table;
+  state.counters["allocs"] = static_cast<double>(allocs);
+  state.counters["tx"] = static_cast<double>(b.tx());  // a backup sends nothing
+  if (table != f.entries) state.SkipWithError("the backup's table does not hold every connection");
+  else if ((update ? updated : created) != uint64_t(state.iterations()) * f.entries)
+    state.SkipWithError("not every entry was applied as expected");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -369,6 +597,7 @@ long rss_kib() {
 
 void bm_memory(benchmark::State& state) {
   g_rig.reset();
+  g_sync_frames.reset();
   constexpr uint32_t kConns = 1000000;
   double before = 0, with_engine = 0, with_conns = 0;
   uint32_t live = 0;
@@ -445,6 +674,15 @@ int main(int argc, char** argv) {
   if (argc > 1 && std::string(argv[1]) == "--profile") return profile_main(argc, argv);
   for (const auto& s : scenarios())
     benchmark::RegisterBenchmark(s.name.c_str(), bm_packets, s)->MinTime(0.5)->Repetitions(3);
+  // One pass over 1 M entries per repetition (a new backup each time).
+  benchmark::RegisterBenchmark("sync/apply/1M", bm_sync_apply, false)
+      ->Iterations(1)
+      ->Repetitions(3)
+      ->Unit(benchmark::kMillisecond);
+  benchmark::RegisterBenchmark("sync/apply/1M/update", bm_sync_apply, true)
+      ->Iterations(1)
+      ->Repetitions(3)
+      ->Unit(benchmark::kMillisecond);
   benchmark::RegisterBenchmark("memory/nat/1M", bm_memory)->Iterations(1)->Unit(benchmark::kMillisecond);
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;

@@ -1,4 +1,4 @@
-// Frames for the benchmarks (engine_bench, health_bench): Ethernet + IPv4 + TCP and ARP, built
+// Frames for the benchmarks (engine_bench, health_bench): Ethernet + IPv4 + TCP or UDP and ARP, built
 // with plain byte writes and an RFC 1071 sum, independent of src/wire.
 #pragma once
 
@@ -75,6 +75,36 @@ inline void build_tcp(uint8_t* out, size_t frame_len, const MacAddr& dmac, const
   const size_t l4 = ip_len - 20;
   uint32_t ph = (src.v >> 16) + (src.v & 0xffff) + (dst.v >> 16) + (dst.v & 0xffff) + 6 + static_cast<uint32_t>(l4);
   put16(tcp + 16, fold(sum16(tcp, l4, ph)));
+}
+
+/// An Ethernet + IPv4 + UDP frame carrying `payload` into `out` (room for 42 + its size), TTL
+/// `ttl`, the UDP checksum filled; returns the frame's length.
+inline size_t build_udp(uint8_t* out, const MacAddr& dmac, const MacAddr& smac, Ipv4Addr src, Ipv4Addr dst,
+                        uint16_t sport, uint16_t dport, std::span<const uint8_t> payload, uint8_t ttl = 64) {
+  const size_t udp_len = 8 + payload.size(), ip_len = 20 + udp_len;
+  std::memset(out, 0, kEth + 28);
+  std::memcpy(out, dmac.b.data(), 6);
+  std::memcpy(out + 6, smac.b.data(), 6);
+  put16(out + 12, 0x0800);
+  uint8_t* ip = out + kEth;
+  ip[0] = 0x45;
+  put16(ip + 2, static_cast<uint16_t>(ip_len));
+  put16(ip + 4, 1);
+  ip[8] = ttl;
+  ip[9] = 17;
+  put32(ip + 12, src.v);
+  put32(ip + 16, dst.v);
+  put16(ip + 10, fold(sum16(ip, 20)));
+  uint8_t* udp = ip + 20;
+  put16(udp, sport);
+  put16(udp + 2, dport);
+  put16(udp + 4, static_cast<uint16_t>(udp_len));
+  if (!payload.empty()) std::memcpy(udp + 8, payload.data(), payload.size());
+  uint32_t ph =
+      (src.v >> 16) + (src.v & 0xffff) + (dst.v >> 16) + (dst.v & 0xffff) + 17 + static_cast<uint32_t>(udp_len);
+  uint16_t sum = fold(sum16(udp, udp_len, ph));
+  put16(udp + 6, sum ? sum : 0xffff);  // RFC 768: a computed 0 is sent as all ones
+  return kEth + ip_len;
 }
 
 /// A 60-byte ARP frame: a request (oper 1, broadcast) or a reply (oper 2, to `tha`).

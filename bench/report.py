@@ -5,7 +5,9 @@ RESULTS.tsv has one "row<TAB>metric<TAB>value" per line (bench/run writes it); E
 Google Benchmark's JSON output of build-bench/engine_bench. Ratios are to the bare copier
 of the same run with the same offloads: rows without IFF_VNET_HDR ("wire", "*-plain") to the
 bare copier ("wire"), the others (offloads on) to the copier with offloads ("wire-vnet").
-Missing values print as "n/a".
+Missing values print as "n/a". Connection sync gets two tables of its own after the engine table:
+the master's cost per connection (new/nat/*/sync against .../nosync) and a backup's apply rate
+(sync/apply/*).
 """
 import json
 import sys
@@ -30,6 +32,52 @@ def num(v):
         return float(v)
     except (TypeError, ValueError):
         return None
+
+
+def sync_tables(eng):
+    """Connection sync: the master's cost per new connection (new/nat/*/sync against nosync) and
+    a backup's apply rate (sync/apply/*), from the medians of engine_bench's repetitions."""
+    med = {}
+    for b in eng.get("benchmarks", []):
+        name = b["name"].split("/min_time")[0].split("/iterations")[0].split("/repeats")[0]
+        if b.get("aggregate_name") == "median":
+            med[name] = b
+    out = []
+    hs = [n for n in med if n.startswith("new/") and n.endswith("/sync")]
+    if hs:
+        out.append("| connection sync, master (4 packets per connection) | ns per connection | ns per packet "
+                   "| Mconn/s per core | sync messages per connection | entries per connection "
+                   "| the same without sync: ns per connection | sync's cost per connection |")
+        out.append("|---|---:|---:|---:|---:|---:|---:|---:|")
+        for n in hs:
+            b, base = med[n], med.get(n[: -len("/sync")] + "/nosync")
+            ips = b.get("items_per_second")
+            if not ips:
+                continue
+            ns = 4e9 / ips
+            if base and base.get("items_per_second"):
+                ns0 = 4e9 / base["items_per_second"]
+                cmp = ("%.0f" % ns0, "%+.0f ns (%+.1f %%)" % (ns - ns0, 100 * (ns - ns0) / ns0))
+            else:
+                cmp = ("n/a", "n/a")
+            out.append("| %s | %.0f | %.0f | %.3f | %.4f | %.3f | %s | %s |" % (
+                n, ns, 1e9 / ips, ips / 4e6, b.get("msgs/conn", 0), b.get("entries/conn", 0), cmp[0], cmp[1]))
+        out.append("")
+    ap = [n for n in med if n.startswith("sync/apply/")]
+    if ap:
+        out.append("| connection sync, backup | M entries applied per second per core | ns per entry "
+                   "| messages | created | updated | table at the end | allocations |")
+        out.append("|---|---:|---:|---:|---:|---:|---:|---:|")
+        for n in ap:
+            b = med[n]
+            ips = b.get("items_per_second")
+            if not ips:
+                continue
+            out.append("| %s | %.2f | %.0f | %d | %d | %d | %d | %d |" % (
+                n, ips / 1e6, 1e9 / ips, b.get("msgs", 0), b.get("created", 0), b.get("updated", 0),
+                b.get("table", 0), b.get("allocs", 0)))
+        out.append("")
+    return out
 
 
 def main():
@@ -117,6 +165,8 @@ def main():
                 if name.startswith("memory/"):
                     mem = b
                     continue
+                if name.startswith("sync/"):
+                    continue  # the sync table below
                 if b.get("aggregate_name") != "median":
                     continue
                 ips = b.get("items_per_second")
@@ -126,6 +176,7 @@ def main():
                     name, ips / 1e6, "%.0f %%" % (100 * cv[name]) if name in cv else "n/a", 1e9 / ips,
                     b.get("tx/pkt", 0), b.get("allocs", 0), b.get("live_conns", 0)))
             out.append("")
+            out.extend(sync_tables(eng))
             if mem:
                 out.append("Engine memory (memory/nat/1M): %.0f ESTABLISHED connections; engine at start "
                            "%.1f MB, with them %.1f MB; %.0f bytes per connection (sizeof(Conn) = %d)." % (
