@@ -948,8 +948,8 @@ uint32_t Loader::interface_named(const toml::node& n, std::string_view key) cons
 
 void Loader::sync(const Section& s) {
   s.allow_only({"interface", "state", "vrrp_instance", "syncid", "mcast_group", "mcast_port", "mcast_ttl", "maxlen",
-                "sync_threshold", "sync_period", "sync_refresh_period", "sync_retries", "sync_persist_mode", "flush",
-                "peers"});
+                "sync_threshold", "sync_period", "sync_refresh_period", "sync_retries", "sync_persist_mode",
+                "resync_before_expiry", "flush", "peers"});
   Sync& y = cfg_.sync;
   y.interface = interface_named(s.required("interface"), "interface");
   const toml::node* state = s.optional("state");
@@ -997,6 +997,8 @@ void Loader::sync(const Section& s) {
     y.refresh_period = seconds_value(*n, "sync_refresh_period", 0, 86400);
   s.optional_int("sync_retries", y.retries, 0, 3);
   if (const toml::node* n = s.optional("sync_persist_mode")) y.persist_mode = bool_value(*n, "sync_persist_mode");
+  if (const toml::node* n = s.optional("resync_before_expiry"))
+    y.resync_before_expiry = bool_value(*n, "resync_before_expiry");
   if (const toml::node* n = s.optional("flush")) y.flush = seconds_value(*n, "flush", 0.001, 2);
   if (const toml::node* n = s.optional("peers")) {
     for (const StringElement& e : string_array(*n, "peers")) {

@@ -312,6 +312,7 @@ struct Sync {
   Duration refresh_period{};                              // sync_refresh_period
   uint32_t retries = 0;                                   // sync_retries
   bool persist_mode = false;                              // sync_persist_mode
+  bool resync_before_expiry = true;                       // vsrouter's: see ipvs::SyncRules
   Duration flush = Duration::millis(100);                 // a message waits at most this long (the kernel: 2 s)
   std::vector<Ipv4Addr> peers;                            // a backup takes messages only from these (empty: any)
   friend bool operator==(const Sync&, const Sync&) = default;

@@ -78,6 +78,9 @@ struct SyncRules {
   Duration refresh_period{};  // sync_refresh_period: resend when the expiry moved this much
   uint32_t retries = 0;       // sync_retries: resends of an unchanged expiry (0..3)
   bool persist_mode = false;  // sync_persist_mode: only templates of persistent services
+  // vsrouter's: a connection whose copy on the backup is past half its timeout (at least 10 s)
+  // is sent again at its next packet, whatever the packet count (docs/sync.md).
+  bool resync_before_expiry = true;
 };
 
 /// Where a sync master's connections go (the sync daemon, which batches them into messages).

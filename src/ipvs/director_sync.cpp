@@ -74,6 +74,12 @@ bool Director::sync_needed(uint32_t c, uint32_t pkts, Instant now) noexcept {
       retries = static_cast<uint8_t>(a.sync_retries + 1);
     }
   }
+  // The backup's copy expires sync_end; the master's, `timeout` after this packet. The kernel lets
+  // a quiet connection synced once expire on the backup while it lives on; vsrouter sends it
+  // again once the backup's copy is past half its life.
+  if (r.resync_before_expiry && a.sync_end.us != 0 &&
+      n.us - a.sync_end.us >= std::max<int64_t>(timeout.us / 2, Duration::seconds(10).us))
+    goto set;
   if (r.period > 0) {
     if (!(cp.flags & conn::kFlagTemplate) && pkts % r.period != r.threshold) return false;
   } else if (r.refresh_period.us == 0 && pkts != r.threshold) {

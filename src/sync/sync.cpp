@@ -80,6 +80,7 @@ void SyncDaemon::apply_rules() noexcept {
   r.refresh_period = cfg_.refresh_period;
   r.retries = cfg_.retries;
   r.persist_mode = cfg_.persist_mode;
+  r.resync_before_expiry = cfg_.resync_before_expiry;
   director_.set_sync_master(master_ ? this : nullptr, r);
 }
 

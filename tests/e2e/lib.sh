@@ -392,13 +392,14 @@ e2e_hosts_ha() {
 # Cut (down) or join (up) both segments between the two halves.
 e2e_ha_link() { in_ns sw ip link set wan-link1 "$1" && in_ns sw ip link set lan-link1 "$1"; }
 
-# Director N's config (1 or 2): e2e_ha_config N METHOD PRIORITY VERSION ADVERT_INT
+# Director N's config (1 or 2): e2e_ha_config N METHOD PRIORITY VERSION ADVERT_INT [sync]
 # Interfaces wan 10.0.0.(N+1) and lan 192.168.10.(N+1); a TCP service on the VIP, port 80, over
 # r1 and r2 with TCP_CHECK every second; VI_WAN (VRID 51, the VIP), and for NAT VI_LAN (VRID 52,
 # the reals' gateway) with it in the sync group DIRECTOR. Version 3 sends its adverts by unicast
-# to the other director.
+# to the other director. `sync`: also a persistent service on port 7000 (the reals' echo
+# servers) and connection sync on lan following VI_WAN (docs/sync.md).
 e2e_ha_config() {
-  local n=$1 method=$2 prio=$3 version=$4 adv=$5 i
+  local n=$1 method=$2 prio=$3 version=$4 adv=$5 sync=${6:-} i
   local other=$((3 - n))
   cat <<EOF
 # Director $n of the VRRP pair (tests/e2e/lib.sh, e2e_ha_config): priority $prio.
@@ -432,10 +433,18 @@ EOF
     printf '  [[services.reals]]\n  address = "%s.1%s:80"\n  method = "%s"\n' "$net" "$i" "$method"
     printf '    [[services.reals.checks]]\n    type = "TCP_CHECK"\n'
   done
+  if [[ -n $sync ]]; then
+    printf '\n[[services]]\nprotocol = "tcp"\naddress = "10.0.0.100:7000"\nscheduler = "rr"\npersistence = 300\n'
+    for i in 1 2; do
+      printf '  [[services.reals]]\n  address = "%s.1%s:7000"\n  method = "%s"\n' "$net" "$i" "$method"
+    done
+  fi
   e2e_ha_instance WAN wan 51 10.0.0.100 10.0.0
-  [[ $method == dr ]] && return 0
-  e2e_ha_instance LAN lan 52 192.168.10.1 192.168.10
-  printf '\n[[vrrp_sync_groups]]\nname = "DIRECTOR"\ngroup = ["VI_WAN", "VI_LAN"]\n'
+  if [[ $method != dr ]]; then
+    e2e_ha_instance LAN lan 52 192.168.10.1 192.168.10
+    printf '\n[[vrrp_sync_groups]]\nname = "DIRECTOR"\ngroup = ["VI_WAN", "VI_LAN"]\n'
+  fi
+  [[ -z $sync ]] || printf '\n[sync]\ninterface = "lan"\nvrrp_instance = "VI_WAN"\nsyncid = 1\n'
 }
 # One instance of e2e_ha_config (its locals n prio version adv other): NAME IFACE VRID VIP NET
 e2e_ha_instance() {

@@ -215,6 +215,28 @@ TEST(DirectorSync, ASyncedTemplateKeepsAPersistentClientOnItsReal) {
   }
 }
 
+TEST(DirectorSync, AQuietConnectionIsSentAgainOnceTheBackupsCopyIsPastHalfItsLife) {
+  // The kernel's rules alone send a connection with few packets at packet 3 only: its copy on the
+  // backup expires 900 s later while the master, refreshed by each packet, keeps it.
+  for (bool resync : {true, false}) {
+    Rig r;
+    SyncRules rules;
+    rules.resync_before_expiry = resync;
+    r.master(rules);
+    const uint32_t c = r.in(1000, tf::kSyn, 0);
+    r.out(c, tf::kSyn | tf::kAck, 0.001);
+    r.in(1000, tf::kAck, 0.002);
+    r.in(1000, tf::kAck, 0.003);  // packet 3: sent, the backup's copy expires at 900.003
+    ASSERT_EQ(r.sink.sent.size(), 1u);
+    r.in(1000, tf::kAck, 400);  // the copy has 500 s left: more than half
+    EXPECT_EQ(r.sink.sent.size(), 1u);
+    r.in(1000, tf::kAck, 460);  // 440 s left: sent again (resync_before_expiry)
+    EXPECT_EQ(r.sink.sent.size(), resync ? 2u : 1u);
+    r.in(1000, tf::kAck, 800);
+    EXPECT_EQ(r.sink.sent.size(), resync ? 2u : 1u) << "the new copy lives until 1360";
+  }
+}
+
 TEST(DirectorSync, RefreshPeriodResendsAQuietConnectionBeforeItExpiresOnTheBackup) {
   // vsrouter's answer to the kernel's weak spot (a long quiet connection synced once expires on
   // the backup): with sync_refresh_period the master resends when the expiry it reported moved
