@@ -103,14 +103,16 @@ static_assert(sizeof(Conn) == 64, "a Conn is one cache line");
 struct ConnAux {
   uint32_t n_control = 0;                     // connections this template controls
   uint32_t ho_prev = kNone, ho_next = kNone;  // half-open list links
+  uint32_t in_pkts = 0;                       // sync master: client packets (cp->in_pkts)
   Instant ho_since;                           // last packet while half-open
   Instant slot;                               // timer: the expiry it had when appended to the FIFO
-  // Connection sync, written only while this director is a sync master (ip_vs_sync.c):
-  uint32_t in_pkts = 0;                  // client packets (cp->in_pkts)
-  TcpState old_state = TcpState::kNone;  // the state last synced (cp->old_state)
-  uint8_t sync_retries = 0;              // resends of an unchanged expiry (sync_endtime's low bits)
-  Instant sync_end;                      // the expiry last synced (cp->sync_endtime)
+  // Connection sync, written only while this director is a sync master (ip_vs_sync.c): the expiry
+  // last synced in whole seconds (cp->sync_endtime; 0: never), its resends, the state synced.
+  uint32_t sync_end_s = 0;
+  TcpState old_state = TcpState::kNone;
+  uint8_t sync_retries = 0;
 };
+static_assert(sizeof(ConnAux) == 40, "sync adds 8 bytes to a connection's rarely used part");
 
 class ConnTable {
 public:

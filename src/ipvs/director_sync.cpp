@@ -50,7 +50,8 @@ bool Director::sync_needed(uint32_t c, uint32_t pkts, Instant now) noexcept {
   const Conn& cp = conns_[c];
   conn::ConnAux& a = conns_.aux(c);
   const Duration timeout = conns_.timeout(c);
-  const Instant n = now + timeout;  // the expiry this sync reports
+  const Instant n = now + timeout;                           // the expiry this sync reports
+  const int64_t end_us = int64_t{a.sync_end_s} * 1'000'000;  // the expiry last reported
   const SyncRules& r = sync_rules_;
   bool force = false;
   uint8_t retries = 0;
@@ -66,19 +67,19 @@ bool Director::sync_needed(uint32_t c, uint32_t pkts, Instant now) noexcept {
   if (r.refresh_period.us > 0) {
     // Not again while the reported expiry moved less than the refresh period (and half the
     // timeout, at least 10 s), but for sync_retries resends an eighth of the period apart.
-    const int64_t diff = std::llabs(n.us - a.sync_end.us);
+    const int64_t diff = std::llabs(n.us - end_us);
     const int64_t min_diff = std::max<int64_t>(timeout.us / 2, Duration::seconds(10).us);
     if (diff < std::min<int64_t>(r.refresh_period.us, min_diff)) {
       if (a.sync_retries >= r.retries) return false;
-      if (now.us < a.sync_end.us - timeout.us + r.refresh_period.us / 8) return false;
+      if (now.us < end_us - timeout.us + r.refresh_period.us / 8) return false;
       retries = static_cast<uint8_t>(a.sync_retries + 1);
     }
   }
   // The backup's copy expires sync_end; the master's, `timeout` after this packet. The kernel lets
   // a quiet connection synced once expire on the backup while it lives on; vsrouter sends it
   // again once the backup's copy is past half its life.
-  if (r.resync_before_expiry && a.sync_end.us != 0 &&
-      n.us - a.sync_end.us >= std::max<int64_t>(timeout.us / 2, Duration::seconds(10).us))
+  if (r.resync_before_expiry && a.sync_end_s != 0 &&
+      n.us - end_us >= std::max<int64_t>(timeout.us / 2, Duration::seconds(10).us))
     goto set;
   if (r.period > 0) {
     if (!(cp.flags & conn::kFlagTemplate) && pkts % r.period != r.threshold) return false;
@@ -87,7 +88,7 @@ bool Director::sync_needed(uint32_t c, uint32_t pkts, Instant now) noexcept {
   }
 set:
   a.old_state = cp.state;
-  a.sync_end = n;
+  a.sync_end_s = static_cast<uint32_t>(n.us / 1'000'000);  // whole seconds (the kernel: jiffies & ~3)
   a.sync_retries = retries;
   return true;
 }
