@@ -379,8 +379,10 @@ def run_sync(kd, vd, sc):
             else:
                 recs.append((key + " [master]", val))
         side_records[name] = recs
-    steps = {name: [("send", sc.sync_iface, as_peer(f)) for f in sent.get(name, [])] + [("wait", SYNC_BACKUP_SETTLE)]
-             for name in ("kernel", "vsrouter")}
+    # Each backup: the other master's messages, its listings (set against that master's below),
+    # then the takeover traffic.
+    steps = {name: [("send", sc.sync_iface, as_peer(f)) for f in sent.get(name, [])] + [("wait", SYNC_BACKUP_SETTLE)] +
+             [("list", v) for v in sc.views] + sc.takeover for name in ("kernel", "vsrouter")}
     bk, bv = run_pair(kd, vd, sc.phase("backup"), ksteps=steps["vsrouter"], vsteps=steps["kernel"])
     if "error" in bk or "error" in bv:
         return bk, bv
@@ -396,9 +398,11 @@ def run_sync(kd, vd, sc):
             else:
                 side_records[name].append((key + " [backup]", val))
     # The must-show: a master's messages make the same entries in the other's backup.
-    listing = {(side, phase): dict(res["records"]) for side, phase, res in
-               (("kernel", "master", mk), ("vsrouter", "master", mv), ("kernel", "backup", bk),
-                ("vsrouter", "backup", bv))}
+    # (the master's final listing `list \`V\``; the backup's before the takeover, `list N \`V\``)
+    listing = {(side, phase): {re.sub(r"^list \d+ ", "list ", k): v for k, v in res["records"]
+                               if phase == "master" or re.match(r"^list \d+ ", k)}
+               for side, phase, res in (("kernel", "master", mk), ("vsrouter", "master", mv),
+                                        ("kernel", "backup", bk), ("vsrouter", "backup", bv))}
     for v in sc.views:
         key = f"list `{v}`"
         side_records["kernel"].append((f"{key} [kernel master -> vsrouter backup]", listing["kernel", "master"][key]))

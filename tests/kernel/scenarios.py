@@ -447,8 +447,11 @@ SYNC_IGMP = Deviation("a backup sync daemon sends no IGMP membership report for 
 
 
 class SyncScenario(Scenario):
-    def __init__(self, *a, sync_iface="lan", syncid=1, **k):
+    def __init__(self, *a, sync_iface="lan", syncid=1, takeover=(), **k):
+        """takeover: client steps both backups get after their tables are listed (a backup that
+        takes over: synced connections go on to their reals, persistent clients keep theirs)."""
         super().__init__(*a, **k)
+        self.sync_iface, self.syncid, self.takeover = sync_iface, syncid, list(takeover)
         self.deviations["igmp"] = SYNC_IGMP
         self.sync_iface, self.syncid = sync_iface, syncid
 
@@ -456,7 +459,8 @@ class SyncScenario(Scenario):
         return f"--start-daemon {state} --mcast-interface {self.sync_iface} --syncid {self.syncid}"
 
     def phase(self, state):
-        """The scenario of one phase: the master gets the traffic, the backup whatever run_sync injects."""
+        """The scenario of one phase: the master gets the traffic; the backup's steps are run_sync's
+        (the other master's messages, its listings, the takeover traffic)."""
         steps = self.steps + [("wait", SYNC_KERNEL_FLUSH)] if state == "master" else []
         return Scenario(f"{self.name}[{state}]", self.doc, self.setup + [self.daemon(state)], steps,
                         views=self.views + ["-L --daemon"], vips=self.vips, interfaces=self.interfaces,
@@ -495,4 +499,13 @@ SCENARIOS.append(SyncScenario(
     "(-Ln, -Lnc compared with that master's)",
     _svc_lines(f"-t {VIP}:80", "-m", (1, 2, 3), 80) + _svc_lines(f"-t {VIP}:443", "-g", (4, 5), 443) +
     _svc_lines(f"-t {VIP}:8080", "-g", (6, 7), 8080, " -p 300") + _svc_lines(f"-u {VIP}:53", "-m", (1, 2), 53),
-    _SY, views=["-Ln", "-Lnc", "-Lnc --persistent-conn"], sysctl={"net.ipv4.vs.sync_version": 1}))
+    _SY, views=["-Ln", "-Lnc", "-Lnc --persistent-conn"], sysctl={"net.ipv4.vs.sync_version": 1},
+    takeover=[
+        # the established NAT and DR connections go on (the simulated real, new, answers a RST)
+        ("send", "wan", from_client(1, sport=50001, dport=80, flags="PA", data=b"more", seq_off=18)),
+        ("send", "wan", from_client(4, sport=50004, dport=443, flags="PA", data=b"more", seq_off=18)),
+        # persistent clients keep their reals; a new client is scheduled; the UDP flow goes on
+        ("send", "wan", from_client(6, sport=50010, dport=8080, flags="S")),
+        ("send", "wan", from_client(7, sport=50011, dport=8080, flags="S")),
+        ("send", "wan", from_client(9, sport=50012, dport=80, flags="S")),
+        ("send", "wan", from_client(8, proto="udp", sport=50009, dport=53, data=b"q3"))]))
