@@ -472,18 +472,18 @@ def _svc_lines(svc, method, reals_, port, extra=""):
     return [f"-A {svc} -s rr{extra}"] + [f"-a {svc} -r {real(n)[0]}:{port} {method} -w 1" for n in reals_]
 
 
-def _tcp_synced(c, sport, dport, close=None):
+def _tcp_synced(c, sport, dport, close=None, dst=None):
     """A client's connection whose last state reaches the backup: handshake and data (its 3rd packet
     is sent, with sync_threshold 3); close "fin": the client's FIN (a closing state is sent at once)
     and, when the real answers (NAT), the client's last ACK (TIME_WAIT, sent at once)."""
     data = b"GET / HTTP/1.0\r\n\r\n"
-    s = [("send", "wan", from_client(c, sport=sport, dport=dport, flags="S")),
-         ("send", "wan", from_client(c, sport=sport, dport=dport, flags="A")),
-         ("send", "wan", from_client(c, sport=sport, dport=dport, flags="PA", data=data))]
+    s = [("send", "wan", from_client(c, sport=sport, dport=dport, dst=dst, flags="S")),
+         ("send", "wan", from_client(c, sport=sport, dport=dport, dst=dst, flags="A")),
+         ("send", "wan", from_client(c, sport=sport, dport=dport, dst=dst, flags="PA", data=data))]
     if close:
-        s.append(("send", "wan", from_client(c, sport=sport, dport=dport, flags="FA", seq_off=len(data))))
+        s.append(("send", "wan", from_client(c, sport=sport, dport=dport, dst=dst, flags="FA", seq_off=len(data))))
     if close == "fin+ack":
-        s.append(("send", "wan", from_client(c, sport=sport, dport=dport, flags="A", seq_off=len(data) + 1,
+        s.append(("send", "wan", from_client(c, sport=sport, dport=dport, dst=dst, flags="A", seq_off=len(data) + 1,
                                              ack_off=40)))
     return s
 
@@ -493,19 +493,30 @@ _SY += _tcp_synced(1, 50001, 80) + _tcp_synced(2, 50002, 80) + _tcp_synced(3, 50
 _SY += _tcp_synced(4, 50004, 443) + _tcp_synced(5, 50005, 443, close="fin")
 _SY += _tcp_synced(6, 50006, 8080) + _tcp_synced(6, 50007, 8080) + _tcp_synced(7, 50008, 8080)
 _SY += [("send", "wan", from_client(8, proto="udp", sport=50009, dport=53, data=b"q%d" % i)) for i in range(3)]
+# a port-0 persistent service with a netmask on a second VIP: clients 10 and 11 (one /28) share a
+# template <TCP, 203.0.113.48, 0, VIP2, 0> across ports
+_VIP2 = "203.0.113.101"
+_SY += _tcp_synced(10, 50020, 80, dst=_VIP2) + _tcp_synced(10, 50021, 443, dst=_VIP2) + \
+    _tcp_synced(11, 50022, 22, dst=_VIP2)
 SCENARIOS.append(SyncScenario(
     "sync_kernel_interop", "connection sync both ways: NAT rr over 3 reals, DR rr over 2, a persistent DR service "
-    "(templates) and NAT UDP; each master's messages (entries compared), each backup fed by the other master "
-    "(-Ln, -Lnc compared with that master's)",
+    "(templates), NAT UDP, a port-0 persistent service with a netmask; each master's messages (entries compared), "
+    "each backup fed by the other master (-Ln, -Lnc compared with that master's), both backups taking over",
     _svc_lines(f"-t {VIP}:80", "-m", (1, 2, 3), 80) + _svc_lines(f"-t {VIP}:443", "-g", (4, 5), 443) +
-    _svc_lines(f"-t {VIP}:8080", "-g", (6, 7), 8080, " -p 300") + _svc_lines(f"-u {VIP}:53", "-m", (1, 2), 53),
-    _SY, views=["-Ln", "-Lnc", "-Lnc --persistent-conn"], sysctl={"net.ipv4.vs.sync_version": 1},
+    _svc_lines(f"-t {VIP}:8080", "-g", (6, 7), 8080, " -p 300") + _svc_lines(f"-u {VIP}:53", "-m", (1, 2), 53) +
+    _svc_lines(f"-t {_VIP2}:0", "-g", (1, 2), 0, " -p 120 -M 255.255.255.240"),
+    _SY, views=["-Ln", "-Lnc", "-Lnc --persistent-conn"], vips=(VIP, _VIP2), sysctl={"net.ipv4.vs.sync_version": 1},
     takeover=[
         # the established NAT and DR connections go on (the simulated real, new, answers a RST)
         ("send", "wan", from_client(1, sport=50001, dport=80, flags="PA", data=b"more", seq_off=18)),
         ("send", "wan", from_client(4, sport=50004, dport=443, flags="PA", data=b"more", seq_off=18)),
-        # persistent clients keep their reals; a new client is scheduled; the UDP flow goes on
-        ("send", "wan", from_client(6, sport=50010, dport=8080, flags="S")),
+        # persistent clients keep their reals, in an order rr alone would not give them (the
+        # backup's rr starts afresh: 7 would get 6's real); a new client is scheduled; the UDP
+        # flow goes on; on the port-0 service a client of another /28 first takes the real rr
+        # gives first, and client 12 still gets its /28's template's
         ("send", "wan", from_client(7, sport=50011, dport=8080, flags="S")),
+        ("send", "wan", from_client(6, sport=50010, dport=8080, flags="S")),
         ("send", "wan", from_client(9, sport=50012, dport=80, flags="S")),
-        ("send", "wan", from_client(8, proto="udp", sport=50009, dport=53, data=b"q3"))]))
+        ("send", "wan", from_client(8, proto="udp", sport=50009, dport=53, data=b"q3")),
+        ("send", "wan", from_client(20, sport=50024, dport=8080, dst=_VIP2, flags="S")),
+        ("send", "wan", from_client(12, sport=50023, dport=8080, dst=_VIP2, flags="S"))]))
