@@ -335,15 +335,18 @@ int process(Ctx& ctx, const std::vector<std::string>& args, bool reading_stdin) 
       } else if (options & opt(OPTC_TIMEOUT)) {
         ctx.o.out += list_timeout(ctx.engine);
       } else if (options & opt(OPTC_DAEMON)) {
-        // ipvsadm's list_daemon: the master's line, then the backup's.
+        // ipvsadm 1.31's list_daemon: the master's line, then the backup's, with the maxlen, group,
+        // port and TTL the kernel reports (since 4.3 it reports them all).
         const sync::SyncDaemon& d = ctx.engine.sync();
         const auto& ifs = ctx.engine.config().interfaces;
-        if (d.master())
-          ctx.o.out += "master sync daemon (mcast=" + ifs[d.master()->interface].name +
-                       ", syncid=" + std::to_string(d.master()->syncid) + ")\n";
-        if (d.backup())
-          ctx.o.out += "backup sync daemon (mcast=" + ifs[d.backup()->interface].name +
-                       ", syncid=" + std::to_string(d.backup()->syncid) + ")\n";
+        auto line = [&](const char* state, const sync::DaemonCfg& c) {
+          ctx.o.out += std::string(state) + " sync daemon (mcast=" + ifs[c.interface].name +
+                       ", syncid=" + std::to_string(c.syncid) + ", maxlen=" + std::to_string(c.maxlen) +
+                       ", group=" + c.group.str() + ", port=" + std::to_string(c.port) +
+                       ", ttl=" + std::to_string(c.ttl) + ")\n";
+        };
+        if (d.master()) line("master", *d.master());
+        if (d.backup()) line("backup", *d.backup());
       } else {
         ctx.o.out += list_all(ctx.engine, format);
       }

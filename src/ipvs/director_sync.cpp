@@ -101,7 +101,10 @@ wire::SyncEntry Director::synced_entry(uint32_t c) const noexcept {
   if (cp.flags & conn::kFlagNoOutput) e.flags |= flag::kNoOutput;
   if (cp.flags & conn::kFlagInactive) e.flags |= flag::kInactive;
   if (cp.flags & conn::kFlagTemplate) {
-    e.flags |= flag::kTemplate;
+    // ip_vs_bind_dest ORs the real's conn_flags into a template as into any connection:
+    // INACTIVE (never cleared: a template has no state) and NOOUTPUT for every method but NAT.
+    e.flags |= flag::kTemplate | flag::kInactive;
+    if (cp.method != config::Method::kNat) e.flags |= flag::kNoOutput;
     e.state = (cp.flags & conn::kFlagAssured) ? 1 : 0;  // IP_VS_CTPL_S_ASSURED
   } else if (cp.proto == IpProto::kTcp) {
     e.state = static_cast<uint16_t>(cp.state);  // the kernel's IP_VS_TCP_S_* numbers

@@ -12,6 +12,7 @@ import tempfile
 import time
 
 _VM_RESET = """
+ipvsadm --stop-daemon master 2>/dev/null; ipvsadm --stop-daemon backup 2>/dev/null
 ipvsadm -C
 for m in $(awk '$1 ~ /^ip_vs_/ {print $1}' /proc/modules); do rmmod "$m"; done
 rmmod ip_vs || exit 3

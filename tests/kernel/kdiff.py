@@ -118,8 +118,9 @@ def quiet_moment(d):
     return waited
 
 
-def run_side(d, sc, result, sync, shared):
-    """Runs scenario `sc` on director `d`; fills result with the records to compare."""
+def run_side(d, sc, result, sync, shared, steps=None):
+    """Runs scenario `sc` on director `d` (with `steps` instead of the scenario's, if given); fills
+    result with the records to compare."""
     rec = []
     try:
         d.start(sc)
@@ -134,7 +135,7 @@ def run_side(d, sc, result, sync, shared):
         # listing (otherwise the kernel's side lags, and timers that expire near a listing differ).
         sync.wait()
         n = 0
-        for step in sc.steps:
+        for step in sc.steps if steps is None else steps:
             kind = step[0]
             if kind in ("cmd", "list"):
                 sync.wait()
@@ -264,7 +265,154 @@ def compare(sc, k, v):
         return "DIFFERENT", "\n".join(f"--- {key}\n{d}" for key, d in left)
     # Name only the deviations this run needed (without one of them, something would differ).
     needed = [d for d in devs if remaining([x for x in devs if x is not d])]
-    return "deviation", "docs/services.md: " + "; ".join(d.doc for d in needed) + "\n" + text
+    where = dict.fromkeys(d.where for d in needed)
+    return "deviation", "; ".join(w + ": " + "; ".join(d.doc for d in needed if d.where == w) for w in where) + \
+        "\n" + text
+
+
+def run_pair(kd, vd, sc, ksteps=None, vsteps=None):
+    """Runs scenario `sc` on both directors in step: (kernel result, vsrouter result)."""
+    kres, vres = {}, {}
+    sync, shared = threading.Barrier(2, timeout=600), {"delay": 0.0}
+    th = [threading.Thread(target=run_side, args=(kd, sc, kres, sync, shared, ksteps)),
+          threading.Thread(target=run_side, args=(vd, sc, vres, sync, shared, vsteps))]
+    for x in th:
+        x.start()
+    for x in th:
+        x.join()
+    return kres, vres
+
+
+# ---------------------------------------------------------------- connection sync (scenarios.SyncScenario)
+SYNC_GROUP, SYNC_PORT = "224.0.0.81", 8848
+SYNC_BACKUP_SETTLE = 0.5  # after the last injected message (the kernel's backup thread reads it at once)
+
+
+def is_sync_frame(f):
+    return (f is not None and len(f) >= 42 and f[12:14] == b"\x08\x00" and f[23] == 17 and
+            socket.inet_ntoa(f[30:34]) == SYNC_GROUP and int.from_bytes(f[36:38], "big") == SYNC_PORT)
+
+
+def sync_frame_text(f):
+    """(envelope, [entries]) of one sync datagram, as text: the Ethernet, IPv4 and UDP headers
+    and the message's header, lengths as whether they agree (messages group entries by each
+    master's flush timing), the IPv4 identification and checksum zeroed by normalise_frame, the UDP
+    source port as whether it is set (the kernel's socket has an ephemeral one, vsrouter's 8848);
+    then each entry of a version 1 message, field by field."""
+    import struct
+    ihl = (f[14] & 15) * 4
+    udp = 14 + ihl
+    ip_len = int.from_bytes(f[16:18], "big")
+    ulen = int.from_bytes(f[udp + 4:udp + 6], "big")
+    msg = f[udp + 8:udp + ulen]
+    if len(msg) < 8:
+        return f"short message {msg.hex()}", []
+
+    def csum_ok():
+        from scapy.all import UDP, Ether
+        e = Ether(f)
+        got = e[UDP].chksum
+        del e[UDP].chksum
+        return got == 0 or Ether(bytes(e))[UDP].chksum == got
+
+    reserved, syncid, size, count, version, spare = struct.unpack(">BBHBBH", msg[:8])
+    env = (f"eth {f[0:6].hex(':')} <- {f[6:12].hex(':')}; ipv4 ihl {ihl} tos {f[15]} "
+           f"length {'= frame' if ip_len == len(f) - 14 else ip_len} frag {f[20:22].hex()} ttl {f[22]} "
+           f"{socket.inet_ntoa(f[26:30])} -> {socket.inet_ntoa(f[30:34])}; udp port "
+           f"{'0' if f[udp:udp + 2] == bytes(2) else 'set'} -> {int.from_bytes(f[udp + 2:udp + 4], 'big')} "
+           f"length {'= datagram' if ulen == ip_len - ihl else ulen} checksum {'right' if csum_ok() else 'WRONG'}; "
+           f"sync reserved {reserved} syncid {syncid} size {'= payload' if size == len(msg) else size} "
+           f"version {version} spare {spare}")
+    entries, off = [], 8
+    if version != 1 or reserved != 0:
+        return env, [f"(version {version}, reserved {reserved}: {msg.hex()})"]
+    for _ in range(count):
+        if off + 36 > len(msg):
+            entries.append(f"(truncated at {off}: {msg[off:].hex()})")
+            break
+        (typ, proto, ver_size, flags, state, cport, vport, dport, fwmark, timeout, caddr, vaddr,
+         daddr) = struct.unpack(">BBHIHHHHII4s4s4s", msg[off:off + 36])
+        esize = ver_size & 0xfff
+        entries.append(f"type {typ} proto {proto} ver {ver_size >> 12} size {esize} flags {flags:#06x} state {state} "
+                       f"{socket.inet_ntoa(caddr)}:{cport} {socket.inet_ntoa(vaddr)}:{vport} "
+                       f"{socket.inet_ntoa(daddr)}:{dport} fwmark {fwmark} timeout {timeout} "
+                       f"options {msg[off + 36:off + esize].hex() or '-'}")
+        off += (esize + 3) & ~3
+    if off != len(msg):
+        entries.append(f"({len(msg) - off} bytes after the last entry)")
+    return env, entries
+
+
+def is_igmp(f):
+    return f is not None and len(f) >= 34 and f[12:14] == b"\x08\x00" and f[23] == 2
+
+
+def as_peer(f):
+    """A master's sync frame as the backup gets it: from the peer director (scenarios.SYNC_PEER),
+    checksums recomputed; the message itself unchanged."""
+    from scapy.all import IP, UDP, Ether
+    e = Ether(f)
+    e.src, e[IP].src = scenarios.SYNC_PEER
+    del e[IP].chksum
+    del e[UDP].chksum
+    return bytes(e)
+
+
+def run_sync(kd, vd, sc):
+    """A sync scenario: both directors as masters in step, then both as backups, each fed the other
+    master's messages; the records of both phases, each backup's listings also set against the
+    other's master (docs/kernel-differential.md, "Connection sync")."""
+    mk, mv = run_pair(kd, vd, sc.phase("master"))
+    if "error" in mk or "error" in mv:
+        return mk, mv
+    side_records = {}
+    sent = {}
+    for name, res in (("kernel", mk), ("vsrouter", mv)):
+        recs = []
+        for key, val in res["records"]:
+            if key == f"frames {sc.sync_iface}":
+                sent[name] = [f for f in val if is_sync_frame(f)]
+                recs.append((key + " [master]", [f for f in val if not is_sync_frame(f)]))
+                texts = [sync_frame_text(f) for f in sent[name]]
+                recs.append(("sync messages [master]", "".join(sorted({e + "\n" for e, _ in texts}))))
+                recs.append(("sync entries [master]", "".join(x + "\n" for _, es in texts for x in es)))
+            else:
+                recs.append((key + " [master]", val))
+        side_records[name] = recs
+    # Each backup: the other master's messages, its listings (set against that master's below),
+    # then the takeover traffic.
+    steps = {name: [("send", sc.sync_iface, as_peer(f)) for f in sent.get(name, [])] + [("wait", SYNC_BACKUP_SETTLE)] +
+             [("list", v) for v in sc.views] + sc.takeover for name in ("kernel", "vsrouter")}
+    bk, bv = run_pair(kd, vd, sc.phase("backup"), ksteps=steps["vsrouter"], vsteps=steps["kernel"])
+    if "error" in bk or "error" in bv:
+        return bk, bv
+    for name, res in (("kernel", bk), ("vsrouter", bv)):
+        for key, val in res["records"]:
+            if key.startswith("frames"):
+                # IGMP membership reports (the kernel's backup socket joins the group) apart: a
+                # documented deviation (scenarios.SYNC_IGMP), the other frames compared as usual.
+                igmp = [f for f in val if is_igmp(f)]
+                side_records[name].append((key + " [backup]", [f for f in val if not is_igmp(f)]))
+                side_records[name].append(("igmp " + key.split()[1] + " [backup]",
+                                           "".join(decode(f) + "\n" for f in igmp)))
+            else:
+                side_records[name].append((key + " [backup]", val))
+    # The must-show: a master's messages make the same entries in the other's backup.
+    # (the master's final listing `list \`V\``; the backup's before the takeover, `list N \`V\``)
+    listing = {(side, phase): {re.sub(r"^list \d+ ", "list ", k): v for k, v in res["records"]
+                               if phase == "master" or re.match(r"^list \d+ ", k)}
+               for side, phase, res in (("kernel", "master", mk), ("vsrouter", "master", mv),
+                                        ("kernel", "backup", bk), ("vsrouter", "backup", bv))}
+    for v in sc.views:
+        key = f"list `{v}`"
+        side_records["kernel"].append((f"{key} [kernel master -> vsrouter backup]", listing["kernel", "master"][key]))
+        side_records["vsrouter"].append((f"{key} [kernel master -> vsrouter backup]",
+                                         listing["vsrouter", "backup"][key]))
+        side_records["kernel"].append((f"{key} [vsrouter master -> kernel backup]", listing["kernel", "backup"][key]))
+        side_records["vsrouter"].append((f"{key} [vsrouter master -> kernel backup]",
+                                         listing["vsrouter", "master"][key]))
+    return ({"records": side_records["kernel"], "sync_frames": sent.get("kernel", [])},
+            {"records": side_records["vsrouter"], "sync_frames": sent.get("vsrouter", [])})
 
 
 def main():
@@ -290,14 +438,7 @@ def main():
         vd = director.VsrouterDirector(a.vsrouter, a.vsadm, vtaps)
         for sc in chosen:
             t = time.monotonic()
-            kres, vres = {}, {}
-            sync, shared = threading.Barrier(2, timeout=600), {"delay": 0.0}
-            th = [threading.Thread(target=run_side, args=(kd, sc, kres, sync, shared)),
-                  threading.Thread(target=run_side, args=(vd, sc, vres, sync, shared))]
-            for x in th:
-                x.start()
-            for x in th:
-                x.join()
+            kres, vres = run_sync(kd, vd, sc) if isinstance(sc, scenarios.SyncScenario) else run_pair(kd, vd, sc)
             if "error" in kres or "error" in vres:
                 verdict, text = "ERROR", kres.get("error", "") + vres.get("error", "")
             else:
@@ -325,6 +466,9 @@ def main():
                             f.write(f"=== {key}\n")
                             f.write("".join(decode(x) + "\n" for x in r if x is not None) if key.startswith("frames")
                                     else r)
+                    if res.get("sync_frames"):  # a master's sync datagrams (IPv4 id and checksum zeroed)
+                        from scapy.all import Ether, wrpcap
+                        wrpcap(os.path.join(a.out, f"{sc.name}.{side}.sync.pcap"), [Ether(x) for x in res["sync_frames"]])
     finally:
         vm.close()
     print(f"{len(chosen) - len(failed)} of {len(chosen)} scenarios same or documented "

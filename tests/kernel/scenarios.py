@@ -20,8 +20,8 @@ class Deviation:
     `frame`/`text` mask exactly what differs in frames/listings; `whole` names views (key prefixes)
     that differ throughout. The scenario is `deviation` only if nothing else differs."""
 
-    def __init__(self, doc, frame=None, text=None, whole=()):
-        self.doc, self.frame, self.text, self.whole = doc, frame, text, tuple(whole)
+    def __init__(self, doc, frame=None, text=None, whole=(), where="docs/services.md"):
+        self.doc, self.frame, self.text, self.whole, self.where = doc, frame, text, tuple(whole), where
 
 
 def _mask_icmp_quote_l4(f):
@@ -430,3 +430,93 @@ scenario("nat_fragmented_answer", "NAT UDP: the real's 3000-byte answer comes in
          [f"-A -u {VIP}:53 -s rr"] + reals(f"-u {VIP}:53", 1, "-m", port=53),
          [("send", "wan", from_client(1, proto="udp", sport=47500, dport=53, data=b"big?"))] +
          _real_answer_fragments(1, 1, 47500), real_answers=False)
+
+# ---------------------------------------------------------------- connection sync (docs/sync.md)
+# A sync scenario runs in two phases (kdiff.py run_sync). Master: both directors get the services,
+# start `--start-daemon master`, and the client traffic in step, as any scenario; their sync
+# messages are taken out of the interface's frames and compared as entries (the kernel flushes a
+# message after up to 2 s, vsrouter after 0.1 s, so their grouping differs). Backup: both restart
+# clean with the same services and `--start-daemon backup`, and each gets the *other* master's
+# messages on its sync interface (from the peer director PEER, the master's own address being the
+# backup's too). Then each backup's tables are compared with the other's master: a kernel master's
+# messages make the same entries in a vsrouter backup, and the reverse.
+SYNC_PEER = ("02:00:00:00:00:03", "10.1.0.2")  # (MAC, address) the injected messages come from
+SYNC_KERNEL_FLUSH = 3.6  # the kernel's master sends a message at most 2 s old, checking each 1 s
+SYNC_IGMP = Deviation("a backup sync daemon sends no IGMP membership report for its group (the kernel's joins "
+                      "224.0.0.81 and reports it, twice)", whole=("igmp",), where="docs/kernel-differential.md")
+
+
+class SyncScenario(Scenario):
+    def __init__(self, *a, sync_iface="lan", syncid=1, takeover=(), **k):
+        """takeover: client steps both backups get after their tables are listed (a backup that
+        takes over: synced connections go on to their reals, persistent clients keep theirs)."""
+        super().__init__(*a, **k)
+        self.sync_iface, self.syncid, self.takeover = sync_iface, syncid, list(takeover)
+        self.deviations["igmp"] = SYNC_IGMP
+        self.sync_iface, self.syncid = sync_iface, syncid
+
+    def daemon(self, state):
+        return f"--start-daemon {state} --mcast-interface {self.sync_iface} --syncid {self.syncid}"
+
+    def phase(self, state):
+        """The scenario of one phase: the master gets the traffic; the backup's steps are run_sync's
+        (the other master's messages, its listings, the takeover traffic)."""
+        steps = self.steps + [("wait", SYNC_KERNEL_FLUSH)] if state == "master" else []
+        return Scenario(f"{self.name}[{state}]", self.doc, self.setup + [self.daemon(state)], steps,
+                        views=self.views + ["-L --daemon"], vips=self.vips, interfaces=self.interfaces,
+                        routes=self.routes, sysctl=self.sysctl, router=self.router, deviations=self.deviations,
+                        real_answers=self.real_answers, hosts=self.hosts, ipvs_sysctl=self.ipvs_sysctl)
+
+
+def _svc_lines(svc, method, reals_, port, extra=""):
+    return [f"-A {svc} -s rr{extra}"] + [f"-a {svc} -r {real(n)[0]}:{port} {method} -w 1" for n in reals_]
+
+
+def _tcp_synced(c, sport, dport, close=None, dst=None):
+    """A client's connection whose last state reaches the backup: handshake and data (its 3rd packet
+    is sent, with sync_threshold 3); close "fin": the client's FIN (a closing state is sent at once)
+    and, when the real answers (NAT), the client's last ACK (TIME_WAIT, sent at once)."""
+    data = b"GET / HTTP/1.0\r\n\r\n"
+    s = [("send", "wan", from_client(c, sport=sport, dport=dport, dst=dst, flags="S")),
+         ("send", "wan", from_client(c, sport=sport, dport=dport, dst=dst, flags="A")),
+         ("send", "wan", from_client(c, sport=sport, dport=dport, dst=dst, flags="PA", data=data))]
+    if close:
+        s.append(("send", "wan", from_client(c, sport=sport, dport=dport, dst=dst, flags="FA", seq_off=len(data))))
+    if close == "fin+ack":
+        s.append(("send", "wan", from_client(c, sport=sport, dport=dport, dst=dst, flags="A", seq_off=len(data) + 1,
+                                             ack_off=40)))
+    return s
+
+
+_SY = []
+_SY += _tcp_synced(1, 50001, 80) + _tcp_synced(2, 50002, 80) + _tcp_synced(3, 50003, 80, close="fin+ack")
+_SY += _tcp_synced(4, 50004, 443) + _tcp_synced(5, 50005, 443, close="fin")
+_SY += _tcp_synced(6, 50006, 8080) + _tcp_synced(6, 50007, 8080) + _tcp_synced(7, 50008, 8080)
+_SY += [("send", "wan", from_client(8, proto="udp", sport=50009, dport=53, data=b"q%d" % i)) for i in range(3)]
+# a port-0 persistent service with a netmask on a second VIP: clients 10 and 11 (one /28) share a
+# template <TCP, 203.0.113.48, 0, VIP2, 0> across ports
+_VIP2 = "203.0.113.101"
+_SY += _tcp_synced(10, 50020, 80, dst=_VIP2) + _tcp_synced(10, 50021, 443, dst=_VIP2) + \
+    _tcp_synced(11, 50022, 22, dst=_VIP2)
+SCENARIOS.append(SyncScenario(
+    "sync_kernel_interop", "connection sync both ways: NAT rr over 3 reals, DR rr over 2, a persistent DR service "
+    "(templates), NAT UDP, a port-0 persistent service with a netmask; each master's messages (entries compared), "
+    "each backup fed by the other master (-Ln, -Lnc compared with that master's), both backups taking over",
+    _svc_lines(f"-t {VIP}:80", "-m", (1, 2, 3), 80) + _svc_lines(f"-t {VIP}:443", "-g", (4, 5), 443) +
+    _svc_lines(f"-t {VIP}:8080", "-g", (6, 7), 8080, " -p 300") + _svc_lines(f"-u {VIP}:53", "-m", (1, 2), 53) +
+    _svc_lines(f"-t {_VIP2}:0", "-g", (1, 2), 0, " -p 120 -M 255.255.255.240"),
+    _SY, views=["-Ln", "-Lnc", "-Lnc --persistent-conn"], vips=(VIP, _VIP2), sysctl={"net.ipv4.vs.sync_version": 1},
+    takeover=[
+        # the established NAT and DR connections go on (the simulated real, new, answers a RST)
+        ("send", "wan", from_client(1, sport=50001, dport=80, flags="PA", data=b"more", seq_off=18)),
+        ("send", "wan", from_client(4, sport=50004, dport=443, flags="PA", data=b"more", seq_off=18)),
+        # persistent clients keep their reals, in an order rr alone would not give them (the
+        # backup's rr starts afresh: 7 would get 6's real); a new client is scheduled; the UDP
+        # flow goes on; on the port-0 service a client of another /28 first takes the real rr
+        # gives first, and client 12 still gets its /28's template's
+        ("send", "wan", from_client(7, sport=50011, dport=8080, flags="S")),
+        ("send", "wan", from_client(6, sport=50010, dport=8080, flags="S")),
+        ("send", "wan", from_client(9, sport=50012, dport=80, flags="S")),
+        ("send", "wan", from_client(8, proto="udp", sport=50009, dport=53, data=b"q3")),
+        ("send", "wan", from_client(20, sport=50024, dport=8080, dst=_VIP2, flags="S")),
+        ("send", "wan", from_client(12, sport=50023, dport=8080, dst=_VIP2, flags="S"))]))

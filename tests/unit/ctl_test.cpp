@@ -691,12 +691,15 @@ TEST_F(CtlTest, ListOneServiceAndDaemon) {
   EXPECT_EQ(ok("-L --daemon"), "");
   // The sync daemons (docs/sync.md): started and stopped as ipvsadm's, listed as list_daemon.
   ok("--start-daemon master --mcast-interface if1 --syncid 5");
-  EXPECT_EQ(ok("-L --daemon"), "master sync daemon (mcast=if1, syncid=5)\n");
+  EXPECT_EQ(ok("-L --daemon"),
+            "master sync daemon (mcast=if1, syncid=5, maxlen=1472, group=224.0.0.81, port=8848, ttl=1)\n");
   Output again = run("--start-daemon master --mcast-interface if1");
   EXPECT_EQ(again.err, "Daemon has already run\n");
   EXPECT_EQ(again.exit_code, 255);
   ok("--start-daemon backup --mcast-interface if1");
-  EXPECT_EQ(ok("-L --daemon"), "master sync daemon (mcast=if1, syncid=5)\nbackup sync daemon (mcast=if1, syncid=0)\n");
+  EXPECT_EQ(ok("-L --daemon"),
+            "master sync daemon (mcast=if1, syncid=5, maxlen=1472, group=224.0.0.81, port=8848, ttl=1)\n"
+            "backup sync daemon (mcast=if1, syncid=0, maxlen=1472, group=224.0.0.81, port=8848, ttl=1)\n");
   ok("--stop-daemon master");
   ok("--stop-daemon backup");
   EXPECT_EQ(ok("-L --daemon"), "");

@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/addr.hpp"
@@ -285,6 +287,82 @@ TEST(SyncMessage, AnIpv6EntryIsSkippedAndTheNextStillRead) {
   ASSERT_EQ(got.size(), 2u);
   EXPECT_EQ(got[0].skip, SyncSkip::kIpv6);
   EXPECT_EQ(got[1], dr_established());
+}
+
+// A real kernel's message: what Debian's 6.1 master sent in the kernel-differential suite's
+// sync_kernel_interop scenario (tests/kernel, docs/kernel-differential.md): one version 1 message
+// of 21 entries, in the order the connections reached their sync points: NAT ESTABLISHED (flags 0),
+// a NAT connection's CLOSE_WAIT then TIME_WAIT (INACTIVE), DR (NOOUTPUT) ESTABLISHED and FIN_WAIT,
+// persistence templates (TEMPLATE, INACTIVE, NOOUTPUT; NONE then ASSURED) at every packet, UDP.
+std::vector<uint8_t> unhex(std::string_view s) {
+  std::vector<uint8_t> out;
+  for (size_t k = 0; k + 1 < s.size(); k += 2)
+    out.push_back(uint8_t(std::stoi(std::string(s.substr(k, 2)), nullptr, 16)));
+  return out;
+}
+
+const char* const kKernelMessage =
+    "000102fc15010000"
+    "00060024000000000001c351005000500000000000000384cb007132cb0071640a01000d"
+    "00060024000000000001c352005000500000000000000384cb007133cb0071640a01000c"
+    "00060024000000000001c353005000500000000000000384cb007134cb0071640a01000b"
+    "00060024000001000007c35300500050000000000000003ccb007134cb0071640a01000b"
+    "00060024000001000005c353005000500000000000000078cb007134cb0071640a01000b"
+    "00060024000000830001c35401bb01bb0000000000000384cb007135cb0071640a01000f"
+    "00060024000000830001c35501bb01bb0000000000000384cb007136cb0071640a01000e"
+    "00060024000001830004c35501bb01bb0000000000000078cb007136cb0071640a01000e"
+    "0006002400001183000000001f901f90000000000000012ccb007137cb0071640a010011"
+    "0006002400001183000100001f901f90000000000000012ccb007137cb0071640a010011"
+    "00060024000000830001c3561f901f900000000000000384cb007137cb0071640a010011"
+    "0006002400001183000100001f901f90000000000000012ccb007137cb0071640a010011"
+    "0006002400001183000100001f901f90000000000000012ccb007137cb0071640a010011"
+    "0006002400001183000100001f901f90000000000000012ccb007137cb0071640a010011"
+    "00060024000000830001c3571f901f900000000000000384cb007137cb0071640a010011"
+    "0006002400001183000100001f901f90000000000000012ccb007137cb0071640a010011"
+    "0006002400001183000000001f901f90000000000000012ccb007138cb0071640a010010"
+    "0006002400001183000100001f901f90000000000000012ccb007138cb0071640a010010"
+    "00060024000000830001c3581f901f900000000000000384cb007138cb0071640a010010"
+    "0006002400001183000100001f901f90000000000000012ccb007138cb0071640a010010"
+    "00110024000001000000c35900350035000000000000012ccb007139cb0071640a01000c";
+
+TEST(SyncMessage, AKernelMastersMessageIsReadAndWrittenBackByteForByte) {
+  const std::vector<uint8_t> msg = unhex(kKernelMessage);
+  ASSERT_EQ(msg.size(), 764u);
+  SyncError err{};
+  const auto got = walk_all(msg, &err);
+  EXPECT_EQ(err, SyncError::kNone);
+  ASSERT_EQ(got.size(), 21u);
+  EXPECT_EQ(SyncMessage::parse(msg)->version(), 1);
+  EXPECT_EQ(SyncMessage::parse(msg)->syncid(), 1);
+  for (const SyncEntry& e : got) EXPECT_EQ(e.skip, SyncSkip::kNone);
+  // The first: NAT, ESTABLISHED, 203.0.113.50:50001 -> 203.0.113.100:80 -> 10.1.0.13:80, 900 s.
+  EXPECT_EQ(got[0].protocol, 6);
+  EXPECT_EQ(got[0].flags, sync_flag::kMasq);
+  EXPECT_EQ(got[0].state, 1);
+  EXPECT_EQ(got[0].cport, 50001);
+  EXPECT_EQ(got[0].vport, 80);
+  EXPECT_EQ(got[0].dport, 80);
+  EXPECT_EQ(got[0].timeout_s, 900u);
+  EXPECT_EQ(got[0].caddr, ip(203, 0, 113, 50));
+  EXPECT_EQ(got[0].vaddr, ip(203, 0, 113, 100));
+  EXPECT_EQ(got[0].daddr, ip(10, 1, 0, 13));
+  // CLOSE_WAIT (7) on the client's FIN, 60 s, inactive.
+  EXPECT_EQ(got[3].flags, sync_flag::kMasq | sync_flag::kInactive);
+  EXPECT_EQ(got[3].state, 7);
+  EXPECT_EQ(got[3].timeout_s, 60u);
+  // A persistence template: client port 0, the real's conn_flags, the persistence timeout.
+  EXPECT_EQ(got[8].flags, sync_flag::kTemplate | sync_flag::kInactive | sync_flag::kNoOutput | sync_flag::kDroute);
+  EXPECT_EQ(got[8].cport, 0);
+  EXPECT_EQ(got[8].state, 0);
+  EXPECT_EQ(got[8].timeout_s, 300u);
+  EXPECT_EQ(got[20].protocol, 17);
+  EXPECT_EQ(got[20].flags, sync_flag::kMasq | sync_flag::kInactive);
+  // vsrouter's writer makes the same bytes of the same entries.
+  std::vector<uint8_t> buf(1472);
+  SyncWriter w(buf, 1);
+  for (const SyncEntry& e : got) ASSERT_TRUE(w.add(e));
+  const auto out = w.message();
+  EXPECT_EQ(std::vector<uint8_t>(out.begin(), out.end()), msg);
 }
 
 }  // namespace
