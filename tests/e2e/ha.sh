@@ -221,7 +221,7 @@ t_kill=$(now)
 r_kill=$(recovery cli "$t_kill" "$limit" "after kill -9 of the master") || exit 1
 e2e_log "kill -9 of the master: new requests succeed again after $r_kill s (3 x advert_int + Skew_Time = $down s)"
 (($(echo "$r_kill < $limit" | bc))) || e2e_fail "requests succeeded again only after $r_kill s (want < $limit s)"
-is_state 2 MASTER || e2e_fail "d2 is $(state 2), expected MASTER"
+wait_for 1 "d2 master" is_state 2 MASTER >/dev/null || exit 1  # the dying master may have served the first
 [[ $(vip_mac cli) == "$D2_MAC" ]] || e2e_fail "cli: the VIP at $(vip_mac cli), expected d2's $D2_MAC (gratuitous ARP)"
 e2e_log "the client's ARP cache follows: the VIP at d2's $D2_MAC"
 sleep 1
@@ -242,7 +242,7 @@ kill -TERM "${PID[1]}"
 r_stop=$(recovery cli "$t_stop" 1 "after the master's clean stop") || exit 1
 e2e_log "clean stop of the master: new requests succeed again after $r_stop s (Skew_Time $(skew 100) s)"
 (($(echo "$r_stop < 1" | bc))) || e2e_fail "requests succeeded again only after $r_stop s (want < 1 s)"
-is_state 2 MASTER || e2e_fail "d2 is $(state 2), expected MASTER"
+wait_for 1 "d2 master" is_state 2 MASTER >/dev/null || exit 1  # the dying master may have served the first
 grep -q "MASTER -> INIT (stop" "$E2E_DIR/vsrouter-d1.log" || e2e_fail "d1 did not log its stop"
 sleep 2
 stop_clients

@@ -166,7 +166,7 @@ def dns_query(name):
 
 def request(kind, host, port, sport=0, timeout=4):
     """The name of the real that answered ("r1"), or an exception. 4 s: a request survives one lost
-    segment (TCP retransmits its SYN after 1 s) but not a black hole. `sport`: the UDP source port
+    segment (TCP retransmits its SYN after 1 s) but not a black hole. `sport`: the source port
     (a fresh one per request: a new connection, scheduled afresh, never an old one's entry)."""
     if kind == 'http':
         # HTTP/1.0 over a plain socket, so that a failure names its TCP source port (the
@@ -174,6 +174,13 @@ def request(kind, host, port, sport=0, timeout=4):
         s = socket.socket()
         try:
             s.settimeout(timeout)
+            # A fresh source port per request (as for UDP): a refused connection leaves no
+            # TIME_WAIT, so Linux may soon pick its port again, and that SYN would meet the
+            # director's entry for the real that refused it, dropped once the real is removed
+            # (vs_real_removed, as the kernel's expire_nodest_conn = 0): a port-reuse test,
+            # not a health-check one.
+            if sport:
+                s.bind(('0.0.0.0', sport))
             try:
                 s.connect((host, port))
                 s.sendall(f'GET / HTTP/1.0\r\nHost: {host}\r\n\r\n'.encode())
