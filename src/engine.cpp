@@ -366,9 +366,7 @@ void Engine::send_sync(const sync::DaemonCfg& c, std::span<const uint8_t> msg, I
   wire::UdpView<uint8_t>::unchecked(out.subspan(kEth + 20, udp_len)).fill_checksum(src, dst);
   Ipv4View<uint8_t>::unchecked(out.subspan(kEth))
       .fill(0, static_cast<uint16_t>(ip_len), next_ip_id(), 0, c.ttl, IpProto::kUdp, src, dst);
-  const MacAddr group{{0x01, 0x00, 0x5e, static_cast<uint8_t>((dst.v >> 16) & 0x7f), static_cast<uint8_t>(dst.v >> 8),
-                       static_cast<uint8_t>(dst.v)}};
-  wire::fill_ethernet(out, group, itf.mac, wire::EtherType::kIpv4);
+  wire::fill_ethernet(out, multicast_mac(dst), itf.mac, wire::EtherType::kIpv4);
   transmit(c.interface, out);  // maxlen is at most the MTU less 28 (SyncDaemon::start_master)
 }
 
@@ -387,10 +385,8 @@ Verdict Engine::sync_input(ConstIp ip, Instant now) noexcept {
 
 void Engine::send_advert(uint32_t iface, std::span<uint8_t> frame, const MacAddr& src_mac, Instant now) noexcept {
   const Ipv4Addr dst = Ipv4View<uint8_t>::unchecked(frame.subspan(kEth)).dst();
-  if (dst.is_multicast()) {  // RFC 1112 §6.4: 01:00:5e and the group's low 23 bits
-    const MacAddr group{{0x01, 0x00, 0x5e, static_cast<uint8_t>((dst.v >> 16) & 0x7f), static_cast<uint8_t>(dst.v >> 8),
-                         static_cast<uint8_t>(dst.v)}};
-    wire::fill_ethernet(frame, group, src_mac, wire::EtherType::kIpv4);
+  if (dst.is_multicast()) {
+    wire::fill_ethernet(frame, multicast_mac(dst), src_mac, wire::EtherType::kIpv4);
     transmit(iface, frame);
     return;
   }

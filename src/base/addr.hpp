@@ -47,6 +47,12 @@ struct Ipv4Addr {
   friend constexpr auto operator<=>(const Ipv4Addr&, const Ipv4Addr&) = default;
 };
 
+/// The Ethernet address of IPv4 multicast group `g` (RFC 1112 §6.4): 01:00:5e and its low 23 bits.
+constexpr MacAddr multicast_mac(Ipv4Addr g) noexcept {
+  return {{0x01, 0x00, 0x5e, static_cast<uint8_t>((g.v >> 16) & 0x7f), static_cast<uint8_t>(g.v >> 8),
+           static_cast<uint8_t>(g.v)}};
+}
+
 constexpr uint32_t prefix_mask(uint8_t len) noexcept {
   return len == 0 ? 0u : (len >= 32 ? 0xffffffffu : ~((1u << (32 - len)) - 1u));
 }

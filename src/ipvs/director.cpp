@@ -87,6 +87,19 @@ void Director::bind(Conn& c, Dest* d) noexcept {
   if (d->upper != 0 && d->activeconns + d->inactconns >= d->upper) d->overloaded = true;
 }
 
+void Director::set_inactive(Conn& c, bool inactive) noexcept {
+  if (!c.dest || bool(c.flags & conn::kFlagInactive) == inactive) return;
+  if (inactive) {
+    c.dest->activeconns--;
+    c.dest->inactconns++;
+    c.flags |= conn::kFlagInactive;
+  } else {
+    c.dest->activeconns++;
+    c.dest->inactconns--;
+    c.flags &= static_cast<uint16_t>(~conn::kFlagInactive);
+  }
+}
+
 void Director::unbind(Conn& c) noexcept {
   Dest* d = c.dest;
   if (!d) return;
@@ -320,19 +333,7 @@ void Director::set_tcp_state(uint32_t ci, TcpDir dir, uint8_t flags, Instant now
     else dir = TcpDir::kInputOnly;
   }
   TcpState ns = conn::tcp_transition(c.state, dir, flags);
-  if (ns != c.state && c.dest) {
-    Dest* d = c.dest;
-    bool was_inactive = c.flags & conn::kFlagInactive;
-    if (!was_inactive && !conn::tcp_state_active(ns)) {
-      d->activeconns--;
-      d->inactconns++;
-      c.flags |= conn::kFlagInactive;
-    } else if (was_inactive && conn::tcp_state_active(ns)) {
-      d->activeconns++;
-      d->inactconns--;
-      c.flags &= static_cast<uint16_t>(~conn::kFlagInactive);
-    }
-  }
+  if (ns != c.state) set_inactive(c, !conn::tcp_state_active(ns));
   c.state = ns;
   conns_.set_timeout(ci, timeouts_.tcp_of(ns));
   if (ns == TcpState::kEstablished) assure_template(ci);

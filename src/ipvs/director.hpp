@@ -223,6 +223,8 @@ private:
   void expire(uint32_t c, Instant now) noexcept;
   void set_tcp_state(uint32_t c, conn::TcpDir dir, uint8_t flags, Instant now) noexcept;
   void assure_template(uint32_t c) noexcept;
+  /// Move connection `c` between its real's active and inactive counts (IP_VS_CONN_F_INACTIVE).
+  void set_inactive(conn::Conn& c, bool inactive) noexcept;
   /// After a client packet (ip_vs_in): count it and sync the connection and its template when due.
   void sync_in_packet(uint32_t c, Instant now) noexcept;
   bool sync_needed(uint32_t c, uint32_t pkts, Instant now) noexcept;

@@ -143,30 +143,14 @@ SyncApplied Director::apply_synced(const wire::SyncEntry& e, Instant now) noexce
   SyncApplied result = SyncApplied::kUpdated;
   if (c != conn::kNone) {
     // Only the activity (and sequence data, which vsrouter has no use for) is taken.
-    Conn& cp = conns_[c];
-    if (!tmpl && cp.dest && bool(cp.flags & conn::kFlagInactive) != inactive) {
-      if (inactive) {
-        cp.dest->activeconns--;
-        cp.dest->inactconns++;
-        cp.flags |= conn::kFlagInactive;
-      } else {
-        cp.dest->activeconns++;
-        cp.dest->inactconns--;
-        cp.flags &= static_cast<uint16_t>(~conn::kFlagInactive);
-      }
-    }
+    if (!tmpl) set_inactive(conns_[c], inactive);
   } else {
     // ip_vs_find_dest: the service by protocol, address and port (or the address's port-0
     // service), the real by address and port (or port 0). Its method is the connection's.
     Service* svc = find_service(proto, e.vaddr, e.vport);
     if (!svc) return SyncApplied::kNoService;
-    auto find = [svc](Ipv4Addr a, uint16_t p) -> Dest* {
-      for (Dest* d : svc->dests)
-        if (d->addr == a && d->port == p) return d;
-      return nullptr;
-    };
-    Dest* d = find(e.daddr, e.dport);
-    if (!d) d = find(e.daddr, 0);
+    Dest* d = svc->find_real(e.daddr, e.dport);
+    if (!d) d = svc->find_real(e.daddr, 0);
     if (!d) return SyncApplied::kNoReal;
     Conn init{};
     init.caddr = e.caddr;
@@ -182,12 +166,7 @@ SyncApplied Director::apply_synced(const wire::SyncEntry& e, Instant now) noexce
     c = new_conn(init, d, timeouts_.tcp_of(TcpState::kNone), now);
     if (c == conn::kNone) return SyncApplied::kTableFull;
     // A synced connection keeps the activity it had on the master (ip_vs_bind_dest).
-    Conn& cp = conns_[c];
-    if (!tmpl && !inactive) {
-      d->inactconns--;
-      d->activeconns++;
-      cp.flags &= static_cast<uint16_t>(~conn::kFlagInactive);
-    }
+    if (!tmpl) set_inactive(conns_[c], inactive);
     result = SyncApplied::kCreated;
   }
 
