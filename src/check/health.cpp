@@ -30,7 +30,6 @@ constexpr size_t kEventRing = 4096;
 constexpr Duration kFirstRto = Duration::seconds(1);  // TCP_TIMEOUT_INIT (RFC 6298 §2.1)
 constexpr uint16_t kMss = 1460;
 constexpr size_t kEchoData = 16;
-constexpr auto kLater = [](const auto& a, const auto& b) { return a.at > b.at; };  // the timer heap's order
 constexpr size_t kProbeMax = 1514;  // the largest probe: an HTTP request or UDP payload in one frame
 // Bytes of one HTTP response read at most (header and body): a real that sends more fails.
 constexpr size_t kHttpCap = size_t{1} << 20;
@@ -215,46 +214,42 @@ void Health::start(Instant now) noexcept {
 void Health::schedule(uint32_t c, Instant at) noexcept {
   Checker& k = checkers_[c];
   ++k.timer_gen;
-  push_timer({at.us, k.timer_gen, c});
+  push_timer({at.us, c, k.timer_gen});
 }
 
-void Health::push_timer(const Timer& t) noexcept {
-  heap_.push_back(t);
-  std::push_heap(heap_.begin(), heap_.end(), kLater);
-}
+void Health::push_timer(const Timer& t) noexcept { heap_.push(t); }
 
 std::optional<Instant> Health::next_deadline() const noexcept {
   if (!started_) return checkers_.empty() ? std::nullopt : std::optional<Instant>(Instant{});
   // Stale entries at the top only make the engine wake early once (on_timer pops them).
   if (heap_.empty()) return std::nullopt;
-  return Instant::from_micros(heap_.front().at);
+  return Instant::from_micros(heap_.top().at);
 }
 
 void Health::on_timer(Instant now) noexcept {
   start(now);
-  while (!heap_.empty() && heap_.front().at <= now.us) {
-    const Timer t = heap_.front();
-    std::pop_heap(heap_.begin(), heap_.end(), kLater);
-    heap_.pop_back();
-    if (t.checker & kWatchTimer) {
-      const uint32_t real = t.checker & ~kWatchTimer;
+  while (!heap_.empty() && heap_.top().at <= now.us) {
+    const Timer t = heap_.top();
+    heap_.pop();
+    if (t.id & kWatchTimer) {
+      const uint32_t real = t.id & ~kWatchTimer;
       if (real < reals_.size() && t.gen == reals_[real].watch_gen) watch_due(real, Instant::from_micros(t.at));
       continue;
     }
-    Checker& k = checkers_[t.checker];
+    Checker& k = checkers_[t.id];
     if (t.gen != k.timer_gen) continue;  // rescheduled since
     // Decisions follow the time each timer was due, not the (later) moment a live adapter got to
     // fire it: a capture of a live run then replays to the same probes, deadlines and verdicts.
     const Instant at = Instant::from_micros(t.at);
     if (k.phase == Checker::Phase::kIdle) {
-      begin_probe(t.checker, at);
+      begin_probe(t.id, at);
       continue;
     }
     if (at >= k.deadline) {
-      if (k.phase == Checker::Phase::kScript) net_.stop_script(t.checker);  // SIGTERM, then SIGKILL
+      if (k.phase == Checker::Phase::kScript) net_.stop_script(t.id);  // SIGTERM, then SIGKILL
       // UDP_CHECK without require_reply: silence is success, only an ICMP error fails (keepalived).
       const bool silence_ok = k.cfg.type == config::CheckType::kUdp && !k.cfg.require_reply;
-      finish_probe(t.checker, silence_ok, silence_ok ? Reason::kOk : Reason::kTimeout, at);
+      finish_probe(t.id, silence_ok, silence_ok ? Reason::kOk : Reason::kTimeout, at);
       continue;
     }
     // Retransmission (the SYN, or the request), with the RTO doubled as TCP does.
@@ -270,7 +265,7 @@ void Health::on_timer(Instant now) noexcept {
     } else {
       k.resend_at = k.deadline;
     }
-    schedule(t.checker, std::min(k.deadline, k.resend_at));
+    schedule(t.id, std::min(k.deadline, k.resend_at));
   }
 }
 
@@ -390,7 +385,7 @@ bool Health::passive_watch(IpProto proto, Ipv4Addr vip, uint16_t vport, Ipv4Addr
   rh.watch_client = client;
   rh.watch_cport = cport;
   ++rh.watch_gen;
-  push_timer({(now + services_[rh.svc].passive_timeout).us, rh.watch_gen, kWatchTimer | *r});
+  push_timer({(now + services_[rh.svc].passive_timeout).us, kWatchTimer | *r, rh.watch_gen});
   return true;
 }
 

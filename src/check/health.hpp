@@ -26,6 +26,7 @@
 #include "base/flat_map.hpp"
 #include "base/rng.hpp"
 #include "base/time.hpp"
+#include "base/timer_heap.hpp"
 #include "check/http.hpp"
 #include "check/tls.hpp"
 #include "config/config.hpp"
@@ -107,7 +108,7 @@ struct RealHealth {
   bool watching = false;
   Ipv4Addr watch_client{};
   uint16_t watch_cport = 0;
-  uint64_t watch_gen = 0;  // its timer's generation
+  uint32_t watch_gen = 0;  // its timer's generation
   bool alive() const noexcept { return failed == 0; }
 };
 
@@ -167,7 +168,7 @@ struct Checker {
   int32_t dynamic_weight = -1;          // MISC_CHECK with misc_dynamic: the last exit code - 2
   Instant started{}, deadline{}, resend_at{};
   Duration rto{};
-  uint64_t timer_gen = 0;  // the heap entry that is current
+  uint32_t timer_gen = 0;  // the heap entry that is current
 };
 
 class Health {
@@ -286,14 +287,10 @@ private:
   std::vector<RealHealth> reals_;
   std::vector<ServiceHealth> services_;
   std::vector<Checker> checkers_;
-  // Timers: a min-heap of (time, generation, checker); an entry is current while its generation
-  // is the checker's timer_gen (a reschedule leaves the old entry to be skipped). A passive
-  // watch's timer has kWatchTimer | real index instead, and the real's watch_gen.
-  struct Timer {
-    int64_t at;
-    uint64_t gen;
-    uint32_t checker;
-  };
+  // Timers (base/timer_heap.hpp): id is the checker, gen its timer_gen; an entry is current while
+  // the two agree (a reschedule leaves the old entry to be skipped). A passive watch's timer has
+  // kWatchTimer | real index instead, and the real's watch_gen.
+  using Timer = TimerHeap::Timer;
   static constexpr uint32_t kWatchTimer = 1u << 31;
   void push_timer(const Timer& t) noexcept;
   struct PassiveKey {
@@ -302,7 +299,7 @@ private:
   };
   static PassiveKey passive_key(IpProto proto, Ipv4Addr vip, uint16_t vport, Ipv4Addr real, uint16_t port) noexcept;
   std::vector<std::pair<PassiveKey, uint32_t>> passive_index_;  // sorted: the reals of passive_check services
-  std::vector<Timer> heap_;
+  TimerHeap heap_;
   FlatMap<uint32_t, uint32_t> by_port_;  // TCP source port -> checker, for probes in flight
   FlatMap<uint32_t, uint32_t> by_echo_;  // ICMP echo identifier -> checker
   std::vector<Event> events_;
