@@ -122,6 +122,20 @@ public:
   /// The daemon stops: VRRP masters resign (priority 0), so that their backups take over at once.
   void stop(Instant now) noexcept;
   /// MISC_CHECK: who runs the programs (none: a program never ends, its checker times out).
+  // --- handover (engine_handover.cpp, docs/handover.md) ---
+  /// Everything a replacing process takes over, at `now` (the caller stopped feeding frames).
+  handover::State snapshot(Instant now) const;
+  /// What adopt() took and what it left.
+  struct AdoptReport {
+    ipvs::Director::Adopted conns;
+    uint32_t neigh = 0, neigh_skipped = 0;  // skipped: an interface this config does not have
+    uint32_t checkers = 0, checkers_skipped = 0;
+    uint32_t vrrp = 0, vrrp_skipped = 0;
+  };
+  /// Before start(): the state of the process this one replaces, fitted to this config: entries
+  /// whose service, real, interface, checker or instance this config does not have are left out
+  /// (and counted). The engine's table must be empty (it is, before start()).
+  AdoptReport adopt(const handover::State& s, Instant now);
   void set_script_runner(ScriptRunner* r) noexcept { scripts_ = r; }
   /// A MISC_CHECK program exited (status 0..255, or -1: killed, or could not start).
   void script_exited(uint32_t checker, int status, Instant now) noexcept {

@@ -206,9 +206,25 @@ void Health::start(Instant now) noexcept {
   if (started_) return;
   started_ = true;
   for (uint32_t i = 0; i < checkers_.size(); ++i) {
-    checkers_[i].next_check = now + warmup_delay(checkers_[i]);
-    schedule(i, checkers_[i].next_check);
+    Checker& k = checkers_[i];
+    if (!k.adopted) k.next_check = now + warmup_delay(k);
+    schedule(i, k.next_check);
   }
+}
+
+void Health::adopt(uint32_t c, bool up, bool succeeded_once, uint32_t ok_run, uint32_t fail_run, uint64_t transitions,
+                   uint64_t probes, Instant next_check) noexcept {
+  if (started_ || c >= checkers_.size()) return;
+  Checker& k = checkers_[c];
+  if (k.up != up) reals_[k.real].failed += up ? -1u : 1u;
+  k.up = up;
+  k.succeeded_once = succeeded_once;
+  k.ok_run = ok_run;
+  k.fail_run = fail_run;
+  k.transitions = transitions;
+  k.probes = probes;
+  k.next_check = next_check;
+  k.adopted = true;
 }
 
 void Health::schedule(uint32_t c, Instant at) noexcept {

@@ -154,6 +154,7 @@ struct Checker {
   uint64_t probes = 0;
   std::array<uint64_t, static_cast<size_t>(Reason::kCount)> failures{};
   Instant next_check{};  // when idle: the next probe's start
+  bool adopted = false;  // its state came with a handover (start() keeps its next_check)
 
   // The probe in flight (phase kIdle: none).
   enum class Phase : uint8_t { kIdle, kSynSent, kEstablished, kEchoSent, kUdpSent, kScript };
@@ -188,6 +189,12 @@ public:
   /// Starts the clock (the first checks are scheduled from `now`); later calls do nothing. The
   /// adapters call it at start; on_timer and on_packet call it too.
   void start(Instant now) noexcept;
+  /// Handover (docs/handover.md), before start(): checker `c` takes the state it had in the
+  /// process this one replaces (its next probe at `next_check`); then settle_adopted() applies
+  /// what the checkers say to their reals and services, quietly (no events: nothing changed).
+  void adopt(uint32_t c, bool up, bool succeeded_once, uint32_t ok_run, uint32_t fail_run, uint64_t transitions,
+             uint64_t probes, Instant next_check) noexcept;
+  void settle_adopted() noexcept { settle_quietly(); }
   std::optional<Instant> next_deadline() const noexcept;
   void on_timer(Instant now) noexcept;
   /// A datagram to one of the router's addresses: true if it belongs to a probe (consumed).

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,7 @@
 #include "conn/tcp_state.hpp"
 #include "drop.hpp"
 #include "flow.hpp"
+#include "handover/state.hpp"
 #include "ipvs/service.hpp"
 #include "wire/ipvs_sync.hpp"
 
@@ -176,6 +178,26 @@ public:
   SyncApplied apply_synced(const wire::SyncEntry& e, Instant now) noexcept;
   /// Connection `c` as a version 1 entry: the kernel's flag bits and state numbers, its timeout.
   wire::SyncEntry synced_entry(uint32_t c) const noexcept;
+
+  // --- handover (director_handover.cpp; docs/handover.md) ---
+  /// Every connection and template as records, templates first (a connection's `control` is
+  /// its template's index among them).
+  void snapshot_conns(std::vector<handover::ConnRec>& out) const;
+  /// The counters of every service and real, and the total.
+  void snapshot_stats(std::vector<handover::StatsRec>& out, uint64_t (&total)[5]) const;
+  /// What adopt_conns did with the records.
+  struct Adopted {
+    uint32_t taken = 0;
+    uint32_t no_service = 0;  // no service of that protocol, address and port in this config
+    uint32_t no_real = 0;     // the service has no such real (now)
+    uint32_t invalid = 0;     // a field out of range (a writer's bug)
+    uint32_t full = 0;        // beyond this table's capacity
+  };
+  /// A handed-over table into this (empty) director: each record bound to its service and real
+  /// here, with its state, flags, timeout and expiry to the microsecond, and its template link.
+  Adopted adopt_conns(std::span<const handover::ConnRec> recs) noexcept;
+  /// Counters of the services and reals that exist here; the total as it was.
+  void adopt_stats(std::span<const handover::StatsRec> recs, const uint64_t (&total)[5]) noexcept;
 
   /// Record each scheduling decision's inputs into `note` (nullptr: stop). Diagnostics only.
   void record_sched(SchedNote* note) noexcept { note_ = note; }

@@ -38,6 +38,7 @@ std::string_view cause_name(Cause c) noexcept {
     case Cause::kFaultCleared: return "fault_cleared";
     case Cause::kSyncGroup: return "sync_group";
     case Cause::kStop: return "stop";
+    case Cause::kHandover: return "handover";
   }
   return "?";
 }
@@ -95,7 +96,11 @@ void Vrrp::start(Instant now) noexcept {
   for (uint32_t i = 0; i < insts_.size(); ++i) {
     Instance& in = insts_[i];
     if (in.state != State::kInit) continue;  // faulted, or a sync group member already moved it
-    if (in.cfg.priority == 255) {
+    if (in.resume == State::kMaster) {
+      become_master(i, Cause::kHandover, now);
+    } else if (in.resume == State::kBackup) {
+      become_backup(i, Cause::kHandover, now);
+    } else if (in.cfg.priority == 255) {
       become_master(i, Cause::kStart, now);
     } else {
       become_backup(i, Cause::kStart, now);

@@ -35,6 +35,7 @@ enum class Cause : uint8_t {
   kFaultCleared,    // ... came back
   kSyncGroup,       // another member of its vrrp_sync_group changed
   kStop,            // the daemon stops (a master sends priority 0 first)
+  kHandover,        // started in the state the replaced process had (docs/handover.md)
 };
 std::string_view cause_name(Cause c) noexcept;
 
@@ -93,6 +94,7 @@ struct Instance {
   int32_t track_delta = 0;               // the weighted trackers' sum
   std::vector<bool> iface_up, svc_up;    // tracked state, one per track_interface / track_service
   uint64_t adverts_sent = 0, adverts_received = 0, became_master = 0, priority_zero_sent = 0;
+  State resume = State::kInit;  // handover: start() enters this state (kInit: as a fresh start)
 };
 
 class Vrrp {
@@ -101,6 +103,11 @@ public:
 
   /// Starts the instances (later calls do nothing): on_timer and on_advert call it too.
   void start(Instant now) noexcept;
+  /// Handover, before start(): instance `i` starts as MASTER or BACKUP as it was in the process
+  /// this one replaces (a master stays master: no failover to the peer), unless it is faulted.
+  void resume(uint32_t i, State s) noexcept {
+    if (!started_ && i < insts_.size()) insts_[i].resume = s;
+  }
   std::optional<Instant> next_deadline() const noexcept;
   void on_timer(Instant now) noexcept;
   /// An IPv4 datagram of protocol 112 that arrived on `iface`.

@@ -8,6 +8,7 @@
   corpus/config/seed-*   every TOML file: tests/configs/, pcaps/*/vsrouter.toml, conf/
   corpus/probe/seed-*    health-check answers (fuzz_probe.cpp's layout): HTTP responses (plain,
                          chunked, garbage), DNS answers (NOERROR, NXDOMAIN), UDP hex strings and replies
+  corpus/handover/seed-* handover stream sections (fuzz_handover.cpp's sealed form)
 
 Seeds are re-made from scratch; other files (regression inputs of fixed findings, named
 regress-*) are left alone. Run from anywhere: /usr/bin/python3 tests/fuzz/make_corpus.py
@@ -160,6 +161,48 @@ def probe_seeds():
     write(d, "seed-udp-lone-x", bytes([2, 0, 4, 1, 0]) + b"0102 X x4|\x01\x02\x0f\x44")
 
 
+def ip(a):
+    """Ipv4Addr::v of a dotted address: the address as a host-order integer."""
+    o = [int(x) for x in a.split(".")]
+    return (o[0] << 24) | (o[1] << 16) | (o[2] << 8) | o[3]
+
+
+def handover_section(tag, records):
+    body = b"".join(records)
+    return struct.pack("<IIQ", tag, len(records), len(body)) + body
+
+
+def handover_seeds():
+    """fuzz_handover.cpp's inputs, odd first byte: the sections of a stream (src/handover/state.cpp),
+    sealed by the target. A template and two connections of the fuzz config's services (one on a
+    real it does not have), a neighbour, a checker, a VRRP instance, a drop counter."""
+    d = reset("handover")
+    now = 1_700_000_000_000_000
+    clock = struct.pack("<qQ", now, 123456789) + bytes([4]) + b"seed" + struct.pack("<5Q", 3, 10, 9, 1000, 900)
+
+    def conn(proto, state, flags, c, cp, v, vp, r, rp, control, timeout):
+        return (struct.pack("<BBBBH", proto, 0, state, state, flags) + struct.pack("<III", ip(c), ip(v), ip(r)) +
+                struct.pack("<HHH", cp, vp, rp) + struct.pack("<qqq", now + timeout // 2, timeout, now) +
+                struct.pack("<IIIB", control, 3, 0, 0))
+    conns = [
+        conn(6, 0, 1 | 2, "203.0.113.50", 0, "203.0.113.101", 443, "10.1.0.11", 443, 0xFFFFFFFF, 300_000_000),
+        conn(6, 1, 8, "203.0.113.50", 40000, "203.0.113.101", 443, "10.1.0.11", 443, 0, 900_000_000),
+        conn(6, 3, 4 | 16, "203.0.113.51", 40001, "203.0.113.100", 80, "10.1.0.12", 8080, 0xFFFFFFFF, 60_000_000),
+        conn(17, 0, 4, "203.0.113.52", 53, "203.0.113.100", 53, "10.1.0.99", 53, 0xFFFFFFFF, 300_000_000),
+    ]
+    neigh = [bytes([3]) + b"lan" + struct.pack("<I", ip("10.1.0.11")) + bytes([2, 0, 0, 0, 0xaa, 0x11]) +
+             struct.pack("<q", now + 30_000_000)]
+    check = [struct.pack("<BIHIHIB", 6, ip("203.0.113.100"), 80, ip("10.1.0.11"), 8080, 0, 0) + bytes([1, 1]) +
+             struct.pack("<IIQQq", 2, 0, 1, 5, now + 1_000_000)]
+    vrrp = [bytes([4]) + b"VI_1" + bytes([2])]
+    drops = [bytes([8]) + b"no_route" + struct.pack("<Q", 7)]
+    sections = (handover_section(1, [clock]) + handover_section(2, conns) + handover_section(3, neigh) +
+                handover_section(5, check) + handover_section(6, vrrp) + handover_section(7, drops))
+    write(d, "seed-sections", b"\x01" + sections)
+    write(d, "seed-unknown-section", b"\x01" + sections + handover_section(99, [b"future"]))
+    write(d, "seed-conns-only", b"\x01" + handover_section(1, [clock]) + handover_section(2, conns))
+
+
 def main():
     cases = sorted(c for c in glob.glob(os.path.join(ROOT, "pcaps", "*")) if os.path.exists(os.path.join(c, "vsrouter.toml")))
 
@@ -192,8 +235,9 @@ def main():
             write(d, "seed-" + rel, f.read())
 
     probe_seeds()
+    handover_seeds()
 
-    for name in ("engine", "replay", "config", "probe"):
+    for name in ("engine", "replay", "config", "probe", "handover"):
         files = glob.glob(os.path.join(CORPUS, name, "*"))
         print(f"corpus/{name}: {len(files)} files, {sum(os.path.getsize(f) for f in files)} bytes")
 
