@@ -23,7 +23,7 @@ constexpr const char* kUsage =
     "         [--diagram CONN]\n"
     "                                          replay DIR/<interface>.pcap through the engine\n"
     "  run    -c FILE [--capture DIR] [--control PATH] [--metrics ADDR:PORT] [--no-offload]\n"
-    "         [--log-level error|warn|info|debug]\n"
+    "         [--log-level error|warn|info|debug] [--takeover]\n"
     "                                          run on the configured TAP devices\n"
     "  version, --version                      print the version (and the git revision)\n"
     "  help                                    this text\n";
@@ -113,8 +113,11 @@ int cmd_run(int argc, char** argv) {
                                      "control socket for vsadm (default: /run/vsrouter/vsrouter.sock as root)",
                                      cxxopts::value<std::string>())(
       "no-offload", "plain frames on the TAPs: no IFF_VNET_HDR, no checksum offload or TSO (also while capturing)")(
-      "log-level", "error, warn, info or debug", cxxopts::value<std::string>()->default_value("warn"))("h,help",
-                                                                                                       "help");
+      "takeover",
+      "replace the vsrouter serving the control socket without losing a connection: take its TAPs, listeners "
+      "and state, then it exits (docs/handover.md)")("log-level", "error, warn, info or debug",
+                                                     cxxopts::value<std::string>()->default_value("warn"))("h,help",
+                                                                                                           "help");
   auto r = o.parse(argc, argv);
   if (r.count("help")) {
     std::cout << o.help() << "\n";
@@ -130,6 +133,7 @@ int cmd_run(int argc, char** argv) {
   if (r.count("control")) opt.control_path = r["control"].as<std::string>();
   if (r.count("metrics")) opt.metrics = r["metrics"].as<std::string>();
   opt.offload = r.count("no-offload") == 0;
+  opt.takeover = r.count("takeover") > 0;
   const std::string lvl = r["log-level"].as<std::string>();
   const char* levels[] = {"error", "warn", "info", "debug"};
   opt.log_level = -1;

@@ -88,6 +88,35 @@ Result<std::unique_ptr<ControlServer>> ControlServer::start(uv_loop_t* loop, con
   return s;
 }
 
+Result<std::unique_ptr<ControlServer>> ControlServer::adopt(uv_loop_t* loop, const std::string& path, int fd,
+                                                            Handler handler) {
+  std::unique_ptr<ControlServer> s(new ControlServer());
+  s->handler_ = std::move(handler);
+  uv_pipe_init(loop, &s->pipe_, 0);
+  s->pipe_.data = s.get();
+  int rc = uv_pipe_open(&s->pipe_, fd);
+  if (rc == 0) rc = uv_listen(reinterpret_cast<uv_stream_t*>(&s->pipe_), 16, &ControlServer::on_connection);
+  if (rc != 0) {
+    uv_close(reinterpret_cast<uv_handle_t*>(&s->pipe_), nullptr);
+    return Error{path + ": cannot serve the handed-over control socket: " + uv_strerror(rc)};
+  }
+  s->path_ = path;
+  return s;
+}
+
+void ControlServer::release() noexcept {
+  path_.clear();
+  // libuv unlinks the path a pipe was bound to when it closes it (uv__pipe_close): the bound
+  // path is only in this private field, which it frees then (a few bytes left behind instead).
+  pipe_.pipe_fname = nullptr;
+}
+
+int ControlServer::fd() const noexcept {
+  uv_os_fd_t fd = -1;
+  if (uv_fileno(reinterpret_cast<const uv_handle_t*>(&pipe_), &fd) != 0) return -1;
+  return fd;
+}
+
 ControlServer::~ControlServer() {
   if (!uv_is_closing(reinterpret_cast<uv_handle_t*>(&pipe_))) uv_close(reinterpret_cast<uv_handle_t*>(&pipe_), nullptr);
   if (!path_.empty()) ::unlink(path_.c_str());
@@ -147,7 +176,16 @@ void ControlServer::on_connection(uv_stream_t* srv, int status) {
           c->respond({2, "", "vsadm: malformed request\n"});
           return;
         }
-        c->respond(c->server->handler_(*args));
+        ControlServer* srv = c->server;
+        if (srv->raw_ && !args->empty() && (*args)[0] == srv->raw_name_) {
+          uv_read_stop(s);
+          uv_timer_stop(&c->timer);
+          uv_os_fd_t cfd = -1;
+          if (uv_fileno(reinterpret_cast<uv_handle_t*>(&c->pipe), &cfd) == 0) srv->raw_(cfd, *args);
+          c->close();
+          return;
+        }
+        c->respond(srv->handler_(*args));
       });
 }
 

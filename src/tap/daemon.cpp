@@ -11,7 +11,9 @@
 #include <memory>
 #include <vector>
 
+#include <signal.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -21,9 +23,11 @@
 #include "ctl/list.hpp"
 #include "ctl/paths.hpp"
 #include "engine.hpp"
+#include "handover/state.hpp"
 #include "metrics/prometheus.hpp"
 #include "replay/pcap_io.hpp"
 #include "tap/control.hpp"
+#include "tap/handover.hpp"
 #include "tap/metrics.hpp"
 #include "tap/notify.hpp"
 #include "tap/process_stats.hpp"
@@ -52,6 +56,8 @@ struct Port {
   uint64_t io_errors_unlogged = 0;  // errors since that line that had none
 };
 
+struct Incoming;
+
 class Daemon : public TxSink {
 public:
   explicit Daemon(int log_level) : log_level_(log_level), journal_(journal_stderr()) {}
@@ -59,6 +65,7 @@ public:
   int start(const RunOptions& opt);
   /// Closes every handle and runs the loop until the closes are done.
   void close_handles();
+  int takeover_in(const std::string& path, Incoming& in);
 
   void transmit(uint32_t iface, std::span<const uint8_t> frame) override { write_frame(iface, frame, {}); }
   void transmit_offload(uint32_t iface, std::span<const uint8_t> frame, const Offload& off) override {
@@ -137,7 +144,8 @@ private:
 
   /// Engine time: Unix microseconds at start plus monotonic time since, read once per callback.
   Instant clock() {
-    now_ = Instant::from_micros(epoch_us_ + static_cast<int64_t>((uv_hrtime() - hr_start_) / 1000));
+    last_hr_ = uv_hrtime();
+    now_ = Instant::from_micros(epoch_us_ + static_cast<int64_t>((last_hr_ - hr_start_) / 1000));
     return now_;
   }
   void run_due_timers() {
@@ -279,6 +287,90 @@ private:
     return {o.exit_code, std::move(o.out), std::move(o.err)};
   }
 
+  // --- handover, the old side (tap/handover.hpp, docs/handover.md) ---
+  /// A new process asked to take over on control connection `fd`. Frames stop being read, the
+  /// state is sent with the descriptors; on 'A' this daemon releases its listeners and stops
+  /// (without resigning VRRP or running omega: nothing leaves service), else it serves on.
+  void handover_out(int fd, const std::vector<std::string>& args) {
+    namespace io = handover_io;
+    const std::string mine = std::to_string(handover::kVersion);
+    bool readable = false;
+    for (size_t i = 1; i < args.size(); ++i) readable |= args[i] == mine;
+    ucred peer{};
+    socklen_t plen = sizeof peer;
+    ::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &plen);
+    if (!readable) {
+      std::string theirs;
+      for (size_t i = 1; i < args.size(); ++i) theirs += (i > 1 ? "," : "") + args[i];
+      log(1, "handover to pid %d refused: it reads state format %s, this daemon writes %s", static_cast<int>(peer.pid),
+          theirs.c_str(), mine.c_str());
+      const std::string r =
+          ctl::encode_reply({2, "",
+                             "vsrouter: handover refused: the running daemon writes state format " + mine +
+                                 ", the new one reads " + (theirs.empty() ? "none" : theirs) + "\n"});
+      io::write_all(fd, r.data(), r.size(), 2000);
+      return;
+    }
+    log(2, "handover to pid %d: TAP reads stopped, sending the state", static_cast<int>(peer.pid));
+    for (auto& p : ports_) uv_poll_stop(&p->poll);
+    uv_timer_stop(&timer_);
+    clock();
+    run_due_timers();
+    handover::State st = engine_->snapshot(now_);
+    st.monotonic_ns = last_hr_;
+    const std::vector<uint8_t> stream = handover::encode(st);
+    io::Meta meta;
+    meta.pid = static_cast<int32_t>(::getpid());
+    std::vector<int> fds;
+    for (auto& p : ports_) {
+      meta.fds.push_back({io::Meta::kTap, p->dev->name(), p->dev->created()});
+      fds.push_back(p->dev->fd());
+    }
+    if (control_ && control_->fd() >= 0) {
+      meta.fds.push_back({io::Meta::kControl, control_->path(), false});
+      fds.push_back(control_->fd());
+    }
+    if (metrics_ && metrics_->fd() >= 0) {
+      meta.fds.push_back({io::Meta::kMetrics, metrics_addr_, false});
+      fds.push_back(metrics_->fd());
+    }
+    const std::string m = io::encode_meta(meta);
+    uint8_t head[8] = {'V', 'S', 'H', 'O'};
+    const auto n = static_cast<uint32_t>(fds.size());
+    for (int i = 0; i < 4; ++i) head[4 + i] = static_cast<uint8_t>(n >> (8 * i));
+    uint8_t mlen[4], slen[8];
+    for (int i = 0; i < 4; ++i) mlen[i] = static_cast<uint8_t>(m.size() >> (8 * i));
+    for (int i = 0; i < 8; ++i) slen[i] = static_cast<uint8_t>(uint64_t{stream.size()} >> (8 * i));
+    const bool sent = io::send_with_fds(fd, fds, head, sizeof head, 5000) && io::write_all(fd, mlen, 4, 5000) &&
+                      io::write_all(fd, m.data(), m.size(), 5000) && io::write_all(fd, slen, 8, 5000) &&
+                      io::write_all(fd, stream.data(), stream.size(), 60000);
+    char answer = 0;
+    if (!sent || !io::read_all(fd, &answer, 1, 120000) || answer != io::kTaken) {
+      handover_resume(!sent                    ? "the state could not be sent"
+                      : answer == io::kRefused ? "the new process refused it (see its output)"
+                                               : "the new process did not answer (it died or timed out)");
+      return;
+    }
+    // Taken: the listeners are the new process's now (the control socket's path stays bound).
+    if (control_) control_->release();
+    const char released = io::kReleased;
+    io::write_all(fd, &released, 1, 2000);
+    log(2, "handover: pid %d has taken over (%zu connections, %zu bytes of state); exiting", static_cast<int>(peer.pid),
+        st.conns.size(), stream.size());
+    handed_over_ = true;
+    // Stopped from the loop, not from inside the control server's callback (stop() frees it).
+    uv_timer_start(
+        &timer_, [](uv_timer_t* t) { static_cast<Daemon*>(t->loop->data)->stop(); }, 0, 0);
+  }
+  /// The handover did not happen: read the TAPs again and carry on.
+  void handover_resume(const char* why) {
+    log(1, "handover failed: %s; this daemon keeps serving", why);
+    for (auto& p : ports_) uv_poll_start(&p->poll, UV_READABLE, &Daemon::on_poll_cb);
+    clock();
+    run_due_timers();
+    arm_timer();
+  }
+
   /// keepalived's omega: at shutdown, each alive real's notify_down, then the service's
   /// quorum_down (ipwrapper.c: clear_service_rs, then update_vs_notifies with `stopping`).
   void run_omega_scripts() {
@@ -296,11 +388,13 @@ private:
   }
 
   void stop() {
-    notify("STOPPING=1\nSTATUS=stopping");
-    // VRRP masters resign (priority 0) while the TAPs are still open: the backups take over at once.
-    engine_->stop(clock());
-    drain_vrrp();
-    run_omega_scripts();
+    if (!handed_over_) {
+      notify("STOPPING=1\nSTATUS=stopping");
+      // VRRP masters resign (priority 0) while the TAPs are still open: the backups take over at once.
+      engine_->stop(clock());
+      drain_vrrp();
+      run_omega_scripts();
+    }
     control_.reset();
     metrics_.reset();  // its close callbacks run in the final uv_run
     for (auto& p : ports_) uv_poll_stop(&p->poll);
@@ -360,8 +454,135 @@ private:
   std::vector<uint8_t> rbuf_ = std::vector<uint8_t>(kReadBuf);
   int64_t epoch_us_ = 0;
   uint64_t hr_start_ = 0;
+  uint64_t last_hr_ = 0;  // uv_hrtime() of the latest clock()
   Instant now_{};
+  std::string metrics_addr_;  // --metrics, as given (handed over with its listener)
+  bool handed_over_ = false;  // a new process took over: stop without resigning anything
 };
+
+/// What a takeover received from the old daemon (tap/handover.hpp).
+struct Incoming {
+  handover_io::Meta meta;
+  std::vector<int> fds;  // meta.fds's descriptors; -1 once adopted
+  handover::State state;
+  int sock = -1;
+  ~Incoming() {
+    for (int fd : fds)
+      if (fd >= 0) ::close(fd);
+    if (sock >= 0) ::close(sock);
+  }
+  /// The descriptor of kind `k` named `name` (taken: the caller owns it), or -1.
+  int take(handover_io::Meta::Kind k, const std::string& name) {
+    for (size_t i = 0; i < meta.fds.size(); ++i)
+      if (meta.fds[i].kind == k && meta.fds[i].name == name && fds[i] >= 0) return std::exchange(fds[i], -1);
+    return -1;
+  }
+  bool created(const std::string& tap) const {
+    for (const auto& f : meta.fds)
+      if (f.kind == handover_io::Meta::kTap && f.name == tap) return f.created;
+    return false;
+  }
+  /// Tells the old daemon no (it keeps serving).
+  void refuse() {
+    if (sock < 0) return;
+    const char r = handover_io::kRefused;
+    handover_io::write_all(sock, &r, 1, 1000);
+  }
+};
+
+namespace {
+bool alive(int32_t pid) { return pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM); }
+/// Waits up to `ms` for process `pid` to be gone.
+bool wait_gone(int32_t pid, int ms) {
+  for (int i = 0; i < ms / 20; ++i) {
+    if (!alive(pid)) return true;
+    ::usleep(20000);
+  }
+  return !alive(pid);
+}
+}  // namespace
+
+/// --takeover, the new side: 0 with `in` filled (take over), 1 to start afresh (no daemon
+/// there, one that cannot hand over and was stopped, or one that died meanwhile), 2 to exit (the
+/// old daemon keeps serving; the reason is on stderr).
+int Daemon::takeover_in(const std::string& path, Incoming& in) {
+  namespace io = handover_io;
+  in.sock = io::connect_unix(path);
+  if (in.sock < 0) {
+    log(1, "--takeover: no vsrouter answers on %s (%s): starting afresh", path.c_str(), std::strerror(errno));
+    return 1;
+  }
+  ucred peer{};
+  socklen_t plen = sizeof peer;
+  ::getsockopt(in.sock, SOL_SOCKET, SO_PEERCRED, &peer, &plen);
+  const std::string req = ctl::encode_request({io::kRequest, std::to_string(handover::kVersion)});
+  uint8_t head[8];
+  if (!io::write_all(in.sock, req.data(), req.size(), 5000) || !io::recv_with_fds(in.sock, in.fds, head, 4, 120000)) {
+    error_line("vsrouter: --takeover: the daemon on " + path + " did not answer");
+    return 2;
+  }
+  if (std::memcmp(head, "VSHO", 4) != 0) {
+    // An ordinary reply: this daemon cannot hand over (another format, or a build without it).
+    uint8_t rest[8];
+    std::string why;
+    if (io::read_all(in.sock, rest, 8, 2000)) {
+      const uint32_t out_len = ctl::get_u32(std::string_view(reinterpret_cast<char*>(rest), 8), 4);
+      std::string buf(out_len < (1u << 20) ? out_len : 0, '\0');
+      uint8_t elen[4];
+      if (io::read_all(in.sock, buf.data(), buf.size(), 2000) && io::read_all(in.sock, elen, 4, 2000)) {
+        const uint32_t n = ctl::get_u32(std::string_view(reinterpret_cast<char*>(elen), 4), 0);
+        why.resize(n < (1u << 20) ? n : 0);
+        if (!io::read_all(in.sock, why.data(), why.size(), 2000)) why.clear();
+      }
+    }
+    while (!why.empty() && why.back() == '\n') why.pop_back();
+    log(1,
+        "--takeover: the daemon on %s (pid %d) cannot hand over (%s): stopping it and starting afresh; its "
+        "connections are lost",
+        path.c_str(), static_cast<int>(peer.pid), why.empty() ? "no reason given" : why.c_str());
+    ::close(std::exchange(in.sock, -1));
+    if (peer.pid > 0) ::kill(peer.pid, SIGTERM);
+    if (!wait_gone(peer.pid, 10000)) {
+      error_line("vsrouter: --takeover: the old daemon (pid " + std::to_string(peer.pid) + ") did not stop");
+      return 2;
+    }
+    return 1;
+  }
+  auto dead_or_refuse = [&](const std::string& what) {
+    if (!alive(peer.pid)) {
+      log(1, "--takeover: the old daemon (pid %d) died during the handover (%s): starting afresh",
+          static_cast<int>(peer.pid), what.c_str());
+      return 1;
+    }
+    in.refuse();
+    error_line("vsrouter: --takeover: " + what + "; the running daemon keeps serving");
+    return 2;
+  };
+  uint8_t lens[4];
+  if (!io::recv_with_fds(in.sock, in.fds, head + 4, 4, 5000) || !io::read_all(in.sock, lens, 4, 5000))
+    return dead_or_refuse("the descriptors did not arrive");
+  const uint32_t nfds = ctl::get_u32(std::string_view(reinterpret_cast<char*>(head), 8), 4);
+  const uint32_t mlen = uint32_t{lens[0]} | uint32_t{lens[1]} << 8 | uint32_t{lens[2]} << 16 | uint32_t{lens[3]} << 24;
+  (void)nfds;
+  if (mlen > (1u << 16)) return dead_or_refuse("the descriptor list is too long");
+  std::string m(mlen, '\0');
+  uint8_t slen[8];
+  if (!io::read_all(in.sock, m.data(), m.size(), 5000) || !io::read_all(in.sock, slen, 8, 5000))
+    return dead_or_refuse("the descriptor list did not arrive");
+  auto meta = io::decode_meta(m);
+  if (!meta || meta.value().fds.size() != in.fds.size())
+    return dead_or_refuse(meta ? "the descriptors do not match their list" : meta.error().message);
+  in.meta = std::move(meta.value());
+  uint64_t n = 0;
+  for (int i = 7; i >= 0; --i) n = n << 8 | slen[i];
+  if (n > handover::kMaxStream) return dead_or_refuse("the state is larger than a handover may be");
+  std::vector<uint8_t> stream(static_cast<size_t>(n));
+  if (!io::read_all(in.sock, stream.data(), stream.size(), 60000)) return dead_or_refuse("the state did not arrive");
+  auto st = handover::decode(stream);
+  if (!st) return dead_or_refuse(st.error().message);
+  in.state = std::move(st.value());
+  return 0;
+}
 
 void Daemon::close_handles() {
   uv_walk(
@@ -390,12 +611,25 @@ int Daemon::start(const RunOptions& opt) {
   }
   // Offloads keep frames partial (checksums) and whole (64 KiB TCP): a capture must hold wire
   // frames that replay byte for byte, so capturing turns them off.
-  const bool offload = opt.offload && opt.capture_dir.empty();
+  bool offload = opt.offload && opt.capture_dir.empty();
+  // Root's default lives in /run/vsrouter/ (made below if missing).
+  const std::string control_path = opt.control_path.empty() ? ctl::default_control_path() : opt.control_path;
+  Incoming in;
+  bool taking = false;
+  if (opt.takeover) {
+    const int r = takeover_in(control_path, in);
+    if (r == 2) return 2;
+    taking = r == 0;
+  }
   for (uint32_t i = 0; i < c.interfaces.size(); ++i) {
     const auto& ifc = c.interfaces[i];
-    auto dev = TapDevice::open(ifc.tap, ifc.mtu, offload);
+    const int fd = taking ? in.take(handover_io::Meta::kTap, ifc.tap) : -1;
+    auto dev =
+        fd >= 0 ? TapDevice::adopt(fd, in.created(ifc.tap), offload) : TapDevice::open(ifc.tap, ifc.mtu, offload);
     if (!dev) {
-      error_line("vsrouter: interface " + ifc.name + ": " + dev.error().message);
+      in.refuse();
+      error_line("vsrouter: interface " + ifc.name + ": " + dev.error().message +
+                 (taking ? " (the running daemon keeps serving)" : ""));
       return 2;
     }
     auto p = std::make_unique<Port>();
@@ -412,14 +646,25 @@ int Daemon::start(const RunOptions& opt) {
       p->capture = std::move(w.value());
     }
     log(2, "interface %s on TAP %s (%s), mac %s, offloads %s", ifc.name.c_str(), ifc.tap.c_str(),
-        p->dev->created() ? "created" : "attached", ifc.mac.str().c_str(), offload ? "on" : "off");
+        fd >= 0             ? "handed over"
+        : p->dev->created() ? "created"
+                            : "attached",
+        ifc.mac.str().c_str(), p->dev->vnet_hdr() && offload ? "on" : "off");
     ports_.push_back(std::move(p));
   }
+  // A handed-over TAP without the virtio-net header cannot carry offloaded frames.
+  for (auto& p : ports_) offload = offload && p->dev->vnet_hdr();
 
-  timespec ts{};
-  clock_gettime(CLOCK_REALTIME, &ts);
-  epoch_us_ = int64_t{ts.tv_sec} * 1000000 + ts.tv_nsec / 1000;
-  hr_start_ = uv_hrtime();
+  if (taking) {
+    // The old process's clock continues: its instants (expiries, timers) mean the same here.
+    epoch_us_ = in.state.now_us;
+    hr_start_ = in.state.monotonic_ns;
+  } else {
+    timespec ts{};
+    clock_gettime(CLOCK_REALTIME, &ts);
+    epoch_us_ = int64_t{ts.tv_sec} * 1000000 + ts.tv_nsec / 1000;
+    hr_start_ = uv_hrtime();
+  }
   EngineParams params;
   params.offload = offload;
   // SSL_GET's TLS keys must not be predictable: the seed of its random bytes comes from the
@@ -441,8 +686,19 @@ int Daemon::start(const RunOptions& opt) {
       },
       [this](const std::string& m) { log(1, "%s", m.c_str()); });
   engine_->set_script_runner(scripts_.get());
+  if (taking) {
+    clock();
+    const Engine::AdoptReport rep = engine_->adopt(in.state, now_);
+    log(2,
+        "took over from pid %d (%s, %.1f ms after it stopped reading): %u connections adopted, %u left out (%u without "
+        "their service, %u without their real, %u beyond the table, %u invalid); %u neighbours, %u checkers, %u VRRP "
+        "instances",
+        static_cast<int>(in.meta.pid), in.state.writer.c_str(), (now_.us - in.state.now_us) / 1000.0, rep.conns.taken,
+        rep.conns.no_service + rep.conns.no_real + rep.conns.full + rep.conns.invalid, rep.conns.no_service,
+        rep.conns.no_real, rep.conns.full, rep.conns.invalid, rep.neigh, rep.checkers, rep.vrrp);
+  }
   // Health checks count their warm-up from the engine's start, which a capture records.
-  engine_->start(Instant::from_micros(epoch_us_));
+  engine_->start(taking ? now_ : Instant::from_micros(epoch_us_));
   if (!opt.capture_dir.empty()) {
     // For a replay of the capture: the start (health checks count their warm-up from it), the
     // TLS seed (SSL_GET's handshakes), and MISC_CHECK's exits as they came (docs/health-checks.md).
@@ -462,11 +718,9 @@ int Daemon::start(const RunOptions& opt) {
                   [](const config::VrrpInstance& v) { return !v.track_interfaces.empty(); }))
     uv_timer_start(&link_timer_, &Daemon::on_link_timer_cb, 0, kLinkPollMs);
   config_path_ = opt.config_path;
-  std::string control_path = opt.control_path;
-  if (control_path.empty()) {
+  if (opt.control_path.empty()) {
     // Root's default lives in /run/vsrouter/, which systemd makes for the unit
     // (RuntimeDirectory=vsrouter) and a daemon started by hand makes here, as systemd would: 0700.
-    control_path = ctl::default_control_path();
     const auto dir = std::filesystem::path(control_path).parent_path();
     if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
       error_line("vsrouter: " + dir.string() +
@@ -476,28 +730,39 @@ int Daemon::start(const RunOptions& opt) {
       return 2;
     }
   }
-  auto ctlsrv =
-      ControlServer::start(loop_, control_path, [this](const std::vector<std::string>& a) { return control(a); });
+  auto handler = [this](const std::vector<std::string>& a) { return control(a); };
+  const int ctl_fd = taking ? in.take(handover_io::Meta::kControl, control_path) : -1;
+  auto ctlsrv = ctl_fd >= 0 ? ControlServer::adopt(loop_, control_path, ctl_fd, handler)
+                            : ControlServer::start(loop_, control_path, handler);
   if (!ctlsrv) {
+    in.refuse();
     error_line("vsrouter: " + ctlsrv.error().message);
     close_handles();
     uv_loop_close(loop_);
     return 2;
   }
   control_ = std::move(ctlsrv.value());
-  log(2, "control socket %s", control_->path().c_str());
+  control_->set_raw(handover_io::kRequest, [this](int fd, const std::vector<std::string>& a) { handover_out(fd, a); });
+  log(2, "control socket %s%s", control_->path().c_str(), ctl_fd >= 0 ? " (handed over)" : "");
   if (!opt.metrics.empty()) {
-    auto m = MetricsServer::start(loop_, opt.metrics, [this] {
-      std::vector<metrics::PortCounters> pc;
-      for (auto& p : ports_)
-        pc.push_back({engine_->config().interfaces[p->iface].name, p->tx_full, p->tx_error, p->rx_error});
-      metrics::DaemonStats ds;
-      ds.process = read_process_stats();  // /proc/self, at each scrape
-      if (metrics_) ds.http = metrics_->stats();
-      return metrics::render_metrics(*engine_, pc, ds);
-    });
+    metrics_addr_ = opt.metrics;
+    const int mfd = taking ? in.take(handover_io::Meta::kMetrics, opt.metrics) : -1;
+    auto m = MetricsServer::start(
+        loop_, opt.metrics,
+        [this] {
+          std::vector<metrics::PortCounters> pc;
+          for (auto& p : ports_)
+            pc.push_back({engine_->config().interfaces[p->iface].name, p->tx_full, p->tx_error, p->rx_error});
+          metrics::DaemonStats ds;
+          ds.process = read_process_stats();  // /proc/self, at each scrape
+          if (metrics_) ds.http = metrics_->stats();
+          return metrics::render_metrics(*engine_, pc, ds);
+        },
+        {}, mfd);
     if (!m) {
+      in.refuse();
       error_line("vsrouter: " + m.error().message);
+      if (ctl_fd >= 0) control_->release();
       control_.reset();
       close_handles();
       uv_loop_close(loop_);
@@ -505,6 +770,25 @@ int Daemon::start(const RunOptions& opt) {
     }
     metrics_ = std::move(m.value());
     log(2, "metrics on http://%s/metrics", opt.metrics.c_str());
+  }
+  if (taking) {
+    // Everything is ready: the old daemon lets go ('B'), then this one reads the TAPs.
+    namespace io = handover_io;
+    const char taken = io::kTaken;
+    char b = 0;
+    if (!io::write_all(in.sock, &taken, 1, 2000) || !io::read_all(in.sock, &b, 1, 10000) || b != io::kReleased) {
+      if (alive(in.meta.pid)) {
+        error_line("vsrouter: --takeover: the old daemon (pid " + std::to_string(in.meta.pid) +
+                   ") did not let go; it keeps serving");
+        if (ctl_fd >= 0) control_->release();
+        control_.reset();
+        metrics_.reset();
+        close_handles();
+        uv_loop_close(loop_);
+        return 2;
+      }
+      log(1, "--takeover: the old daemon (pid %d) died before it confirmed; serving", static_cast<int>(in.meta.pid));
+    }
   }
   for (auto& p : ports_) {
     uv_poll_init(loop_, &p->poll, p->dev->fd());

@@ -10,7 +10,9 @@
 // (or `vsadm --reload`) re-reads the config file and applies it, or keeps the running config whole
 // and says why. The control socket (tap/control.hpp) runs vsadm's ipvsadm commands. Under systemd
 // it reports readiness, reloads and stopping through sd_notify(3), and log lines carry the
-// journal's priorities (tap/notify.hpp, docs/operations.md).
+// journal's priorities (tap/notify.hpp, docs/operations.md). With --takeover it replaces the
+// daemon serving the same control socket without losing a connection: it receives that one's TAP
+// descriptors, listeners and state (tap/handover.hpp, docs/handover.md), and the old one exits.
 #pragma once
 
 #include <iosfwd>
@@ -25,6 +27,7 @@ struct RunOptions {
   std::string metrics;       // ADDR:PORT for the Prometheus endpoint; empty: none
   int log_level = 1;         // 0 error, 1 warn, 2 info, 3 debug
   bool offload = true;       // IFF_VNET_HDR + checksum offload + TSO (off while capturing)
+  bool takeover = false;     // take over from the daemon on the control socket (docs/handover.md)
 };
 
 /// Runs until SIGINT/SIGTERM. Returns the exit code: 0, or 2 after one clear line on stderr when

@@ -371,7 +371,7 @@ bool parse_listen_address(const std::string& s, sockaddr_storage& out) {
 
 Result<std::unique_ptr<MetricsServer>> MetricsServer::start(uv_loop_t* loop, const std::string& addr_port,
                                                             std::function<std::string()> render,
-                                                            const MetricsLimits& limits) {
+                                                            const MetricsLimits& limits, int adopt_fd) {
   sockaddr_storage sa{};
   if (!parse_listen_address(addr_port, sa))
     return Error{"metrics address \"" + addr_port + "\": expected IPV4:PORT, :PORT or [IPV6]:PORT"};
@@ -392,7 +392,8 @@ Result<std::unique_ptr<MetricsServer>> MetricsServer::start(uv_loop_t* loop, con
   uv_tcp_init(loop, &impl->listener);
   impl->listener.data = impl;
   impl->listener_open = true;
-  int rc = uv_tcp_bind(&impl->listener, reinterpret_cast<const sockaddr*>(&sa), 0);
+  int rc = adopt_fd >= 0 ? uv_tcp_open(&impl->listener, adopt_fd)
+                         : uv_tcp_bind(&impl->listener, reinterpret_cast<const sockaddr*>(&sa), 0);
   if (rc == 0) rc = uv_listen(reinterpret_cast<uv_stream_t*>(&impl->listener), 128, Impl::on_connection);
   if (rc != 0) {
     impl->stopping = true;
@@ -415,6 +416,12 @@ uint16_t MetricsServer::port() const noexcept {
   if (sa.ss_family == AF_INET) return ntohs(reinterpret_cast<sockaddr_in*>(&sa)->sin_port);
   if (sa.ss_family == AF_INET6) return ntohs(reinterpret_cast<sockaddr_in6*>(&sa)->sin6_port);
   return 0;
+}
+
+int MetricsServer::fd() const noexcept {
+  uv_os_fd_t fd = -1;
+  if (uv_fileno(reinterpret_cast<const uv_handle_t*>(&impl_->listener), &fd) != 0) return -1;
+  return fd;
 }
 
 uint32_t MetricsServer::clients() const noexcept { return impl_->busy; }

@@ -49,16 +49,19 @@ class MetricsServer {
 public:
   /// Listens on `addr_port`: "A.B.C.D:PORT", ":PORT" (0.0.0.0:PORT) or "[IPV6]:PORT" (literals
   /// only: no name lookup on the loop). PORT 0 picks a free port (see port()). Errors: a bad address, or the bind/listen
-  /// error in libuv's words ("address already in use").
+  /// error in libuv's words ("address already in use"). `adopt_fd`: a handover's listening
+  /// socket already bound to `addr_port`, served as it is.
   static Result<std::unique_ptr<MetricsServer>> start(uv_loop_t* loop, const std::string& addr_port,
                                                       std::function<std::string()> render,
-                                                      const MetricsLimits& limits = {});
+                                                      const MetricsLimits& limits = {}, int adopt_fd = -1);
   /// Closes the listener and every client. The handles are freed by their close callbacks, so the
   /// loop must run again (as it does when the daemon stops) for that memory to be released.
   ~MetricsServer();
   MetricsServer(const MetricsServer&) = delete;
   MetricsServer& operator=(const MetricsServer&) = delete;
 
+  /// The listening socket's descriptor (handover).
+  int fd() const noexcept;
   /// The port actually bound (useful with PORT 0).
   uint16_t port() const noexcept;
   /// Connections being served now (at most MetricsLimits::max_clients).

@@ -89,6 +89,25 @@ Result<TapDevice> TapDevice::open(const std::string& name, uint32_t mtu, bool of
   return dev;
 }
 
+Result<TapDevice> TapDevice::adopt(int fd, bool created, bool offload) {
+  ifreq ifr{};
+  if (::ioctl(fd, TUNGETIFF, &ifr) < 0) {
+    const std::string e = err("handed-over descriptor is not an attached TAP device");
+    ::close(fd);
+    return Error{e};
+  }
+  if ((ifr.ifr_flags & IFF_TAP) == 0) {
+    ::close(fd);
+    return Error{"handed-over descriptor is a TUN device, not a TAP"};
+  }
+  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+  TapDevice dev(fd, std::string(ifr.ifr_name, ::strnlen(ifr.ifr_name, IFNAMSIZ)), created);
+  dev.vnet_hdr_ = (ifr.ifr_flags & IFF_VNET_HDR) != 0;
+  if (dev.vnet_hdr_ && !offload) ::ioctl(fd, TUNSETOFFLOAD, 0u);
+  if (!dev.vnet_hdr_ && offload) dev.warnings += dev.name_ + ": handed over without offloads; running without them. ";
+  return dev;
+}
+
 TapDevice::~TapDevice() {
   if (fd_ >= 0) ::close(fd_);
 }

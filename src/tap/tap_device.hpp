@@ -19,6 +19,11 @@ public:
   /// (TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO_ECN): every read and write then starts with a
   /// virtio-net header (vnet.hpp). If the kernel refuses the offloads, the device runs without.
   static Result<TapDevice> open(const std::string& name, uint32_t mtu, bool offload = false);
+  /// A descriptor of an attached TAP received from the process this one replaces (handover):
+  /// the same open file, so the device, its carrier and its queued frames stay as they were.
+  /// Its name and virtio-net header are read from the kernel (TUNGETIFF); `offload` false turns
+  /// the kernel's offloads off on it (the header stays, as open() leaves it when refused).
+  static Result<TapDevice> adopt(int fd, bool created, bool offload);
   TapDevice(TapDevice&& o) noexcept
       : warnings(std::move(o.warnings)),
         fd_(o.fd_),
