@@ -57,6 +57,7 @@ struct Port {
 };
 
 struct Incoming;
+void pause_at(const char* step);
 
 class Daemon : public TxSink {
 public:
@@ -316,9 +317,13 @@ private:
     uv_timer_stop(&timer_);
     clock();
     run_due_timers();
+    pause_at("old-stopped");
     handover::State st = engine_->snapshot(now_);
     st.monotonic_ns = last_hr_;
-    const std::vector<uint8_t> stream = handover::encode(st);
+    std::vector<uint8_t> stream = handover::encode(st);
+    // The fault tests' hook: a damaged stream, which the new process must refuse.
+    if (const char* c = std::getenv("VSROUTER_HANDOVER_CORRUPT"); c && *c == '1' && stream.size() > 40)
+      stream[stream.size() / 2] ^= 0x20;
     io::Meta meta;
     meta.pid = static_cast<int32_t>(::getpid());
     std::vector<int> fds;
@@ -344,6 +349,7 @@ private:
     const bool sent = io::send_with_fds(fd, fds, head, sizeof head, 5000) && io::write_all(fd, mlen, 4, 5000) &&
                       io::write_all(fd, m.data(), m.size(), 5000) && io::write_all(fd, slen, 8, 5000) &&
                       io::write_all(fd, stream.data(), stream.size(), 60000);
+    if (sent) pause_at("old-sent");
     char answer = 0;
     if (!sent || !io::read_all(fd, &answer, 1, 120000) || answer != io::kTaken) {
       handover_resume(!sent                    ? "the state could not be sent"
@@ -352,9 +358,13 @@ private:
       return;
     }
     // Taken: the listeners are the new process's now (the control socket's path stays bound).
-    if (control_) control_->release();
+    pause_at("old-taken");
     const char released = io::kReleased;
-    io::write_all(fd, &released, 1, 2000);
+    if (!io::write_all(fd, &released, 1, 2000)) {
+      handover_resume("the new process died after it took the state");
+      return;
+    }
+    if (control_) control_->release();
     log(2, "handover: pid %d has taken over (%zu connections, %zu bytes of state); exiting", static_cast<int>(peer.pid),
         st.conns.size(), stream.size());
     handed_over_ = true;
@@ -490,7 +500,16 @@ struct Incoming {
   }
 };
 
-namespace {
+/// The fault tests' hook (tests/e2e/handover.sh, docs/handover.md): with
+/// VSROUTER_HANDOVER_PAUSE=STEP in the environment, the process stops itself (SIGSTOP) at that
+/// step of a handover, for the test to kill one side there.
+void pause_at(const char* step) {
+  const char* want = std::getenv("VSROUTER_HANDOVER_PAUSE");
+  if (!want || std::strcmp(want, step) != 0) return;
+  std::fprintf(stderr, "vsrouter: paused at handover step %s (pid %d)\n", step, static_cast<int>(::getpid()));
+  std::fflush(stderr);
+  ::raise(SIGSTOP);
+}
 bool alive(int32_t pid) { return pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM); }
 /// Waits up to `ms` for process `pid` to be gone.
 bool wait_gone(int32_t pid, int ms) {
@@ -500,7 +519,6 @@ bool wait_gone(int32_t pid, int ms) {
   }
   return !alive(pid);
 }
-}  // namespace
 
 /// --takeover, the new side: 0 with `in` filled (take over), 1 to start afresh (no daemon
 /// there, one that cannot hand over and was stopped, or one that died meanwhile), 2 to exit (the
@@ -518,7 +536,12 @@ int Daemon::takeover_in(const std::string& path, Incoming& in) {
   const std::string req = ctl::encode_request({io::kRequest, std::to_string(handover::kVersion)});
   uint8_t head[8];
   if (!io::write_all(in.sock, req.data(), req.size(), 5000) || !io::recv_with_fds(in.sock, in.fds, head, 4, 120000)) {
-    error_line("vsrouter: --takeover: the daemon on " + path + " did not answer");
+    if (!alive(peer.pid)) {
+      log(1, "--takeover: the daemon on %s (pid %d) died before it handed over: starting afresh", path.c_str(),
+          static_cast<int>(peer.pid));
+      return 1;
+    }
+    error_line("vsrouter: --takeover: the daemon on " + path + " did not answer; it keeps serving");
     return 2;
   }
   if (std::memcmp(head, "VSHO", 4) != 0) {
@@ -581,6 +604,7 @@ int Daemon::takeover_in(const std::string& path, Incoming& in) {
   auto st = handover::decode(stream);
   if (!st) return dead_or_refuse(st.error().message);
   in.state = std::move(st.value());
+  pause_at("new-received");
   return 0;
 }
 
@@ -614,6 +638,16 @@ int Daemon::start(const RunOptions& opt) {
   bool offload = opt.offload && opt.capture_dir.empty();
   // Root's default lives in /run/vsrouter/ (made below if missing).
   const std::string control_path = opt.control_path.empty() ? ctl::default_control_path() : opt.control_path;
+  // The engine is built first: with --takeover, before the old daemon stops reading its TAPs
+  // (building the tables is most of a start's time).
+  EngineParams params;
+  params.offload = offload;
+  // SSL_GET's TLS keys must not be predictable: the seed of its random bytes comes from the
+  // kernel (check/tls.hpp), not from router.seed.
+  check::TlsSeed tls_seed{};
+  if (::getrandom(tls_seed.data(), tls_seed.size(), 0) == static_cast<ssize_t>(tls_seed.size()))
+    params.tls_seed = tls_seed;
+  engine_ = std::make_unique<Engine>(cfg.value(), *this, params);
   Incoming in;
   bool taking = false;
   if (opt.takeover) {
@@ -665,14 +699,10 @@ int Daemon::start(const RunOptions& opt) {
     epoch_us_ = int64_t{ts.tv_sec} * 1000000 + ts.tv_nsec / 1000;
     hr_start_ = uv_hrtime();
   }
-  EngineParams params;
-  params.offload = offload;
-  // SSL_GET's TLS keys must not be predictable: the seed of its random bytes comes from the
-  // kernel (check/tls.hpp), not from router.seed.
-  check::TlsSeed tls_seed{};
-  if (::getrandom(tls_seed.data(), tls_seed.size(), 0) == static_cast<ssize_t>(tls_seed.size()))
-    params.tls_seed = tls_seed;
-  engine_ = std::make_unique<Engine>(cfg.value(), *this, params);
+  if (offload != params.offload) {  // a handed-over TAP without the header: no offloaded frames
+    params.offload = offload;
+    engine_ = std::make_unique<Engine>(cfg.value(), *this, params);
+  }
 
   loop_ = uv_default_loop();
   loop_->data = this;
@@ -776,7 +806,10 @@ int Daemon::start(const RunOptions& opt) {
     namespace io = handover_io;
     const char taken = io::kTaken;
     char b = 0;
-    if (!io::write_all(in.sock, &taken, 1, 2000) || !io::read_all(in.sock, &b, 1, 10000) || b != io::kReleased) {
+    pause_at("new-adopted");
+    const bool said = io::write_all(in.sock, &taken, 1, 2000);
+    if (said) pause_at("new-taken");
+    if (!said || !io::read_all(in.sock, &b, 1, 10000) || b != io::kReleased) {
       if (alive(in.meta.pid)) {
         error_line("vsrouter: --takeover: the old daemon (pid " + std::to_string(in.meta.pid) +
                    ") did not let go; it keeps serving");
