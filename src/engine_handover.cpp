@@ -14,6 +14,7 @@ handover::State Engine::snapshot(Instant now) const {
   s.writer = std::string("vsrouter ") + build::kVersion + " (" + build::kRevision + ")";
   director_.snapshot_conns(s.conns);
   director_.snapshot_stats(s.stats, s.total);
+  director_.snapshot_sched(s.sched);
   for (uint32_t i : neigh_.sorted()) {
     const NeighTable::Entry& e = neigh_.entry(i);
     if (e.state != NeighTable::State::kReachable && e.state != NeighTable::State::kProbe) continue;
@@ -72,6 +73,7 @@ Engine::AdoptReport Engine::adopt(const handover::State& s, Instant now) {
 
   rep.conns = director_.adopt_conns(s.conns);
   director_.adopt_stats(s.stats, s.total);
+  director_.adopt_sched(s.sched);
 
   for (const handover::NeighRec& n : s.neigh) {
     uint32_t iface = UINT32_MAX;

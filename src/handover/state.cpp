@@ -17,6 +17,7 @@ enum Tag : uint32_t {
   kTagChecks = 5,
   kTagVrrp = 6,
   kTagDrops = 7,
+  kTagSched = 8,
 };
 
 constexpr uint64_t fnv1a(std::span<const uint8_t> b) noexcept {
@@ -118,6 +119,8 @@ constexpr size_t kStatsMin = 1 + 4 + 2 + 1 + 4 + 2 + 5 * 8;
 constexpr size_t kCheckMin = 1 + 4 + 2 + 4 + 2 + 4 + 1 + 1 + 1 + 4 + 4 + 8 + 8 + 8;
 constexpr size_t kVrrpMin = 1 + 1;
 constexpr size_t kDropMin = 1 + 8;
+constexpr size_t kSchedMin = 1 + 4 + 2 + 1 + 4;
+constexpr uint32_t kMaxSchedValues = 64;
 
 }  // namespace
 
@@ -209,6 +212,17 @@ std::vector<uint8_t> encode(const State& s) {
   for (const auto& [name, n] : s.drops) {
     w.str(name);
     w.u64(n);
+  }
+  w.end(at);
+
+  at = w.begin(kTagSched, s.sched.size());
+  for (const SchedRec& r : s.sched) {
+    w.u8(r.proto);
+    w.addr(r.vip);
+    w.u16(r.vport);
+    w.str(r.scheduler);
+    w.u32(static_cast<uint32_t>(r.values.size()));
+    for (int64_t v : r.values) w.i64(v);
   }
   w.end(at);
 
@@ -346,6 +360,20 @@ Result<State> decode(std::span<const uint8_t> b) {
           n = r.u64();
         }
         break;
+      case kTagSched:
+        if (!fits(kSchedMin)) return Error{"handover stream: scheduler count beyond its section"};
+        s.sched.resize(count);
+        for (SchedRec& x : s.sched) {
+          x.proto = r.u8();
+          x.vip = r.addr();
+          x.vport = r.u16();
+          x.scheduler = r.str();
+          const uint32_t n = r.u32();
+          if (n > kMaxSchedValues || uint64_t{n} * 8 > r.left()) return Error{"handover stream: bad scheduler state"};
+          x.values.resize(n);
+          for (int64_t& v : x.values) v = r.i64();
+        }
+        break;
       default:
         r.skip(static_cast<size_t>(len));  // a section of a newer writer
         continue;
@@ -354,6 +382,16 @@ Result<State> decode(std::span<const uint8_t> b) {
   }
   if (!r.ok()) return Error{"handover stream truncated"};
   if (!seen_clock) return Error{"handover stream: no clock section"};
+  // Times are microseconds of the engine clock: anything past +-2^62 (146 000 years) is not a
+  // time, and arithmetic on it could overflow. A timeout is positive and at most ~31 years.
+  constexpr int64_t kMaxTime = int64_t{1} << 62, kMaxTimeout = int64_t{1'000'000'000'000'000};
+  auto time_ok = [](int64_t t) { return t > -kMaxTime && t < kMaxTime; };
+  bool times = time_ok(s.now_us);
+  for (const ConnRec& c : s.conns)
+    times = times && time_ok(c.expires_us) && time_ok(c.ho_since_us) && c.timeout_us > 0 && c.timeout_us <= kMaxTimeout;
+  for (const NeighRec& n : s.neigh) times = times && time_ok(n.expires_us);
+  for (const CheckRec& k : s.checks) times = times && time_ok(k.next_check_us);
+  if (!times) return Error{"handover stream: a time out of range"};
   // Templates come first and a connection's control names one of them.
   for (size_t i = 0; i < s.conns.size(); ++i) {
     const uint32_t ctl = s.conns[i].control;

@@ -85,6 +85,15 @@ struct CheckRec {
   int64_t next_check_us = 0;  // when the next probe starts
 };
 
+/// A service's scheduler position (ipvs::Scheduler::state).
+struct SchedRec {
+  uint8_t proto = 0;
+  Ipv4Addr vip;
+  uint16_t vport = 0;
+  std::string scheduler;  // its name: taken only by a scheduler of the same name
+  std::vector<int64_t> values;
+};
+
 /// A VRRP instance by name, and the state it was in.
 struct VrrpRec {
   std::string name;
@@ -100,6 +109,7 @@ struct State {
   std::vector<StatsRec> stats;
   std::vector<CheckRec> checks;
   std::vector<VrrpRec> vrrp;
+  std::vector<SchedRec> sched;
   std::vector<std::pair<std::string, uint64_t>> drops;  // by the drop reason's stable name
   uint64_t total[5] = {};  // the director's total Stats: conns, inpkts, outpkts, inbytes, outbytes
 };

@@ -196,6 +196,9 @@ public:
   /// A handed-over table into this (empty) director: each record bound to its service and real
   /// here, with its state, flags, timeout and expiry to the microsecond, and its template link.
   Adopted adopt_conns(std::span<const handover::ConnRec> recs) noexcept;
+  /// Each service's scheduler position; adopt_sched gives it to the same scheduler here.
+  void snapshot_sched(std::vector<handover::SchedRec>& out) const;
+  void adopt_sched(std::span<const handover::SchedRec> recs) noexcept;
   /// Counters of the services and reals that exist here; the total as it was.
   void adopt_stats(std::span<const handover::StatsRec> recs, const uint64_t (&total)[5]) noexcept;
 

@@ -9,6 +9,7 @@
 #include <numeric>
 
 #include "ipvs/director.hpp"
+#include "ipvs/scheduler.hpp"
 
 namespace vs::ipvs {
 
@@ -169,6 +170,22 @@ Director::Adopted Director::adopt_conns(std::span<const ConnRec> recs) noexcept 
     conns_.aux(made[t]).n_control++;
   }
   return out;
+}
+
+void Director::snapshot_sched(std::vector<handover::SchedRec>& out) const {
+  for (const auto& s : services_) {
+    if (!s->sched) continue;
+    std::vector<int64_t> v = s->sched->state();
+    if (v.empty()) continue;
+    out.push_back({static_cast<uint8_t>(s->protocol), s->vip, s->port, s->scheduler, std::move(v)});
+  }
+}
+
+void Director::adopt_sched(std::span<const handover::SchedRec> recs) noexcept {
+  for (const handover::SchedRec& r : recs) {
+    Service* svc = find_exact(static_cast<IpProto>(r.proto), r.vip, r.vport);
+    if (svc && svc->sched && svc->scheduler == r.scheduler) svc->sched->set_state(*svc, r.values);
+  }
 }
 
 void Director::adopt_stats(std::span<const handover::StatsRec> recs, const uint64_t (&total)[5]) noexcept {

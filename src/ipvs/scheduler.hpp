@@ -11,8 +11,11 @@
 // del_dest after removal, upd_dest after an edit (Service's list operations call them).
 #pragma once
 
+#include <cstdint>
 #include <memory>
+#include <span>
 #include <string_view>
+#include <vector>
 
 #include "base/rng.hpp"
 #include "base/time.hpp"
@@ -38,7 +41,20 @@ public:
   /// The hash bucket schedule() looks at first for `flow` (sh, dh, mh), or -1 for a scheduler
   /// without a table. Read-only, for diagnostics (`replay --trace`); never on the data path.
   virtual int32_t bucket(const Service&, const FlowKey&) const noexcept { return -1; }
+  /// Handover (docs/handover.md): the scheduler's position as numbers (rr's cursor, wrr's mark;
+  /// a real named by dest_key), which a scheduler of the same kind takes back with set_state on
+  /// the new process's list. Empty for the schedulers whose choices follow from the table alone.
+  virtual std::vector<int64_t> state() const { return {}; }
+  virtual void set_state(Service&, std::span<const int64_t>) {}
 };
+
+/// A real as a number for state(): address and port, or -1 for none (the list head).
+inline int64_t dest_key(const Dest* d) noexcept { return d ? (int64_t{d->addr.v} << 16) | d->port : -1; }
+/// The live real of `svc` that dest_key named, or nullptr.
+inline Dest* dest_of(Service& svc, int64_t key) noexcept {
+  if (key < 0) return nullptr;
+  return svc.find_real(Ipv4Addr{static_cast<uint32_t>(key >> 16)}, static_cast<uint16_t>(key & 0xffff));
+}
 
 /// A new scheduler by ipvsadm name (config/sched_names.hpp), or nullptr for an unknown name. The
 /// service is passed so table-based schedulers (sh, mh, dh) can build their table from its

@@ -58,6 +58,11 @@ public:
 
   void upd_dest(ipvs::Service& svc, ipvs::Dest&) override { order_ = svc.dests; }
 
+  std::vector<int64_t> state() const override { return {ipvs::dest_key(cursor_)}; }
+  void set_state(ipvs::Service& svc, std::span<const int64_t> s) override {
+    if (s.size() == 1) cursor_ = ipvs::dest_of(svc, s[0]);
+  }
+
 private:
   ipvs::Dest* take(ipvs::Dest* d) noexcept {
     cursor_ = d;

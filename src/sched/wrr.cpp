@@ -72,6 +72,13 @@ public:
   void del_dest(ipvs::Service& svc, ipvs::Dest&) override { dest_changed(svc); }
   void upd_dest(ipvs::Service& svc, ipvs::Dest&) override { dest_changed(svc); }
 
+  std::vector<int64_t> state() const override { return {ipvs::dest_key(cl_), cw_}; }
+  void set_state(ipvs::Service& svc, std::span<const int64_t> s) override {
+    if (s.size() != 2 || s[1] < 0 || s[1] > mw_) return;  // another list's weights: keep ours
+    cl_ = ipvs::dest_of(svc, s[0]);
+    cw_ = static_cast<int32_t>(s[1]);
+  }
+
 private:
   static int32_t gcd_weight(const ipvs::Service& svc) noexcept {
     int32_t g = 0;

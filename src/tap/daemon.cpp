@@ -360,7 +360,9 @@ private:
     // Taken: the listeners are the new process's now (the control socket's path stays bound).
     pause_at("old-taken");
     const char released = io::kReleased;
-    if (!io::write_all(fd, &released, 1, 2000)) {
+    char confirmed = 0;
+    if (!io::write_all(fd, &released, 1, 2000) || !io::read_all(fd, &confirmed, 1, 10000) ||
+        confirmed != io::kConfirmed) {
       handover_resume("the new process died after it took the state");
       return;
     }
@@ -510,7 +512,21 @@ void pause_at(const char* step) {
   std::fflush(stderr);
   ::raise(SIGSTOP);
 }
-bool alive(int32_t pid) { return pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM); }
+/// Whether process `pid` still runs: it exists and is not a zombie (a dead process its parent has
+/// not reaped yet still answers kill 0).
+bool alive(int32_t pid) {
+  if (pid <= 0 || (::kill(pid, 0) != 0 && errno != EPERM)) return false;
+  std::FILE* f = std::fopen(("/proc/" + std::to_string(pid) + "/stat").c_str(), "r");
+  if (!f) return true;
+  char state = 0;
+  // "pid (comm) state ...": comm may hold spaces and parentheses; the state follows the last ')'.
+  char buf[512];
+  const size_t n = std::fread(buf, 1, sizeof buf - 1, f);
+  std::fclose(f);
+  buf[n] = '\0';
+  if (const char* p = std::strrchr(buf, ')'); p && p[1] == ' ') state = p[2];
+  return state != 'Z' && state != 'X';
+}
 /// Waits up to `ms` for process `pid` to be gone.
 bool wait_gone(int32_t pid, int ms) {
   for (int i = 0; i < ms / 20; ++i) {
@@ -536,7 +552,7 @@ int Daemon::takeover_in(const std::string& path, Incoming& in) {
   const std::string req = ctl::encode_request({io::kRequest, std::to_string(handover::kVersion)});
   uint8_t head[8];
   if (!io::write_all(in.sock, req.data(), req.size(), 5000) || !io::recv_with_fds(in.sock, in.fds, head, 4, 120000)) {
-    if (!alive(peer.pid)) {
+    if (wait_gone(peer.pid, 1000)) {  // its socket closes before it is gone
       log(1, "--takeover: the daemon on %s (pid %d) died before it handed over: starting afresh", path.c_str(),
           static_cast<int>(peer.pid));
       return 1;
@@ -572,7 +588,7 @@ int Daemon::takeover_in(const std::string& path, Incoming& in) {
     return 1;
   }
   auto dead_or_refuse = [&](const std::string& what) {
-    if (!alive(peer.pid)) {
+    if (wait_gone(peer.pid, 1000)) {
       log(1, "--takeover: the old daemon (pid %d) died during the handover (%s): starting afresh",
           static_cast<int>(peer.pid), what.c_str());
       return 1;
@@ -810,7 +826,7 @@ int Daemon::start(const RunOptions& opt) {
     const bool said = io::write_all(in.sock, &taken, 1, 2000);
     if (said) pause_at("new-taken");
     if (!said || !io::read_all(in.sock, &b, 1, 10000) || b != io::kReleased) {
-      if (alive(in.meta.pid)) {
+      if (!wait_gone(in.meta.pid, 1000)) {
         error_line("vsrouter: --takeover: the old daemon (pid " + std::to_string(in.meta.pid) +
                    ") did not let go; it keeps serving");
         if (ctl_fd >= 0) control_->release();
@@ -821,6 +837,9 @@ int Daemon::start(const RunOptions& opt) {
         return 2;
       }
       log(1, "--takeover: the old daemon (pid %d) died before it confirmed; serving", static_cast<int>(in.meta.pid));
+    } else {
+      const char confirmed = io::kConfirmed;
+      io::write_all(in.sock, &confirmed, 1, 2000);  // the old one exits; if it is gone, nothing lost
     }
   }
   for (auto& p : ports_) {

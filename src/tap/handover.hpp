@@ -8,7 +8,9 @@
 //                (handover/state.hpp), written after the old process stopped reading its TAPs
 //   new -> old   'A' (taken: the old one releases its listeners and exits) or 'R' (refused:
 //                the old one keeps serving); a closed connection counts as 'R'
-//   old -> new   'B': released; the new one serves from here
+//   old -> new   'B': released
+//   new -> old   'C': confirmed; the new one reads its TAPs from here, the old one exits (without
+//                it the old one serves on: the new one died after 'A')
 // An old daemon that does not know the request answers with an ordinary control reply (an
 // error), which the new one tells from "VSHO" by its first four bytes.
 // Everything blocks with a deadline (poll): while it runs, neither side reads its TAPs, whose
@@ -25,7 +27,7 @@
 namespace vs::tap::handover_io {
 
 inline constexpr const char* kRequest = "--vsrouter-handover";
-inline constexpr char kTaken = 'A', kRefused = 'R', kReleased = 'B';
+inline constexpr char kTaken = 'A', kRefused = 'R', kReleased = 'B', kConfirmed = 'C';
 
 /// What the descriptors are, in the order they are attached.
 struct Meta {

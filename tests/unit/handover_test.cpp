@@ -76,6 +76,7 @@ handover::State sample_state() {
   s.checks.push_back(k);
   s.vrrp.push_back({"VI_1", 2});
   s.drops.emplace_back("no_route", 9);
+  s.sched.push_back({6, t.vaddr, 80, "wrr", {(int64_t{t.daddr.v} << 16) | 8080, 3}});
   return s;
 }
 
@@ -115,6 +116,9 @@ TEST(HandoverState, RoundTripsEveryRecord) {
   EXPECT_EQ(r.vrrp[0].name, "VI_1");
   ASSERT_EQ(r.drops.size(), 1u);
   EXPECT_EQ(r.drops[0].second, 9u);
+  ASSERT_EQ(r.sched.size(), 1u);
+  EXPECT_EQ(r.sched[0].scheduler, "wrr");
+  EXPECT_EQ(r.sched[0].values, s.sched[0].values);
 }
 
 TEST(HandoverState, AnyDamagedByteOrTruncationIsRefused) {
@@ -237,6 +241,16 @@ TEST(HandoverEngine, TheAdoptingEngineHasTheSameTableAndForwardsEachConnectionTo
       ASSERT_EQ(b.sink.sent.size(), 1u) << p << " " << vport << ": forwarded at once (the neighbour is known)";
       EXPECT_EQ(test::ip_of(b.sink.sent[0].bytes).dst(), real) << p << " " << vport;
     }
+  }
+  // The rr cursor came along: a new connection goes where the first engine would send it.
+  for (uint16_t p = 50000; p < 50004; ++p) {
+    a.sink.sent.clear();
+    b.sink.sent.clear();
+    a.client(p, 80, tf::kSyn, later);
+    b.client(p, 80, tf::kSyn, later);
+    ASSERT_EQ(a.sink.sent.size(), 1u);
+    ASSERT_EQ(b.sink.sent.size(), 1u);
+    EXPECT_EQ(test::ip_of(b.sink.sent[0].bytes).dst(), test::ip_of(a.sink.sent[0].bytes).dst()) << p;
   }
   // A new client of the persistent service follows the adopted template.
   b.sink.sent.clear();
