@@ -30,6 +30,9 @@
 //        1 000 000 connections from version 1 messages (40 entries of 1472 bytes) built before
 //        timing as UDP frames to 224.0.0.81:8848 and handed to Engine::on_frame on lan: the
 //        first pass creates every connection, the second (update) finds and updates them.
+//   handover/1M   the 1 000 000 connections of sync/apply/1M handed over to a new engine (docs/
+//        handover.md): Engine::snapshot + handover::encode, then handover::decode + Engine::adopt;
+//        Mentries/s over both, snapshot_ms and adopt_ms, MB (the stream), adopted.
 //   memory/1M   RSS of the process before the engine, with the engine (max_connections
 //        1048576), and with 1 000 000 ESTABLISHED NAT connections; bytes per connection.
 // Each packet benchmark runs 3 times (bench/run reports the median and the spread).
@@ -48,6 +51,7 @@
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
@@ -64,6 +68,7 @@
 #include "config/config.hpp"
 #include "engine.hpp"
 #include "frames.hpp"
+#include "handover/state.hpp"
 #include "sync/sync.hpp"
 #include "test_config.hpp"  // tests/unit
 #include "wire/ipvs_sync.hpp"
@@ -542,6 +547,7 @@ public:
     }
   }
   const vs::Engine& engine() const { return *engine_; }
+  vs::Engine::AdoptReport adopt(const vs::handover::State& s, Instant now) { return engine_->adopt(s, now); }
   uint64_t tx() const { return sink_.frames; }
 
 private:
@@ -582,6 +588,49 @@ void bm_sync_apply(benchmark::State& state, bool update) {
   if (table != f.entries) state.SkipWithError("the backup's table does not hold every connection");
   else if ((update ? updated : created) != uint64_t(state.iterations()) * f.entries)
     state.SkipWithError("not every entry was applied as expected");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Handover of 1 M connections: handover/1M (docs/handover.md)
+
+/// A director with the 1 M ESTABLISHED connections of sync/apply/1M hands them over to another:
+/// the old side's Engine::snapshot and handover::encode, the new side's handover::decode and
+/// Engine::adopt, each timed (wall time, CPU-bound). What the daemon adds between them is the
+/// stream's copy through a Unix socket (its size is reported).
+void bm_handover(benchmark::State& state) {
+  g_rig.reset();
+  const SyncFrames& f = sync_frames();
+  Backup from;
+  from.apply_frames(f);
+  const Instant now = Instant::from_micros(1700000000LL * 1000000 + 2000000);
+  double snap_s = 0, adopt_s = 0;
+  size_t bytes = 0;
+  uint32_t adopted = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    Backup to;  // built before the old side stops reading, as the daemon does
+    state.ResumeTiming();
+    const auto t0 = std::chrono::steady_clock::now();
+    const std::vector<uint8_t> stream = vs::handover::encode(from.engine().snapshot(now));
+    const auto t1 = std::chrono::steady_clock::now();
+    auto st = vs::handover::decode(stream);
+    if (!st) {
+      state.SkipWithError(st.error().message.c_str());
+      return;
+    }
+    adopted = to.adopt(st.value(), now).conns.taken;
+    const auto t2 = std::chrono::steady_clock::now();
+    snap_s += std::chrono::duration<double>(t1 - t0).count();
+    adopt_s += std::chrono::duration<double>(t2 - t1).count();
+    bytes = stream.size();
+  }
+  const double n = static_cast<double>(state.iterations()) * f.entries;
+  state.counters["Mentries/s"] = n / 1e6 / (snap_s + adopt_s);
+  state.counters["snapshot_ms"] = snap_s * 1e3 / static_cast<double>(state.iterations());
+  state.counters["adopt_ms"] = adopt_s * 1e3 / static_cast<double>(state.iterations());
+  state.counters["MB"] = static_cast<double>(bytes) / 1e6;
+  state.counters["adopted"] = adopted;
+  if (adopted != f.entries) state.SkipWithError("the new side did not adopt every connection");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -680,6 +729,10 @@ int main(int argc, char** argv) {
       ->Repetitions(3)
       ->Unit(benchmark::kMillisecond);
   benchmark::RegisterBenchmark("sync/apply/1M/update", bm_sync_apply, true)
+      ->Iterations(1)
+      ->Repetitions(3)
+      ->Unit(benchmark::kMillisecond);
+  benchmark::RegisterBenchmark("handover/1M", bm_handover)
       ->Iterations(1)
       ->Repetitions(3)
       ->Unit(benchmark::kMillisecond);
