@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include <unistd.h>
+
 #include "base/version.hpp"
 #include "config/config.hpp"
 #include "config/sched_names.hpp"
@@ -143,6 +145,13 @@ int cmd_run(int argc, char** argv) {
     std::cerr << "vsrouter run: --log-level must be one of: error warn info debug\n";
     return 2;
   }
+  // SIGUSR2 starts a successor with the same command line (docs/handover.md): this binary's path
+  // as the kernel knows it now (after a package upgrade, the same name holds the new binary).
+  char exe[4096];
+  const ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
+  opt.argv.push_back(n > 0 ? std::string(exe, static_cast<size_t>(n)) : std::string(argv[-1]));
+  opt.argv.push_back("run");
+  for (int i = 1; i < argc; ++i) opt.argv.push_back(argv[i]);
   return vs::tap::run(opt);
 }
 

@@ -367,6 +367,9 @@ private:
       return;
     }
     if (control_) control_->release();
+    // Under systemd the new process is the service's main process from now on (sd_notify(3):
+    // the main process may name another; with NotifyAccess=main only it may, so it does here).
+    notify("MAINPID=" + std::to_string(peer.pid) + "\nSTATUS=handed over to pid " + std::to_string(peer.pid));
     log(2, "handover: pid %d has taken over (%zu connections, %zu bytes of state); exiting", static_cast<int>(peer.pid),
         st.conns.size(), stream.size());
     handed_over_ = true;
@@ -374,6 +377,51 @@ private:
     uv_timer_start(
         &timer_, [](uv_timer_t* t) { static_cast<Daemon*>(t->loop->data)->stop(); }, 0, 0);
   }
+  /// SIGUSR2: the same command line again, with --takeover: a successor (the binary installed
+  /// now, the config file as it is now) that takes over from this daemon. Its output goes where
+  /// this one's goes; if it fails, this daemon serves on (the handover never happened).
+  void start_successor() {
+    if (successor_ != 0) {
+      log(1, "SIGUSR2: a successor (pid %d) is already starting", successor_);
+      return;
+    }
+    if (argv_.empty()) return;
+    std::vector<std::string> args = argv_;
+    if (std::find(args.begin(), args.end(), "--takeover") == args.end()) args.push_back("--takeover");
+    std::vector<char*> cargs;
+    for (std::string& a : args) cargs.push_back(a.data());
+    cargs.push_back(nullptr);
+    uv_process_options_t o{};
+    o.file = cargs[0];
+    o.args = cargs.data();
+    o.exit_cb = [](uv_process_t* p, int64_t status, int sig) {
+      auto* self = static_cast<Daemon*>(p->loop->data);
+      self->successor_ = 0;
+      if (!self->handed_over_)
+        self->log(1, "SIGUSR2: the successor (pid %d) exited (status %lld, signal %d) without taking over; serving on",
+                  p->pid, static_cast<long long>(status), sig);
+      uv_close(reinterpret_cast<uv_handle_t*>(p), [](uv_handle_t* h) { delete reinterpret_cast<uv_process_t*>(h); });
+    };
+    uv_stdio_container_t stdio[3];
+    for (int i = 0; i < 3; ++i) {
+      stdio[i].flags = UV_INHERIT_FD;
+      stdio[i].data.fd = i;
+    }
+    o.stdio = stdio;
+    o.stdio_count = 3;
+    // Its own process group: it outlives this daemon, which exits once it has taken over.
+    o.flags = UV_PROCESS_DETACHED;
+    auto* proc = new uv_process_t{};
+    const int r = uv_spawn(loop_, proc, &o);
+    if (r != 0) {
+      log(0, "SIGUSR2: cannot start %s: %s; serving on", cargs[0], uv_strerror(r));
+      uv_close(reinterpret_cast<uv_handle_t*>(proc), [](uv_handle_t* h) { delete reinterpret_cast<uv_process_t*>(h); });
+      return;
+    }
+    successor_ = proc->pid;
+    log(2, "SIGUSR2: started the successor %s (pid %d)", cargs[0], successor_);
+  }
+
   /// The handover did not happen: read the TAPs again and carry on.
   void handover_resume(const char* why) {
     log(1, "handover failed: %s; this daemon keeps serving", why);
@@ -412,7 +460,7 @@ private:
     for (auto& p : ports_) uv_poll_stop(&p->poll);
     uv_timer_stop(&timer_);
     uv_timer_stop(&link_timer_);
-    for (auto* s : {&sigint_, &sigterm_, &sigusr1_, &sighup_}) uv_signal_stop(s);
+    for (auto* s : {&sigint_, &sigterm_, &sigusr1_, &sighup_, &sigusr2_}) uv_signal_stop(s);
     uv_stop(loop_);
   }
 
@@ -444,6 +492,8 @@ private:
     } else if (signum == SIGHUP) {
       self->clock();
       self->reload();
+    } else if (signum == SIGUSR2) {
+      self->start_successor();
     } else {
       self->log(2, "signal %d: stopping", signum);
       self->stop();
@@ -455,7 +505,9 @@ private:
   uv_loop_t* loop_ = nullptr;
   uv_timer_t timer_{};
   uv_timer_t link_timer_{};  // track_interface: the TAPs' link state, polled
-  uv_signal_t sigint_{}, sigterm_{}, sigusr1_{}, sighup_{};
+  uv_signal_t sigint_{}, sigterm_{}, sigusr1_{}, sighup_{}, sigusr2_{};
+  int successor_ = 0;  // SIGUSR2's --takeover process while it runs (its pid), else 0
+  std::vector<std::string> argv_;
   std::vector<std::unique_ptr<Port>> ports_;
   std::unique_ptr<Engine> engine_;
   std::unique_ptr<ScriptRunner> scripts_;  // MISC_CHECK programs, notify scripts
@@ -847,9 +899,10 @@ int Daemon::start(const RunOptions& opt) {
     p->poll.data = p.get();
     uv_poll_start(&p->poll, UV_READABLE, &Daemon::on_poll_cb);
   }
-  int signums[] = {SIGINT, SIGTERM, SIGUSR1, SIGHUP};
-  uv_signal_t* sigs[] = {&sigint_, &sigterm_, &sigusr1_, &sighup_};
-  for (int i = 0; i < 4; ++i) {
+  argv_ = opt.argv;
+  int signums[] = {SIGINT, SIGTERM, SIGUSR1, SIGHUP, SIGUSR2};
+  uv_signal_t* sigs[] = {&sigint_, &sigterm_, &sigusr1_, &sighup_, &sigusr2_};
+  for (int i = 0; i < 5; ++i) {
     uv_signal_init(loop_, sigs[i]);
     uv_signal_start(sigs[i], &Daemon::on_signal_cb, signums[i]);
   }

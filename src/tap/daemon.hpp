@@ -13,10 +13,12 @@
 // journal's priorities (tap/notify.hpp, docs/operations.md). With --takeover it replaces the
 // daemon serving the same control socket without losing a connection: it receives that one's TAP
 // descriptors, listeners and state (tap/handover.hpp, docs/handover.md), and the old one exits.
+// SIGUSR2 starts that successor itself, from the same command line (the binary as installed now).
 #pragma once
 
 #include <iosfwd>
 #include <string>
+#include <vector>
 
 namespace vs::tap {
 
@@ -28,6 +30,9 @@ struct RunOptions {
   int log_level = 1;         // 0 error, 1 warn, 2 info, 3 debug
   bool offload = true;       // IFF_VNET_HDR + checksum offload + TSO (off while capturing)
   bool takeover = false;     // take over from the daemon on the control socket (docs/handover.md)
+  /// The command line that started it (the binary's path first): SIGUSR2 runs it again with
+  /// --takeover, a successor that takes over (an upgrade in place).
+  std::vector<std::string> argv;
 };
 
 /// Runs until SIGINT/SIGTERM. Returns the exit code: 0, or 2 after one clear line on stderr when

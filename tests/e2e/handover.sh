@@ -450,6 +450,34 @@ for k in $(seq "$COUNT"); do
 done
 ELAPSED=$(($(us) - START))
 
+# SIGUSR2: the running daemon starts its successor itself (its own command line, --takeover),
+# whose output goes to the same files; then one more ordinary handover, so that the last process
+# is this shell's child again.
+kill -USR2 "$CUR"
+succ=
+for _ in $(seq 500); do
+  succ=$(grep -o "vsrouter: running (pid [0-9]*)" "$E2E_DIR/vs-$COUNT.out" | grep -v "(pid $CUR)" | grep -o "[0-9]*" | tail -1)
+  [[ -n $succ ]] && break
+  sleep 0.02
+done
+[[ -n $succ ]] || { diag "$COUNT"; e2e_fail "SIGUSR2: no successor said it runs within 10 s"; }
+wait_exit "$CUR" 10 || { diag "$COUNT"; e2e_fail "SIGUSR2: the old vsrouter (pid $CUR) still runs"; }
+wait "$CUR"
+rc=$?
+((rc == 0)) || e2e_fail "SIGUSR2: the old vsrouter (pid $CUR) exited with status $rc"
+E2E_PIDS=("$succ")
+CUR=$succ
+check_client
+e2e_log "SIGUSR2: pid $CUR, the successor the daemon started, took over"
+k=$((COUNT + 1))
+start_vs "$k" --takeover
+NEW=$PID
+wait_running "$k" "$NEW" 10 || { diag "$COUNT" "$k"; e2e_fail "the handover from the SIGUSR2 successor: $WHY"; }
+wait_exit "$CUR" 10 || e2e_fail "the SIGUSR2 successor (pid $CUR) still runs after the next handover"
+E2E_PIDS=("$NEW")
+CUR=$NEW
+check_client
+
 # --- what survived -------------------------------------------------------------------------------
 sleep 2
 check_client
