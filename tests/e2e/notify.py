@@ -3,7 +3,8 @@
 
 The test plays systemd's part: it binds the AF_UNIX datagram socket named by NOTIFY_SOCKET and
 reads what the daemon sends (sd_notify(3)): READY=1 with STATUS= once it runs, RELOADING=1 then
-READY=1 around a SIGHUP reload (a good config, then a bad one that is refused), STOPPING=1 on
+READY=1 around a SIGHUP reload (a good config, then a bad one that is refused), SIGUSR2's successor
+failing on the bad file (the daemon serves on), then taking over (MAINPID= names it), STOPPING=1 on
 SIGTERM. With JOURNAL_STREAM naming its stderr (systemd.exec(5)), every log line starts with its
 sd-daemon(3) priority; without it, the lines keep their "vsrouter: LEVEL: " form.
 
@@ -144,6 +145,43 @@ def main():
             if "reload refused" not in st:
                 fail(f"STATUS= after a refused reload does not say so: {st!r}")
             print(f"[notify] refused reload: READY=1, STATUS={st}")
+
+            # SIGUSR2: the daemon starts its successor (docs/handover.md), which takes over; the
+            # old one names it the main process (MAINPID=) and exits 0. The successor inherited
+            # NOTIFY_SOCKET: its own READY=1 comes to the same socket.
+            # First with the bad file still there: the successor cannot start, the daemon serves on.
+            d.proc.send_signal(signal.SIGUSR2)
+            deadline = time.monotonic() + 10
+            while "without taking over; serving on" not in d.stderr() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            if "without taking over; serving on" not in d.stderr() or d.proc.poll() is not None:
+                fail(f"SIGUSR2 with a bad config file: the daemon did not say it serves on: {d.stderr()!r}")
+            print("[notify] SIGUSR2 with a bad file: the successor exited, the daemon serves on")
+            with open(d.cfg, "w") as f:
+                f.write(CONFIG)
+            n0 = len(d.seen)
+            d.proc.send_signal(signal.SIGUSR2)
+            lines = d.expect("MAINPID=")
+            succ = int(next(line for line in lines if line.startswith("MAINPID="))[len("MAINPID="):])
+            if succ == d.proc.pid:
+                fail("MAINPID= names the old process")
+            try:
+                rc = d.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                fail("the old process still runs 10 s after it named its successor")
+            if rc != 0:
+                fail(f"the old process exited with {rc} after the handover")
+            if not any("READY=1" in x.split("\n") for x in d.seen[n0:]):
+                d.proc = subprocess.Popen(["sleep", "30"])  # expect() needs a live process to wait on
+                d.expect("READY=1")
+                d.proc.kill()
+            print(f"[notify] SIGUSR2: MAINPID={succ} (the successor), the old process exited 0")
+            os.kill(succ, signal.SIGTERM)
+            deadline = time.monotonic() + 10
+            while os.path.exists(f"/proc/{succ}") and time.monotonic() < deadline:
+                time.sleep(0.05)
+            if os.path.exists(f"/proc/{succ}"):
+                fail("the successor did not stop within 10 s of SIGTERM")
         finally:
             if d.proc.poll() is None:
                 d.stop()
