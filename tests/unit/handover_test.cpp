@@ -12,6 +12,7 @@
 #include "engine.hpp"
 #include "handover/state.hpp"
 #include "test_frames.hpp"
+#include "vrrp_rig.hpp"
 
 namespace vs {
 namespace {
@@ -280,6 +281,43 @@ TEST(HandoverEngine, WhatTheNewConfigLacksIsLeftOutAndCounted) {
   EXPECT_EQ(rep.conns.taken, 2u);
   EXPECT_EQ(rep.conns.no_real, 2u);
   EXPECT_EQ(b.engine.director().conns().size(), 2u);
+}
+
+// A VRRP master stays master across a handover: the new process starts the instance in MASTER
+// at once (an advert and its gratuitous ARPs), not in BACKUP waiting Master_Down_Interval, which
+// would hand the addresses to the peer. A backup stays backup.
+TEST(HandoverEngine, AVrrpMasterStaysMasterAndABackupStaysBackup) {
+  const std::string text = test::vrrp_config_text(R"(["10.0.0.100"])", "priority = 100\nadvert_int = 1");
+  Instant t = Instant::from_micros(1'700'000'000'000'000);
+  for (bool master : {true, false}) {
+    Side a(text.c_str());
+    a.engine.start(t);
+    auto run_to = [](Side& s, Instant until) {
+      while (auto d = s.engine.next_deadline()) {
+        if (*d > until) break;
+        s.engine.on_timer(*d);
+      }
+    };
+    if (master) run_to(a, t + Duration::seconds(5));  // nobody else: master after Master_Down_Interval
+    ASSERT_EQ(a.engine.vrrp().instances()[0].state, master ? vrrp::State::kMaster : vrrp::State::kBackup);
+    auto st = handover::decode(handover::encode(a.engine.snapshot(t + Duration::seconds(5))));
+    ASSERT_TRUE(st);
+    Side b(text.c_str());
+    const Instant now = t + Duration::seconds(5);
+    auto rep = b.engine.adopt(st.value(), now);
+    EXPECT_EQ(rep.vrrp, 1u);
+    b.engine.start(now);
+    EXPECT_EQ(b.engine.vrrp().instances()[0].state, master ? vrrp::State::kMaster : vrrp::State::kBackup)
+        << "at once, not after Master_Down_Interval";
+    if (master) {
+      // Its first advert goes out at once (keepalived's entry into MASTER).
+      bool advert = false;
+      for (const auto& f : b.sink.sent)
+        if (test::eth_type(f.bytes) == 0x0800 && static_cast<int>(test::ip_of(f.bytes).protocol()) == 112)
+          advert = true;
+      EXPECT_TRUE(advert);
+    }
+  }
 }
 
 }  // namespace
