@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 namespace vs::tap {
@@ -107,7 +108,8 @@ Result<std::unique_ptr<ControlServer>> ControlServer::adopt(uv_loop_t* loop, con
 void ControlServer::release() noexcept {
   path_.clear();
   // libuv unlinks the path a pipe was bound to when it closes it (uv__pipe_close): the bound
-  // path is only in this private field, which it frees then (a few bytes left behind instead).
+  // path is only in this private field, a strdup() libuv frees then; we free it now instead.
+  std::free(const_cast<char*>(pipe_.pipe_fname));
   pipe_.pipe_fname = nullptr;
 }
 

@@ -381,8 +381,8 @@ private:
   /// now, the config file as it is now) that takes over from this daemon. Its output goes where
   /// this one's goes; if it fails, this daemon serves on (the handover never happened).
   void start_successor() {
-    if (successor_ != 0) {
-      log(1, "SIGUSR2: a successor (pid %d) is already starting", successor_);
+    if (successor_state_ != Successor::kNone) {
+      log(1, "SIGUSR2: a successor (pid %d) is already starting", successor_.pid);
       return;
     }
     if (argv_.empty()) return;
@@ -396,11 +396,12 @@ private:
     o.args = cargs.data();
     o.exit_cb = [](uv_process_t* p, int64_t status, int sig) {
       auto* self = static_cast<Daemon*>(p->loop->data);
-      self->successor_ = 0;
       if (!self->handed_over_)
         self->log(1, "SIGUSR2: the successor (pid %d) exited (status %lld, signal %d) without taking over; serving on",
                   p->pid, static_cast<long long>(status), sig);
-      uv_close(reinterpret_cast<uv_handle_t*>(p), [](uv_handle_t* h) { delete reinterpret_cast<uv_process_t*>(h); });
+      self->successor_state_ = Successor::kClosing;
+      uv_close(reinterpret_cast<uv_handle_t*>(p),
+               [](uv_handle_t* h) { static_cast<Daemon*>(h->loop->data)->successor_state_ = Successor::kNone; });
     };
     uv_stdio_container_t stdio[3];
     for (int i = 0; i < 3; ++i) {
@@ -411,15 +412,16 @@ private:
     o.stdio_count = 3;
     // Its own process group: it outlives this daemon, which exits once it has taken over.
     o.flags = UV_PROCESS_DETACHED;
-    auto* proc = new uv_process_t{};
-    const int r = uv_spawn(loop_, proc, &o);
+    const int r = uv_spawn(loop_, &successor_, &o);
     if (r != 0) {
       log(0, "SIGUSR2: cannot start %s: %s; serving on", cargs[0], uv_strerror(r));
-      uv_close(reinterpret_cast<uv_handle_t*>(proc), [](uv_handle_t* h) { delete reinterpret_cast<uv_process_t*>(h); });
+      successor_state_ = Successor::kClosing;
+      uv_close(reinterpret_cast<uv_handle_t*>(&successor_),
+               [](uv_handle_t* h) { static_cast<Daemon*>(h->loop->data)->successor_state_ = Successor::kNone; });
       return;
     }
-    successor_ = proc->pid;
-    log(2, "SIGUSR2: started the successor %s (pid %d)", cargs[0], successor_);
+    successor_state_ = Successor::kRunning;
+    log(2, "SIGUSR2: started the successor %s (pid %d)", cargs[0], successor_.pid);
   }
 
   /// The handover did not happen: read the TAPs again and carry on.
@@ -506,7 +508,8 @@ private:
   uv_timer_t timer_{};
   uv_timer_t link_timer_{};  // track_interface: the TAPs' link state, polled
   uv_signal_t sigint_{}, sigterm_{}, sigusr1_{}, sighup_{}, sigusr2_{};
-  int successor_ = 0;  // SIGUSR2's --takeover process while it runs (its pid), else 0
+  uv_process_t successor_{};  // SIGUSR2's --takeover process
+  enum class Successor : uint8_t { kNone, kRunning, kClosing } successor_state_ = Successor::kNone;
   std::vector<std::string> argv_;
   std::vector<std::unique_ptr<Port>> ports_;
   std::unique_ptr<Engine> engine_;
