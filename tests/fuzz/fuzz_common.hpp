@@ -2,9 +2,11 @@
 // run with, and the checks every frame the engine sends must pass.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 #include <memory>
 #include <span>
 #include <string_view>
@@ -166,6 +168,32 @@ inline std::shared_ptr<const config::Config> fuzz_config() {
 [[noreturn]] inline void fail(const char* what, uint32_t iface, std::span<const uint8_t> frame) {
   std::fprintf(stderr, "invariant violated: %s (interface %u, %zu bytes)\n", what, iface, frame.size());
   std::abort();
+}
+
+/// The director's books balance: the table holds at most its capacity, and each real's active,
+/// inactive and persistent counts are those of the connections bound to it (fuzz_sync and
+/// fuzz_handover, whose entries come from outside).
+inline void check_dest_counts(const Engine& e) {
+  auto fail_counts = [](const char* what) {
+    std::fprintf(stderr, "invariant violated: %s\n", what);
+    std::abort();
+  };
+  const ipvs::Director& d = e.director();
+  if (d.conns().size() > d.conns().capacity()) fail_counts("more entries than the table's capacity");
+  std::map<const ipvs::Dest*, std::array<uint32_t, 3>> seen;  // active, inactive, templates
+  d.conns().for_each([&](uint32_t, const conn::Conn& c) {
+    if (!c.dest) return;
+    auto& n = seen[c.dest];
+    if (c.flags & conn::kFlagTemplate) n[2]++;
+    else if (c.flags & conn::kFlagInactive) n[1]++;
+    else n[0]++;
+  });
+  for (const auto& svc : d.services())
+    for (const ipvs::Dest* dest : svc->dests) {
+      const auto n = seen.count(dest) ? seen[dest] : std::array<uint32_t, 3>{};
+      if (dest->activeconns != n[0] || dest->inactconns != n[1] || dest->persistconns != n[2])
+        fail_counts("a real's connection counts are not those of its connections");
+    }
 }
 
 inline bool is_local(const config::Config& cfg, Ipv4Addr a) {

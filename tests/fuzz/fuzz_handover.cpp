@@ -13,12 +13,12 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <map>
 #include <memory>
 #include <vector>
 
 #include "config/config.hpp"
 #include "engine.hpp"
+#include "fuzz_common.hpp"
 #include "handover/state.hpp"
 
 using namespace vs;
@@ -62,25 +62,6 @@ persistence = 60
 reals = [{ address = "10.1.0.13:0", method = "nat" }]
 )";
 
-void check_counts(const Engine& e) {
-  const ipvs::Director& d = e.director();
-  if (d.conns().size() > d.conns().capacity()) fail("more entries than the table's capacity");
-  std::map<const ipvs::Dest*, std::array<uint32_t, 3>> seen;  // active, inactive, templates
-  d.conns().for_each([&](uint32_t, const conn::Conn& c) {
-    if (!c.dest) return;
-    auto& n = seen[c.dest];
-    if (c.flags & conn::kFlagTemplate) n[2]++;
-    else if (c.flags & conn::kFlagInactive) n[1]++;
-    else n[0]++;
-  });
-  for (const auto& svc : d.services())
-    for (const ipvs::Dest* dest : svc->dests) {
-      const auto n = seen.count(dest) ? seen[dest] : std::array<uint32_t, 3>{};
-      if (dest->activeconns != n[0] || dest->inactconns != n[1] || dest->persistconns != n[2])
-        fail("a real's connection counts are not those of its connections");
-    }
-}
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -112,7 +93,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const Instant now = Instant::from_micros(st.value().now_us);
   e.adopt(st.value(), now);
   e.start(now);
-  check_counts(e);
+  fuzz::check_dest_counts(e);
   if (!handover::decode(handover::encode(e.snapshot(now))))
     fail("the adopting engine's snapshot is not a valid stream");
   // Time runs on: every adopted entry expires by the rules, the counts stay consistent.
@@ -121,6 +102,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (!d) break;
     e.on_timer(*d);
   }
-  check_counts(e);
+  fuzz::check_dest_counts(e);
   return 0;
 }

@@ -12,12 +12,12 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <map>
 #include <memory>
 #include <vector>
 
 #include "config/config.hpp"
 #include "engine.hpp"
+#include "fuzz_common.hpp"
 #include "wire/ethernet.hpp"
 #include "wire/ipv4.hpp"
 #include "wire/ipvs_sync.hpp"
@@ -68,25 +68,6 @@ interface = "lan"
 state = "backup"
 peers = ["10.1.0.2"]
 )";
-
-void check_counts(const Engine& e) {
-  const ipvs::Director& d = e.director();
-  if (d.conns().size() > d.conns().capacity()) fail("more entries than the table's capacity");
-  std::map<const ipvs::Dest*, std::array<uint32_t, 3>> seen;  // active, inactive, templates
-  d.conns().for_each([&](uint32_t, const conn::Conn& c) {
-    if (!c.dest) return;
-    auto& n = seen[c.dest];
-    if (c.flags & conn::kFlagTemplate) n[2]++;
-    else if (c.flags & conn::kFlagInactive) n[1]++;
-    else n[0]++;
-  });
-  for (const auto& svc : d.services())
-    for (const ipvs::Dest* dest : svc->dests) {
-      const auto n = seen.count(dest) ? seen[dest] : std::array<uint32_t, 3>{};
-      if (dest->activeconns != n[0] || dest->inactconns != n[1] || dest->persistconns != n[2])
-        fail("a real's connection counts are not those of its connections");
-    }
-}
 
 void check_round_trip(std::span<const uint8_t> msg) {
   auto m = wire::SyncMessage::parse(msg);
@@ -156,7 +137,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     Verdict v = e.on_frame(1, frame, Instant::from_micros(now));
     for (uint64_t c : e.drops().n) after += c;
     if (v.kind == Verdict::Kind::kDropped && after != before + 1) fail("a drop not counted once");
-    check_counts(e);
+    fuzz::check_dest_counts(e);
   }
   return 0;
 }
