@@ -18,8 +18,14 @@ using conn::TcpState;
 using handover::ConnRec;
 
 void Director::snapshot_conns(std::vector<ConnRec>& out) const {
-  // Templates first, so that a connection names its template by an earlier index.
-  std::vector<uint32_t> index(conns_.capacity(), conn::kNone);
+  // Templates first, so that a connection names its template by an earlier index. Their slab
+  // indices in slab order (so sorted), each with its record's index: a connection's control is
+  // found by binary search (no table-sized index: a handover of a small table stays small).
+  std::vector<std::pair<uint32_t, uint32_t>> index;
+  auto record_of = [&index](uint32_t slab) {
+    auto it = std::lower_bound(index.begin(), index.end(), std::pair<uint32_t, uint32_t>(slab, 0));
+    return it != index.end() && it->first == slab ? it->second : UINT32_MAX;
+  };
   auto put = [&](uint32_t i, const Conn& cp) {
     const conn::ConnAux& a = conns_.aux(i);
     ConnRec r;
@@ -41,11 +47,11 @@ void Director::snapshot_conns(std::vector<ConnRec>& out) const {
     r.expires_us = cp.expires.us;
     r.timeout_us = conns_.timeout(i).us;
     r.ho_since_us = a.ho_since.us;
-    r.control = cp.control == conn::kNone ? UINT32_MAX : index[cp.control];
+    r.control = cp.control == conn::kNone ? UINT32_MAX : record_of(cp.control);
     r.in_pkts = a.in_pkts;
     r.sync_end_s = a.sync_end_s;
     r.sync_retries = a.sync_retries;
-    index[i] = static_cast<uint32_t>(out.size());
+    if (cp.flags & conn::kFlagTemplate) index.emplace_back(i, static_cast<uint32_t>(out.size()));
     out.push_back(r);
   };
   out.reserve(out.size() + conns_.size());
