@@ -709,8 +709,10 @@ int Daemon::start(const RunOptions& opt) {
   bool offload = opt.offload && opt.capture_dir.empty();
   // Root's default lives in /run/vsrouter/ (made below if missing).
   const std::string control_path = opt.control_path.empty() ? ctl::default_control_path() : opt.control_path;
-  // The engine is built first: with --takeover, before the old daemon stops reading its TAPs
-  // (building the tables is most of a start's time).
+  // With --takeover the engine is built first, before the old daemon stops reading its TAPs
+  // (building the tables is most of a start's time). A fresh start builds it after opening the
+  // TAPs, as it always has: a TAP just attached is not forwarding on its bridge at once, and the
+  // first health probes' ARP requests would be lost (their checks would fail at start).
   EngineParams params;
   params.offload = offload;
   // SSL_GET's TLS keys must not be predictable: the seed of its random bytes comes from the
@@ -718,7 +720,7 @@ int Daemon::start(const RunOptions& opt) {
   check::TlsSeed tls_seed{};
   if (::getrandom(tls_seed.data(), tls_seed.size(), 0) == static_cast<ssize_t>(tls_seed.size()))
     params.tls_seed = tls_seed;
-  engine_ = std::make_unique<Engine>(cfg.value(), *this, params);
+  if (opt.takeover) engine_ = std::make_unique<Engine>(cfg.value(), *this, params);
   Incoming in;
   bool taking = false;
   if (opt.takeover) {
@@ -770,7 +772,7 @@ int Daemon::start(const RunOptions& opt) {
     epoch_us_ = int64_t{ts.tv_sec} * 1000000 + ts.tv_nsec / 1000;
     hr_start_ = uv_hrtime();
   }
-  if (offload != params.offload) {  // a handed-over TAP without the header: no offloaded frames
+  if (!engine_ || offload != params.offload) {  // (a handed-over TAP without the header: no offloads)
     params.offload = offload;
     engine_ = std::make_unique<Engine>(cfg.value(), *this, params);
   }

@@ -128,6 +128,19 @@ class H(http.server.SimpleHTTPRequestHandler):
         self.wfile.write(body)
 http.server.ThreadingHTTPServer(('0.0.0.0', 80), functools.partial(H, directory='$dir')).serve_forever()
 " >>"$E2E_DIR/http-$name.log" 2>&1 &
+  e2e_wait_listening "$name" t 80
+}
+
+# Wait (at most 10 s) until something in namespace NAME listens on PORT (PROTO t: TCP, u: UDP):
+# a director started next must not probe a real whose server is still starting (on a loaded
+# machine Python takes a while), or its checkers log a failure nobody caused.
+e2e_wait_listening() {  # name t|u port
+  local _
+  for _ in $(seq 200); do
+    [[ -n $(in_ns "$1" ss -Hln"$2" "sport = :$3" 2>/dev/null) ]] && return 0
+    sleep 0.05
+  done
+  e2e_fail "$1: nothing listens on $([[ $2 == t ]] && echo TCP || echo UDP) port $3 after 10 s"
 }
 
 # A real's UDP echo server on port 53: the answer is "NAME:" and the datagram.
@@ -140,6 +153,7 @@ while True:
     data, peer = s.recvfrom(2048)
     s.sendto(b'$1:' + data, peer)
 " >>"$E2E_DIR/udp-$1.log" 2>&1 &
+  e2e_wait_listening "$1" u 53
 }
 
 # The PIDs of a real's processes whose command line contains PATTERN (pgrep would see every
@@ -168,6 +182,7 @@ def serve(c):
 while True:
     threading.Thread(target=serve, args=(s.accept()[0],), daemon=True).start()
 " >"$E2E_DIR/echo-$1.log" 2>&1 &
+  e2e_wait_listening "$1" t 7000
 }
 
 # Start vsrouter in the switch namespace: e2e_vsrouter NAME CONFIG [extra args...]
