@@ -243,6 +243,11 @@ private:
   void note_inputs(const Service& svc, const FlowKey& k) noexcept;
   void note_result(const Dest* dest, bool from_template, bool new_template) noexcept;
   uint32_t new_conn(const conn::Conn& init, Dest* dest, Duration timeout, Instant now) noexcept;
+  /// ip_vs_find_dest's real: (address, port), else (address, port 0); sync and handover bind by it.
+  static Dest* find_dest(Service& svc, Ipv4Addr addr, uint16_t port) noexcept {
+    Dest* d = svc.find_real(addr, port);
+    return d ? d : svc.find_real(addr, 0);
+  }
   void bind(conn::Conn& c, Dest* d) noexcept;
   void unbind(conn::Conn& c) noexcept;
   void expire(uint32_t c, Instant now) noexcept;

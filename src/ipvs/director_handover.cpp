@@ -118,8 +118,7 @@ Director::Adopted Director::adopt_conns(std::span<const ConnRec> recs) noexcept 
       out.no_service++;
       continue;
     }
-    Dest* d = svc->find_real(r.daddr, r.dport);
-    if (!d) d = svc->find_real(r.daddr, 0);
+    Dest* d = find_dest(*svc, r.daddr, r.dport);
     if (!d) {
       out.no_real++;
       continue;

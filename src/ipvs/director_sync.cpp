@@ -149,8 +149,7 @@ SyncApplied Director::apply_synced(const wire::SyncEntry& e, Instant now) noexce
     // service), the real by address and port (or port 0). Its method is the connection's.
     Service* svc = find_service(proto, e.vaddr, e.vport);
     if (!svc) return SyncApplied::kNoService;
-    Dest* d = svc->find_real(e.daddr, e.dport);
-    if (!d) d = svc->find_real(e.daddr, 0);
+    Dest* d = find_dest(*svc, e.daddr, e.dport);
     if (!d) return SyncApplied::kNoReal;
     Conn init{};
     init.caddr = e.caddr;
