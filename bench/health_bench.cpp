@@ -185,7 +185,12 @@ public:
 
 class Reals {
 public:
-  Reals(uint32_t n, int64_t rtt_us) : n_(n), rtt_(rtt_us), q_(1 << 16) {}
+  // The queue is a ring of 512 frames (~140 KB), reused as a TAP read buffer is: the reals are
+  // other machines, and a ring of 65 536 (18 MB, as before 2026-12-05) walked the cache and the
+  // TLB through fresh lines at every answer, a cost of the simulation that was counted as the
+  // checks' (docs/benchmarks.md). Answers in flight: ~24 000 a second for 200 µs, bursts of
+  // tens; a full ring counts them in `lost`.
+  Reals(uint32_t n, int64_t rtt_us) : n_(n), rtt_(rtt_us), q_(512) {}
 
   /// The engine's frames toward the reals since the last call: their answers, queued.
   void pump(Sink& sink, int64_t now) {

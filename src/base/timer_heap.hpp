@@ -1,5 +1,6 @@
-// A min-heap of timers for owners with many of them (health checkers: 11 000 at delay_loop 1 make
-// 22 000 timers a second), kept small in the cache because the data path runs between its uses.
+// A min-heap of timers, kept small in the cache because the data path runs between its uses: the
+// health checkers' TimerWheel (base/timer_wheel.hpp) keeps its current slot and its far timers in
+// two of them.
 //
 // Four children per node and 16-byte entries: a node's children share one 64-byte cache line, so
 // a pop reads one line per level, and the levels are log4(n) (7 for 20 000 timers) instead of a

@@ -126,8 +126,7 @@ void Health::build(const config::Config& cfg) {
   }
   std::sort(passive_index_.begin(), passive_index_.end());
   settle_quietly();
-  heap_.clear();
-  heap_.reserve(checkers_.size() * 4 + reals_.size() + 16);
+  timers_.reset(checkers_.size() * 2 + reals_.size() + 16);
   by_port_.reset(checkers_.size() * 2 + 16);
   by_echo_.reset(checkers_.size() * 2 + 16);
 }
@@ -233,20 +232,20 @@ void Health::schedule(uint32_t c, Instant at) noexcept {
   push_timer({at.us, c, k.timer_gen});
 }
 
-void Health::push_timer(const Timer& t) noexcept { heap_.push(t); }
+void Health::push_timer(const Timer& t) noexcept { timers_.push(t); }
 
 std::optional<Instant> Health::next_deadline() const noexcept {
   if (!started_) return checkers_.empty() ? std::nullopt : std::optional<Instant>(Instant{});
   // Stale entries at the top only make the engine wake early once (on_timer pops them).
-  if (heap_.empty()) return std::nullopt;
-  return Instant::from_micros(heap_.top().at);
+  if (auto at = timers_.earliest()) return Instant::from_micros(*at);
+  return std::nullopt;
 }
 
 void Health::on_timer(Instant now) noexcept {
   start(now);
-  while (!heap_.empty() && heap_.top().at <= now.us) {
-    const Timer t = heap_.top();
-    heap_.pop();
+  while (!timers_.empty() && timers_.top().at <= now.us) {
+    const Timer t = timers_.top();
+    timers_.pop();
     if (t.id & kWatchTimer) {
       const uint32_t real = t.id & ~kWatchTimer;
       if (real < reals_.size() && t.gen == reals_[real].watch_gen) watch_due(real, Instant::from_micros(t.at));

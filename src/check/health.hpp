@@ -26,7 +26,7 @@
 #include "base/flat_map.hpp"
 #include "base/rng.hpp"
 #include "base/time.hpp"
-#include "base/timer_heap.hpp"
+#include "base/timer_wheel.hpp"
 #include "check/http.hpp"
 #include "check/tls.hpp"
 #include "config/config.hpp"
@@ -294,10 +294,10 @@ private:
   std::vector<RealHealth> reals_;
   std::vector<ServiceHealth> services_;
   std::vector<Checker> checkers_;
-  // Timers (base/timer_heap.hpp): id is the checker, gen its timer_gen; an entry is current while
+  // Timers (base/timer_wheel.hpp): id is the checker, gen its timer_gen; an entry is current while
   // the two agree (a reschedule leaves the old entry to be skipped). A passive watch's timer has
   // kWatchTimer | real index instead, and the real's watch_gen.
-  using Timer = TimerHeap::Timer;
+  using Timer = TimerWheel::Timer;
   static constexpr uint32_t kWatchTimer = 1u << 31;
   void push_timer(const Timer& t) noexcept;
   struct PassiveKey {
@@ -306,7 +306,7 @@ private:
   };
   static PassiveKey passive_key(IpProto proto, Ipv4Addr vip, uint16_t vport, Ipv4Addr real, uint16_t port) noexcept;
   std::vector<std::pair<PassiveKey, uint32_t>> passive_index_;  // sorted: the reals of passive_check services
-  TimerHeap heap_;
+  TimerWheel timers_;
   FlatMap<uint32_t, uint32_t> by_port_;  // TCP source port -> checker, for probes in flight
   FlatMap<uint32_t, uint32_t> by_echo_;  // ICMP echo identifier -> checker
   std::vector<Event> events_;
