@@ -1,8 +1,8 @@
 // A timer wheel for owners with many timers (health checkers: 11 000 at delay_loop 1 make 22 000
 // timers a second), which run between the data path's bursts and must take little of its cache.
 //
-// Timers in the next ~4 s sit in 4 096 slots of 1.024 ms (an append to a slot's vector, one bit
-// in a bitmap); later ones in an overflow TimerHeap. The slot being fired is moved into a small
+// Timers in the next ~4 s sit in 4 096 slots of 1.024 ms (a node from a pool linked into the
+// slot's list, one bit in a bitmap); later ones in an overflow TimerHeap. The slot being fired is moved into a small
 // TimerHeap (tens of entries), so a pop touches a few hot lines where a heap of every timer
 // (TimerHeap alone) walks 7 levels of a 350 KB array per pop, each level a cache miss that also
 // evicts the data path's lines (docs/benchmarks.md, "Health checks").
@@ -11,7 +11,8 @@
 // in the small heap and every other timer is later, so timers pop in exactly the order one heap of
 // them all would give: a replay does not depend on the structure. Entries are never removed out
 // of order: an owner that reschedules bumps its generation and skips the stale entry when it pops.
-// The slots' vectors keep their capacity: past the first seconds nothing allocates.
+// The pool, the heaps and the slot heads are sized by reset(): with no more timers than that,
+// nothing allocates.
 #pragma once
 
 #include <array>
@@ -29,16 +30,18 @@ class TimerWheel {
 public:
   using Timer = TimerHeap::Timer;
 
-  TimerWheel() : slots_(kSlots) {}
+  TimerWheel() { heads_.fill(kNil); }
 
-  /// Empties it (the slots keep their capacity); `n`: the timers expected at once (the overflow
-  /// heap and the current slot's heap reserve for them).
+  /// Empties it; `n`: the timers expected at once (the pool and the heaps reserve for them).
   void reset(size_t n) {
-    for (auto& s : slots_) s.clear();
+    heads_.fill(kNil);
     bits_.fill(0);
+    pool_.clear();
+    pool_.reserve(n);
+    free_ = kNil;
     now_.clear();
     later_.clear();
-    now_.reserve(64);
+    now_.reserve(n);
     later_.reserve(n);
     n_ = 0;
     earliest_.reset();
@@ -54,7 +57,15 @@ public:
       now_.push(t);
     } else if (s - cur_ < static_cast<int64_t>(kSlots)) {
       const size_t p = phys(s);
-      slots_[p].push_back(t);
+      uint32_t i = free_;
+      if (i != kNil) {
+        free_ = pool_[i].next;
+      } else {
+        i = static_cast<uint32_t>(pool_.size());
+        pool_.emplace_back();
+      }
+      pool_[i] = {t, heads_[p]};
+      heads_[p] = i;
       bits_[p / 64] |= uint64_t{1} << (p % 64);
     } else {
       later_.push(t);
@@ -69,8 +80,8 @@ public:
     if (earliest_) return earliest_;
     std::optional<int64_t> best;
     if (auto d = next_used(); d) {
-      for (const Timer& t : slots_[phys(cur_ + *d)])
-        if (!best || t.at < *best) best = t.at;
+      for (uint32_t i = heads_[phys(cur_ + *d)]; i != kNil; i = pool_[i].next)
+        if (!best || pool_[i].t.at < *best) best = pool_[i].t.at;
     }
     if (!later_.empty() && (!best || later_.top().at < *best)) best = later_.top().at;
     earliest_ = best;
@@ -120,8 +131,14 @@ private:
     if (!later_.empty()) next = std::min(next, slot_of(later_.top().at));
     if (d && cur_ + *d == next) {
       const size_t p = phys(next);
-      for (const Timer& t : slots_[p]) now_.push(t);
-      slots_[p].clear();
+      for (uint32_t i = heads_[p]; i != kNil;) {
+        now_.push(pool_[i].t);
+        const uint32_t after = pool_[i].next;
+        pool_[i].next = free_;
+        free_ = i;
+        i = after;
+      }
+      heads_[p] = kNil;
       bits_[p / 64] &= ~(uint64_t{1} << (p % 64));
     }
     while (!later_.empty() && slot_of(later_.top().at) <= next) {
@@ -131,7 +148,14 @@ private:
     cur_ = next;
   }
 
-  std::vector<std::vector<Timer>> slots_;
+  static constexpr uint32_t kNil = UINT32_MAX;
+  struct Node {
+    Timer t;
+    uint32_t next;  // the slot's next node, or the free list's
+  };
+  std::vector<Node> pool_;
+  uint32_t free_ = kNil;
+  std::array<uint32_t, kSlots> heads_;  // each slot's first node
   std::array<uint64_t, kSlots / 64> bits_{};
   TimerHeap now_;    // every timer of a slot <= cur_
   TimerHeap later_;  // timers kSlots or more slots after cur_ when pushed

@@ -126,7 +126,7 @@ void Health::build(const config::Config& cfg) {
   }
   std::sort(passive_index_.begin(), passive_index_.end());
   settle_quietly();
-  timers_.reset(checkers_.size() * 2 + reals_.size() + 16);
+  timers_.reset(checkers_.size() * 4 + reals_.size() + 16);
   by_port_.reset(checkers_.size() * 2 + 16);
   by_echo_.reset(checkers_.size() * 2 + 16);
 }
