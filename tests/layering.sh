@@ -13,6 +13,7 @@ declare -A allowed=(
   [conn]="base config conn flow.hpp"
   [ipvs]="base config conn ipvs flow.hpp drop.hpp wire/ipvs_sync.hpp handover/state.hpp"
   [handover]="base handover"
+  [keepalived]="base config keepalived"
   [sched]="base config conn ipvs sched flow.hpp"
   [fwd]="base wire fwd"
   [frag]="base wire frag drop.hpp"

@@ -11,12 +11,15 @@ namespace vs {
 
 struct Error {
   std::string message;
-  uint32_t line = 0;    // 1-based; 0 = no position
-  uint32_t column = 0;  // 1-based; 0 = no position
-  /// "FILE:LINE:COL: message" (or "FILE: message" without a position).
-  std::string format(const std::string& file) const {
-    if (line == 0) return file + ": " + message;
-    return file + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " + message;
+  uint32_t line = 0;      // 1-based; 0 = no position
+  uint32_t column = 0;    // 1-based; 0 = no position
+  std::string file = {};  // the file the position is in, when not the one the caller read (an include)
+  /// "FILE:LINE:COL: message" (or "FILE: message" without a position); `file` if this error names
+  /// none of its own.
+  std::string format(const std::string& file_read) const {
+    const std::string& f = file.empty() ? file_read : file;
+    if (line == 0) return f + ": " + message;
+    return f + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " + message;
   }
 };
 

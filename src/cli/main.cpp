@@ -12,6 +12,10 @@
 #include "base/version.hpp"
 #include "config/config.hpp"
 #include "config/sched_names.hpp"
+#include "ctl/format.hpp"
+#include "ctl/listing.hpp"
+#include "engine.hpp"
+#include "keepalived/translate.hpp"
 #include "replay/replay.hpp"
 #include "tap/daemon.hpp"
 
@@ -20,7 +24,8 @@ namespace {
 constexpr const char* kUsage =
     "usage: vsrouter <command> [options]\n"
     "commands:\n"
-    "  check  -c FILE                          validate a config file\n"
+    "  check  -c FILE [KEEPALIVED]             validate a config file (vsrouter's TOML or a keepalived.conf)\n"
+    "  convert -c FILE [KEEPALIVED]            print a keepalived.conf as vsrouter's TOML\n"
     "  replay -c FILE --in DIR --out DIR [--advance SECONDS] [--start SECONDS] [--list] [--list-conns] [--trace]\n"
     "         [--diagram CONN]\n"
     "                                          replay DIR/<interface>.pcap through the engine\n"
@@ -28,11 +33,56 @@ constexpr const char* kUsage =
     "         [--log-level error|warn|info|debug] [--takeover]\n"
     "                                          run on the configured TAP devices\n"
     "  version, --version                      print the version (and the git revision)\n"
-    "  help                                    this text\n";
+    "  help                                    this text\n"
+    "KEEPALIVED (check, convert, replay, run; docs/keepalived.md):\n"
+    "  --interfaces FILE    vsrouter's own settings for a keepalived.conf: [[interfaces]], [[routes]], [router]...\n"
+    "  --config-id ID       keep the keepalived.conf lines @ID, drop @^ID (keepalived -i; default: the host name)\n"
+    "  --format FORMAT      toml or keepalived (default: told from the file's content)\n";
+
+// The keepalived.conf options every command that reads a config takes.
+void keepalived_options(cxxopts::Options& o) {
+  o.add_options()("interfaces", "for a keepalived.conf: vsrouter's own settings ([[interfaces]], [[routes]], ...)",
+                  cxxopts::value<std::string>())(
+      "config-id", "keepalived.conf's @ID lines kept for ID (default: the host name)", cxxopts::value<std::string>())(
+      "format", "toml or keepalived (default: from the content)", cxxopts::value<std::string>());
+}
+
+/// keepalived -i's default: the node name up to its first dot (keepalived's get_local_name()).
+std::string host_name() {
+  char name[256] = {};
+  if (::gethostname(name, sizeof name - 1) != 0) return {};
+  std::string n(name);
+  return n.substr(0, n.find('.'));
+}
+
+/// The options as LoadOptions; nullopt after a message on stderr.
+std::optional<vs::keepalived::LoadOptions> load_options(const cxxopts::ParseResult& r, const char* cmd) {
+  vs::keepalived::LoadOptions l;
+  if (r.count("interfaces")) l.interfaces_path = r["interfaces"].as<std::string>();
+  l.config_id = r.count("config-id") ? r["config-id"].as<std::string>() : host_name();
+  if (r.count("format")) {
+    const std::string f = r["format"].as<std::string>();
+    if (f == "toml") l.format = vs::keepalived::LoadOptions::Format::kToml;
+    else if (f == "keepalived") l.format = vs::keepalived::LoadOptions::Format::kKeepalived;
+    else {
+      std::cerr << "vsrouter " << cmd << ": --format must be toml or keepalived\n";
+      return std::nullopt;
+    }
+  }
+  return l;
+}
+
+/// Frames of `check --save`'s engine go nowhere (it never receives one).
+class NoWire : public vs::TxSink {
+public:
+  void transmit(uint32_t, std::span<const uint8_t>) override {}
+};
 
 int cmd_check(int argc, char** argv) {
-  cxxopts::Options o("vsrouter check", "validate a vsrouter config file");
-  o.add_options()("c,config", "config file", cxxopts::value<std::string>())("h,help", "help");
+  cxxopts::Options o("vsrouter check", "validate a vsrouter config file or a keepalived.conf");
+  o.add_options()("c,config", "config file", cxxopts::value<std::string>())(
+      "save", "print the rules the director starts with, as ipvsadm -S -n (vsadm -S -n) prints them")("h,help", "help");
+  keepalived_options(o);
   auto r = o.parse(argc, argv);
   if (r.count("help")) {
     std::cout << o.help() << "\n";
@@ -42,17 +92,78 @@ int cmd_check(int argc, char** argv) {
     std::cerr << "vsrouter check: -c FILE is required\n";
     return 2;
   }
+  auto lo = load_options(r, "check");
+  if (!lo) return 2;
   const auto path = r["config"].as<std::string>();
-  auto cfg = vs::config::load_config(path);
+  std::vector<std::string> notes;
+  auto cfg = vs::keepalived::load_any(path, *lo, &notes);
+  for (const auto& n : notes) std::cerr << n << "\n";
   if (!cfg) {
     std::cerr << cfg.error().format(path) << "\n";
     return 2;
   }
   const auto& c = *cfg.value();
+  if (r.count("save")) {  // the engine's start: checkers with alpha keep their reals out, as keepalived
+    NoWire wire;
+    vs::Engine e(cfg.value(), wire);
+    e.start(vs::Instant{});
+    std::cout << vs::ctl::list_all(e, vs::ctl::kFmtRule | vs::ctl::kFmtNumeric);
+    return 0;
+  }
   size_t reals = 0;
   for (const auto& s : c.services) reals += s.reals.size();
-  std::cout << path << ": ok (" << c.interfaces.size() << " interfaces, " << c.routes.size() << " routes, "
-            << c.services.size() << " services, " << reals << " real servers)\n";
+  const bool ka = vs::keepalived::is_keepalived(path, *lo);
+  std::cout << path << ": ok (" << (ka ? "keepalived.conf, " : "") << c.interfaces.size() << " interfaces, "
+            << c.routes.size() << " routes, " << c.services.size() << " services, " << reals << " real servers"
+            << (c.vrrp_instances.empty() ? "" : ", " + std::to_string(c.vrrp_instances.size()) + " vrrp instances")
+            << (ka && !lo->interfaces_path ? "; without --interfaces: interfaces and addresses not checked" : "")
+            << ")\n";
+  return 0;
+}
+
+int cmd_convert(int argc, char** argv) {
+  cxxopts::Options o("vsrouter convert", "print a keepalived.conf as vsrouter's TOML");
+  o.add_options()("c,config", "keepalived.conf", cxxopts::value<std::string>())("h,help", "help");
+  keepalived_options(o);
+  o.parse_positional({"config"});
+  auto r = o.parse(argc, argv);
+  if (r.count("help")) {
+    std::cout << o.help() << "\n";
+    return 0;
+  }
+  if (!r.count("config")) {
+    std::cerr << "vsrouter convert: a keepalived.conf is required (-c FILE or FILE)\n";
+    return 2;
+  }
+  auto lo = load_options(r, "convert");
+  if (!lo) return 2;
+  const auto path = r["config"].as<std::string>();
+  if (lo->format == vs::keepalived::LoadOptions::Format::kToml || !vs::keepalived::is_keepalived(path, *lo)) {
+    std::cerr << "vsrouter convert: " << path << " is not a keepalived.conf (--format keepalived to read it as one)\n";
+    return 2;
+  }
+  // Loaded first (with placeholder interfaces if none are given): what is printed is valid.
+  vs::keepalived::DiskFiles files;
+  vs::keepalived::Translation t;
+  auto cfg = vs::keepalived::load(path, *lo, files, &t);
+  for (const auto& n : t.notes) std::cerr << n << "\n";
+  if (!cfg) {
+    std::cerr << cfg.error().format(path) << "\n";
+    return 2;
+  }
+  if (!lo->interfaces_path) {
+    vs::keepalived::SyntaxOptions so;
+    so.config_id = lo->config_id;
+    auto syn = vs::keepalived::read_syntax(path, so, files);
+    auto bare = syn ? vs::keepalived::translate(syn.value(), std::nullopt, false)
+                    : vs::Result<vs::keepalived::Translation>(syn.error());
+    if (!bare) {
+      std::cerr << bare.error().format(path) << "\n";
+      return 2;
+    }
+    t = bare.value();
+  }
+  std::cout << "# vsrouter config converted from " << path << " by vsrouter convert\n" << t.toml;
   return 0;
 }
 
@@ -70,6 +181,7 @@ int cmd_replay(int argc, char** argv) {
       "trace", "print what happened to each packet, and why each new connection went to its real")(
       "diagram", "print connection CONN (N: the Nth scheduled, or CLIENT:PORT) as a Mermaid sequence diagram",
       cxxopts::value<std::string>())("h,help", "help");
+  keepalived_options(o);
   auto r = o.parse(argc, argv);
   if (r.count("help")) {
     std::cout << o.help() << "\n";
@@ -87,6 +199,9 @@ int cmd_replay(int argc, char** argv) {
   }
   vs::replay::Options opt;
   opt.config_path = r["config"].as<std::string>();
+  auto lo = load_options(r, "replay");
+  if (!lo) return 2;
+  opt.load = *lo;
   opt.in_dir = r["in"].as<std::string>();
   opt.out_dir = r["out"].as<std::string>();
   opt.advance_us = static_cast<int64_t>(std::llround(adv * 1e6));
@@ -120,6 +235,7 @@ int cmd_run(int argc, char** argv) {
       "and state, then it exits (docs/handover.md)")("log-level", "error, warn, info or debug",
                                                      cxxopts::value<std::string>()->default_value("warn"))("h,help",
                                                                                                            "help");
+  keepalived_options(o);
   auto r = o.parse(argc, argv);
   if (r.count("help")) {
     std::cout << o.help() << "\n";
@@ -131,6 +247,9 @@ int cmd_run(int argc, char** argv) {
   }
   vs::tap::RunOptions opt;
   opt.config_path = r["config"].as<std::string>();
+  auto lo = load_options(r, "run");
+  if (!lo) return 2;
+  opt.load = *lo;
   if (r.count("capture")) opt.capture_dir = r["capture"].as<std::string>();
   if (r.count("control")) opt.control_path = r["control"].as<std::string>();
   if (r.count("metrics")) opt.metrics = r["metrics"].as<std::string>();
@@ -171,6 +290,7 @@ int main(int argc, char** argv) {
   std::string cmd = argv[1];
   try {
     if (cmd == "check") return cmd_check(argc - 1, argv + 1);
+    if (cmd == "convert") return cmd_convert(argc - 1, argv + 1);
     if (cmd == "replay") return cmd_replay(argc - 1, argv + 1);
     if (cmd == "run") return cmd_run(argc - 1, argv + 1);
     if (cmd == "version" || cmd == "--version") {

@@ -21,6 +21,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/file.hpp"
 #include "config/rules.hpp"
 #include "config/sched_names.hpp"
 
@@ -1230,18 +1231,9 @@ Result<std::shared_ptr<const Config>> parse_config(std::string_view toml_text) {
 }
 
 Result<std::shared_ptr<const Config>> load_config(const std::string& path) {
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr) return Error{std::string("cannot read config: ") + std::strerror(errno)};
-  std::string text;
-  char buf[65536];
-  size_t n = 0;
-  errno = 0;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
-  int read_errno = errno;
-  bool failed = std::ferror(f) != 0;
-  std::fclose(f);
-  if (failed) return Error{std::string("cannot read config: ") + std::strerror(read_errno != 0 ? read_errno : EIO)};
-  return parse_config(text);
+  auto text = read_file(path);
+  if (!text) return Error{"cannot read config: " + text.error().message};
+  return parse_config(text.value());
 }
 
 }  // namespace vs::config

@@ -192,7 +192,9 @@ void replay_records(Replayer& r, const std::vector<std::vector<PcapRecord>>& rec
 // vsrouter replay
 
 int run(const Options& opt, std::ostream& out, std::ostream& err) {
-  auto cfg = config::load_config(opt.config_path);
+  std::vector<std::string> notes;
+  auto cfg = keepalived::load_any(opt.config_path, opt.load, &notes);
+  for (const auto& n : notes) err << n << "\n";
   if (!cfg) {
     err << cfg.error().format(opt.config_path) << "\n";
     return 2;

@@ -14,12 +14,14 @@
 
 #include "config/config.hpp"
 #include "engine.hpp"
+#include "keepalived/translate.hpp"
 #include "replay/pcap_io.hpp"
 
 namespace vs::replay {
 
 struct Options {
   std::string config_path;
+  keepalived::LoadOptions load;  // keepalived.conf: --format, --interfaces, --config-id
   std::string in_dir;
   std::string out_dir;
   int64_t advance_us = 0;           // run the clock this long after the last record so timers fire

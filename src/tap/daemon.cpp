@@ -250,7 +250,9 @@ private:
   /// systemd hears RELOADING=1 before, READY=1 and the new STATUS= after (sd_notify(3)).
   ctl::Reply reload() {
     notify("RELOADING=1\nMONOTONIC_USEC=" + std::to_string(monotonic_usec()) + "\nSTATUS=reloading " + config_path_);
-    auto cfg = config::load_config(config_path_);
+    std::vector<std::string> notes;
+    auto cfg = keepalived::load_any(config_path_, load_opt_, &notes);
+    for (const auto& n : notes) log(2, "%s", n.c_str());
     if (!cfg) {
       std::string e = cfg.error().format(config_path_);
       log(1, "reload refused, running config kept: %s", e.c_str());
@@ -518,6 +520,7 @@ private:
   std::unique_ptr<ControlServer> control_;
   std::unique_ptr<MetricsServer> metrics_;
   std::string config_path_;
+  keepalived::LoadOptions load_opt_;
   std::vector<uint8_t> rbuf_ = std::vector<uint8_t>(kReadBuf);
   int64_t epoch_us_ = 0;
   uint64_t hr_start_ = 0;
@@ -690,11 +693,13 @@ void Daemon::close_handles() {
 }
 
 int Daemon::start(const RunOptions& opt) {
-  auto cfg = config::load_config(opt.config_path);
+  std::vector<std::string> notes;
+  auto cfg = keepalived::load_any(opt.config_path, opt.load, &notes);
   if (!cfg) {
     error_line(cfg.error().format(opt.config_path));
     return 2;
   }
+  for (const auto& n : notes) log(2, "%s", n.c_str());
   const auto& c = *cfg.value();
   if (!opt.capture_dir.empty()) {
     std::error_code ec;
@@ -821,6 +826,7 @@ int Daemon::start(const RunOptions& opt) {
                   [](const config::VrrpInstance& v) { return !v.track_interfaces.empty(); }))
     uv_timer_start(&link_timer_, &Daemon::on_link_timer_cb, 0, kLinkPollMs);
   config_path_ = opt.config_path;
+  load_opt_ = opt.load;
   if (opt.control_path.empty()) {
     // Root's default lives in /run/vsrouter/, which systemd makes for the unit
     // (RuntimeDirectory=vsrouter) and a daemon started by hand makes here, as systemd would: 0700.

@@ -20,16 +20,19 @@
 #include <string>
 #include <vector>
 
+#include "keepalived/translate.hpp"
+
 namespace vs::tap {
 
 struct RunOptions {
   std::string config_path;
-  std::string capture_dir;   // empty: no capture
-  std::string control_path;  // empty: ctl::default_control_path()
-  std::string metrics;       // ADDR:PORT for the Prometheus endpoint; empty: none
-  int log_level = 1;         // 0 error, 1 warn, 2 info, 3 debug
-  bool offload = true;       // IFF_VNET_HDR + checksum offload + TSO (off while capturing)
-  bool takeover = false;     // take over from the daemon on the control socket (docs/handover.md)
+  keepalived::LoadOptions load;  // keepalived.conf: --format, --interfaces, --config-id
+  std::string capture_dir;       // empty: no capture
+  std::string control_path;      // empty: ctl::default_control_path()
+  std::string metrics;           // ADDR:PORT for the Prometheus endpoint; empty: none
+  int log_level = 1;             // 0 error, 1 warn, 2 info, 3 debug
+  bool offload = true;           // IFF_VNET_HDR + checksum offload + TSO (off while capturing)
+  bool takeover = false;         // take over from the daemon on the control socket (docs/handover.md)
   /// The command line that started it (the binary's path first): SIGUSR2 runs it again with
   /// --takeover, a successor that takes over (an upgrade in place).
   std::vector<std::string> argv;
