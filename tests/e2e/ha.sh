@@ -4,6 +4,8 @@
 #   dr, nat   version 2, multicast, advert_int 1: DR or NAT service
 #   v3        version 3, unicast, advert_int 0.2, DR
 #   split     version 2, advert_int 1, NAT: a split brain and its healing
+#   keepalived the nat pair from a keepalived.conf (e2e_ha_keepalived: HTTP_GET checks, connection
+#             sync) with --interfaces; d1 reloads it (SIGHUP) while master
 # dr, nat, v3: d1 (priority 150) is master, d2 (100) backup. kill -9 d1: the client's new requests
 # succeed again within 3 x advert_int + Skew_Time (under 4 s at 1 s, under 1 s at 0.2 s), and its
 # ARP cache has d2's MAC (d2's gratuitous ARPs; the client never re-resolved). d1 starts again and
@@ -23,7 +25,7 @@ trap 'stop_clients; e2e_cleanup' EXIT
 
 case $MODE in
   dr) METHOD=dr VERSION=2 ADV=1 ;;
-  nat | split) METHOD=nat VERSION=2 ADV=1 ;;
+  nat | split | keepalived) METHOD=nat VERSION=2 ADV=1 ;;
   v3) METHOD=dr VERSION=3 ADV=0.2 ;;
   *) e2e_fail "unknown mode $MODE" ;;
 esac
@@ -35,8 +37,13 @@ TIMEOUT=$(echo "scale=2; if ($ADV < 1) 0.1 else 0.25" | bc)
 e2e_hosts_ha "$METHOD"
 declare -A PID
 start_d() {  # N PRIORITY
-  e2e_ha_config "$1" "$METHOD" "$2" "$VERSION" "$ADV" >"$E2E_DIR/d$1.toml"
-  e2e_vsrouter "d$1" "$E2E_DIR/d$1.toml"
+  if [[ $MODE == keepalived ]]; then
+    e2e_ha_keepalived "$1" "$2"
+    e2e_vsrouter "d$1" "$E2E_DIR/d$1.conf" --interfaces "$E2E_DIR/d$1-interfaces.toml"
+  else
+    e2e_ha_config "$1" "$METHOD" "$2" "$VERSION" "$ADV" >"$E2E_DIR/d$1.toml"
+    e2e_vsrouter "d$1" "$E2E_DIR/d$1.toml"
+  fi
   PID[$1]=${E2E_PIDS[-1]}
 }
 vsadm_d() { local n=$1; shift; timeout 5 ip netns exec "$(ns sw)" "$VSADM" --control "$E2E_DIR/control-d$n.sock" "$@"; }
@@ -211,6 +218,17 @@ fi
 start_client cli
 sleep 2
 [[ $(vip_mac cli) == "$D1_MAC" ]] || e2e_fail "cli: the VIP at $(vip_mac cli), expected d1's $D1_MAC"
+if [[ $MODE == keepalived ]]; then
+  # keepalived.conf's pieces took effect: sync follows VI_WAN, HTTP_GET checkers probe /health.
+  vsadm_d 1 -L --daemon | grep -q "master sync daemon" || e2e_fail "d1: no master sync daemon: $(vsadm_d 1 -L --daemon)"
+  grep -q '"GET /health' "$E2E_DIR/http-r1.log" || e2e_fail "r1 was never probed with GET /health"
+  # A reload reads the keepalived.conf again (unchanged: nothing moves, no checker restarts).
+  kill -HUP "${PID[1]}"
+  wait_for 5 "d1 reloaded its keepalived.conf" grep -q "reloaded $E2E_DIR/d1.conf" "$E2E_DIR/vsrouter-d1.log" >/dev/null ||
+    exit 1
+  { both_states MASTER BACKUP && reals_whole; } || e2e_fail "the reload moved something: d1 $(state 1), d2 $(state 2)"
+  e2e_log "keepalived.conf: sync daemon, HTTP_GET probes, a reload with nothing moved"
+fi
 
 # 1. kill -9 the master: d2 takes over after Master_Down_Interval, its GARPs move the client.
 down=$(echo "3 * $ADV + $(skew 100)" | bc)

@@ -461,6 +461,92 @@ EOF
   fi
   [[ -z $sync ]] || printf '\n[sync]\ninterface = "lan"\nvrrp_instance = "VI_WAN"\nsyncid = 1\n'
 }
+# Director N's pair as keepalived.conf (docs/keepalived.md): e2e_ha_keepalived N PRIORITY writes
+# $E2E_DIR/dN.conf, the same director as e2e_ha_config N nat PRIORITY 2 1 in keepalived's words
+# (NAT by keepalived's default lb_kind, HTTP_GET of /health instead of TCP_CHECK, connection sync
+# on lan following VI_WAN by lvs_sync_daemon), and $E2E_DIR/dN-interfaces.toml, vsrouter's own
+# part: its interfaces.
+e2e_ha_keepalived() {
+  local n=$1 prio=$2 i
+  cat >"$E2E_DIR/d$n-interfaces.toml" <<EOF
+# Director $n's interfaces (tests/e2e/lib.sh, e2e_ha_keepalived).
+[router]
+seed = $n
+
+[[interfaces]]
+name = "wan"
+tap = "vsh$n-wan"
+mac = "02:00:00:00:d$n:01"
+addresses = ["10.0.0.$((n + 1))/24"]
+
+[[interfaces]]
+name = "lan"
+tap = "vsh$n-lan"
+mac = "02:00:00:00:d$n:02"
+addresses = ["192.168.10.$((n + 1))/24"]
+EOF
+  {
+    cat <<EOF
+! Director $n of the VRRP pair as keepalived.conf (tests/e2e/lib.sh, e2e_ha_keepalived).
+global_defs {
+   router_id director$n
+   lvs_sync_daemon lan VI_WAN id 1
+}
+
+vrrp_sync_group DIRECTOR {
+    group {
+        VI_WAN
+        VI_LAN
+    }
+}
+
+vrrp_instance VI_WAN {
+    state BACKUP
+    interface wan
+    virtual_router_id 51
+    priority $prio
+    advert_int 1
+    virtual_ipaddress {
+        10.0.0.100/24 dev wan
+    }
+}
+
+vrrp_instance VI_LAN {
+    state BACKUP
+    interface lan
+    virtual_router_id 52
+    priority $prio
+    advert_int 1
+    virtual_ipaddress {
+        192.168.10.1/24 dev lan
+    }
+}
+
+virtual_server 10.0.0.100 80 {
+    delay_loop 1
+    lb_algo rr
+    protocol TCP
+EOF
+    for i in 1 2; do
+      cat <<EOF
+
+    real_server 192.168.10.1$i 80 {
+        weight 1
+        HTTP_GET {
+            url {
+                path /health
+                status_code 200
+            }
+            connect_timeout 1
+            retry 0
+            warmup 0
+        }
+    }
+EOF
+    done
+    echo "}"
+  } >"$E2E_DIR/d$n.conf"
+}
 # One instance of e2e_ha_config (its locals n prio version adv other): NAME IFACE VRID VIP NET
 e2e_ha_instance() {
   printf '\n[[vrrp_instances]]\nname = "VI_%s"\ninterface = "%s"\nvirtual_router_id = %s\n' "$1" "$2" "$3"
