@@ -1,5 +1,6 @@
 #include "keepalived/syntax.hpp"
 
+#include <fnmatch.h>
 #include <glob.h>
 
 #include <cctype>
@@ -30,6 +31,22 @@ std::vector<std::string> DiskFiles::glob(const std::string& pattern) {
   if (::glob(pattern.c_str(), GLOB_BRACE | GLOB_TILDE, nullptr, &g) == 0)
     for (size_t i = 0; i < g.gl_pathc; ++i) out.emplace_back(g.gl_pathv[i]);
   globfree(&g);
+  return out;
+}
+
+std::optional<std::string> MemoryFiles::contents(const std::string& path, std::string& why) {
+  auto it = files.find(path);
+  if (it == files.end()) {
+    why = "No such file or directory";
+    return std::nullopt;
+  }
+  return it->second;
+}
+
+std::vector<std::string> MemoryFiles::glob(const std::string& pattern) {
+  std::vector<std::string> out;  // sorted: the map's order
+  for (const auto& f : files)
+    if (::fnmatch(pattern.c_str(), f.first.c_str(), FNM_PATHNAME) == 0) out.push_back(f.first);
   return out;
 }
 

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -61,6 +62,14 @@ public:
 /// The file system.
 class DiskFiles : public Files {
 public:
+  std::optional<std::string> contents(const std::string& path, std::string& why) override;
+  std::vector<std::string> glob(const std::string& pattern) override;
+};
+
+/// Files in memory (tests, the fuzz target): `glob` matches with fnmatch(3) (no braces).
+class MemoryFiles : public Files {
+public:
+  std::map<std::string, std::string> files;  // path -> text
   std::optional<std::string> contents(const std::string& path, std::string& why) override;
   std::vector<std::string> glob(const std::string& pattern) override;
 };

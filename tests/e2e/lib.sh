@@ -407,17 +407,11 @@ e2e_hosts_ha() {
 # Cut (down) or join (up) both segments between the two halves.
 e2e_ha_link() { in_ns sw ip link set wan-link1 "$1" && in_ns sw ip link set lan-link1 "$1"; }
 
-# Director N's config (1 or 2): e2e_ha_config N METHOD PRIORITY VERSION ADVERT_INT [sync]
-# Interfaces wan 10.0.0.(N+1) and lan 192.168.10.(N+1); a TCP service on the VIP, port 80, over
-# r1 and r2 with TCP_CHECK every second; VI_WAN (VRID 51, the VIP), and for NAT VI_LAN (VRID 52,
-# the reals' gateway) with it in the sync group DIRECTOR. Version 3 sends its adverts by unicast
-# to the other director. `sync`: also a persistent service on port 7000 (the reals' echo
-# servers) and connection sync on lan following VI_WAN (docs/sync.md).
-e2e_ha_config() {
-  local n=$1 method=$2 prio=$3 version=$4 adv=$5 sync=${6:-} i
-  local other=$((3 - n))
+# Director N's own tables (1 or 2): [router] and its interfaces wan 10.0.0.(N+1) and lan
+# 192.168.10.(N+1), for e2e_ha_config and as e2e_ha_keepalived's --interfaces file.
+e2e_ha_interfaces() {
+  local n=$1
   cat <<EOF
-# Director $n of the VRRP pair (tests/e2e/lib.sh, e2e_ha_config): priority $prio.
 [router]
 seed = $n
 
@@ -432,6 +426,21 @@ name = "lan"
 tap = "vsh$n-lan"
 mac = "02:00:00:00:d$n:02"
 addresses = ["192.168.10.$((n + 1))/24"]
+EOF
+}
+
+# Director N's config (1 or 2): e2e_ha_config N METHOD PRIORITY VERSION ADVERT_INT [sync]
+# Interfaces wan 10.0.0.(N+1) and lan 192.168.10.(N+1); a TCP service on the VIP, port 80, over
+# r1 and r2 with TCP_CHECK every second; VI_WAN (VRID 51, the VIP), and for NAT VI_LAN (VRID 52,
+# the reals' gateway) with it in the sync group DIRECTOR. Version 3 sends its adverts by unicast
+# to the other director. `sync`: also a persistent service on port 7000 (the reals' echo
+# servers) and connection sync on lan following VI_WAN (docs/sync.md).
+e2e_ha_config() {
+  local n=$1 method=$2 prio=$3 version=$4 adv=$5 sync=${6:-} i
+  local other=$((3 - n))
+  echo "# Director $n of the VRRP pair (tests/e2e/lib.sh, e2e_ha_config): priority $prio."
+  e2e_ha_interfaces "$n"
+  cat <<EOF
 
 [[services]]
 protocol = "tcp"
@@ -468,23 +477,7 @@ EOF
 # part: its interfaces.
 e2e_ha_keepalived() {
   local n=$1 prio=$2 i
-  cat >"$E2E_DIR/d$n-interfaces.toml" <<EOF
-# Director $n's interfaces (tests/e2e/lib.sh, e2e_ha_keepalived).
-[router]
-seed = $n
-
-[[interfaces]]
-name = "wan"
-tap = "vsh$n-wan"
-mac = "02:00:00:00:d$n:01"
-addresses = ["10.0.0.$((n + 1))/24"]
-
-[[interfaces]]
-name = "lan"
-tap = "vsh$n-lan"
-mac = "02:00:00:00:d$n:02"
-addresses = ["192.168.10.$((n + 1))/24"]
-EOF
+  e2e_ha_interfaces "$n" >"$E2E_DIR/d$n-interfaces.toml"
   {
     cat <<EOF
 ! Director $n of the VRRP pair as keepalived.conf (tests/e2e/lib.sh, e2e_ha_keepalived).

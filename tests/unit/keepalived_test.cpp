@@ -11,31 +11,7 @@
 namespace vs::keepalived {
 namespace {
 
-class MemFiles : public Files {
-public:
-  std::map<std::string, std::string> files;
-  std::optional<std::string> contents(const std::string& path, std::string& why) override {
-    auto it = files.find(path);
-    if (it == files.end()) {
-      why = "No such file or directory";
-      return std::nullopt;
-    }
-    return it->second;
-  }
-  // Enough of glob(3) for the tests: "DIR/*.conf" and exact names.
-  std::vector<std::string> glob(const std::string& pattern) override {
-    std::vector<std::string> out;
-    const size_t star = pattern.find('*');
-    for (const auto& [name, text] : files) {
-      if (star == std::string::npos
-              ? name == pattern
-              : name.size() >= pattern.size() - 1 && name.compare(0, star, pattern, 0, star) == 0 &&
-                    name.compare(name.size() - (pattern.size() - star - 1), std::string::npos, pattern, star + 1) == 0)
-        out.push_back(name);
-    }
-    return out;
-  }
-};
+using MemFiles = MemoryFiles;
 
 const char* kInterfaces = R"(
 [[interfaces]]
