@@ -53,7 +53,7 @@ void check_model(const config::Config& c) {
     if (!c.interfaces[s.interface].addresses.empty() && !on_link(c, s.vip)) fail("VIP off-link");
     if (s.port == 0 && s.persistence == 0) fail("port 0 without persistence");
     for (const auto& r : s.reals) {
-      if (r.weight > 65535) fail("weight range");
+      if (r.weight < 0) fail("weight range");  // 0..2147483647 (docs/config.md, as the kernel)
       if (r.method != config::Method::kNat && r.port != s.port) fail("dr/tun real changes the port");
       if (r.method == config::Method::kDr && !on_link(c, r.addr)) fail("dr real off-link");
     }
