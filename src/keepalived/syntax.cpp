@@ -143,23 +143,14 @@ private:
     }
     // $NAME and ${NAME}: the definition's text (an undefined name stays as it is).
     for (; i < raw.size(); ++i) {
-      if (raw[i] == '$') {
-        size_t j = i + 1;
-        const bool braced = j < raw.size() && raw[j] == '{';
-        if (braced) ++j;
-        const size_t n0 = j;
-        while (j < raw.size() && name_char(raw[j])) ++j;
-        const std::string name(raw.substr(n0, j - n0));
-        const bool closed = !braced || (j < raw.size() && raw[j] == '}');
-        auto it = defs_.find(name);
-        if (!name.empty() && closed && it != defs_.end()) {
-          for (char c : it->second) {
-            s.push_back(c);
-            col.push_back(static_cast<uint32_t>(i + 1));
-          }
-          i = braced ? j : j - 1;
-          continue;
+      size_t last = 0;
+      if (const std::string* def = reference(raw, i, last)) {
+        for (char c : *def) {
+          s.push_back(c);
+          col.push_back(static_cast<uint32_t>(i + 1));
         }
+        i = last;
+        continue;
       }
       s.push_back(raw[i]);
       col.push_back(static_cast<uint32_t>(i + 1));
@@ -167,21 +158,29 @@ private:
     tokenize(s, col, start, path, depth);
   }
 
+  /// The definition `$NAME` or `${NAME}` at s[i] names, if defined (`last`: its final character).
+  const std::string* reference(std::string_view s, size_t i, size_t& last) const {
+    if (s[i] != '$') return nullptr;
+    size_t j = i + 1;
+    const bool braced = j < s.size() && s[j] == '{';
+    if (braced) ++j;
+    const size_t n0 = j;
+    while (j < s.size() && name_char(s[j])) ++j;
+    if (j == n0 || (braced && (j >= s.size() || s[j] != '}'))) return nullptr;
+    auto it = defs_.find(std::string(s.substr(n0, j - n0)));
+    if (it == defs_.end()) return nullptr;
+    last = braced ? j : j - 1;
+    return &it->second;
+  }
+
   std::string substitute(std::string_view v) const {
     std::string out;
     for (size_t i = 0; i < v.size(); ++i) {
-      if (v[i] == '$') {
-        size_t j = i + 1;
-        const bool braced = j < v.size() && v[j] == '{';
-        if (braced) ++j;
-        const size_t n0 = j;
-        while (j < v.size() && name_char(v[j])) ++j;
-        auto it = defs_.find(std::string(v.substr(n0, j - n0)));
-        if (j > n0 && (!braced || (j < v.size() && v[j] == '}')) && it != defs_.end()) {
-          out += it->second;
-          i = braced ? j : j - 1;
-          continue;
-        }
+      size_t last = 0;
+      if (const std::string* def = reference(v, i, last)) {
+        out += *def;
+        i = last;
+        continue;
       }
       out.push_back(v[i]);
     }
