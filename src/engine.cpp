@@ -111,8 +111,10 @@ std::optional<std::string> Engine::reload(std::shared_ptr<const config::Config> 
       next.router.frag_memory_per_source != now.router.frag_memory_per_source ||
       next.router.frag_timeout != now.router.frag_timeout)
     return std::string("router.frag_* cannot change without a restart (reassembly memory is allocated at start)");
-  if (next.vrrp_instances != now.vrrp_instances || next.vrrp_sync_groups != now.vrrp_sync_groups)
-    return std::string("vrrp_instances and vrrp_sync_groups cannot change by a reload (restart vsrouter)");
+  if (next.vrrp_instances != now.vrrp_instances || next.vrrp_sync_groups != now.vrrp_sync_groups ||
+      next.vrrp_scripts != now.vrrp_scripts)
+    return std::string(
+        "vrrp_instances, vrrp_sync_groups and vrrp_scripts cannot change by a reload (restart vsrouter)");
   if (next.sync != now.sync)
     return std::string(
         "[sync] cannot change by a reload (restart vsrouter, or use vsadm --start-daemon/--stop-daemon)");

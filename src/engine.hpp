@@ -47,14 +47,19 @@ public:
   }
 };
 
-/// MISC_CHECK's programs run outside the engine (it never starts a process): the adapter's
-/// runner starts and stops them and reports each exit with Engine::script_exited.
+/// The programs of MISC_CHECK and vrrp_script run outside the engine (it never starts a process):
+/// the adapter's runner starts and stops them and reports each exit with Engine::script_exited.
+/// A program's id is its checker's index, or its vrrp_script's index with kVrrpScriptId set.
 class ScriptRunner {
 public:
   virtual ~ScriptRunner() = default;
-  virtual void start(uint32_t checker, const config::Check& check) = 0;
-  virtual void stop(uint32_t checker) = 0;
+  /// Run `argv` (no shell) as `user` (empty: the daemon's). A program still running under `id`
+  /// gives way.
+  virtual void start(uint32_t id, const std::vector<std::string>& argv, const std::string& user) = 0;
+  /// Stop it (its exit is no longer wanted).
+  virtual void stop(uint32_t id) = 0;
 };
+inline constexpr uint32_t kVrrpScriptId = 0x80000000u;
 
 /// What happened to one received frame.
 struct Verdict {
@@ -137,9 +142,11 @@ public:
   /// (and counted). The engine's table must be empty (it is, before start()).
   AdoptReport adopt(const handover::State& s, Instant now);
   void set_script_runner(ScriptRunner* r) noexcept { scripts_ = r; }
-  /// A MISC_CHECK program exited (status 0..255, or -1: killed, or could not start).
-  void script_exited(uint32_t checker, int status, Instant now) noexcept {
-    health_.script_exited(checker, status, now);
+  /// A program exited (status 0..255, or -1: killed, or could not start): a MISC_CHECK
+  /// checker's, or a vrrp_script's (id with kVrrpScriptId).
+  void script_exited(uint32_t id, int status, Instant now) noexcept {
+    if (id & kVrrpScriptId) vrrp_.script_exited(id & ~kVrrpScriptId, status, now);
+    else health_.script_exited(id, status, now);
   }
 
   const config::Config& config() const noexcept { return *cfg_; }
@@ -184,7 +191,8 @@ private:
     return director_.awaiting_reply(FlowKey{client, vip, cport, vport, proto});
   }
   void run_script(uint32_t checker) noexcept override {
-    if (scripts_) scripts_->start(checker, health_.checkers()[checker].cfg);
+    if (scripts_)
+      scripts_->start(checker, health_.checkers()[checker].cfg.misc_argv, health_.checkers()[checker].cfg.misc_user);
   }
   void stop_script(uint32_t checker) noexcept override {
     if (scripts_) scripts_->stop(checker);
@@ -194,6 +202,13 @@ private:
   void send_advert(uint32_t iface, std::span<uint8_t> frame, const MacAddr& src_mac, Instant now) noexcept override;
   void send_garp(uint32_t iface, Ipv4Addr addr, const MacAddr& mac, Instant now) noexcept override;
   void ownership_changed(uint32_t instance) noexcept override;
+  void run_vrrp_script(uint32_t s) noexcept override {
+    const auto& c = vrrp_.scripts()[s].cfg;
+    if (scripts_) scripts_->start(kVrrpScriptId | s, c.argv, c.user);
+  }
+  void stop_vrrp_script(uint32_t s) noexcept override {
+    if (scripts_) scripts_->stop(kVrrpScriptId | s);
+  }
   /// A VRRP datagram to the group or to us: to vrrp_, its refusal counted.
   Verdict vrrp_input(uint32_t iface, ConstIp ip, Instant now) noexcept;
   // sync::SyncNet

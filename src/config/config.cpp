@@ -326,7 +326,7 @@ Duration seconds_value(const toml::node& n, std::string_view key, double lo, dou
 /// keepalived's misc_path is a command line; here it is split into words as a shell would split
 /// plain words and quoted strings ('...' literally, "..." with \\ and \" escapes), and run
 /// without a shell: no expansion, no redirection, no injection from the config.
-std::vector<std::string> split_command(const toml::node& at, const std::string& text) {
+std::vector<std::string> split_command(const toml::node& at, std::string_view key, const std::string& text) {
   std::vector<std::string> words;
   std::string w;
   bool in_word = false;
@@ -349,7 +349,7 @@ std::vector<std::string> split_command(const toml::node& at, const std::string& 
       else w += ch;
     }
   }
-  if (quote) fail(at, "misc_path has an unterminated quote");
+  if (quote) fail(at, quoted(key) + " has an unterminated quote");
   if (in_word) words.push_back(std::move(w));
   return words;
 }
@@ -357,13 +357,20 @@ std::vector<std::string> split_command(const toml::node& at, const std::string& 
 /// A program and its arguments (misc_path, notify_up, ...): split_command's words, the first an
 /// absolute path.
 std::vector<std::string> command_value(const toml::node& n, std::string_view key) {
-  std::vector<std::string> argv = split_command(n, string_value(n, key));
+  std::vector<std::string> argv = split_command(n, key, string_value(n, key));
   if (argv.empty() || argv[0].empty() || argv[0][0] != '/')
     fail(n, quoted(key) + " must start with an absolute program path");
   for (const std::string& w : argv)
     if (std::any_of(w.begin(), w.end(), [](char ch) { return ch == '\0' || ch == '\n'; }))
       fail(n, quoted(key) + " must not hold NUL or newline characters");
   return argv;
+}
+
+/// The user a program runs as (MISC_CHECK's and vrrp_script's `user`): a name, looked up when it runs.
+std::string user_value(const toml::node& n) {
+  std::string u = string_value(n, "user");
+  if (u.empty() || u.find_first_of(" \t:/") != std::string::npos) fail(n, "bad user " + quoted(u));
+  return u;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -391,6 +398,7 @@ private:
   void udp_check(const Section& s, Check& c);
   void misc_check(const Section& s, Check& c);
   unsigned flags(const toml::node& n, const Service& svc) const;
+  void vrrp_script(const Section& s);
   void vrrp_instance(const Section& s);
   void vrrp_sync_group(const Section& s);
   void sync(const Section& s);
@@ -409,8 +417,8 @@ private:
 
 Config Loader::load(const toml::table& root) {
   Section top(root, "");
-  top.allow_only({"router", "interfaces", "routes", "timeouts", "defense", "ipvs", "services", "vrrp_instances",
-                  "vrrp_sync_groups", "sync"});
+  top.allow_only({"router", "interfaces", "routes", "timeouts", "defense", "ipvs", "services", "vrrp_scripts",
+                  "vrrp_instances", "vrrp_sync_groups", "sync"});
 
   if (const toml::node* n = top.optional("router")) router(Section(table_value(*n, "router", "[router]"), "[router]"));
 
@@ -433,6 +441,9 @@ Config Loader::load(const toml::table& root) {
   if (const toml::node* n = top.optional("services"))
     for (const toml::table* t : table_array(*n, "services", "[[services]]")) service(Section(*t, "[[services]]"));
 
+  if (const toml::node* n = top.optional("vrrp_scripts"))
+    for (const toml::table* t : table_array(*n, "vrrp_scripts", "[[vrrp_scripts]]"))
+      vrrp_script(Section(*t, "[[vrrp_scripts]]"));
   if (const toml::node* n = top.optional("vrrp_instances"))
     for (const toml::table* t : table_array(*n, "vrrp_instances", "[[vrrp_instances]]"))
       vrrp_instance(Section(*t, "[[vrrp_instances]]"));
@@ -907,11 +918,7 @@ void Loader::misc_check(const Section& s, Check& c) {
   if (const toml::node* n = s.optional("misc_timeout")) c.misc_timeout = seconds_value(*n, "misc_timeout", 0.01, 86400);
   c.connect_timeout = c.misc_timeout;
   if (const toml::node* n = s.optional("misc_dynamic")) c.misc_dynamic = bool_value(*n, "misc_dynamic");
-  if (const toml::node* n = s.optional("user")) {
-    c.misc_user = string_value(*n, "user");
-    if (c.misc_user.empty() || c.misc_user.find_first_of(" \t:/") != std::string::npos)
-      fail(*n, "bad user " + quoted(c.misc_user));
-  }
+  if (const toml::node* n = s.optional("user")) c.misc_user = user_value(*n);
 }
 
 void Loader::udp_check(const Section& s, Check& c) {
@@ -1034,6 +1041,7 @@ void Loader::vrrp_instance(const Section& s) {
                 "v3_checksum_as_v2",
                 "track_interface",
                 "track_service",
+                "track_script",
                 "notify_master",
                 "notify_backup",
                 "notify_fault",
@@ -1136,23 +1144,42 @@ void Loader::vrrp_instance(const Section& s) {
     v.v3_checksum_as_v2 = bool_value(*n, "v3_checksum_as_v2");
     if (v.version != 3) fail(*n, "v3_checksum_as_v2 is for version 3");
   }
-  auto tracks = [&](std::string_view key, bool service) {
+  enum class Tracked : uint8_t { kInterface, kService, kScript };
+  auto tracks = [&](std::string_view key, Tracked what) {
     std::vector<VrrpTrack> out;
     const toml::node* n = s.optional(key);
     if (!n) return out;
     const auto* arr = n->as_array();
-    if (!arr) fail(*n, quoted(key) + " must be an array of names or { name, weight } tables");
+    if (!arr) fail(*n, quoted(key) + " must be an array of names or { name, weight, reverse } tables");
     for (const toml::node& e : *arr) {
       VrrpTrack t;
       const toml::node* name_node = &e;
-      if (const auto* tbl = e.as_table()) {
-        Section ts(*tbl, std::string(key));
-        ts.allow_only({"name", "weight"});
-        name_node = &ts.required("name");
-        ts.optional_int("weight", t.weight, -253, 253);
+      const auto* tbl = e.as_table();
+      std::optional<Section> ts;
+      if (tbl) {
+        ts.emplace(*tbl, std::string(key));
+        ts->allow_only({"name", "weight", "reverse"});
+        name_node = &ts->required("name");
       }
       t.name = string_value(*name_node, key);
-      if (service) {
+      if (what == Tracked::kScript) {
+        // keepalived: the script's weight and reverse, unless the track_script line gives its own.
+        uint32_t i = 0;
+        while (i < cfg_.vrrp_scripts.size() && cfg_.vrrp_scripts[i].name != t.name) ++i;
+        if (i == cfg_.vrrp_scripts.size()) fail(*name_node, "no vrrp_script named " + quoted(t.name));
+        t.index = i;
+        t.weight = cfg_.vrrp_scripts[i].weight;
+        t.reverse = cfg_.vrrp_scripts[i].reverse;
+      }
+      if (ts) {
+        if (const toml::node* w = ts->optional("weight"))
+          t.weight = static_cast<int32_t>(int_value(*w, "weight", -253, 253));
+        if (const toml::node* r = ts->optional("reverse")) t.reverse = bool_value(*r, "reverse");
+      }
+      for (const VrrpTrack& o : out)
+        if (o.name == t.name) fail(*name_node, quoted(t.name) + " appears twice in " + quoted(key));
+      if (what == Tracked::kScript) {
+      } else if (what == Tracked::kService) {
         bool found = false;
         for (uint32_t i = 0; i < cfg_.services.size() && !found; ++i) {
           const Service& svc = cfg_.services[i];
@@ -1169,13 +1196,35 @@ void Loader::vrrp_instance(const Section& s) {
     }
     return out;
   };
-  v.track_interfaces = tracks("track_interface", false);
-  v.track_services = tracks("track_service", true);
+  v.track_interfaces = tracks("track_interface", Tracked::kInterface);
+  v.track_services = tracks("track_service", Tracked::kService);
+  v.track_scripts = tracks("track_script", Tracked::kScript);
   if (const toml::node* n = s.optional("notify_master")) v.notify_master = command_value(*n, "notify_master");
   if (const toml::node* n = s.optional("notify_backup")) v.notify_backup = command_value(*n, "notify_backup");
   if (const toml::node* n = s.optional("notify_fault")) v.notify_fault = command_value(*n, "notify_fault");
   if (const toml::node* n = s.optional("notify_stop")) v.notify_stop = command_value(*n, "notify_stop");
   cfg_.vrrp_instances.push_back(std::move(v));
+}
+
+void Loader::vrrp_script(const Section& s) {
+  s.allow_only({"name", "script", "interval", "timeout", "weight", "reverse", "rise", "fall", "init_fail", "user"});
+  VrrpScript v;
+  const toml::node& name = s.required("name");
+  v.name = string_value(name, "name");
+  if (v.name.empty()) fail(name, "\"name\" must not be empty");
+  for (const VrrpScript& o : cfg_.vrrp_scripts)
+    if (o.name == v.name) fail(name, "duplicate vrrp_script name " + quoted(v.name));
+  v.argv = command_value(s.required("script"), "script");
+  // keepalived: whole seconds, at least 1 (vrrp_parser.c); fractions are vsrouter's.
+  if (const toml::node* n = s.optional("interval")) v.interval = seconds_value(*n, "interval", 0.01, 86400);
+  if (const toml::node* n = s.optional("timeout")) v.timeout = seconds_value(*n, "timeout", 0.01, 86400);
+  s.optional_int("weight", v.weight, -253, 253);
+  if (const toml::node* n = s.optional("reverse")) v.reverse = bool_value(*n, "reverse");
+  s.optional_int("rise", v.rise, 1, 1000000);
+  s.optional_int("fall", v.fall, 1, 1000000);
+  if (const toml::node* n = s.optional("init_fail")) v.init_fail = bool_value(*n, "init_fail");
+  if (const toml::node* n = s.optional("user")) v.user = user_value(*n);
+  cfg_.vrrp_scripts.push_back(std::move(v));
 }
 
 void Loader::vrrp_sync_group(const Section& s) {
@@ -1201,7 +1250,8 @@ void Loader::vrrp_sync_group(const Section& s) {
   // keepalived: a sync group's members track unweighted (a weighted tracker would move one
   // member's priority alone).
   for (uint32_t i : g.members)
-    for (const auto* list : {&cfg_.vrrp_instances[i].track_interfaces, &cfg_.vrrp_instances[i].track_services})
+    for (const auto* list : {&cfg_.vrrp_instances[i].track_interfaces, &cfg_.vrrp_instances[i].track_services,
+                             &cfg_.vrrp_instances[i].track_scripts})
       for (const VrrpTrack& t : *list)
         if (t.weight != 0)
           fail(group, "vrrp_instance " + quoted(cfg_.vrrp_instances[i].name) +

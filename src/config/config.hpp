@@ -256,8 +256,24 @@ struct Service : ServiceSettings {
 struct VrrpTrack {
   std::string name;    // track_interface: an interface; track_service: "tcp 10.0.0.100:80"
   uint32_t index = 0;  // interface index; for a service, its index into Config::services
-  int32_t weight = 0;  // 0: down means FAULT; else added to the priority while down (-253..253)
+  // 0: down means FAULT; > 0: added to the priority while up; < 0: added while down (-253..253)
+  int32_t weight = 0;
+  bool reverse = false;  // keepalived's `weight W reverse`: up and down swap roles (0: FAULT while up)
   friend bool operator==(const VrrpTrack&, const VrrpTrack&) = default;
+};
+/// A [[vrrp_scripts]] table: keepalived's vrrp_script, a program run every `interval` whose exit
+/// status (0: success) tracks an instance through its track_script (docs/vrrp.md, "Scripts").
+struct VrrpScript {
+  std::string name;
+  std::vector<std::string> argv;  // script, split into words, run without a shell
+  std::string user;               // run as this user (empty: the daemon's)
+  Duration interval = Duration::seconds(1);
+  Duration timeout{};  // 0: the interval (keepalived: a run is killed after this)
+  int32_t weight = 0;  // track_script's default weight and reverse
+  bool reverse = false;
+  uint32_t rise = 1, fall = 1;  // consecutive successes to go up, failures to go down
+  bool init_fail = false;       // down until its first success (else: unknown until its first run)
+  friend bool operator==(const VrrpScript&, const VrrpScript&) = default;
 };
 struct VrrpInstance {
   std::string name;
@@ -286,6 +302,7 @@ struct VrrpInstance {
   bool higher_prio_send_advert = true;
   bool v3_checksum_as_v2 = false;  // send version 3's checksum without the pseudo-header
   std::vector<VrrpTrack> track_interfaces, track_services;
+  std::vector<VrrpTrack> track_scripts;  // index: into Config::vrrp_scripts
   std::vector<std::string> notify_master, notify_backup, notify_fault, notify_stop;
   friend bool operator==(const VrrpInstance&, const VrrpInstance&) = default;
 };
@@ -326,6 +343,7 @@ struct Config {
   Defense defense;
   Ipvs ipvs;
   std::vector<Service> services;
+  std::vector<VrrpScript> vrrp_scripts;
   std::vector<VrrpInstance> vrrp_instances;
   std::vector<VrrpSyncGroup> vrrp_sync_groups;
   Sync sync;

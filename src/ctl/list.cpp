@@ -115,6 +115,23 @@ std::string list_vrrp(const Engine& e, Instant now) {
                static_cast<unsigned long long>(in.adverts_sent), static_cast<unsigned long long>(in.adverts_received),
                static_cast<unsigned long long>(in.became_master), timer.empty() ? "" : ", ", timer.c_str());
   }
+  // The tracked vrrp_scripts, with keepalived's words for their status (its data dump's
+  // "Status = INIT | GOOD | BAD").
+  bool any = false;
+  for (const vrrp::Script& sc : e.vrrp().scripts()) {
+    if (!sc.tracked) continue;
+    if (!any)
+      out += fmt("%-16s %-6s %-9s %-8s %-8s %-8s %s\n", "Script", "Status", "Interval", "Runs", "Failures", "Timeouts",
+                 "Last exit");
+    any = true;
+    out +=
+        fmt("%-16s %-6s %-9.3f %-8llu %-8llu %-8llu %d\n", sc.cfg.name.c_str(),
+            !sc.known ? "INIT"
+            : sc.up   ? "GOOD"
+                      : "BAD",
+            sc.cfg.interval.us / 1e6, static_cast<unsigned long long>(sc.runs),
+            static_cast<unsigned long long>(sc.failures), static_cast<unsigned long long>(sc.timeouts), sc.last_status);
+  }
   return out;
 }
 

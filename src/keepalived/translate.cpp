@@ -96,6 +96,7 @@ public:
     }
     all.append(timeouts_);
     all.append(services_);
+    all.append(scripts_);
     all.append(vrrp_);
     all.append(groups_);
     all.append(sync_);
@@ -203,6 +204,29 @@ private:
     return q(n.words[1].text);
   }
 
+  /// A program with its arguments as keepalived's misc_path and vrrp_script's script take them:
+  /// one value, split into words when it runs. vsrouter runs it without a shell and without a
+  /// PATH search, so the program must be an absolute path.
+  std::string program(const Node& n) const {
+    const Word& w = value(n);
+    const size_t first = w.text.find_first_not_of(" \t\"'");
+    if (first == std::string::npos || w.text[first] != '/') {
+      const std::string word = w.text.substr(0, w.text.find_first_of(" \t"));
+      fail(w.pos, "keyword not supported: " + n.keyword().text + " with a program that is not an absolute path (" +
+                      q(word) + "): vsrouter runs it without a shell and without a PATH search; give its full path");
+    }
+    return q(w.text);
+  }
+
+  /// `user USER [GROUP]` of a program (MISC_CHECK, vrrp_script): the group is refused, vsrouter
+  /// runs it with the user's own group.
+  std::string user(const Node& n) const {
+    no_block(n);
+    if (n.words.size() == 3)
+      fail(n.words[2].pos, "keyword not supported: user with a group (vsrouter takes the user's)");
+    return q(value(n).text);
+  }
+
   std::string method(const Node& n) const {
     no_block(n);
     if (n.words.size() < 2) fail(n.pos(), n.keyword().text + " needs NAT, DR or TUN");
@@ -233,6 +257,7 @@ private:
     if (kw == "virtual_server") return virtual_server(n);
     if (kw == "vrrp_instance") return vrrp_instance(n);
     if (kw == "vrrp_sync_group") return vrrp_sync_group(n);
+    if (kw == "vrrp_script") return vrrp_script(n);
     refuse(n, "the top level");
   }
 
@@ -462,15 +487,13 @@ private:
       } else if (type == "DNS_CHECK" && (kw == "type" || kw == "name")) {
         keys.line(c.pos(), "    dns_" + kw + " = " + q(value(c).text));
       } else if (type == "MISC_CHECK" && kw == "misc_path") {
-        keys.line(c.pos(), "    misc_path = " + q(value(c).text));
+        keys.line(c.pos(), "    misc_path = " + program(c));
       } else if (type == "MISC_CHECK" && kw == "misc_timeout") {
         keys.line(c.pos(), "    misc_timeout = " + timer(c));
       } else if (type == "MISC_CHECK" && kw == "misc_dynamic") {
         keys.line(c.pos(), std::string("    misc_dynamic = ") + (flag(c) ? "true" : "false"));
       } else if (type == "MISC_CHECK" && kw == "user") {
-        no_block(c);
-        if (c.words.size() != 2) fail(c.pos(), "keyword not supported: user with a group (vsrouter takes the user's)");
-        keys.line(c.pos(), "    user = " + q(c.words[1].text));
+        keys.line(c.pos(), "    user = " + user(c));
       } else {
         refuse(c, type);
       }
@@ -566,7 +589,9 @@ private:
       } else if (kw == "authentication") {
         authentication(c, lists);
       } else if (kw == "track_interface") {
-        track_interface(c, lists);
+        tracks(c, lists, "track_interface");
+      } else if (kw == "track_script") {
+        tracks(c, lists, "track_script");
       } else if (kw == "notify_master" || kw == "notify_backup" || kw == "notify_fault" || kw == "notify_stop") {
         o.line(c.pos(), kw + " = " + script(c));
       } else if (kw == "smtp_alert") {
@@ -633,23 +658,72 @@ private:
     o.line(n.pos(), "authentication = { auth_type = " + q(type) + ", auth_pass = " + q(pass) + " }");
   }
 
-  void track_interface(const Node& n, Out& o) {
+  /// track_interface and track_script blocks: `NAME [weight W [reverse|noreverse]]` per line
+  /// (keepalived's alloc_track_script; an interface's takes reverse as well).
+  void tracks(const Node& n, Out& o, std::string_view key) {
     need_block(n);
-    std::string list = "track_interface = [";
+    const bool iface = key == "track_interface";
+    std::string list = std::string(key) + " = [";
     for (size_t i = 0; i < n.children.size(); ++i) {
       const Node& t = n.children[i];
-      if (t.block) fail(t.pos(), "an interface takes no block");
-      interface_used(t.words[0].text);
+      if (t.block) fail(t.pos(), std::string(iface ? "an interface" : "a script") + " takes no block");
+      if (iface) interface_used(t.words[0].text);
       list += i ? ", " : "";
       if (t.words.size() == 1) {
         list += q(t.words[0].text);
-      } else if (t.words.size() == 3 && t.words[1].text == "weight") {
-        list += "{ name = " + q(t.words[0].text) + ", weight = " + std::to_string(integer(t, 2, -253, 253)) + " }";
-      } else {
-        fail(t.words[1].pos, "track_interface: expected IF or IF weight N");
+        continue;
       }
+      if (t.words[1].text != "weight" || t.words.size() < 3 || t.words.size() > 4)
+        fail(t.words[1].pos, std::string(key) + ": expected NAME, or NAME weight W [reverse|noreverse]");
+      list += "{ name = " + q(t.words[0].text) + ", weight = " + std::to_string(integer(t, 2, -253, 253));
+      if (t.words.size() == 4) {
+        const std::string& r = t.words[3].text;
+        if (r != "reverse" && r != "noreverse")
+          fail(t.words[3].pos, std::string(key) + ": " + q(r) + " is not reverse or noreverse");
+        list += std::string(", reverse = ") + (r == "reverse" ? "true" : "false");
+      }
+      list += " }";
     }
     o.line(n.pos(), list + "]");
+  }
+
+  void vrrp_script(const Node& n) {
+    need_block(n);
+    if (n.words.size() != 2) fail(n.pos(), "vrrp_script takes a name");
+    Out o;
+    o.line(n.pos(), "[[vrrp_scripts]]");
+    bool has_script = false;
+    o.line(n.words[1].pos, "name = " + q(n.words[1].text));
+    for (const Node& c : n.children) {
+      const std::string& kw = c.keyword().text;
+      if (kw == "script") {
+        o.line(c.pos(), "script = " + program(c));
+        has_script = true;
+      } else if (kw == "interval" || kw == "timeout") {
+        o.line(c.pos(), kw + " = " + timer(c));
+      } else if (kw == "rise" || kw == "fall") {
+        o.line(c.pos(), kw + " = " + int_text(c, 1, 1000000));
+      } else if (kw == "weight") {
+        no_block(c);
+        if (c.words.size() < 2 || c.words.size() > 3) fail(c.pos(), "weight: expected W [reverse]");
+        o.line(c.pos(), "weight = " + std::to_string(integer(Node{{c.words[0], c.words[1]}, false, {}}, 1, -253, 253)));
+        if (c.words.size() == 3) {
+          if (c.words[2].text != "reverse") fail(c.words[2].pos, "weight: " + q(c.words[2].text) + " is not reverse");
+          o.line(c.words[2].pos, "reverse = true");
+        }
+      } else if (kw == "init_fail") {
+        values(c, 0);
+        o.line(c.pos(), "init_fail = true");
+      } else if (kw == "user") {
+        o.line(c.pos(), "user = " + user(c));
+      } else {
+        refuse(c, "vrrp_script");
+      }
+    }
+    if (!has_script)
+      fail(n.pos(), "vrrp_script " + n.words[1].text +
+                        " has no script (keepalived drops it, and every track_script of it, with a warning)");
+    scripts_.append(o);
   }
 
   void vrrp_sync_group(const Node& n) {
@@ -760,7 +834,7 @@ private:
   const Syntax& syn_;
   const std::optional<std::string>& interfaces_;
   bool placeholders_;
-  Out timeouts_, services_, vrrp_, groups_, sync_;
+  Out timeouts_, services_, scripts_, vrrp_, groups_, sync_;
   std::vector<std::string> notes_;
   std::vector<std::string> iface_names_;
   std::map<std::string, std::vector<uint32_t>> on_link_;  // interface -> its instances' addresses

@@ -364,6 +364,23 @@ std::string render_metrics(const Engine& engine, const std::vector<PortCounters>
   for (const auto& in : insts) x.sample(inst_label(in), in.adverts_received);
   x.family("vsrouter_vrrp_became_master_total", "counter", "VRRP instance: times it became master.");
   for (const auto& in : insts) x.sample(inst_label(in), in.became_master);
+  // One row per [[vrrp_scripts]] table an instance tracks (the others never run).
+  const auto& scripts = engine.vrrp().scripts();
+  auto script_label = [](const vrrp::Script& sc) { return Labels().add("script", sc.cfg.name).str(); };
+  x.family("vsrouter_vrrp_script_up", "gauge",
+           "vrrp_script: 1 while its verdict is up, 0 while it is down or its first run has not ended.");
+  for (const auto& sc : scripts)
+    if (sc.tracked) x.sample(script_label(sc), uint64_t{sc.known && sc.up ? 1u : 0u});
+  x.family("vsrouter_vrrp_script_runs_total", "counter", "vrrp_script: runs started.");
+  for (const auto& sc : scripts)
+    if (sc.tracked) x.sample(script_label(sc), sc.runs);
+  x.family("vsrouter_vrrp_script_failures_total", "counter",
+           "vrrp_script: runs that failed (a status other than 0, a signal, or the timeout).");
+  for (const auto& sc : scripts)
+    if (sc.tracked) x.sample(script_label(sc), sc.failures);
+  x.family("vsrouter_vrrp_script_timeouts_total", "counter", "vrrp_script: runs stopped at their timeout.");
+  for (const auto& sc : scripts)
+    if (sc.tracked) x.sample(script_label(sc), sc.timeouts);
 
   // --- vsrouter: connection sync (src/sync/) ----------------------------------------------------
   const sync::SyncDaemon& sd = engine.sync();

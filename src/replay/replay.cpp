@@ -66,7 +66,9 @@ void Replayer::start(int64_t us) {
 void Replayer::script_exited(int64_t ts_us, uint32_t checker, int status) {
   run_timers(ts_us);
   now_us_ = std::max(now_us_, ts_us);
-  if (trace_)
+  if (trace_ && (checker & kVrrpScriptId))
+    *trace_ << stamp(now_us_, origin_) << " vrrp_script " << (checker & ~kVrrpScriptId) << " exited " << status << "\n";
+  else if (trace_)
     *trace_ << stamp(now_us_, origin_) << " MISC_CHECK program of checker " << checker << " exited " << status << "\n";
   engine_.script_exited(checker, status, Instant::from_micros(now_us_));
   drain_health();
@@ -84,6 +86,9 @@ void Replayer::drain_health() {
   };
   engine_.health().drain_events([&](const check::Event& e) {
     note(health_log_, stamp(e.at.us, origin_) + " health: " + engine_.health().event_text(e));
+  });
+  engine_.vrrp().drain_script_events([&](const vrrp::ScriptEvent& e) {
+    note(vrrp_log_, stamp(e.at.us, origin_) + " vrrp: " + engine_.vrrp().event_text(e));
   });
   engine_.vrrp().drain_events([&](const vrrp::Event& e) {
     note(vrrp_log_, stamp(e.at.us, origin_) + " vrrp: " + engine_.vrrp().event_text(e));

@@ -72,7 +72,8 @@ public:
   /// What health checks decided, one stamped line each, in order (`replay --list` prints them).
   const std::vector<std::string>& health_log() const noexcept { return health_log_; }
   const std::vector<std::string>& vrrp_log() const noexcept { return vrrp_log_; }
-  /// A MISC_CHECK program's recorded exit (a capture's scripts.txt), at `ts_us`.
+  /// A MISC_CHECK or vrrp_script program's recorded exit (a capture's scripts.txt), at `ts_us`;
+  /// `checker` is the id Engine::script_exited takes.
   void script_exited(int64_t ts_us, uint32_t checker, int status);
   /// Moves the clock to `us` if it is later, firing nothing.
   void advance_to(int64_t us) noexcept { now_us_ = std::max(now_us_, us); }
@@ -129,7 +130,7 @@ std::vector<Input> merge_inputs(const config::Config& cfg, const std::vector<std
 
 /// run() after the files are read: feeds the merged records, then fires the timers up to the last
 /// record + `advance_us`; the clock ends there. `trace` as the Replayer's.
-/// A MISC_CHECK program's exit as `vsrouter run --capture` wrote it (scripts.txt).
+/// A MISC_CHECK or vrrp_script program's exit as `vsrouter run --capture` wrote it (scripts.txt).
 struct ScriptExit {
   int64_t ts_us;
   uint32_t checker;

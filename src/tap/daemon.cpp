@@ -181,6 +181,8 @@ private:
   /// VRRP transitions: logged once each, and keepalived's notify scripts run: the instance's
   /// notify_master/_backup/_fault/_stop, and its sync group's when this instance moved the group.
   void drain_vrrp() {
+    engine_->vrrp().drain_script_events(
+        [this](const vrrp::ScriptEvent& e) { log(2, "%s", engine_->vrrp().event_text(e).c_str()); });
     engine_->vrrp().drain_events([this](const vrrp::Event& e) {
       log(2, "%s", engine_->vrrp().event_text(e).c_str());
       const config::Config& c = engine_->config();

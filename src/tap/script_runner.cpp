@@ -37,14 +37,14 @@ void release(uv_handle_t* h) {
 
 void ScriptRunner::forget(Proc* p) { live_.erase(p); }
 
-void ScriptRunner::start(uint32_t checker, const config::Check& check) {
+void ScriptRunner::start(uint32_t checker, const std::vector<std::string>& argv, const std::string& user) {
   // A program still running from the last check (killed, not yet reaped) gives way at once.
   if (auto it = running_.find(checker); it != running_.end()) {
     uv_process_kill(&it->second->proc, SIGKILL);
     it->second->report = false;
     running_.erase(it);
   }
-  spawn(checker, check.misc_argv, check.misc_user, true);
+  spawn(checker, argv, user, true);
 }
 
 void ScriptRunner::notify(const std::vector<std::string>& argv, const std::string& user) {

@@ -1,7 +1,7 @@
-// MISC_CHECK's programs for the daemon (docs/health-checks.md): started with libuv's uv_spawn,
+// MISC_CHECK's and vrrp_script's programs for the daemon (docs/health-checks.md): started with libuv's uv_spawn,
 // without a shell (the config split the command line into words), stdin/stdout/stderr on
 // /dev/null, as keepalived runs them; on the checker's deadline SIGTERM, then SIGKILL 2 s later
-// (check_misc.c). Each exit is handed back to the engine with the loop's time. Also used by the
+// (check_misc.c, vrrp_scheduler.c). Each exit is handed back to the engine with the loop's time. Also used by the
 // notify scripts (notify_up/notify_down, quorum_up/quorum_down): fire and forget.
 #pragma once
 
@@ -21,13 +21,13 @@ namespace vs::tap {
 
 class ScriptRunner : public vs::ScriptRunner {
 public:
-  /// `exited(checker, status)`: status 0..255, or -1 (a signal, or it could not start).
+  /// `exited(id, status)`: status 0..255, or -1 (a signal, or it could not start).
   using Exited = std::function<void(uint32_t checker, int status)>;
   ScriptRunner(uv_loop_t* loop, Exited exited, std::function<void(const std::string&)> log);
   ~ScriptRunner() override;
 
-  void start(uint32_t checker, const config::Check& check) override;
-  void stop(uint32_t checker) override;
+  void start(uint32_t id, const std::vector<std::string>& argv, const std::string& user) override;
+  void stop(uint32_t id) override;
   /// A notify script: run, not waited for (its exit is only logged when it fails).
   void notify(const std::vector<std::string>& argv, const std::string& user);
   /// Run the loop until every notify script has exited, for at most `ms` (keepalived waits for

@@ -64,6 +64,17 @@ Vrrp::Vrrp(const config::Config& cfg, VrrpNet& net) : net_(net) {
     in.svc_up.assign(c.track_services.size(), true);
     insts_.push_back(std::move(in));
   }
+  for (const auto& c : cfg.vrrp_scripts) {
+    Script sc;
+    sc.cfg = c;
+    // keepalived (vrrp_init_script): one success is enough to come up; init_fail starts down.
+    sc.known = c.init_fail;
+    sc.result = c.init_fail ? 0 : c.rise - 1;
+    scripts_.push_back(std::move(sc));
+  }
+  for (const auto& c : cfg.vrrp_instances)
+    for (const auto& t : c.track_scripts) scripts_[t.index].tracked = true;
+  script_events_.reserve(kEventCap);
 }
 
 Duration Vrrp::advert_interval(const Instance& in) const noexcept {
@@ -86,30 +97,50 @@ Duration Vrrp::master_down_interval(const Instance& in) noexcept {
 void Vrrp::start(Instant now) noexcept {
   if (started_) return;
   started_ = true;
+  for (uint32_t s = 0; s < scripts_.size(); ++s) {
+    if (!scripts_[s].tracked) continue;
+    scripts_[s].next_run = now;  // keepalived runs each tracked script at once
+    script_timer(s, now);
+  }
   // Every tracker first: a faulted member takes its whole sync group to FAULT, whatever the order.
   for (uint32_t i = 0; i < insts_.size(); ++i) {
     insts_[i].started = now;
     weigh(i);
   }
   for (uint32_t i = 0; i < insts_.size(); ++i)
-    if (insts_[i].fault && insts_[i].state == State::kInit) enter_fault(i, Cause::kFault, now);
-  for (uint32_t i = 0; i < insts_.size(); ++i) {
-    Instance& in = insts_[i];
-    if (in.state != State::kInit) continue;  // faulted, or a sync group member already moved it
-    if (in.resume == State::kMaster) {
-      become_master(i, Cause::kHandover, now);
-    } else if (in.resume == State::kBackup) {
-      become_backup(i, Cause::kHandover, now);
-    } else if (in.cfg.priority == 255) {
-      become_master(i, Cause::kStart, now);
-    } else {
-      become_backup(i, Cause::kStart, now);
-      // keepalived: `state MASTER` waits one advert interval and the least skew (that of
-      // priority 255: VRRP_TIMER_SKEW_MIN) for a master to show itself, not three intervals.
-      if (in.cfg.initial_master)
-        in.down_at = now + Duration::micros(int64_t{in.master_adver_cs} * 10000 + skew_for(in, 255).us);
-    }
+    if (insts_[i].fault && insts_[i].state == State::kInit && !waiting(i)) enter_fault(i, Cause::kFault, now);
+  for (uint32_t i = 0; i < insts_.size(); ++i)
+    if (insts_[i].state == State::kInit && !(insts_[i].resume == State::kInit && waiting(i))) begin(i, now);
+}
+
+void Vrrp::begin(uint32_t i, Instant now) noexcept {
+  Instance& in = insts_[i];
+  if (in.state != State::kInit) return;  // faulted, or a sync group member already moved it
+  if (in.fault || group_fault(i)) {
+    enter_fault(i, Cause::kFault, now);
+  } else if (in.resume == State::kMaster) {
+    become_master(i, Cause::kHandover, now);
+  } else if (in.resume == State::kBackup) {
+    become_backup(i, Cause::kHandover, now);
+  } else if (in.cfg.priority == 255) {
+    become_master(i, Cause::kStart, now);
+  } else {
+    become_backup(i, Cause::kStart, now);
+    // keepalived: `state MASTER` waits one advert interval and the least skew (that of
+    // priority 255: VRRP_TIMER_SKEW_MIN) for a master to show itself, not three intervals.
+    if (in.cfg.initial_master)
+      in.down_at = now + Duration::micros(int64_t{in.master_adver_cs} * 10000 + skew_for(in, 255).us);
   }
+}
+
+bool Vrrp::waiting(uint32_t i) const noexcept {
+  auto pending = [this](uint32_t m) {
+    for (const auto& t : insts_[m].cfg.track_scripts)
+      if (t.weight == 0 && !scripts_[t.index].known) return true;
+    return false;
+  };
+  if (const auto g = sync_group(i)) return std::any_of(groups_[*g].begin(), groups_[*g].end(), pending);
+  return pending(i);
 }
 
 std::optional<Instant> Vrrp::next_deadline() const noexcept {
@@ -124,11 +155,16 @@ std::optional<Instant> Vrrp::next_deadline() const noexcept {
     earliest(in.garp_at);
     earliest(in.lower_garp_at);
   }
+  for (const Script& sc : scripts_) {
+    earliest(sc.next_run);
+    earliest(sc.deadline);
+  }
   return t;
 }
 
 void Vrrp::on_timer(Instant now) noexcept {
   start(now);
+  for (uint32_t s = 0; s < scripts_.size(); ++s) script_timer(s, now);
   for (uint32_t i = 0; i < insts_.size(); ++i) {
     Instance& in = insts_[i];
     if (in.down_at && *in.down_at <= now) master_down(i, *in.down_at);
@@ -329,7 +365,7 @@ void Vrrp::follow(uint32_t i, Instant now) noexcept {
   following_ = true;
   const State to = insts_[i].state;
   for (uint32_t m : groups_[static_cast<size_t>(group_of_[i])]) {
-    if (m == i || insts_[m].state == to) continue;
+    if (m == i || insts_[m].state == to || (insts_[m].state == State::kInit && waiting(m))) continue;
     if (to == State::kMaster) become_master(m, Cause::kSyncGroup, now);
     else if (to == State::kBackup) become_backup(m, Cause::kSyncGroup, now);
     else if (to == State::kFault) enter_fault(m, Cause::kSyncGroup, now);
@@ -342,16 +378,19 @@ void Vrrp::weigh(uint32_t i) noexcept {
   Instance& in = insts_[i];
   bool fault = false;
   int32_t delta = 0;
-  auto add = [&](const std::vector<config::VrrpTrack>& tracks, const std::vector<bool>& up) {
-    for (size_t k = 0; k < tracks.size(); ++k) {
-      const int32_t w = tracks[k].weight;
-      if (w == 0 && !up[k]) fault = true;
-      if (w > 0 && up[k]) delta += w;   // keepalived: a positive weight is added while up
-      if (w < 0 && !up[k]) delta += w;  // a negative one while down
-    }
+  // keepalived (vrrp_track.c): an unweighted tracker faults the instance while down (with
+  // reverse: while up); a positive weight is added while up, a negative one while down, each
+  // negated with reverse.
+  auto apply = [&](const config::VrrpTrack& t, bool up) {
+    const int32_t m = t.reverse ? -1 : 1;
+    if (t.weight == 0 && up == t.reverse) fault = true;
+    if (t.weight > 0 && up) delta += t.weight * m;
+    if (t.weight < 0 && !up) delta += t.weight * m;
   };
-  add(in.cfg.track_interfaces, in.iface_up);
-  add(in.cfg.track_services, in.svc_up);
+  for (size_t k = 0; k < in.cfg.track_interfaces.size(); ++k) apply(in.cfg.track_interfaces[k], in.iface_up[k]);
+  for (size_t k = 0; k < in.cfg.track_services.size(); ++k) apply(in.cfg.track_services[k], in.svc_up[k]);
+  for (const config::VrrpTrack& t : in.cfg.track_scripts)
+    if (scripts_[t.index].known) apply(t, scripts_[t.index].up);  // undecided: no effect yet
   in.fault = fault;
   in.track_delta = delta;
   // keepalived keeps an owner's 255 and clamps the others to 1..254.
@@ -368,6 +407,10 @@ bool Vrrp::group_fault(uint32_t i) const noexcept {
 void Vrrp::retrack(uint32_t i, Instant now) noexcept {
   weigh(i);
   Instance& in = insts_[i];
+  if (in.state == State::kInit) {  // waiting for its scripts' first verdicts (or stopped)
+    if (started_ && !stopped_ && !waiting(i)) begin(i, now);
+    return;
+  }
   // A sync group leaves FAULT when none of its members is faulted (keepalived's num_member_fault).
   if (in.fault && in.state != State::kFault) enter_fault(i, Cause::kFault, now);
   else if (!group_fault(i) && in.state == State::kFault) {
@@ -389,8 +432,15 @@ void Vrrp::set_tracked(bool service, uint32_t index, bool up, Instant now) noexc
 }
 
 void Vrrp::stop(Instant now) noexcept {
-  started_ = true;    // a stopped instance does not start again
+  started_ = true;  // a stopped instance does not start again
+  stopped_ = true;
   following_ = true;  // every instance stops on its own
+  for (uint32_t s = 0; s < scripts_.size(); ++s) {
+    Script& sc = scripts_[s];
+    if (sc.deadline) net_.stop_vrrp_script(s);
+    sc.deadline.reset();
+    sc.next_run.reset();
+  }
   for (uint32_t i = 0; i < insts_.size(); ++i) {
     Instance& in = insts_[i];
     if (in.state == State::kMaster) send_advert(i, 0, now);
@@ -409,6 +459,75 @@ std::string Vrrp::event_text(const Event& e) const {
   if (!e.peer.is_unspecified()) t += " " + e.peer.str();
   t += ", priority " + std::to_string(e.priority) + ")";
   return t;
+}
+
+void Vrrp::script_timer(uint32_t s, Instant now) noexcept {
+  Script& sc = scripts_[s];
+  if (sc.deadline && *sc.deadline <= now) {
+    // keepalived (vrrp_script_child_thread): a run killed at its timeout is a failure.
+    const Instant due = *sc.deadline;
+    sc.deadline.reset();
+    net_.stop_vrrp_script(s);
+    sc.timeouts++;
+    script_result(s, false, -1, true, due);
+  }
+  if (sc.next_run && *sc.next_run <= now) {
+    const Instant due = *sc.next_run;
+    // Every interval from the first run, whatever a run lasts; missed intervals are not made up.
+    sc.next_run = due + sc.cfg.interval;
+    if (*sc.next_run <= now) sc.next_run = now + sc.cfg.interval;
+    if (sc.deadline) {
+      sc.skipped++;  // keepalived: "Track script ... is already running, expect idle - skipping run"
+      return;
+    }
+    sc.runs++;
+    sc.deadline = due + (sc.cfg.timeout.us > 0 ? sc.cfg.timeout : sc.cfg.interval);
+    net_.run_vrrp_script(s);
+  }
+}
+
+void Vrrp::script_exited(uint32_t s, int status, Instant now) noexcept {
+  if (s >= scripts_.size() || !scripts_[s].deadline) return;  // stopped at its timeout, or not ours
+  scripts_[s].deadline.reset();
+  script_result(s, status == 0, status, false, now);
+}
+
+void Vrrp::script_result(uint32_t s, bool ok, int status, bool timed_out, Instant now) noexcept {
+  Script& sc = scripts_[s];
+  sc.last_status = status;
+  if (!ok) sc.failures++;
+  // keepalived's counter (vrrp_scheduler.c, vrrp_script_child_thread): successes climb to
+  // rise+fall-1, failures fall to 0; the verdict flips on reaching `rise` going up and on
+  // falling below it going down. The first run decides either way.
+  const bool was_up = sc.up, was_known = sc.known;
+  const uint32_t top = sc.cfg.rise + sc.cfg.fall - 1;
+  if (ok) {
+    if (sc.result + 1 < sc.cfg.rise) {
+      sc.result++;
+    } else if (sc.result != top) {
+      if (sc.result < sc.cfg.rise) sc.up = true;
+      sc.result = top;
+    }
+  } else if (sc.result > sc.cfg.rise) {
+    sc.result--;
+  } else {
+    if (sc.result == sc.cfg.rise || !sc.known) sc.up = false;
+    sc.result = 0;
+  }
+  sc.known = true;
+  if (was_known && sc.up == was_up) return;
+  if (script_events_.size() < kEventCap) script_events_.push_back({now, s, sc.up, status, timed_out});
+  for (uint32_t i = 0; i < insts_.size(); ++i)
+    for (const auto& t : insts_[i].cfg.track_scripts)
+      if (t.index == s) retrack(i, now);
+}
+
+std::string Vrrp::event_text(const ScriptEvent& e) const {
+  std::string t = "VRRP script " + scripts_[e.script].cfg.name + ": " + (e.up ? "up" : "down") + " (";
+  if (e.timed_out) t += "timed out";
+  else if (e.status < 0) t += "killed, or did not start";
+  else t += "exited " + std::to_string(e.status);
+  return t + ")";
 }
 
 bool Vrrp::owns(Ipv4Addr a) const noexcept {

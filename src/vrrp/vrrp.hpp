@@ -1,11 +1,12 @@
 // VRRP versions 2 and 3 for IPv4 (RFC 3768, RFC 5798) with keepalived's vrrp_instance behaviour
 // (docs/vrrp.md): the state machine of each [[vrrp_instances]] table, its adverts, its gratuitous
-// ARPs, tracking and sync groups.
+// ARPs, tracking (interfaces, services, vrrp_scripts) and sync groups.
 //
 // Sans-I/O like the engine: adverts arrive as parsed datagrams with the engine's time, adverts and
-// gratuitous ARPs leave through VrrpNet, every timer runs on the engine's clock (next_deadline /
+// gratuitous ARPs leave through VrrpNet, vrrp_script programs are run by the adapter through
+// VrrpNet and their exits come back with the time, every timer runs on the engine's clock (next_deadline /
 // on_timer), so a replay makes the same transitions at the same times. Memory is fixed when the
-// config is loaded: one state and one advert buffer per instance.
+// config is loaded: one state and one advert buffer per instance, one state per script.
 #pragma once
 
 #include <cstdint>
@@ -63,6 +64,10 @@ public:
   virtual void send_garp(uint32_t iface, Ipv4Addr addr, const MacAddr& mac, Instant now) noexcept = 0;
   /// instances()[i] entered or left MASTER: the engine answers for its addresses, or stops.
   virtual void ownership_changed(uint32_t i) noexcept = 0;
+  /// vrrp_script: run scripts()[s]'s program (the adapter does; its exit comes back through
+  /// Vrrp::script_exited), or stop it (its timeout passed; its exit is no longer wanted).
+  virtual void run_vrrp_script(uint32_t s) noexcept = 0;
+  virtual void stop_vrrp_script(uint32_t s) noexcept = 0;
 };
 
 /// A state change (the adapters log it and run the notify scripts).
@@ -73,6 +78,28 @@ struct Event {
   Cause cause = Cause::kStart;
   uint8_t priority = 0;  // the instance's priority then
   Ipv4Addr peer;         // kHigherPriority: the master heard
+};
+
+/// A vrrp_script's verdict changed (or its first run decided it): the adapters log it.
+struct ScriptEvent {
+  Instant at;
+  uint32_t script = 0;
+  bool up = false;
+  int status = 0;          // the exit status that decided (-1: killed by a signal, or did not start)
+  bool timed_out = false;  // the run outlived its timeout and was stopped
+};
+
+/// One vrrp_script's state (keepalived's vrrp_script_t). Public for the listing and the metrics.
+struct Script {
+  config::VrrpScript cfg;
+  bool tracked = false;  // an instance tracks it (keepalived runs only those)
+  bool known = false;    // a run has decided (or init_fail): `up` holds; before, trackers ignore it
+  bool up = false;
+  uint32_t result = 0;  // keepalived's counter, 0..rise+fall-1: up from `rise`
+  std::optional<Instant> next_run;
+  std::optional<Instant> deadline;  // a run is in progress until then
+  int last_status = 0;
+  uint64_t runs = 0, failures = 0, timeouts = 0, skipped = 0;  // skipped: the last run still ran
 };
 
 /// One instance's state. Public for the listing and the metrics.
@@ -116,6 +143,8 @@ public:
   void set_interface(uint32_t iface, bool up, Instant now) noexcept { set_tracked(false, iface, up, now); }
   /// Service `svc` (index into Config::services) has a healthy real or not (track_service).
   void set_service(uint32_t svc, bool healthy, Instant now) noexcept { set_tracked(true, svc, healthy, now); }
+  /// A vrrp_script's program exited (status 0..255, or -1: killed, or could not start).
+  void script_exited(uint32_t s, int status, Instant now) noexcept;
   /// The daemon stops: each master sends priority 0, so its backup takes over at once (RFC 5798
   /// §6.4.3, "Shutdown"); every instance ends in INIT.
   void stop(Instant now) noexcept;
@@ -128,12 +157,20 @@ public:
   std::optional<MacAddr> mac_for(Ipv4Addr a) const noexcept;
 
   const std::vector<Instance>& instances() const noexcept { return insts_; }
+  const std::vector<Script>& scripts() const noexcept { return scripts_; }
   /// "VRRP VI_1: BACKUP -> MASTER (master_down, priority 100)": one line for the log and replay.
   std::string event_text(const Event& e) const;
+  /// "VRRP script chk_web: down (exited 1)".
+  std::string event_text(const ScriptEvent& e) const;
   template <class F>
   void drain_events(F&& f) {
     for (const Event& e : events_) f(e);
     events_.clear();
+  }
+  template <class F>
+  void drain_script_events(F&& f) {
+    for (const ScriptEvent& e : script_events_) f(e);
+    script_events_.clear();
   }
 
   /// Master_Down_Interval and Skew_Time of an instance (RFC 5798 §6.1; version 2's skew is in
@@ -146,6 +183,15 @@ public:
   }
 
 private:
+  /// Start instance i as start() does (FAULT, or MASTER/BACKUP).
+  void begin(uint32_t i, Instant now) noexcept;
+  /// keepalived's INIT wait: i (or a member of its sync group) tracks an unweighted script that
+  /// has not decided yet; the instance stays in INIT until it does.
+  bool waiting(uint32_t i) const noexcept;
+  /// Script s's timers: its timeout, then its next run.
+  void script_timer(uint32_t s, Instant now) noexcept;
+  /// A run of s ended: success or not, counted toward rise and fall.
+  void script_result(uint32_t s, bool ok, int status, bool timed_out, Instant now) noexcept;
   /// Skew_Time as if the priority were `priority` (255 gives the least skew).
   static Duration skew_for(const Instance& in, int64_t priority) noexcept;
   void become_master(uint32_t i, Cause why, Instant now, Ipv4Addr peer = {}) noexcept;
@@ -177,9 +223,12 @@ private:
   std::vector<int32_t> group_of_;  // instance -> sync group, -1 for none
   std::vector<std::vector<uint32_t>> groups_;
   std::vector<Event> events_;
+  std::vector<Script> scripts_;
+  std::vector<ScriptEvent> script_events_;
   std::vector<uint8_t> buf_;  // one advert frame
   bool following_ = false;    // follow() is applying a group's state (no recursion)
   bool started_ = false;
+  bool stopped_ = false;
 };
 
 }  // namespace vs::vrrp

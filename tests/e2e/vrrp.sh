@@ -8,7 +8,13 @@
 # (priority 0): vsrouter is master within Skew_Time (+ slack) and the client reaches the VIP at
 # vsrouter's MAC (its gratuitous ARPs); keepalived starts again and preempts: vsrouter is backup.
 # Then the reverse: vsrouter (200) preempts keepalived (100), stops, and keepalived takes over
-# within Skew_Time. tshark decodes every advert vsrouter sent, without a warning. Needs root.
+# within Skew_Time. tshark decodes every advert vsrouter sent, without a warning.
+#   script  keepalived's vrrp_script in vsrouter (version 2): a weighted script failing (fall 2)
+#           lowers vsrouter's priority below keepalived's, which takes over; its success (rise 2)
+#           brings vsrouter back by preemption. Then an unweighted script failing from the start
+#           holds vsrouter (priority 200) in INIT and FAULT: keepalived (100) keeps the VIP, and
+#           vsrouter is master only once its script succeeds.
+# Needs root.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 MODE=$1
@@ -23,6 +29,7 @@ command -v tshark >/dev/null || e2e_fail "tshark is not installed (scripts/setup
 case $MODE in
   v2) VERSION=2 ADV=1 ;;
   v3) VERSION=3 ADV=0.5 ;;
+  script) VERSION=2 ADV=1 ;;
   *) e2e_fail "unknown mode $MODE" ;;
 esac
 VIP=10.0.0.100 ME=10.0.0.2 KA=10.0.0.3 VS_MAC=02:00:00:00:0a:01
@@ -36,7 +43,7 @@ KA_MAC=$(in_ns ka cat /sys/class/net/eth0/address)
 ip netns exec "$(ns sw)" tshark -q -i br0 -f "ip proto 112" -w "$E2E_DIR/adverts.pcapng" 2>/dev/null &
 TSHARK=$!
 
-vs_config() {  # priority
+vs_config() {  # priority [more VI_1 keys, then more tables]
   cat <<EOF
 [[interfaces]]
 name = "wan"
@@ -54,6 +61,8 @@ advert_int = $ADV
 virtual_ipaddress = ["$VIP"]
 EOF
   [[ $VERSION == 3 ]] && printf 'unicast_src_ip = "%s"\nunicast_peer = ["%s"]\n' "$ME" "$KA"
+  [[ -n ${2:-} ]] && printf '%s\n' "$2"
+  return 0
 }
 ka_config() {  # priority
   cat <<EOF
@@ -78,8 +87,8 @@ start_ka() {  # priority
 }
 stop_ka() { kill -TERM "$KA_PID"; }  # it sends priority 0, then exits
 reap_ka() { wait "$KA_PID" 2>/dev/null; }
-start_vs() {  # priority
-  vs_config "$1" >"$E2E_DIR/vs.toml"
+start_vs() {  # priority [more config]
+  vs_config "$1" "${2:-}" >"$E2E_DIR/vs.toml"
   e2e_vsrouter director "$E2E_DIR/vs.toml"
   VS_PID=${E2E_PIDS[-1]}
 }
@@ -113,6 +122,62 @@ skew() {
   echo "scale=3; (256 - $1) * $unit / 256" | bc
 }
 down_interval() { echo "scale=3; 3 * $ADV + $(skew "$1")" | bc; }
+
+if [[ $MODE == script ]]; then
+  # The script succeeds while $E2E_DIR/fail does not exist; no shell: /usr/bin/test runs itself.
+  script_cfg() {  # weight
+    printf 'track_script = ["chk"]\n\n[[vrrp_scripts]]\nname = "chk"\nscript = "/usr/bin/test ! -e %s"\n' "$E2E_DIR/fail"
+    printf 'interval = 1\nweight = %s\nrise = 2\nfall = 2\n' "$1"
+  }
+  # A. Weighted: vsrouter 150 - 60 = 90 while its script fails, below keepalived's 100.
+  start_ka 100
+  wait_for 10 "keepalived master alone" ka_has_vip >/dev/null
+  start_vs 150 "$(script_cfg -60)"
+  took=$(wait_for "$(echo "$(down_interval 150) + 2" | bc)" "vsrouter (150, script up) master by preemption" is_state MASTER) || exit 1
+  e2e_log "vsrouter (150, its script up) preempted keepalived (100) $took s after its start"
+  wait_for 5 "the client reaches the VIP at vsrouter's MAC" cli_reaches "$VS_MAC" >/dev/null
+  touch "$E2E_DIR/fail"
+  # fall 2 at interval 1: down within 2 s; then keepalived's Master_Down_Interval (it ignores
+  # the lower priority adverts and takes over when its timer fires).
+  took=$(wait_for "$(echo "2 + $(down_interval 100) + 2" | bc)" "keepalived master after vsrouter's script failed" ka_has_vip) || exit 1
+  wait_for 3 "vsrouter backup" is_state BACKUP >/dev/null
+  e2e_log "vsrouter's script failed: keepalived master $took s later"
+  grep -q "VRRP script chk: down (exited 1)" "$E2E_DIR/vsrouter-director.log" || e2e_fail "vsrouter did not log its script going down"
+  prio=$(timeout 5 ip netns exec "$(ns sw)" "$VSADM" --control "$E2E_DIR/control-director.sock" --list-vrrp | awk '$1 == "VI_1" {print $4}')
+  [[ $prio == 90 ]] || e2e_fail "vsrouter's priority is $prio, want 150 - 60 = 90"
+  timeout 5 ip netns exec "$(ns sw)" "$VSADM" --control "$E2E_DIR/control-director.sock" --list-vrrp | grep -qE '^chk +BAD ' ||
+    e2e_fail "--list-vrrp does not show the script BAD"
+  wait_for 5 "the client reaches the VIP at keepalived's MAC" cli_reaches "$KA_MAC" >/dev/null
+  rm -f "$E2E_DIR/fail"
+  took=$(wait_for "$(echo "2 + $(down_interval 150) + 2" | bc)" "vsrouter master again after its script recovered" is_state MASTER) || exit 1
+  e2e_log "vsrouter's script recovered (rise 2): vsrouter master again $took s later"
+  wait_for 5 "keepalived released the VIP" bash -c "! ip netns exec $(ns ka) ip -4 addr show dev eth0 | grep -qF ' $VIP/'" >/dev/null
+  e2e_stop_vsrouter "$VS_PID"
+
+  # B. Unweighted, failing from the start: vsrouter (200) never becomes master until it succeeds.
+  touch "$E2E_DIR/fail"
+  : >"$E2E_DIR/vsrouter-director.log"
+  start_vs 200 "$(script_cfg 0)"
+  wait_for 5 "vsrouter in FAULT" is_state FAULT >/dev/null
+  sleep "$(down_interval 200)"
+  is_state FAULT || e2e_fail "vsrouter left FAULT with its script failing: $(vs_state)"
+  ka_has_vip || e2e_fail "keepalived lost the VIP to a vsrouter whose script fails"
+  if grep -q "MASTER" <(grep "VRRP VI_1" "$E2E_DIR/vsrouter-director.log"); then
+    e2e_fail "vsrouter was master with its script failing: $(grep 'VRRP VI_1' "$E2E_DIR/vsrouter-director.log")"
+  fi
+  grep -q "VRRP VI_1: INIT -> FAULT" "$E2E_DIR/vsrouter-director.log" || e2e_fail "vsrouter did not go from INIT to FAULT"
+  e2e_log "vsrouter (200) with its script failing from the start: INIT -> FAULT, keepalived kept the VIP"
+  rm -f "$E2E_DIR/fail"
+  took=$(wait_for "$(echo "2 + $(down_interval 200) + 2" | bc)" "vsrouter master once its script succeeds" is_state MASTER) || exit 1
+  wait_for 5 "keepalived released the VIP" bash -c "! ip netns exec $(ns ka) ip -4 addr show dev eth0 | grep -qF ' $VIP/'" >/dev/null
+  e2e_log "its script succeeded (rise 2): vsrouter master $took s later"
+  e2e_stop_vsrouter "$VS_PID"
+  stop_ka
+  reap_ka
+  kill -INT "$TSHARK" && wait "$TSHARK" 2>/dev/null
+  e2e_log "PASS ($MODE)"
+  exit 0
+fi
 
 # 1. keepalived master (150), vsrouter backup (100).
 start_ka 150

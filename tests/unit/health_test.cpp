@@ -332,9 +332,9 @@ namespace {
 struct FakeRunner : ScriptRunner {
   std::vector<uint32_t> started, stopped;
   std::vector<std::string> argv0;
-  void start(uint32_t checker, const config::Check& c) override {
+  void start(uint32_t checker, const std::vector<std::string>& argv, const std::string&) override {
     started.push_back(checker);
-    argv0.push_back(c.misc_argv.front());
+    argv0.push_back(argv.front());
   }
   void stop(uint32_t checker) override { stopped.push_back(checker); }
 };

@@ -246,6 +246,84 @@ vrrp_instance VI_1 {
   EXPECT_NE(l.t.notes[0].find(":3:3: note: router_id has no effect"), std::string::npos) << l.t.notes[0];
 }
 
+TEST(KeepalivedTranslate, VrrpScriptAndTrackScript) {
+  const std::string instance = R"(
+vrrp_instance VI_1 {
+  interface eth0
+  virtual_router_id 51
+  priority 150
+  track_script {
+    chk_web
+    chk_db weight 10 noreverse
+  }
+  track_interface {
+    eth1 weight -20 reverse
+  }
+  virtual_ipaddress {
+    192.168.200.10
+  }
+}
+)";
+  auto l = load_text(R"(
+vrrp_script chk_web {
+  script "/usr/local/bin/chk-web --port 80"
+  interval 2
+  timeout 1
+  weight -30 reverse
+  rise 2
+  fall 3
+  init_fail
+  user nobody
+}
+vrrp_script chk_db {
+  script /bin/true
+  weight 5 reverse
+}
+)" + instance);
+  ASSERT_TRUE(l.cfg) << err(l);
+  const auto& c = *l.cfg.value();
+  ASSERT_EQ(c.vrrp_scripts.size(), 2u);
+  const auto& w = c.vrrp_scripts[0];
+  EXPECT_EQ(w.argv, (std::vector<std::string>{"/usr/local/bin/chk-web", "--port", "80"}));
+  EXPECT_EQ(w.interval, Duration::seconds(2));
+  EXPECT_EQ(w.timeout, Duration::seconds(1));
+  EXPECT_EQ(w.weight, -30);
+  EXPECT_TRUE(w.reverse);
+  EXPECT_EQ(w.rise, 2u);
+  EXPECT_EQ(w.fall, 3u);
+  EXPECT_TRUE(w.init_fail);
+  EXPECT_EQ(w.user, "nobody");
+  const auto& t = c.vrrp_instances[0].track_scripts;
+  ASSERT_EQ(t.size(), 2u);
+  EXPECT_EQ(t[0].weight, -30) << "the script's weight and reverse";
+  EXPECT_TRUE(t[0].reverse);
+  EXPECT_EQ(t[1].weight, 10);
+  EXPECT_FALSE(t[1].reverse) << "noreverse overrides the script's reverse";
+  ASSERT_EQ(c.vrrp_instances[0].track_interfaces.size(), 1u);
+  EXPECT_TRUE(c.vrrp_instances[0].track_interfaces[0].reverse);
+
+  // A program keepalived would look up in PATH, or run through a shell: refused at its value.
+  auto p = load_text("vrrp_script chk {\n  script \"killall -0 haproxy\"\n}\n");
+  EXPECT_EQ(err(p),
+            "/etc/keepalived/keepalived.conf:2:10: keyword not supported: script with a program that is not an "
+            "absolute path (\"killall\"): vsrouter runs it without a shell and without a PATH search; give its full "
+            "path");
+  auto n = load_text("vrrp_script chk {\n  interval 2\n}\n");
+  EXPECT_EQ(err(n),
+            "/etc/keepalived/keepalived.conf:1:1: vrrp_script chk has no script (keepalived drops it, and every "
+            "track_script of it, with a warning)");
+  auto g = load_text("vrrp_script chk {\n  script /bin/true\n  user nobody nogroup\n}\n");
+  EXPECT_EQ(err(g),
+            "/etc/keepalived/keepalived.conf:3:15: keyword not supported: user with a group (vsrouter takes "
+            "the user's)");
+  // A tracked script that does not exist: keepalived ignores the line with a warning; refused here.
+  auto u = load_text("vrrp_script chk_web {\n  script /bin/true\n}\nvrrp_script chk_db {\n  script /bin/true\n}\n" +
+                     std::string(instance).replace(instance.find("chk_db weight"), 6, "chk_xx"));
+  ASSERT_FALSE(u.cfg);
+  EXPECT_EQ(u.cfg.error().line, 12u) << "its track_script block" << err(u);
+  EXPECT_NE(err(u).find("no vrrp_script named \"chk_xx\""), std::string::npos) << err(u);
+}
+
 TEST(KeepalivedTranslate, InterfacesFileErrorsNameThatFile) {
   MemFiles m;
   m.files["/k.conf"] = "virtual_server 10.10.10.2 80 {\n}\n";

@@ -556,6 +556,10 @@ TEST_F(RenderTest, ValidExpositionWithHelpAndTypeForEveryFamily) {
       "vsrouter_vrrp_adverts_sent_total",
       "vsrouter_vrrp_adverts_received_total",
       "vsrouter_vrrp_became_master_total",
+      "vsrouter_vrrp_script_up",
+      "vsrouter_vrrp_script_runs_total",
+      "vsrouter_vrrp_script_failures_total",
+      "vsrouter_vrrp_script_timeouts_total",
       "vsrouter_sync_daemon_running",
       "vsrouter_sync_messages_sent_total",
       "vsrouter_sync_entries_sent_total",
@@ -1405,19 +1409,34 @@ name = "VI_2"
 interface = "wan"
 virtual_router_id = 52
 virtual_ipaddress = ["10.0.0.101"]
+track_script = [{ name = "chk", weight = -10 }]
+
+[[vrrp_scripts]]
+name = "chk"
+script = "/bin/false"
 )");
   ASSERT_TRUE(cfg) << cfg.error().message;
   test::MemSink sink;
   Engine e(cfg.value(), sink);
   e.start(Instant::from_micros(1'000'000));
+  EXPECT_LINE(render_metrics(e, {}), R"(vsrouter_vrrp_script_up{script="chk"} 0)");
+  e.script_exited(kVrrpScriptId | 0, 0, Instant::from_micros(1'100'000));
+  EXPECT_LINE(render_metrics(e, {}), R"(vsrouter_vrrp_script_up{script="chk"} 1)");
+  e.on_timer(Instant::from_micros(2'000'000));
+  e.script_exited(kVrrpScriptId | 0, 1, Instant::from_micros(2'100'000));
   const std::string m = render_metrics(e, {});
   EXPECT_LINE(m, R"(vsrouter_vrrp_state{instance="VI_1",state="MASTER"} 1)");
   EXPECT_LINE(m, R"(vsrouter_vrrp_state{instance="VI_1",state="BACKUP"} 0)");
   EXPECT_LINE(m, R"(vsrouter_vrrp_state{instance="VI_2",state="BACKUP"} 1)");
   EXPECT_LINE(m, R"(vsrouter_vrrp_state{instance="VI_2",state="MASTER"} 0)");
   EXPECT_LINE(m, R"(vsrouter_vrrp_priority{instance="VI_1"} 255)");
-  EXPECT_LINE(m, R"(vsrouter_vrrp_adverts_sent_total{instance="VI_1"} 1)");
+  EXPECT_LINE(m, R"(vsrouter_vrrp_adverts_sent_total{instance="VI_1"} 2)") << "at 1 s and 2 s";
   EXPECT_LINE(m, R"(vsrouter_vrrp_became_master_total{instance="VI_2"} 0)");
+  EXPECT_LINE(m, R"(vsrouter_vrrp_priority{instance="VI_2"} 90)");
+  EXPECT_LINE(m, R"(vsrouter_vrrp_script_up{script="chk"} 0)");
+  EXPECT_LINE(m, R"(vsrouter_vrrp_script_runs_total{script="chk"} 2)");
+  EXPECT_LINE(m, R"(vsrouter_vrrp_script_failures_total{script="chk"} 1)");
+  EXPECT_LINE(m, R"(vsrouter_vrrp_script_timeouts_total{script="chk"} 0)");
 }
 
 }  // namespace

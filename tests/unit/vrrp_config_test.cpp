@@ -156,5 +156,70 @@ TEST(VrrpConfig, MistakesAreRefusedWithTheirPosition) {
             "25:9: vrrp_instance \"V\" tracks with a weight; in a sync group trackers are unweighted (keepalived)");
 }
 
+TEST(VrrpConfig, VrrpScriptsTheirDefaultsAndTheirTrackers) {
+  const std::string scripts = R"(
+[[vrrp_scripts]]
+name = "chk_web"
+script = "/usr/local/bin/chk 'a b' --fast"
+interval = 2
+timeout = 1.5
+weight = 20
+reverse = true
+rise = 3
+fall = 2
+init_fail = true
+user = "nobody"
+
+[[vrrp_scripts]]
+name = "chk_db"
+script = "/bin/true"
+)";
+  const std::string inst =
+      "\n[[vrrp_instances]]\nname = \"V\"\ninterface = \"wan\"\nvirtual_router_id = 1\n"
+      "virtual_ipaddress = [\"10.0.0.1\"]\n";
+  auto r = parse_config(std::string(kTopology) + scripts + inst +
+                        "track_script = [\"chk_db\", { name = \"chk_web\", weight = -5 }]\n");
+  ASSERT_TRUE(r) << r.error().message;
+  const Config& c = *r.value();
+  ASSERT_EQ(c.vrrp_scripts.size(), 2u);
+  const VrrpScript& w = c.vrrp_scripts[0];
+  EXPECT_EQ(w.argv, (std::vector<std::string>{"/usr/local/bin/chk", "a b", "--fast"}));
+  EXPECT_EQ(w.interval, Duration::seconds(2));
+  EXPECT_EQ(w.timeout, Duration::millis(1500));
+  EXPECT_EQ(w.weight, 20);
+  EXPECT_TRUE(w.reverse);
+  EXPECT_EQ(w.rise, 3u);
+  EXPECT_EQ(w.fall, 2u);
+  EXPECT_TRUE(w.init_fail);
+  EXPECT_EQ(w.user, "nobody");
+  const VrrpScript& d = c.vrrp_scripts[1];
+  EXPECT_EQ(d.interval, Duration::seconds(1)) << "keepalived's defaults";
+  EXPECT_EQ(d.timeout, Duration{}) << "0: the interval";
+  EXPECT_EQ(d.weight, 0);
+  EXPECT_EQ(d.rise, 1u);
+  EXPECT_EQ(d.fall, 1u);
+  EXPECT_FALSE(d.init_fail);
+  const auto& t = c.vrrp_instances[0].track_scripts;
+  ASSERT_EQ(t.size(), 2u);
+  EXPECT_EQ(t[0].index, 1u);
+  EXPECT_EQ(t[0].weight, 0);
+  EXPECT_EQ(t[1].index, 0u);
+  EXPECT_EQ(t[1].weight, -5) << "track_script's own weight";
+  EXPECT_TRUE(t[1].reverse) << "and the script's reverse, as keepalived";
+
+  const std::string head = std::string(kTopology) + scripts + inst;  // track_script on line 38
+  EXPECT_EQ(error_of(head + "track_script = [\"chk_www\"]\n"), "38:17: no vrrp_script named \"chk_www\"");
+  EXPECT_EQ(error_of(head + "track_script = [\"chk_db\", \"chk_db\"]\n"),
+            "38:27: \"chk_db\" appears twice in \"track_script\"");
+  EXPECT_EQ(error_of(head + "track_script = [\"chk_web\"]\n[[vrrp_sync_groups]]\nname = \"G\"\ngroup = [\"V\"]\n"),
+            "41:9: vrrp_instance \"V\" tracks with a weight; in a sync group trackers are unweighted (keepalived)");
+  EXPECT_EQ(error_of(std::string(kTopology) + "[[vrrp_scripts]]\nname = \"x\"\nscript = \"chk.sh\"\n"),
+            "18:10: \"script\" must start with an absolute program path");
+  EXPECT_EQ(error_of(std::string(kTopology) + "[[vrrp_scripts]]\nname = \"x\"\nscript = \"/bin/x 'open\"\n"),
+            "18:10: \"script\" has an unterminated quote");
+  EXPECT_EQ(error_of(std::string(kTopology) + "[[vrrp_scripts]]\nname = \"x\"\nscript = \"/bin/x\"\nrise = 0\n"),
+            "19:8: \"rise\" must be between 1 and 1000000");
+}
+
 }  // namespace
 }  // namespace vs::config

@@ -39,6 +39,9 @@ struct Net : VrrpNet {
   }
   void send_garp(uint32_t, Ipv4Addr, const MacAddr&, Instant now) noexcept override { garps.push_back(now); }
   void ownership_changed(uint32_t) noexcept override { ownership++; }
+  std::vector<uint32_t> runs, stops;  // vrrp_script programs started and stopped
+  void run_vrrp_script(uint32_t s) noexcept override { runs.push_back(s); }
+  void stop_vrrp_script(uint32_t s) noexcept override { stops.push_back(s); }
 };
 
 std::string config_text(const std::string& instance_keys, const std::string& extra = "") {
@@ -404,6 +407,131 @@ TEST(Vrrp, AStoppingMasterSendsPriorityZero) {
                    std::string(cause_name(e.cause)));
   });
   EXPECT_EQ(seen, (std::vector<std::string>{"INIT>MASTER:start", "MASTER>INIT:stop"}));
+}
+
+// --- vrrp_script (keepalived's vrrp_scheduler.c and vrrp_track.c) ---------------------------
+
+std::string script_table(const std::string& keys) {
+  return "\n[[vrrp_scripts]]\nname = \"chk\"\nscript = \"/usr/local/bin/chk --quick\"\n" + keys + "\n";
+}
+
+TEST(VrrpScript, RunsEveryIntervalAndMovesThePriorityAfterFallFailuresAndRiseSuccesses) {
+  Rig r("priority = 150\ntrack_script = [\"chk\"]", script_table("interval = 2\nweight = -60\nrise = 2\nfall = 2"));
+  ASSERT_EQ(r.net.runs.size(), 1u) << "a tracked script runs at once";
+  EXPECT_EQ(r.state(), State::kBackup) << "a weighted script does not hold the instance";
+  EXPECT_EQ(r.vrrp.instances()[0].priority, 150) << "undecided: no weight yet";
+  r.run_to(0.1);
+  r.vrrp.script_exited(0, 1, r.now());
+  EXPECT_EQ(r.vrrp.instances()[0].priority, 90) << "the first run decides either way";
+  EXPECT_FALSE(r.vrrp.scripts()[0].up);
+  r.run_to(1.9);
+  EXPECT_EQ(r.net.runs.size(), 1u);
+  r.run_to(2.0);
+  ASSERT_EQ(r.net.runs.size(), 2u) << "every interval";
+  r.vrrp.script_exited(0, 0, r.now());
+  EXPECT_EQ(r.vrrp.instances()[0].priority, 90) << "rise 2: one success is not enough";
+  r.run_to(4.0);
+  r.vrrp.script_exited(0, 0, r.now());
+  EXPECT_EQ(r.vrrp.instances()[0].priority, 150);
+  r.run_to(6.0);
+  r.vrrp.script_exited(0, 3, r.now());
+  EXPECT_EQ(r.vrrp.instances()[0].priority, 150) << "fall 2: one failure is not enough";
+  r.run_to(8.0);
+  r.vrrp.script_exited(0, 0, r.now());
+  r.run_to(10.0);
+  r.vrrp.script_exited(0, 3, r.now());
+  EXPECT_EQ(r.vrrp.instances()[0].priority, 150) << "a success between resets the count";
+  r.run_to(12.0);
+  r.vrrp.script_exited(0, 3, r.now());
+  EXPECT_EQ(r.vrrp.instances()[0].priority, 90);
+  EXPECT_EQ(r.vrrp.scripts()[0].runs, 7u);
+  EXPECT_EQ(r.vrrp.scripts()[0].failures, 4u);
+  std::vector<std::string> log;
+  r.vrrp.drain_script_events([&](const ScriptEvent& e) { log.push_back(r.vrrp.event_text(e)); });
+  EXPECT_EQ(log, (std::vector<std::string>{"VRRP script chk: down (exited 1)", "VRRP script chk: up (exited 0)",
+                                           "VRRP script chk: down (exited 3)"}));
+}
+
+TEST(VrrpScript, AnUnweightedScriptHoldsTheInstanceInInitUntilItsFirstVerdictThenFaultsIt) {
+  Rig r("priority = 255\ntrack_script = [\"chk\"]", script_table(""));
+  EXPECT_EQ(r.state(), State::kInit) << "keepalived waits for the script before starting the instance";
+  EXPECT_TRUE(r.net.adverts.empty());
+  r.run_to(0.05);
+  r.vrrp.script_exited(0, 0, r.now());
+  EXPECT_EQ(r.state(), State::kMaster) << "the owner starts as master once its script succeeds";
+  r.run_to(1.0);
+  r.vrrp.script_exited(0, 1, r.now());
+  EXPECT_EQ(r.state(), State::kFault);
+  EXPECT_EQ(r.net.adverts.back().priority, 0) << "a master resigns on fault";
+  r.run_to(2.0);
+  r.vrrp.script_exited(0, 0, r.now());
+  EXPECT_EQ(r.state(), State::kMaster);
+
+  Rig f("priority = 255\ntrack_script = [\"chk\"]", script_table(""));
+  f.vrrp.script_exited(0, 1, f.now());
+  EXPECT_EQ(f.state(), State::kFault) << "a first failure starts the instance in FAULT, never master";
+  EXPECT_TRUE(f.net.adverts.empty());
+
+  Rig i("priority = 255\ntrack_script = [\"chk\"]", script_table("init_fail = true\nrise = 2"));
+  EXPECT_EQ(i.state(), State::kFault) << "init_fail: failed from the start";
+  i.vrrp.script_exited(0, 0, i.now());
+  EXPECT_EQ(i.state(), State::kFault) << "init_fail climbs all of rise";
+  i.run_to(1.0);
+  i.vrrp.script_exited(0, 0, i.now());
+  EXPECT_EQ(i.state(), State::kMaster);
+}
+
+TEST(VrrpScript, ARunPastItsTimeoutIsStoppedAndFailsAndARunStillGoingIsNotStartedTwice) {
+  Rig r("priority = 150\ntrack_script = [{ name = \"chk\", weight = -50 }]", script_table("interval = 1\ntimeout = 3"));
+  r.run_to(0.01);
+  r.vrrp.script_exited(0, 0, r.now());
+  r.run_to(1.0);
+  ASSERT_EQ(r.net.runs.size(), 2u);
+  r.run_to(3.99);
+  EXPECT_EQ(r.net.runs.size(), 2u) << "runs at 2 s and 3 s skipped: the 1 s run still runs";
+  EXPECT_EQ(r.vrrp.scripts()[0].skipped, 2u);
+  EXPECT_TRUE(r.net.stops.empty());
+  EXPECT_EQ(r.vrrp.instances()[0].priority, 150);
+  r.run_to(4.0);
+  ASSERT_EQ(r.net.stops.size(), 1u) << "stopped at its timeout";
+  EXPECT_EQ(r.vrrp.instances()[0].priority, 100) << "a timeout is a failure";
+  EXPECT_EQ(r.vrrp.scripts()[0].timeouts, 1u);
+  EXPECT_EQ(r.net.runs.size(), 3u) << "and the 4 s run starts";
+  r.vrrp.script_exited(0, 0, r.now());
+  EXPECT_EQ(r.vrrp.instances()[0].priority, 150);
+  r.vrrp.script_exited(0, 1, r.now());
+  EXPECT_EQ(r.vrrp.instances()[0].priority, 150) << "an exit nobody waits for is ignored";
+  r.vrrp.stop(r.now());
+  r.run_to(9.0);
+  EXPECT_EQ(r.net.runs.size(), 3u) << "a stopped VRRP runs no script";
+}
+
+TEST(VrrpScript, ReverseSwapsUpAndDownAndTrackScriptOverridesTheScriptsWeight) {
+  // Script weight 20 reverse: -20 while it succeeds. VI_1 overrides the weight only (keeps reverse).
+  Rig r("priority = 150\ntrack_script = [{ name = \"chk\", weight = 30 }]",
+        script_table("weight = 20\nreverse = true"));
+  r.vrrp.script_exited(0, 0, r.now());
+  EXPECT_EQ(r.vrrp.instances()[0].priority, 120);
+  r.run_to(1.0);
+  r.vrrp.script_exited(0, 1, r.now());
+  EXPECT_EQ(r.vrrp.instances()[0].priority, 150);
+
+  Rig n("priority = 150\ntrack_script = [{ name = \"chk\", weight = -30, reverse = true }]", script_table(""));
+  n.vrrp.script_exited(0, 1, n.now());
+  EXPECT_EQ(n.vrrp.instances()[0].priority, 180) << "negative and reversed: +30 while failing";
+
+  Rig u("priority = 150\ntrack_script = [{ name = \"chk\", reverse = true }]", script_table(""));
+  u.vrrp.script_exited(0, 0, u.now());
+  EXPECT_EQ(u.state(), State::kFault) << "unweighted and reversed: FAULT while it succeeds";
+  u.run_to(1.0);
+  u.vrrp.script_exited(0, 2, u.now());
+  EXPECT_EQ(u.state(), State::kBackup);
+}
+
+TEST(VrrpScript, AScriptNobodyTracksDoesNotRun) {
+  Rig r("", script_table(""));
+  r.run_to(5.0);
+  EXPECT_TRUE(r.net.runs.empty());
 }
 
 }  // namespace
