@@ -20,6 +20,9 @@ The model is written from the rules, not from vsrouter's code:
     and for every other member of its sync group (keepalived vrrp.c, vrrp_state_master_rx).
   - A sync group's members follow the one that changed (cause sync_group), doing what that state
     does (a new master: its advert and GARPs).
+  - A weighted tracker (a vrrp_script) moving the priority: later adverts carry the new one, and a
+    backup's Master_Down timer moves by as much as its Skew_Time changed (keepalived's
+    vrrp_set_effective_priority).
 Timers due at the moment a frame arrives fire before it (the replay runs timers up to each frame);
 instances due at the same moment go in config order.
 
@@ -111,6 +114,7 @@ class Instance:
         self.higher_prio_send_advert = True
         self.lower_at = []  # the second bursts due after lower priority adverts
         self.group = [self]
+        self.priorities = [(0.0, priority)]  # (t, priority): set_priority's changes
 
     @property
     def skew(self):
@@ -160,6 +164,22 @@ class Instance:
 
     def start(self, t):
         self.become_backup(t, "start")
+
+    def set_priority(self, t, prio):
+        """A weighted tracker moved the priority at t (timers up to t have fired)."""
+        before = self.mdi
+        self.priority = prio
+        self.priorities.append((r6(t), prio))
+        if self.state == "BACKUP" and self.down_at is not None:
+            self.down_at = r6(self.down_at + self.mdi - before)
+
+    def priority_at(self, t):
+        """The priority at time t (after whatever changed at t)."""
+        p = self.priorities[0][1]
+        for at, q in self.priorities:
+            if at <= t:
+                p = q
+        return p
 
     def due(self):
         return min([x for x in (self.down_at, self.advert_at, self.garp_at) if x is not None] + self.lower_at,
@@ -224,10 +244,10 @@ def sync(*instances):
         i.group = list(instances)
 
 
-def run(instances, adverts, end):
+def run(instances, adverts, end, priorities=()):
     """Drive `instances` (config order) from t=0 (their start) to `end` with `adverts`:
     [(t, instance, priority, source)] or [(t, instance, priority, source, interval)], the accepted
-    ones only."""
+    ones only; `priorities`: [(t, instance, new priority)], a weighted tracker's changes."""
     for i in instances:
         if i.state == "INIT":
             i.start(0.0)
@@ -241,9 +261,13 @@ def run(instances, adverts, end):
             for i in instances:
                 i.fire(now)
 
-    for t, inst, prio, src, *interval in sorted(adverts, key=lambda a: a[0]):
+    steps = [(a[0], "advert", a) for a in adverts] + [(c[0], "priority", c) for c in priorities]
+    for t, kind, a in sorted(steps, key=lambda x: x[0]):
         run_to(t)
-        inst.advert_in(t, prio, src, *interval)
+        if kind == "advert":
+            a[1].advert_in(t, a[2], a[3], *a[4:])
+        else:
+            a[1].set_priority(t, a[2])
     run_to(end)
 
 

@@ -171,6 +171,8 @@ class Listing:
       Health events         health_events: [(seconds after the replay's start, "text after 'health: '")]
       Instance (VRRP)       vrrp:       {name: {"state", "vrid", "priority", "version", "interface",
                                          "addresses": [...], "detail": "the '->' line after '->'"}}
+      Script (VRRP)         vrrp_scripts: {name: {"status", "interval", "runs", "failures", "timeouts",
+                                           "last"}}
       VRRP events           vrrp_events: [(seconds after the replay's start, "text after 'vrrp: '")]
       ipvsadm -Lnc          conns:      [[pro, expire, state, source, virtual, destination], ...]
 
@@ -181,7 +183,7 @@ class Listing:
         self.services, self.reals, self.interfaces = {}, {}, {}
         self.events, self.drops, self.conns = {}, {}, []
         self.health, self.health_events = {}, []
-        self.vrrp, self.vrrp_events = {}, []
+        self.vrrp, self.vrrp_events, self.vrrp_scripts = {}, [], {}
         section, service, instance = "stats", None, None
         for line in open(os.path.join(out_dir, "list.txt")).read().splitlines():
             s = line.split()
@@ -201,6 +203,11 @@ class Listing:
                 self.health_events.append((float(s[0]), line.split(" health: ", 1)[1]))
             elif s[:2] == ["Instance", "State"]:
                 section = "vrrp"
+            elif s[:2] == ["Script", "Status"]:
+                section = "vrrp_scripts"
+            elif section == "vrrp_scripts" and len(s) == 7:
+                self.vrrp_scripts[s[0]] = {"status": s[1], "interval": float(s[2]), "runs": int(s[3]),
+                                           "failures": int(s[4]), "timeouts": int(s[5]), "last": int(s[6])}
             elif line == "VRRP events":
                 section = "vrrp_events"
             elif section == "vrrp" and s[0] == "->" and instance:

@@ -405,8 +405,13 @@ bool Vrrp::group_fault(uint32_t i) const noexcept {
 }
 
 void Vrrp::retrack(uint32_t i, Instant now) noexcept {
-  weigh(i);
   Instance& in = insts_[i];
+  const int64_t mdi_before = master_down_interval(in).us;
+  weigh(i);
+  // keepalived (vrrp_track.c, vrrp_set_effective_priority): a backup's Master_Down timer moves by
+  // as much as its Master_Down_Interval changed with the priority (Skew_Time).
+  if (in.state == State::kBackup && in.down_at)
+    in.down_at = *in.down_at + Duration::micros(master_down_interval(in).us - mdi_before);
   if (in.state == State::kInit) {  // waiting for its scripts' first verdicts (or stopped)
     if (started_ && !stopped_ && !waiting(i)) begin(i, now);
     return;

@@ -58,6 +58,14 @@ void check_model(const config::Config& c) {
       if (r.method == config::Method::kDr && !on_link(c, r.addr)) fail("dr real off-link");
     }
   }
+  for (const auto& sc : c.vrrp_scripts) {
+    if (sc.argv.empty() || sc.argv[0].empty() || sc.argv[0][0] != '/') fail("vrrp_script program");
+    if (sc.rise < 1 || sc.fall < 1 || sc.interval.us <= 0 || sc.timeout.us < 0) fail("vrrp_script range");
+    if (sc.weight < -253 || sc.weight > 253) fail("vrrp_script weight");
+  }
+  for (const auto& v : c.vrrp_instances)
+    for (const auto& t : v.track_scripts)
+      if (t.index >= c.vrrp_scripts.size() || c.vrrp_scripts[t.index].name != t.name) fail("track_script target");
 }
 
 }  // namespace

@@ -528,6 +528,20 @@ TEST(VrrpScript, ReverseSwapsUpAndDownAndTrackScriptOverridesTheScriptsWeight) {
   EXPECT_EQ(u.state(), State::kBackup);
 }
 
+TEST(VrrpScript, APriorityChangeMovesABackupsMasterDownTimerByItsSkewTime) {
+  Rig r("priority = 150\ntrack_script = [{ name = \"chk\", weight = -60 }]", script_table(""));
+  // Master_Down_Interval at 150: 3 + 106/256 = 3.4140625 s; at 90: 3 + 166/256 = 3.6484375 s.
+  r.vrrp.script_exited(0, 1, r.now());
+  EXPECT_EQ(r.vrrp.instances()[0].priority, 90);
+  ASSERT_TRUE(r.vrrp.instances()[0].down_at);
+  EXPECT_EQ(r.vrrp.instances()[0].down_at->us - 1'000'000'000, 3'648'437) << "keepalived moves the timer";
+  r.run_to(3.648);
+  EXPECT_EQ(r.state(), State::kBackup);
+  r.run_to(3.649);
+  EXPECT_EQ(r.state(), State::kMaster);
+  EXPECT_EQ(r.net.adverts.back().priority, 90) << "adverts carry the effective priority";
+}
+
 TEST(VrrpScript, AScriptNobodyTracksDoesNotRun) {
   Rig r("", script_table(""));
   r.run_to(5.0);
