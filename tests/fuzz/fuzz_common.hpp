@@ -196,6 +196,12 @@ inline void check_dest_counts(const Engine& e) {
     }
 }
 
+/// The drops of frames: every counter but the two that count connections the defence dropped
+/// (an eviction or an expiry may happen while a frame is handled, and is not that frame's drop).
+inline uint64_t frame_drops(const DropCounters& d) {
+  return d.total() - d[DropReason::kConnEvictedHalfOpen] - d[DropReason::kConnExpiredHalfOpen];
+}
+
 inline bool is_local(const config::Config& cfg, Ipv4Addr a) {
   for (const auto& i : cfg.interfaces)
     for (const auto& p : i.addresses)

@@ -132,10 +132,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                         wire::EtherType::kIpv4);
     wire::Ipv4View<uint8_t>::unchecked(std::span(frame).subspan(14))
         .fill(0, static_cast<uint16_t>(28 + len), 0, 0, 1, IpProto::kUdp, src, dst);
-    uint64_t before = 0, after = 0;
-    for (uint64_t c : e.drops().n) before += c;
+    const uint64_t before = fuzz::frame_drops(e.drops());
     Verdict v = e.on_frame(1, frame, Instant::from_micros(now));
-    for (uint64_t c : e.drops().n) after += c;
+    const uint64_t after = fuzz::frame_drops(e.drops());
     if (v.kind == Verdict::Kind::kDropped && after != before + 1) fail("a drop not counted once");
     fuzz::check_dest_counts(e);
   }

@@ -18,6 +18,7 @@
 
 #include "config/config.hpp"
 #include "engine.hpp"
+#include "fuzz_common.hpp"
 #include "wire/ethernet.hpp"
 #include "wire/ipv4.hpp"
 #include "wire/vrrp.hpp"
@@ -124,14 +125,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     wire::Ipv4View<uint8_t>::unchecked(std::span(frame).subspan(14))
         .fill(0xc0, static_cast<uint16_t>(20 + n), 0, 0, (flags & 8) ? static_cast<uint8_t>(flags | 1) : 255,
               IpProto::kVrrp, src, dst);
-    const uint64_t before = [&] {
-      uint64_t t = 0;
-      for (uint64_t c : e.drops().n) t += c;
-      return t;
-    }();
+    const uint64_t before = fuzz::frame_drops(e.drops());
     Verdict v = e.on_frame(0, frame, Instant::from_micros(now));
-    uint64_t after = 0;
-    for (uint64_t c : e.drops().n) after += c;
+    const uint64_t after = fuzz::frame_drops(e.drops());
     if (v.kind == Verdict::Kind::kDropped && after != before + 1) fail("a drop not counted once");
     if (v.kind != Verdict::Kind::kDropped && v.kind != Verdict::Kind::kConsumed)
       fail("a VRRP frame neither consumed nor dropped");
