@@ -70,6 +70,7 @@ Engine::Engine(std::shared_ptr<const config::Config> cfg, TxSink& tx, const Engi
       ip_id_(seed_ip_id(cfg_->router.seed)),
       icmp_peers_(params.icmp_peer_entries, params.icmp_ratelimit_ms, cfg_->router.seed),
       vrrp_(*cfg_, *this),
+      announcer_(*cfg_),
       owned_vmacs_(cfg_->interfaces.size()),
       sync_(*cfg_, director_, *this),
       sync_buf_(kEth + 20 + 8 + 65535) {
@@ -92,6 +93,7 @@ void Engine::start(Instant now) noexcept {
 
 void Engine::stop(Instant now) noexcept {
   now_ = now;
+  announcer_.stop(now);
   vrrp_.stop(now);
   sync_.stop_master(now);  // what is queued goes out first
 }
@@ -126,6 +128,7 @@ std::optional<std::string> Engine::reload(std::shared_ptr<const config::Config> 
   director_.apply_config(*health_.effective(*cfg_));
   index_addresses();  // after the director: a VRRP address that is no VIP is a router address
   for (uint32_t i = 0; i < vrrp_.instances().size(); ++i) ownership_changed(i);  // the index is new
+  announcer_.reload(*cfg_, now_);
   track_services(now_);
   return std::nullopt;
 }
@@ -447,6 +450,19 @@ bool Engine::service_healthy(uint32_t svc) const noexcept {
 void Engine::track_services(Instant now) noexcept {
   for (const auto& v : cfg_->vrrp_instances)
     for (const auto& t : v.track_services) vrrp_.set_service(t.index, service_healthy(t.index), now);
+  announcer_.update(
+      [this](Ipv4Addr vip) {
+        for (uint32_t i = 0; i < cfg_->services.size(); ++i)
+          if (cfg_->services[i].vip == vip && service_healthy(i)) return true;
+        return false;
+      },
+      draining_, now);
+}
+
+void Engine::set_draining(bool on, Instant now) noexcept {
+  now_ = now;
+  draining_ = on;
+  track_services(now);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@
 #include <span>
 #include <vector>
 
+#include "announce/announce.hpp"
 #include "base/addr.hpp"
 #include "base/flat_map.hpp"
 #include "base/time.hpp"
@@ -151,6 +152,13 @@ public:
 
   const config::Config& config() const noexcept { return *cfg_; }
 
+  /// [announce] (docs/scale-out.md): drain withdraws every VIP from the BGP daemon while the
+  /// director forwards on (vsadm --drain; the grace period of a stop); undrain announces again.
+  void set_draining(bool on, Instant now) noexcept;
+  bool draining() const noexcept { return draining_; }
+  const announce::Announcer& announcer() const noexcept { return announcer_; }
+  announce::Announcer& announcer() noexcept { return announcer_; }
+
   /// Reload: a validated config replaces the running one as one step. Services, reals,
   /// timeouts, routes and interface addresses/MACs/MTUs follow the new file; established
   /// connections stay on their reals (removed reals: the service's drain policy). Interfaces must
@@ -215,7 +223,8 @@ private:
   void send_sync(const sync::DaemonCfg& c, std::span<const uint8_t> msg, Instant now) noexcept override;
   /// A UDP datagram to the backup sync daemon's group and port: to sync_, its refusal counted.
   Verdict sync_input(ConstIp ip, Instant now) noexcept;
-  /// track_service: each tracked service's health (a real alive) told to vrrp_.
+  /// track_service: each tracked service's health (a real alive) told to vrrp_; and the
+  /// announcer's VIPs (a service on the VIP with a healthy real).
   void track_services(Instant now) noexcept;
   bool service_healthy(uint32_t svc) const noexcept;
   /// A frame to `dst` that is not the interface's MAC: the virtual MAC of an instance it is master of.
@@ -352,6 +361,8 @@ private:
   bool icmp_started_ = false;
   IcmpPeerLimiter icmp_peers_;  // per destination (inet_peer_xrlim_allow)
   vrrp::Vrrp vrrp_;
+  announce::Announcer announcer_;
+  bool draining_ = false;
   std::vector<std::vector<MacAddr>> owned_vmacs_;  // per interface: the VMACs of instances in MASTER
   sync::SyncDaemon sync_;
   std::vector<uint8_t> sync_buf_;  // one sync message's frame

@@ -20,6 +20,7 @@ declare -A allowed=(
   [check]="base wire config check"
   [vrrp]="base wire config vrrp"
   [sync]="base wire config conn ipvs sync flow.hpp drop.hpp"
+  [announce]="base config announce"
 )
 fail=0
 for layer in "${!allowed[@]}"; do

@@ -399,6 +399,7 @@ private:
   void misc_check(const Section& s, Check& c);
   unsigned flags(const toml::node& n, const Service& svc) const;
   void vrrp_script(const Section& s);
+  void announce(const Section& s);
   void vrrp_instance(const Section& s);
   void vrrp_sync_group(const Section& s);
   void sync(const Section& s);
@@ -418,7 +419,7 @@ private:
 Config Loader::load(const toml::table& root) {
   Section top(root, "");
   top.allow_only({"router", "interfaces", "routes", "timeouts", "defense", "ipvs", "services", "vrrp_scripts",
-                  "vrrp_instances", "vrrp_sync_groups", "sync"});
+                  "vrrp_instances", "vrrp_sync_groups", "sync", "announce"});
 
   if (const toml::node* n = top.optional("router")) router(Section(table_value(*n, "router", "[router]"), "[router]"));
 
@@ -451,6 +452,8 @@ Config Loader::load(const toml::table& root) {
     for (const toml::table* t : table_array(*n, "vrrp_sync_groups", "[[vrrp_sync_groups]]"))
       vrrp_sync_group(Section(*t, "[[vrrp_sync_groups]]"));
   if (const toml::node* n = top.optional("sync")) sync(Section(table_value(*n, "sync", "[sync]"), "[sync]"));
+  if (const toml::node* n = top.optional("announce"))
+    announce(Section(table_value(*n, "announce", "[announce]"), "[announce]"));
 
   return std::move(cfg_);
 }
@@ -1204,6 +1207,24 @@ void Loader::vrrp_instance(const Section& s) {
   if (const toml::node* n = s.optional("notify_fault")) v.notify_fault = command_value(*n, "notify_fault");
   if (const toml::node* n = s.optional("notify_stop")) v.notify_stop = command_value(*n, "notify_stop");
   cfg_.vrrp_instances.push_back(std::move(v));
+}
+
+void Loader::announce(const Section& s) {
+  s.allow_only({"file", "next_hop", "command", "stop_delay"});
+  Announce& a = cfg_.announce;
+  a.enabled = true;
+  const toml::node& file = s.required("file");
+  a.file = string_value(file, "file");
+  if (a.file.empty() || a.file[0] != '/' || a.file.back() == '/' ||
+      std::any_of(a.file.begin(), a.file.end(), [](char ch) { return ch == '\0' || ch == '\n'; }))
+    fail(file, "\"file\" must be an absolute file path");
+  if (const toml::node* n = s.optional("next_hop")) {
+    auto h = Ipv4Addr::parse(string_value(*n, "next_hop"));
+    if (!h || !own_address(cfg_.interfaces, *h)) fail(*n, "\"next_hop\" must be one of the interfaces' addresses");
+    a.next_hop = *h;
+  }
+  if (const toml::node* n = s.optional("command")) a.command = command_value(*n, "command");
+  if (const toml::node* n = s.optional("stop_delay")) a.stop_delay = seconds_value(*n, "stop_delay", 0, 60);
 }
 
 void Loader::vrrp_script(const Section& s) {

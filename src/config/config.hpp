@@ -335,6 +335,17 @@ struct Sync {
   friend bool operator==(const Sync&, const Sync&) = default;
 };
 
+/// [announce]: the VIPs this director's BGP daemon announces (docs/scale-out.md).
+struct Announce {
+  bool enabled = false;                        // the table is present
+  std::string file;                            // rewritten with one BIRD static route per VIP announced
+  Ipv4Addr next_hop;                           // the routes' `via` (the director's address the routers reach);
+                                               // unspecified: `blackhole` (the BGP daemon's host forwards)
+  std::vector<std::string> command;            // run (no shell) after each rewrite, e.g. birdc configure
+  Duration stop_delay = Duration::seconds(1);  // a stop withdraws, forwards this long, then exits
+  friend bool operator==(const Announce&, const Announce&) = default;
+};
+
 struct Config {
   Router router;
   std::vector<Interface> interfaces;
@@ -347,6 +358,7 @@ struct Config {
   std::vector<VrrpInstance> vrrp_instances;
   std::vector<VrrpSyncGroup> vrrp_sync_groups;
   Sync sync;
+  Announce announce;
 };
 
 /// Parse and validate TOML text. Errors carry line and column; Error::format(file) adds the file.

@@ -135,4 +135,11 @@ std::string list_vrrp(const Engine& e, Instant now) {
   return out;
 }
 
+std::string list_announce(const Engine& e) {
+  std::string out = fmt("Director %s\n%-16s %s\n", e.draining() ? "draining" : "serving", "VIP", "BGP");
+  for (const announce::Vip& v : e.announcer().vips())
+    out += fmt("%-16s %s\n", v.addr.str().c_str(), v.announced ? "announced" : "withdrawn");
+  return out;
+}
+
 }  // namespace vs::ctl

@@ -28,5 +28,7 @@ std::string list_health(const Engine& e, Instant now);
 /// Every VRRP instance: its state, priority, addresses, timers and counters; empty when there is
 /// none. `vsadm --list-vrrp`, SIGUSR1 and `vsrouter replay --list` (docs/vrrp.md).
 std::string list_vrrp(const Engine& e, Instant now);
+/// [announce]: whether the director drains, and each VIP announced or withdrawn.
+std::string list_announce(const Engine& e);
 
 }  // namespace vs::ctl

@@ -382,6 +382,15 @@ std::string render_metrics(const Engine& engine, const std::vector<PortCounters>
   for (const auto& sc : scripts)
     if (sc.tracked) x.sample(script_label(sc), sc.timeouts);
 
+  // --- vsrouter: [announce] (src/announce/) -------------------------------------------------------
+  x.family("vsrouter_draining", "gauge", "1 while the director drains (vsadm --drain, or a stop's grace period).");
+  x.sample(uint64_t{engine.draining() ? 1u : 0u});
+  x.family("vsrouter_announce_vip", "gauge",
+           "[announce]: 1 while the VIP is in the file the BGP daemon announces, 0 while withdrawn.");
+  if (engine.config().announce.enabled)
+    for (const auto& v : engine.announcer().vips())
+      x.sample(Labels().add("vip", v.addr.str()).str(), uint64_t{v.announced ? 1u : 0u});
+
   // --- vsrouter: connection sync (src/sync/) ----------------------------------------------------
   const sync::SyncDaemon& sd = engine.sync();
   x.family("vsrouter_sync_daemon_running", "gauge",

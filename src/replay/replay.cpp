@@ -93,6 +93,9 @@ void Replayer::drain_health() {
   engine_.vrrp().drain_events([&](const vrrp::Event& e) {
     note(vrrp_log_, stamp(e.at.us, origin_) + " vrrp: " + engine_.vrrp().event_text(e));
   });
+  engine_.announcer().drain_events([&](const announce::Event& e) {
+    note(announce_log_, stamp(e.at.us, origin_) + " announce: " + announce::Announcer::event_text(e));
+  });
 }
 
 void Replayer::run_timers(int64_t until) {
@@ -328,6 +331,10 @@ int run(const Options& opt, std::ostream& out, std::ostream& err) {
     if (std::string v = ctl::list_vrrp(replayer.engine(), Instant::from_micros(replayer.now_us())); !v.empty()) {
       out << v << "\nVRRP events\n";
       for (const std::string& line : replayer.vrrp_log()) out << line << "\n";
+    }
+    if (replayer.engine().config().announce.enabled) {
+      out << "\n" << ctl::list_announce(replayer.engine()) << "\nAnnounce events\n";
+      for (const std::string& line : replayer.announce_log()) out << line << "\n";
     }
   }
   if (opt.list_conns)

@@ -72,6 +72,7 @@ public:
   /// What health checks decided, one stamped line each, in order (`replay --list` prints them).
   const std::vector<std::string>& health_log() const noexcept { return health_log_; }
   const std::vector<std::string>& vrrp_log() const noexcept { return vrrp_log_; }
+  const std::vector<std::string>& announce_log() const noexcept { return announce_log_; }
   /// A MISC_CHECK or vrrp_script program's recorded exit (a capture's scripts.txt), at `ts_us`;
   /// `checker` is the id Engine::script_exited takes.
   void script_exited(int64_t ts_us, uint32_t checker, int status);
@@ -109,6 +110,7 @@ private:
   std::string pending_header_;  // printed before the first frame a timer sends (quiet timers stay quiet)
   std::vector<std::string> health_log_;
   std::vector<std::string> vrrp_log_;
+  std::vector<std::string> announce_log_;  // [announce]: VIPs announced and withdrawn
   void drain_health();
   Engine engine_;
 };

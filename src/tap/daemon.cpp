@@ -170,6 +170,7 @@ private:
       if (cmd && !cmd->empty()) scripts_->notify(*cmd, "");
     });
     drain_vrrp();
+    drain_announce();
     auto d = engine_->next_deadline();
     if (!d) {
       uv_timer_stop(&timer_);
@@ -200,6 +201,51 @@ private:
       if (auto g = engine_->vrrp().sync_group(e.instance))
         if (const auto* cmd = pick(c.vrrp_sync_groups[*g]); cmd && !cmd->empty()) scripts_->notify(*cmd, "");
     });
+  }
+
+  /// [announce] (docs/scale-out.md): each VIP announced or withdrawn is logged, then the file the
+  /// BGP daemon includes is rewritten with the VIPs announced now and its reload command runs.
+  void drain_announce() {
+    bool changed = false;
+    engine_->announcer().drain_events([&](const announce::Event& e) {
+      log(2, "%s", announce::Announcer::event_text(e).c_str());
+      changed = true;
+    });
+    if (changed) write_announce();
+  }
+  void write_announce() {
+    const config::Announce& a = engine_->config().announce;
+    if (!a.enabled) return;
+    std::string text = "# vsrouter: the VIPs this director announces (rewritten on each change)\n";
+    for (const announce::Vip& v : engine_->announcer().vips())
+      if (v.announced)
+        text += "route " + v.addr.str() + "/32 " +
+                (a.next_hop.is_unspecified() ? std::string("blackhole") : "via " + a.next_hop.str()) + ";\n";
+    // Written beside the file and renamed over it: a reader sees the old set or the new one.
+    const std::string tmp = a.file + ".tmp";
+    std::FILE* f = std::fopen(tmp.c_str(), "w");
+    bool ok = f != nullptr && std::fwrite(text.data(), 1, text.size(), f) == text.size();
+    if (f != nullptr && std::fclose(f) != 0) ok = false;
+    if (!ok || std::rename(tmp.c_str(), a.file.c_str()) != 0) {
+      log(1, "announce: cannot write %s: %s", a.file.c_str(), std::strerror(errno));
+      return;
+    }
+    if (!a.command.empty()) scripts_->notify(a.command, "");
+  }
+  /// SIGTERM with VIPs announced: withdraw them, forward on for stop_delay (the routers move
+  /// the flows to the other directors meanwhile), then stop. A second signal stops at once.
+  void begin_stop() {
+    const config::Announce& a = engine_->config().announce;
+    const auto& vips = engine_->announcer().vips();
+    const bool announced = std::any_of(vips.begin(), vips.end(), [](const announce::Vip& v) { return v.announced; });
+    if (stopping_ || handed_over_ || !a.enabled || !announced || a.stop_delay.us == 0) return stop();
+    stopping_ = true;
+    engine_->set_draining(true, clock());
+    log(2, "stopping: VIPs withdrawn, forwarding for %.3f s before the stop", a.stop_delay.us / 1e6);
+    arm_timer();
+    uv_timer_start(
+        &stop_timer_, [](uv_timer_t* t) { static_cast<Daemon*>(t->loop->data)->stop(); },
+        static_cast<uint64_t>((a.stop_delay.us + 999) / 1000), 0);
   }
 
   void on_readable(Port& p) {
@@ -277,6 +323,16 @@ private:
     if (args.size() == 1 && args[0] == "--list-vrrp") {  // vsrouter's own (docs/vrrp.md)
       std::string l = ctl::list_vrrp(*engine_, now_);
       return {0, l.empty() ? "no vrrp instances\n" : l.substr(1), ""};
+    }
+    if (args.size() == 1 && (args[0] == "--drain" || args[0] == "--undrain")) {  // docs/scale-out.md
+      if (!engine_->config().announce.enabled) return {2, "", "--drain needs an [announce] table in the config\n"};
+      engine_->set_draining(args[0] == "--drain", now_);
+      arm_timer();
+      return {0, ctl::list_announce(*engine_), ""};
+    }
+    if (args.size() == 1 && args[0] == "--list-announce") {
+      if (!engine_->config().announce.enabled) return {0, "no [announce] table\n", ""};
+      return {0, ctl::list_announce(*engine_), ""};
     }
     if (args.size() == 1 && args[0] == "--list-checks") {  // vsrouter's own (docs/health-checks.md)
       std::string l = ctl::list_health(*engine_, now_);
@@ -459,6 +515,7 @@ private:
       // VRRP masters resign (priority 0) while the TAPs are still open: the backups take over at once.
       engine_->stop(clock());
       drain_vrrp();
+      drain_announce();
       run_omega_scripts();
     }
     control_.reset();
@@ -466,6 +523,7 @@ private:
     for (auto& p : ports_) uv_poll_stop(&p->poll);
     uv_timer_stop(&timer_);
     uv_timer_stop(&link_timer_);
+    uv_timer_stop(&stop_timer_);
     for (auto* s : {&sigint_, &sigterm_, &sigusr1_, &sighup_, &sigusr2_}) uv_signal_stop(s);
     uv_stop(loop_);
   }
@@ -502,7 +560,7 @@ private:
       self->start_successor();
     } else {
       self->log(2, "signal %d: stopping", signum);
-      self->stop();
+      self->begin_stop();
     }
   }
 
@@ -511,6 +569,8 @@ private:
   uv_loop_t* loop_ = nullptr;
   uv_timer_t timer_{};
   uv_timer_t link_timer_{};  // track_interface: the TAPs' link state, polled
+  uv_timer_t stop_timer_{};  // [announce] stop_delay: the stop after the withdrawal
+  bool stopping_ = false;    // begin_stop() ran: the next signal stops at once
   uv_signal_t sigint_{}, sigterm_{}, sigusr1_{}, sighup_{}, sigusr2_{};
   uv_process_t successor_{};  // SIGUSR2's --takeover process
   enum class Successor : uint8_t { kNone, kRunning, kClosing } successor_state_ = Successor::kNone;
@@ -824,6 +884,7 @@ int Daemon::start(const RunOptions& opt) {
   }
   uv_timer_init(loop_, &timer_);
   uv_timer_init(loop_, &link_timer_);
+  uv_timer_init(loop_, &stop_timer_);
   if (std::any_of(c.vrrp_instances.begin(), c.vrrp_instances.end(),
                   [](const config::VrrpInstance& v) { return !v.track_interfaces.empty(); }))
     uv_timer_start(&link_timer_, &Daemon::on_link_timer_cb, 0, kLinkPollMs);
@@ -922,6 +983,7 @@ int Daemon::start(const RunOptions& opt) {
   log(2, "running with %zu interfaces, %zu services", ports_.size(), c.services.size());
   clock();
   arm_timer();
+  write_announce();  // the BGP daemon's include exists from the start, even with nothing in it
   std::fprintf(stdout, "vsrouter: running (pid %d)\n", static_cast<int>(::getpid()));
   std::fflush(stdout);
   // The TAPs, the control socket and the metrics server are up: a Type=notify unit is started.

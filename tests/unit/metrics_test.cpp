@@ -560,6 +560,8 @@ TEST_F(RenderTest, ValidExpositionWithHelpAndTypeForEveryFamily) {
       "vsrouter_vrrp_script_runs_total",
       "vsrouter_vrrp_script_failures_total",
       "vsrouter_vrrp_script_timeouts_total",
+      "vsrouter_draining",
+      "vsrouter_announce_vip",
       "vsrouter_sync_daemon_running",
       "vsrouter_sync_messages_sent_total",
       "vsrouter_sync_entries_sent_total",
@@ -605,7 +607,7 @@ TEST_F(RenderTest, ValidExpositionWithHelpAndTypeForEveryFamily) {
       EXPECT_EQ(f.type, "gauge") << name;
       EXPECT_FALSE(name.ends_with("_total")) << name;
     }
-    const bool per_checker = name == "vsrouter_real_up" ||
+    const bool per_checker = name == "vsrouter_real_up" || name == "vsrouter_announce_vip" ||
                              name.starts_with("vsrouter_vrrp_") ||  // (no VRRP instance here either)
                              (name.starts_with("vsrouter_check_") && name != "vsrouter_check_probes_total" &&
                               name != "vsrouter_check_events_lost_total");
