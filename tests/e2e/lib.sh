@@ -548,3 +548,152 @@ e2e_ha_instance() {
     printf 'unicast_src_ip = "%s.%s"\nunicast_peer = ["%s.%s"]\n' "$5" $((n + 1)) "$5" $((other + 1))
   fi
 }
+
+# --- scale-out: directors behind a router's ECMP, announced by BIRD (docs/scale-out.md) ---------
+# e2e_topology_scale DIRECTORS REALS: bridge br0 (10.0.0.0/24) with the router rtr (10.0.0.1: BIRD,
+# ECMP over what it learns), reals r1.. (10.0.0.21.., the VIP on lo, default route via rtr; HTTP on
+# 80 and a line echo naming the real on 7000), directors d1.. (vsrouter on TAP vsd-dN, 10.0.0.1N and
+# 10.99.99.1N, DR, mh, sloppy_tcp, [announce] into dN-vips.conf) each with BIRD in bN
+# (10.0.0.3N, eBGP AS 6500N to the router, hold time 3 s). Returns once the router's route to the
+# VIP has every director. SCALE_PID[N]: director N's vsrouter; VSADM must be set.
+SCALE_VIP=10.99.99.1
+e2e_named_echo() {  # name
+  in_ns "$1" "$PY" -c "
+import socket, threading
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('0.0.0.0', 7000)); s.listen(512)
+def serve(c):
+    buf = b''
+    while True:
+        d = c.recv(65536)
+        if not d:
+            break
+        buf += d
+        while b'\n' in buf:
+            line, buf = buf.split(b'\n', 1)
+            c.sendall(b'$1 ' + line + b'\n')
+while True:
+    threading.Thread(target=serve, args=(s.accept()[0],), daemon=True).start()
+" >"$E2E_DIR/echo-$1.log" 2>&1 &
+  e2e_wait_listening "$1" t 7000
+}
+e2e_bird() {  # namespace config
+  ip netns exec "$(ns "$1")" bird -c "$2" -s "$E2E_DIR/$1.ctl" -P "$E2E_DIR/$1.pid" ||
+    e2e_fail "bird in $1 did not start"
+}
+
+scale_hops() { in_ns rtr ip -4 route show "$SCALE_VIP/32" | grep -oE "via 10\.0\.0\.1[0-9]" | sort | tr '\n' ' '; }
+# Seconds until `cond` holds (polling every 0.01 s), failing after $1 s.
+scale_wait() {
+  local limit=$1 what=$2 t0
+  shift 2
+  t0=$(date +%s.%N)
+  until "$@"; do
+    (($(echo "$(date +%s.%N) - $t0 > $limit" | bc))) && e2e_fail "$what: not within $limit s (route: $(scale_hops))"
+    sleep 0.01
+  done
+  echo "$(date +%s.%N) - $t0" | bc
+}
+scale_hops_are() { [[ $(scale_hops) == "$1" ]]; }
+scale_start_director() {  # i
+  e2e_vsrouter "d$1" "$E2E_DIR/d$1.toml"
+  SCALE_PID[$1]=${E2E_PIDS[-1]}
+}
+scale_ctl() { timeout 5 ip netns exec "$(ns sw)" "$VSADM" --control "$E2E_DIR/control-d$1.sock" "${@:2}"; }
+e2e_topology_scale() {  # DIRECTORS REALS
+  local DIRECTORS=$1 REALS=$2 i REAL_LIST ALL
+e2e_netns sw
+e2e_bridge br0
+e2e_host rtr br0 10.0.0.1/24
+# The router hashes the 5-tuple (policy 3, fields 0x0037: addresses, protocol, ports) over the
+# next hops: the same flow keeps its director while the set does not change.
+in_ns rtr sysctl -qw net.ipv4.ip_forward=1 net.ipv4.fib_multipath_hash_policy=3 \
+  net.ipv4.fib_multipath_hash_fields=0x0037 net.ipv4.conf.all.send_redirects=0 net.ipv4.conf.eth0.send_redirects=0
+e2e_make_blob
+# A real answers each line of a connection on port 7000 with its name and the line.
+REAL_LIST=""
+for ((i = 1; i <= REALS; i++)); do
+  e2e_host "r$i" br0 "10.0.0.2$i/24" 10.0.0.1
+  e2e_real "r$i" "$SCALE_VIP"
+  e2e_named_echo "r$i"
+  REAL_LIST+="${REAL_LIST:+, }{ address = \"10.0.0.2$i:0\", method = \"dr\" }"
+done
+for ((i = 1; i <= REALS; i++)); do e2e_wait_real "r$i"; done
+
+cat >"$E2E_DIR/rtr.conf" <<CONF
+router id 10.0.0.1;
+protocol device { }
+protocol kernel { ipv4 { import none; export all; }; merge paths yes; }
+template bgp lb {
+  local as 65000;
+  ipv4 { import filter { if net ~ [ 10.99.99.0/24+ ] then accept; reject; }; export none; };
+  hold time 3; keepalive time 1; connect retry time 1;
+}
+CONF
+for ((i = 1; i <= DIRECTORS; i++)); do
+  echo "protocol bgp d$i from lb { neighbor 10.0.0.3$i as 6500$i; }" >>"$E2E_DIR/rtr.conf"
+done
+e2e_bird rtr "$E2E_DIR/rtr.conf"
+for ((i = 1; i <= DIRECTORS; i++)); do
+  e2e_tap "vsd-d$i" br0
+  e2e_host "b$i" br0 "10.0.0.3$i/24"
+  : >"$E2E_DIR/d$i-vips.conf"
+  cat >"$E2E_DIR/b$i.conf" <<CONF
+router id 10.0.0.3$i;
+protocol device { }
+protocol static vsrouter {
+  ipv4;
+  include "$E2E_DIR/d$i-vips.conf";
+}
+protocol bgp up {
+  local as 6500$i; neighbor 10.0.0.1 as 65000;
+  ipv4 { import none; export where proto = "vsrouter"; next hop keep; };
+  hold time 3; keepalive time 1; connect retry time 1;
+}
+CONF
+  e2e_bird "b$i" "$E2E_DIR/b$i.conf"
+  # Two services on the VIP: HTTP (80, announce's curl) and the reals' line echo (7000, failover).
+  cat >"$E2E_DIR/d$i.toml" <<CONF
+[[interfaces]]
+name = "lan"
+tap = "vsd-d$i"
+mac = "02:00:00:00:0d:0$i"
+addresses = ["10.0.0.1$i/24", "10.99.99.1$i/24"]
+
+[[routes]]
+to = "0.0.0.0/0"
+via = "10.0.0.1"
+
+[ipvs]
+sloppy_tcp = true
+
+[[services]]
+protocol = "tcp"
+address = "$SCALE_VIP:80"
+scheduler = "mh"
+reals = [$(sed 's/:0"/:80"/g' <<<"$REAL_LIST")]
+
+[[services]]
+protocol = "tcp"
+address = "$SCALE_VIP:7000"
+scheduler = "mh"
+flags = ["mh-port"]   # one client, many ports: spread over the reals by port too
+reals = [$(sed 's/:0"/:7000"/g' <<<"$REAL_LIST")]
+
+[announce]
+file = "$E2E_DIR/d$i-vips.conf"
+next_hop = "10.0.0.1$i"
+command = "/usr/sbin/birdc -s $E2E_DIR/b$i.ctl configure"
+stop_delay = 1
+CONF
+done
+ALL=""
+for ((i = 1; i <= DIRECTORS; i++)); do
+  scale_start_director "$i"
+  ALL+="via 10.0.0.1$i "
+done
+scale_wait 20 "the router's ECMP route over every director" scale_hops_are "$ALL" >/dev/null || exit 1
+e2e_log "the router's route to $SCALE_VIP: $(in_ns rtr ip -4 route show "$SCALE_VIP/32" | tr -s ' \n\t' ' ')"
+grep -q "route $SCALE_VIP/32 via 10.0.0.11;" "$E2E_DIR/d1-vips.conf" || e2e_fail "d1's file: $(cat "$E2E_DIR/d1-vips.conf")"
+grep -q "announce $SCALE_VIP (healthy)" "$E2E_DIR/vsrouter-d1.log" || e2e_fail "d1 did not log its announcement"
+}
