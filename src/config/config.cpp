@@ -588,7 +588,8 @@ void Loader::defense(const Section& s) {
 }
 
 void Loader::ipvs(const Section& s) {
-  s.allow_only({"sloppy_tcp", "sloppy_sctp"});
+  s.allow_only({"sloppy_tcp", "sloppy_sctp", "mh_sorted"});
+  if (const toml::node* n = s.optional("mh_sorted")) cfg_.ipvs.mh_sorted = bool_value(*n, "mh_sorted");
   if (const toml::node* n = s.optional("sloppy_tcp")) cfg_.ipvs.sloppy_tcp = bool_value(*n, "sloppy_tcp");
   if (const toml::node* n = s.optional("sloppy_sctp")) cfg_.ipvs.sloppy_sctp = bool_value(*n, "sloppy_sctp");
 }

@@ -114,6 +114,11 @@ struct Ipvs {
   bool sloppy_tcp = false;
   /// sloppy_sctp: accepted for the kernel's vocabulary; no effect (vsrouter has no SCTP).
   bool sloppy_sctp = false;
+  /// vsrouter's own: the mh scheduler fills its table from the reals sorted by address and port,
+  /// not in the list's order (newest first, which depends on the history of adds, health
+  /// changes and reloads), so that directors with the same reals build the same table
+  /// (docs/scale-out.md). Off: the kernel's order.
+  bool mh_sorted = false;
   friend bool operator==(const Ipvs&, const Ipvs&) = default;
 };
 

@@ -14,6 +14,7 @@ using conn::TcpState;
 Director::CtlError Director::add_service(const config::ServiceSettings& settings, Service** out) {
   if (find_exact(settings.protocol, settings.vip, settings.port)) return CtlError::kServiceExists;
   auto s = std::make_unique<Service>(settings);
+  s->mh_sorted = ipvs_.mh_sorted;
   if (!s->set_scheduler(settings.scheduler)) return CtlError::kSchedulerNotFound;
   if (out) *out = s.get();
   vips_.insert(s->vip.v, s->interface);  // appended last: a VIP already indexed keeps its first service
@@ -119,6 +120,12 @@ void Director::apply_config(const config::Config& cfg) {
   }
   for (Service* s : gone) remove_service(*s);
   index_vips();
+  ipvs_ = cfg.ipvs;
+  for (auto& s : services_)
+    if (!s->deleted && s->mh_sorted != ipvs_.mh_sorted) {
+      s->mh_sorted = ipvs_.mh_sorted;
+      s->set_scheduler(s->scheduler);  // the table again, in the new order
+    }
 
   for (const auto& sc : cfg.services) {
     Service* s = find_exact(sc.protocol, sc.vip, sc.port);
@@ -139,7 +146,6 @@ void Director::apply_config(const config::Config& cfg) {
   }
   timeouts_ = conn::make_timeouts(cfg.timeouts);
   defense_ = cfg.defense;
-  ipvs_ = cfg.ipvs;
 }
 
 }  // namespace vs::ipvs

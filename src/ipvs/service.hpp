@@ -44,8 +44,9 @@ struct Service : config::ServiceSettings {
   std::unique_ptr<Scheduler> sched;            // built for `scheduler` (the name) from this list
   Stats stats;
   Estimator est;
-  uint32_t refs = 0;     // connections and templates created for this service
-  bool deleted = false;  // removed (ipvsadm -D / reload); kept while `refs` > 0
+  uint32_t refs = 0;       // connections and templates created for this service
+  bool deleted = false;    // removed (ipvsadm -D / reload); kept while `refs` > 0
+  bool mh_sorted = false;  // [ipvs] mh_sorted: mh fills its table from the reals sorted by address
 
   Service();
   explicit Service(const config::ServiceSettings& settings);

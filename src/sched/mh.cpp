@@ -95,7 +95,13 @@ private:
   }
 
   void reassign(const ipvs::Service& svc) {
-    const auto& list = svc.dests;
+    // [ipvs] mh_sorted: by address and port, whatever the list's history (docs/scale-out.md).
+    sorted_.assign(svc.dests.begin(), svc.dests.end());
+    if (svc.mh_sorted)
+      std::sort(sorted_.begin(), sorted_.end(), [](const ipvs::Dest* a, const ipvs::Dest* b) {
+        return a->addr.v != b->addr.v ? a->addr.v < b->addr.v : a->port < b->port;
+      });
+    const auto& list = sorted_;
     if (list.size() > kMhTabSize) return;  // the kernel's -EINVAL: the old table stays
     // ip_vs_mh_permutate
     setup_.assign(list.size(), Setup{});
@@ -146,6 +152,7 @@ private:
   std::array<ipvs::Dest*, kMhTabSize> lookup_{};
   std::array<bool, kMhTabSize> used_{};
   std::vector<Setup> setup_;
+  std::vector<ipvs::Dest*> sorted_;  // the list in the order the table is filled
   int32_t gcd_ = 0;
   int rshift_ = 0;
 };

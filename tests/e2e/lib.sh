@@ -666,6 +666,7 @@ via = "10.0.0.1"
 
 [ipvs]
 sloppy_tcp = true
+mh_sorted = true
 
 [[services]]
 protocol = "tcp"

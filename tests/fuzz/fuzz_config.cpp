@@ -63,6 +63,8 @@ void check_model(const config::Config& c) {
     if (sc.rise < 1 || sc.fall < 1 || sc.interval.us <= 0 || sc.timeout.us < 0) fail("vrrp_script range");
     if (sc.weight < -253 || sc.weight > 253) fail("vrrp_script weight");
   }
+  if (c.announce.enabled && (c.announce.file.empty() || c.announce.file[0] != '/')) fail("announce file");
+  if (c.announce.stop_delay.us < 0 || c.announce.stop_delay.us > 60'000'000) fail("announce stop_delay range");
   for (const auto& v : c.vrrp_instances)
     for (const auto& t : v.track_scripts)
       if (t.index >= c.vrrp_scripts.size() || c.vrrp_scripts[t.index].name != t.name) fail("track_script target");

@@ -8,6 +8,7 @@
 //     table; unavailable = weight <= 0 || OVERLOAD.
 #include <gtest/gtest.h>
 
+#include <string>
 #include <vector>
 
 #include "config/sched_names.hpp"
@@ -173,6 +174,42 @@ TEST(SchedMh, DeletionMovesFewSurvivorSlots) {
     if (before[i] != gone && after[i] != before[i]) ++moved;
   }
   EXPECT_LT(moved, 82);  // < 2% of the table
+}
+
+// [ipvs] mh_sorted (docs/scale-out.md): the table from the reals sorted by address and port, so
+// two directors whose lists have different histories (here: the same reals added in opposite
+// orders, with unequal weights so that the order decides slots) build the same table; in the
+// kernel's list order they do not.
+TEST(SchedMh, SortedOrderMakesTheTableIndependentOfTheListsHistory) {
+  auto table_of = [](bool sorted, bool reverse) {
+    SchedBed bed("mh");
+    bed.svc.mh_sorted = sorted;
+    bed.rebind();
+    const char letters[] = {'A', 'B', 'C', 'D'};
+    const int32_t weights[] = {3, 1, 2, 5};
+    for (int k = 0; k < 4; ++k) {
+      const int i = reverse ? 3 - k : k;
+      bed.add(letters[i], weights[i]);
+    }
+    std::vector<uint32_t> addrs;
+    for (const ipvs::Dest* d : lookup_table(*bed.svc.sched)) addrs.push_back(d ? d->addr.v : 0);
+    return addrs;
+  };
+  EXPECT_NE(table_of(false, false), table_of(false, true)) << "the kernel's order: the history shows";
+  EXPECT_EQ(table_of(true, false), table_of(true, true));
+  // A real deleted and added again (a health check's down and up) moves to the list's head.
+  SchedBed a("mh"), b("mh");
+  a.svc.mh_sorted = b.svc.mh_sorted = true;
+  a.rebind();
+  b.rebind();
+  for (char c : {'A', 'B', 'C'}) a.add(c, 1), b.add(c, 1);
+  ipvs::Dest& bb = *b.svc.find_real(SchedBed::letter_addr('B'), 80);
+  b.del(bb);
+  b.add('B', 1);
+  for (int i = 0; i < 200; ++i) {
+    const FlowKey f = from(("192.0.2." + std::to_string(i)).c_str());
+    ASSERT_EQ(a.pick(f)->addr, b.pick(f)->addr) << i;
+  }
 }
 
 }  // namespace
