@@ -399,6 +399,9 @@ private:
   void misc_check(const Section& s, Check& c);
   unsigned flags(const toml::node& n, const Service& svc) const;
   void vrrp_script(const Section& s);
+  /// The table's `name`: required, not empty, and none of `taken` has it (a `what` name).
+  template <class T>
+  std::string unique_name(const Section& s, const std::vector<T>& taken, std::string_view what) const;
   void announce(const Section& s);
   void vrrp_instance(const Section& s);
   void vrrp_sync_group(const Section& s);
@@ -1051,11 +1054,7 @@ void Loader::vrrp_instance(const Section& s) {
                 "notify_fault",
                 "notify_stop"});
   VrrpInstance v;
-  const toml::node& name = s.required("name");
-  v.name = string_value(name, "name");
-  if (v.name.empty()) fail(name, "\"name\" must not be empty");
-  for (const VrrpInstance& o : cfg_.vrrp_instances)
-    if (o.name == v.name) fail(name, "duplicate vrrp_instance name " + quoted(v.name));
+  v.name = unique_name(s, cfg_.vrrp_instances, "vrrp_instance");
   if (const toml::node* n = s.optional("state")) {
     const std::string st = string_value(*n, "state");
     if (st != "MASTER" && st != "BACKUP") fail(*n, "unknown state " + quoted(st) + "; expected one of: MASTER BACKUP");
@@ -1210,6 +1209,16 @@ void Loader::vrrp_instance(const Section& s) {
   cfg_.vrrp_instances.push_back(std::move(v));
 }
 
+template <class T>
+std::string Loader::unique_name(const Section& s, const std::vector<T>& taken, std::string_view what) const {
+  const toml::node& name = s.required("name");
+  std::string n = string_value(name, "name");
+  if (n.empty()) fail(name, "\"name\" must not be empty");
+  for (const T& o : taken)
+    if (o.name == n) fail(name, "duplicate " + std::string(what) + " name " + quoted(n));
+  return n;
+}
+
 void Loader::announce(const Section& s) {
   s.allow_only({"file", "next_hop", "command", "stop_delay"});
   Announce& a = cfg_.announce;
@@ -1231,11 +1240,7 @@ void Loader::announce(const Section& s) {
 void Loader::vrrp_script(const Section& s) {
   s.allow_only({"name", "script", "interval", "timeout", "weight", "reverse", "rise", "fall", "init_fail", "user"});
   VrrpScript v;
-  const toml::node& name = s.required("name");
-  v.name = string_value(name, "name");
-  if (v.name.empty()) fail(name, "\"name\" must not be empty");
-  for (const VrrpScript& o : cfg_.vrrp_scripts)
-    if (o.name == v.name) fail(name, "duplicate vrrp_script name " + quoted(v.name));
+  v.name = unique_name(s, cfg_.vrrp_scripts, "vrrp_script");
   v.argv = command_value(s.required("script"), "script");
   // keepalived: whole seconds, at least 1 (vrrp_parser.c); fractions are vsrouter's.
   if (const toml::node* n = s.optional("interval")) v.interval = seconds_value(*n, "interval", 0.01, 86400);
@@ -1252,10 +1257,7 @@ void Loader::vrrp_script(const Section& s) {
 void Loader::vrrp_sync_group(const Section& s) {
   s.allow_only({"name", "group", "notify_master", "notify_backup", "notify_fault", "notify_stop"});
   VrrpSyncGroup g;
-  const toml::node& name = s.required("name");
-  g.name = string_value(name, "name");
-  for (const VrrpSyncGroup& o : cfg_.vrrp_sync_groups)
-    if (o.name == g.name) fail(name, "duplicate vrrp_sync_group name " + quoted(g.name));
+  g.name = unique_name(s, cfg_.vrrp_sync_groups, "vrrp_sync_group");
   const toml::node& group = s.required("group");
   for (const StringElement& e : string_array(group, "group")) {
     uint32_t i = 0;
