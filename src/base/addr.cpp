@@ -65,6 +65,93 @@ std::string Ipv4Addr::str() const {
   return buf;
 }
 
+std::optional<Ipv6Addr> Ipv6Addr::parse(std::string_view s) noexcept {
+  // Up to 8 groups before and after one "::"; a dotted IPv4 tail counts as two groups.
+  std::array<uint16_t, 8> head{}, tail{};
+  size_t nh = 0, nt = 0;
+  bool compressed = false;
+  const size_t dc = s.find("::");
+  if (dc != std::string_view::npos) {
+    if (s.find("::", dc + 1) != std::string_view::npos) return std::nullopt;
+    compressed = true;
+  }
+  auto groups = [](std::string_view part, std::array<uint16_t, 8>& out, size_t& n, bool v4_tail_ok) -> bool {
+    if (part.empty()) return true;
+    size_t pos = 0;
+    while (true) {
+      const size_t colon = part.find(':', pos);
+      const std::string_view g =
+          part.substr(pos, colon == std::string_view::npos ? std::string_view::npos : colon - pos);
+      if (colon == std::string_view::npos && v4_tail_ok && g.find('.') != std::string_view::npos) {
+        auto v4 = Ipv4Addr::parse(g);
+        if (!v4 || n + 2 > 8) return false;
+        out[n++] = static_cast<uint16_t>(v4->v >> 16);
+        out[n++] = static_cast<uint16_t>(v4->v);
+        return true;
+      }
+      if (g.empty() || g.size() > 4 || n == 8) return false;
+      uint16_t v = 0;
+      for (char c : g) {
+        int d = c >= '0' && c <= '9'   ? c - '0'
+                : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                       : -1;
+        if (d < 0) return false;
+        v = static_cast<uint16_t>(v << 4 | d);
+      }
+      out[n++] = v;
+      if (colon == std::string_view::npos) return true;
+      pos = colon + 1;
+    }
+  };
+  if (compressed) {
+    if (!groups(s.substr(0, dc), head, nh, false) || !groups(s.substr(dc + 2), tail, nt, true)) return std::nullopt;
+    if (nh + nt > 7) return std::nullopt;  // "::" stands for at least one zero group
+  } else {
+    if (!groups(s, head, nh, true) || nh != 8) return std::nullopt;
+  }
+  Ipv6Addr a;
+  for (size_t i = 0; i < nh; ++i) {
+    a.b[2 * i] = static_cast<uint8_t>(head[i] >> 8);
+    a.b[2 * i + 1] = static_cast<uint8_t>(head[i]);
+  }
+  for (size_t i = 0; i < nt; ++i) {
+    const size_t g = 8 - nt + i;
+    a.b[2 * g] = static_cast<uint8_t>(tail[i] >> 8);
+    a.b[2 * g + 1] = static_cast<uint8_t>(tail[i]);
+  }
+  return a;
+}
+
+std::string Ipv6Addr::str() const {
+  std::array<uint16_t, 8> g{};
+  for (size_t i = 0; i < 8; ++i) g[i] = static_cast<uint16_t>(b[2 * i] << 8 | b[2 * i + 1]);
+  int best = -1, best_len = 1;  // a run of one zero group is not compressed (RFC 5952 §4.2.2)
+  for (int i = 0; i < 8;) {
+    if (g[static_cast<size_t>(i)] != 0) {
+      ++i;
+      continue;
+    }
+    int j = i;
+    while (j < 8 && g[static_cast<size_t>(j)] == 0) ++j;
+    if (j - i > best_len) best = i, best_len = j - i;
+    i = j;
+  }
+  std::string out;
+  char buf[8];
+  for (int i = 0; i < 8; ++i) {
+    if (i == best) {
+      out += "::";
+      i += best_len - 1;
+      continue;
+    }
+    if (!out.empty() && out.back() != ':') out += ':';
+    std::snprintf(buf, sizeof buf, "%x", g[static_cast<size_t>(i)]);
+    out += buf;
+  }
+  return out;
+}
+
 std::optional<Ipv4Prefix> Ipv4Prefix::parse(std::string_view s) noexcept {
   size_t slash = s.find('/');
   if (slash == std::string_view::npos) return std::nullopt;

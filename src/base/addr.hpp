@@ -1,4 +1,4 @@
-// Address value types shared by every layer: MAC, IPv4 address, IPv4 prefix.
+// Address value types shared by every layer: MAC, IPv4 address, IPv4 prefix, IPv6 address.
 // Pure values: no I/O, no allocation except in the text formatting helpers.
 #pragma once
 
@@ -46,6 +46,54 @@ struct Ipv4Addr {
 
   friend constexpr auto operator<=>(const Ipv4Addr&, const Ipv4Addr&) = default;
 };
+
+/// An IPv6 address, its 16 bytes in network order (RFC 4291).
+struct Ipv6Addr {
+  std::array<uint8_t, 16> b{};
+
+  static constexpr Ipv6Addr loopback() noexcept {
+    Ipv6Addr a;
+    a.b[15] = 1;
+    return a;
+  }
+  constexpr bool is_unspecified() const noexcept { return *this == Ipv6Addr{}; }                   // ::
+  constexpr bool is_loopback() const noexcept { return *this == loopback(); }                      // ::1
+  constexpr bool is_multicast() const noexcept { return b[0] == 0xff; }                            // ff00::/8
+  constexpr bool is_link_local() const noexcept { return b[0] == 0xfe && (b[1] & 0xc0) == 0x80; }  // fe80::/10
+  /// ::ffff:0:0/96 (RFC 4291 §2.5.5.2): an IPv4 address in IPv6 form, never on the wire here.
+  constexpr bool is_v4_mapped() const noexcept {
+    for (int i = 0; i < 10; ++i)
+      if (b[i] != 0) return false;
+    return b[10] == 0xff && b[11] == 0xff;
+  }
+  /// The solicited-node multicast address of this one (RFC 4291 §2.7.1): ff02::1:ff00:0/104 and
+  /// its low 24 bits; Neighbour Solicitations for it go there (RFC 4861 §7.2.2).
+  constexpr Ipv6Addr solicited_node() const noexcept {
+    Ipv6Addr m;
+    m.b[0] = 0xff;
+    m.b[1] = 0x02;
+    m.b[11] = 0x01;
+    m.b[12] = 0xff;
+    m.b[13] = b[13];
+    m.b[14] = b[14];
+    m.b[15] = b[15];
+    return m;
+  }
+
+  /// RFC 4291 §2.2 text: eight groups of 1..4 hex digits, one "::" for a run of zero groups, and
+  /// an optional dotted IPv4 tail in the last 32 bits; nullopt on anything else (no zone "%").
+  static std::optional<Ipv6Addr> parse(std::string_view s) noexcept;
+  /// RFC 5952 §4: lowercase, no leading zeros, the longest run of two or more zero groups (the
+  /// first of equal runs) as "::".
+  std::string str() const;
+
+  friend constexpr auto operator<=>(const Ipv6Addr&, const Ipv6Addr&) = default;
+};
+
+/// The Ethernet address of IPv6 multicast group `g` (RFC 2464 §7): 33:33 and its low 32 bits.
+constexpr MacAddr multicast_mac(const Ipv6Addr& g) noexcept {
+  return {{0x33, 0x33, g.b[12], g.b[13], g.b[14], g.b[15]}};
+}
 
 /// The Ethernet address of IPv4 multicast group `g` (RFC 1112 §6.4): 01:00:5e and its low 23 bits.
 constexpr MacAddr multicast_mac(Ipv4Addr g) noexcept {

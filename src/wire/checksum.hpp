@@ -96,6 +96,16 @@ constexpr uint32_t pseudo_header(Ipv4Addr src, Ipv4Addr dst, IpProto proto, uint
   return (src.v >> 16) + (src.v & 0xffff) + (dst.v >> 16) + (dst.v & 0xffff) + number(proto) + l4_len;
 }
 
+/// The IPv6 upper-layer pseudo-header sum (RFC 8200 §8.1): both addresses, the upper-layer
+/// length (32 bits) and the next header value (32 bits, the upper layer's, after any extension
+/// headers).
+constexpr uint32_t pseudo_header_v6(const Ipv6Addr& src, const Ipv6Addr& dst, uint8_t next, uint32_t len) noexcept {
+  uint32_t acc = 0;
+  for (size_t i = 0; i < 16; i += 2)
+    acc += (uint32_t{src.b[i]} << 8 | src.b[i + 1]) + (uint32_t{dst.b[i]} << 8 | dst.b[i + 1]);
+  return acc + (len >> 16) + (len & 0xffff) + next;
+}
+
 /// RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'), for one 16-bit word changing from `old_w` to `new_w`.
 constexpr uint16_t update16(uint16_t hc, uint16_t old_w, uint16_t new_w) noexcept {
   uint32_t acc = static_cast<uint16_t>(~hc);
