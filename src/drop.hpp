@@ -18,7 +18,7 @@ namespace vs {
   X(kEthTooLong, "eth_too_long", "frame longer than 9014 bytes (a TSO super-frame: 65549)")                  \
   X(kEthNotForUs, "eth_not_for_us", "unicast frame for another MAC address")                                 \
   X(kEthSrcInvalid, "eth_src_invalid", "source MAC is multicast, broadcast or ours")                         \
-  X(kEthTypeUnsupported, "ethertype_unsupported", "EtherType is neither IPv4 nor ARP")                       \
+  X(kEthTypeUnsupported, "ethertype_unsupported", "EtherType is none of IPv4, ARP and IPv6")                 \
   X(kArpMalformed, "arp_malformed", "ARP not Ethernet/IPv4, truncated or with a bad sender")                 \
   X(kArpNotForUs, "arp_not_for_us", "ARP request for an address we do not own")                              \
   X(kArpUnsolicited, "arp_unsolicited", "ARP reply for an address we did not ask for")                       \
@@ -38,9 +38,9 @@ namespace vs {
   X(kIcmpLocalUnhandled, "icmp_local_unhandled", "ICMP to us that is not an echo request")                   \
   X(kLocalFragment, "local_fragment", "fragment addressed to us, reassembly off (frag_queues = 0)")          \
   X(kLocalNoService, "local_no_service", "to a router address or VIP, no service (TCP RST/ICMP sent)")       \
-  X(kTtlExceeded, "ttl_exceeded", "TTL would reach 0 (ICMP time exceeded sent)")                             \
-  X(kNoRoute, "no_route", "no route to the destination (ICMP net unreachable sent)")                         \
-  X(kFragNeeded, "frag_needed", "larger than the egress MTU with DF set (ICMP sent)")                        \
+  X(kTtlExceeded, "ttl_exceeded", "TTL or hop limit would reach 0 (ICMP time exceeded sent)")                \
+  X(kNoRoute, "no_route", "no route to the destination (ICMP unreachable sent)")                             \
+  X(kFragNeeded, "frag_needed", "over the egress MTU with DF set, or IPv6 (ICMP sent)")                      \
   X(kNeighQueueFull, "arp_queue_full", "too many packets already waiting for this ARP reply")                \
   X(kNeighTableFull, "arp_table_full", "ARP table full; the next hop could not be added")                    \
   X(kNeighUnresolved, "arp_unresolved", "next hop did not answer ARP (ICMP host unreachable sent)")          \
@@ -75,7 +75,21 @@ namespace vs {
   X(kSyncMalformed, "sync_malformed", "IPVS sync message whose size or entries do not frame (ip_vs_sync.c)") \
   X(kSyncBadChecksum, "sync_bad_checksum", "IPVS sync message with a wrong UDP checksum")                    \
   X(kSyncOtherSyncid, "sync_other_syncid", "IPVS sync message of another syncid than the backup's")          \
-  X(kSyncForeignPeer, "sync_foreign_peer", "IPVS sync message from none of [sync] peers")
+  X(kSyncForeignPeer, "sync_foreign_peer", "IPVS sync message from none of [sync] peers")                    \
+  X(kIpv6Disabled, "ipv6_disabled", "IPv6 frame on an interface without an IPv6 address")                    \
+  X(kIpv6Truncated, "ipv6_truncated", "shorter than an IPv6 header")                                         \
+  X(kIpv6BadVersion, "ipv6_bad_version", "IP version is not 6 in an IPv6 frame")                             \
+  X(kIpv6BadLength, "ipv6_bad_length", "IPv6 payload length beyond the frame")                               \
+  X(kIpv6BadSource, "ipv6_bad_source", "source is multicast, loopback, IPv4-mapped or ours")                 \
+  X(kIpv6BadDestination, "ipv6_bad_destination", "destination is ::, loopback, IPv4-mapped or tentative")    \
+  X(kIpv6ExtHeaders, "ipv6_bad_ext_headers", "extension headers truncated, misplaced or more than 8")        \
+  X(kIpv6Multicast, "ipv6_multicast", "to a multicast group the interface is not in; no multicast routing")  \
+  X(kIpv6Scope, "ipv6_scope", "link-local source or destination: not forwarded (RFC 4291 2.5.6)")            \
+  X(kIpv6LocalFragment, "ipv6_local_fragment", "IPv6 fragment addressed to us (no IPv6 reassembly)")         \
+  X(kNdInvalid, "nd_invalid", "Neighbour Discovery message failing RFC 4861 7.1 (hop limit, length...)")     \
+  X(kNdNotForUs, "nd_not_for_us", "Neighbour Solicitation for an address we do not own")                     \
+  X(kNdUnsolicited, "nd_unsolicited", "Neighbour Advertisement for an address we did not ask for")           \
+  X(kNdDuplicate, "nd_duplicate_address", "another node claims one of our IPv6 addresses (DAD)")
 
 enum class DropReason : uint8_t {
 #define VS_X(id, name, help) id,

@@ -55,6 +55,8 @@ Engine::Engine(std::shared_ptr<const config::Config> cfg, TxSink& tx, const Engi
       params_(params),
       routes_(*cfg_),
       neigh_(neigh_params(params.neigh, *cfg_), cfg_->router.seed),
+      routes6_(*cfg_),
+      neigh6_(params.neigh, cfg_->router.seed),
       health_(*cfg_, cfg_->router.seed, *this, params.tls_seed),
       director_(*health_.effective(*cfg_), cfg_->router.seed, &drops_),
       pool_(params.pool_buffers),
@@ -77,11 +79,13 @@ Engine::Engine(std::shared_ptr<const config::Config> cfg, TxSink& tx, const Engi
   due_.reserve(params.neigh.capacity);
   for (auto& v : owned_vmacs_) v.reserve(cfg_->vrrp_instances.size());
   index_addresses();
+  index_addresses6();
 }
 
 void Engine::start(Instant now) noexcept {
   now_ = now;
   health_.start(now);
+  start_ip6(now);
   track_services(now);
   vrrp_.start(now);
   // The sync daemons of [sync]: a fixed master starts now (a backup is up from the start); one
@@ -124,6 +128,8 @@ std::optional<std::string> Engine::reload(std::shared_ptr<const config::Config> 
     return std::string("router.seed cannot change without a restart (hashes and choices depend on it)");
   cfg_ = std::move(cfg);
   routes_ = RouteTable(*cfg_);
+  routes6_ = RouteTable6(*cfg_);
+  index_addresses6();
   health_.reload(*cfg_);
   director_.apply_config(*health_.effective(*cfg_));
   index_addresses();  // after the director: a VRRP address that is no VIP is a router address
@@ -278,6 +284,7 @@ Verdict Engine::on_frame(uint32_t iface, std::span<const uint8_t> frame, Instant
   switch (eth->ethertype()) {
     case static_cast<uint16_t>(wire::EtherType::kArp): return handle_arp(iface, frame, now);
     case static_cast<uint16_t>(wire::EtherType::kIpv4): return handle_ipv4(iface, frame, l2_unicast, now);
+    case static_cast<uint16_t>(wire::EtherType::kIpv6): return handle_ipv6(iface, frame, l2_unicast, now);
     default: return drop(DropReason::kEthTypeUnsupported);
   }
 }
@@ -325,12 +332,16 @@ void Engine::on_timer(Instant now) noexcept {
     neigh_.clear_queue(idx);
     neigh_.release(idx);
   }
+  if (!addrs6_.empty()) {
+    start_ip6(now);
+    ip6_timer(now);
+  }
 }
 
 std::optional<Instant> Engine::next_deadline() const noexcept {
   std::optional<Instant> t;
   for (auto d : {neigh_.next_deadline(), director_.next_deadline(), reasm_.next_deadline(), health_.next_deadline(),
-                 vrrp_.next_deadline(), sync_.next_deadline()})
+                 vrrp_.next_deadline(), sync_.next_deadline(), next_deadline6()})
     if (d && (!t || *d < *t)) t = d;
   return t;
 }

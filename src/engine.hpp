@@ -32,6 +32,7 @@
 #include "sync/sync.hpp"
 #include "vrrp/vrrp.hpp"
 #include "wire/ipv4.hpp"
+#include "wire/ipv6.hpp"
 
 namespace vs {
 
@@ -112,6 +113,10 @@ struct EngineCounters {
   uint64_t gso_segmented = 0;             // ... of which cut into segments here (TUN, MTU, no adapter offload)
   uint64_t csum_completed = 0;            // deferred checksums completed here
   uint64_t reassembled = 0;               // datagrams reassembled from fragments addressed to us (src/frag/)
+  uint64_t forwarded6 = 0;                // IPv6 packets routed (sent or waiting for Neighbour Discovery)
+  uint64_t nd_solicits_sent = 0;          // Neighbour Solicitations (resolution, re-confirmation, DAD)
+  uint64_t nd_adverts_sent = 0;           // Neighbour Advertisements
+  uint64_t dad_failures = 0;              // IPv6 addresses found duplicate by DAD (then never used)
 };
 
 class Engine : private check::ProbeNet, private vrrp::VrrpNet, private sync::SyncNet {
@@ -171,6 +176,19 @@ public:
   const EngineCounters& counters() const noexcept { return counters_; }
   const IfaceCounters& iface_counters(uint32_t i) const noexcept { return ifc_[i]; }
   const NeighTable& neigh() const noexcept { return neigh_; }
+  const NeighTable6& neigh6() const noexcept { return neigh6_; }
+  /// An IPv6 address of an interface (engine_ip6.cpp): the link-local one formed from the MAC,
+  /// then the configured ones, each with its Duplicate Address Detection state.
+  struct Addr6 {
+    uint32_t iface = 0;
+    Ipv6Prefix prefix;
+    // kNew: DAD not started (before start()); kTentative: DAD running until dad_until;
+    // kPreferred: ours; kDuplicate: another node has it (never used, RFC 4862 §5.4.5).
+    enum class State : uint8_t { kNew, kTentative, kPreferred, kDuplicate } state = State::kNew;
+    Instant dad_until;
+  };
+  const std::vector<Addr6>& addresses6() const noexcept { return addrs6_; }
+  const RouteTable6& routes6() const noexcept { return routes6_; }
   const RouteTable& routes() const noexcept { return routes_; }
   const ipvs::Director& director() const noexcept { return director_; }
   ipvs::Director& director() noexcept { return director_; }
@@ -234,6 +252,42 @@ private:
   void transmit(uint32_t iface, std::span<const uint8_t> frame, const Offload* off = nullptr) noexcept;
 
   Verdict handle_arp(uint32_t iface, std::span<const uint8_t> frame, Instant now) noexcept;
+
+  // IPv6 (engine_ip6.cpp)
+  using ConstIp6 = wire::Ipv6View<const uint8_t>;
+  Verdict handle_ipv6(uint32_t iface, std::span<const uint8_t> frame, bool l2_unicast, Instant now) noexcept;
+  Verdict deliver_local6(uint32_t iface, ConstIp6 ip, const wire::Ipv6Chain& chain, bool l2_unicast,
+                         Instant now) noexcept;
+  Verdict forward6(uint32_t iface, ConstIp6 ip, Instant now) noexcept;
+  Verdict nd_solicit(uint32_t iface, ConstIp6 ip, std::span<const uint8_t> icmp, Instant now) noexcept;
+  Verdict nd_advert(uint32_t iface, ConstIp6 ip, std::span<const uint8_t> icmp, Instant now) noexcept;
+  /// A solicitation for `target`: to its solicited-node group, or unicast to `to` (re-confirming);
+  /// a DAD probe comes from the unspecified address.
+  void send_ns(uint32_t iface, const Ipv6Addr& target, const MacAddr* to, bool dad) noexcept;
+  void send_na(uint32_t iface, const Ipv6Addr& dst, const MacAddr& dst_mac, const Ipv6Addr& target,
+               uint8_t flags) noexcept;
+  void flush_neigh6_queue(uint32_t idx) noexcept;
+  Verdict output_ip6(uint32_t iface, const Ipv6Addr& next_hop, std::span<uint8_t> frame, Instant now,
+                     const Offload* off = nullptr) noexcept;
+  static void complete_checksum6(std::span<uint8_t> frame, const Offload& off) noexcept;
+  void send_icmp6_error(uint8_t type, uint8_t code, uint32_t rest, uint32_t in_iface, ConstIp6 offending,
+                        bool l2_unicast, Instant now) noexcept;
+  void send_echo_reply6(uint32_t iface, ConstIp6 req, std::span<const uint8_t> icmp, Instant now) noexcept;
+  void send_tcp_reset6(uint32_t iface, ConstIp6 ip, std::span<const uint8_t> seg, bool l2_unicast,
+                       Instant now) noexcept;
+  void ip6_timer(Instant now) noexcept;
+  std::optional<Instant> next_deadline6() const noexcept;
+  /// Rebuild addrs6_ from cfg_ (construction and reload), keeping the DAD state of kept addresses.
+  void index_addresses6();
+  void start_ip6(Instant now) noexcept;
+  void start_dad(uint32_t k, Instant now) noexcept;
+  void dad_failed(Addr6& a) noexcept;
+  const Addr6* addr6_on(uint32_t iface, const Ipv6Addr& a) const noexcept;
+  /// One of our preferred addresses (a link-local one only on its own interface).
+  bool is_local6(uint32_t iface, const Ipv6Addr& a) const noexcept;
+  /// A group the interface listens to: all-nodes, all-routers, its addresses' solicited-node groups.
+  bool joined6(uint32_t iface, const Ipv6Addr& group) const noexcept;
+  std::optional<Ipv6Addr> source_for6(uint32_t iface, const Ipv6Addr& toward) const noexcept;
   Verdict handle_ipv4(uint32_t iface, std::span<const uint8_t> frame, bool l2_unicast, Instant now,
                       int depth = 0) noexcept;
   Verdict deliver_local(uint32_t iface, ConstIp ip, bool l2_unicast, Instant now) noexcept;
@@ -323,7 +377,13 @@ private:
   EngineParams params_;
   RouteTable routes_;
   NeighTable neigh_;
-  check::Health health_;  // before director_: the director is built from what health decided
+  RouteTable6 routes6_;
+  NeighTable6 neigh6_;
+  std::vector<Addr6> addrs6_;
+  bool ip6_started_ = false;
+  MacAddr frame_src_;                           // the Ethernet source of the IPv6 frame being handled
+  std::array<uint8_t, 14 + 40 + 32> nd_buf_{};  // one NS or NA
+  check::Health health_;                        // before director_: the director is built from what health decided
   ScriptRunner* scripts_ = nullptr;
   ipvs::Director director_;
   PacketPool pool_;

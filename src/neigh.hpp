@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <type_traits>
 #include <vector>
 
 #include "base/addr.hpp"
@@ -34,7 +35,13 @@ struct NeighParams {
   Duration delay_first_probe = Duration::seconds(5);  // kProbe: use before the first request
 };
 
-class NeighTable {
+/// One neighbour cache per address family: ARP's (Ipv4Addr) and Neighbour Discovery's
+/// (Ipv6Addr, RFC 4861 §7.3: INCOMPLETE, REACHABLE and STALE/DELAY/PROBE as kProbe, the same
+/// timers). The family changes only the key and its hash.
+template <class A>
+class BasicNeighTable {
+  using Arg = std::conditional_t<sizeof(A) <= 8, A, const A&>;  // IPv4 addresses by value
+
 public:
   enum class State : uint8_t { kFree, kIncomplete, kReachable, kProbe };
   static constexpr uint32_t kNone = UINT32_MAX;
@@ -42,7 +49,7 @@ public:
   struct Entry {
     State state = State::kFree;
     uint32_t iface = 0;
-    Ipv4Addr ip;
+    A ip;
     MacAddr mac;
     Instant expires;        // kReachable: end of validity
     Instant next_probe;     // kIncomplete, kProbe: when to send the next request or give up
@@ -51,23 +58,23 @@ public:
     uint32_t next = kNone;  // hash chain / free list
   };
 
-  NeighTable(const NeighParams& p, uint64_t seed);
+  BasicNeighTable(const NeighParams& p, uint64_t seed);
 
   const NeighParams& params() const noexcept { return p_; }
 
   /// The MAC to send to for (iface, ip), if any: a reachable entry's, or an expired one's, which
   /// then starts being re-confirmed (kProbe).
-  std::optional<MacAddr> lookup(uint32_t iface, Ipv4Addr ip, Instant now) noexcept;
+  std::optional<MacAddr> lookup(uint32_t iface, Arg ip, Instant now) noexcept;
 
   /// Record that ip is at mac. With create=false only an existing entry is updated (RFC 826 merge).
   /// Returns the entry index if an entry now holds the MAC, kNone otherwise (table full or not
   /// existing with create=false). If the entry was incomplete, its queued packets are in
   /// queue(idx) and must be sent and then cleared with clear_queue(idx).
-  uint32_t learn(uint32_t iface, Ipv4Addr ip, const MacAddr& mac, Instant now, bool create) noexcept;
+  uint32_t learn(uint32_t iface, Arg ip, const MacAddr& mac, Instant now, bool create) noexcept;
 
   /// Find or create an incomplete entry for a next hop. Returns kNone if the table is full.
   /// `created` is set when a new entry was made (the caller sends the first request).
-  uint32_t resolve(uint32_t iface, Ipv4Addr ip, Instant now, bool& created) noexcept;
+  uint32_t resolve(uint32_t iface, Arg ip, Instant now, bool& created) noexcept;
 
   /// Add a packet (pool index) to an incomplete entry's queue; false if the queue is full.
   bool enqueue(uint32_t idx, uint32_t pkt) noexcept;
@@ -91,9 +98,9 @@ public:
   std::vector<uint32_t> sorted() const;
 
 private:
-  uint32_t bucket_of(uint32_t iface, Ipv4Addr ip) const noexcept;
-  uint32_t find(uint32_t iface, Ipv4Addr ip) const noexcept;
-  uint32_t alloc(uint32_t iface, Ipv4Addr ip, Instant now) noexcept;
+  uint32_t bucket_of(uint32_t iface, Arg ip) const noexcept;
+  uint32_t find(uint32_t iface, Arg ip) const noexcept;
+  uint32_t alloc(uint32_t iface, Arg ip, Instant now) noexcept;
   void unlink(uint32_t idx) noexcept;
 
   /// A hint for lookup(): the entry last found for addresses with this Fibonacci hash (it
@@ -105,7 +112,11 @@ private:
   /// through; a miss walks a hash chain in a table sized for every checked real
   /// (docs/benchmarks.md, "Health checks beside the forwarding").
   static constexpr unsigned kHintBits = 8;
-  uint32_t& hint_of(Ipv4Addr ip) noexcept { return hints_[(ip.v * 0x9e3779b1u) >> (32 - kHintBits)]; }
+  uint32_t& hint_of(Arg ip) noexcept { return hints_[(fold(ip) * 0x9e3779b1u) >> (32 - kHintBits)]; }
+  /// The address as 32 bits for the hint (IPv4: itself; IPv6: its four words xor-ed).
+  static uint32_t fold(Arg ip) noexcept;
+  /// The address as 64 bits for the hash (IPv4: itself; IPv6: its halves xor-ed).
+  static uint64_t key64(Arg ip) noexcept;
 
   NeighParams p_;
   uint64_t seed_;
@@ -117,5 +128,19 @@ private:
   uint32_t free_ = kNone;
   uint32_t used_ = 0;
 };
+
+template <>
+uint32_t BasicNeighTable<Ipv4Addr>::fold(Ipv4Addr ip) noexcept;
+template <>
+uint64_t BasicNeighTable<Ipv4Addr>::key64(Ipv4Addr ip) noexcept;
+template <>
+uint32_t BasicNeighTable<Ipv6Addr>::fold(const Ipv6Addr& ip) noexcept;
+template <>
+uint64_t BasicNeighTable<Ipv6Addr>::key64(const Ipv6Addr& ip) noexcept;
+
+using NeighTable = BasicNeighTable<Ipv4Addr>;
+using NeighTable6 = BasicNeighTable<Ipv6Addr>;
+extern template class BasicNeighTable<Ipv4Addr>;
+extern template class BasicNeighTable<Ipv6Addr>;
 
 }  // namespace vs

@@ -50,4 +50,27 @@ private:
   mutable std::array<CacheSlot, size_t{1} << kCacheBits> cache_{};
 };
 
+struct RouteResult6 {
+  uint32_t iface;
+  Ipv6Addr next_hop;  // the destination itself for a connected route
+};
+
+/// The IPv6 routes: the interfaces' global prefixes (connected) and [[routes]] with IPv6 `to`,
+/// longest prefix first. Link-local destinations are not routed (RFC 4291 2.5.6): the caller
+/// sends them out of the interface they belong to.
+class RouteTable6 {
+public:
+  struct Entry {
+    Ipv6Prefix prefix;  // network form
+    uint32_t iface;
+    std::optional<Ipv6Addr> via;  // nullopt = connected
+  };
+  explicit RouteTable6(const config::Config& cfg);
+  std::optional<RouteResult6> lookup(const Ipv6Addr& dst) const noexcept;
+  const std::vector<Entry>& entries() const noexcept { return entries_; }
+
+private:
+  std::vector<Entry> entries_;  // sorted by prefix length, longest first
+};
+
 }  // namespace vs

@@ -48,7 +48,7 @@ CASES = [
     ("eth_not_for_us", eth(good, dst="02:00:00:00:99:99")),
     ("eth_src_invalid", eth(good, src="ff:ff:ff:ff:ff:ff")),
     ("eth_src_invalid", eth(good, src="01:00:5e:00:00:01")),
-    ("ethertype_unsupported", eth(bytes(40), etype=0x86DD)),                        # IPv6
+    ("ipv6_disabled", eth(bytes(40), etype=0x86DD)),                                # IPv6 on an interface without it
     ("ethertype_unsupported", eth(b"\x00\x01\x08\x00" + good, etype=0x8100)),       # 802.1Q tag
     ("ethertype_unsupported", eth(bytes(30), etype=0x88CC)),                        # LLDP
     ("arp_malformed", eth(bytes(ARP(op=1, hwsrc=C, psrc=CLIENT, pdst=ROUTER))[:20], etype=0x0806)),

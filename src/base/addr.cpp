@@ -163,6 +163,17 @@ std::optional<Ipv4Prefix> Ipv4Prefix::parse(std::string_view s) noexcept {
 
 std::string Ipv4Prefix::str() const { return addr.str() + "/" + std::to_string(len); }
 
+std::optional<Ipv6Prefix> Ipv6Prefix::parse(std::string_view s) noexcept {
+  size_t slash = s.find('/');
+  if (slash == std::string_view::npos) return std::nullopt;
+  auto a = Ipv6Addr::parse(s.substr(0, slash));
+  auto len = parse_uint(s.substr(slash + 1), 128);
+  if (!a || !len) return std::nullopt;
+  return Ipv6Prefix{*a, static_cast<uint8_t>(*len)};
+}
+
+std::string Ipv6Prefix::str() const { return addr.str() + "/" + std::to_string(len); }
+
 std::optional<uint8_t> netmask_len(Ipv4Addr mask) noexcept {
   for (uint8_t len = 0; len <= 32; ++len)
     if (prefix_mask(len) == mask.v) return len;

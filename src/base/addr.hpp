@@ -90,6 +90,52 @@ struct Ipv6Addr {
   friend constexpr auto operator<=>(const Ipv6Addr&, const Ipv6Addr&) = default;
 };
 
+/// The link-local address an interface forms from its MAC (RFC 4291 §2.5.1 and appendix A,
+/// RFC 2464 §4: fe80::/64 and the modified EUI-64 identifier, the universal/local bit inverted),
+/// as Linux does with addr_gen_mode 0.
+constexpr Ipv6Addr link_local_from(const MacAddr& m) noexcept {
+  Ipv6Addr a;
+  a.b[0] = 0xfe;
+  a.b[1] = 0x80;
+  a.b[8] = static_cast<uint8_t>(m.b[0] ^ 0x02);
+  a.b[9] = m.b[1];
+  a.b[10] = m.b[2];
+  a.b[11] = 0xff;
+  a.b[12] = 0xfe;
+  a.b[13] = m.b[3];
+  a.b[14] = m.b[4];
+  a.b[15] = m.b[5];
+  return a;
+}
+
+/// ff02::1, all nodes on the link (RFC 4291 §2.7.1).
+inline constexpr Ipv6Addr kAllNodes{{0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}};
+/// ff02::2, all routers on the link.
+inline constexpr Ipv6Addr kAllRouters{{0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2}};
+
+/// An IPv6 address and prefix length: an interface address (host form, 2001:db8::1/64) or a
+/// route (network form, host bits zero, checked by config).
+struct Ipv6Prefix {
+  Ipv6Addr addr;
+  uint8_t len = 128;
+
+  constexpr Ipv6Addr network() const noexcept {
+    Ipv6Addr n;
+    for (unsigned i = 0; i < 16; ++i) {
+      const unsigned bits = len >= 8 * (i + 1) ? 8 : (len > 8 * i ? len - 8 * i : 0);
+      n.b[i] = static_cast<uint8_t>(addr.b[i] & (bits == 0 ? 0 : (0xff00u >> bits) & 0xff));
+    }
+    return n;
+  }
+  constexpr bool contains(const Ipv6Addr& a) const noexcept { return Ipv6Prefix{a, len}.network() == network(); }
+
+  /// "addr/len" with len 0..128; nullopt on anything else.
+  static std::optional<Ipv6Prefix> parse(std::string_view s) noexcept;
+  std::string str() const;
+
+  friend constexpr auto operator<=>(const Ipv6Prefix&, const Ipv6Prefix&) = default;
+};
+
 /// The Ethernet address of IPv6 multicast group `g` (RFC 2464 §7): 33:33 and its low 32 bits.
 constexpr MacAddr multicast_mac(const Ipv6Addr& g) noexcept {
   return {{0x33, 0x33, g.b[12], g.b[13], g.b[14], g.b[15]}};

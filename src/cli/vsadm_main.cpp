@@ -10,6 +10,7 @@
 //   vsadm --reload                           re-read the daemon's config file (as SIGHUP)
 //   vsadm --list-checks                      every health checker's state (vsrouter's own)
 //   vsadm --list-vrrp                        every VRRP instance's state (vsrouter's own)
+//   vsadm --list-ipv6                        IPv6 addresses (DAD) and the ND cache (vsrouter's own)
 //   vsadm --drain | --undrain | --list-announce   [announce]: withdraw or announce the VIPs
 //                                            (docs/scale-out.md; vsrouter's own)
 //   vsadm -v|--version                       ipvsadm's version line, then vsrouter's: answered

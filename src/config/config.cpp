@@ -387,6 +387,8 @@ private:
   void router(const Section& s);
   void interface(const Section& s);
   Ipv4Prefix interface_address(const toml::node& at, const std::string& text, const Interface& self) const;
+  Ipv6Prefix interface_address6(const toml::node& at, const std::string& text, const Interface& self) const;
+  void route6(const Section& s, const toml::node& to, const std::string& to_text);
   void route(const Section& s);
   void timeouts(const Section& s);
   void defense(const Section& s);
@@ -507,7 +509,10 @@ void Loader::interface(const Section& s) {
   const toml::node& addresses = s.required("addresses");
   auto texts = string_array(addresses, "addresses");
   if (texts.empty()) fail(addresses, "\"addresses\" must not be empty");
-  for (const StringElement& e : texts) itf.addresses.push_back(interface_address(*e.node, e.value, itf));
+  for (const StringElement& e : texts) {
+    if (e.value.find(':') != std::string::npos) itf.addresses6.push_back(interface_address6(*e.node, e.value, itf));
+    else itf.addresses.push_back(interface_address(*e.node, e.value, itf));
+  }
 
   s.optional_int("mtu", itf.mtu, 68, 9000);
 
@@ -539,12 +544,84 @@ Ipv4Prefix Loader::interface_address(const toml::node& at, const std::string& te
   return *p;
 }
 
+Ipv6Prefix Loader::interface_address6(const toml::node& at, const std::string& text, const Interface& self) const {
+  auto p = Ipv6Prefix::parse(text);
+  if (!p) fail(at, "bad IPv6 prefix " + quoted(text));
+  if (p->len == 0) fail(at, "address " + p->str() + " needs a prefix length of 1 to 128");
+  if (auto why = not_a_host(p->addr)) fail(at, "address " + p->addr.str() + " " + std::string(*why));
+  if (p->len < 127 && p->addr == p->network() && !p->addr.is_link_local())
+    fail(at, "address " + p->str() + " is the subnet-router anycast address of its prefix (RFC 4291 2.6.1)");
+  if (p->addr == link_local_from(self.mac))
+    fail(at, "address " + p->addr.str() + " is the link-local address the interface forms from its MAC anyway");
+  for (const Ipv6Prefix& q : self.addresses6)
+    if (q.addr == p->addr) fail(at, "address " + p->addr.str() + " appears twice in interface " + quoted(self.name));
+  if (p->addr.is_link_local()) return *p;  // link scope: the same address may serve on another link
+  for (const Interface& other : cfg_.interfaces) {
+    for (const Ipv6Prefix& q : other.addresses6) {
+      if (q.addr.is_link_local()) continue;
+      if (q.addr == p->addr)
+        fail(at, "address " + p->addr.str() + " is already assigned to interface " + quoted(other.name));
+      if (p->len <= q.len ? p->contains(q.addr) : q.contains(p->addr))
+        fail(at, "subnet " + p->network().str() + "/" + std::to_string(p->len) + " overlaps subnet " +
+                     q.network().str() + "/" + std::to_string(q.len) + " of interface " + quoted(other.name));
+    }
+  }
+  return *p;
+}
+
+void Loader::route6(const Section& s, const toml::node& to, const std::string& to_text) {
+  Route6 r{};
+  auto p = Ipv6Prefix::parse(to_text);
+  if (!p) fail(to, "bad IPv6 prefix " + quoted(to_text));
+  if (p->addr != p->network())
+    fail(to, "route " + p->str() + " has host bits set; did you mean " + p->network().str() + "/" +
+                 std::to_string(p->len) + "?");
+  for (const Route6& o : cfg_.routes6)
+    if (o.to == *p) fail(to, "duplicate route " + p->str());
+  r.to = *p;
+
+  const toml::node& via = s.required("via");
+  std::string via_text = string_value(via, "via");
+  auto gw = Ipv6Addr::parse(via_text);
+  if (!gw) fail(via, "bad IPv6 address " + quoted(via_text));
+  if (auto why = not_a_host(*gw)) fail(via, "next hop " + gw->str() + " " + std::string(*why));
+  const toml::node* itf_node = s.optional("interface");
+  std::optional<uint32_t> itf;
+  if (itf_node != nullptr) {
+    std::string name = string_value(*itf_node, "interface");
+    for (uint32_t i = 0; i < cfg_.interfaces.size(); ++i)
+      if (cfg_.interfaces[i].name == name) itf = i;
+    if (!itf) fail(*itf_node, "no interface named " + quoted(name));
+    if (!cfg_.interfaces[*itf].ipv6()) fail(*itf_node, "interface " + quoted(name) + " has no IPv6 address");
+  }
+  if (gw->is_link_local()) {
+    if (!itf) fail(via, "next hop " + gw->str() + " is link-local: say on which link with `interface`");
+  } else {
+    for (const Interface& i : cfg_.interfaces)
+      for (const Ipv6Prefix& q : i.addresses6)
+        if (q.addr == *gw)
+          fail(via, "next hop " + gw->str() + " is the router's own address on interface " + quoted(i.name));
+    std::optional<uint32_t> connected = connected_interface(cfg_.interfaces, *gw);
+    if (!connected) fail(via, "next hop " + gw->str() + " " + std::string(kNotConnected));
+    if (itf && *itf != *connected)
+      fail(*itf_node, "next hop " + gw->str() + " is on interface " + quoted(cfg_.interfaces[*connected].name));
+    itf = connected;
+  }
+  r.via = *gw;
+  r.interface = *itf;
+  cfg_.routes6.push_back(r);
+}
+
 void Loader::route(const Section& s) {
+  const toml::node& to = s.required("to");
+  std::string to_text = string_value(to, "to");
+  if (to_text.find(':') != std::string::npos) {
+    s.allow_only({"to", "via", "interface"});
+    return route6(s, to, to_text);
+  }
   s.allow_only({"to", "via"});
   Route r{};
 
-  const toml::node& to = s.required("to");
-  std::string to_text = string_value(to, "to");
   auto p = Ipv4Prefix::parse(to_text);
   if (!p) fail(to, "bad IPv4 prefix " + quoted(to_text));
   if (p->addr != p->network())

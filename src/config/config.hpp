@@ -98,13 +98,26 @@ struct Interface {
   std::string tap;   // TAP device for `vsrouter run`; defaults to name
   MacAddr mac;
   std::vector<Ipv4Prefix> addresses;  // host address + connected prefix length
-  uint32_t mtu = 1500;                // IP MTU
+  // IPv6 addresses (the same `addresses` list, entries with ':'). An interface with one has IPv6:
+  // it also forms its link-local address from its MAC (base/addr.hpp link_local_from); an
+  // interface without takes no IPv6 (docs/ipv6.md).
+  std::vector<Ipv6Prefix> addresses6;
+  uint32_t mtu = 1500;  // IP MTU
+
+  bool ipv6() const noexcept { return !addresses6.empty(); }
 };
 
 struct Route {
   Ipv4Prefix to;       // network (host bits zero)
   Ipv4Addr via;        // next hop, on a connected subnet
   uint32_t interface;  // index into Config::interfaces, found from the connected subnets
+};
+
+/// An IPv6 static route ([[routes]] whose `to` has ':').
+struct Route6 {
+  Ipv6Prefix to;       // network (host bits zero)
+  Ipv6Addr via;        // next hop: on a connected subnet, or link-local with `interface`
+  uint32_t interface;  // index into Config::interfaces
 };
 
 /// [ipvs]: the kernel's net.ipv4.vs.* switches that change which packets IPVS takes.
@@ -355,6 +368,7 @@ struct Config {
   Router router;
   std::vector<Interface> interfaces;
   std::vector<Route> routes;
+  std::vector<Route6> routes6;
   Timeouts timeouts;
   Defense defense;
   Ipvs ipvs;

@@ -12,6 +12,21 @@ std::optional<std::string_view> not_a_host(Ipv4Addr a) noexcept {
   return std::nullopt;
 }
 
+std::optional<std::string_view> not_a_host(const Ipv6Addr& a) noexcept {
+  if (a.is_unspecified()) return "is the unspecified address";
+  if (a.is_multicast()) return "is a multicast address";
+  if (a.is_loopback()) return "is the loopback address";
+  if (a.is_v4_mapped()) return "is an IPv4-mapped address";
+  return std::nullopt;
+}
+
+std::optional<uint32_t> connected_interface(const std::vector<Interface>& ifaces, const Ipv6Addr& a) noexcept {
+  for (uint32_t i = 0; i < ifaces.size(); ++i)
+    for (const Ipv6Prefix& p : ifaces[i].addresses6)
+      if (!p.addr.is_link_local() && p.contains(a)) return i;
+  return std::nullopt;
+}
+
 std::optional<std::string> subnet_special(const std::vector<Interface>& ifaces, Ipv4Addr a) {
   for (const Interface& itf : ifaces) {
     for (const Ipv4Prefix& p : itf.addresses) {

@@ -27,6 +27,10 @@ std::string subnet_str(const Ipv4Prefix& p);
 /// a multicast address", "is a loopback address"); nullopt if it can be one.
 std::optional<std::string_view> not_a_host(Ipv4Addr a) noexcept;
 
+/// The same for IPv6: "is the unspecified address", "is a multicast address", "is the loopback
+/// address", "is an IPv4-mapped address" (RFC 4291 2.5.5.2: never on the wire).
+std::optional<std::string_view> not_a_host(const Ipv6Addr& a) noexcept;
+
 /// Why `a` is no host of the connected subnet holding it ("is the network address of
 /// 10.0.0.0/24 on interface "lan"", or the broadcast address); nullopt otherwise. Subnets of 31
 /// and 32 bits have neither.
@@ -37,6 +41,9 @@ std::optional<std::string> not_a_host_on(const std::vector<Interface>& ifaces, I
 
 /// The first interface (config order) with a connected subnet holding `a`.
 std::optional<uint32_t> connected_interface(const std::vector<Interface>& ifaces, Ipv4Addr a) noexcept;
+
+/// The first interface (config order) with a connected IPv6 subnet (not link-local) holding `a`.
+std::optional<uint32_t> connected_interface(const std::vector<Interface>& ifaces, const Ipv6Addr& a) noexcept;
 
 /// Why `a` may not be a real server or next hop: "is the router's own address on interface
 /// "lan"" when an interface has it as one of its addresses; nullopt otherwise.

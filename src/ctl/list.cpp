@@ -49,6 +49,15 @@ std::string list_counters(const Engine& e) {
   };
   out += fmt("\n%-32s %12s\n", "Event", "Count");
   for (const auto& [name, n] : events) out += fmt("%-32s %12llu\n", name, static_cast<unsigned long long>(n));
+  if (!e.addresses6().empty()) {  // IPv6's, only where an interface has it (IPv4 listings unchanged)
+    const std::pair<const char*, uint64_t> events6[] = {
+        {"forwarded6", k.forwarded6},
+        {"nd_solicits_sent", k.nd_solicits_sent},
+        {"nd_adverts_sent", k.nd_adverts_sent},
+        {"dad_failures", k.dad_failures},
+    };
+    for (const auto& [name, n] : events6) out += fmt("%-32s %12llu\n", name, static_cast<unsigned long long>(n));
+  }
 
   std::vector<std::pair<std::string_view, uint64_t>> drops;
   for (size_t i = 0; i < kDropReasonCount; ++i)
@@ -139,6 +148,32 @@ std::string list_announce(const Engine& e) {
   std::string out = fmt("Director %s\n%-16s %s\n", e.draining() ? "draining" : "serving", "VIP", "BGP");
   for (const announce::Vip& v : e.announcer().vips())
     out += fmt("%-16s %s\n", v.addr.str().c_str(), v.announced ? "announced" : "withdrawn");
+  return out;
+}
+
+std::string list_ipv6(const Engine& e, Instant now) {
+  if (e.addresses6().empty()) return {};
+  const auto& cfg = e.config();
+  std::string out = fmt("\n%-16s %-44s %s\n", "Interface", "IPv6 address", "State");
+  for (const Engine::Addr6& a : e.addresses6()) {
+    const char* st = a.state == Engine::Addr6::State::kPreferred   ? "preferred"
+                     : a.state == Engine::Addr6::State::kTentative ? "tentative"
+                     : a.state == Engine::Addr6::State::kDuplicate ? "duplicate"
+                                                                   : "new";
+    out += fmt("%-16s %-44s %s\n", cfg.interfaces[a.iface].name.c_str(), a.prefix.str().c_str(), st);
+  }
+  // The neighbour cache, as `ip -6 neigh` shows it: address, interface, MAC, state.
+  const NeighTable6& nt = e.neigh6();
+  out += fmt("\n%-40s %-16s %-17s %s\n", "Neighbour", "Interface", "MAC", "State");
+  for (uint32_t i : nt.sorted()) {
+    const auto& n = nt.entry(i);
+    const char* st = n.state == NeighTable6::State::kIncomplete ? "INCOMPLETE"
+                     : n.state == NeighTable6::State::kProbe    ? "PROBE"
+                     : n.expires <= now                         ? "STALE"
+                                                                : "REACHABLE";
+    out += fmt("%-40s %-16s %-17s %s\n", n.ip.str().c_str(), cfg.interfaces[n.iface].name.c_str(),
+               n.state == NeighTable6::State::kIncomplete ? "-" : n.mac.str().c_str(), st);
+  }
   return out;
 }
 

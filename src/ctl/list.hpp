@@ -30,5 +30,8 @@ std::string list_health(const Engine& e, Instant now);
 std::string list_vrrp(const Engine& e, Instant now);
 /// [announce]: whether the director drains, and each VIP announced or withdrawn.
 std::string list_announce(const Engine& e);
+/// The IPv6 addresses with their DAD state and the Neighbour Discovery cache (vsrouter's own;
+/// empty without IPv6).
+std::string list_ipv6(const Engine& e, Instant now);
 
 }  // namespace vs::ctl

@@ -467,6 +467,21 @@ std::string render_metrics(const Engine& engine, const std::vector<PortCounters>
   x.family("vsrouter_arp_cache_capacity", "gauge", "Entries the ARP cache can hold.");
   x.sample(uint64_t{nt.capacity()});
 
+  // --- vsrouter: IPv6 neighbour cache (Neighbour Discovery) -------------------------------------
+  const NeighTable6& nt6 = engine.neigh6();
+  uint64_t incomplete6 = 0, reachable6 = 0, probe6 = 0;
+  for (uint32_t i = 0; i < nt6.capacity(); ++i) {
+    auto st = nt6.entry(i).state;
+    if (st == NeighTable6::State::kIncomplete) ++incomplete6;
+    else if (st == NeighTable6::State::kReachable) ++reachable6;
+    else if (st == NeighTable6::State::kProbe) ++probe6;
+  }
+  x.family("vsrouter_nd_cache_entries", "gauge",
+           "IPv6 neighbour cache entries by state, as vsrouter_arp_cache_entries (Neighbour Discovery).");
+  x.sample(R"(state="incomplete")", incomplete6);
+  x.sample(R"(state="reachable")", reachable6);
+  x.sample(R"(state="probe")", probe6);
+
   // --- vsrouter: IPv4 reassembly (src/frag/) ----------------------------------------------------
   const frag::Reassembler& ra = engine.reassembler();
   x.family("vsrouter_reassembly_datagrams", "gauge", "Datagrams being reassembled from fragments addressed to us.");
@@ -481,7 +496,7 @@ std::string render_metrics(const Engine& engine, const std::vector<PortCounters>
     std::string_view name, help;
     uint64_t value;
   };
-  const std::array<Event, 13> events = {{
+  const std::array<Event, 17> events = {{
       {"vsrouter_forwarded_packets_total", "IPv4 packets routed (sent, or queued waiting for ARP).", c.forwarded},
       {"vsrouter_fragments_sent_total", "Fragments made from packets larger than the egress MTU.", c.fragments_sent},
       {"vsrouter_arp_requests_sent_total", "ARP requests sent to resolve next hops.", c.arp_requests_sent},
@@ -506,6 +521,14 @@ std::string render_metrics(const Engine& engine, const std::vector<PortCounters>
        c.csum_completed},
       {"vsrouter_reassembled_datagrams_total", "IPv4 datagrams reassembled from fragments addressed to vsrouter.",
        c.reassembled},
+      {"vsrouter_ipv6_forwarded_packets_total",
+       "IPv6 packets routed (sent, or queued waiting for Neighbour Discovery).", c.forwarded6},
+      {"vsrouter_nd_solicitations_sent_total",
+       "Neighbour Solicitations sent (resolution, re-confirmation, Duplicate Address Detection).", c.nd_solicits_sent},
+      {"vsrouter_nd_advertisements_sent_total", "Neighbour Advertisements sent for our IPv6 addresses.",
+       c.nd_adverts_sent},
+      {"vsrouter_ipv6_dad_failures_total", "IPv6 addresses Duplicate Address Detection found in use by another node.",
+       c.dad_failures},
   }};
   for (const auto& e : events) {
     x.family(e.name, "counter", e.help);

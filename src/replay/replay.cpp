@@ -332,6 +332,7 @@ int run(const Options& opt, std::ostream& out, std::ostream& err) {
       out << v << "\nVRRP events\n";
       for (const std::string& line : replayer.vrrp_log()) out << line << "\n";
     }
+    out << ctl::list_ipv6(replayer.engine(), Instant::from_micros(replayer.now_us()));
     if (replayer.engine().config().announce.enabled) {
       out << "\n" << ctl::list_announce(replayer.engine()) << "\nAnnounce events\n";
       for (const std::string& line : replayer.announce_log()) out << line << "\n";

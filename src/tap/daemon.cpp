@@ -334,6 +334,10 @@ private:
       if (!engine_->config().announce.enabled) return {0, "no [announce] table\n", ""};
       return {0, ctl::list_announce(*engine_), ""};
     }
+    if (args.size() == 1 && args[0] == "--list-ipv6") {  // vsrouter's own (docs/ipv6.md)
+      std::string l = ctl::list_ipv6(*engine_, now_);
+      return {0, l.empty() ? "no IPv6 addresses\n" : l.substr(1), ""};
+    }
     if (args.size() == 1 && args[0] == "--list-checks") {  // vsrouter's own (docs/health-checks.md)
       std::string l = ctl::list_health(*engine_, now_);
       return {0, l.empty() ? "no health checkers\n" : l.substr(1), ""};

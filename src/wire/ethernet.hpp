@@ -14,7 +14,7 @@
 
 namespace vs::wire {
 
-enum class EtherType : uint16_t { kIpv4 = 0x0800, kArp = 0x0806 };
+enum class EtherType : uint16_t { kIpv4 = 0x0800, kArp = 0x0806, kIpv6 = 0x86dd };
 
 template <ByteType B>
 class EthernetView {

@@ -1314,11 +1314,17 @@ TEST_F(EngineMalformedTest, BadSourceMacIsEthSrcInvalid) {
 }
 
 TEST_F(EngineMalformedTest, UnknownEthertypeIsUnsupported) {
-  ByteVec v6 = good();
-  test::put16(v6, 12, 0x86dd);
   ByteVec vlan = good();
   test::put16(vlan, 12, 0x8100);
-  expect_all({v6, vlan}, DropReason::kEthTypeUnsupported);
+  ByteVec lldp = good();
+  test::put16(lldp, 12, 0x88cc);
+  expect_all({vlan, lldp}, DropReason::kEthTypeUnsupported);
+}
+
+TEST_F(EngineMalformedTest, Ipv6OnAnInterfaceWithoutItIsDropped) {
+  ByteVec v6 = good();
+  test::put16(v6, 12, 0x86dd);
+  expect_all({v6}, DropReason::kIpv6Disabled);
 }
 
 TEST_F(EngineMalformedTest, ShortIpv4IsTruncated) {

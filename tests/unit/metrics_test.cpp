@@ -578,6 +578,7 @@ TEST_F(RenderTest, ValidExpositionWithHelpAndTypeForEveryFamily) {
       "vsrouter_interface_rx_errors_total",
       "vsrouter_arp_cache_entries",
       "vsrouter_arp_cache_capacity",
+      "vsrouter_nd_cache_entries",
       "vsrouter_reassembly_datagrams",
       "vsrouter_reassembly_memory_bytes",
       "vsrouter_forwarded_packets_total",
@@ -593,6 +594,10 @@ TEST_F(RenderTest, ValidExpositionWithHelpAndTypeForEveryFamily) {
       "vsrouter_offload_segmented_total",
       "vsrouter_offload_checksums_completed_total",
       "vsrouter_reassembled_datagrams_total",
+      "vsrouter_ipv6_forwarded_packets_total",
+      "vsrouter_nd_solicitations_sent_total",
+      "vsrouter_nd_advertisements_sent_total",
+      "vsrouter_ipv6_dad_failures_total",
       "vsrouter_drops_total",
       "vsrouter_build_info",
   };

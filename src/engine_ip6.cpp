@@ -1,0 +1,608 @@
+// The engine's IPv6 router (docs/ipv6.md): Neighbour Discovery (RFC 4861) with Duplicate Address
+// Detection (RFC 4862 §5.4), ICMPv6 (RFC 4443: echo, errors with the shared rate limit) and
+// forwarding (RFC 8200: hop limit, no fragmentation by routers, Packet Too Big). An interface takes
+// IPv6 when the config gives it an IPv6 address; it then also holds the link-local address formed
+// from its MAC, as Linux does.
+#include <algorithm>
+#include <cstring>
+
+#include "engine.hpp"
+#include "engine_impl.hpp"
+#include "wire/icmpv6.hpp"
+#include "wire/ipv6.hpp"
+#include "wire/tcp.hpp"
+#include "wire/udp.hpp"
+
+namespace vs {
+
+using ConstIp6 = wire::Ipv6View<const uint8_t>;
+using Ip6 = wire::Ipv6View<uint8_t>;
+using wire::Icmpv6View;
+namespace icmpv6_type = wire::icmpv6_type;
+namespace icmpv6_code = wire::icmpv6_code;
+namespace nd_flag = wire::nd_flag;
+
+namespace {
+
+/// More extension headers than this and the datagram is dropped (RFC 8200 §4.1 sets no limit;
+/// RFC 8504 §5.3 lets a node set one). Linux has none for forwarding, 8 hop-by-hop/destination
+/// options would already be unusual.
+constexpr uint8_t kMaxExtHeaders = 8;
+/// RFC 4861 §6.1.1, §7.1: Neighbour Discovery messages must come with hop limit 255 (from the link).
+constexpr uint8_t kNdHopLimit = 255;
+/// The hop limit of datagrams the router originates (Linux's ip6_default_hoplimit, 64).
+constexpr uint8_t kHopLimitOwn = 64;
+
+bool is_solicited_node(const Ipv6Addr& a) noexcept {
+  static constexpr Ipv6Addr prefix = Ipv6Addr{}.solicited_node();  // ff02::1:ff00:0/104
+  return std::equal(a.b.begin(), a.b.begin() + 13, prefix.b.begin());
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Addresses and Duplicate Address Detection
+
+void Engine::index_addresses6() {
+  std::vector<Addr6> next;
+  for (uint32_t i = 0; i < cfg_->interfaces.size(); ++i) {
+    const config::Interface& itf = cfg_->interfaces[i];
+    if (!itf.ipv6()) continue;
+    next.push_back(Addr6{i, Ipv6Prefix{link_local_from(itf.mac), 64}, Addr6::State::kNew, Instant{}});
+    for (const Ipv6Prefix& p : itf.addresses6) next.push_back(Addr6{i, p, Addr6::State::kNew, Instant{}});
+  }
+  // A reload keeps what an address already had (its DAD done or failed); a new one starts DAD.
+  for (Addr6& n : next)
+    for (const Addr6& o : addrs6_)
+      if (o.iface == n.iface && o.prefix.addr == n.prefix.addr) {
+        n.state = o.state;
+        n.dad_until = o.dad_until;
+      }
+  addrs6_ = std::move(next);
+  if (ip6_started_)
+    for (uint32_t k = 0; k < addrs6_.size(); ++k)
+      if (addrs6_[k].state == Addr6::State::kNew) start_dad(k, now_);
+}
+
+void Engine::start_ip6(Instant now) noexcept {
+  if (ip6_started_) return;
+  ip6_started_ = true;
+  for (uint32_t k = 0; k < addrs6_.size(); ++k)
+    if (addrs6_[k].state == Addr6::State::kNew) start_dad(k, now);
+}
+
+void Engine::start_dad(uint32_t k, Instant now) noexcept {
+  // RFC 4862 §5.4.2: one solicitation (DupAddrDetectTransmits 1) from the unspecified address to
+  // the solicited-node group, then RetransTimer (1 s) of silence makes the address ours. Linux
+  // first waits a random 0-1 s (MAX_RTR_SOLICITATION_DELAY); the engine has no random delay.
+  Addr6& a = addrs6_[k];
+  a.state = Addr6::State::kTentative;
+  a.dad_until = now + neigh6_.params().retrans;
+  send_ns(a.iface, a.prefix.addr, nullptr, /*dad=*/true);
+}
+
+const Engine::Addr6* Engine::addr6_on(uint32_t iface, const Ipv6Addr& a) const noexcept {
+  for (const Addr6& x : addrs6_)
+    if (x.iface == iface && x.prefix.addr == a) return &x;
+  return nullptr;
+}
+
+bool Engine::is_local6(uint32_t iface, const Ipv6Addr& a) const noexcept {
+  for (const Addr6& x : addrs6_)
+    if (x.prefix.addr == a && x.state == Addr6::State::kPreferred && (x.iface == iface || !a.is_link_local()))
+      return true;
+  return false;
+}
+
+bool Engine::joined6(uint32_t iface, const Ipv6Addr& group) const noexcept {
+  if (group == kAllNodes || group == kAllRouters) return true;
+  if (!is_solicited_node(group)) return false;
+  for (const Addr6& x : addrs6_)
+    if (x.iface == iface && x.state != Addr6::State::kDuplicate && x.prefix.addr.solicited_node() == group) return true;
+  return false;
+}
+
+std::optional<Ipv6Addr> Engine::source_for6(uint32_t iface, const Ipv6Addr& toward) const noexcept {
+  // RFC 6724 §5 reduced to what an interface here holds: the link-local address toward a
+  // link-local or multicast destination; else a global address of the outgoing interface, one
+  // whose prefix holds the destination first; else any global one; else the link-local one.
+  const Addr6* ll = nullptr;
+  const Addr6* global = nullptr;
+  for (const Addr6& x : addrs6_) {
+    if (x.iface != iface || x.state != Addr6::State::kPreferred) continue;
+    if (x.prefix.addr.is_link_local()) {
+      if (!ll) ll = &x;
+      continue;
+    }
+    if (x.prefix.contains(toward)) return x.prefix.addr;
+    if (!global) global = &x;
+  }
+  if (toward.is_link_local() || toward.is_multicast()) return ll ? std::optional(ll->prefix.addr) : std::nullopt;
+  if (global) return global->prefix.addr;
+  for (const Addr6& x : addrs6_)
+    if (x.state == Addr6::State::kPreferred && !x.prefix.addr.is_link_local()) return x.prefix.addr;
+  return ll ? std::optional(ll->prefix.addr) : std::nullopt;
+}
+
+void Engine::dad_failed(Addr6& a) noexcept {
+  a.state = Addr6::State::kDuplicate;
+  counters_.dad_failures++;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Input
+
+Verdict Engine::handle_ipv6(uint32_t iface, std::span<const uint8_t> frame, bool l2_unicast, Instant now) noexcept {
+  if (!cfg_->interfaces[iface].ipv6()) return drop(DropReason::kIpv6Disabled);
+  start_ip6(now);
+  frame_src_ = EthernetView<const uint8_t>::unchecked(frame).src();
+  wire::Ipv6Error err{};
+  auto ip = ConstIp6::parse(frame.subspan(kEth), &err);
+  if (!ip) {
+    switch (err) {
+      case wire::Ipv6Error::kTruncated: return drop(DropReason::kIpv6Truncated);
+      case wire::Ipv6Error::kBadVersion: return drop(DropReason::kIpv6BadVersion);
+      case wire::Ipv6Error::kBadLength: return drop(DropReason::kIpv6BadLength);
+    }
+  }
+  const Ipv6Addr src = ip->src(), dst = ip->dst();
+  // RFC 4291 §2.7: a multicast source never; loopback and IPv4-mapped are never on a link.
+  if (src.is_multicast() || src.is_loopback() || src.is_v4_mapped() || is_local6(iface, src))
+    return drop(DropReason::kIpv6BadSource);
+  if (dst.is_unspecified() || dst.is_loopback() || dst.is_v4_mapped()) return drop(DropReason::kIpv6BadDestination);
+  wire::Ipv6ChainError cerr{};
+  auto chain = wire::walk(*ip, kMaxExtHeaders, &cerr);
+  if (!chain) return drop(DropReason::kIpv6ExtHeaders);
+
+  // What the sender deferred: only a TCP or UDP checksum (TSO of IPv6 is not negotiated).
+  if (rx_off_.any()) {
+    const bool tcp = chain->upper == wire::ipv6_next::kTcp, udp = chain->upper == wire::ipv6_next::kUdp;
+    if (rx_off_.gso_size || rx_off_.unsupported || chain->fragment || (!tcp && !udp) ||
+        rx_off_.csum_start != kEth + chain->upper_offset || rx_off_.csum_offset != (tcp ? 16 : 6) ||
+        size_t{rx_off_.csum_start} + rx_off_.csum_offset + 2 > kEth + ip->bytes().size())
+      return drop(DropReason::kOffloadInvalid);
+  }
+
+  if (dst.is_multicast()) {
+    if (!joined6(iface, dst)) return drop(DropReason::kIpv6Multicast);
+    return deliver_local6(iface, *ip, *chain, l2_unicast, now);
+  }
+  if (is_local6(iface, dst)) return deliver_local6(iface, *ip, *chain, l2_unicast, now);
+  // A tentative address is not ours yet (RFC 4862 §5.4), except to Neighbour Discovery about it.
+  if (addr6_on(iface, dst) && chain->upper == wire::ipv6_next::kIcmpv6)
+    return deliver_local6(iface, *ip, *chain, l2_unicast, now);
+  if (!l2_unicast) return drop(DropReason::kEthNotForUs);
+  return forward6(iface, *ip, now);
+}
+
+Verdict Engine::deliver_local6(uint32_t iface, ConstIp6 ip, const wire::Ipv6Chain& chain, bool l2_unicast,
+                               Instant now) noexcept {
+  if (chain.fragment) return drop(DropReason::kIpv6LocalFragment);
+  const auto upper = ip.bytes().subspan(chain.upper_offset);
+  const bool tentative_dst = !ip.dst().is_multicast() && !is_local6(iface, ip.dst());
+  if (chain.upper == wire::ipv6_next::kIcmpv6) {
+    auto icmp = Icmpv6View<const uint8_t>::parse(upper);
+    if (!icmp) return drop(DropReason::kIcmpTruncated);
+    if (!icmp->verify_checksum(ip.src(), ip.dst())) return drop(DropReason::kIcmpBadChecksum);
+    switch (icmp->type()) {
+      case icmpv6_type::kNeighSolicit: return nd_solicit(iface, ip, upper, now);
+      case icmpv6_type::kNeighAdvert: return nd_advert(iface, ip, upper, now);
+      case icmpv6_type::kEchoRequest:
+        if (tentative_dst) return drop(DropReason::kIpv6BadDestination);
+        send_echo_reply6(iface, ip, upper, now);
+        return {Verdict::Kind::kConsumed, {}, iface};
+      default:
+        // Router Solicitations (no Router Advertisements are sent), Redirects (a router takes
+        // none, RFC 4861 §8.1), errors about what we sent, and the rest.
+        return drop(DropReason::kIcmpLocalUnhandled);
+    }
+  }
+  if (tentative_dst) return drop(DropReason::kIpv6BadDestination);
+  // Nothing listens on the router's IPv6 addresses: as Linux's stack answers, TCP gets a RST
+  // (tcp_v6_rcv no_tcp_socket), UDP port unreachable, any other Next Header a parameter
+  // problem pointing at it (ip6_input_finish: ICMPV6_UNK_NEXTHDR).
+  if (chain.upper == wire::ipv6_next::kTcp) {
+    send_tcp_reset6(iface, ip, upper, l2_unicast, now);
+    return drop(DropReason::kLocalNoService);
+  }
+  if (chain.upper == wire::ipv6_next::kUdp) {
+    if (upper.size() < 8) return drop(DropReason::kUdpTruncated);
+    send_icmp6_error(icmpv6_type::kDestUnreachable, icmpv6_code::kPortUnreachable, 0, iface, ip, l2_unicast, now);
+    return drop(DropReason::kLocalNoService);
+  }
+  if (chain.upper == wire::ipv6_next::kNoNext) return {Verdict::Kind::kConsumed, {}, iface};
+  // The pointer: the Next Header field that named the protocol (the last header's first byte,
+  // or the IPv6 header's own field).
+  uint32_t pointer = wire::ipv6_field::kNextHeader;
+  if (chain.headers > 0) {
+    // Walk again to find the last extension header's start (the chain keeps only the upper offset).
+    size_t off = wire::Ipv6View<const uint8_t>::kHeaderLen, last = off;
+    uint8_t next = ip.next_header();
+    while (off < chain.upper_offset) {
+      last = off;
+      const size_t len = next == wire::ipv6_next::kFragment ? 8
+                         : next == wire::ipv6_next::kAh     ? (size_t{ip.bytes()[off + 1]} + 2) * 4
+                                                            : (size_t{ip.bytes()[off + 1]} + 1) * 8;
+      next = ip.bytes()[off];
+      off += len;
+    }
+    pointer = static_cast<uint32_t>(last);
+  }
+  send_icmp6_error(icmpv6_type::kParamProblem, icmpv6_code::kUnknownNextHeader, pointer, iface, ip, l2_unicast, now);
+  return drop(DropReason::kLocalNoService);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Neighbour Discovery (RFC 4861 §7)
+
+Verdict Engine::nd_solicit(uint32_t iface, ConstIp6 ip, std::span<const uint8_t> icmp, Instant now) noexcept {
+  if (ip.hop_limit() != kNdHopLimit) return drop(DropReason::kNdInvalid);
+  auto m = wire::parse_nd(icmp);
+  if (!m) return drop(DropReason::kNdInvalid);
+  const Ipv6Addr src = ip.src();
+  // §7.1.1: from the unspecified address (a DAD probe), only to a solicited-node group and
+  // without a source link-layer option.
+  if (src.is_unspecified() && (!is_solicited_node(ip.dst()) || m->link_addr)) return drop(DropReason::kNdInvalid);
+  Addr6* a = const_cast<Addr6*>(addr6_on(iface, m->target));
+  if (!a || a->state == Addr6::State::kDuplicate || a->state == Addr6::State::kNew)
+    return drop(DropReason::kNdNotForUs);
+  if (a->state == Addr6::State::kTentative) {
+    // RFC 4862 §5.4.3: another node's DAD for the same address: it is a duplicate; a resolution
+    // of a tentative address is not answered.
+    if (!src.is_unspecified()) return drop(DropReason::kNdNotForUs);
+    dad_failed(*a);
+    return drop(DropReason::kNdDuplicate);
+  }
+  if (src.is_unspecified()) {
+    // §7.2.4: the answer to a DAD probe for an address of ours goes to all nodes, not solicited.
+    send_na(iface, kAllNodes, multicast_mac(kAllNodes), m->target, nd_flag::kRouter | nd_flag::kOverride);
+    return {Verdict::Kind::kConsumed, {}, iface};
+  }
+  // The sender's address is learnt (§7.2.3; Linux creates the entry, as ARP's merge rule here).
+  if (m->link_addr) {
+    const uint32_t learned = neigh6_.learn(iface, src, *m->link_addr, now, /*create=*/true);
+    if (learned != NeighTable6::kNone) flush_neigh6_queue(learned);
+  }
+  // The answer goes to the link-layer address the solicitation gave, else to its frame's sender.
+  send_na(iface, src, m->link_addr ? *m->link_addr : frame_src_, m->target,
+          nd_flag::kRouter | nd_flag::kSolicited | nd_flag::kOverride);
+  return {Verdict::Kind::kConsumed, {}, iface};
+}
+
+Verdict Engine::nd_advert(uint32_t iface, ConstIp6 ip, std::span<const uint8_t> icmp, Instant now) noexcept {
+  if (ip.hop_limit() != kNdHopLimit) return drop(DropReason::kNdInvalid);
+  auto m = wire::parse_nd(icmp);
+  if (!m) return drop(DropReason::kNdInvalid);
+  // §7.1.2: an advertisement to a multicast group is never solicited.
+  if (ip.dst().is_multicast() && (m->flags & nd_flag::kSolicited)) return drop(DropReason::kNdInvalid);
+  if (Addr6* a = const_cast<Addr6*>(addr6_on(iface, m->target))) {
+    // Someone else has one of our addresses: while it is tentative, DAD has failed (RFC 4862
+    // §5.4.4); once it is ours, the other host is wrong, and the address stays (as Linux).
+    if (a->state == Addr6::State::kTentative) dad_failed(*a);
+    return drop(DropReason::kNdDuplicate);
+  }
+  if (!m->link_addr) return {Verdict::Kind::kConsumed, {}, iface};  // nothing to learn from
+  // Only entries we made are updated (§7.2.5: an unsolicited advertisement creates none).
+  const uint32_t learned = neigh6_.learn(iface, m->target, *m->link_addr, now, /*create=*/false);
+  if (learned == NeighTable6::kNone) return drop(DropReason::kNdUnsolicited);
+  flush_neigh6_queue(learned);
+  return {Verdict::Kind::kConsumed, {}, iface};
+}
+
+void Engine::send_ns(uint32_t iface, const Ipv6Addr& target, const MacAddr* to, bool dad) noexcept {
+  // §4.3, §7.2.2: to the target's solicited-node group (or, re-confirming, to the target
+  // itself), hop limit 255, with our link-layer address unless it is a DAD probe.
+  Ipv6Addr src;
+  if (!dad) {
+    auto s = source_for6(iface, target);
+    if (!s) return;
+    src = *s;
+  }
+  const Ipv6Addr dst = to ? target : target.solicited_node();
+  const size_t icmp_len = 24 + (dad ? 0 : 8);
+  std::span<uint8_t> out(nd_buf_.data(), kEth + 40 + icmp_len);
+  std::fill(out.begin(), out.end(), uint8_t{0});
+  const MacAddr& mine = cfg_->interfaces[iface].mac;
+  wire::fill_ethernet(out, to ? *to : multicast_mac(dst), mine, wire::EtherType::kIpv6);
+  Ip6::unchecked(out.subspan(kEth))
+      .fill(0, 0, static_cast<uint16_t>(icmp_len), wire::ipv6_next::kIcmpv6, kNdHopLimit, src, dst);
+  std::span<uint8_t> icmp = out.subspan(kEth + 40);
+  icmp[0] = icmpv6_type::kNeighSolicit;
+  std::copy(target.b.begin(), target.b.end(), icmp.begin() + 8);
+  if (!dad) {
+    icmp[24] = wire::nd_opt::kSourceLinkAddr;
+    icmp[25] = 1;
+    std::copy(mine.b.begin(), mine.b.end(), icmp.begin() + 26);
+  }
+  Icmpv6View<uint8_t>::unchecked(icmp).fill_checksum(src, dst);
+  transmit(iface, out);
+  counters_.nd_solicits_sent++;
+}
+
+void Engine::send_na(uint32_t iface, const Ipv6Addr& dst, const MacAddr& dst_mac, const Ipv6Addr& target,
+                     uint8_t flags) noexcept {
+  const size_t icmp_len = 32;
+  std::span<uint8_t> out(nd_buf_.data(), kEth + 40 + icmp_len);
+  std::fill(out.begin(), out.end(), uint8_t{0});
+  const MacAddr& mine = cfg_->interfaces[iface].mac;
+  wire::fill_ethernet(out, dst_mac, mine, wire::EtherType::kIpv6);
+  // The source is the target itself (§7.2.4: "the Target Address ... is copied"; Linux answers
+  // from the solicited address).
+  Ip6::unchecked(out.subspan(kEth))
+      .fill(0, 0, static_cast<uint16_t>(icmp_len), wire::ipv6_next::kIcmpv6, kNdHopLimit, target, dst);
+  std::span<uint8_t> icmp = out.subspan(kEth + 40);
+  icmp[0] = icmpv6_type::kNeighAdvert;
+  icmp[4] = flags;
+  std::copy(target.b.begin(), target.b.end(), icmp.begin() + 8);
+  icmp[24] = wire::nd_opt::kTargetLinkAddr;
+  icmp[25] = 1;
+  std::copy(mine.b.begin(), mine.b.end(), icmp.begin() + 26);
+  Icmpv6View<uint8_t>::unchecked(icmp).fill_checksum(target, dst);
+  transmit(iface, out);
+  counters_.nd_adverts_sent++;
+}
+
+void Engine::flush_neigh6_queue(uint32_t idx) noexcept {
+  const auto& e = neigh6_.entry(idx);
+  for (uint32_t pkt : neigh6_.queue(idx)) {
+    auto f = pool_.frame(pkt);
+    EthernetView<uint8_t>::unchecked(f).set_dst(e.mac);
+    transmit(e.iface, f);
+    pool_.free(pkt);
+  }
+  neigh6_.clear_queue(idx);
+}
+
+Verdict Engine::output_ip6(uint32_t iface, const Ipv6Addr& next_hop, std::span<uint8_t> frame, Instant now,
+                           const Offload* off) noexcept {
+  if (next_hop.is_multicast()) {
+    EthernetView<uint8_t>::unchecked(frame).set_dst(multicast_mac(next_hop));
+    transmit(iface, frame, off);
+    return {Verdict::Kind::kForwarded, {}, iface};
+  }
+  if (auto mac = neigh6_.lookup(iface, next_hop, now)) {
+    EthernetView<uint8_t>::unchecked(frame).set_dst(*mac);
+    transmit(iface, frame, off);
+    return {Verdict::Kind::kForwarded, {}, iface};
+  }
+  // Waiting frames are wire frames: a deferred checksum is completed now.
+  if (off && off->csum_partial) {
+    complete_checksum6(frame, *off);
+    counters_.csum_completed++;
+  }
+  bool created = false;
+  const uint32_t idx = neigh6_.resolve(iface, next_hop, now, created);
+  if (idx == NeighTable6::kNone) return drop(DropReason::kNeighTableFull);
+  if (created) {
+    send_ns(iface, next_hop, nullptr, false);
+    neigh6_.mark_probed(idx, now);
+  }
+  if (neigh6_.queue(idx).size() >= neigh6_.params().queue_per_entry) return drop(DropReason::kNeighQueueFull);
+  const uint32_t pkt = pool_.store(frame);
+  if (pkt == PacketPool::kNone) return drop(DropReason::kNeighQueueFull);
+  neigh6_.enqueue(idx, pkt);
+  return {Verdict::Kind::kQueued, {}, iface};
+}
+
+void Engine::complete_checksum6(std::span<uint8_t> frame, const Offload& off) noexcept {
+  // CHECKSUM_PARTIAL: the field holds the pseudo-header sum; sum from csum_start to the end.
+  auto l4 = frame.subspan(off.csum_start);
+  uint16_t c = wire::csum::finish(wire::csum::sum(l4));
+  if (c == 0) c = 0xffff;  // skb_checksum_help (CSUM_MANGLED_0): 0 means "none" to UDP
+  wire::store16(l4, off.csum_offset, c);
+}
+
+void Engine::ip6_timer(Instant now) noexcept {
+  for (Addr6& a : addrs6_)
+    if (a.state == Addr6::State::kTentative && a.dad_until <= now) a.state = Addr6::State::kPreferred;
+  due_.clear();
+  neigh6_.due(now, due_);
+  for (uint32_t idx : due_) {
+    const auto& e = neigh6_.entry(idx);
+    if (e.probes < neigh6_.params().max_probes) {
+      const MacAddr known = e.mac;
+      send_ns(e.iface, e.ip, e.state == NeighTable6::State::kProbe ? &known : nullptr, false);
+      neigh6_.mark_probed(idx, now);
+      continue;
+    }
+    // No answer (§7.3.3): every waiting packet is dropped and its sender told, address unreachable.
+    for (size_t i = 0; i < neigh6_.queue(idx).size(); ++i) {
+      const uint32_t pkt = neigh6_.queue(idx)[i];
+      auto f = pool_.frame(pkt);
+      if (auto ip = ConstIp6::parse(std::span<const uint8_t>(f).subspan(kEth)))
+        send_icmp6_error(icmpv6_type::kDestUnreachable, icmpv6_code::kAddrUnreachable, 0, e.iface, *ip, true, now);
+      pool_.free(pkt);
+      drops_.count(DropReason::kNeighUnresolved);
+    }
+    neigh6_.clear_queue(idx);
+    neigh6_.release(idx);
+  }
+}
+
+std::optional<Instant> Engine::next_deadline6() const noexcept {
+  std::optional<Instant> t = neigh6_.next_deadline();
+  for (const Addr6& a : addrs6_)
+    if (a.state == Addr6::State::kTentative && (!t || a.dad_until < *t)) t = a.dad_until;
+  return t;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Forwarding (RFC 8200 §3, RFC 4443)
+
+Verdict Engine::forward6(uint32_t iface, ConstIp6 ip, Instant now) noexcept {
+  const Ipv6Addr src = ip.src(), dst = ip.dst();
+  // RFC 4291 §2.5.6: link-local addresses are not forwarded; the sender of a link-local source
+  // learns that its destination is beyond that scope (RFC 4443 §3.1 code 2).
+  if (dst.is_link_local()) return drop(DropReason::kIpv6Scope);
+  if (src.is_link_local() || src.is_unspecified()) {
+    if (!src.is_unspecified())
+      send_icmp6_error(icmpv6_type::kDestUnreachable, icmpv6_code::kBeyondScope, 0, iface, ip, true, now);
+    return drop(DropReason::kIpv6Scope);
+  }
+  if (ip.hop_limit() <= 1) {
+    send_icmp6_error(icmpv6_type::kTimeExceeded, icmpv6_code::kHopLimit, 0, iface, ip, true, now);
+    return drop(DropReason::kTtlExceeded);
+  }
+  auto rt = routes6_.lookup(dst);
+  if (!rt) {
+    send_icmp6_error(icmpv6_type::kDestUnreachable, icmpv6_code::kNoRoute, 0, iface, ip, true, now);
+    return drop(DropReason::kNoRoute);
+  }
+  // Routers never fragment IPv6 (RFC 8200 §5): too big for the next link is the sender's to fix.
+  const uint32_t mtu = cfg_->interfaces[rt->iface].mtu;
+  if (ip.bytes().size() > mtu) {
+    send_icmp6_error(icmpv6_type::kPacketTooBig, 0, mtu, iface, ip, true, now);
+    return drop(DropReason::kFragNeeded);
+  }
+  std::span<uint8_t> out(scratch_.data() + kHeadroom, kEth + ip.bytes().size());
+  std::memcpy(out.data() + kEth, ip.bytes().data(), ip.bytes().size());
+  wire::fill_ethernet(out, MacAddr{}, cfg_->interfaces[rt->iface].mac, wire::EtherType::kIpv6);
+  Ip6::unchecked(out.subspan(kEth)).set_hop_limit(static_cast<uint8_t>(ip.hop_limit() - 1));
+  const Offload off = rx_off_;
+  const Offload* keep = nullptr;
+  if (off.csum_partial) {
+    if (params_.offload) keep = &off;
+    else {
+      complete_checksum6(out, off);
+      counters_.csum_completed++;
+    }
+  }
+  counters_.forwarded6++;
+  return output_ip6(rt->iface, rt->next_hop, out, now, keep);
+}
+
+// ---------------------------------------------------------------------------------------------
+// ICMPv6 the router sends
+
+void Engine::send_icmp6_error(uint8_t type, uint8_t code, uint32_t rest, uint32_t in_iface, ConstIp6 offending,
+                              bool l2_unicast, Instant now) noexcept {
+  const Ipv6Addr to = offending.src();
+  // RFC 4443 §2.4(e): never about an error, a datagram from the unspecified or a multicast
+  // address, or one to a multicast group or sent as link-layer multicast, except Packet Too Big
+  // (and a parameter problem about an option, which the router does not send).
+  if (to.is_unspecified() || to.is_multicast()) return;
+  if (type != icmpv6_type::kPacketTooBig && (offending.dst().is_multicast() || !l2_unicast)) return;
+  if (auto c = wire::walk(offending, kMaxExtHeaders);
+      c && c->upper == wire::ipv6_next::kIcmpv6 && !(c->fragment && c->frag_bytes != 0)) {
+    const auto upper = offending.bytes().subspan(c->upper_offset);
+    if (upper.empty() || Icmpv6View<const uint8_t>::is_error_type(upper[0]) || upper[0] == icmpv6_type::kRedirect)
+      return;
+  }
+  // Rate limit: the global bucket shared with ICMPv4 (Linux's icmp_global_allow, which
+  // icmpv6_xrlim_allow also takes), except for Packet Too Big (icmpv6 ratemask's default).
+  if (type != icmpv6_type::kPacketTooBig) {
+    if (!icmp_token(now)) {
+      counters_.icmp_errors_rate_limited++;
+      return;
+    }
+    icmp_take();
+  }
+  uint32_t out_iface = in_iface;
+  Ipv6Addr next_hop = to;
+  if (!to.is_link_local()) {
+    auto rt = routes6_.lookup(to);
+    if (!rt) return;
+    out_iface = rt->iface;
+    next_hop = rt->next_hop;
+  }
+  // The source: the address the offending datagram was sent to if it is ours, else ours toward
+  // the sender (icmp6_send: saddr = daddr when it is a local unicast address).
+  std::optional<Ipv6Addr> src;
+  if (is_local6(in_iface, offending.dst())) src = offending.dst();
+  else src = source_for6(out_iface, to);
+  if (!src) return;
+  // §2.4(c): as much of the offending datagram as fits in the minimum MTU.
+  const size_t quote = std::min(offending.bytes().size(), wire::kIpv6MinMtu - 40 - 8);
+  const size_t icmp_len = 8 + quote;
+  std::span<uint8_t> out(icmp_buf_.data() + kHeadroom, kEth + 40 + icmp_len);
+  wire::fill_ethernet(out, MacAddr{}, cfg_->interfaces[out_iface].mac, wire::EtherType::kIpv6);
+  Ip6::unchecked(out.subspan(kEth))
+      .fill(0, 0, static_cast<uint16_t>(icmp_len), wire::ipv6_next::kIcmpv6, kHopLimitOwn, *src, to);
+  std::span<uint8_t> icmp = out.subspan(kEth + 40);
+  icmp[0] = type;
+  icmp[1] = code;
+  wire::store32(icmp, 4, rest);
+  std::memcpy(icmp.data() + 8, offending.bytes().data(), quote);
+  Icmpv6View<uint8_t>::unchecked(icmp).fill_checksum(*src, to);
+  counters_.icmp_errors_sent++;
+  output_ip6(out_iface, next_hop, out, now);
+}
+
+void Engine::send_echo_reply6(uint32_t iface, ConstIp6 req, std::span<const uint8_t> icmp, Instant now) noexcept {
+  const Ipv6Addr to = req.src();
+  if (to.is_unspecified()) return;
+  uint32_t out_iface = iface;
+  Ipv6Addr next_hop = to;
+  if (!to.is_link_local()) {
+    auto rt = routes6_.lookup(to);
+    if (!rt) return;
+    out_iface = rt->iface;
+    next_hop = rt->next_hop;
+  }
+  // From the address asked (icmpv6_echo_reply), or ours toward the sender for a group.
+  std::optional<Ipv6Addr> src = req.dst();
+  if (req.dst().is_multicast()) src = source_for6(iface, to);
+  if (!src) return;
+  std::span<uint8_t> out(icmp_buf_.data() + kHeadroom, kEth + 40 + icmp.size());
+  wire::fill_ethernet(out, MacAddr{}, cfg_->interfaces[out_iface].mac, wire::EtherType::kIpv6);
+  Ip6::unchecked(out.subspan(kEth))
+      .fill(req.traffic_class(), 0, static_cast<uint16_t>(icmp.size()), wire::ipv6_next::kIcmpv6, kHopLimitOwn, *src,
+            to);
+  std::span<uint8_t> reply = out.subspan(kEth + 40);
+  std::memcpy(reply.data(), icmp.data(), icmp.size());
+  reply[0] = icmpv6_type::kEchoReply;
+  Icmpv6View<uint8_t>::unchecked(reply).fill_checksum(*src, to);
+  counters_.echo_replies_sent++;
+  output_ip6(out_iface, next_hop, out, now);
+}
+
+void Engine::send_tcp_reset6(uint32_t iface, ConstIp6 ip, std::span<const uint8_t> seg, bool l2_unicast,
+                             Instant now) noexcept {
+  // tcp_v6_rcv / tcp_v6_send_reset, as the IPv4 path: only to unicast, valid checksum, not a RST.
+  if (!l2_unicast || ip.dst().is_multicast()) return;
+  auto th = wire::TcpView<const uint8_t>::parse(seg);
+  if (!th) return;
+  if (!rx_off_.csum_partial &&
+      !wire::csum::verify(seg, wire::csum::pseudo_header_v6(ip.src(), ip.dst(), wire::ipv6_next::kTcp,
+                                                            static_cast<uint32_t>(seg.size()))))
+    return;
+  const uint8_t flags = th->flags();
+  if (flags & tcp_flag::kRst) return;
+  uint32_t out_iface = iface;
+  Ipv6Addr next_hop = ip.src();
+  if (!ip.src().is_link_local()) {
+    auto rt = routes6_.lookup(ip.src());
+    if (!rt) return;
+    out_iface = rt->iface;
+    next_hop = rt->next_hop;
+  }
+  uint32_t seq = 0, ack = 0;
+  uint8_t rflags = tcp_flag::kRst;
+  if (flags & tcp_flag::kAck) {
+    seq = th->ack();
+  } else {
+    rflags |= tcp_flag::kAck;
+    ack = th->seq() + ((flags & tcp_flag::kSyn) ? 1u : 0u) + ((flags & tcp_flag::kFin) ? 1u : 0u) +
+          static_cast<uint32_t>(th->payload().size());
+  }
+  constexpr size_t kTcpLen = wire::TcpView<uint8_t>::kMinHeaderLen;
+  std::span<uint8_t> out(icmp_buf_.data() + kHeadroom, kEth + 40 + kTcpLen);
+  std::fill(out.begin(), out.end(), uint8_t{0});
+  wire::fill_ethernet(out, MacAddr{}, cfg_->interfaces[out_iface].mac, wire::EtherType::kIpv6);
+  Ip6::unchecked(out.subspan(kEth))
+      .fill(0, 0, static_cast<uint16_t>(kTcpLen), wire::ipv6_next::kTcp, kHopLimitOwn, ip.dst(), ip.src());
+  std::span<uint8_t> tcp = out.subspan(kEth + 40);
+  wire::store16(tcp, 0, th->dport());
+  wire::store16(tcp, 2, th->sport());
+  wire::store32(tcp, 4, seq);
+  wire::store32(tcp, 8, ack);
+  tcp[12] = static_cast<uint8_t>((kTcpLen / 4) << 4);
+  tcp[13] = rflags;
+  wire::store16(tcp, 16,
+                wire::csum::finish(wire::csum::sum(
+                    tcp, wire::csum::pseudo_header_v6(ip.dst(), ip.src(), wire::ipv6_next::kTcp, kTcpLen))));
+  counters_.tcp_resets_sent++;
+  output_ip6(out_iface, next_hop, out, now);
+}
+
+}  // namespace vs
