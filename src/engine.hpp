@@ -263,7 +263,8 @@ private:
   Verdict nd_advert(uint32_t iface, ConstIp6 ip, std::span<const uint8_t> icmp, Instant now) noexcept;
   /// A solicitation for `target`: to its solicited-node group, or unicast to `to` (re-confirming);
   /// a DAD probe comes from the unspecified address.
-  void send_ns(uint32_t iface, const Ipv6Addr& target, const MacAddr* to, bool dad) noexcept;
+  void send_ns(uint32_t iface, const Ipv6Addr& target, const MacAddr* to, bool dad,
+               const Ipv6Addr* prompt = nullptr) noexcept;
   void send_na(uint32_t iface, const Ipv6Addr& dst, const MacAddr& dst_mac, const Ipv6Addr& target,
                uint8_t flags) noexcept;
   void flush_neigh6_queue(uint32_t idx) noexcept;
@@ -287,7 +288,8 @@ private:
   bool is_local6(uint32_t iface, const Ipv6Addr& a) const noexcept;
   /// A group the interface listens to: all-nodes, all-routers, its addresses' solicited-node groups.
   bool joined6(uint32_t iface, const Ipv6Addr& group) const noexcept;
-  std::optional<Ipv6Addr> source_for6(uint32_t iface, const Ipv6Addr& toward) const noexcept;
+  /// Our source toward `toward` out of `iface` (RFC 6724 reduced); `on_link`: only the interface's own.
+  std::optional<Ipv6Addr> source_for6(uint32_t iface, const Ipv6Addr& toward, bool on_link = false) const noexcept;
   Verdict handle_ipv4(uint32_t iface, std::span<const uint8_t> frame, bool l2_unicast, Instant now,
                       int depth = 0) noexcept;
   Verdict deliver_local(uint32_t iface, ConstIp ip, bool l2_unicast, Instant now) noexcept;

@@ -104,6 +104,12 @@ Engine::AdoptReport Engine::adopt(const handover::State& s, Instant now) {
   for (const auto& [name, n] : s.drops)
     for (size_t r = 0; r < kDropReasonCount; ++r)
       if (kDropReasons[r].name == name) drops_.n[r] = n;
+  // The IPv6 addresses were the replaced process's, its DAD done: they are ours at once (a new
+  // DAD would leave IPv6 without an address for a second). Its neighbour cache is not carried:
+  // next hops are solicited again on first use.
+  for (Addr6& a : addrs6_)
+    if (a.state == Addr6::State::kNew) a.state = Addr6::State::kPreferred;
+  ip6_started_ = true;
   return rep;
 }
 

@@ -34,8 +34,8 @@ constexpr uint8_t kNdHopLimit = 255;
 constexpr uint8_t kHopLimitOwn = 64;
 
 bool is_solicited_node(const Ipv6Addr& a) noexcept {
-  static constexpr Ipv6Addr prefix = Ipv6Addr{}.solicited_node();  // ff02::1:ff00:0/104
-  return std::equal(a.b.begin(), a.b.begin() + 13, prefix.b.begin());
+  static constexpr Ipv6Addr kPrefix = Ipv6Addr{}.solicited_node();  // ff02::1:ff00:0/104
+  return std::equal(a.b.begin(), a.b.begin() + 13, kPrefix.b.begin());
 }
 
 }  // namespace
@@ -95,14 +95,16 @@ bool Engine::is_local6(uint32_t iface, const Ipv6Addr& a) const noexcept {
 }
 
 bool Engine::joined6(uint32_t iface, const Ipv6Addr& group) const noexcept {
-  if (group == kAllNodes || group == kAllRouters) return true;
+  // A router listens to the link's and the site's all-routers groups (RFC 4291 §2.8).
+  static constexpr Ipv6Addr kSiteRouters{{0xff, 0x05, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2}};
+  if (group == kAllNodes || group == kAllRouters || group == kSiteRouters) return true;
   if (!is_solicited_node(group)) return false;
   for (const Addr6& x : addrs6_)
     if (x.iface == iface && x.state != Addr6::State::kDuplicate && x.prefix.addr.solicited_node() == group) return true;
   return false;
 }
 
-std::optional<Ipv6Addr> Engine::source_for6(uint32_t iface, const Ipv6Addr& toward) const noexcept {
+std::optional<Ipv6Addr> Engine::source_for6(uint32_t iface, const Ipv6Addr& toward, bool on_link) const noexcept {
   // RFC 6724 §5 reduced to what an interface here holds: the link-local address toward a
   // link-local or multicast destination; else a global address of the outgoing interface, one
   // whose prefix holds the destination first; else any global one; else the link-local one.
@@ -119,6 +121,7 @@ std::optional<Ipv6Addr> Engine::source_for6(uint32_t iface, const Ipv6Addr& towa
   }
   if (toward.is_link_local() || toward.is_multicast()) return ll ? std::optional(ll->prefix.addr) : std::nullopt;
   if (global) return global->prefix.addr;
+  if (on_link) return ll ? std::optional(ll->prefix.addr) : std::nullopt;
   for (const Addr6& x : addrs6_)
     if (x.state == Addr6::State::kPreferred && !x.prefix.addr.is_link_local()) return x.prefix.addr;
   return ll ? std::optional(ll->prefix.addr) : std::nullopt;
@@ -281,22 +284,41 @@ Verdict Engine::nd_advert(uint32_t iface, ConstIp6 ip, std::span<const uint8_t> 
     if (a->state == Addr6::State::kTentative) dad_failed(*a);
     return drop(DropReason::kNdDuplicate);
   }
-  if (!m->link_addr) return {Verdict::Kind::kConsumed, {}, iface};  // nothing to learn from
-  // Only entries we made are updated (§7.2.5: an unsolicited advertisement creates none).
+  // §7.2.5: an advertisement creates no entry; it completes an INCOMPLETE one (with its
+  // link-layer address) and changes a known one's address only with the Override flag, so an
+  // advertisement without it cannot move traffic to another MAC.
+  const NeighTable6::Entry* e = neigh6_.peek(iface, m->target);
+  if (!e) return drop(DropReason::kNdUnsolicited);
+  const bool incomplete = e->state == NeighTable6::State::kIncomplete;
+  if (!m->link_addr) {
+    if (incomplete) return {Verdict::Kind::kConsumed, {}, iface};  // nothing to resolve it with
+    m->link_addr = e->mac;                                         // a confirmation of what we know
+  }
+  if (!incomplete && *m->link_addr != e->mac && !(m->flags & nd_flag::kOverride))
+    return {Verdict::Kind::kConsumed, {}, iface};
+  if (!incomplete && !(m->flags & nd_flag::kSolicited) && *m->link_addr == e->mac)
+    return {Verdict::Kind::kConsumed, {}, iface};  // unsolicited news of what we know: no confirmation
   const uint32_t learned = neigh6_.learn(iface, m->target, *m->link_addr, now, /*create=*/false);
-  if (learned == NeighTable6::kNone) return drop(DropReason::kNdUnsolicited);
-  flush_neigh6_queue(learned);
+  if (learned != NeighTable6::kNone) flush_neigh6_queue(learned);
   return {Verdict::Kind::kConsumed, {}, iface};
 }
 
-void Engine::send_ns(uint32_t iface, const Ipv6Addr& target, const MacAddr* to, bool dad) noexcept {
+void Engine::send_ns(uint32_t iface, const Ipv6Addr& target, const MacAddr* to, bool dad,
+                     const Ipv6Addr* prompt) noexcept {
   // §4.3, §7.2.2: to the target's solicited-node group (or, re-confirming, to the target
-  // itself), hop limit 255, with our link-layer address unless it is a DAD probe.
+  // itself), hop limit 255, with our link-layer address unless it is a DAD probe. The source:
+  // the prompting packet's if it is an address of this interface, else the interface's
+  // link-local address (Linux's ndisc_solicit and ndisc_send_ns).
   Ipv6Addr src;
   if (!dad) {
-    auto s = source_for6(iface, target);
-    if (!s) return;
-    src = *s;
+    const Addr6* own = prompt ? addr6_on(iface, *prompt) : nullptr;
+    if (own && own->state == Addr6::State::kPreferred) {
+      src = *prompt;
+    } else {
+      auto s = source_for6(iface, kAllNodes, /*on_link=*/true);  // the link-local address
+      if (!s) return;
+      src = *s;
+    }
   }
   const Ipv6Addr dst = to ? target : target.solicited_node();
   const size_t icmp_len = 24 + (dad ? 0 : 8);
@@ -374,7 +396,8 @@ Verdict Engine::output_ip6(uint32_t iface, const Ipv6Addr& next_hop, std::span<u
   const uint32_t idx = neigh6_.resolve(iface, next_hop, now, created);
   if (idx == NeighTable6::kNone) return drop(DropReason::kNeighTableFull);
   if (created) {
-    send_ns(iface, next_hop, nullptr, false);
+    const Ipv6Addr prompt = ConstIp6::unchecked(std::span<const uint8_t>(frame).subspan(kEth)).src();
+    send_ns(iface, next_hop, nullptr, false, &prompt);
     neigh6_.mark_probed(idx, now);
   }
   if (neigh6_.queue(idx).size() >= neigh6_.params().queue_per_entry) return drop(DropReason::kNeighQueueFull);
@@ -431,22 +454,24 @@ std::optional<Instant> Engine::next_deadline6() const noexcept {
 
 Verdict Engine::forward6(uint32_t iface, ConstIp6 ip, Instant now) noexcept {
   const Ipv6Addr src = ip.src(), dst = ip.dst();
-  // RFC 4291 §2.5.6: link-local addresses are not forwarded; the sender of a link-local source
-  // learns that its destination is beyond that scope (RFC 4443 §3.1 code 2).
+  // RFC 4291 §2.5.6: link-local destinations are not forwarded.
   if (dst.is_link_local()) return drop(DropReason::kIpv6Scope);
-  if (src.is_link_local() || src.is_unspecified()) {
-    if (!src.is_unspecified())
-      send_icmp6_error(icmpv6_type::kDestUnreachable, icmpv6_code::kBeyondScope, 0, iface, ip, true, now);
-    return drop(DropReason::kIpv6Scope);
+  // In Linux's order: the route (ip6_route_input), the hop limit, then the source's scope
+  // (ip6_forward: a link-local source is told its destination is beyond that scope, RFC 4443
+  // §3.1 code 2), then the MTU.
+  auto rt = routes6_.lookup(dst);
+  if (!rt) {
+    send_icmp6_error(icmpv6_type::kDestUnreachable, icmpv6_code::kNoRoute, 0, iface, ip, true, now);
+    return drop(DropReason::kNoRoute);
   }
   if (ip.hop_limit() <= 1) {
     send_icmp6_error(icmpv6_type::kTimeExceeded, icmpv6_code::kHopLimit, 0, iface, ip, true, now);
     return drop(DropReason::kTtlExceeded);
   }
-  auto rt = routes6_.lookup(dst);
-  if (!rt) {
-    send_icmp6_error(icmpv6_type::kDestUnreachable, icmpv6_code::kNoRoute, 0, iface, ip, true, now);
-    return drop(DropReason::kNoRoute);
+  if (src.is_link_local() || src.is_unspecified()) {
+    if (!src.is_unspecified())
+      send_icmp6_error(icmpv6_type::kDestUnreachable, icmpv6_code::kBeyondScope, 0, iface, ip, true, now);
+    return drop(DropReason::kIpv6Scope);
   }
   // Routers never fragment IPv6 (RFC 8200 §5): too big for the next link is the sender's to fix.
   const uint32_t mtu = cfg_->interfaces[rt->iface].mtu;
@@ -512,7 +537,7 @@ void Engine::send_icmp6_error(uint8_t type, uint8_t code, uint32_t rest, uint32_
   else src = source_for6(out_iface, to);
   if (!src) return;
   // §2.4(c): as much of the offending datagram as fits in the minimum MTU.
-  const size_t quote = std::min(offending.bytes().size(), wire::kIpv6MinMtu - 40 - 8);
+  const size_t quote = std::min(offending.bytes().size(), size_t{kIpv6MinMtu} - 40 - 8);
   const size_t icmp_len = 8 + quote;
   std::span<uint8_t> out(icmp_buf_.data() + kHeadroom, kEth + 40 + icmp_len);
   wire::fill_ethernet(out, MacAddr{}, cfg_->interfaces[out_iface].mac, wire::EtherType::kIpv6);

@@ -92,6 +92,11 @@ public:
   std::optional<Instant> next_deadline() const noexcept;
 
   const Entry& entry(uint32_t idx) const noexcept { return entries_[idx]; }
+  /// The entry for (iface, ip), or nullptr; no side effect (lookup() starts re-confirmation).
+  const Entry* peek(uint32_t iface, Arg ip) const noexcept {
+    const uint32_t i = find(iface, ip);
+    return i == kNone ? nullptr : &entries_[i];
+  }
   uint32_t size() const noexcept { return used_; }
   uint32_t capacity() const noexcept { return p_.capacity; }
   /// Indices of used entries in a stable order (by interface, then address), for listings.

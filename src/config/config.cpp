@@ -515,6 +515,9 @@ void Loader::interface(const Section& s) {
   }
 
   s.optional_int("mtu", itf.mtu, 68, 9000);
+  if (itf.ipv6() && itf.mtu < kIpv6MinMtu)
+    fail(s.required("mtu"), "mtu " + std::to_string(itf.mtu) +
+                                " is below IPv6's minimum of 1280 (RFC 8200 5); the interface has an IPv6 address");
 
   interface_lines_.emplace(itf.name, s.line());
   cfg_.interfaces.push_back(std::move(itf));

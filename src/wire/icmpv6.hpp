@@ -35,9 +35,6 @@ inline constexpr uint8_t kHopLimit = 0, kReassembly = 1;
 inline constexpr uint8_t kErroneousHeader = 0, kUnknownNextHeader = 1;
 }  // namespace icmpv6_code
 
-/// RFC 4443 §2.4(c): an error message is at most the IPv6 minimum MTU long.
-inline constexpr size_t kIpv6MinMtu = 1280;
-
 template <ByteType B>
 class Icmpv6View {
 public:

@@ -16,7 +16,9 @@
 #include "wire/checksum.hpp"
 #include "wire/ethernet.hpp"
 #include "wire/icmp.hpp"
+#include "wire/icmpv6.hpp"
 #include "wire/ipv4.hpp"
+#include "wire/ipv6.hpp"
 
 namespace vs::fuzz {
 
@@ -26,7 +28,8 @@ namespace vs::fuzz {
 // different MTUs (fragmentation, PMTU, ICMP frag needed), static routes and unrouted space (ICMP
 // net unreachable). The table and the neighbour cache are tiny so that exhaustion, eviction and
 // the defences are reached too. Interface 0 and 1 have the MACs of the golden cases' two sides
-// (02:00:00:00:00:01 clients, 02:00:00:00:00:02 servers), so their frames make good seeds.
+// (02:00:00:00:00:01 clients, 02:00:00:00:00:02 servers), so their frames make good seeds. Those
+// two take IPv6 too (and a route through srv); dmz stays IPv4 only.
 inline constexpr std::string_view kConfig = R"(
 [router]
 seed = 42
@@ -35,12 +38,12 @@ max_connections = 24
 [[interfaces]]
 name = "lan"
 mac = "02:00:00:00:00:01"
-addresses = ["192.168.1.1/24", "203.0.113.1/24", "192.168.0.1/24", "192.168.1.10/24"]
+addresses = ["192.168.1.1/24", "203.0.113.1/24", "192.168.0.1/24", "192.168.1.10/24", "2001:db8:1::1/64"]
 
 [[interfaces]]
 name = "srv"
 mac = "02:00:00:00:00:02"
-addresses = ["10.0.0.1/24", "10.1.0.1/24", "10.2.0.1/24"]
+addresses = ["10.0.0.1/24", "10.1.0.1/24", "10.2.0.1/24", "2001:db8:2::1/64"]
 mtu = 1400
 
 [[interfaces]]
@@ -52,6 +55,10 @@ mtu = 576
 [[routes]]
 to = "172.16.0.0/16"
 via = "10.0.0.254"
+
+[[routes]]
+to = "2001:db8:9::/48"
+via = "2001:db8:2::fe"
 
 [[routes]]
 to = "198.51.100.0/24"
@@ -225,6 +232,26 @@ inline void check_sent(const config::Config& cfg, uint32_t iface, std::span<cons
     if (f.size() != 14 + 28) fail("ARP frame size", iface, f);
     return;
   }
+  if (eth->ethertype() == 0x86dd) {
+    auto ip6 = wire::Ipv6View<const uint8_t>::parse(f.subspan(14));
+    if (!ip6) fail("IPv6 does not parse", iface, f);
+    if (ip6->bytes().size() != f.size() - 14) fail("IPv6 payload length != frame", iface, f);
+    if (ip6->bytes().size() > cfg.interfaces[iface].mtu) fail("IPv6 datagram larger than the MTU", iface, f);
+    if (!cfg.interfaces[iface].ipv6()) fail("IPv6 out of an interface without IPv6", iface, f);
+    // What the router says itself (ND, echo replies, errors) carries a right ICMPv6 checksum.
+    if (ip6->next_header() == 58) {
+      auto icmp = wire::Icmpv6View<const uint8_t>::parse(ip6->payload());
+      if (!icmp) fail("ICMPv6 too short", iface, f);
+      bool ours = ip6->src().is_unspecified();
+      for (const auto& itf : cfg.interfaces) {
+        for (const auto& a : itf.addresses6) ours = ours || a.addr == ip6->src();
+        ours = ours || (itf.ipv6() && ip6->src() == link_local_from(itf.mac));
+      }
+      if (ours && !icmp->verify_checksum(ip6->src(), ip6->dst()))
+        fail("ICMPv6 checksum of a message from us", iface, f);
+    }
+    return;
+  }
   if (eth->ethertype() != 0x0800) fail("ethertype", iface, f);
   auto ip = wire::Ipv4View<const uint8_t>::parse(f.subspan(14));
   if (!ip) fail("IPv4 does not parse", iface, f);
@@ -286,8 +313,23 @@ inline void fix_ipv4(std::span<uint8_t> b, int depth = 0) {
   }
 }
 
+/// Fix the TCP/UDP/ICMPv6 checksum of an IPv6 datagram without extension headers.
+inline void fix_ipv6(std::span<uint8_t> b) {
+  auto ip = wire::Ipv6View<uint8_t>::parse(b);
+  if (!ip) return;
+  auto l4 = ip->payload();
+  const uint8_t next = ip->next_header();
+  const size_t at = next == 58 ? 2 : next == 6 ? 16 : next == 17 ? 6 : SIZE_MAX;
+  if (at == SIZE_MAX || l4.size() < at + 2) return;
+  put16(l4, at, 0);
+  uint16_t c = wire::csum::finish(
+      wire::csum::sum(l4, wire::csum::pseudo_header_v6(ip->src(), ip->dst(), next, static_cast<uint32_t>(l4.size()))));
+  put16(l4, at, next == 17 && c == 0 ? 0xffff : c);
+}
+
 inline void fix_checksums(std::span<uint8_t> frame) {
   if (frame.size() > 14 && frame[12] == 0x08 && frame[13] == 0x00) fix_ipv4(frame.subspan(14));
+  if (frame.size() > 14 && frame[12] == 0x86 && frame[13] == 0xdd) fix_ipv6(frame.subspan(14));
 }
 
 }  // namespace vs::fuzz

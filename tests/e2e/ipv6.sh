@@ -1,0 +1,336 @@
+#!/usr/bin/env bash
+# vsrouter as an IPv6 router between two unmodified Linux hosts (docs/ipv6.md). Usage:
+# ipv6.sh MODE VSROUTER, MODE one of:
+#   router     IPv6 only:
+#                cli 2001:db8:1::2/64 --- wan 2001:db8:1::1 (TAP vs6-wan)  [vsrouter]
+#                                         lan 2001:db8:2::1 (TAP vs6-lan, MTU 1400) --- srv 2001:db8:2::2/64
+#              (srv also holds 2001:db8:2::fe on eth0 and 2001:db8:9::1 on lo: the static route
+#              2001:db8:9::/48 via 2001:db8:2::fe). Duplicate Address Detection holds the
+#              router's addresses at least 1 s, unanswered; then the client pings the router's global and
+#              link-local addresses, the server and the static route's host; a 1 MiB TCP echo
+#              crosses both ways; ping gets Time exceeded (hop limit 1), Destination unreachable
+#              (No route, Address unreachable, Beyond scope) and Packet too big (mtu=1400, which
+#              the client's kernel then keeps as the route's PMTU and fragments by); UDP to the
+#              router's address gets port unreachable and TCP a RST; `vsadm --list-ipv6` shows
+#              the addresses preferred and the hosts REACHABLE; the metrics count it all.
+#   dualstack  the same topology with IPv4 too (cli 10.0.1.2/24, srv 10.0.2.2/24, vsrouter .1 on
+#              each): after DAD as above, both families ping across at the same time, a 1 MiB
+#              TCP echo crosses in each family at the same time, and both counters grow.
+# The hosts' kernels run no DAD (accept_dad=0): only vsrouter's is waited for. Needs root (skips
+# loudly outside CI; fails under CI=true) and ping (iputils-ping, scripts/setup installs it).
+set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
+MODE=$1
+VSROUTER=$(realpath "$2")
+VSADM=$(dirname "$VSROUTER")/vsadm
+source "$HERE/lib.sh"
+e2e_require_root
+trap e2e_cleanup EXIT
+case $MODE in
+  router | dualstack) ;;
+  *) e2e_fail "unknown mode $MODE" ;;
+esac
+command -v ping >/dev/null || e2e_fail "ping is not installed (scripts/setup installs iputils-ping)"
+
+WAN_MAC=02:00:00:00:00:01 LAN_MAC=02:00:00:00:00:02
+WAN_LL=fe80::ff:fe00:1 LAN_LL=fe80::ff:fe00:2   # the link-local addresses formed from the MACs
+R1=2001:db8:1::1 R2=2001:db8:2::1 CLI6=2001:db8:1::2 SRV6=2001:db8:2::2
+R1_4=10.0.1.1 R2_4=10.0.2.1 CLI4=10.0.1.2 SRV4=10.0.2.2
+METRICS=127.0.0.1:9811
+passed=0
+pass() { passed=$((passed + 1)); e2e_log "ok: $*"; }
+
+# A host on a bridge of the switch, its kernel without DAD: host6 NAME BRIDGE MTU ADDR6/LEN GW6
+# [ADDR4/LEN GW4]. accept_dad=0 on eth0 before it is up covers the link-local address too.
+host6() {
+  local name=$1 br=$2 mtu=$3 a6=$4 gw6=$5 a4=${6:-} gw4=${7:-}
+  e2e_netns "$name"
+  local port="$name-$br"
+  ip link add "${port:0:15}" netns "$(ns sw)" type veth peer name eth0 netns "$(ns "$name")" ||
+    e2e_fail "cannot create veth for $name"
+  in_ns sw ip link set "${port:0:15}" mtu "$mtu" master "$br" up
+  in_ns "$name" sysctl -qw net.ipv6.conf.eth0.accept_dad=0 net.ipv6.conf.default.accept_dad=0 ||
+    e2e_fail "$name: cannot turn DAD off"
+  in_ns "$name" ip link set eth0 mtu "$mtu" up
+  in_ns "$name" ip -6 addr add "$a6" dev eth0 || e2e_fail "$name: cannot add $a6"
+  in_ns "$name" ip -6 route add default via "$gw6" dev eth0 || e2e_fail "$name: no default route via $gw6"
+  if [[ -n $a4 ]]; then
+    in_ns "$name" ip -4 addr add "$a4" dev eth0 || e2e_fail "$name: cannot add $a4"
+    in_ns "$name" ip -4 route add default via "$gw4" || e2e_fail "$name: no default route via $gw4"
+  fi
+}
+
+# The switch: two bridges (no IPv6 of their own: only the hosts and vsrouter are on the links),
+# the TAPs (lan's at 1400, as its link), the client and the server.
+e2e_netns sw
+for br in br-wan br-lan; do
+  e2e_bridge "$br"
+  in_ns sw sysctl -qw "net.ipv6.conf.$br.disable_ipv6=1"
+done
+e2e_tap vs6-wan br-wan
+e2e_tap vs6-lan br-lan
+in_ns sw ip link set vs6-lan mtu 1400
+if [[ $MODE == dualstack ]]; then
+  host6 cli br-wan 1500 "$CLI6/64" "$R1" "$CLI4/24" "$R1_4"
+  host6 srv br-lan 1400 "$SRV6/64" "$R2" "$SRV4/24" "$R2_4"
+else
+  host6 cli br-wan 1500 "$CLI6/64" "$R1"
+  host6 srv br-lan 1400 "$SRV6/64" "$R2"
+  # The static route's next hop (a second address on the server) and a host behind it.
+  in_ns srv ip -6 addr add 2001:db8:2::fe/64 dev eth0
+  in_ns srv ip -6 addr add 2001:db8:9::1/128 dev lo
+fi
+CLI_MAC=$(in_ns cli cat /sys/class/net/eth0/address)
+SRV_MAC=$(in_ns srv cat /sys/class/net/eth0/address)
+
+# The server's TCP echo on port 7000 of every address, both families (a v4-mapped socket).
+in_ns srv "$PY" -c "
+import socket, threading
+s = socket.socket(socket.AF_INET6); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+s.bind(('::', 7000)); s.listen(16)
+def serve(c):
+    while True:
+        d = c.recv(65536)
+        if not d:
+            break
+        c.sendall(d)
+    c.close()
+while True:
+    threading.Thread(target=serve, args=(s.accept()[0],), daemon=True).start()
+" >"$E2E_DIR/echo-srv.log" 2>&1 &
+e2e_wait_listening srv t 7000
+
+# vsrouter: wan and lan, IPv6 (and IPv4 in dualstack); lan's MTU 1400.
+{
+  echo "# tests/e2e/ipv6.sh $MODE"
+  for itf in wan lan; do
+    if [[ $itf == wan ]]; then mac=$WAN_MAC a6=$R1 a4=$R1_4; else mac=$LAN_MAC a6=$R2 a4=$R2_4; fi
+    addrs="\"$a6/64\""
+    [[ $MODE == dualstack ]] && addrs+=", \"$a4/24\""
+    printf '\n[[interfaces]]\nname = "%s"\ntap = "vs6-%s"\nmac = "%s"\naddresses = [%s]\n' "$itf" "$itf" "$mac" "$addrs"
+    [[ $itf == lan ]] && echo "mtu = 1400"
+  done
+  [[ $MODE == router ]] && printf '\n[[routes]]\nto = "2001:db8:9::/48"\nvia = "2001:db8:2::fe"\n'
+} >"$E2E_DIR/ipv6.toml"
+
+vsadm() { timeout 10 ip netns exec "$(ns sw)" "$VSADM" --control "$E2E_DIR/control-router.sock" "$@"; }
+metrics() { timeout 5 ip netns exec "$(ns sw)" curl -sf --max-time 3 "http://$METRICS/metrics"; }
+metric() { awk -v m="$1" '$1 == m {print $2}' <<<"$2"; }  # NAME (with labels) METRICS-TEXT
+now() { date +%s.%N; }
+since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.3f", b - a }'; }
+ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a >= b) }'; }  # A >= B (decimals)
+
+# 1. Duplicate Address Detection: every address tentative for 1 s (RetransTimer) after the
+#    start, then preferred. Polled through the control socket (no sleep of a guessed length).
+t0=$(now)
+e2e_vsrouter router "$E2E_DIR/ipv6.toml" --metrics "$METRICS"
+want_addrs=("wan $WAN_LL/64" "wan $R1/64" "lan $LAN_LL/64" "lan $R2/64")
+# While tentative (RFC 4862 5.4), the address is not answered: no NA, so no echo either. Checked
+# only when the listing says tentative both before and after the probe (no race with DAD's end).
+during="not probed: DAD was over first"
+if vsadm --list-ipv6 | grep -qE "^wan +$R1/64 +tentative$"; then
+  out=$(in_ns cli ping -n -c 1 -W 0.3 "$R1" 2>&1)
+  if vsadm --list-ipv6 | grep -qE "^wan +$R1/64 +tentative$"; then
+    grep -q " 0 received" <<<"$out" || e2e_fail "the client reached $R1 while it was tentative:"$'\n'"$out"
+    during="not answered while tentative"
+  fi
+fi
+seen_tentative=no
+while :; do
+  list=$(vsadm --list-ipv6) || e2e_fail "vsadm --list-ipv6 failed: $list"
+  took=$(since "$t0")
+  grep -q " tentative$" <<<"$list" && seen_tentative=yes
+  [[ $(grep -c " preferred$" <<<"$list") -eq ${#want_addrs[@]} ]] && break
+  ge "$took" 5 && break
+  sleep 0.05
+done
+for a in "${want_addrs[@]}"; do
+  grep -qE "^${a%% *} +${a#* } +preferred$" <<<"$list" ||
+    e2e_fail "--list-ipv6 does not show ${a#* } on ${a%% *} preferred within 5 s:"$'\n'"$list"
+done
+ge "$took" 1.0 || e2e_fail "the addresses were preferred $took s after the start: DAD (1 s) was skipped"
+pass "DAD: the 4 addresses preferred $took s after the start (tentative seen: $seen_tentative; $R1 $during)"
+
+# ping COUNT ARGS... in NAME's namespace: the output; fails unless every echo was answered.
+ping_ok() {  # name count args...
+  local name=$1 count=$2 out
+  shift 2
+  out=$(in_ns "$name" ping -n -c "$count" -i 0.2 -W 2 "$@" 2>&1)
+  grep -q "$count packets transmitted, $count received" <<<"$out" ||
+    e2e_fail "$name: ping $* did not get $count answers:"$'\n'"$out"
+  echo "$out"
+}
+# ping ARGS... in NAME's namespace, expecting the error TEXT from FROM (one probe).
+ping_error() {  # name from text args...
+  local name=$1 from=$2 text=$3 out
+  shift 3
+  out=$(in_ns "$name" ping -n -c 1 -W 5 "$@" 2>&1)
+  grep -q "^From $from icmp_seq=1 $text" <<<"$out" ||
+    e2e_fail "$name: ping $* should get '$text' from $from:"$'\n'"$out"
+  grep -m1 "^From" <<<"$out"
+}
+rtt() { grep -oE "rtt min/avg/max/mdev = [0-9./]+ ms" <<<"$1"; }
+
+if [[ $MODE == dualstack ]]; then
+  # 2. Both families at the same time: pings across both ways, then 1 MiB TCP echoes.
+  ping_ok cli 3 -4 "$R1_4" >/dev/null
+  ping_ok cli 3 -6 "$R1" >/dev/null
+  pass "the router answers ping on $R1_4 and $R1"
+  pids=()
+  for fam in 4 6; do
+    for dir in cli srv; do
+      if [[ $dir == cli ]]; then dst=$([[ $fam == 4 ]] && echo "$SRV4" || echo "$SRV6"); else
+        dst=$([[ $fam == 4 ]] && echo "$CLI4" || echo "$CLI6"); fi
+      in_ns "$dir" ping -"$fam" -n -c 20 -i 0.05 -W 2 "$dst" >"$E2E_DIR/ping-$dir-$fam.out" 2>&1 &
+      pids+=($!)
+    done
+  done
+  wait "${pids[@]}"
+  for fam in 4 6; do
+    for dir in cli srv; do
+      grep -q "20 packets transmitted, 20 received" "$E2E_DIR/ping-$dir-$fam.out" ||
+        e2e_fail "$dir: ping -$fam across lost echoes while the other family pinged too:"$'\n'"$(cat "$E2E_DIR/ping-$dir-$fam.out")"
+    done
+  done
+  pass "20 pings each way in each family at the same time, none lost"
+fi
+
+# TCP: 1 MiB to the server's echo and back, intact: tcp_echo ADDRESS -> "N bytes each way in T s"
+tcp_echo() {
+  in_ns cli "$PY" - "$1" <<'PYEOF'
+import hashlib, os, socket, sys, threading, time
+data = os.urandom(1 << 20)
+t = time.monotonic()
+c = socket.create_connection((sys.argv[1], 7000), timeout=10)
+sender = threading.Thread(target=lambda: (c.sendall(data), c.shutdown(socket.SHUT_WR)))
+sender.start()
+got = bytearray()
+while True:
+    d = c.recv(65536)
+    if not d:
+        break
+    got += d
+sender.join()
+if hashlib.sha256(got).digest() != hashlib.sha256(data).digest():
+    print(f"sent {len(data)} bytes, got {len(got)} back, different"); sys.exit(1)
+print(f"{len(data)} bytes each way in {time.monotonic() - t:.2f} s")
+PYEOF
+}
+
+if [[ $MODE == dualstack ]]; then
+  tcp_echo "$SRV4" >"$E2E_DIR/tcp4.out" 2>&1 &
+  p4=$!
+  tcp_echo "$SRV6" >"$E2E_DIR/tcp6.out" 2>&1 &
+  p6=$!
+  wait "$p4" || e2e_fail "TCP over IPv4 across: $(cat "$E2E_DIR/tcp4.out")"
+  wait "$p6" || e2e_fail "TCP over IPv6 across: $(cat "$E2E_DIR/tcp6.out")"
+  pass "TCP at the same time: IPv4 $(cat "$E2E_DIR/tcp4.out"); IPv6 $(cat "$E2E_DIR/tcp6.out")"
+  # Each family's neighbour: ARP and ND both resolved the hosts.
+  list=$(vsadm --list-ipv6)
+  for n in "$CLI6 wan $CLI_MAC" "$SRV6 lan $SRV_MAC"; do
+    read -r ip itf mac <<<"$n"
+    grep -qE "^$ip +$itf +$mac +REACHABLE$" <<<"$list" || e2e_fail "--list-ipv6 lacks $ip on $itf at $mac REACHABLE:"$'\n'"$list"
+  done
+  m=$(metrics) || e2e_fail "no metrics on $METRICS"
+  f4=$(metric vsrouter_forwarded_packets_total "$m")
+  f6=$(metric vsrouter_ipv6_forwarded_packets_total "$m")
+  ((${f4:-0} > 0 && ${f6:-0} > 0)) || e2e_fail "forwarded packets: IPv4 ${f4:-none}, IPv6 ${f6:-none}"
+  pass "--list-ipv6 has both hosts REACHABLE; forwarded $f4 IPv4 and $f6 IPv6 packets"
+  echo "$passed passed, 0 failed"
+  exit 0
+fi
+
+# 2. Echo: the router's addresses (global on either side, link-local on the client's link), the
+#    server, the host behind the static route, and back from the server.
+ping_ok cli 3 "$R1" >/dev/null
+ping_ok cli 3 "$R2" >/dev/null
+out=$(ping_ok cli 3 "$WAN_LL%eth0") || exit 1
+ping_ok srv 3 "$LAN_LL%eth0" >/dev/null
+pass "the router answers ping on $R1, $R2, $WAN_LL%eth0 (client, $(rtt "$out")) and $LAN_LL%eth0 (server)"
+out=$(ping_ok cli 5 "$SRV6") || exit 1
+ping_ok srv 3 "$CLI6" >/dev/null
+pass "ping across both ways ($(rtt "$out"))"
+hl=$(grep -oE "ttl=[0-9]+" <<<"$out" | sort -u | xargs)
+[[ $hl == "ttl=63" ]] || e2e_fail "echo replies across came with $hl, expected the server's 64 minus one hop (ttl=63)"
+pass "the hop limit went down by one across the router ($hl)"
+ping_ok cli 3 2001:db8:9::1 >/dev/null
+pass "ping through the static route 2001:db8:9::/48 via 2001:db8:2::fe"
+
+# 3. TCP across, 1 MiB each way (MSS 1340 on the server's side, whose link is 1400).
+out=$(tcp_echo "$SRV6") || e2e_fail "TCP echo across: $out"
+pass "TCP across: $out"
+
+# 4. ICMPv6 errors from the router (RFC 4443), as ping prints them.
+out=$(ping_error cli "$R1" "Time exceeded: Hop limit" -t 1 "$SRV6") || exit 1
+pass "hop limit 1: $out"
+out=$(ping_error cli "$R1" "Destination unreachable: No route" 2001:db8:99::1) || exit 1
+pass "unrouted 2001:db8:99::1: $out"
+t=$(now)
+out=$(ping_error cli "$R1" "Destination unreachable: Address unreachable" 2001:db8:2::99) || exit 1
+took=$(since "$t")
+ge "$took" 2.5 || e2e_fail "Address unreachable after $took s: not after 3 solicitations 1 s apart (RFC 4861 7.3.3)"
+pass "nobody at 2001:db8:2::99: $out (after $took s: 3 solicitations 1 s apart)"
+CLI_LL=$(in_ns cli ip -6 -o addr show dev eth0 scope link | grep -oE "fe80::[0-9a-f:]+")
+out=$(ping_error cli "$WAN_LL%eth0" "Destination unreachable: Beyond scope" -I "$CLI_LL%eth0" "$SRV6") || exit 1
+pass "from the client's link-local $CLI_LL to $SRV6: $out"
+
+# 5. Packet Too Big: 1500 bytes for the 1400 link. The router does not fragment; the client's
+#    kernel keeps the MTU for the route, then fragments to it and the fragments cross.
+out=$(ping_error cli "$R1" "Packet too big: mtu=1400" -M do -s 1452 "$SRV6") || exit 1
+pass "1500 bytes with -M do: $out"
+route=$(in_ns cli ip -6 route get "$SRV6")
+grep -q " mtu 1400 " <<<"$route " || e2e_fail "the client's kernel did not take the PMTU: $route"
+pass "the client's route cache: $(xargs <<<"$route")"
+ping_ok cli 3 -M do -s 1352 "$SRV6" >/dev/null
+ping_ok cli 3 -s 1452 "$SRV6" >/dev/null
+pass "1400 bytes whole and 1500 bytes in fragments cross"
+
+# 6. The router's own addresses: UDP gets port unreachable, TCP a RST (nothing listens).
+out=$(in_ns cli "$PY" - "$R1" <<'PYEOF'
+import socket, sys, time
+u = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); u.settimeout(3)
+u.connect((sys.argv[1], 9))
+u.send(b"x")
+try:
+    u.recv(100); print("UDP: an answer"); sys.exit(1)
+except ConnectionRefusedError:
+    pass
+except socket.timeout:
+    print("UDP: no port unreachable within 3 s"); sys.exit(1)
+t = time.monotonic()
+try:
+    socket.create_connection((sys.argv[1], 80), timeout=5); print("TCP: connected"); sys.exit(1)
+except ConnectionRefusedError:
+    pass
+except socket.timeout:
+    print("TCP: no RST within 5 s"); sys.exit(1)
+if time.monotonic() - t > 1:
+    print(f"TCP: refused after {time.monotonic() - t:.1f} s, not at once"); sys.exit(1)
+print(f"UDP port 9: refused (port unreachable); TCP port 80: refused (RST) in {(time.monotonic() - t) * 1000:.1f} ms")
+PYEOF
+) || e2e_fail "to the router's $R1: $out"
+pass "$out"
+
+# 7. The control socket and the metrics: the neighbours REACHABLE at the hosts' MACs, the
+#    addresses still preferred, and the counters of what happened.
+list=$(vsadm --list-ipv6) || e2e_fail "vsadm --list-ipv6 failed"
+for n in "$CLI6 wan $CLI_MAC" "$SRV6 lan $SRV_MAC" "2001:db8:2::fe lan $SRV_MAC"; do
+  read -r ip itf mac <<<"$n"
+  grep -qE "^$ip +$itf +$mac +REACHABLE$" <<<"$list" || e2e_fail "--list-ipv6 lacks $ip on $itf at $mac REACHABLE:"$'\n'"$list"
+done
+[[ $(grep -c " preferred$" <<<"$list") -eq 4 ]] || e2e_fail "--list-ipv6: addresses not all preferred:"$'\n'"$list"
+e2e_log "vsadm --list-ipv6:"$'\n'"$list"
+pass "--list-ipv6: 4 addresses preferred, the client, the server and the static next hop REACHABLE"
+m=$(metrics) || e2e_fail "no metrics on $METRICS"
+for want in vsrouter_ipv6_forwarded_packets_total vsrouter_nd_solicitations_sent_total \
+  vsrouter_nd_advertisements_sent_total 'vsrouter_drops_total{reason="ttl_exceeded"}' \
+  'vsrouter_drops_total{reason="no_route"}' 'vsrouter_drops_total{reason="frag_needed"}' \
+  'vsrouter_drops_total{reason="local_no_service"}' 'vsrouter_drops_total{reason="ipv6_scope"}'; do
+  v=$(metric "$want" "$m")
+  ((${v:-0} > 0)) || e2e_fail "metric $want is ${v:-missing}, expected > 0"
+done
+dad=$(metric vsrouter_ipv6_dad_failures_total "$m")
+[[ $dad == 0 ]] || e2e_fail "vsrouter_ipv6_dad_failures_total is ${dad:-missing}, expected 0"
+pass "metrics: $(metric vsrouter_ipv6_forwarded_packets_total "$m") IPv6 packets forwarded, $(metric vsrouter_nd_solicitations_sent_total "$m") NS and $(metric vsrouter_nd_advertisements_sent_total "$m") NA sent, the drops counted, no DAD failure"
+echo "$passed passed, 0 failed"

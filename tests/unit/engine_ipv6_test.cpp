@@ -1,0 +1,516 @@
+// The engine's IPv6 router (src/engine_ip6.cpp): Duplicate Address Detection (RFC 4862 §5.4),
+// Neighbour Discovery (RFC 4861 §7), ICMPv6 (RFC 4443) and forwarding (RFC 8200).
+//
+// Frames are built here byte by byte with the reference checksum of test_frames.hpp (not
+// src/wire); every frame the engine emits has its ICMPv6/TCP checksum verified the same way
+// before its fields are compared with what the RFCs say.
+#include <gtest/gtest.h>
+
+#include <memory>
+
+#include "config/config.hpp"
+#include "engine.hpp"
+#include "test_frames.hpp"
+
+namespace vs {
+namespace {
+
+using test::ByteVec;
+using test::MemSink;
+
+//   wan (0) 02:00:00:00:00:01  2001:db8:1::1/64, 10.0.0.1/24   (link-local fe80::ff:fe00:1)
+//   lan (1) 02:00:00:00:00:02  2001:db8:2::1/64, MTU 1400       (link-local fe80::ff:fe00:2)
+//   v4  (2) 02:00:00:00:00:03  10.9.0.1/24 (no IPv6)
+//   2001:db8:9::/48 via 2001:db8:2::fe
+constexpr const char* kConfig = R"(
+[router]
+seed = 3
+[[interfaces]]
+name = "wan"
+mac = "02:00:00:00:00:01"
+addresses = ["10.0.0.1/24", "2001:db8:1::1/64"]
+[[interfaces]]
+name = "lan"
+mac = "02:00:00:00:00:02"
+addresses = ["2001:db8:2::1/64"]
+mtu = 1400
+[[interfaces]]
+name = "v4"
+mac = "02:00:00:00:00:03"
+addresses = ["10.9.0.1/24"]
+[[routes]]
+to = "2001:db8:9::/48"
+via = "2001:db8:2::fe"
+)";
+
+constexpr uint32_t kWan = 0, kLan = 1, kV4 = 2;
+constexpr MacAddr kWanMac = test::mac(0x02, 0, 0, 0, 0, 0x01);
+constexpr MacAddr kLanMac = test::mac(0x02, 0, 0, 0, 0, 0x02);
+constexpr MacAddr kClientMac = test::mac(0x02, 0xaa, 0, 0, 0, 0x02);
+constexpr MacAddr kServerMac = test::mac(0x02, 0xbb, 0, 0, 0, 0x02);
+constexpr MacAddr kGwMac = test::mac(0x02, 0xbb, 0, 0, 0, 0xfe);
+
+Ipv6Addr a6(const char* s) { return *Ipv6Addr::parse(s); }
+const Ipv6Addr kWanIp = a6("2001:db8:1::1"), kLanIp = a6("2001:db8:2::1"), kWanLl = a6("fe80::ff:fe00:1");
+const Ipv6Addr kClient = a6("2001:db8:1::2"), kServer = a6("2001:db8:2::2"), kGw = a6("2001:db8:2::fe");
+
+constexpr Instant T0 = Instant::from_micros(5'000'000'000);
+constexpr Instant at_ms(int64_t ms) { return T0 + Duration::millis(ms); }
+
+uint64_t ref_pseudo6(const Ipv6Addr& s, const Ipv6Addr& d, uint8_t next, size_t len) {
+  uint64_t acc = test::ref_sum(s.b) + test::ref_sum(d.b);
+  return acc + len + next;
+}
+
+/// An Ethernet frame with an IPv6 header and `l4` (whose checksum at `csum_at`, if any, is filled).
+ByteVec frame6(const MacAddr& dst_mac, const MacAddr& src_mac, const Ipv6Addr& src, const Ipv6Addr& dst, uint8_t next,
+               uint8_t hops, ByteVec l4, std::optional<size_t> csum_at) {
+  if (csum_at) {
+    test::put16(l4, *csum_at, 0);
+    test::put16(l4, *csum_at, test::ref_checksum(l4, ref_pseudo6(src, dst, next, l4.size())));
+  }
+  ByteVec f;
+  test::app_mac(f, dst_mac);
+  test::app_mac(f, src_mac);
+  test::app16(f, 0x86dd);
+  test::app32(f, 0x60000000);
+  test::app16(f, static_cast<uint16_t>(l4.size()));
+  f.push_back(next);
+  f.push_back(hops);
+  test::app(f, src.b);
+  test::app(f, dst.b);
+  test::app(f, l4);
+  return f;
+}
+
+ByteVec icmp6(uint8_t type, uint8_t code, uint32_t rest, const ByteVec& data) {
+  ByteVec b{type, code, 0, 0};
+  test::app32(b, rest);
+  test::app(b, data);
+  return b;
+}
+
+ByteVec nd_body(const Ipv6Addr& target, std::optional<std::pair<uint8_t, MacAddr>> opt) {
+  ByteVec d(target.b.begin(), target.b.end());
+  if (opt) {
+    d.push_back(opt->first);
+    d.push_back(1);
+    test::app_mac(d, opt->second);
+  }
+  return d;
+}
+
+/// An NS from `src` (its link-layer option unless DAD) for `target`.
+ByteVec ns(const Ipv6Addr& src, const MacAddr& smac, const Ipv6Addr& target, bool dad = false, uint8_t hops = 255) {
+  const Ipv6Addr dst = target.solicited_node();
+  return frame6(multicast_mac(dst), smac, src, dst, 58, hops,
+                icmp6(135, 0, 0, nd_body(target, dad ? std::nullopt : std::optional(std::pair{uint8_t{1}, smac}))), 2);
+}
+
+ByteVec na(const Ipv6Addr& src, const MacAddr& smac, const MacAddr& dmac, const Ipv6Addr& dst, uint8_t flags) {
+  return frame6(dmac, smac, src, dst, 58, 255,
+                icmp6(136, 0, uint32_t{flags} << 24, nd_body(src, std::pair{uint8_t{2}, smac})), 2);
+}
+
+ByteVec echo(const Ipv6Addr& src, const Ipv6Addr& dst, uint8_t hops = 64, size_t data = 8,
+             const MacAddr& to = kWanMac) {
+  return frame6(to, kClientMac, src, dst, 58, hops, icmp6(128, 0, 0x12340001, test::pattern(data)), 2);
+}
+
+struct Out {
+  uint32_t iface;
+  ByteVec f;
+  uint16_t etype() const { return test::get16(f, 12); }
+  uint8_t next() const { return f[20]; }
+  uint8_t hops() const { return f[21]; }
+  Ipv6Addr src() const { return addr(22); }
+  Ipv6Addr dst() const { return addr(38); }
+  std::span<const uint8_t> l4() const { return std::span<const uint8_t>(f).subspan(54); }
+  uint8_t type() const { return l4()[0]; }
+  uint8_t code() const { return l4()[1]; }
+  MacAddr eth_dst() const {
+    MacAddr m;
+    std::copy_n(f.begin(), 6, m.b.begin());
+    return m;
+  }
+  Ipv6Addr addr(size_t off) const {
+    Ipv6Addr a;
+    std::copy_n(f.begin() + static_cast<ptrdiff_t>(off), 16, a.b.begin());
+    return a;
+  }
+  /// The upper layer's checksum over the pseudo-header is right (ICMPv6 and TCP here).
+  bool checksum_ok() const { return test::ref_verify(l4(), ref_pseudo6(src(), dst(), next(), l4().size())); }
+};
+
+class EngineIpv6Test : public ::testing::Test {
+protected:
+  void SetUp() override { make(kConfig); }
+  void make(const char* text) {
+    auto r = config::parse_config(text);
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    cfg_ = r.value();
+    engine_ = std::make_unique<Engine>(cfg_, sink_);
+    sink_.clear();
+  }
+  /// Start and let DAD finish (1 s), as a daemon's first second.
+  void up() {
+    engine_->start(T0);
+    engine_->on_timer(at_ms(1000));
+    sink_.clear();
+  }
+  Verdict rx(uint32_t iface, const ByteVec& f, Instant t) { return engine_->on_frame(iface, f, t); }
+  std::vector<Out> sent() {
+    std::vector<Out> v;
+    for (const auto& s : sink_.sent) {
+      v.push_back({s.iface, s.bytes});
+      if (v.back().etype() == 0x86dd) {
+        EXPECT_TRUE(v.back().checksum_ok()) << "bad checksum";
+      }
+    }
+    sink_.clear();
+    return v;
+  }
+  static std::string why(const Verdict& v) {
+    return v.kind == Verdict::Kind::kDropped ? std::string(drop_name(v.reason)) : "not dropped";
+  }
+  uint64_t drops(DropReason r) const { return engine_->drops().n[static_cast<size_t>(r)]; }
+  /// The client at kClient is known (it solicited us).
+  void learn_client(Instant t) {
+    ASSERT_EQ(rx(kWan, ns(kClient, kClientMac, kWanIp), t).kind, Verdict::Kind::kConsumed);
+    sink_.clear();
+  }
+
+  std::shared_ptr<const config::Config> cfg_;
+  MemSink sink_;
+  std::unique_ptr<Engine> engine_;
+};
+
+TEST_F(EngineIpv6Test, StartSendsOneDadProbePerAddressThenTheAddressesAreOurs) {
+  engine_->start(T0);
+  auto out = sent();
+  // wan: link-local + global; lan: link-local + global; the IPv4-only interface: nothing.
+  ASSERT_EQ(out.size(), 4u);
+  for (const Out& o : out) {
+    EXPECT_NE(o.iface, kV4);
+    EXPECT_EQ(o.type(), 135);
+    EXPECT_TRUE(o.src().is_unspecified());  // RFC 4862 §5.4.2
+    EXPECT_EQ(o.hops(), 255);
+    EXPECT_EQ(o.l4().size(), 24u);  // no source link-layer option from ::
+    EXPECT_EQ(o.dst(), o.addr(54 + 8).solicited_node());
+    EXPECT_EQ(o.eth_dst(), multicast_mac(o.dst()));
+  }
+  EXPECT_EQ(out[0].addr(54 + 8), kWanLl);
+  EXPECT_EQ(engine_->next_deadline(), std::optional(at_ms(1000)));
+  // Tentative: an echo to the address is not answered yet, nor a solicitation for it.
+  EXPECT_EQ(why(rx(kWan, ns(kClient, kClientMac, kWanIp), at_ms(10))), drop_name(DropReason::kNdNotForUs));
+  EXPECT_EQ(why(rx(kWan, echo(kClient, kWanIp), at_ms(20))), drop_name(DropReason::kIpv6BadDestination));
+  EXPECT_TRUE(sent().empty());
+  engine_->on_timer(at_ms(1000));
+  for (const auto& a : engine_->addresses6()) EXPECT_EQ(a.state, Engine::Addr6::State::kPreferred);
+  EXPECT_EQ(rx(kWan, echo(kClient, kWanIp), at_ms(1001)).kind, Verdict::Kind::kConsumed);
+  EXPECT_EQ(sent().size(), 1u);
+}
+
+TEST_F(EngineIpv6Test, SolicitationIsAnsweredWithASolicitedOverrideAdvertisementAndTheSenderLearnt) {
+  up();
+  ASSERT_EQ(rx(kWan, ns(kClient, kClientMac, kWanIp), at_ms(1100)).kind, Verdict::Kind::kConsumed);
+  auto out = sent();
+  ASSERT_EQ(out.size(), 1u);
+  const Out& o = out[0];
+  EXPECT_EQ(o.iface, kWan);
+  EXPECT_EQ(o.type(), 136);
+  EXPECT_EQ(o.l4()[4], 0x80 | 0x40 | 0x20);  // Router, Solicited, Override
+  EXPECT_EQ(o.src(), kWanIp);
+  EXPECT_EQ(o.dst(), kClient);
+  EXPECT_EQ(o.eth_dst(), kClientMac);
+  EXPECT_EQ(o.hops(), 255);
+  EXPECT_EQ(o.addr(54 + 8), kWanIp);
+  ASSERT_EQ(o.l4().size(), 32u);
+  EXPECT_EQ(o.l4()[24], 2);  // target link-layer address
+  EXPECT_TRUE(std::equal(kWanMac.b.begin(), kWanMac.b.end(), o.l4().begin() + 26));
+  // Learnt: the echo reply goes straight out, no solicitation of our own.
+  rx(kWan, echo(kClient, kWanIp), at_ms(1200));
+  out = sent();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].type(), 129);
+  EXPECT_EQ(out[0].eth_dst(), kClientMac);
+  EXPECT_EQ(out[0].src(), kWanIp);
+  EXPECT_EQ(out[0].hops(), 64);
+}
+
+TEST_F(EngineIpv6Test, LinkLocalAddressAnswersOnItsOwnLinkOnly) {
+  up();
+  learn_client(at_ms(1100));
+  const Ipv6Addr client_ll = a6("fe80::aa:2");
+  rx(kWan, ns(client_ll, kClientMac, kWanLl), at_ms(1150));
+  sent();
+  EXPECT_EQ(rx(kWan, echo(client_ll, kWanLl), at_ms(1200)).kind, Verdict::Kind::kConsumed);
+  auto out = sent();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].src(), kWanLl);
+  EXPECT_EQ(out[0].dst(), client_ll);
+  // The same address asked on another link is no address of ours there, and not routed.
+  EXPECT_EQ(why(rx(kLan, echo(client_ll, kWanLl, 64, 8, kLanMac), at_ms(1300))), drop_name(DropReason::kIpv6Scope));
+}
+
+TEST_F(EngineIpv6Test, ForwardingResolvesTheNextHopQueuesAndLowersTheHopLimit) {
+  up();
+  learn_client(at_ms(1100));
+  const ByteVec req = echo(kClient, kServer, 9);
+  EXPECT_EQ(rx(kWan, req, at_ms(1200)).kind, Verdict::Kind::kQueued);
+  auto out = sent();
+  ASSERT_EQ(out.size(), 1u);  // the solicitation for the server, from our lan address
+  EXPECT_EQ(out[0].iface, kLan);
+  EXPECT_EQ(out[0].type(), 135);
+  EXPECT_EQ(out[0].src(), a6("fe80::ff:fe00:2"));  // a forwarded packet: the link-local address
+  EXPECT_EQ(out[0].dst(), kServer.solicited_node());
+  EXPECT_EQ(out[0].l4()[24], 1);  // source link-layer address
+  // The advertisement releases the packet.
+  EXPECT_EQ(rx(kLan, na(kServer, kServerMac, kLanMac, kLanIp, 0x60), at_ms(1201)).kind, Verdict::Kind::kConsumed);
+  out = sent();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].iface, kLan);
+  EXPECT_EQ(out[0].eth_dst(), kServerMac);
+  EXPECT_EQ(out[0].hops(), 8);
+  EXPECT_TRUE(std::equal(req.begin() + 54, req.end(), out[0].f.begin() + 54));  // payload untouched
+  EXPECT_EQ(engine_->counters().forwarded6, 1u);
+  // Through a static route's gateway.
+  rx(kWan, echo(kClient, a6("2001:db8:9::5")), at_ms(1300));
+  out = sent();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].addr(54 + 8), kGw);  // the solicitation is for the gateway
+}
+
+TEST_F(EngineIpv6Test, UnansweredResolutionDropsTheQueueWithAddressUnreachable) {
+  up();
+  learn_client(at_ms(1100));
+  rx(kWan, echo(kClient, kServer), at_ms(1200));
+  sent();
+  for (int s = 1; s <= 3; ++s) engine_->on_timer(at_ms(1200 + 1000 * s));
+  auto out = sent();
+  ASSERT_EQ(out.size(), 3u);  // two more solicitations, then the error
+  EXPECT_EQ(out[0].type(), 135);
+  EXPECT_EQ(out[1].type(), 135);
+  EXPECT_EQ(out[2].iface, kWan);
+  EXPECT_EQ(out[2].type(), 1);
+  EXPECT_EQ(out[2].code(), 3);
+  EXPECT_EQ(drops(DropReason::kNeighUnresolved), 1u);
+}
+
+TEST_F(EngineIpv6Test, HopLimitNoRouteAndTooBigAreReportedToTheSender) {
+  up();
+  learn_client(at_ms(1100));
+  const ByteVec ttl1 = echo(kClient, kServer, 1);
+  EXPECT_EQ(why(rx(kWan, ttl1, at_ms(1200))), drop_name(DropReason::kTtlExceeded));
+  auto out = sent();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].type(), 3);
+  EXPECT_EQ(out[0].code(), 0);
+  EXPECT_EQ(out[0].src(), kWanIp);
+  EXPECT_EQ(out[0].dst(), kClient);
+  EXPECT_TRUE(std::equal(ttl1.begin() + 14, ttl1.end(), out[0].l4().begin() + 8));  // the whole datagram quoted
+
+  EXPECT_EQ(why(rx(kWan, echo(kClient, a6("2001:db8:77::1")), at_ms(1300))), drop_name(DropReason::kNoRoute));
+  out = sent();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].type(), 1);
+  EXPECT_EQ(out[0].code(), 0);
+
+  const ByteVec big = echo(kClient, kServer, 64, 1400);  // 1448 bytes of IPv6 > lan's 1400
+  EXPECT_EQ(why(rx(kWan, big, at_ms(1400))), drop_name(DropReason::kFragNeeded));
+  out = sent();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].type(), 2);
+  EXPECT_EQ(test::get16(out[0].l4(), 6), 1400);  // the MTU
+  EXPECT_EQ(out[0].f.size(), 14u + 1280u);       // quoted up to the minimum MTU (RFC 4443 §2.4(c))
+}
+
+TEST_F(EngineIpv6Test, OurAddressesRefuseWhatNothingListensTo) {
+  up();
+  learn_client(at_ms(1100));
+  ByteVec udp{0, 5, 0, 6, 0, 9, 0, 0, 'x'};
+  EXPECT_EQ(why(rx(kWan, frame6(kWanMac, kClientMac, kClient, kWanIp, 17, 64, udp, 6), at_ms(1200))),
+            drop_name(DropReason::kLocalNoService));
+  auto out = sent();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].type(), 1);
+  EXPECT_EQ(out[0].code(), 4);  // port unreachable
+
+  ByteVec syn(20, 0);
+  test::put16(syn, 0, 40000);
+  test::put16(syn, 2, 80);
+  syn[4] = 0x11;  // seq 0x11000000
+  syn[12] = 5 << 4;
+  syn[13] = 0x02;
+  rx(kWan, frame6(kWanMac, kClientMac, kClient, kWanIp, 6, 64, syn, 16), at_ms(1300));
+  out = sent();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].next(), 6);
+  EXPECT_EQ(out[0].l4()[13], 0x14);                // RST|ACK
+  EXPECT_EQ(test::get16(out[0].l4(), 0), 80);      // ports swapped
+  EXPECT_EQ(test::get16(out[0].l4(), 8), 0x1100);  // ack = seq + 1 (high half)
+  EXPECT_EQ(test::get16(out[0].l4(), 10), 0x0001);
+
+  rx(kWan, frame6(kWanMac, kClientMac, kClient, kWanIp, 253, 64, ByteVec(8, 0), std::nullopt), at_ms(1400));
+  out = sent();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].type(), 4);
+  EXPECT_EQ(out[0].code(), 1);
+  EXPECT_EQ(test::get16(out[0].l4(), 6), 6);  // pointer: the IPv6 header's Next Header
+}
+
+TEST_F(EngineIpv6Test, ErrorsAreNotSentAboutErrorsNorAboutLinkLocalTraffic) {
+  up();
+  learn_client(at_ms(1100));
+  // An ICMPv6 error in transit whose hop limit runs out: dropped without an error about it.
+  ByteVec err = frame6(kWanMac, kClientMac, kClient, kServer, 58, 1, icmp6(1, 0, 0, ByteVec(48, 0)), 2);
+  EXPECT_EQ(why(rx(kWan, err, at_ms(1200))), drop_name(DropReason::kTtlExceeded));
+  EXPECT_TRUE(sent().empty());
+  // A link-local source is not forwarded: beyond scope (the sender's link-local address known).
+  rx(kWan, ns(a6("fe80::aa:2"), kClientMac, kWanLl), at_ms(1250));
+  sent();
+  EXPECT_EQ(why(rx(kWan, echo(a6("fe80::aa:2"), kServer), at_ms(1300))), drop_name(DropReason::kIpv6Scope));
+  auto out = sent();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].type(), 1);
+  EXPECT_EQ(out[0].code(), 2);
+  EXPECT_EQ(out[0].src(), kWanLl);
+}
+
+TEST_F(EngineIpv6Test, DuplicateAddressIsNeverUsed) {
+  engine_->start(T0);
+  sent();
+  // Another node runs DAD for our lan address while ours runs.
+  EXPECT_EQ(why(rx(kLan, ns(Ipv6Addr{}, kServerMac, kLanIp, /*dad=*/true), at_ms(300))),
+            drop_name(DropReason::kNdDuplicate));
+  engine_->on_timer(at_ms(1000));
+  const Engine::Addr6* lan = nullptr;
+  for (const auto& a : engine_->addresses6())
+    if (a.prefix.addr == kLanIp) lan = &a;
+  ASSERT_NE(lan, nullptr);
+  EXPECT_EQ(lan->state, Engine::Addr6::State::kDuplicate);
+  EXPECT_EQ(engine_->counters().dad_failures, 1u);
+  // Not answered, not used as a source: a solicitation for the server comes from the link-local.
+  sent();
+  // Its solicited-node group is left: a solicitation for it is not even heard.
+  EXPECT_EQ(why(rx(kLan, ns(kServer, kServerMac, kLanIp), at_ms(1100))), drop_name(DropReason::kIpv6Multicast));
+  learn_client(at_ms(1150));
+  rx(kWan, echo(kClient, kServer), at_ms(1200));
+  auto out = sent();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].src(), a6("fe80::ff:fe00:2"));
+}
+
+TEST_F(EngineIpv6Test, AnswersADadProbeForAnAddressOfOursToAllNodes) {
+  up();
+  EXPECT_EQ(rx(kWan, ns(Ipv6Addr{}, kClientMac, kWanIp, /*dad=*/true), at_ms(1100)).kind, Verdict::Kind::kConsumed);
+  auto out = sent();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].dst(), kAllNodes);
+  EXPECT_EQ(out[0].l4()[4], 0x80 | 0x20);  // not solicited (RFC 4861 §7.2.4)
+}
+
+TEST_F(EngineIpv6Test, NeighbourDiscoveryRulesAreEnforced) {
+  up();
+  // Hop limit other than 255: it crossed a router.
+  EXPECT_EQ(why(rx(kWan, ns(kClient, kClientMac, kWanIp, false, 254), at_ms(1100))), drop_name(DropReason::kNdInvalid));
+  // An advertisement nobody asked for creates nothing.
+  EXPECT_EQ(why(rx(kLan, na(kServer, kServerMac, kLanMac, kLanIp, 0x20), at_ms(1200))),
+            drop_name(DropReason::kNdUnsolicited));
+  EXPECT_EQ(engine_->neigh6().size(), 0u);
+  // A solicitation for an address we do not have.
+  // A solicitation for an address we do not have: its group is not ours; sent to us, not for us.
+  EXPECT_EQ(why(rx(kWan, ns(kClient, kClientMac, a6("2001:db8:1::77")), at_ms(1300))),
+            drop_name(DropReason::kIpv6Multicast));
+  ByteVec unicast_ns = ns(kClient, kClientMac, a6("2001:db8:1::77"));
+  ByteVec body(unicast_ns.begin() + 54, unicast_ns.end());
+  EXPECT_EQ(why(rx(kWan, frame6(kWanMac, kClientMac, kClient, kWanIp, 58, 255, body, 2), at_ms(1300))),
+            drop_name(DropReason::kNdNotForUs));
+  // A solicited advertisement to a group is invalid.
+  EXPECT_EQ(why(rx(kLan, na(kServer, kServerMac, multicast_mac(kAllNodes), kAllNodes, 0x40), at_ms(1400))),
+            drop_name(DropReason::kNdInvalid));
+  // A zero-length option.
+  ByteVec bad = ns(kClient, kClientMac, kWanIp);
+  bad[14 + 40 + 25] = 0;
+  ByteVec l4(bad.begin() + 54, bad.end());
+  bad = frame6(multicast_mac(kWanIp.solicited_node()), kClientMac, kClient, kWanIp.solicited_node(), 58, 255, l4, 2);
+  EXPECT_EQ(why(rx(kWan, bad, at_ms(1500))), drop_name(DropReason::kNdInvalid));
+  EXPECT_TRUE(sent().empty());
+}
+
+TEST_F(EngineIpv6Test, MalformedIpv6IsACountedDrop) {
+  up();
+  ByteVec good = echo(kClient, kWanIp);
+  ByteVec shortf(good.begin(), good.begin() + 14 + 39);
+  EXPECT_EQ(why(rx(kWan, shortf, at_ms(1100))), drop_name(DropReason::kIpv6Truncated));
+  ByteVec v4inside = good;
+  v4inside[14] = 0x45;
+  EXPECT_EQ(why(rx(kWan, v4inside, at_ms(1100))), drop_name(DropReason::kIpv6BadVersion));
+  ByteVec longer = good;
+  test::put16(longer, 18, 500);
+  EXPECT_EQ(why(rx(kWan, longer, at_ms(1100))), drop_name(DropReason::kIpv6BadLength));
+  ByteVec bad_sum = good;
+  bad_sum.back() ^= 1;
+  EXPECT_EQ(why(rx(kWan, bad_sum, at_ms(1100))), drop_name(DropReason::kIcmpBadChecksum));
+  EXPECT_EQ(why(rx(kWan, echo(a6("ff02::1"), kWanIp), at_ms(1100))), drop_name(DropReason::kIpv6BadSource));
+  EXPECT_EQ(why(rx(kWan, echo(kClient, a6("ff02::1:3")), at_ms(1100))), drop_name(DropReason::kIpv6Multicast));
+  // Nine destination-options headers: over the limit of eight.
+  ByteVec chain;
+  for (int i = 0; i < 9; ++i) {
+    ByteVec h{static_cast<uint8_t>(i == 8 ? 58 : 60), 0, 1, 4, 0, 0, 0, 0};  // PadN
+    test::app(chain, h);
+  }
+  test::app(chain, icmp6(128, 0, 0, ByteVec(4, 0)));
+  EXPECT_EQ(why(rx(kWan, frame6(kWanMac, kClientMac, kClient, kWanIp, 60, 64, chain, std::nullopt), at_ms(1100))),
+            drop_name(DropReason::kIpv6ExtHeaders));
+  EXPECT_EQ(why(rx(kV4, echo(kClient, kWanIp, 64, 8, test::mac(0x02, 0, 0, 0, 0, 0x03)), at_ms(1100))),
+            drop_name(DropReason::kIpv6Disabled));
+  EXPECT_TRUE(sent().empty());
+}
+
+TEST_F(EngineIpv6Test, ReloadKeepsTheStateOfKeptAddressesAndProbesNewOnes) {
+  up();
+  std::string text = kConfig;
+  text.replace(text.find("\"2001:db8:2::1/64\""), 18, "\"2001:db8:2::1/64\", \"2001:db8:3::1/64\"");
+  auto r = config::parse_config(text);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  ASSERT_FALSE(engine_->reload(r.value()));
+  auto out = sent();
+  ASSERT_EQ(out.size(), 1u);  // DAD for the new address only
+  EXPECT_EQ(out[0].addr(54 + 8), a6("2001:db8:3::1"));
+  for (const auto& a : engine_->addresses6())
+    EXPECT_EQ(a.state, a.prefix.addr == a6("2001:db8:3::1") ? Engine::Addr6::State::kTentative
+                                                            : Engine::Addr6::State::kPreferred);
+}
+
+TEST(ConfigIpv6, AddressesAndRoutesAreCheckedAtTheirLines) {
+  auto err = [](const std::string& addresses, const std::string& routes = "") {
+    std::string text =
+        "[[interfaces]]\nname = \"a\"\nmac = \"02:00:00:00:00:01\"\naddresses = [" + addresses +
+        "]\n[[interfaces]]\nname = \"b\"\nmac = \"02:00:00:00:00:02\"\naddresses = [\"2001:db8:2::1/64\"]\n" + routes;
+    auto r = config::parse_config(text);
+    return r.ok() ? std::string("ok") : r.error().message;
+  };
+  EXPECT_EQ(err("\"2001:db8:1::1/64\", \"10.0.0.1/24\""), "ok");
+  EXPECT_NE(err("\"2001:db8:1::1/129\"").find("bad IPv6 prefix"), std::string::npos);
+  EXPECT_NE(err("\"ff02::1/64\"").find("is a multicast address"), std::string::npos);
+  EXPECT_NE(err("\"2001:db8:1::/64\"").find("subnet-router anycast"), std::string::npos);
+  EXPECT_NE(err("\"2001:db8:2::7/64\"").find("overlaps"), std::string::npos);
+  EXPECT_NE(err("\"fe80::ff:fe00:1/64\"").find("forms from its MAC"), std::string::npos);
+  EXPECT_EQ(err("\"2001:db8:1::1/64\"", "[[routes]]\nto = \"2001:db8:9::/48\"\nvia = \"2001:db8:2::fe\"\n"), "ok");
+  EXPECT_NE(err("\"2001:db8:1::1/64\"", "[[routes]]\nto = \"2001:db8:9::1/48\"\nvia = \"2001:db8:2::fe\"\n")
+                .find("host bits"),
+            std::string::npos);
+  EXPECT_NE(err("\"2001:db8:1::1/64\"", "[[routes]]\nto = \"::/0\"\nvia = \"2001:db8:7::fe\"\n")
+                .find("no interface's connected subnet"),
+            std::string::npos);
+  EXPECT_NE(err("\"2001:db8:1::1/64\"", "[[routes]]\nto = \"::/0\"\nvia = \"fe80::1\"\n").find("link-local"),
+            std::string::npos);
+  EXPECT_EQ(err("\"2001:db8:1::1/64\"", "[[routes]]\nto = \"::/0\"\nvia = \"fe80::1\"\ninterface = \"b\"\n"), "ok");
+  EXPECT_NE(err("\"2001:db8:1::1/64\"", "[[routes]]\nto = \"10.0.0.0/8\"\nvia = \"10.0.0.9\"\ninterface = \"b\"\n")
+                .find("interface"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace vs
