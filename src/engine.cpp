@@ -71,6 +71,7 @@ Engine::Engine(std::shared_ptr<const config::Config> cfg, TxSink& tx, const Engi
       ifc_(cfg_->interfaces.size()),
       ip_id_(seed_ip_id(cfg_->router.seed)),
       icmp_peers_(params.icmp_peer_entries, params.icmp_ratelimit_ms, cfg_->router.seed),
+      icmp_peers6_(params.icmp_peer_entries, params.icmp_ratelimit_ms, cfg_->router.seed),
       vrrp_(*cfg_, *this),
       announcer_(*cfg_),
       owned_vmacs_(cfg_->interfaces.size()),

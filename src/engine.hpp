@@ -421,7 +421,8 @@ private:
   int64_t icmp_credit_us_ = 0;
   Instant icmp_last_{};
   bool icmp_started_ = false;
-  IcmpPeerLimiter icmp_peers_;  // per destination (inet_peer_xrlim_allow)
+  IcmpPeerLimiter icmp_peers_;    // per destination (inet_peer_xrlim_allow)
+  IcmpPeerLimiter6 icmp_peers6_;  // per IPv6 destination (icmpv6_xrlim_allow)
   vrrp::Vrrp vrrp_;
   announce::Announcer announcer_;
   bool draining_ = false;

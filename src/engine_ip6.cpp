@@ -524,11 +524,23 @@ void Engine::send_icmp6_error(uint8_t type, uint8_t code, uint32_t rest, uint32_
   }
   uint32_t out_iface = in_iface;
   Ipv6Addr next_hop = to;
+  uint8_t plen = 128;  // the route's prefix length toward the sender
   if (!to.is_link_local()) {
     auto rt = routes6_.lookup(to);
     if (!rt) return;
     out_iface = rt->iface;
     next_hop = rt->next_hop;
+    plen = rt->prefix_len;
+  } else {
+    plen = 64;  // fe80::/64 on the link
+  }
+  // Per destination (icmpv6_xrlim_allow): errors but Packet Too Big, a burst of 6 then one per
+  // icmpv6_time (the [router] icmp_ratelimit both families share here, 1 s), divided by 2 for
+  // every 32 bits the route is wider than /128 ("more bandwidth to wider prefixes").
+  if (type != icmpv6_type::kPacketTooBig &&
+      !icmp_peers6_.allow(to, now, icmp_peers6_.timeout_us() >> ((128 - plen) >> 5))) {
+    counters_.icmp_errors_peer_limited++;
+    return;
   }
   // The source: the address the offending datagram was sent to if it is ours, else ours toward
   // the sender (icmp6_send: saddr = daddr when it is a local unicast address).

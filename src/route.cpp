@@ -44,7 +44,7 @@ RouteTable6::RouteTable6(const config::Config& cfg) {
 std::optional<RouteResult6> RouteTable6::lookup(const Ipv6Addr& dst) const noexcept {
   // A scan: IPv6 tables here are a few prefixes (no cache until IPv6 services carry traffic).
   for (const Entry& e : entries_)
-    if (e.prefix.contains(dst)) return RouteResult6{e.iface, e.via.value_or(dst)};
+    if (e.prefix.contains(dst)) return RouteResult6{e.iface, e.via.value_or(dst), e.prefix.len};
   return std::nullopt;
 }
 

@@ -52,7 +52,8 @@ private:
 
 struct RouteResult6 {
   uint32_t iface;
-  Ipv6Addr next_hop;  // the destination itself for a connected route
+  Ipv6Addr next_hop;   // the destination itself for a connected route
+  uint8_t prefix_len;  // of the route that matched
 };
 
 /// The IPv6 routes: the interfaces' global prefixes (connected) and [[routes]] with IPv6 `to`,

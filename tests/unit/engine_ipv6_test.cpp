@@ -359,6 +359,21 @@ TEST_F(EngineIpv6Test, OurAddressesRefuseWhatNothingListensTo) {
   EXPECT_EQ(test::get16(out[0].l4(), 6), 6);  // pointer: the IPv6 header's Next Header
 }
 
+TEST_F(EngineIpv6Test, ErrorsToOneDestinationAreLimitedButPacketTooBigIsNot) {
+  up();
+  learn_client(at_ms(1100));
+  // icmpv6_xrlim_allow: a burst of 6, then one per icmpv6_time (1 s) / 4 for the client's /64.
+  for (int i = 0; i < 10; ++i) rx(kWan, echo(kClient, kServer, 1), at_ms(1200));
+  EXPECT_EQ(sent().size(), 6u);
+  EXPECT_EQ(engine_->counters().icmp_errors_peer_limited, 4u);
+  rx(kWan, echo(kClient, kServer, 1), at_ms(1449));
+  EXPECT_TRUE(sent().empty());
+  rx(kWan, echo(kClient, kServer, 1), at_ms(1451));
+  EXPECT_EQ(sent().size(), 1u);
+  for (int i = 0; i < 10; ++i) rx(kWan, echo(kClient, kServer, 64, 1400), at_ms(1460));
+  EXPECT_EQ(sent().size(), 10u);  // Packet Too Big: never limited (PMTU discovery needs it)
+}
+
 TEST_F(EngineIpv6Test, ErrorsAreNotSentAboutErrorsNorAboutLinkLocalTraffic) {
   up();
   learn_client(at_ms(1100));
