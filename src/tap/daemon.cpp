@@ -289,6 +289,7 @@ private:
       s += line;
     }
     s += ctl::list_vrrp(*engine_, clock());
+    s += ctl::list_ipv6(*engine_, clock());
     s += '\n';  // not "\n" + ...: a GCC 12 -O3 -Wrestrict false positive
     s += ctl::list_connections(*engine_, clock());
     std::fwrite(s.data(), 1, s.size(), stdout);
