@@ -47,8 +47,8 @@ namespace vs {
   X(kConnTableFull, "conn_table_full", "connection table full: new connection refused")                      \
   X(kVsNoReal, "vs_no_real", "no real server available (ICMP port unreachable sent, as IPVS)")               \
   X(kVsRealRemoved, "vs_real_removed", "the connection's real server was removed (drain = drop)")            \
-  X(kIpipNested, "ipip_nested", "IPIP inside decapsulated IPIP (one level is decapsulated)")                 \
-  X(kIpipTruncated, "ipip_truncated", "IPIP packet to us without a valid inner IPv4 header")                 \
+  X(kIpipNested, "ipip_nested", "a tunnel inside a decapsulated tunnel (one level is decapsulated)")         \
+  X(kIpipTruncated, "ipip_truncated", "IPIP/IPv6 tunnel packet to us without a valid inner IP header")       \
   X(kConnEvictedHalfOpen, "conn_evicted_half_open",                                                          \
     "half-open TCP connection evicted for a new one, table full ([defense] drop_entry)")                     \
   X(kConnExpiredHalfOpen, "conn_expired_half_open",                                                          \

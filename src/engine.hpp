@@ -255,9 +255,14 @@ private:
 
   // IPv6 (engine_ip6.cpp)
   using ConstIp6 = wire::Ipv6View<const uint8_t>;
-  Verdict handle_ipv6(uint32_t iface, std::span<const uint8_t> frame, bool l2_unicast, Instant now) noexcept;
-  Verdict deliver_local6(uint32_t iface, ConstIp6 ip, const wire::Ipv6Chain& chain, bool l2_unicast,
-                         Instant now) noexcept;
+  Verdict handle_ipv6(uint32_t iface, std::span<const uint8_t> frame, bool l2_unicast, Instant now,
+                      int depth = 0) noexcept;
+  Verdict deliver_local6(uint32_t iface, ConstIp6 ip, const wire::Ipv6Chain& chain, bool l2_unicast, Instant now,
+                         int depth) noexcept;
+  /// A tunnelled datagram (`inner`, IPv6 or IPv4) to one of our addresses: handled as received on
+  /// `iface` with the outer frame's Ethernet header; one level (a nested one is dropped).
+  Verdict decapsulate(uint32_t iface, std::span<const uint8_t> inner, bool inner_v6, const uint8_t* eth_hdr,
+                      bool l2_unicast, Instant now, int depth) noexcept;
   Verdict forward6(uint32_t iface, ConstIp6 ip, Instant now) noexcept;
   Verdict nd_solicit(uint32_t iface, ConstIp6 ip, std::span<const uint8_t> icmp, Instant now) noexcept;
   Verdict nd_advert(uint32_t iface, ConstIp6 ip, std::span<const uint8_t> icmp, Instant now) noexcept;

@@ -135,8 +135,10 @@ void Engine::dad_failed(Addr6& a) noexcept {
 // ---------------------------------------------------------------------------------------------
 // Input
 
-Verdict Engine::handle_ipv6(uint32_t iface, std::span<const uint8_t> frame, bool l2_unicast, Instant now) noexcept {
+Verdict Engine::handle_ipv6(uint32_t iface, std::span<const uint8_t> frame, bool l2_unicast, Instant now,
+                            int depth) noexcept {
   if (!cfg_->interfaces[iface].ipv6()) return drop(DropReason::kIpv6Disabled);
+  if (depth > 0) rx_off_ = {};  // a decapsulated datagram: the outer frame's offload is not its own
   start_ip6(now);
   frame_src_ = EthernetView<const uint8_t>::unchecked(frame).src();
   wire::Ipv6Error err{};
@@ -168,21 +170,28 @@ Verdict Engine::handle_ipv6(uint32_t iface, std::span<const uint8_t> frame, bool
 
   if (dst.is_multicast()) {
     if (!joined6(iface, dst)) return drop(DropReason::kIpv6Multicast);
-    return deliver_local6(iface, *ip, *chain, l2_unicast, now);
+    return deliver_local6(iface, *ip, *chain, l2_unicast, now, depth);
   }
-  if (is_local6(iface, dst)) return deliver_local6(iface, *ip, *chain, l2_unicast, now);
+  if (is_local6(iface, dst)) return deliver_local6(iface, *ip, *chain, l2_unicast, now, depth);
   // A tentative address is not ours yet (RFC 4862 §5.4), except to Neighbour Discovery about it.
   if (addr6_on(iface, dst) && chain->upper == wire::ipv6_next::kIcmpv6)
-    return deliver_local6(iface, *ip, *chain, l2_unicast, now);
+    return deliver_local6(iface, *ip, *chain, l2_unicast, now, depth);
   if (!l2_unicast) return drop(DropReason::kEthNotForUs);
   return forward6(iface, *ip, now);
 }
 
-Verdict Engine::deliver_local6(uint32_t iface, ConstIp6 ip, const wire::Ipv6Chain& chain, bool l2_unicast,
-                               Instant now) noexcept {
+Verdict Engine::deliver_local6(uint32_t iface, ConstIp6 ip, const wire::Ipv6Chain& chain, bool l2_unicast, Instant now,
+                               int depth) noexcept {
   if (chain.fragment) return drop(DropReason::kIpv6LocalFragment);
   const auto upper = ip.bytes().subspan(chain.upper_offset);
   const bool tentative_dst = !ip.dst().is_multicast() && !is_local6(iface, ip.dst());
+  // IPv6 or IPv4 tunnelled to one of our unicast addresses (RFC 2473; IPVS's TUN toward an IPv6
+  // real of either service family, ip_vs_xmit.c): decapsulated and handled as if it had arrived
+  // on this interface, as an ip6tnl device would deliver it; one level.
+  if ((chain.upper == wire::ipv6_next::kIpv6 || chain.upper == wire::ipv6_next::kIpv4) && !tentative_dst &&
+      !ip.dst().is_multicast())
+    return decapsulate(iface, upper, chain.upper == wire::ipv6_next::kIpv6, ip.bytes().data() - kEth, l2_unicast, now,
+                       depth);
   if (chain.upper == wire::ipv6_next::kIcmpv6) {
     auto icmp = Icmpv6View<const uint8_t>::parse(upper);
     if (!icmp) return drop(DropReason::kIcmpTruncated);
@@ -233,6 +242,27 @@ Verdict Engine::deliver_local6(uint32_t iface, ConstIp6 ip, const wire::Ipv6Chai
   }
   send_icmp6_error(icmpv6_type::kParamProblem, icmpv6_code::kUnknownNextHeader, pointer, iface, ip, l2_unicast, now);
   return drop(DropReason::kLocalNoService);
+}
+
+Verdict Engine::decapsulate(uint32_t iface, std::span<const uint8_t> inner, bool inner_v6, const uint8_t* eth_hdr,
+                            bool l2_unicast, Instant now, int depth) noexcept {
+  if (depth > 0) return drop(DropReason::kIpipNested);
+  size_t len = 0;
+  if (inner_v6) {
+    auto in = ConstIp6::parse(inner);
+    if (!in) return drop(DropReason::kIpipTruncated);
+    len = in->bytes().size();
+  } else {
+    auto in = Ipv4View<const uint8_t>::parse(inner);
+    if (!in) return drop(DropReason::kIpipTruncated);
+    len = in->total_len();
+  }
+  std::span<uint8_t> out(decap_buf_.data() + kHeadroom, kEth + len);
+  std::memcpy(out.data(), eth_hdr, kEth);  // the outer frame's Ethernet header, with the inner type
+  wire::store16(out, 12, static_cast<uint16_t>(inner_v6 ? wire::EtherType::kIpv6 : wire::EtherType::kIpv4));
+  std::memcpy(out.data() + kEth, inner.data(), len);
+  return inner_v6 ? handle_ipv6(iface, out, l2_unicast, now, depth + 1)
+                  : handle_ipv4(iface, out, l2_unicast, now, depth + 1);
 }
 
 // ---------------------------------------------------------------------------------------------

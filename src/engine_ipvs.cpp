@@ -8,6 +8,7 @@
 #include "engine_impl.hpp"
 #include "fwd/nat.hpp"
 #include "fwd/tun.hpp"
+#include "wire/ipv6.hpp"
 
 namespace vs {
 
@@ -58,6 +59,11 @@ std::optional<Verdict> Engine::ipvs_ingress(uint32_t iface, std::span<const uint
 
   // IPIP to one of the router's own addresses: decapsulate and route the inner packet, as a
   // kernel tunl0 device would deliver it (vsrouter as the tunnel endpoint of a real server).
+  // IPv6 in IPv4 (protocol 41, RFC 4213 §3.5) to an interface with IPv6: the same, in
+  // engine_ip6.cpp (IPVS's TUN from an IPv4 director to an IPv6-capable real).
+  if (number(proto) == wire::ipv6_next::kIpv6 && is_router_address(ip.dst()) && !ip.is_fragment() &&
+      cfg_->interfaces[iface].ipv6())
+    return decapsulate(iface, ip.payload(), true, frame.data(), l2_unicast, now, depth);
   if (proto == IpProto::kIpip && is_router_address(ip.dst())) {
     if (depth > 0) return drop(DropReason::kIpipNested);
     auto inner = ConstIp::parse(ip.payload());

@@ -5,7 +5,9 @@
 #include "wire/arp.hpp"
 #include "wire/ethernet.hpp"
 #include "wire/icmp.hpp"
+#include "wire/icmpv6.hpp"
 #include "wire/ipv4.hpp"
+#include "wire/ipv6.hpp"
 #include "wire/tcp.hpp"
 #include "wire/udp.hpp"
 
@@ -37,6 +39,72 @@ std::string icmp_desc(const Icmpv4View<const uint8_t>& m) {
   }
 }
 
+std::string icmp6_desc(std::span<const uint8_t> b) {
+  auto m = Icmpv6View<const uint8_t>::parse(b);
+  if (!m) return "ICMPv6 (truncated)";
+  auto about = [&]() -> std::string {
+    if (auto q = Ipv6View<const uint8_t>::parse_quoted(m->data()))
+      return " (about " + q->src().str() + " > " + q->dst().str() + ")";
+    return "";
+  };
+  switch (m->type()) {
+    case icmpv6_type::kEchoRequest:
+    case icmpv6_type::kEchoReply:
+      return std::string(m->type() == icmpv6_type::kEchoRequest ? "ICMPv6 echo request" : "ICMPv6 echo reply") +
+             " id " + std::to_string(m->rest() >> 16) + " seq " + std::to_string(m->rest() & 0xffff);
+    case icmpv6_type::kNeighSolicit:
+    case icmpv6_type::kNeighAdvert: {
+      auto nd = parse_nd(b);
+      if (!nd) return "ICMPv6 ND (malformed)";
+      if (m->type() == icmpv6_type::kNeighSolicit) return "ICMPv6 neighbour solicitation who-has " + nd->target.str();
+      std::string s = "ICMPv6 neighbour advertisement " + nd->target.str();
+      if (nd->link_addr) s += " is-at " + nd->link_addr->str();
+      s += " [";
+      if (nd->flags & nd_flag::kRouter) s += "R";
+      if (nd->flags & nd_flag::kSolicited) s += "S";
+      if (nd->flags & nd_flag::kOverride) s += "O";
+      return s + "]";
+    }
+    case icmpv6_type::kDestUnreachable: {
+      static const char* codes[] = {"no route", "prohibited", "beyond scope", "address", "port"};
+      return std::string("ICMPv6 unreachable ") +
+             (m->code() < 5 ? codes[m->code()] : ("code " + std::to_string(m->code())).c_str()) + about();
+    }
+    case icmpv6_type::kPacketTooBig: return "ICMPv6 packet too big mtu " + std::to_string(m->rest()) + about();
+    case icmpv6_type::kTimeExceeded: return "ICMPv6 time exceeded" + about();
+    case icmpv6_type::kParamProblem:
+      return "ICMPv6 parameter problem code " + std::to_string(m->code()) + " pointer " + std::to_string(m->rest()) +
+             about();
+    default: return "ICMPv6 type " + std::to_string(m->type()) + " code " + std::to_string(m->code());
+  }
+}
+
+std::string ipv6_desc(std::span<const uint8_t> b) {
+  auto ip = Ipv6View<const uint8_t>::parse(b);
+  if (!ip) return "IPv6 (malformed)";
+  std::string s = ip->src().str() + " > " + ip->dst().str() + " hlim " + std::to_string(ip->hop_limit());
+  auto c = walk(*ip, 8);
+  if (!c) return s + " (bad extension headers)";
+  if (c->fragment)
+    s += " frag off " + std::to_string(c->frag_bytes) + (c->more ? " +" : "") + " id " + std::to_string(c->ident);
+  if (c->fragment && c->frag_bytes != 0) return s + " next " + std::to_string(c->upper);
+  const auto upper = ip->bytes().subspan(c->upper_offset);
+  switch (c->upper) {
+    case ipv6_next::kIcmpv6: return s + " " + icmp6_desc(upper);
+    case ipv6_next::kTcp:
+      if (auto t = TcpView<const uint8_t>::parse(upper))
+        return s + " TCP " + std::to_string(t->sport()) + " > " + std::to_string(t->dport()) + " [" +
+               tcp_flags(t->flags()) + "]";
+      return s + " TCP (truncated)";
+    case ipv6_next::kUdp:
+      if (auto u = UdpView<const uint8_t>::parse(upper))
+        return s + " UDP " + std::to_string(u->sport()) + " > " + std::to_string(u->dport()) + " len " +
+               std::to_string(u->length() - 8);
+      return s + " UDP (truncated)";
+    default: return s + " next " + std::to_string(c->upper);
+  }
+}
+
 }  // namespace
 
 std::string tcp_flags(uint8_t f) {
@@ -58,6 +126,7 @@ std::string describe_frame(std::span<const uint8_t> frame) {
     if (a->oper() == 2) return l2 + "ARP " + a->spa().str() + " is-at " + a->sha().str();
     return l2 + "ARP op " + std::to_string(a->oper());
   }
+  if (eth->ethertype() == static_cast<uint16_t>(EtherType::kIpv6)) return l2 + ipv6_desc(eth->payload());
   if (eth->ethertype() != static_cast<uint16_t>(EtherType::kIpv4)) {
     char t[8];
     std::snprintf(t, sizeof t, "%04x", eth->ethertype());
@@ -131,7 +200,7 @@ std::string describe_verdict(const Verdict& v, const config::Config& cfg) {
   const std::string& ifn = cfg.interfaces[v.out_iface].name;
   switch (v.kind) {
     case Verdict::Kind::kForwarded: return "forwarded on " + ifn;
-    case Verdict::Kind::kQueued: return "queued on " + ifn + " until ARP resolves the next hop";
+    case Verdict::Kind::kQueued: return "queued on " + ifn + " until ARP or Neighbour Discovery resolves the next hop";
     case Verdict::Kind::kConsumed: return "answered/learned by the router";
     case Verdict::Kind::kDropped: return "dropped: " + std::string(drop_name(v.reason));
   }

@@ -32,8 +32,8 @@ inline constexpr size_t kVerTcFl = 0, kPayloadLen = 4, kNextHeader = 6, kHopLimi
 
 /// Next Header values (IANA "Assigned Internet Protocol Numbers"; RFC 8200 §4).
 namespace ipv6_next {
-inline constexpr uint8_t kHopByHop = 0, kTcp = 6, kUdp = 17, kIpv6 = 41, kRouting = 43, kFragment = 44, kEsp = 50,
-                         kAh = 51, kIcmpv6 = 58, kNoNext = 59, kDestOpts = 60, kMobility = 135, kHip = 139,
+inline constexpr uint8_t kHopByHop = 0, kIpv4 = 4, kTcp = 6, kUdp = 17, kIpv6 = 41, kRouting = 43, kFragment = 44,
+                         kEsp = 50, kAh = 51, kIcmpv6 = 58, kNoNext = 59, kDestOpts = 60, kMobility = 135, kHip = 139,
                          kShim6 = 140;
 }
 

@@ -498,6 +498,61 @@ TEST_F(EngineIpv6Test, ReloadKeepsTheStateOfKeptAddressesAndProbesNewOnes) {
                                                             : Engine::Addr6::State::kPreferred);
 }
 
+TEST_F(EngineIpv6Test, TunnelsToOurAddressesAreDecapsulatedOneLevel) {
+  up();
+  learn_client(at_ms(1100));
+  rx(kLan, ns(kServer, kServerMac, kLanIp), at_ms(1110));  // the server is known
+  sent();
+  // IPv6 in IPv6 (as IPVS's TUN to an IPv6 real): the inner packet is routed on.
+  const ByteVec inner = echo(kClient, kServer, 30);
+  ByteVec inner_ip(inner.begin() + 14, inner.end());
+  EXPECT_EQ(rx(kWan, frame6(kWanMac, kClientMac, kClient, kWanIp, 41, 64, inner_ip, std::nullopt), at_ms(1200)).kind,
+            Verdict::Kind::kForwarded);
+  auto out = sent();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].iface, kLan);
+  EXPECT_EQ(out[0].hops(), 29);
+  EXPECT_TRUE(std::equal(inner.begin() + 22, inner.end(), out[0].f.begin() + 22));  // addresses, payload
+  // IPv4 in IPv6 (an IPv4 service's TUN to this IPv6 endpoint): the inner IPv4 packet is ours.
+  ByteVec v4 = test::frame()
+                   .eth(kWanMac, kClientMac)
+                   .ipv4(test::ip4(10, 0, 0, 2), test::ip4(10, 0, 0, 1))
+                   .echo_request(7, 1, test::pattern(8))
+                   .build();
+  rx(kWan,
+     test::frame()
+         .eth(kWanMac, kClientMac)
+         .arp(1, kClientMac, test::ip4(10, 0, 0, 2), MacAddr{}, test::ip4(10, 0, 0, 1))
+         .build(),
+     at_ms(1250));
+  sent();
+  ByteVec v4_ip(v4.begin() + 14, v4.end());
+  EXPECT_EQ(rx(kWan, frame6(kWanMac, kClientMac, kClient, kWanIp, 4, 64, v4_ip, std::nullopt), at_ms(1300)).kind,
+            Verdict::Kind::kConsumed);
+  out = sent();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].etype(), 0x0800);  // the echo reply, in IPv4
+  // IPv6 in IPv4 (protocol 41) to our IPv4 address on an interface with IPv6: routed on too.
+  ByteVec six_in_four = test::frame()
+                            .eth(kWanMac, kClientMac)
+                            .ipv4(test::ip4(10, 0, 0, 2), test::ip4(10, 0, 0, 1))
+                            .raw(41, inner_ip)
+                            .build();
+  EXPECT_EQ(rx(kWan, six_in_four, at_ms(1350)).kind, Verdict::Kind::kForwarded);
+  out = sent();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].iface, kLan);
+  EXPECT_EQ(out[0].hops(), 29);
+  // A tunnel inside the tunnel is not opened.
+  ByteVec wrapped = frame6(kWanMac, kClientMac, kClient, kWanIp, 41, 64, inner_ip, std::nullopt);
+  ByteVec wrapped_ip(wrapped.begin() + 14, wrapped.end());
+  EXPECT_EQ(why(rx(kWan, frame6(kWanMac, kClientMac, kClient, kWanIp, 41, 64, wrapped_ip, std::nullopt), at_ms(1400))),
+            drop_name(DropReason::kIpipNested));
+  EXPECT_EQ(
+      why(rx(kWan, frame6(kWanMac, kClientMac, kClient, kWanIp, 41, 64, ByteVec(20, 0), std::nullopt), at_ms(1400))),
+      drop_name(DropReason::kIpipTruncated));
+}
+
 TEST(ConfigIpv6, AddressesAndRoutesAreCheckedAtTheirLines) {
   auto err = [](const std::string& addresses, const std::string& routes = "") {
     std::string text =
