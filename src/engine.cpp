@@ -500,7 +500,7 @@ Verdict Engine::handle_arp(uint32_t iface, std::span<const uint8_t> frame, Insta
   if (!spa.is_unspecified()) {
     bool create = for_us && op == static_cast<uint16_t>(wire::ArpOp::kRequest);
     learned = neigh_.learn(iface, spa, sha, now, create);
-    if (learned != NeighTable::kNone) flush_neigh_queue(learned);
+    if (learned != NeighTable::kNone) flush_neigh_queue(neigh_, learned);
   }
 
   if (op == static_cast<uint16_t>(wire::ArpOp::kRequest)) {
@@ -528,17 +528,6 @@ void Engine::send_arp_request(uint32_t iface, Ipv4Addr target, const MacAddr* to
       .fill(wire::ArpOp::kRequest, mine, source_for(iface, target), MacAddr{}, target);
   transmit(iface, out);
   counters_.arp_requests_sent++;
-}
-
-void Engine::flush_neigh_queue(uint32_t idx) noexcept {
-  const auto& e = neigh_.entry(idx);
-  for (uint32_t pkt : neigh_.queue(idx)) {
-    auto f = pool_.frame(pkt);
-    EthernetView<uint8_t>::unchecked(f).set_dst(e.mac);
-    transmit(e.iface, f);
-    pool_.free(pkt);
-  }
-  neigh_.clear_queue(idx);
 }
 
 Verdict Engine::output_ip(uint32_t iface, Ipv4Addr next_hop, std::span<uint8_t> frame, Instant now,

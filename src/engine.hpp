@@ -7,6 +7,7 @@
 // config and the same sequence of calls it produces the same frames.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <memory>
@@ -272,7 +273,18 @@ private:
                const Ipv6Addr* prompt = nullptr) noexcept;
   void send_na(uint32_t iface, const Ipv6Addr& dst, const MacAddr& dst_mac, const Ipv6Addr& target,
                uint8_t flags) noexcept;
-  void flush_neigh6_queue(uint32_t idx) noexcept;
+  /// Send what waited for neighbour `idx` of `table` (ARP's or ND's) to its MAC, and free it.
+  template <class Table>
+  void flush_neigh_queue(Table& table, uint32_t idx) noexcept {
+    const auto& e = table.entry(idx);
+    for (uint32_t pkt : table.queue(idx)) {
+      auto f = pool_.frame(pkt);
+      std::copy(e.mac.b.begin(), e.mac.b.end(), f.begin());  // the Ethernet destination
+      transmit(e.iface, f);
+      pool_.free(pkt);
+    }
+    table.clear_queue(idx);
+  }
   Verdict output_ip6(uint32_t iface, const Ipv6Addr& next_hop, std::span<uint8_t> frame, Instant now,
                      const Offload* off = nullptr) noexcept;
   static void complete_checksum6(std::span<uint8_t> frame, const Offload& off) noexcept;
@@ -345,7 +357,6 @@ private:
                     const Offload* off = nullptr) noexcept;
   /// Broadcast, or unicast to `to` (re-confirming an entry we have).
   void send_arp_request(uint32_t iface, Ipv4Addr target, const MacAddr* to = nullptr) noexcept;
-  void flush_neigh_queue(uint32_t idx) noexcept;
 
   /// ICMP error about `offending` (RFC 1812 §4.3.2.7 rules applied here). `src` overrides the
   /// source address (used when the offending packet was addressed to us).

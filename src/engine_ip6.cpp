@@ -294,7 +294,7 @@ Verdict Engine::nd_solicit(uint32_t iface, ConstIp6 ip, std::span<const uint8_t>
   // The sender's address is learnt (§7.2.3; Linux creates the entry, as ARP's merge rule here).
   if (m->link_addr) {
     const uint32_t learned = neigh6_.learn(iface, src, *m->link_addr, now, /*create=*/true);
-    if (learned != NeighTable6::kNone) flush_neigh6_queue(learned);
+    if (learned != NeighTable6::kNone) flush_neigh_queue(neigh6_, learned);
   }
   // The answer goes to the link-layer address the solicitation gave, else to its frame's sender.
   send_na(iface, src, m->link_addr ? *m->link_addr : frame_src_, m->target,
@@ -329,7 +329,7 @@ Verdict Engine::nd_advert(uint32_t iface, ConstIp6 ip, std::span<const uint8_t> 
   if (!incomplete && !(m->flags & nd_flag::kSolicited) && *m->link_addr == e->mac)
     return {Verdict::Kind::kConsumed, {}, iface};  // unsolicited news of what we know: no confirmation
   const uint32_t learned = neigh6_.learn(iface, m->target, *m->link_addr, now, /*create=*/false);
-  if (learned != NeighTable6::kNone) flush_neigh6_queue(learned);
+  if (learned != NeighTable6::kNone) flush_neigh_queue(neigh6_, learned);
   return {Verdict::Kind::kConsumed, {}, iface};
 }
 
@@ -392,17 +392,6 @@ void Engine::send_na(uint32_t iface, const Ipv6Addr& dst, const MacAddr& dst_mac
   Icmpv6View<uint8_t>::unchecked(icmp).fill_checksum(target, dst);
   transmit(iface, out);
   counters_.nd_adverts_sent++;
-}
-
-void Engine::flush_neigh6_queue(uint32_t idx) noexcept {
-  const auto& e = neigh6_.entry(idx);
-  for (uint32_t pkt : neigh6_.queue(idx)) {
-    auto f = pool_.frame(pkt);
-    EthernetView<uint8_t>::unchecked(f).set_dst(e.mac);
-    transmit(e.iface, f);
-    pool_.free(pkt);
-  }
-  neigh6_.clear_queue(idx);
 }
 
 Verdict Engine::output_ip6(uint32_t iface, const Ipv6Addr& next_hop, std::span<uint8_t> frame, Instant now,

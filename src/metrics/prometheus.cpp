@@ -6,6 +6,7 @@
 #include <concepts>
 #include <string_view>
 #include <tuple>
+#include <type_traits>
 
 #include "base/version.hpp"
 
@@ -450,37 +451,32 @@ std::string render_metrics(const Engine& engine, const std::vector<PortCounters>
   }
 
   // --- vsrouter: ARP (neighbour) cache --------------------------------------------------------
+  // Entries of a neighbour table (ARP's or ND's) by state: incomplete, reachable, probe.
+  auto by_state = [&x](const auto& table) {
+    using State = typename std::remove_cvref_t<decltype(table)>::State;
+    uint64_t n[3] = {0, 0, 0};
+    for (uint32_t i = 0; i < table.capacity(); ++i) {
+      const State st = table.entry(i).state;
+      if (st == State::kIncomplete) ++n[0];
+      else if (st == State::kReachable) ++n[1];
+      else if (st == State::kProbe) ++n[2];
+    }
+    x.sample(R"(state="incomplete")", n[0]);
+    x.sample(R"(state="reachable")", n[1]);
+    x.sample(R"(state="probe")", n[2]);
+  };
   const NeighTable& nt = engine.neigh();
-  uint64_t incomplete = 0, reachable = 0, probe = 0;
-  for (uint32_t i = 0; i < nt.capacity(); ++i) {
-    auto st = nt.entry(i).state;
-    if (st == NeighTable::State::kIncomplete) ++incomplete;
-    else if (st == NeighTable::State::kReachable) ++reachable;
-    else if (st == NeighTable::State::kProbe) ++probe;
-  }
   x.family("vsrouter_arp_cache_entries", "gauge",
            "ARP cache entries by state: incomplete (request sent, packets may wait), reachable (MAC known) "
            "or probe (expired, still used while unicast requests re-confirm it).");
-  x.sample(R"(state="incomplete")", incomplete);
-  x.sample(R"(state="reachable")", reachable);
-  x.sample(R"(state="probe")", probe);
+  by_state(nt);
   x.family("vsrouter_arp_cache_capacity", "gauge", "Entries the ARP cache can hold.");
   x.sample(uint64_t{nt.capacity()});
 
   // --- vsrouter: IPv6 neighbour cache (Neighbour Discovery) -------------------------------------
-  const NeighTable6& nt6 = engine.neigh6();
-  uint64_t incomplete6 = 0, reachable6 = 0, probe6 = 0;
-  for (uint32_t i = 0; i < nt6.capacity(); ++i) {
-    auto st = nt6.entry(i).state;
-    if (st == NeighTable6::State::kIncomplete) ++incomplete6;
-    else if (st == NeighTable6::State::kReachable) ++reachable6;
-    else if (st == NeighTable6::State::kProbe) ++probe6;
-  }
   x.family("vsrouter_nd_cache_entries", "gauge",
            "IPv6 neighbour cache entries by state, as vsrouter_arp_cache_entries (Neighbour Discovery).");
-  x.sample(R"(state="incomplete")", incomplete6);
-  x.sample(R"(state="reachable")", reachable6);
-  x.sample(R"(state="probe")", probe6);
+  by_state(engine.neigh6());
 
   // --- vsrouter: IPv4 reassembly (src/frag/) ----------------------------------------------------
   const frag::Reassembler& ra = engine.reassembler();
