@@ -174,6 +174,8 @@ class Listing:
       Script (VRRP)         vrrp_scripts: {name: {"status", "interval", "runs", "failures", "timeouts",
                                            "last"}}
       VRRP events           vrrp_events: [(seconds after the replay's start, "text after 'vrrp: '")]
+      IPv6 address          addresses6: {(interface, "addr/len"): tentative|preferred|duplicate}
+      Neighbour (IPv6)      neigh6:     {(addr, interface): (mac or "-", state)}
       ipvsadm -Lnc          conns:      [[pro, expire, state, source, virtual, destination], ...]
 
     A line that fits none of these raises AssertionError, so a change of format fails loudly
@@ -184,6 +186,7 @@ class Listing:
         self.events, self.drops, self.conns = {}, {}, []
         self.health, self.health_events = {}, []
         self.vrrp, self.vrrp_events, self.vrrp_scripts = {}, [], {}
+        self.addresses6, self.neigh6 = {}, {}
         section, service, instance = "stats", None, None
         for line in open(os.path.join(out_dir, "list.txt")).read().splitlines():
             s = line.split()
@@ -218,6 +221,14 @@ class Listing:
                                        "interface": s[5], "addresses": s[6:], "detail": None}
             elif section == "vrrp_events" and len(s) > 2 and s[1] == "vrrp:":
                 self.vrrp_events.append((float(s[0]), line.split(" vrrp: ", 1)[1]))
+            elif s[:3] == ["Interface", "IPv6", "address"]:
+                section = "addresses6"
+            elif s[:2] == ["Neighbour", "Interface"]:
+                section = "neigh6"
+            elif section == "addresses6" and len(s) == 3:
+                self.addresses6[(s[0], s[1])] = s[2]
+            elif section == "neigh6" and len(s) == 4:
+                self.neigh6[(s[0], s[1])] = (s[2], s[3])
             elif line.startswith("Interface "):
                 section = "interfaces"
             elif line.startswith("Event "):

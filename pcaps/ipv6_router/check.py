@@ -5,9 +5,7 @@ rule behind them. Used by tests/golden.py."""
 import collections
 import ipaddress
 import os
-import re
 import sys
-import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "_lib"))
@@ -176,29 +174,10 @@ def tcp_reset(p, step, seq, ack, flags):
 
 
 def parse_ipv6_listing(out):
-    """list.txt's IPv6 tables ({(interface, address/len): state}, {(address, interface): (mac, state)})
-    and the rest of list.txt as vsfix.Listing reads it (it does not know these tables)."""
-    lines = open(os.path.join(out, "list.txt")).read().splitlines()
-    start = next(i for i, ln in enumerate(lines) if re.match(r"^Interface\s+IPv6 address\s+State$", ln))
-    end = next((i for i, ln in enumerate(lines) if i > start and ln.startswith("IPVS connection entries")), len(lines))
-    addrs, neigh, section = {}, {}, "addrs"
-    for ln in lines[start + 1: end]:
-        s = ln.split()
-        if not s:
-            continue
-        if s[0] == "Neighbour":
-            section = "neigh"
-        elif section == "addrs" and len(s) == 3:
-            addrs[(s[0], s[1])] = s[2]
-        elif section == "neigh" and len(s) == 4:
-            neigh[(s[0], s[1])] = (s[2], s[3])
-        else:
-            raise AssertionError(f"list.txt: cannot read {ln!r} in the IPv6 tables")
-    with tempfile.TemporaryDirectory() as d:
-        with open(os.path.join(d, "list.txt"), "w") as f:
-            f.write("\n".join(lines[:start] + lines[end:]) + "\n")
-        rest = Listing(d)
-    return rest, addrs, neigh
+    """list.txt as vsfix.Listing reads it, with its IPv6 tables: {(interface, address/len): state}
+    and {(address, interface): (mac, state)}."""
+    rest = Listing(out)
+    return rest, rest.addresses6, rest.neigh6
 
 
 def check(out):
