@@ -33,6 +33,8 @@
 //   handover/1M   the 1 000 000 connections of sync/apply/1M handed over to a new engine (docs/
 //        handover.md): Engine::snapshot + handover::encode, then handover::decode + Engine::adopt;
 //        Mentries/s over both, snapshot_ms and adopt_ms, MB (the stream), adopted.
+//   route/<v4|v6>/<flows>/64   the router alone (no IPVS in the path): 64-byte UDP datagrams from
+//        `flows` clients to one host on lan, IPv4 or IPv6 (DAD done, neighbours known).
 //   memory/1M   RSS of the process before the engine, with the engine (max_connections
 //        1048576), and with 1 000 000 ESTABLISHED NAT connections; bytes per connection.
 // Each packet benchmark runs 3 times (bench/run reports the median and the spread).
@@ -99,6 +101,13 @@ constexpr uint16_t kVport = 80;
 constexpr uint32_t kReals = 3;
 constexpr Ipv4Addr real_addr(uint32_t i) { return Ipv4Addr::from_octets(192, 168, 10, static_cast<uint8_t>(11 + i)); }
 constexpr uint32_t kClientBase = (172u << 24) | (16u << 16);  // 172.16.0.0/12: 1 048 576 clients
+// The IPv6 side of the route/* rows: wan 2001:db8:a::1 (gateway ::fe), lan 2001:db8:b::1, the host
+// 2001:db8:b::11 (at real 0's MAC), clients 2001:db8:c::/96.
+const vs::Ipv6Addr kWanAddr6 = *vs::Ipv6Addr::parse("2001:db8:a::1");
+const vs::Ipv6Addr kLanAddr6 = *vs::Ipv6Addr::parse("2001:db8:b::1");
+const vs::Ipv6Addr kGw6 = *vs::Ipv6Addr::parse("2001:db8:a::fe");
+const vs::Ipv6Addr kServer6 = *vs::Ipv6Addr::parse("2001:db8:b::11");
+const vs::Ipv6Addr kClient6 = *vs::Ipv6Addr::parse("2001:db8:c::");
 
 /// Client tuple number n: a distinct (address, port) for every n below 2^20 * 60000.
 Ipv4Addr client_addr(uint64_t n) { return Ipv4Addr{kClientBase + static_cast<uint32_t>(n & 0xfffff)}; }
@@ -110,13 +119,20 @@ const char* mode_name(Mode m) { return m == Mode::kNat ? "nat" : m == Mode::kDr 
 /// `sync_state`: a [sync] table on lan in that state ("master", "backup"), none if empty;
 /// `tcp_timeout`: [timeouts] tcp in seconds (0: the default, 900).
 std::string config_text(Mode m, uint32_t max_connections, uint32_t extra_services = 0, uint32_t tcp_timeout = 0,
-                        const std::string& sync_state = "") {
+                        const std::string& sync_state = "", bool ipv6 = false) {
   const char* method = mode_name(m);
   test::ConfigText c;
   c.seed(1).max_connections(max_connections);
   if (tcp_timeout) c.tcp_timeout(tcp_timeout);
-  c.interface("wan", "02:00:00:00:0a:01", {"10.0.0.1/24"});
-  c.interface("lan", "02:00:00:00:0a:02", {"192.168.10.1/24"});
+  // route/*: both families on both interfaces (the IPv4 rows too: the same config for both).
+  if (ipv6) {
+    c.interface("wan", "02:00:00:00:0a:01", {"10.0.0.1/24", "2001:db8:a::1/64"});
+    c.interface("lan", "02:00:00:00:0a:02", {"192.168.10.1/24", "2001:db8:b::1/64"});
+    c.route("::/0", "2001:db8:a::fe");
+  } else {
+    c.interface("wan", "02:00:00:00:0a:01", {"10.0.0.1/24"});
+    c.interface("lan", "02:00:00:00:0a:02", {"192.168.10.1/24"});
+  }
   c.route("0.0.0.0/0", "10.0.0.254");
   c.service("tcp", "10.0.0.100:80", "rr");
   for (uint32_t i = 0; i < kReals; ++i) c.real(real_addr(i).str() + ":80", method);
@@ -153,7 +169,7 @@ public:
 // ---------------------------------------------------------------------------------------------
 // Scenarios
 
-enum class Kind { kEstIn, kEstOut, kNew, kHandshake };
+enum class Kind { kEstIn, kEstOut, kNew, kHandshake, kRoute };
 
 struct Scenario {
   std::string name;
@@ -164,6 +180,7 @@ struct Scenario {
   uint32_t extra_services = 0;
   bool sync = false;         // kHandshake: [sync] state = "master"
   uint32_t tcp_timeout = 0;  // [timeouts] tcp, seconds (0: the default)
+  bool v6 = false;           // kRoute: IPv6 datagrams (else IPv4)
 };
 
 constexpr uint32_t kHsPackets = 4;  // kHandshake: SYN, SYN-ACK, ACK, ACK per connection
@@ -176,7 +193,8 @@ class Rig {
 public:
   explicit Rig(const Scenario& sc) : sc_(sc) {
     auto cfg = vs::config::parse_config(
-        config_text(sc.mode, kBigTable, sc.extra_services, sc.tcp_timeout, sc.sync ? "master" : ""));
+        config_text(sc.mode, kBigTable, sc.extra_services, sc.tcp_timeout, sc.sync ? "master" : "",
+                    sc.kind == Kind::kRoute));
     if (!cfg) {
       std::fprintf(stderr, "engine_bench: config: %s\n", cfg.error().message.c_str());
       std::exit(2);
@@ -187,12 +205,18 @@ public:
     now_ = Instant::from_micros(1700000000LL * 1000000);
     // As the daemon does (it starts [sync]'s master); the older scenarios were measured without.
     if (sc.kind == Kind::kHandshake) engine_->start(now_);
+    if (sc.kind == Kind::kRoute) {  // the IPv6 addresses are the router's once DAD is over (1 s)
+      engine_->start(now_);
+      now_ = now_ + Duration::seconds(2);
+      engine_->on_timer(now_);
+    }
     learn_neighbours();
     switch (sc.kind) {
       case Kind::kEstIn:
       case Kind::kEstOut: setup_established(); break;
       case Kind::kNew: setup_new(); break;
       case Kind::kHandshake: setup_handshake(); break;
+      case Kind::kRoute: setup_route(); break;
     }
     sink_.frames = 0;
     sink_.multicast = 0;
@@ -249,6 +273,40 @@ private:
       build_arp_request(f, real_mac(i), real_addr(i), kLanAddr);
       feed(1, f, sizeof f);
     }
+    if (sc_.kind != Kind::kRoute) return;
+    uint8_t ns[86];
+    build_ns(ns, kGwMac, kGw6, kWanAddr6);
+    feed(0, ns, sizeof ns);
+    build_ns(ns, real_mac(0), kServer6, kLanAddr6);
+    feed(1, ns, sizeof ns);
+    if (engine_->neigh6().size() != 2) fail("the IPv6 neighbours were not learnt");
+  }
+
+  /// Routing alone, no IPVS: UDP datagrams from `flows` clients (behind the wan gateway) to one
+  /// host on lan, IPv4 or IPv6, each forwarded with its TTL or hop limit lowered.
+  void setup_route() {
+    slot_ = (sc_.frame_len + 63) & ~size_t{63};
+    ring_n_ = sc_.flows;
+    ring_.assign(slot_ * ring_n_, 0);
+    for (uint32_t k = 0; k < ring_n_; ++k) {
+      uint8_t* out = ring_.data() + k * slot_;
+      if (sc_.v6) {
+        vs::Ipv6Addr c = kClient6;
+        c.b[12] = static_cast<uint8_t>(k >> 24);
+        c.b[13] = static_cast<uint8_t>(k >> 16);
+        c.b[14] = static_cast<uint8_t>(k >> 8);
+        c.b[15] = static_cast<uint8_t>(k);
+        build_udp6(out, sc_.frame_len, kWanMac, kGwMac, c, kServer6, client_port(k), 53);
+      } else {
+        std::vector<uint8_t> payload(sc_.frame_len - kEth - 28);
+        build_udp(out, kWanMac, kGwMac, client_addr(k), real_addr(0), client_port(k), 53, payload);
+      }
+    }
+    iface_ = 0;
+    dt_ = Duration::micros(1);
+    const uint64_t before = sink_.frames;
+    run_packets(ring_n_);
+    if (sink_.frames != before + ring_n_) fail("not every datagram was routed");
   }
 
   /// Which real a SYN went to (from the frame the engine sent): index 0..2.
@@ -420,6 +478,11 @@ std::vector<Scenario> scenarios() {
   for (Mode m : {Mode::kNat, Mode::kDr, Mode::kTun})
     for (uint32_t flows : {1000u, 1000000u})
       v.push_back({std::string("new/") + mode_name(m) + "/" + flows_name(flows), m, Kind::kNew, flows, 54});
+  // Routing alone (no IPVS in the path), IPv4 beside IPv6: what the family costs the router.
+  for (bool v6 : {false, true})
+    for (uint32_t flows : {1u, 1000u})
+      v.push_back({std::string("route/") + (v6 ? "v6/" : "v4/") + flows_name(flows) + "/64", Mode::kNat,
+                   Kind::kRoute, flows, 64, 0, false, 0, v6});
   // New connections synced by a master, and the same without [sync]: 4 packets per connection.
   // tcp 2 s with 1 k live: 500 connections a second of virtual time, enough to fill a message
   // (40 entries) before its flush (0.1 s); 60 s with 1 M.

@@ -130,4 +130,53 @@ inline void build_arp_request(uint8_t* out, const MacAddr& sha, Ipv4Addr spa, Ip
   build_arp(out, 1, sha, spa, MacAddr{}, tpa);
 }
 
+/// The sum of an IPv6 pseudo-header (RFC 8200 §8.1).
+inline uint32_t pseudo6(const vs::Ipv6Addr& src, const vs::Ipv6Addr& dst, uint8_t next, size_t len) {
+  return sum16(src.b.data(), 16, sum16(dst.b.data(), 16, next + static_cast<uint32_t>(len)));
+}
+
+inline void build_ipv6(uint8_t* out, const MacAddr& dmac, const MacAddr& smac, const vs::Ipv6Addr& src,
+                       const vs::Ipv6Addr& dst, uint8_t next, uint8_t hlim, size_t payload_len) {
+  std::memcpy(out, dmac.b.data(), 6);
+  std::memcpy(out + 6, smac.b.data(), 6);
+  put16(out + 12, 0x86dd);
+  uint8_t* ip = out + kEth;
+  put32(ip, 0x60000000);
+  put16(ip + 4, static_cast<uint16_t>(payload_len));
+  ip[6] = next;
+  ip[7] = hlim;
+  std::memcpy(ip + 8, src.b.data(), 16);
+  std::memcpy(ip + 24, dst.b.data(), 16);
+}
+
+/// An Ethernet + IPv6 + UDP frame of `frame_len` bytes (at least 62), the UDP checksum filled.
+inline void build_udp6(uint8_t* out, size_t frame_len, const MacAddr& dmac, const MacAddr& smac,
+                       const vs::Ipv6Addr& src, const vs::Ipv6Addr& dst, uint16_t sport, uint16_t dport,
+                       uint8_t hlim = 64) {
+  const size_t udp_len = frame_len - kEth - 40;
+  std::memset(out, 0, frame_len);
+  build_ipv6(out, dmac, smac, src, dst, 17, hlim, udp_len);
+  uint8_t* udp = out + kEth + 40;
+  put16(udp, sport);
+  put16(udp + 2, dport);
+  put16(udp + 4, static_cast<uint16_t>(udp_len));
+  const uint16_t sum = fold(sum16(udp, udp_len, pseudo6(src, dst, 17, udp_len)));
+  put16(udp + 6, sum ? sum : 0xffff);
+}
+
+/// An 86-byte Neighbour Solicitation from `src` (its link-layer address option: `smac`) for
+/// `target`, to the target's solicited-node group (RFC 4861 §4.3).
+inline void build_ns(uint8_t* out, const MacAddr& smac, const vs::Ipv6Addr& src, const vs::Ipv6Addr& target) {
+  const vs::Ipv6Addr group = target.solicited_node();
+  std::memset(out, 0, 86);
+  build_ipv6(out, vs::multicast_mac(group), smac, src, group, 58, 255, 32);
+  uint8_t* icmp = out + kEth + 40;
+  icmp[0] = 135;
+  std::memcpy(icmp + 8, target.b.data(), 16);
+  icmp[24] = 1;
+  icmp[25] = 1;
+  std::memcpy(icmp + 26, smac.b.data(), 6);
+  put16(icmp + 2, fold(sum16(icmp, 32, pseudo6(src, group, 58, 32))));
+}
+
 }  // namespace bench
