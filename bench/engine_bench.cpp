@@ -192,9 +192,8 @@ constexpr uint32_t kBigTable = 1u << 21;  // 2 097 152 entries: 1 M live stays b
 class Rig {
 public:
   explicit Rig(const Scenario& sc) : sc_(sc) {
-    auto cfg = vs::config::parse_config(
-        config_text(sc.mode, kBigTable, sc.extra_services, sc.tcp_timeout, sc.sync ? "master" : "",
-                    sc.kind == Kind::kRoute));
+    auto cfg = vs::config::parse_config(config_text(sc.mode, kBigTable, sc.extra_services, sc.tcp_timeout,
+                                                    sc.sync ? "master" : "", sc.kind == Kind::kRoute));
     if (!cfg) {
       std::fprintf(stderr, "engine_bench: config: %s\n", cfg.error().message.c_str());
       std::exit(2);
@@ -481,8 +480,8 @@ std::vector<Scenario> scenarios() {
   // Routing alone (no IPVS in the path), IPv4 beside IPv6: what the family costs the router.
   for (bool v6 : {false, true})
     for (uint32_t flows : {1u, 1000u})
-      v.push_back({std::string("route/") + (v6 ? "v6/" : "v4/") + flows_name(flows) + "/64", Mode::kNat,
-                   Kind::kRoute, flows, 64, 0, false, 0, v6});
+      v.push_back({std::string("route/") + (v6 ? "v6/" : "v4/") + flows_name(flows) + "/64", Mode::kNat, Kind::kRoute,
+                   flows, 64, 0, false, 0, v6});
   // New connections synced by a master, and the same without [sync]: 4 packets per connection.
   // tcp 2 s with 1 k live: 500 connections a second of virtual time, enough to fill a message
   // (40 entries) before its flush (0.1 s); 60 s with 1 M.

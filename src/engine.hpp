@@ -301,6 +301,7 @@ private:
   void start_dad(uint32_t k, Instant now) noexcept;
   void dad_failed(Addr6& a) noexcept;
   const Addr6* addr6_on(uint32_t iface, const Ipv6Addr& a) const noexcept;
+  Addr6* addr6_on(uint32_t iface, const Ipv6Addr& a) noexcept;
   /// One of our preferred addresses (a link-local one only on its own interface).
   bool is_local6(uint32_t iface, const Ipv6Addr& a) const noexcept;
   /// A group the interface listens to: all-nodes, all-routers, its addresses' solicited-node groups.

@@ -87,6 +87,12 @@ const Engine::Addr6* Engine::addr6_on(uint32_t iface, const Ipv6Addr& a) const n
   return nullptr;
 }
 
+Engine::Addr6* Engine::addr6_on(uint32_t iface, const Ipv6Addr& a) noexcept {
+  for (Addr6& x : addrs6_)
+    if (x.iface == iface && x.prefix.addr == a) return &x;
+  return nullptr;
+}
+
 bool Engine::is_local6(uint32_t iface, const Ipv6Addr& a) const noexcept {
   for (const Addr6& x : addrs6_)
     if (x.prefix.addr == a && x.state == Addr6::State::kPreferred && (x.iface == iface || !a.is_link_local()))
@@ -276,7 +282,7 @@ Verdict Engine::nd_solicit(uint32_t iface, ConstIp6 ip, std::span<const uint8_t>
   // §7.1.1: from the unspecified address (a DAD probe), only to a solicited-node group and
   // without a source link-layer option.
   if (src.is_unspecified() && (!is_solicited_node(ip.dst()) || m->link_addr)) return drop(DropReason::kNdInvalid);
-  Addr6* a = const_cast<Addr6*>(addr6_on(iface, m->target));
+  Addr6* a = addr6_on(iface, m->target);
   if (!a || a->state == Addr6::State::kDuplicate || a->state == Addr6::State::kNew)
     return drop(DropReason::kNdNotForUs);
   if (a->state == Addr6::State::kTentative) {
@@ -308,7 +314,7 @@ Verdict Engine::nd_advert(uint32_t iface, ConstIp6 ip, std::span<const uint8_t> 
   if (!m) return drop(DropReason::kNdInvalid);
   // §7.1.2: an advertisement to a multicast group is never solicited.
   if (ip.dst().is_multicast() && (m->flags & nd_flag::kSolicited)) return drop(DropReason::kNdInvalid);
-  if (Addr6* a = const_cast<Addr6*>(addr6_on(iface, m->target))) {
+  if (Addr6* a = addr6_on(iface, m->target)) {
     // Someone else has one of our addresses: while it is tentative, DAD has failed (RFC 4862
     // §5.4.4); once it is ours, the other host is wrong, and the address stays (as Linux).
     if (a->state == Addr6::State::kTentative) dad_failed(*a);

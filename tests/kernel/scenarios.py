@@ -233,7 +233,16 @@ def golden(case, **extra):
                     **{"router": router, "hosts": hosts, **extra})
 
 
-GOLDEN = sorted(c for c in os.listdir(PCAPS) if os.path.isfile(os.path.join(PCAPS, c, "vsrouter.toml")))
+def _ipv6_case(case):
+    """A case whose interfaces have IPv6 addresses: the harness's VM is set up for IPv4 only (its
+    director gets IPv4 addresses and two NICs), so these are not run here yet (docs/ipv6.md)."""
+    with open(os.path.join(PCAPS, case, "vsrouter.toml"), "rb") as f:
+        cfg = tomllib.load(f)
+    return any(":" in a for i in cfg.get("interfaces", []) for a in i.get("addresses", []))
+
+
+GOLDEN = sorted(c for c in os.listdir(PCAPS)
+                if os.path.isfile(os.path.join(PCAPS, c, "vsrouter.toml")) and not _ipv6_case(c))
 GOLDEN_EXTRA = {
     "table_full": dict(router={"max_connections": 3}, deviations={"table": TABLE_SIZE}),
     "nat_icmp": dict(deviations={"quote": NAT_ICMP_QUOTE}),
