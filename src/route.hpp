@@ -65,13 +65,24 @@ public:
     Ipv6Prefix prefix;  // network form
     uint32_t iface;
     std::optional<Ipv6Addr> via;  // nullopt = connected
+    uint64_t net[2], mask[2];     // the prefix as two 64-bit halves, for the scan
   };
   explicit RouteTable6(const config::Config& cfg);
   std::optional<RouteResult6> lookup(const Ipv6Addr& dst) const noexcept;
   const std::vector<Entry>& entries() const noexcept { return entries_; }
 
 private:
+  static constexpr uint32_t kNoRoute = UINT32_MAX;
+  static constexpr unsigned kCacheBits = 6;
+  struct CacheSlot {  // as RouteTable's: the scan's answer for one destination
+    Ipv6Addr dst;
+    uint32_t entry = kNoRoute;
+    bool valid = false;
+  };
+  uint32_t scan(uint64_t hi, uint64_t lo) const noexcept;
+
   std::vector<Entry> entries_;  // sorted by prefix length, longest first
+  mutable std::array<CacheSlot, size_t{1} << kCacheBits> cache_{};
 };
 
 }  // namespace vs

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <array>
+#include <bit>
 #include <compare>
 #include <cstdint>
 #include <optional>
@@ -88,6 +89,11 @@ struct Ipv6Addr {
   std::string str() const;
 
   friend constexpr auto operator<=>(const Ipv6Addr&, const Ipv6Addr&) = default;
+  /// As two 64-bit words (no call to memcmp on the packet path).
+  friend constexpr bool operator==(const Ipv6Addr& x, const Ipv6Addr& y) noexcept {
+    const auto a = std::bit_cast<std::array<uint64_t, 2>>(x.b), b = std::bit_cast<std::array<uint64_t, 2>>(y.b);
+    return ((a[0] ^ b[0]) | (a[1] ^ b[1])) == 0;
+  }
 };
 
 /// The link-local address an interface forms from its MAC (RFC 4291 §2.5.1 and appendix A,
