@@ -267,6 +267,15 @@ bool overlaps(const Ipv4Prefix& a, const Ipv4Prefix& b) {
   return a.len <= b.len ? a.contains(b.addr) : b.contains(a.addr);
 }
 
+/// `[2001:db8::1]:80`, `[2001:db8::1]` or `2001:db8::1`: an IPv6 endpoint as ipvsadm writes one.
+bool ipv6_endpoint(std::string_view s) {
+  if (s.size() > 2 && s.front() == '[') {
+    const size_t close = s.find(']');
+    return close != std::string_view::npos && Ipv6Addr::parse(s.substr(1, close - 1)).has_value();
+  }
+  return Ipv6Addr::parse(s).has_value();
+}
+
 bool valid_interface_name(std::string_view s) {
   if (s.empty() || s.size() > kMaxIfName) return false;
   return std::all_of(s.begin(), s.end(), [](char c) {
@@ -717,6 +726,9 @@ void Loader::service(const Section& s) {
   const toml::node& address = s.required("address");
   std::string address_text = string_value(address, "address");
   auto ep = parse_endpoint(address_text, /*allow_no_port=*/false);
+  if (!ep && ipv6_endpoint(address_text))
+    fail(address, "service address " + quoted(address_text) + " is IPv6: IPv6 virtual services are not supported yet" +
+                      " (IPv6 is routed, not balanced: docs/ipv6.md)");
   if (!ep) fail(address, "bad service address " + quoted(address_text) + "; expected \"a.b.c.d:port\"");
   svc.vip = ep->addr;
   svc.port = *ep->port;
@@ -842,7 +854,11 @@ ConfiguredReal Loader::real(const Section& s, const Service& svc, RealLines& see
   std::string address_text = string_value(address, "address");
   auto ep = parse_endpoint(address_text, /*allow_no_port=*/true);
   if (!ep)
-    fail(address, "bad real server address " + quoted(address_text) + "; expected \"a.b.c.d:port\" or \"a.b.c.d\"");
+    fail(address,
+         ipv6_endpoint(address_text)
+             ? "real server " + quoted(address_text) + " is IPv6: IPv6 real servers are not supported yet" +
+                   " (docs/ipv6.md)"
+             : "bad real server address " + quoted(address_text) + "; expected \"a.b.c.d:port\" or \"a.b.c.d\"");
   r.addr = ep->addr;
   r.port = ep->port.value_or(svc.port);
   check_host(address, "real server", r.addr);

@@ -553,6 +553,23 @@ TEST_F(EngineIpv6Test, TunnelsToOurAddressesAreDecapsulatedOneLevel) {
       drop_name(DropReason::kIpipTruncated));
 }
 
+TEST(ConfigIpv6, Ipv6ServicesAndRealsAreRefusedByName) {
+  auto err = [](const std::string& vip, const std::string& real) {
+    std::string text =
+        "[[interfaces]]\nname = \"a\"\nmac = \"02:00:00:00:00:01\"\naddresses = [\"10.0.0.1/24\", "
+        "\"2001:db8:1::1/64\"]\n[[services]]\nprotocol = \"tcp\"\naddress = \"" +
+        vip + "\"\n[[services.reals]]\naddress = \"" + real + "\"\n";
+    auto r = config::parse_config(text);
+    return r.ok() ? std::string("ok") : r.error().message;
+  };
+  EXPECT_EQ(err("10.0.0.100:80", "10.0.0.11:80"), "ok");
+  EXPECT_NE(err("[2001:db8:1::100]:80", "10.0.0.11:80").find("IPv6 virtual services are not supported yet"),
+            std::string::npos);
+  EXPECT_NE(err("10.0.0.100:80", "[2001:db8:1::11]:80").find("IPv6 real servers are not supported yet"),
+            std::string::npos);
+  EXPECT_NE(err("10.0.0.100:80", "10.0.0.11:99999").find("bad real server address"), std::string::npos);
+}
+
 TEST(ConfigIpv6, AddressesAndRoutesAreCheckedAtTheirLines) {
   auto err = [](const std::string& addresses, const std::string& routes = "") {
     std::string text =
