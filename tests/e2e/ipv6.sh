@@ -16,8 +16,16 @@
 #   dualstack  the same topology with IPv4 too (cli 10.0.1.2/24, srv 10.0.2.2/24, vsrouter .1 on
 #              each): after DAD as above, both families ping across at the same time, a 1 MiB
 #              TCP echo crosses in each family at the same time, and both counters grow.
+#   tunnel     the dualstack topology, the server also holding the VIPs 2001:db8:100::1 and
+#              192.168.100.1 on lo (vsrouter routes them to it): vsrouter as a real server's
+#              tunnel endpoint (IPVS TUN, ip_vs_tunnel_xmit_v6). The client, as the director,
+#              builds with Scapy (no ip6tnl/sit/ipip here) UDP to the VIPs tunnelled to the
+#              router's wan address: IPv6 in IPv6, IPv4 in IPv6 and IPv6 in IPv4. The server gets
+#              each inner datagram from the inner source and its answer comes back routed; a
+#              tunnel inside a tunnel is not delivered and counted (drop ipip_nested).
 # The hosts' kernels run no DAD (accept_dad=0): only vsrouter's is waited for. Needs root (skips
-# loudly outside CI; fails under CI=true) and ping (iputils-ping, scripts/setup installs it).
+# loudly outside CI; fails under CI=true) and ping (iputils-ping, scripts/setup installs it);
+# tunnel needs Scapy for $PY (/usr/bin/python3).
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 MODE=$1
@@ -27,15 +35,17 @@ source "$HERE/lib.sh"
 e2e_require_root
 trap e2e_cleanup EXIT
 case $MODE in
-  router | dualstack) ;;
+  router | dualstack | tunnel) ;;
   *) e2e_fail "unknown mode $MODE" ;;
 esac
 command -v ping >/dev/null || e2e_fail "ping is not installed (scripts/setup installs iputils-ping)"
+[[ $MODE != tunnel ]] || "$PY" -c "import scapy.all" 2>/dev/null || e2e_fail "Scapy is not installed for $PY"
 
 WAN_MAC=02:00:00:00:00:01 LAN_MAC=02:00:00:00:00:02
 WAN_LL=fe80::ff:fe00:1 LAN_LL=fe80::ff:fe00:2   # the link-local addresses formed from the MACs
 R1=2001:db8:1::1 R2=2001:db8:2::1 CLI6=2001:db8:1::2 SRV6=2001:db8:2::2
 R1_4=10.0.1.1 R2_4=10.0.2.1 CLI4=10.0.1.2 SRV4=10.0.2.2
+VIP6=2001:db8:100::1 VIP4=192.168.100.1   # tunnel: the server's VIPs on its lo
 METRICS=127.0.0.1:9811
 passed=0
 pass() { passed=$((passed + 1)); e2e_log "ok: $*"; }
@@ -70,9 +80,13 @@ done
 e2e_tap vs6-wan br-wan
 e2e_tap vs6-lan br-lan
 in_ns sw ip link set vs6-lan mtu 1400
-if [[ $MODE == dualstack ]]; then
+if [[ $MODE == dualstack || $MODE == tunnel ]]; then
   host6 cli br-wan 1500 "$CLI6/64" "$R1" "$CLI4/24" "$R1_4"
   host6 srv br-lan 1400 "$SRV6/64" "$R2" "$SRV4/24" "$R2_4"
+  if [[ $MODE == tunnel ]]; then
+    in_ns srv ip -6 addr add "$VIP6/128" dev lo || e2e_fail "srv: cannot add $VIP6"
+    in_ns srv ip -4 addr add "$VIP4/32" dev lo || e2e_fail "srv: cannot add $VIP4"
+  fi
 else
   host6 cli br-wan 1500 "$CLI6/64" "$R1"
   host6 srv br-lan 1400 "$SRV6/64" "$R2"
@@ -107,11 +121,13 @@ e2e_wait_listening srv t 7000
   for itf in wan lan; do
     if [[ $itf == wan ]]; then mac=$WAN_MAC a6=$R1 a4=$R1_4; else mac=$LAN_MAC a6=$R2 a4=$R2_4; fi
     addrs="\"$a6/64\""
-    [[ $MODE == dualstack ]] && addrs+=", \"$a4/24\""
+    [[ $MODE != router ]] && addrs+=", \"$a4/24\""
     printf '\n[[interfaces]]\nname = "%s"\ntap = "vs6-%s"\nmac = "%s"\naddresses = [%s]\n' "$itf" "$itf" "$mac" "$addrs"
     [[ $itf == lan ]] && echo "mtu = 1400"
   done
   [[ $MODE == router ]] && printf '\n[[routes]]\nto = "2001:db8:9::/48"\nvia = "2001:db8:2::fe"\n'
+  [[ $MODE == tunnel ]] && printf '\n[[routes]]\nto = "%s/128"\nvia = "%s"\n' "$VIP6" "$SRV6" &&
+    printf '\n[[routes]]\nto = "%s/32"\nvia = "%s"\n' "$VIP4" "$SRV4"
 } >"$E2E_DIR/ipv6.toml"
 
 vsadm() { timeout 10 ip netns exec "$(ns sw)" "$VSADM" --control "$E2E_DIR/control-router.sock" "$@"; }
@@ -237,6 +253,72 @@ if [[ $MODE == dualstack ]]; then
   f6=$(metric vsrouter_ipv6_forwarded_packets_total "$m")
   ((${f4:-0} > 0 && ${f6:-0} > 0)) || e2e_fail "forwarded packets: IPv4 ${f4:-none}, IPv6 ${f6:-none}"
   pass "--list-ipv6 has both hosts REACHABLE; forwarded $f4 IPv4 and $f6 IPv6 packets"
+  echo "$passed passed, 0 failed"
+  exit 0
+fi
+
+if [[ $MODE == tunnel ]]; then
+  # 2. The server's UDP on port 5353 of each VIP: each datagram logged with its source, answered
+  #    "re:" and the datagram, straight back (routed through vsrouter as any traffic).
+  in_ns srv "$PY" - "$VIP6" "$VIP4" >"$E2E_DIR/tun-srv.log" 2>&1 <<'PYEOF' &
+import select, socket, sys
+s6 = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); s6.bind((sys.argv[1], 5353))
+s4 = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s4.bind((sys.argv[2], 5353))
+while True:
+    for s in select.select([s6, s4], [], [])[0]:
+        data, peer = s.recvfrom(2048)
+        print(data.decode(errors="replace"), "from", peer[0], peer[1], flush=True)
+        s.sendto(b"re:" + data, peer)
+PYEOF
+  e2e_wait_listening srv u 5353
+  # Each family across first: vsrouter has both hosts' link-layer addresses before the tunnels.
+  ping_ok cli 3 -6 "$SRV6" >/dev/null
+  ping_ok cli 3 -4 "$SRV4" >/dev/null
+  pass "ping across in both families"
+
+  # 3. The director's packets, from the client, to the router's wan addresses: first a tunnel in a
+  #    tunnel (not delivered: one level is decapsulated), then the three tunnels, whose answers
+  #    come back to the client's sockets on the inner source ports.
+  out=$(in_ns cli "$PY" - "$CLI_MAC" "$WAN_MAC" "$CLI6" "$R1" "$CLI4" "$R1_4" "$VIP6" "$VIP4" 2>&1 <<'PYEOF'
+import select, socket, sys, time
+from scapy.all import IP, UDP, Ether, IPv6, sendp
+cli_mac, r_mac, cli6, r1, cli4, r1_4, vip6, vip4 = sys.argv[1:]
+s6 = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); s6.bind((cli6, 40006))
+s4 = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s4.bind((cli4, 40004))
+eth = Ether(src=cli_mac, dst=r_mac)
+def udp6(payload):
+    return IPv6(src=cli6, dst=vip6) / UDP(sport=40006, dport=5353) / payload
+sendp(eth / IPv6(src=cli6, dst=r1, nh=41) / IPv6(src=cli6, dst=r1, nh=41) / udp6(b"nested"),
+      iface="eth0", verbose=False)
+sendp([eth / IPv6(src=cli6, dst=r1, nh=41) / udp6(b"six-in-six"),
+       eth / IPv6(src=cli6, dst=r1, nh=4) / IP(src=cli4, dst=vip4) / UDP(sport=40004, dport=5353) / b"four-in-six",
+       eth / IP(src=cli4, dst=r1_4, proto=41) / udp6(b"six-in-four")], iface="eth0", verbose=False)
+want = {b"re:six-in-six": vip6, b"re:four-in-six": vip4, b"re:six-in-four": vip6}
+got = {}
+deadline = time.monotonic() + 5
+while len(got) < len(want) and time.monotonic() < deadline:
+    for s in select.select([s6, s4], [], [], max(0, deadline - time.monotonic()))[0]:
+        data, peer = s.recvfrom(2048)
+        got[data] = peer[0]
+if got != want:
+    print(f"answers {got}, expected {want}"); sys.exit(1)
+print("answers from " + ", ".join(f"{v} ({k.decode()[3:]})" for k, v in got.items()))
+PYEOF
+) || e2e_fail "the tunnelled datagrams' answers: $out"
+  # The three inner datagrams reached the server from their inner sources; the nested one did not.
+  for want in "six-in-six from $CLI6 40006" "four-in-six from $CLI4 40004" "six-in-four from $CLI6 40006"; do
+    grep -qx "$want" "$E2E_DIR/tun-srv.log" || e2e_fail "the server lacks '$want':"$'\n'"$(cat "$E2E_DIR/tun-srv.log")"
+  done
+  pass "decapsulated and routed to the VIPs, from the inner sources: IPv6 in IPv6, IPv4 in IPv6, IPv6 in IPv4"
+  pass "the client got the $(tail -n1 <<<"$out")"
+  ! grep -q "^nested " "$E2E_DIR/tun-srv.log" || e2e_fail "a tunnel in a tunnel reached the server:"$'\n'"$(cat "$E2E_DIR/tun-srv.log")"
+  [[ $(wc -l <"$E2E_DIR/tun-srv.log") -eq 3 ]] || e2e_fail "the server got other datagrams:"$'\n'"$(cat "$E2E_DIR/tun-srv.log")"
+  m=$(metrics) || e2e_fail "no metrics on $METRICS"
+  nested=$(metric 'vsrouter_drops_total{reason="ipip_nested"}' "$m")
+  [[ $nested == 1 ]] || e2e_fail "metric vsrouter_drops_total{reason=\"ipip_nested\"} is ${nested:-missing}, expected 1"
+  truncated=$(metric 'vsrouter_drops_total{reason="ipip_truncated"}' "$m")
+  ((${truncated:-0} == 0)) || e2e_fail "metric vsrouter_drops_total{reason=\"ipip_truncated\"} is $truncated, expected 0"
+  pass "a tunnel in a tunnel not delivered: drops ipip_nested $nested"
   echo "$passed passed, 0 failed"
   exit 0
 fi
