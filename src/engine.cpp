@@ -706,28 +706,12 @@ void Engine::send_tcp_reset(ConstIp ip, bool l2_unicast, Instant now) noexcept {
   if (flags & tcp_flag::kRst) return;
   auto rt = routes_.lookup(ip.src());
   if (!rt) return;
-  // tcp_v4_send_reset: ports swapped, no options, window 0; seq = the segment's ack if it has
-  // ACK, else seq 0 with ACK and ack = seq + SYN + FIN + payload length.
-  uint32_t seq = 0, ack = 0;
-  uint8_t rflags = tcp_flag::kRst;
-  if (flags & tcp_flag::kAck) {
-    seq = th->ack();
-  } else {
-    rflags |= tcp_flag::kAck;
-    ack = th->seq() + ((flags & tcp_flag::kSyn) ? 1u : 0u) + ((flags & tcp_flag::kFin) ? 1u : 0u) +
-          static_cast<uint32_t>(th->payload().size());
-  }
   constexpr size_t kIpLen = 20 + TcpView<uint8_t>::kMinHeaderLen;
   std::span<uint8_t> out(icmp_buf_.data() + kHeadroom, kEth + kIpLen);
   std::fill(out.begin(), out.end(), uint8_t{0});
   wire::fill_ethernet(out, MacAddr{}, cfg_->interfaces[rt->iface].mac, wire::EtherType::kIpv4);
   std::span<uint8_t> tcp = out.subspan(kEth + 20);
-  wire::store16(tcp, 0, th->dport());
-  wire::store16(tcp, 2, th->sport());
-  wire::store32(tcp, 4, seq);
-  wire::store32(tcp, 8, ack);
-  tcp[12] = static_cast<uint8_t>((TcpView<uint8_t>::kMinHeaderLen / 4) << 4);
-  tcp[13] = rflags;
+  fill_reset(tcp, *th);
   TcpView<uint8_t>::unchecked(tcp).fill_checksum(ip.dst(), ip.src());
   // ip_send_unicast_reply from the per-CPU control socket: IP_PMTUDISC_DO, so DF and IP ID 0
   // (ip_select_ident_segs); TTL the default 64; TOS the segment's without ECN.

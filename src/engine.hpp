@@ -291,6 +291,8 @@ private:
   void send_icmp6_error(uint8_t type, uint8_t code, uint32_t rest, uint32_t in_iface, ConstIp6 offending,
                         bool l2_unicast, Instant now) noexcept;
   void send_echo_reply6(uint32_t iface, ConstIp6 req, std::span<const uint8_t> icmp, Instant now) noexcept;
+  /// The way back to `to`, who sent what came in on `in_iface`.
+  std::optional<RouteResult6> route_back6(uint32_t in_iface, const Ipv6Addr& to) const noexcept;
   void send_tcp_reset6(uint32_t iface, ConstIp6 ip, std::span<const uint8_t> seg, bool l2_unicast,
                        Instant now) noexcept;
   void ip6_timer(Instant now) noexcept;

@@ -5,6 +5,7 @@
 #include "wire/ethernet.hpp"
 #include "wire/icmp.hpp"
 #include "wire/ipv4.hpp"
+#include "wire/tcp.hpp"
 
 namespace vs {
 
@@ -15,5 +16,28 @@ namespace icmp_type = wire::icmp_type;
 namespace icmp_code = wire::icmp_code;
 
 inline constexpr size_t kEth = EthernetView<uint8_t>::kHeaderLen;
+
+/// The RST answering segment `seg` (tcp_v4_send_reset, tcp_v6_send_reset), written into `tcp` (a
+/// zeroed 20-byte header; the caller fills the checksum): ports swapped, no options, window 0;
+/// seq = the segment's ack if it has ACK, else seq 0 with ACK and ack = seq + SYN + FIN + its
+/// payload length. The caller has checked that `seg` is no RST.
+inline void fill_reset(std::span<uint8_t> tcp, const wire::TcpView<const uint8_t>& seg) noexcept {
+  const uint8_t flags = seg.flags();
+  uint32_t seq = 0, ack = 0;
+  uint8_t rflags = tcp_flag::kRst;
+  if (flags & tcp_flag::kAck) {
+    seq = seg.ack();
+  } else {
+    rflags |= tcp_flag::kAck;
+    ack = seg.seq() + ((flags & tcp_flag::kSyn) ? 1u : 0u) + ((flags & tcp_flag::kFin) ? 1u : 0u) +
+          static_cast<uint32_t>(seg.payload().size());
+  }
+  wire::store16(tcp, 0, seg.dport());
+  wire::store16(tcp, 2, seg.sport());
+  wire::store32(tcp, 4, seq);
+  wire::store32(tcp, 8, ack);
+  tcp[12] = static_cast<uint8_t>((wire::TcpView<uint8_t>::kMinHeaderLen / 4) << 4);
+  tcp[13] = rflags;
+}
 
 }  // namespace vs

@@ -524,6 +524,12 @@ Verdict Engine::forward6(uint32_t iface, ConstIp6 ip, Instant now) noexcept {
 // ---------------------------------------------------------------------------------------------
 // ICMPv6 the router sends
 
+std::optional<RouteResult6> Engine::route_back6(uint32_t in_iface, const Ipv6Addr& to) const noexcept {
+  // A link-local sender is on the link the packet came in by (fe80::/64 there); another, routed.
+  if (to.is_link_local()) return RouteResult6{in_iface, to, 64};
+  return routes6_.lookup(to);
+}
+
 void Engine::send_icmp6_error(uint8_t type, uint8_t code, uint32_t rest, uint32_t in_iface, ConstIp6 offending,
                               bool l2_unicast, Instant now) noexcept {
   const Ipv6Addr to = offending.src();
@@ -547,18 +553,11 @@ void Engine::send_icmp6_error(uint8_t type, uint8_t code, uint32_t rest, uint32_
     }
     icmp_take();
   }
-  uint32_t out_iface = in_iface;
-  Ipv6Addr next_hop = to;
-  uint8_t plen = 128;  // the route's prefix length toward the sender
-  if (!to.is_link_local()) {
-    auto rt = routes6_.lookup(to);
-    if (!rt) return;
-    out_iface = rt->iface;
-    next_hop = rt->next_hop;
-    plen = rt->prefix_len;
-  } else {
-    plen = 64;  // fe80::/64 on the link
-  }
+  const auto back = route_back6(in_iface, to);
+  if (!back) return;
+  const uint32_t out_iface = back->iface;
+  const Ipv6Addr next_hop = back->next_hop;
+  const uint8_t plen = back->prefix_len;  // the route's prefix length toward the sender
   // Per destination (icmpv6_xrlim_allow): errors but Packet Too Big, a burst of 6 then one per
   // icmpv6_time (the [router] icmp_ratelimit both families share here, 1 s), divided by 2 for
   // every 32 bits the route is wider than /128 ("more bandwidth to wider prefixes").
@@ -593,14 +592,10 @@ void Engine::send_icmp6_error(uint8_t type, uint8_t code, uint32_t rest, uint32_
 void Engine::send_echo_reply6(uint32_t iface, ConstIp6 req, std::span<const uint8_t> icmp, Instant now) noexcept {
   const Ipv6Addr to = req.src();
   if (to.is_unspecified()) return;
-  uint32_t out_iface = iface;
-  Ipv6Addr next_hop = to;
-  if (!to.is_link_local()) {
-    auto rt = routes6_.lookup(to);
-    if (!rt) return;
-    out_iface = rt->iface;
-    next_hop = rt->next_hop;
-  }
+  const auto back = route_back6(iface, to);
+  if (!back) return;
+  const uint32_t out_iface = back->iface;
+  const Ipv6Addr next_hop = back->next_hop;
   // From the address asked (icmpv6_echo_reply), or ours toward the sender for a group.
   std::optional<Ipv6Addr> src = req.dst();
   if (req.dst().is_multicast()) src = source_for6(iface, to);
@@ -628,25 +623,11 @@ void Engine::send_tcp_reset6(uint32_t iface, ConstIp6 ip, std::span<const uint8_
       !wire::csum::verify(seg, wire::csum::pseudo_header_v6(ip.src(), ip.dst(), wire::ipv6_next::kTcp,
                                                             static_cast<uint32_t>(seg.size()))))
     return;
-  const uint8_t flags = th->flags();
-  if (flags & tcp_flag::kRst) return;
-  uint32_t out_iface = iface;
-  Ipv6Addr next_hop = ip.src();
-  if (!ip.src().is_link_local()) {
-    auto rt = routes6_.lookup(ip.src());
-    if (!rt) return;
-    out_iface = rt->iface;
-    next_hop = rt->next_hop;
-  }
-  uint32_t seq = 0, ack = 0;
-  uint8_t rflags = tcp_flag::kRst;
-  if (flags & tcp_flag::kAck) {
-    seq = th->ack();
-  } else {
-    rflags |= tcp_flag::kAck;
-    ack = th->seq() + ((flags & tcp_flag::kSyn) ? 1u : 0u) + ((flags & tcp_flag::kFin) ? 1u : 0u) +
-          static_cast<uint32_t>(th->payload().size());
-  }
+  if (th->flags() & tcp_flag::kRst) return;
+  const auto back = route_back6(iface, ip.src());
+  if (!back) return;
+  const uint32_t out_iface = back->iface;
+  const Ipv6Addr next_hop = back->next_hop;
   constexpr size_t kTcpLen = wire::TcpView<uint8_t>::kMinHeaderLen;
   std::span<uint8_t> out(icmp_buf_.data() + kHeadroom, kEth + 40 + kTcpLen);
   std::fill(out.begin(), out.end(), uint8_t{0});
@@ -654,12 +635,7 @@ void Engine::send_tcp_reset6(uint32_t iface, ConstIp6 ip, std::span<const uint8_
   Ip6::unchecked(out.subspan(kEth))
       .fill(0, 0, static_cast<uint16_t>(kTcpLen), wire::ipv6_next::kTcp, kHopLimitOwn, ip.dst(), ip.src());
   std::span<uint8_t> tcp = out.subspan(kEth + 40);
-  wire::store16(tcp, 0, th->dport());
-  wire::store16(tcp, 2, th->sport());
-  wire::store32(tcp, 4, seq);
-  wire::store32(tcp, 8, ack);
-  tcp[12] = static_cast<uint8_t>((kTcpLen / 4) << 4);
-  tcp[13] = rflags;
+  fill_reset(tcp, *th);
   wire::store16(tcp, 16,
                 wire::csum::finish(wire::csum::sum(
                     tcp, wire::csum::pseudo_header_v6(ip.dst(), ip.src(), wire::ipv6_next::kTcp, kTcpLen))));
