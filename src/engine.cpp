@@ -254,7 +254,8 @@ Ipv4Addr Engine::source_for(uint32_t iface, Ipv4Addr toward) const noexcept {
   const auto& addrs = cfg_->interfaces[iface].addresses;
   for (const auto& p : addrs)
     if (p.contains(toward)) return p.addr;
-  return addrs.front().addr;
+  // An IPv6-only interface carries no IPv4 (no IPv4 route leads to it): 0.0.0.0, never sent.
+  return addrs.empty() ? Ipv4Addr{} : addrs.front().addr;
 }
 
 // ---------------------------------------------------------------------------------------------

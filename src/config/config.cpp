@@ -1063,6 +1063,9 @@ void Loader::sync(const Section& s) {
                 "resync_before_expiry", "flush", "peers"});
   Sync& y = cfg_.sync;
   y.interface = interface_named(s.required("interface"), "interface");
+  if (cfg_.interfaces[y.interface].addresses.empty())
+    fail(s.required("interface"), "interface " + quoted(cfg_.interfaces[y.interface].name) +
+                                      " has no IPv4 address; connection sync runs over IPv4");
   const toml::node* state = s.optional("state");
   const toml::node* inst = s.optional("vrrp_instance");
   if (state && inst) fail(*inst, "give \"state\" or \"vrrp_instance\", not both");
@@ -1158,6 +1161,9 @@ void Loader::vrrp_instance(const Section& s) {
   }
   v.interface = interface_named(s.required("interface"), "interface");
   const Interface& itf = cfg_.interfaces[v.interface];
+  if (itf.addresses.empty())
+    fail(s.required("interface"),
+         "interface " + quoted(itf.name) + " has no IPv4 address; VRRP instances are IPv4 (no VRRP for IPv6 yet)");
   v.vrid = static_cast<uint8_t>(int_value(s.required("virtual_router_id"), "virtual_router_id", 1, 255));
   s.optional_int("priority", v.priority, 1, 255);
   s.optional_int("version", v.version, 2, 3);

@@ -38,8 +38,12 @@ void check_model(const config::Config& c) {
   if (c.router.max_connections < 1 || c.router.max_connections > 16777216) fail("max_connections range");
   for (const auto& i : c.interfaces) {
     if (i.name.empty() || i.name.size() > 15 || i.tap.empty() || i.tap.size() > 15) fail("interface name");
-    if (i.addresses.empty()) fail("interface without address");
+    if (i.addresses.empty() && i.addresses6.empty()) fail("interface without address");
     if (i.mtu < 68 || i.mtu > 9000) fail("mtu range");
+    if (i.ipv6() && i.mtu < kIpv6MinMtu) fail("IPv6 interface under IPv6's minimum MTU");
+    for (const auto& p : i.addresses6)
+      if (p.addr.is_multicast() || p.addr.is_unspecified() || p.addr.is_loopback() || p.len == 0 || p.len > 128)
+        fail("IPv6 address");
     if (i.mac.is_multicast() || i.mac.is_zero()) fail("interface MAC");
   }
   for (const auto& r : c.routes) {
@@ -58,6 +62,12 @@ void check_model(const config::Config& c) {
       if (r.method == config::Method::kDr && !on_link(c, r.addr)) fail("dr real off-link");
     }
   }
+  for (const auto& r : c.routes6)
+    if (r.interface >= c.interfaces.size() || !c.interfaces[r.interface].ipv6()) fail("IPv6 route interface");
+  for (const auto& v : c.vrrp_instances)
+    if (c.interfaces[v.interface].addresses.empty()) fail("VRRP instance on an interface without IPv4");
+  if (c.sync.role != config::Sync::Role::kNone && c.interfaces[c.sync.interface].addresses.empty())
+    fail("sync on an interface without IPv4");
   for (const auto& sc : c.vrrp_scripts) {
     if (sc.argv.empty() || sc.argv[0].empty() || sc.argv[0][0] != '/') fail("vrrp_script program");
     if (sc.rise < 1 || sc.fall < 1 || sc.interval.us <= 0 || sc.timeout.us < 0) fail("vrrp_script range");

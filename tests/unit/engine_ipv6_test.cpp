@@ -553,6 +553,22 @@ TEST_F(EngineIpv6Test, TunnelsToOurAddressesAreDecapsulatedOneLevel) {
       drop_name(DropReason::kIpipTruncated));
 }
 
+TEST(ConfigIpv6, VrrpAndSyncNeedAnInterfaceWithIpv4) {
+  const std::string base =
+      "[[interfaces]]\nname = \"a\"\nmac = \"02:00:00:00:00:01\"\naddresses = [\"2001:db8:1::1/64\"]\n";
+  auto r = config::parse_config(base +
+                                "[[vrrp_instances]]\nname = \"v\"\ninterface = \"a\"\nvirtual_router_id = 1\n"
+                                "virtual_ipaddress = [\"10.0.0.5\"]\n");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("has no IPv4 address; VRRP instances are IPv4"), std::string::npos)
+      << r.error().message;
+  r = config::parse_config(base + "[sync]\ninterface = \"a\"\nstate = \"master\"\n");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("has no IPv4 address; connection sync runs over IPv4"), std::string::npos)
+      << r.error().message;
+  EXPECT_TRUE(config::parse_config(base).ok());  // an IPv6-only interface is fine on its own
+}
+
 TEST(ConfigIpv6, Ipv6ServicesAndRealsAreRefusedByName) {
   auto err = [](const std::string& vip, const std::string& real) {
     std::string text =
