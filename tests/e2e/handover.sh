@@ -537,7 +537,14 @@ handover_env() {
     sleep 0.02
   done
   wait_running "$FSTEP" "$new" 1 || { diag "$FSTEP"; e2e_fail "fault setup: $WHY"; }
-  wait_exit "$CUR" 10 || e2e_fail "fault setup: the old vsrouter still runs"
+  # The old side can also pause after the new one runs (its own step old-taken comes after the
+  # new process announced itself): let it go on until it exits (a slow ASan build met this).
+  local deadline=$(($(us) + 10000000))
+  while alive "$CUR"; do
+    kill -CONT "$CUR" 2>/dev/null
+    (($(us) > deadline)) && e2e_fail "fault setup: the old vsrouter still runs"
+    sleep 0.02
+  done
   wait "$CUR"
   E2E_PIDS=("$new")
   CUR=$new
