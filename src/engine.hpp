@@ -287,7 +287,6 @@ private:
   }
   Verdict output_ip6(uint32_t iface, const Ipv6Addr& next_hop, std::span<uint8_t> frame, Instant now,
                      const Offload* off = nullptr) noexcept;
-  static void complete_checksum6(std::span<uint8_t> frame, const Offload& off) noexcept;
   void send_icmp6_error(uint8_t type, uint8_t code, uint32_t rest, uint32_t in_iface, ConstIp6 offending,
                         bool l2_unicast, Instant now) noexcept;
   void send_echo_reply6(uint32_t iface, ConstIp6 req, std::span<const uint8_t> icmp, Instant now) noexcept;
@@ -402,7 +401,6 @@ private:
   NeighTable6 neigh6_;
   std::vector<Addr6> addrs6_;
   bool ip6_started_ = false;
-  MacAddr frame_src_;                           // the Ethernet source of the IPv6 frame being handled
   std::array<uint8_t, 14 + 40 + 32> nd_buf_{};  // one NS or NA
   check::Health health_;                        // before director_: the director is built from what health decided
   ScriptRunner* scripts_ = nullptr;

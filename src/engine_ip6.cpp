@@ -8,6 +8,7 @@
 
 #include "engine.hpp"
 #include "engine_impl.hpp"
+#include "gso.hpp"
 #include "wire/icmpv6.hpp"
 #include "wire/ipv6.hpp"
 #include "wire/tcp.hpp"
@@ -32,6 +33,13 @@ constexpr uint8_t kMaxExtHeaders = 8;
 constexpr uint8_t kNdHopLimit = 255;
 /// The hop limit of datagrams the router originates (Linux's ip6_default_hoplimit, 64).
 constexpr uint8_t kHopLimitOwn = 64;
+
+/// The Ethernet header in front of a datagram the engine handles: every IPv6 view handle_ipv6
+/// makes is of a frame's bytes after its Ethernet header (a received frame, or decap_buf_, where
+/// the outer frame's header is copied in front of the inner datagram).
+std::span<const uint8_t> eth_header(const wire::Ipv6View<const uint8_t>& ip) noexcept {
+  return {ip.bytes().data() - kEth, kEth};
+}
 
 bool is_solicited_node(const Ipv6Addr& a) noexcept {
   static constexpr Ipv6Addr kPrefix = Ipv6Addr{}.solicited_node();  // ff02::1:ff00:0/104
@@ -146,7 +154,6 @@ Verdict Engine::handle_ipv6(uint32_t iface, std::span<const uint8_t> frame, bool
   if (!cfg_->interfaces[iface].ipv6()) return drop(DropReason::kIpv6Disabled);
   if (depth > 0) rx_off_ = {};  // a decapsulated datagram: the outer frame's offload is not its own
   start_ip6(now);
-  frame_src_ = EthernetView<const uint8_t>::unchecked(frame).src();
   wire::Ipv6Error err{};
   auto ip = ConstIp6::parse(frame.subspan(kEth), &err);
   if (!ip) {
@@ -166,13 +173,9 @@ Verdict Engine::handle_ipv6(uint32_t iface, std::span<const uint8_t> frame, bool
   if (!chain) return drop(DropReason::kIpv6ExtHeaders);
 
   // What the sender deferred: only a TCP or UDP checksum (TSO of IPv6 is not negotiated).
-  if (rx_off_.any()) {
-    const bool tcp = chain->upper == wire::ipv6_next::kTcp, udp = chain->upper == wire::ipv6_next::kUdp;
-    if (rx_off_.gso_size || rx_off_.unsupported || chain->fragment || (!tcp && !udp) ||
-        rx_off_.csum_start != kEth + chain->upper_offset || rx_off_.csum_offset != (tcp ? 16 : 6) ||
-        size_t{rx_off_.csum_start} + rx_off_.csum_offset + 2 > kEth + ip->bytes().size())
-      return drop(DropReason::kOffloadInvalid);
-  }
+  if (rx_off_.any() &&
+      !gso::valid_v6(chain->upper, chain->fragment, kEth + chain->upper_offset, kEth + ip->bytes().size(), rx_off_))
+    return drop(DropReason::kOffloadInvalid);
 
   if (dst.is_multicast()) {
     if (!joined6(iface, dst)) return drop(DropReason::kIpv6Multicast);
@@ -196,7 +199,7 @@ Verdict Engine::deliver_local6(uint32_t iface, ConstIp6 ip, const wire::Ipv6Chai
   // on this interface, as an ip6tnl device would deliver it; one level.
   if ((chain.upper == wire::ipv6_next::kIpv6 || chain.upper == wire::ipv6_next::kIpv4) && !tentative_dst &&
       !ip.dst().is_multicast())
-    return decapsulate(iface, upper, chain.upper == wire::ipv6_next::kIpv6, ip.bytes().data() - kEth, l2_unicast, now,
+    return decapsulate(iface, upper, chain.upper == wire::ipv6_next::kIpv6, eth_header(ip).data(), l2_unicast, now,
                        depth);
   if (chain.upper == wire::ipv6_next::kIcmpv6) {
     auto icmp = Icmpv6View<const uint8_t>::parse(upper);
@@ -303,8 +306,8 @@ Verdict Engine::nd_solicit(uint32_t iface, ConstIp6 ip, std::span<const uint8_t>
     if (learned != NeighTable6::kNone) flush_neigh_queue(neigh6_, learned);
   }
   // The answer goes to the link-layer address the solicitation gave, else to its frame's sender.
-  send_na(iface, src, m->link_addr ? *m->link_addr : frame_src_, m->target,
-          nd_flag::kRouter | nd_flag::kSolicited | nd_flag::kOverride);
+  send_na(iface, src, m->link_addr ? *m->link_addr : EthernetView<const uint8_t>::unchecked(eth_header(ip)).src(),
+          m->target, nd_flag::kRouter | nd_flag::kSolicited | nd_flag::kOverride);
   return {Verdict::Kind::kConsumed, {}, iface};
 }
 
@@ -414,7 +417,7 @@ Verdict Engine::output_ip6(uint32_t iface, const Ipv6Addr& next_hop, std::span<u
   }
   // Waiting frames are wire frames: a deferred checksum is completed now.
   if (off && off->csum_partial) {
-    complete_checksum6(frame, *off);
+    gso::complete_checksum(frame.subspan(off->csum_start), off->csum_offset);
     counters_.csum_completed++;
   }
   bool created = false;
@@ -430,14 +433,6 @@ Verdict Engine::output_ip6(uint32_t iface, const Ipv6Addr& next_hop, std::span<u
   if (pkt == PacketPool::kNone) return drop(DropReason::kNeighQueueFull);
   neigh6_.enqueue(idx, pkt);
   return {Verdict::Kind::kQueued, {}, iface};
-}
-
-void Engine::complete_checksum6(std::span<uint8_t> frame, const Offload& off) noexcept {
-  // CHECKSUM_PARTIAL: the field holds the pseudo-header sum; sum from csum_start to the end.
-  auto l4 = frame.subspan(off.csum_start);
-  uint16_t c = wire::csum::finish(wire::csum::sum(l4));
-  if (c == 0) c = 0xffff;  // skb_checksum_help (CSUM_MANGLED_0): 0 means "none" to UDP
-  wire::store16(l4, off.csum_offset, c);
 }
 
 void Engine::ip6_timer(Instant now) noexcept {
@@ -513,7 +508,7 @@ Verdict Engine::forward6(uint32_t iface, ConstIp6 ip, Instant now) noexcept {
   if (off.csum_partial) {
     if (params_.offload) keep = &off;
     else {
-      complete_checksum6(out, off);
+      gso::complete_checksum(out.subspan(off.csum_start), off.csum_offset);
       counters_.csum_completed++;
     }
   }

@@ -32,12 +32,22 @@ bool valid(wire::Ipv4View<const uint8_t> ip, size_t l3, const Offload& off) noex
   return false;
 }
 
-void complete_checksum(wire::Ipv4View<uint8_t> ip) noexcept {
-  auto l4 = ip.payload();
-  const size_t field = ip.protocol() == IpProto::kTcp ? kTcpCsum : kUdpCsum;
+bool valid_v6(uint8_t upper, bool fragment, size_t upper_start, size_t end, const Offload& off) noexcept {
+  if (off.unsupported || off.gso_size != 0) return false;  // TSO6 is not negotiated with the TAP
+  if (!off.csum_partial) return true;
+  const bool tcp = upper == number(IpProto::kTcp), udp = upper == number(IpProto::kUdp);
+  if (fragment || (!tcp && !udp) || off.csum_start != upper_start) return false;
+  return off.csum_offset == (tcp ? kTcpCsum : kUdpCsum) && size_t{off.csum_start} + off.csum_offset + 2 <= end;
+}
+
+void complete_checksum(std::span<uint8_t> l4, size_t field) noexcept {
   uint16_t c = wire::csum::finish(wire::csum::sum(l4));  // the field holds the pseudo-header sum
   if (c == 0) c = 0xffff;                                // as skb_checksum_help (CSUM_MANGLED_0): 0 means "none" to UDP
   wire::store16(l4, field, c);
+}
+
+void complete_checksum(wire::Ipv4View<uint8_t> ip) noexcept {
+  complete_checksum(ip.payload(), ip.protocol() == IpProto::kTcp ? kTcpCsum : kUdpCsum);
 }
 
 size_t segment_count(wire::Ipv4View<const uint8_t> ip, uint16_t gso_size) noexcept {

@@ -18,8 +18,16 @@ namespace vs::gso {
 /// with a partial checksum and a non-zero segment size.
 bool valid(wire::Ipv4View<const uint8_t> ip, size_t l3, const Offload& off) noexcept;
 
-/// Completes a partial checksum in place: the datagram's transport checksum field holds the
-/// pseudo-header sum; afterwards it holds the full checksum (as skb_checksum_help).
+/// The same for an IPv6 datagram whose upper layer `upper` starts at `upper_start` and which ends
+/// at `end` (both from the frame's start): only a TCP or UDP checksum of an unfragmented datagram
+/// can be deferred; no segmentation (TSO6 is not negotiated).
+bool valid_v6(uint8_t upper, bool fragment, size_t upper_start, size_t end, const Offload& off) noexcept;
+
+/// Completes a partial checksum in place: the transport checksum field holds the pseudo-header
+/// sum; afterwards it holds the full checksum (as skb_checksum_help). `l4`: the transport header
+/// to the datagram's end; `field`: the checksum's offset in it.
+void complete_checksum(std::span<uint8_t> l4, size_t field) noexcept;
+/// ... of an IPv4 datagram's TCP or UDP checksum.
 void complete_checksum(wire::Ipv4View<uint8_t> ip) noexcept;
 
 /// Number of segments of a super-frame (1 when the payload fits one segment).
