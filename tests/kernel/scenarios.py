@@ -154,7 +154,9 @@ scenario("stray_tcp", "segments no connection or service takes: a bare ACK, a FI
 # Each pcaps/<case>/ as a scenario: its vsrouter.toml is the description (interfaces, routes,
 # timeouts; its services become the ipvsadm lines both directors get), its in/ frames are sent in
 # their recorded order with the gaps shortened to at most GOLDEN_GAP (both directors run on wall
-# time, so they see the same compressed clock; expiry is covered by the timeout scenarios).
+# time, so they see the same compressed clock; expiry is covered by the timeout scenarios). A case
+# whose compressed run is long enough to reach a timer keeps its long gaps (GOLDEN_EXTRA's `gap`):
+# otherwise an expiry would fall near a frame, and which side sees it first is a matter of pace.
 GOLDEN_GAP = 0.12
 PCAPS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "pcaps")
 METHOD_FLAG = {"nat": "-m", "dr": "-g", "tun": "-i"}
@@ -195,7 +197,7 @@ def ipvsadm_lines(cfg, skip_schedulers=("twos",)):
     return lines
 
 
-def golden(case, **extra):
+def golden(case, gap=GOLDEN_GAP, **extra):
     import glob
 
     from scapy.all import ARP, IP, Ether, rdpcap
@@ -220,7 +222,7 @@ def golden(case, **extra):
     steps, last = [], None
     for t, iface, _, raw in frames:
         if last is not None and t - last > 0.04:
-            steps.append(("wait", min(t - last, GOLDEN_GAP) - 0.04))
+            steps.append(("wait", min(t - last, gap) - 0.04))
         steps.append(("send", iface, raw))
         last = t
     # The table's capacity only where the case is about it (the kernel's table has no capacity, and
@@ -250,6 +252,11 @@ GOLDEN_EXTRA = {
     "malformed": dict(deviations={"malformed": MALFORMED}),
     "tun_icmp": dict(deviations={"mtu": TUN_FRAG_NEEDED}),
     "tun_pmtu": dict(deviations={"mtu": TUN_FRAG_NEEDED}),
+    # 290 frames: compressed, phase 2 began about 12 s after phase 1's first RST, 2 s past that
+    # connection's 10 s CLOSE expiry (which clears a real's OVERLOAD), and a loaded TCG guest's
+    # timer came late (CI on ad2961f: the kernel still skipped the overloaded real). With the
+    # 21 s pause between the phases kept, every phase-1 close has expired on both sides.
+    "schedulers": dict(gap=25.0),
 }
 for _case in GOLDEN:
     SCENARIOS.append(golden(_case, **GOLDEN_EXTRA.get(_case, {})))
