@@ -70,6 +70,11 @@ us() { echo "${EPOCHREALTIME//[.,]/}"; }  # the time in microseconds
 secs() { printf '%d.%03d' $(($1 / 1000000)) $(($1 % 1000000 / 1000)); }  # microseconds as s.mmm
 # Running and not a zombie (bash reaps its children at once, but be sure).
 alive() { kill -0 "$1" 2>/dev/null && [[ $(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null) != Z ]]; }
+# Let a process go on from its own pause (VSROUTER_HANDOVER_PAUSE stops it: state T), and only
+# then: a SIGCONT also discards a pending SIGSTOP, and LeakSanitizer stops the process's threads
+# with ptrace (PTRACE_ATTACH's SIGSTOP) at exit, so a SIGCONT sent then hangs the ASan build's
+# exit for good (the old side "still ran" in CI's ASan phase, in state R, in LSan's wait).
+go_on() { [[ $(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null) == T ]] && kill -CONT "$1" 2>/dev/null; return 0; }
 
 # Start a vsrouter in sw for STEP (0: the first, k: the k-th takeover), its stdout and stderr in
 # $E2E_DIR/vs-STEP.out and .err: start_vs STEP [ARGS...]; sets PID. `ip netns exec` execs in
@@ -141,6 +146,16 @@ diag() {
     echo "--- the last handovers (step, started, new process running and old one gone, old pid, new pid)" >&2
     tail -n 5 "$E2E_DIR/handovers.log" >&2
   fi
+}
+
+# Where a process that should have exited is: its state, its threads' kernel wait channels, its
+# descriptors and (where gdb is installed) its stacks.
+proc_state() {
+  echo "--- pid $1: $(grep -E '^(State|Threads):' "/proc/$1/status" 2>/dev/null | paste -sd' ')" >&2
+  local t
+  for t in /proc/"$1"/task/*; do echo "  task ${t##*/}: wchan $(cat "$t/wchan" 2>/dev/null)" >&2; done
+  ls -l "/proc/$1/fd" 2>/dev/null | sed 's/^.* \([0-9]* -> \)/  fd \1/' | tail -n +2 >&2
+  command -v gdb >/dev/null && timeout 20 gdb -p "$1" -batch -ex 'thread apply all bt' 2>/dev/null | grep -E '^(#|Thread)' >&2
 }
 
 # The client's failures so far: fail, with the vsrouter output of the handovers around the first.
@@ -434,6 +449,7 @@ for k in $(seq "$COUNT"); do
   }
   wait_exit "$CUR" 10 || {
     diag $((k - 1)) "$k"
+    proc_state "$CUR"
     e2e_fail "handover $k: the old vsrouter (pid $CUR) still runs 10 s after the new one (pid $NEW) took over"
   }
   wait "$CUR"
@@ -532,17 +548,20 @@ handover_env() {
   local new=$! i
   # The running process may carry a pause of an earlier fault: it is let go on at once.
   for i in $(seq 500); do
-    kill -CONT "$CUR" 2>/dev/null
+    go_on "$CUR"
     grep -q "vsrouter: running (pid $new)" "$E2E_DIR/vs-$FSTEP.out" 2>/dev/null && break
     sleep 0.02
   done
   wait_running "$FSTEP" "$new" 1 || { diag "$FSTEP"; e2e_fail "fault setup: $WHY"; }
-  # The old side can also pause after the new one runs (its own step old-taken comes after the
-  # new process announced itself): let it go on until it exits (a slow ASan build met this).
+  # Then the old side exits by itself (an ASan build checks for leaks first, which takes a while).
   local deadline=$(($(us) + 10000000))
   while alive "$CUR"; do
-    kill -CONT "$CUR" 2>/dev/null
-    (($(us) > deadline)) && e2e_fail "fault setup: the old vsrouter still runs"
+    go_on "$CUR"
+    if (($(us) > deadline)); then
+      diag $((FSTEP - 2)) $((FSTEP - 1)) "$FSTEP"
+      proc_state "$CUR"
+      e2e_fail "fault setup: the old vsrouter (pid $CUR) still runs 10 s after the new one (pid $new) took over"
+    fi
     sleep 0.02
   done
   wait "$CUR"
@@ -596,10 +615,10 @@ fault() {  # STEP VICTIM (old|new)
   wait_paused "$step" "$pfile" || { diag "$FSTEP"; e2e_fail "fault $step/$victim: no process paused at $step"; }
   if [[ $victim == old ]]; then
     kill -KILL "$CUR"
-    kill -CONT "$new" 2>/dev/null
+    go_on "$new"
   else
     kill -KILL "$new"
-    kill -CONT "$CUR" 2>/dev/null
+    go_on "$CUR"
   fi
   local old=$CUR
   serving || { diag "$FSTEP"; e2e_fail "fault $step, kill -9 of the $victim side: $WHY"; }
