@@ -7,7 +7,7 @@
 // `--rtt-us` after the engine sent what it answers. Beside the checks, a forwarding workload
 // runs through the same engine: data segments of `--flows` ESTABLISHED NAT connections (client ->
 // real, 64 bytes, frames of bench/frames.hpp in a shuffled ring, as engine_bench's est/nat/in), one
-// every 1/`--pps` virtual second, in bursts of 32. Between bursts, as the daemon's loop: due
+// every 1/`--pps` virtual second, in bursts of `--burst` (32). Between bursts, as the daemon's loop: due
 // timers (on_timer), then the reals' answers that are due (on_frame), then the burst, then
 // next_deadline(). Each of those is timed with the TSC (converted to ns over the run); the
 // simulated reals' own work (parsing probes, building answers) is outside every timed section.
@@ -19,9 +19,11 @@
 //
 // Options: --tcp N (10000) --http N (1000) --per-service N (100) --seconds S (10, measured)
 // --warmup S (3, run first, not measured) --rtt-us U (200) --flows F (1000) --pps P (1000000,
-// virtual) --neigh-capacity N (0: the daemon's default, EngineParams{}) --announce-all (every real
-// announces itself by ARP at the start, in both runs, so that the run without checkers has the
-// same neighbour table; otherwise only the first service's reals do) --same-capacity (the run without
+// virtual) --burst B (32; the daemon reads up to 256 frames per device per readiness, so a
+// saturated daemon's bursts are 256: `--pps 5000000 --burst 256` is that regime) --neigh-capacity N
+// (0: the daemon's default, EngineParams{}) --announce-all (every real announces itself by ARP at
+// the start, in both runs, so that the run without checkers has the same neighbour table;
+// otherwise only the first service's reals do) --same-capacity (the run without
 // checkers gets the neighbour table's capacity the engine gives the config with them,
 // Engine::neigh_params: the same table size, so the same memory layout, in both runs).
 //
@@ -95,6 +97,7 @@ struct Options {
   int64_t rtt_us = 200;
   uint32_t flows = 1000;
   uint32_t pps = 1000000;
+  uint32_t burst = 32;  // frames per burst (the daemon's kBurst is 256)
   uint32_t neigh_capacity = 0;
   bool announce_all = false;   // every real announces itself at the start (both runs: the same neighbours)
   bool same_capacity = false;  // the run without checkers gets the neighbour table the checked config gets
@@ -309,7 +312,7 @@ public:
         e.on_frame(1, std::span<const uint8_t>(a.b.data(), a.len), Instant::from_micros(now_));
       });
       const uint64_t t2 = __rdtsc();
-      for (uint32_t k = 0; k < 32; ++k) {
+      for (uint32_t k = 0; k < o_.burst; ++k) {
         acc_ += dt_num;
         now_ += acc_ / o_.pps;
         acc_ %= o_.pps;
@@ -328,7 +331,7 @@ public:
       sec.answers += t2 - t1;
       sec.fwd += t3 - t2;
       reals_.pump(sink_, now_);
-      packets_ += 32;
+      packets_ += o_.burst;
     }
   }
 
@@ -563,9 +566,9 @@ int driver(const Options& o, const std::string& exe, const std::string& args) {
   std::printf(
       "\nMedians of %d rounds (%u reals with TCP_CHECK, %u with HTTP_GET, %u per service, delay_loop 1, "
       "answers %" PRId64
-      " us after each probe; %u NAT connections, %u virtual packets/s; %g s measured "
+      " us after each probe; %u NAT connections, %u virtual packets/s in bursts of %u; %g s measured "
       "after %g s):\n\n",
-      o.rounds, o.tcp, o.http, o.per_service, o.rtt_us, o.flows, o.pps, o.seconds, o.warmup);
+      o.rounds, o.tcp, o.http, o.per_service, o.rtt_us, o.flows, o.pps, o.burst, o.seconds, o.warmup);
   std::printf("| measure | with checkers | without |\n|---|---:|---:|\n");
   std::printf("| probes started per second | %.0f | 0 |\n", median(probes_s));
   std::printf("| frames to / from the reals per second | %.0f / %.0f | 0 |\n", median(out_s), median(in_s));
@@ -630,6 +633,7 @@ int main(int argc, char** argv) {
     else if (a == "--rtt-us") o.rtt_us = std::atol(val());
     else if (a == "--flows") o.flows = static_cast<uint32_t>(std::atol(val()));
     else if (a == "--pps") o.pps = static_cast<uint32_t>(std::atol(val()));
+    else if (a == "--burst") o.burst = static_cast<uint32_t>(std::atol(val()));
     else if (a == "--announce-all") {
       o.announce_all = true;
       args += " --announce-all";
@@ -640,13 +644,16 @@ int main(int argc, char** argv) {
     else {
       std::fprintf(stderr,
                    "usage: health_bench [--one [--no-checks]] [--rounds R] [--tcp N] [--http N] [--per-service N] "
-                   "[--seconds S] [--warmup S] [--rtt-us U] [--flows F] [--pps P] [--neigh-capacity N] "
+                   "[--seconds S] [--warmup S] [--rtt-us U] [--flows F] [--pps P] [--burst B] [--neigh-capacity N] "
                    "[--announce-all] [--same-capacity]\n");
       return 2;
     }
   }
-  if (o.flows == 0 || o.pps == 0 || o.per_service == 0 || o.tcp + o.http == 0 || o.tcp + o.http > 65000) {
-    std::fprintf(stderr, "health_bench: --flows, --pps, --per-service must be > 0, --tcp + --http in 1..65000\n");
+  if (o.flows == 0 || o.pps == 0 || o.per_service == 0 || o.burst == 0 || o.burst > 4096 || o.tcp + o.http == 0 ||
+      o.tcp + o.http > 65000) {
+    std::fprintf(stderr,
+                 "health_bench: --flows, --pps, --per-service must be > 0, --burst in 1..4096, --tcp + --http in "
+                 "1..65000\n");
     return 2;
   }
   if (single) return one(o);
