@@ -28,7 +28,7 @@ handover::State Engine::snapshot(Instant now) const {
     r.proto = static_cast<uint8_t>(rh.protocol);
     r.vip = rh.vip;
     r.vport = rh.vport;
-    r.raddr = rh.real.addr;
+    r.raddr = rh.real.addr.v4();
     r.rport = rh.real.port;
     r.position = c - rh.first_checker;
     r.type = static_cast<uint8_t>(k.cfg.type);

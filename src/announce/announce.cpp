@@ -25,7 +25,7 @@ void Announcer::reload(const config::Config& cfg, Instant now) {
   for (const config::Service& s : cfg.services) {
     if (std::any_of(next.begin(), next.end(), [&](const Vip& v) { return v.addr == s.vip; })) continue;
     auto old = std::find_if(vips_.begin(), vips_.end(), [&](const Vip& v) { return v.addr == s.vip; });
-    next.push_back(old == vips_.end() ? Vip{s.vip, false} : *old);
+    next.push_back(old == vips_.end() ? Vip{s.vip.v4(), false} : *old);
   }
   for (Vip& v : vips_)
     if (std::none_of(next.begin(), next.end(), [&](const Vip& n) { return n.addr == v.addr; }))

@@ -174,6 +174,19 @@ std::optional<Ipv6Prefix> Ipv6Prefix::parse(std::string_view s) noexcept {
 
 std::string Ipv6Prefix::str() const { return addr.str() + "/" + std::to_string(len); }
 
+std::optional<IpAddr> IpAddr::parse(std::string_view s) noexcept {
+  if (auto v4 = Ipv4Addr::parse(s)) return IpAddr(*v4);
+  auto v6 = Ipv6Addr::parse(s);
+  if (!v6 || v6->is_v4_mapped()) return std::nullopt;
+  return from_v6(*v6);
+}
+
+std::string IpAddr::str() const { return is_v4() ? v4().str() : a.str(); }
+
+std::string IpAddr::str(uint16_t port) const {
+  return (is_v4() ? v4().str() : "[" + a.str() + "]") + ":" + std::to_string(port);
+}
+
 std::optional<uint8_t> netmask_len(Ipv4Addr mask) noexcept {
   for (uint8_t len = 0; len <= 32; ++len)
     if (prefix_mask(len) == mask.v) return len;

@@ -179,6 +179,60 @@ struct Ipv4Prefix {
   friend constexpr auto operator<=>(const Ipv4Prefix&, const Ipv4Prefix&) = default;
 };
 
+/// A service's or a real's address, of either family (the kernel's `union nf_inet_addr` with its
+/// `af`): 16 bytes, an IPv4 address held v4-mapped (::ffff:a.b.c.d, RFC 4291 §2.5.5.2), which
+/// no IPv6 VIP or real may be, so the family is read from the prefix. Ordered as ipvsadm sorts
+/// (libipvs.c ipvs_cmp_services): IPv4 before IPv6, then the address.
+struct IpAddr {
+  Ipv6Addr a;
+
+  constexpr IpAddr() noexcept = default;
+  constexpr IpAddr(Ipv4Addr v4) noexcept {  // NOLINT(google-explicit-constructor): every IPv4 address is one
+    a.b[10] = 0xff;
+    a.b[11] = 0xff;
+    a.b[12] = static_cast<uint8_t>(v4.v >> 24);
+    a.b[13] = static_cast<uint8_t>(v4.v >> 16);
+    a.b[14] = static_cast<uint8_t>(v4.v >> 8);
+    a.b[15] = static_cast<uint8_t>(v4.v);
+  }
+  static constexpr IpAddr from_v6(const Ipv6Addr& v6) noexcept {
+    IpAddr x;
+    x.a = v6;
+    return x;
+  }
+  constexpr bool is_v4() const noexcept { return a.is_v4_mapped(); }
+  constexpr bool is_v6() const noexcept { return !is_v4(); }
+  /// The IPv4 address (meaningful when is_v4()).
+  constexpr Ipv4Addr v4() const noexcept {
+    return {(uint32_t{a.b[12]} << 24) | (uint32_t{a.b[13]} << 16) | (uint32_t{a.b[14]} << 8) | uint32_t{a.b[15]}};
+  }
+  constexpr const Ipv6Addr& v6() const noexcept { return a; }
+  /// The kernel's 32-bit fold of an address for the schedulers' hashes (ip_vs_sh.c
+  /// ip_vs_sh_hashkey: the four words XORed for IPv6), in host order; an IPv4 address itself.
+  constexpr uint32_t fold() const noexcept {
+    if (is_v4()) return v4().v;
+    uint32_t f = 0;
+    for (int w = 0; w < 4; ++w)
+      f ^= (uint32_t{a.b[4 * w]} << 24) | (uint32_t{a.b[4 * w + 1]} << 16) | (uint32_t{a.b[4 * w + 2]} << 8) |
+           uint32_t{a.b[4 * w + 3]};
+    return f;
+  }
+
+  /// A dotted quad or an IPv6 literal (Ipv6Addr::parse; a v4-mapped one is refused: it would
+  /// read as IPv4).
+  static std::optional<IpAddr> parse(std::string_view s) noexcept;
+  /// The family's own text: a.b.c.d, or RFC 5952 for IPv6.
+  std::string str() const;
+  /// ipvsadm's form with a port (ipvsadm.c addrport_to_anyname): a.b.c.d:p, [v6]:p.
+  std::string str(uint16_t port) const;
+
+  friend constexpr bool operator==(const IpAddr& x, const IpAddr& y) noexcept { return x.a == y.a; }
+  friend constexpr std::strong_ordering operator<=>(const IpAddr& x, const IpAddr& y) noexcept {
+    if (x.is_v4() != y.is_v4()) return x.is_v4() ? std::strong_ordering::less : std::strong_ordering::greater;
+    return x.a.b <=> y.a.b;
+  }
+};
+
 /// The prefix length of a contiguous dotted netmask (255.255.255.0 -> 24); nullopt if not contiguous.
 std::optional<uint8_t> netmask_len(Ipv4Addr mask) noexcept;
 

@@ -86,7 +86,7 @@ void Health::build(const config::Config& cfg) {
     const bool checked = std::any_of(s.reals.begin(), s.reals.end(), [](const auto& r) { return !r.checks.empty(); });
     if (!checked && !s.sorry_server && !s.omega) continue;
     const auto svc = static_cast<uint32_t>(services_.size());
-    services_.push_back(ServiceHealth{s.protocol, s.vip, s.port, s.quorum, s.hysteresis, s.passive_check,
+    services_.push_back(ServiceHealth{s.protocol, s.vip.v4(), s.port, s.quorum, s.hysteresis, s.passive_check,
                                       s.sorry_server, s.sorry_server_inhibit, s.quorum_up, s.quorum_down,
                                       static_cast<uint32_t>(reals_.size()), static_cast<uint32_t>(s.reals.size()), 0,
                                       true});
@@ -94,7 +94,7 @@ void Health::build(const config::Config& cfg) {
     services_.back().omega = s.omega;
     for (const auto& r : s.reals) {
       RealHealth rh{s.protocol,
-                    s.vip,
+                    s.vip.v4(),
                     s.port,
                     r,
                     svc,
@@ -122,7 +122,7 @@ void Health::build(const config::Config& cfg) {
   for (uint32_t i = 0; i < reals_.size(); ++i) {
     const RealHealth& rh = reals_[i];
     if (services_[rh.svc].passive && rh.real.method == config::Method::kNat)
-      passive_index_.emplace_back(passive_key(rh.protocol, rh.vip, rh.vport, rh.real.addr, rh.real.port), i);
+      passive_index_.emplace_back(passive_key(rh.protocol, rh.vip, rh.vport, rh.real.addr.v4(), rh.real.port), i);
   }
   std::sort(passive_index_.begin(), passive_index_.end());
   settle_quietly();

@@ -386,7 +386,7 @@ std::string user_value(const toml::node& n) {
 // The loader
 
 /// Line of each real server (address, port) of one service, for duplicate detection.
-using RealLines = std::map<std::pair<uint32_t, uint16_t>, uint32_t>;
+using RealLines = std::map<std::pair<IpAddr, uint16_t>, uint32_t>;
 
 class Loader {
 public:
@@ -427,7 +427,7 @@ private:
   Config cfg_;
   std::map<std::string, uint32_t> interface_lines_;               // name -> line
   std::map<std::pair<uint32_t, uint8_t>, uint32_t> route_lines_;  // (network, len) -> line
-  std::map<std::tuple<IpProto, uint32_t, uint16_t>, uint32_t> service_lines_;
+  std::map<std::tuple<IpProto, IpAddr, uint16_t>, uint32_t> service_lines_;
 };
 
 Config Loader::load(const toml::table& root) {
@@ -732,8 +732,8 @@ void Loader::service(const Section& s) {
   if (!ep) fail(address, "bad service address " + quoted(address_text) + "; expected \"a.b.c.d:port\"");
   svc.vip = ep->addr;
   svc.port = *ep->port;
-  check_host(address, "VIP", svc.vip);
-  auto itf = connected_interface(cfg_.interfaces, svc.vip);
+  check_host(address, "VIP", svc.vip.v4());
+  auto itf = connected_interface(cfg_.interfaces, svc.vip.v4());
   if (!itf) fail(address, "VIP " + svc.vip.str() + " " + std::string(kNotConnected));
   svc.interface = *itf;
 
@@ -759,7 +759,7 @@ void Loader::service(const Section& s) {
 
   if (svc.port == 0 && svc.persistence == 0) fail(address, "port 0 (all ports) needs persistence");
 
-  auto key = std::tuple{svc.protocol, svc.vip.v, svc.port};
+  auto key = std::tuple{svc.protocol, svc.vip, svc.port};
   if (auto it = service_lines_.find(key); it != service_lines_.end())
     fail(address, "duplicate service " + std::string(protocol_name(svc.protocol)) + " " + svc.vip.str() + ":" +
                       std::to_string(svc.port) + "; first defined at line " + std::to_string(it->second));
@@ -802,12 +802,13 @@ void Loader::service(const Section& s) {
     sorry.method = svc.reals.empty() ? Method::kDr : svc.reals.front().method;
     if (const toml::node* m = s.optional("sorry_server_method"))
       sorry.method = choice_value(*m, "sorry_server_method", "method", kMethods);
-    check_host(*n, "sorry server", sorry.addr);
-    if (auto own = own_address(cfg_.interfaces, sorry.addr)) fail(*n, "sorry server " + sorry.addr.str() + " " + *own);
+    check_host(*n, "sorry server", sorry.addr.v4());
+    if (auto own = own_address(cfg_.interfaces, sorry.addr.v4()))
+      fail(*n, "sorry server " + sorry.addr.str() + " " + *own);
     if (sorry.method != Method::kNat && sorry.port != svc.port)
       fail(*n, "method " + std::string(method_name(sorry.method)) + " cannot change the port: sorry server port " +
                    std::to_string(sorry.port) + " differs from service port " + std::to_string(svc.port));
-    if (sorry.method == Method::kDr && !connected_interface(cfg_.interfaces, sorry.addr))
+    if (sorry.method == Method::kDr && !connected_interface(cfg_.interfaces, sorry.addr.v4()))
       fail(*n, "sorry server " + sorry.addr.str() + " " + std::string(kNotConnected) + "; method dr needs it on-link");
     for (const ConfiguredReal& r : svc.reals)
       if (r.addr == sorry.addr && r.port == sorry.port)
@@ -861,7 +862,7 @@ ConfiguredReal Loader::real(const Section& s, const Service& svc, RealLines& see
              : "bad real server address " + quoted(address_text) + "; expected \"a.b.c.d:port\" or \"a.b.c.d\"");
   r.addr = ep->addr;
   r.port = ep->port.value_or(svc.port);
-  check_host(address, "real server", r.addr);
+  check_host(address, "real server", r.addr.v4());
 
   if (const toml::node* n = s.optional("method")) r.method = choice_value(*n, "method", "method", kMethods);
 
@@ -869,7 +870,7 @@ ConfiguredReal Loader::real(const Section& s, const Service& svc, RealLines& see
   s.optional_int("upper", r.upper, 0, kMaxInt32);
   s.optional_int("lower", r.lower, 0, kMaxInt32);
 
-  if (auto own = own_address(cfg_.interfaces, r.addr)) fail(address, "real server " + r.addr.str() + " " + *own);
+  if (auto own = own_address(cfg_.interfaces, r.addr.v4())) fail(address, "real server " + r.addr.str() + " " + *own);
 
   if (svc.port == 0 && r.port != 0)
     fail(address, "real port " + std::to_string(r.port) + " must be 0 or omitted for a port-0 (all ports) service");
@@ -878,11 +879,11 @@ ConfiguredReal Loader::real(const Section& s, const Service& svc, RealLines& see
     fail(address, "method " + std::string(method_name(r.method)) + " cannot change the port: real port " +
                       std::to_string(r.port) + " differs from service port " + std::to_string(svc.port));
 
-  if (r.method == Method::kDr && !connected_interface(cfg_.interfaces, r.addr))
+  if (r.method == Method::kDr && !connected_interface(cfg_.interfaces, r.addr.v4()))
     fail(address, "real server " + r.addr.str() + " " + std::string(kNotConnected) +
                       "; method dr needs the real server on-link");
 
-  auto key = std::pair{r.addr.v, r.port};
+  auto key = std::pair{r.addr, r.port};
   if (auto it = seen.find(key); it != seen.end())
     fail(address, "duplicate real server " + r.addr.str() + ":" + std::to_string(r.port) +
                       " in this service; first defined at line " + std::to_string(it->second));
@@ -935,7 +936,7 @@ Check Loader::check(const Section& s, const ConfiguredReal& r, const CheckDefaul
   c.rise = d.rise.value_or(1);
   c.alpha = d.alpha.value_or(false);
 
-  c.connect_ip = r.addr;
+  c.connect_ip = r.addr.v4();
   if (const toml::node* n = s.optional("connect_ip")) {
     std::string text = string_value(*n, "connect_ip");
     auto a = Ipv4Addr::parse(text);

@@ -144,7 +144,7 @@ struct Timeouts {
 
 /// A real server's settings: a [[services.reals]] table, or `ipvsadm -a/-e`.
 struct Real {
-  Ipv4Addr addr;
+  IpAddr addr;
   uint16_t port = 0;
   Method method = Method::kDr;  // ipvsadm's default is -g (gatewaying = DR)
   int32_t weight = 1;           // 0..2147483647
@@ -237,11 +237,12 @@ struct ConfiguredReal : Real {
 /// A virtual service's settings: a [[services]] table without its reals, or `ipvsadm -A/-E`.
 struct ServiceSettings {
   IpProto protocol = IpProto::kTcp;  // kTcp or kUdp
-  Ipv4Addr vip;
+  IpAddr vip;
   uint16_t port = 0;  // 0 = all ports (needs persistence)
   std::string scheduler = "wlc";
   uint32_t persistence = 0;  // seconds; 0 = off
   Ipv4Addr netmask = Ipv4Addr::broadcast();
+  uint8_t prefix6 = 128;       // an IPv6 service's persistence prefix length (ipvsadm -M 1..128)
   unsigned flags = 0;          // SchedFlag bits (config/sched_names.hpp)
   Drain drain = Drain::kDrop;  // "drop" | "reschedule"
   uint32_t interface = 0;      // the interface answering ARP for the VIP: the first

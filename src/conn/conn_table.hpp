@@ -74,6 +74,7 @@ enum ConnFlag : uint16_t {
   kFlagHalfOpen = 1u << 6,    // in the half-open list
   kFlagInUse = 1u << 7,       // a live slab entry
   kFlagAwaitReply = 1u << 8,  // passive_check watches it: no packet from the real yet (vsrouter's)
+  kFlagIpv6 = 1u << 9,        // an IPv6 connection: its addresses are in ConnTable::addr6
 };
 
 // Field order matters: this is one cache line (static_assert below), so adding a field means
@@ -114,6 +115,12 @@ struct ConnAux {
 };
 static_assert(sizeof(ConnAux) == 40, "sync adds 8 bytes to a connection's rarely used part");
 
+/// The addresses of an IPv6 connection (kFlagIpv6), beside the slab: the Conn's caddr, vaddr and
+/// daddr hold their folds (IpAddr::fold). A template's caddr is the client prefix.
+struct ConnAddr6 {
+  Ipv6Addr c, v, d;
+};
+
 class ConnTable {
 public:
   ConnTable(uint32_t capacity, uint64_t seed, std::vector<Duration> timeouts);
@@ -126,11 +133,15 @@ public:
   std::optional<Hit> lookup(const FlowKey& k) const noexcept;
   /// The hashed persistence template (proto, caddr, cport 0, vaddr, vport).
   uint32_t find_template(IpProto proto, Ipv4Addr caddr, Ipv4Addr vaddr, uint16_t vport) const noexcept;
+  /// The same for an IPv6 service (caddr: the client's prefix, ipv6_addr_prefix).
+  uint32_t find_template6(IpProto proto, const Ipv6Addr& caddr, const Ipv6Addr& vaddr, uint16_t vport) const noexcept;
 
   /// A new entry with the identity fields of `init` set, hashed (both nodes, or the in node for a
   /// template; a one-packet entry is not hashed), armed with `timeout` from `now`. kNone when the
   /// table is full.
-  uint32_t create(const Conn& init, Duration timeout, Instant now) noexcept;
+  /// An IPv6 connection (kFlagIpv6 in init.flags) passes its addresses in `a6`; init's caddr,
+  /// vaddr and daddr are then set to their folds here.
+  uint32_t create(const Conn& init, Duration timeout, Instant now, const ConnAddr6* a6 = nullptr) noexcept;
   /// Re-arm: expires = now + timeout (the connection's current timeout).
   void rearm(uint32_t idx, Instant now) noexcept;
   void set_timeout(uint32_t idx, Duration t) noexcept;
@@ -167,6 +178,8 @@ public:
   const Conn& operator[](uint32_t i) const noexcept { return slab_[i]; }
   ConnAux& aux(uint32_t i) noexcept { return aux_[i]; }
   const ConnAux& aux(uint32_t i) const noexcept { return aux_[i]; }
+  /// The addresses of IPv6 connection `i` (kFlagIpv6).
+  const ConnAddr6& addr6(uint32_t i) const noexcept { return addr6_[i]; }
   /// The timeout the connection is armed with (its timer queue's).
   Duration timeout(uint32_t i) const noexcept { return queues_[slab_[i].tqueue].timeout; }
   uint32_t size() const noexcept { return used_; }
@@ -203,6 +216,12 @@ private:
     uint16_t tag;
   };
   Slot slot(IpProto proto, Ipv4Addr s, uint16_t sp, Ipv4Addr d, uint16_t dp) const noexcept;
+  /// IPv6: all 32 address bytes hashed (the folds are linear: keyed on them alone, a sender could
+  /// pick addresses that collide; the kernel jhashes the 16 bytes too, ip_vs_conn_hashkey).
+  Slot slot6(IpProto proto, const Ipv6Addr& s, uint16_t sp, const Ipv6Addr& d, uint16_t dp) const noexcept;
+  Slot key_slot(const FlowKey& k) const noexcept {
+    return k.v6 ? slot6(k.proto, k.src6, k.sport, k.dst6, k.dport) : slot(k.proto, k.src, k.sport, k.dst, k.dport);
+  }
   /// The slot of a node: node 2i hashes the client->virtual tuple, 2i+1 the reply tuple.
   Slot node_slot(uint32_t node) const noexcept;
   uint32_t next_bucket(uint32_t b) const noexcept { return b + 1 == buckets_.size() ? 0 : b + 1; }
@@ -228,6 +247,9 @@ private:
   uint64_t seed_;
   std::vector<Conn, HugePageAllocator<Conn>> slab_;  // reserved to capacity: never reallocates
   std::vector<ConnAux, HugePageAllocator<ConnAux>> aux_;
+  // Reserved to capacity and grown with the slab; only IPv6 connections write theirs, so an
+  // IPv4-only table leaves its pages untouched.
+  std::vector<ConnAddr6, HugePageAllocator<ConnAddr6>> addr6_;
   std::vector<uint32_t> free_;
   std::vector<Bucket, HugePageAllocator<Bucket>> buckets_;
   std::vector<Queue> queues_;

@@ -69,11 +69,27 @@ void glibc_qsort(std::vector<T>& v, Cmp cmp) {
 
 // libipvs: `r = ntohl(a) - ntohl(b)` stored in an int, so addresses 2^31 or more apart compare the
 // "wrong" way round.
-int addr_cmp(Ipv4Addr a, Ipv4Addr b) { return static_cast<int32_t>(a.v - b.v); }
+// An IPv6 address word by word, the same way; an IPv4 `a` against an IPv6 `b` reads b's first
+// word (ipvs_cmp_dests compares by the first dest's family).
+int addr_cmp(const IpAddr& a, const IpAddr& b) {
+  auto word = [](const IpAddr& x, int i) {
+    const auto& v = x.v6().b;
+    return (uint32_t{v[4 * i]} << 24) | (uint32_t{v[4 * i + 1]} << 16) | (uint32_t{v[4 * i + 2]} << 8) | v[4 * i + 3];
+  };
+  if (a.is_v4()) return static_cast<int32_t>(a.v4().v - (b.is_v4() ? b.v4().v : word(b, 0)));
+  for (int i = 0; i < 4; ++i)
+    if (const auto r = static_cast<int32_t>(word(a, i) - word(b, i)); r != 0) return r;
+  return 0;
+}
+
+/// The address family's number (AF_INET 2, AF_INET6 10), which ipvsadm sorts by first.
+int af(const IpAddr& a) { return a.is_v4() ? 2 : 10; }
 
 int cmp_services(const ipvs::Service* a, const ipvs::Service* b) {
-  // fwmark and af are equal (0, AF_INET) for every vsrouter service.
-  int r = static_cast<int>(a->protocol) - static_cast<int>(b->protocol);
+  // fwmark is 0 for every vsrouter service; then the family.
+  int r = af(a->vip) - af(b->vip);
+  if (r != 0) return r;
+  r = static_cast<int>(a->protocol) - static_cast<int>(b->protocol);
   if (r != 0) return r;
   r = addr_cmp(a->vip, b->vip);
   if (r != 0) return r;
@@ -86,7 +102,7 @@ int cmp_dests(const ipvs::Dest* a, const ipvs::Dest* b) {
   return static_cast<int>(a->port) - static_cast<int>(b->port);
 }
 
-std::string addrport(Ipv4Addr a, uint16_t port) { return a.str() + ":" + std::to_string(port); }
+std::string addrport(const IpAddr& a, uint16_t port) { return a.str(port); }
 
 bool is_tcp(const ipvs::Service& s) { return s.protocol == IpProto::kTcp; }
 
@@ -157,7 +173,7 @@ void print_service_entry(std::string& out, const ipvs::Service& s, unsigned fmt)
     svc_name = std::string(is_tcp(s) ? "-t " : "-u ") + vname;
   } else {
     put(svc_name, "%-4s %s", is_tcp(s) ? "TCP" : "UDP", vname.c_str());
-    if (svc_name.size() > 33) svc_name.resize(33);
+    if (s.vip.is_v4() && svc_name.size() > 33) svc_name.resize(33);  // IPv6 is never cut (print_service_entry)
   }
   const bool persistent = s.persistence != 0;
   const bool has_flags = (s.flags & (kSched1 | kSched2)) != 0;
@@ -193,7 +209,7 @@ void print_service_entry(std::string& out, const ipvs::Service& s, unsigned fmt)
 
   for (const ipvs::Dest* d : listed_dests(s, fmt)) {
     std::string dname = addrport(d->addr, d->port);
-    if (!(fmt & kFmtRule) && dname.size() > 28) dname.resize(28);
+    if (!(fmt & kFmtRule) && d->addr.is_v4() && dname.size() > 28) dname.resize(28);
     const char* dn = dname.c_str();
     if (fmt & kFmtRule) {
       put(out, "-a %s -r %s %s -w %d", svc_name.c_str(), dn, fwd_switch(d->method), d->weight);

@@ -45,7 +45,7 @@ Director::Director(const config::Config& cfg, uint64_t seed, DropCounters* drops
   }
 }
 
-Service* Director::find_service(IpProto proto, Ipv4Addr vip, uint16_t port) noexcept {
+Service* Director::find_service(IpProto proto, const IpAddr& vip, uint16_t port) noexcept {
   // ip_vs_service_find: exact (proto, vaddr, vport), then the port-0 service of that VIP.
   Service* zero = nullptr;
   for (auto& sp : services_) {
@@ -57,7 +57,7 @@ Service* Director::find_service(IpProto proto, Ipv4Addr vip, uint16_t port) noex
   return zero;
 }
 
-Service* Director::find_exact(IpProto proto, Ipv4Addr vip, uint16_t port) noexcept {
+Service* Director::find_exact(IpProto proto, const IpAddr& vip, uint16_t port) noexcept {
   for (auto& s : services_)
     if (s->protocol == proto && s->vip == vip && s->port == port) return s.get();
   return nullptr;
@@ -65,7 +65,11 @@ Service* Director::find_exact(IpProto proto, Ipv4Addr vip, uint16_t port) noexce
 
 void Director::index_vips() {
   vips_.reset(services_.size());
-  for (const auto& s : services_) vips_.insert(s->vip.v, s->interface);  // the first one of a VIP stays
+  vips6_.reset(services_.size());
+  for (const auto& s : services_) {  // the first one of a VIP stays
+    if (s->vip.is_v4()) vips_.insert(s->vip.v4().v, s->interface);
+    else vips6_.insert(s->vip.fold(), s->interface);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -122,8 +126,9 @@ void Director::unbind(Conn& c) noexcept {
   c.dest = nullptr;
 }
 
-uint32_t Director::new_conn(const Conn& init, Dest* dest, Duration timeout, Instant now) noexcept {
-  uint32_t idx = conns_.create(init, timeout, now);
+uint32_t Director::new_conn(const Conn& init, Dest* dest, Duration timeout, Instant now,
+                            const conn::ConnAddr6* a6) noexcept {
+  uint32_t idx = conns_.create(init, timeout, now, a6);
   if (idx == conn::kNone && defense_.drop_entry) {
     // drop_entry: make room by evicting the least recently active half-open TCP connection.
     // Established connections and templates are never in that list.
@@ -131,7 +136,7 @@ uint32_t Director::new_conn(const Conn& init, Dest* dest, Duration timeout, Inst
     if (victim != conn::kNone) {
       expire(victim, now);
       drops_->count(DropReason::kConnEvictedHalfOpen);
-      idx = conns_.create(init, timeout, now);
+      idx = conns_.create(init, timeout, now, a6);
     }
   }
   if (idx == conn::kNone) {
@@ -163,7 +168,7 @@ void Director::note_result(const Dest* dest, bool from_template, bool new_templa
   n.from_template = from_template;
   n.new_template = new_template;
   n.chosen = dest != nullptr;
-  n.chosen_addr = dest ? dest->addr : Ipv4Addr{};
+  n.chosen_addr = dest ? dest->addr : IpAddr{};
   n.chosen_port = dest ? dest->port : 0;
   n.chosen_method = dest ? dest->method : config::Method::kDr;
   n.count++;
@@ -187,14 +192,20 @@ uint32_t Director::schedule(Service& svc, const FlowKey& k, Instant now, Decisio
   init.vport = k.dport;
   init.svc = &svc;
   init.flags = ops ? conn::kFlagOnePacket : 0;
+  // An IPv6 connection: its addresses beside the slab (the table writes the folds into init's).
+  conn::ConnAddr6 a6{k.src6, k.dst6, {}};
+  if (k.v6) init.flags |= conn::kFlagIpv6;
 
   Dest* dest = nullptr;
   uint32_t tpl = conn::kNone;
   if (svc.persistence) {
-    // Template <proto, caddr & netmask, 0, vaddr, vport>; vport is 0 for a port-0 service.
+    // Template <proto, caddr & netmask, 0, vaddr, vport>; vport is 0 for a port-0 service. IPv6:
+    // the client's prefix of svc.prefix6 bits (ip_vs_sched_persist: ipv6_addr_prefix).
     Ipv4Addr snet{k.src.v & svc.netmask.v};
+    const Ipv6Addr snet6 = k.v6 ? Ipv6Prefix{k.src6, svc.prefix6}.network() : Ipv6Addr{};
     uint16_t tvport = (k.dport == svc.port) ? svc.port : 0;
-    tpl = conns_.find_template(k.proto, snet, k.dst, tvport);
+    tpl = k.v6 ? conns_.find_template6(k.proto, snet6, k.dst6, tvport)
+               : conns_.find_template(k.proto, snet, k.dst, tvport);
     if (tpl != conn::kNone && (!conns_[tpl].dest || !conns_[tpl].dest->available)) {
       // ip_vs_check_template: invalidate (never matches again), keep it for its connections.
       conns_.unhash(tpl);
@@ -214,12 +225,13 @@ uint32_t Director::schedule(Service& svc, const FlowKey& k, Instant now, Decisio
       t.cport = 0;
       t.vaddr = k.dst;
       t.vport = tvport;
-      t.daddr = dest->addr;
+      t.daddr = dest->addr.v4();
       t.dport = (k.dport == svc.port) ? dest->port : 0;
       t.method = dest->method;
       t.svc = &svc;
-      t.flags = conn::kFlagTemplate;
-      tpl = new_conn(t, dest, Duration::seconds(svc.persistence), now);
+      t.flags = conn::kFlagTemplate | (k.v6 ? conn::kFlagIpv6 : 0);
+      const conn::ConnAddr6 t6{snet6, k.dst6, dest->addr.v6()};
+      tpl = new_conn(t, dest, Duration::seconds(svc.persistence), now, k.v6 ? &t6 : nullptr);
       if (tpl == conn::kNone) {
         d.kind = Decision::Kind::kDrop;
         d.reason = DropReason::kConnTableFull;
@@ -240,10 +252,11 @@ uint32_t Director::schedule(Service& svc, const FlowKey& k, Instant now, Decisio
     }
   }
 
-  init.daddr = dest->addr;
+  init.daddr = dest->addr.v4();
   init.dport = (k.dport == svc.port && dest->port) ? dest->port : k.dport;
   init.method = dest->method;
-  uint32_t c = new_conn(init, dest, kNewConnTimeout, now);
+  a6.d = dest->addr.v6();
+  uint32_t c = new_conn(init, dest, kNewConnTimeout, now, k.v6 ? &a6 : nullptr);
   if (tpl != conn::kNone) {
     if (c != conn::kNone) {
       conns_[c].control = tpl;
@@ -307,8 +320,10 @@ Decision Director::classify(const PacketSummary& p, Instant now) noexcept {
   // TCP segment but a RST (tcp_conn_schedule). The state follows from NONE by the packet's flags
   // (an ACK: ESTABLISHED, a FIN: CLOSE, none: CLOSE).
   if (tcp && ((tcp_flags & tcp_flag::kRst) || !(syn || ipvs_.sloppy_tcp))) return d;
-  if (!is_vip(k.dst)) return d;  // the O(1) index first: most routed packets go no further
-  Service* svc = find_service(k.proto, k.dst, k.dport);
+  // The O(1) index first: most routed packets go no further (IPv6: by the address's fold, a
+  // filter that find_service then makes exact).
+  if (k.v6 ? !vips6_.contains(k.dst.v) : !is_vip(k.dst)) return d;
+  Service* svc = find_service(k.proto, k.dst_addr(), k.dport);
   if (!svc) return d;
   c = schedule(*svc, k, now, d);
   if (c == conn::kNone) return d;  // kNoDest or kDrop set by schedule()

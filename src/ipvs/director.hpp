@@ -52,7 +52,7 @@ struct Decision {
 struct SchedNote {
   static constexpr uint32_t kMaxDests = 16;
   struct DestIn {
-    Ipv4Addr addr;
+    IpAddr addr;
     uint16_t port = 0;
     int32_t weight = 0;
     uint32_t active = 0;
@@ -68,7 +68,7 @@ struct SchedNote {
   uint32_t n_dests = 0;        // reals in the list; the first kMaxDests are in dests, list order
   std::array<DestIn, kMaxDests> dests{};
   bool chosen = false;  // false: no real available
-  Ipv4Addr chosen_addr;
+  IpAddr chosen_addr;
   uint16_t chosen_port = 0;
   config::Method chosen_method = config::Method::kDr;
 };
@@ -155,7 +155,7 @@ public:
   CtlError add_real(Service& svc, const config::Real& r, Dest** out = nullptr);
   /// ipvsadm -e: method, weight and thresholds (new connections use the new method).
   CtlError edit_real(Service& svc, const config::Real& r);
-  CtlError delete_real(Service& svc, Ipv4Addr addr, uint16_t port);
+  CtlError delete_real(Service& svc, const IpAddr& addr, uint16_t port);
   /// ipvsadm -Z: zero the counters (and rates) of one service and its reals, or of everything.
   void zero(Service* svc);
   /// ipvsadm --set tcp tcpfin udp (0 keeps a value). Existing connections keep their timers
@@ -209,9 +209,9 @@ public:
   /// Live services in the order they were added.
   const std::vector<std::unique_ptr<Service>>& services() const noexcept { return services_; }
   /// Packet lookup (ip_vs_service_find): exact port, then the VIP's port-0 service.
-  Service* find_service(IpProto proto, Ipv4Addr vip, uint16_t port) noexcept;
+  Service* find_service(IpProto proto, const IpAddr& vip, uint16_t port) noexcept;
   /// Control lookup: this exact (protocol, VIP, port).
-  Service* find_exact(IpProto proto, Ipv4Addr vip, uint16_t port) noexcept;
+  Service* find_exact(IpProto proto, const IpAddr& vip, uint16_t port) noexcept;
   /// The interface answering ARP for `a` if it is a VIP of a live service (the first service
   /// with that VIP, in the order services() lists them). O(1): an index kept by the control API.
   std::optional<uint32_t> vip_interface(Ipv4Addr a) const noexcept {
@@ -242,9 +242,10 @@ private:
   /// The SchedNote halves: the inputs before the scheduler runs, the outcome after.
   void note_inputs(const Service& svc, const FlowKey& k) noexcept;
   void note_result(const Dest* dest, bool from_template, bool new_template) noexcept;
-  uint32_t new_conn(const conn::Conn& init, Dest* dest, Duration timeout, Instant now) noexcept;
+  uint32_t new_conn(const conn::Conn& init, Dest* dest, Duration timeout, Instant now,
+                    const conn::ConnAddr6* a6 = nullptr) noexcept;
   /// ip_vs_find_dest's real: (address, port), else (address, port 0); sync and handover bind by it.
-  static Dest* find_dest(Service& svc, Ipv4Addr addr, uint16_t port) noexcept {
+  static Dest* find_dest(Service& svc, const IpAddr& addr, uint16_t port) noexcept {
     Dest* d = svc.find_real(addr, port);
     return d ? d : svc.find_real(addr, 0);
   }
@@ -281,6 +282,9 @@ private:
   // packet. Kept by add_service (insert), edit_service, delete_service, clear and apply_config
   // (rebuild); every change to services_ or to a service's iface goes through those.
   FlatMap<uint32_t, uint32_t> vips_;
+  // IPv6 VIPs by their fold (IpAddr::fold) -> interface: a filter (folds may collide; the
+  // service lookup that follows compares the address).
+  FlatMap<uint32_t, uint32_t> vips6_;
   conn::Timeouts timeouts_;
   conn::ConnTable conns_;
   Rng rng_;

@@ -17,7 +17,9 @@ Director::CtlError Director::add_service(const config::ServiceSettings& settings
   s->mh_sorted = ipvs_.mh_sorted;
   if (!s->set_scheduler(settings.scheduler)) return CtlError::kSchedulerNotFound;
   if (out) *out = s.get();
-  vips_.insert(s->vip.v, s->interface);  // appended last: a VIP already indexed keeps its first service
+  // appended last: a VIP already indexed keeps its first service
+  if (s->vip.is_v4()) vips_.insert(s->vip.v4().v, s->interface);
+  else vips6_.insert(s->vip.fold(), s->interface);
   services_.push_back(std::move(s));
   return CtlError::kOk;
 }
@@ -77,7 +79,7 @@ Director::CtlError Director::edit_real(Service& svc, const config::Real& r) {
   return CtlError::kOk;
 }
 
-Director::CtlError Director::delete_real(Service& svc, Ipv4Addr addr, uint16_t port) {
+Director::CtlError Director::delete_real(Service& svc, const IpAddr& addr, uint16_t port) {
   Dest* d = svc.find_real(addr, port);
   if (!d) return CtlError::kNoDest;
   svc.delete_real(*d);

@@ -68,7 +68,7 @@ void Director::snapshot_stats(std::vector<handover::StatsRec>& out, uint64_t (&t
   auto rec = [](const Service& s, const Stats& st) {
     handover::StatsRec r;
     r.proto = static_cast<uint8_t>(s.protocol);
-    r.vip = s.vip;
+    r.vip = s.vip.v4();  // the records are IPv4 (handover/state.hpp); IPv6 services are not built yet
     r.vport = s.port;
     r.conns = st.conns;
     r.inpkts = st.inpkts;
@@ -82,7 +82,7 @@ void Director::snapshot_stats(std::vector<handover::StatsRec>& out, uint64_t (&t
     for (const Dest* d : s->dests) {
       handover::StatsRec r = rec(*s, d->stats);
       r.real = true;
-      r.addr = d->addr;
+      r.addr = d->addr.v4();
       r.port = d->port;
       out.push_back(r);
     }
@@ -182,7 +182,7 @@ void Director::snapshot_sched(std::vector<handover::SchedRec>& out) const {
     if (!s->sched) continue;
     std::vector<int64_t> v = s->sched->state();
     if (v.empty()) continue;
-    out.push_back({static_cast<uint8_t>(s->protocol), s->vip, s->port, s->scheduler, std::move(v)});
+    out.push_back({static_cast<uint8_t>(s->protocol), s->vip.v4(), s->port, s->scheduler, std::move(v)});
   }
 }
 

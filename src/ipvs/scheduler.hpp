@@ -48,8 +48,9 @@ public:
   virtual void set_state(Service&, std::span<const int64_t>) {}
 };
 
-/// A real as a number for state(): address and port, or -1 for none (the list head).
-inline int64_t dest_key(const Dest* d) noexcept { return d ? (int64_t{d->addr.v} << 16) | d->port : -1; }
+/// A real as a number for state(): address and port, or -1 for none (the list head). IPv4 reals
+/// only (IPv6 services are not built yet: docs/ipv6-services-plan.md).
+inline int64_t dest_key(const Dest* d) noexcept { return d ? (int64_t{d->addr.v4().v} << 16) | d->port : -1; }
 /// The live real of `svc` that dest_key named, or nullptr.
 inline Dest* dest_of(Service& svc, int64_t key) noexcept {
   if (key < 0) return nullptr;

@@ -12,7 +12,7 @@ Service::~Service() = default;
 Service::Service(Service&&) noexcept = default;
 Service& Service::operator=(Service&&) noexcept = default;
 
-Dest* Service::find_real(Ipv4Addr addr, uint16_t port) noexcept {
+Dest* Service::find_real(const IpAddr& addr, uint16_t port) noexcept {
   for (Dest* d : dests)
     if (d->addr == addr && d->port == port) return d;
   return nullptr;

@@ -55,7 +55,7 @@ struct Service : config::ServiceSettings {
   Service& operator=(Service&&) noexcept;
 
   /// The live real (address, port), or nullptr.
-  Dest* find_real(Ipv4Addr addr, uint16_t port) noexcept;
+  Dest* find_real(const IpAddr& addr, uint16_t port) noexcept;
   /// ipvsadm -a: a new real at the head of the list (the caller checked it is not there yet); a
   /// real removed earlier and still in storage is revived with its counters, as the kernel
   /// revives a dest from its trash. Then the scheduler's add_dest.

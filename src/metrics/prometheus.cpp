@@ -106,7 +106,7 @@ struct RealRow {
 };
 
 // vsrouter's labels of a real server: its service's, then its own address and port.
-std::string real_labels(IpProto proto, Ipv4Addr vip, uint16_t vport, Ipv4Addr real, uint16_t rport) {
+std::string real_labels(IpProto proto, const IpAddr& vip, uint16_t vport, const IpAddr& real, uint16_t rport) {
   return Labels()
       .add("proto", protocol_name(proto))
       .add("vip", vip.str())
@@ -183,7 +183,7 @@ std::string render_metrics(const Engine& engine, const std::vector<PortCounters>
     std::vector<const ipvs::Service*> sv;
     for (const auto& s : dir.services()) sv.push_back(s.get());
     std::sort(sv.begin(), sv.end(), [](const ipvs::Service* a, const ipvs::Service* b) {
-      return std::tuple(a->protocol, a->vip.v, a->port) < std::tuple(b->protocol, b->vip.v, b->port);
+      return std::tuple(a->protocol, a->vip, a->port) < std::tuple(b->protocol, b->vip, b->port);
     });
     for (const ipvs::Service* s : sv) {
       const std::string vip = s->vip.str();
@@ -191,7 +191,7 @@ std::string render_metrics(const Engine& engine, const std::vector<PortCounters>
       svcs.push_back({s, Labels().add("proto", proto).add("vip", vip).add("vport", s->port).str()});
       std::vector<const ipvs::Dest*> ds(s->dests.begin(), s->dests.end());
       std::sort(ds.begin(), ds.end(), [](const ipvs::Dest* a, const ipvs::Dest* b) {
-        return std::tuple(a->addr.v, a->port) < std::tuple(b->addr.v, b->port);
+        return std::tuple(a->addr, a->port) < std::tuple(b->addr, b->port);
       });
       for (const ipvs::Dest* d : ds) {
         const std::string real = d->addr.str();
@@ -304,8 +304,8 @@ std::string render_metrics(const Engine& engine, const std::vector<PortCounters>
     if (rh.n_checkers > 0)
       checked.push_back({&rh, real_labels(rh.protocol, rh.vip, rh.vport, rh.real.addr, rh.real.port)});
   std::sort(checked.begin(), checked.end(), [](const CheckedRow& a, const CheckedRow& b) {
-    return std::tuple(a.rh->protocol, a.rh->vip.v, a.rh->vport, a.rh->real.addr.v, a.rh->real.port) <
-           std::tuple(b.rh->protocol, b.rh->vip.v, b.rh->vport, b.rh->real.addr.v, b.rh->real.port);
+    return std::tuple(a.rh->protocol, IpAddr(a.rh->vip), a.rh->vport, a.rh->real.addr, a.rh->real.port) <
+           std::tuple(b.rh->protocol, IpAddr(b.rh->vip), b.rh->vport, b.rh->real.addr, b.rh->real.port);
   });
   struct CheckerRow {
     const check::Checker* k;

@@ -163,7 +163,7 @@ std::string describe_frame(std::span<const uint8_t> frame) {
 
 std::string describe_sched(const ipvs::SchedNote& n) {
   const std::string_view sched = n.svc ? std::string_view(n.svc->scheduler) : std::string_view("?");
-  auto ep = [](Ipv4Addr a, uint16_t p) { return a.str() + ":" + std::to_string(p); };
+  auto ep = [](const IpAddr& a, uint16_t p) { return a.str(p); };
   std::string s(n.from_template ? "persistence template" : sched);
   s += std::string(" ") +
        (n.flow.proto == IpProto::kTcp   ? "TCP"

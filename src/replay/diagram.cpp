@@ -13,7 +13,7 @@ namespace {
 
 using namespace wire;
 
-std::string ep(Ipv4Addr a, uint16_t p) { return a.str() + ":" + std::to_string(p); }
+std::string ep(const IpAddr& a, uint16_t p) { return a.str(p); }
 
 std::string stamp(int64_t us, int64_t origin) {
   char buf[32];

@@ -99,7 +99,7 @@ private:
     sorted_.assign(svc.dests.begin(), svc.dests.end());
     if (svc.mh_sorted)
       std::sort(sorted_.begin(), sorted_.end(), [](const ipvs::Dest* a, const ipvs::Dest* b) {
-        return a->addr.v != b->addr.v ? a->addr.v < b->addr.v : a->port < b->port;
+        return a->addr != b->addr ? a->addr < b->addr : a->port < b->port;
       });
     const auto& list = sorted_;
     if (list.size() > kMhTabSize) return;  // the kernel's -EINVAL: the old table stays
@@ -109,8 +109,9 @@ private:
       for (size_t i = 0; i < list.size(); ++i) {
         const ipvs::Dest& d = *list[i];
         Setup& ds = setup_[i];
-        ds.offset = mh_hashkey(d.addr, d.port, kMhHash1, 0) % kMhTabSize;
-        ds.skip = mh_hashkey(d.addr, d.port, kMhHash2, 0) % (kMhTabSize - 1) + 1;
+        // ip_vs_mh_permutate: the dest's address folded by the service's family.
+        ds.offset = mh_hashkey(Ipv4Addr{d.addr.fold()}, d.port, kMhHash1, 0) % kMhTabSize;
+        ds.skip = mh_hashkey(Ipv4Addr{d.addr.fold()}, d.port, kMhHash2, 0) % (kMhTabSize - 1) + 1;
         ds.perm = ds.offset;
         const int32_t lw = d.last_weight;
         const int32_t t = (lw / gcd_) >> rshift_;

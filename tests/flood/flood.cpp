@@ -857,7 +857,7 @@ private:
   std::array<uint64_t, kDropReasonCount> legit_drops_{};
   // Bounds, sampled after every frame.
   uint32_t max_queues_ = 0;
-  size_t max_bytes_ = 0, max_hog_bytes_ = 0, max_legit_source_bytes_ = 0;
+  size_t max_bytes_ = 0, max_hog_bytes_ = 0;
   bool over_ = false;
   std::string over_what_;
 };

@@ -54,12 +54,12 @@ void check_model(const config::Config& c) {
   if (c.defense.syn_timeout < 1 || c.defense.syn_timeout > 60) fail("syn_timeout range");
   for (const auto& s : c.services) {
     if (s.interface >= c.interfaces.size()) fail("service interface");
-    if (!c.interfaces[s.interface].addresses.empty() && !on_link(c, s.vip)) fail("VIP off-link");
+    if (!c.interfaces[s.interface].addresses.empty() && !on_link(c, s.vip.v4())) fail("VIP off-link");
     if (s.port == 0 && s.persistence == 0) fail("port 0 without persistence");
     for (const auto& r : s.reals) {
       if (r.weight < 0) fail("weight range");  // 0..2147483647 (docs/config.md, as the kernel)
       if (r.method != config::Method::kNat && r.port != s.port) fail("dr/tun real changes the port");
-      if (r.method == config::Method::kDr && !on_link(c, r.addr)) fail("dr real off-link");
+      if (r.method == config::Method::kDr && !on_link(c, r.addr.v4())) fail("dr real off-link");
     }
   }
   for (const auto& r : c.routes6)

@@ -187,7 +187,7 @@ TEST(VipIndex, ThousandServicesAllIndexed) {
   ASSERT_TRUE(cfg);
   ipvs::Director d(*cfg, 1);
   ASSERT_EQ(d.services().size(), 1000u);
-  for (const auto& s : d.services()) EXPECT_EQ(d.vip_interface(s->vip), s->interface);
+  for (const auto& s : d.services()) EXPECT_EQ(d.vip_interface(s->vip.v4()), s->interface);
   EXPECT_FALSE(d.is_vip(ip4(10, 0, 5, 1)));
   EXPECT_FALSE(d.is_vip(ip4(10, 0, 1, 251)));
 }

@@ -416,5 +416,51 @@ TEST(ParseEndpoint, RejectsMalformed) {
   }
 }
 
+// --- IpAddr: a service's or a real's address of either family -----------------------------------
+
+TEST(IpAddr, Ipv4RoundTripsThroughTheMappedForm) {
+  const IpAddr a = Ipv4Addr::from_octets(192, 168, 10, 11);
+  EXPECT_TRUE(a.is_v4());
+  EXPECT_FALSE(a.is_v6());
+  EXPECT_EQ(a.v4(), Ipv4Addr::from_octets(192, 168, 10, 11));
+  EXPECT_EQ(a.str(), "192.168.10.11");
+  EXPECT_EQ(a.str(80), "192.168.10.11:80");  // ipvsadm's a.b.c.d:port
+  EXPECT_EQ(a.fold(), 0xc0a80a0bu);          // an IPv4 address is its own fold
+  EXPECT_EQ(IpAddr::parse("192.168.10.11"), a);
+}
+
+TEST(IpAddr, Ipv6PrintsBracketedWithAPort) {
+  auto a = IpAddr::parse("2001:db8::80");
+  ASSERT_TRUE(a);
+  EXPECT_TRUE(a->is_v6());
+  EXPECT_EQ(a->str(), "2001:db8::80");
+  EXPECT_EQ(a->str(80), "[2001:db8::80]:80");  // ipvsadm.c addrport_to_anyname
+  EXPECT_EQ(a->v6(), *Ipv6Addr::parse("2001:db8::80"));
+}
+
+TEST(IpAddr, RefusesAMappedLiteralAndGarbage) {
+  EXPECT_FALSE(IpAddr::parse("::ffff:10.0.0.1"));  // would read as the IPv4 address
+  EXPECT_FALSE(IpAddr::parse("10.0.0"));
+  EXPECT_FALSE(IpAddr::parse("[2001:db8::1]"));
+  EXPECT_FALSE(IpAddr::parse(""));
+}
+
+TEST(IpAddr, FoldIsTheKernelsXorOfTheFourWords) {
+  // ip_vs_sh.c ip_vs_sh_hashkey: ip6[0] ^ ip6[1] ^ ip6[2] ^ ip6[3], then ntohl.
+  auto a = IpAddr::parse("2001:db8:1:2:3:4:5:6");
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->fold(), 0x20010db8u ^ 0x00010002u ^ 0x00030004u ^ 0x00050006u);
+}
+
+TEST(IpAddr, SortsIpv4FirstThenByAddress) {
+  // libipvs.c ipvs_cmp_services: the family first (AF_INET before AF_INET6).
+  const IpAddr v4lo = Ipv4Addr::from_octets(10, 0, 0, 1), v4hi = Ipv4Addr::from_octets(203, 0, 113, 1);
+  const IpAddr v6lo = *IpAddr::parse("::2"), v6hi = *IpAddr::parse("2001:db8::1");
+  EXPECT_LT(v4lo, v4hi);
+  EXPECT_LT(v4hi, v6lo);  // ::2 sorts below ::ffff:0:0/96 by bytes, but IPv6 comes after IPv4
+  EXPECT_LT(v6lo, v6hi);
+  EXPECT_NE(v4lo, v6lo);
+}
+
 }  // namespace
 }  // namespace vs

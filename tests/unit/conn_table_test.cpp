@@ -132,5 +132,85 @@ TEST(ConnTableTest, ExpiryIsExactAfterManyRearms) {
   EXPECT_FALSE(t.next_deadline().has_value());
 }
 
+// --- IPv6 connections: one table for both families (ip_vs_conn_tab), addresses beside the slab ---
+
+Ipv6Addr v6(const char* s) { return *Ipv6Addr::parse(s); }
+
+TEST(ConnTableTest, AnIpv6ConnectionIsFoundBothWaysByItsFullAddresses) {
+  ConnTable t(64, 1, {Duration::seconds(60)});
+  Conn c;
+  c.proto = kTcp;
+  c.cport = 40000;
+  c.vport = 80;
+  c.dport = 8080;
+  c.method = config::Method::kNat;
+  c.flags = kFlagIpv6;
+  const ConnAddr6 a{v6("2001:db8:c::7"), v6("2001:db8::80"), v6("2001:db8:1::11")};
+  const uint32_t i = t.create(c, Duration::seconds(60), at_s(0), &a);
+  ASSERT_NE(i, kNone);
+  EXPECT_EQ(t.addr6(i).d, a.d);
+  EXPECT_EQ(t[i].caddr.v, IpAddr::from_v6(a.c).fold()) << "the Conn keeps the folds the schedulers hash";
+  auto in = t.lookup(FlowKey::ipv6(a.c, 40000, a.v, 80, kTcp));
+  ASSERT_TRUE(in);
+  EXPECT_EQ(in->idx, i);
+  EXPECT_FALSE(in->out);
+  auto out = t.lookup(FlowKey::ipv6(a.d, 8080, a.c, 40000, kTcp));  // NAT: the real's reply
+  ASSERT_TRUE(out);
+  EXPECT_TRUE(out->out);
+  EXPECT_FALSE(t.lookup(FlowKey::ipv6(a.v, 80, a.c, 40000, kTcp))) << "NAT replies come from the real";
+  EXPECT_FALSE(t.lookup(FlowKey::ipv6(a.c, 40001, a.v, 80, kTcp)));
+  EXPECT_FALSE(t.lookup(FlowKey::ipv6(v6("2001:db8:c::8"), 40000, a.v, 80, kTcp)));
+  t.free(i);
+  EXPECT_FALSE(t.lookup(FlowKey::ipv6(a.c, 40000, a.v, 80, kTcp)));
+}
+
+TEST(ConnTableTest, EqualFoldsDoNotMatchAcrossAddressesOrFamilies) {
+  ConnTable t(64, 1, {Duration::seconds(60)});
+  Conn c;
+  c.proto = kTcp;
+  c.cport = 40000;
+  c.vport = 80;
+  c.dport = 80;
+  c.method = config::Method::kDr;
+  c.flags = kFlagIpv6;
+  // The words of x swapped give y: the same XOR fold, another address.
+  const Ipv6Addr x = v6("2001:db8:1:2:3:4:5:6"), y = v6("3:4:5:6:2001:db8:1:2"), vip = v6("2001:db8::80");
+  ASSERT_EQ(IpAddr::from_v6(x).fold(), IpAddr::from_v6(y).fold());
+  const ConnAddr6 ax{x, vip, v6("2001:db8:1::11")};
+  const uint32_t i = t.create(c, Duration::seconds(60), at_s(0), &ax);
+  EXPECT_EQ(t.lookup(FlowKey::ipv6(x, 40000, vip, 80, kTcp))->idx, i);
+  EXPECT_FALSE(t.lookup(FlowKey::ipv6(y, 40000, vip, 80, kTcp))) << "same folds, another client";
+  // An IPv4 packet whose addresses equal the folds is another flow altogether.
+  const Ipv4Addr fx{IpAddr::from_v6(x).fold()}, fv{IpAddr::from_v6(vip).fold()};
+  EXPECT_FALSE(t.lookup(FlowKey{fx, fv, 40000, 80, kTcp}));
+  const uint32_t j = t.create(nat_conn(5), Duration::seconds(60), at_s(0));
+  EXPECT_FALSE(t.lookup(FlowKey::ipv6(v6("::172.0.0.5"), t[j].cport, v6("::10.0.0.100"), 80, kTcp)));
+  EXPECT_EQ(t.lookup(in_key(t[j]))->idx, j);
+}
+
+TEST(ConnTableTest, AnIpv6TemplateIsKeyedByTheClientPrefix) {
+  ConnTable t(16, 1, {Duration::seconds(60)});
+  Conn tpl;
+  tpl.proto = kTcp;
+  tpl.vport = 80;
+  tpl.flags = kFlagTemplate | kFlagIpv6;
+  const ConnAddr6 a{v6("2001:db8:c::"), v6("2001:db8::80"), v6("2001:db8:1::11")};
+  const uint32_t i = t.create(tpl, Duration::seconds(60), at_s(0), &a);
+  EXPECT_EQ(t.find_template6(kTcp, a.c, a.v, 80), i);
+  EXPECT_EQ(t.find_template6(kTcp, a.c, a.v, 81), kNone);
+  EXPECT_EQ(t.find_template(kTcp, t[i].caddr, t[i].vaddr, 80), kNone) << "not an IPv4 template";
+  EXPECT_FALSE(t.lookup(FlowKey::ipv6(a.c, 0, a.v, 80, kTcp))) << "not a connection";
+}
+
+TEST(ConnTableTest, AnIpv6EntryNeedsItsAddresses) {
+  ConnTable t(16, 1, {Duration::seconds(60)});
+  Conn c = nat_conn(1);
+  c.flags = kFlagIpv6;
+  EXPECT_EQ(t.create(c, Duration::seconds(60), at_s(0)), kNone);
+  const ConnAddr6 a{};
+  EXPECT_EQ(t.create(nat_conn(2), Duration::seconds(60), at_s(0), &a), kNone) << "addresses without the flag";
+  EXPECT_EQ(t.size(), 0u);
+}
+
 }  // namespace
 }  // namespace vs::conn

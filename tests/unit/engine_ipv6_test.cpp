@@ -48,7 +48,6 @@ constexpr MacAddr kWanMac = test::mac(0x02, 0, 0, 0, 0, 0x01);
 constexpr MacAddr kLanMac = test::mac(0x02, 0, 0, 0, 0, 0x02);
 constexpr MacAddr kClientMac = test::mac(0x02, 0xaa, 0, 0, 0, 0x02);
 constexpr MacAddr kServerMac = test::mac(0x02, 0xbb, 0, 0, 0, 0x02);
-constexpr MacAddr kGwMac = test::mac(0x02, 0xbb, 0, 0, 0, 0xfe);
 
 Ipv6Addr a6(const char* s) { return *Ipv6Addr::parse(s); }
 const Ipv6Addr kWanIp = a6("2001:db8:1::1"), kLanIp = a6("2001:db8:2::1"), kWanLl = a6("fe80::ff:fe00:1");

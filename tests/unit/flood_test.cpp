@@ -271,11 +271,9 @@ test::ConfigText engine_config() {
   return c;
 }
 
-constexpr uint32_t kLanIf = 0, kSrvIf = 1;
+constexpr uint32_t kLanIf = 0;
 constexpr MacAddr kLanMac = test::mac(0x02, 0, 0, 0, 0, 0x01);
-constexpr MacAddr kSrvMac = test::mac(0x02, 0, 0, 0, 0, 0x02);
 constexpr Ipv4Addr kLanIp = ip4(10, 1, 0, 1);
-constexpr Ipv4Addr kSrvIp = ip4(10, 2, 0, 1);
 constexpr Ipv4Addr kEngineVip = ip4(10, 1, 0, 100);
 
 MacAddr host_mac(uint32_t n) {

@@ -1198,7 +1198,6 @@ TEST_F(ServerTest, TwoHundredIdleConnectionsDoNotBlockAScrape) {
 TEST_F(ServerTest, SlotsBusyWithRequestsRefuseNewConnections) {
   MetricsLimits lim;
   lim.max_clients = 2;
-  std::atomic<bool> release{false};
   std::string refused_read, a, b;
   serve(
       lim,

@@ -75,7 +75,7 @@ public:
   }
   static std::string name(const ipvs::Dest* d) {
     if (d == nullptr) return "-";
-    return std::string(1, static_cast<char>('A' + (d->addr.v & 0xff) - 1));
+    return std::string(1, static_cast<char>('A' + (d->addr.v4().v & 0xff) - 1));
   }
 
   ipvs::Service svc;

@@ -192,7 +192,7 @@ TEST(SchedMh, SortedOrderMakesTheTableIndependentOfTheListsHistory) {
       bed.add(letters[i], weights[i]);
     }
     std::vector<uint32_t> addrs;
-    for (const ipvs::Dest* d : lookup_table(*bed.svc.sched)) addrs.push_back(d ? d->addr.v : 0);
+    for (const ipvs::Dest* d : lookup_table(*bed.svc.sched)) addrs.push_back(d ? d->addr.v4().v : 0);
     return addrs;
   };
   EXPECT_NE(table_of(false, false), table_of(false, true)) << "the kernel's order: the history shows";
