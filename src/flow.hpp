@@ -10,33 +10,29 @@
 
 namespace vs {
 
+/// The addresses of an IPv6 flow. They travel beside its FlowKey (lookups and scheduling take
+/// both), so that the IPv4 key stays 16 bytes on the packet path.
+struct FlowAddr6 {
+  Ipv6Addr src, dst;
+  friend constexpr bool operator==(const FlowAddr6&, const FlowAddr6&) = default;
+};
+
 struct FlowKey {
   Ipv4Addr src;  // IPv4: the address; IPv6: its fold (IpAddr::fold), the schedulers' hash input
   Ipv4Addr dst;
   uint16_t sport = 0;  // 0 when the protocol has no ports or the packet is a non-first fragment
   uint16_t dport = 0;
   IpProto proto{};  // IP protocol number
-  bool v6 = false;  // an IPv6 packet: src6/dst6 are its addresses
-  Ipv6Addr src6{}, dst6{};
+  bool v6 = false;  // an IPv6 flow: its addresses are a FlowAddr6 beside this key
 
-  /// The key of an IPv6 packet: the addresses and, in src/dst, their folds.
-  static FlowKey ipv6(const Ipv6Addr& s, uint16_t sp, const Ipv6Addr& d, uint16_t dp, IpProto p) noexcept {
-    FlowKey k;
-    k.src = Ipv4Addr{IpAddr::from_v6(s).fold()};
-    k.dst = Ipv4Addr{IpAddr::from_v6(d).fold()};
-    k.sport = sp;
-    k.dport = dp;
-    k.proto = p;
-    k.v6 = true;
-    k.src6 = s;
-    k.dst6 = d;
-    return k;
+  /// The key of an IPv6 flow: its addresses' folds, and v6.
+  static FlowKey folded(const FlowAddr6& a, uint16_t sp, uint16_t dp, IpProto p) noexcept {
+    return {Ipv4Addr{IpAddr::from_v6(a.src).fold()}, Ipv4Addr{IpAddr::from_v6(a.dst).fold()}, sp, dp, p, true};
   }
-  IpAddr src_addr() const noexcept { return v6 ? IpAddr::from_v6(src6) : IpAddr(src); }
-  IpAddr dst_addr() const noexcept { return v6 ? IpAddr::from_v6(dst6) : IpAddr(dst); }
 
   friend constexpr bool operator==(const FlowKey&, const FlowKey&) = default;
 };
+static_assert(sizeof(FlowKey) == 16, "the packet path's key stays two words");
 
 /// A received IPv4 packet summarised once, when its transport header is checked (the engine's
 /// handle_ipv4): what the IPVS path needs without parsing the header again.

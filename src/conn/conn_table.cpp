@@ -67,22 +67,31 @@ ConnTable::Slot ConnTable::slot6(IpProto proto, const Ipv6Addr& s, uint16_t sp, 
   return Slot{static_cast<uint32_t>(((h & 0xffffffffu) * buckets_.size()) >> 32), static_cast<uint16_t>(h >> 32)};
 }
 
-bool ConnTable::node_matches(uint32_t node, const FlowKey& k) const noexcept {
+bool ConnTable::node_matches(uint32_t node, const FlowKey& k, const FlowAddr6* a6) const noexcept {
   const Conn& c = slab_[node >> 1];
-  if (c.proto != k.proto || (c.flags & kFlagTemplate) || ((c.flags & kFlagIpv6) != 0) != k.v6) return false;
-  // The folds first (for IPv6): a node whose tag matched by chance is refused without reading
-  // the side array.
-  if ((node & 1) == 0) {
-    if (!(c.caddr == k.src && c.cport == k.sport && c.vaddr == k.dst && c.vport == k.dport)) return false;
-    return !k.v6 || (addr6_[node >> 1].c == k.src6 && addr6_[node >> 1].v == k.dst6);
+  if (c.proto != k.proto || (c.flags & (kFlagTemplate | kFlagIpv6))) {
+    // IPv6 (the folds first: a node whose tag matched by chance is refused without reading the
+    // side array); never a template, never the other family.
+    return a6 && (c.flags & (kFlagTemplate | kFlagIpv6)) == kFlagIpv6 && c.proto == k.proto &&
+           node_matches6(node, k, *a6);
   }
+  if (a6) return false;
+  if ((node & 1) == 0) return c.caddr == k.src && c.cport == k.sport && c.vaddr == k.dst && c.vport == k.dport;
   bool nat = c.method == config::Method::kNat;
   Ipv4Addr ra = nat ? c.daddr : c.vaddr;
   uint16_t rp = nat ? c.dport : c.vport;
-  if (!(ra == k.src && rp == k.sport && c.caddr == k.dst && c.cport == k.dport)) return false;
-  if (!k.v6) return true;
+  return ra == k.src && rp == k.sport && c.caddr == k.dst && c.cport == k.dport;
+}
+
+bool ConnTable::node_matches6(uint32_t node, const FlowKey& k, const FlowAddr6& f) const noexcept {
+  const Conn& c = slab_[node >> 1];
   const ConnAddr6& a = addr6_[node >> 1];
-  return (nat ? a.d : a.v) == k.src6 && a.c == k.dst6;
+  if ((node & 1) == 0)
+    return c.caddr == k.src && c.cport == k.sport && c.vaddr == k.dst && c.vport == k.dport && a.c == f.src &&
+           a.v == f.dst;
+  bool nat = c.method == config::Method::kNat;
+  return (nat ? c.daddr : c.vaddr) == k.src && (nat ? c.dport : c.vport) == k.sport && c.caddr == k.dst &&
+         c.cport == k.dport && (nat ? a.d : a.v) == f.src && a.c == f.dst;
 }
 
 ConnTable::Slot ConnTable::node_slot(uint32_t node) const noexcept {
@@ -144,8 +153,8 @@ void ConnTable::unhash_node(uint32_t node) noexcept {
   }
 }
 
-std::optional<ConnTable::Hit> ConnTable::lookup(const FlowKey& k) const noexcept {
-  uint32_t n = probe(key_slot(k), [&](uint32_t n) { return node_matches(n, k); });
+std::optional<ConnTable::Hit> ConnTable::lookup(const FlowKey& k, const FlowAddr6* a6) const noexcept {
+  uint32_t n = probe(key_slot(k, a6), [&](uint32_t n) { return node_matches(n, k, a6); });
   if (n == kNone) return std::nullopt;
   return Hit{n >> 1, (n & 1) != 0};
 }

@@ -130,7 +130,9 @@ public:
     bool out;  // the packet is a reply (real -> client)
   };
   /// The non-template connection this packet belongs to, in either direction.
-  std::optional<Hit> lookup(const FlowKey& k) const noexcept;
+  std::optional<Hit> lookup(const FlowKey& k) const noexcept { return lookup(k, nullptr); }
+  /// An IPv6 flow (k.v6, k holding the folds): `a6` its addresses; nullptr for IPv4.
+  std::optional<Hit> lookup(const FlowKey& k, const FlowAddr6* a6) const noexcept;
   /// The hashed persistence template (proto, caddr, cport 0, vaddr, vport).
   uint32_t find_template(IpProto proto, Ipv4Addr caddr, Ipv4Addr vaddr, uint16_t vport) const noexcept;
   /// The same for an IPv6 service (caddr: the client's prefix, ipv6_addr_prefix).
@@ -219,8 +221,8 @@ private:
   /// IPv6: all 32 address bytes hashed (the folds are linear: keyed on them alone, a sender could
   /// pick addresses that collide; the kernel jhashes the 16 bytes too, ip_vs_conn_hashkey).
   Slot slot6(IpProto proto, const Ipv6Addr& s, uint16_t sp, const Ipv6Addr& d, uint16_t dp) const noexcept;
-  Slot key_slot(const FlowKey& k) const noexcept {
-    return k.v6 ? slot6(k.proto, k.src6, k.sport, k.dst6, k.dport) : slot(k.proto, k.src, k.sport, k.dst, k.dport);
+  Slot key_slot(const FlowKey& k, const FlowAddr6* a6) const noexcept {
+    return a6 ? slot6(k.proto, a6->src, k.sport, a6->dst, k.dport) : slot(k.proto, k.src, k.sport, k.dst, k.dport);
   }
   /// The slot of a node: node 2i hashes the client->virtual tuple, 2i+1 the reply tuple.
   Slot node_slot(uint32_t node) const noexcept;
@@ -231,7 +233,10 @@ private:
   uint32_t probe(Slot s, F&& f) const noexcept;
   void hash_node(uint32_t node) noexcept;
   void unhash_node(uint32_t node) noexcept;
-  bool node_matches(uint32_t node, const FlowKey& k) const noexcept;
+  bool node_matches(uint32_t node, const FlowKey& k, const FlowAddr6* a6) const noexcept;
+  /// node_matches' IPv6 half: the full addresses (the folds matched). Out of line: the IPv4 path
+  /// keeps node_matches small enough to be inlined into every probe.
+  [[gnu::noinline, gnu::cold]] bool node_matches6(uint32_t node, const FlowKey& k, const FlowAddr6& a6) const noexcept;
   uint16_t queue_of(Duration t) noexcept;
   void q_unlink(uint32_t idx) noexcept;
   void q_append(uint32_t idx) noexcept;

@@ -181,7 +181,7 @@ Dest* Director::pick(Service& svc, const FlowKey& k, SchedContext& ctx, bool new
   return dest;
 }
 
-uint32_t Director::schedule(Service& svc, const FlowKey& k, Instant now, Decision& d) noexcept {
+uint32_t Director::schedule(Service& svc, const FlowKey& k, const FlowAddr6* f6, Instant now, Decision& d) noexcept {
   SchedContext ctx{now, rng_};
   const bool ops = (svc.flags & config::kFlagOps) && k.proto == IpProto::kUdp;
   Conn init;
@@ -193,8 +193,11 @@ uint32_t Director::schedule(Service& svc, const FlowKey& k, Instant now, Decisio
   init.svc = &svc;
   init.flags = ops ? conn::kFlagOnePacket : 0;
   // An IPv6 connection: its addresses beside the slab (the table writes the folds into init's).
-  conn::ConnAddr6 a6{k.src6, k.dst6, {}};
-  if (k.v6) init.flags |= conn::kFlagIpv6;
+  conn::ConnAddr6 a6{};
+  if (f6) {
+    a6 = {f6->src, f6->dst, {}};
+    init.flags |= conn::kFlagIpv6;
+  }
 
   Dest* dest = nullptr;
   uint32_t tpl = conn::kNone;
@@ -202,10 +205,10 @@ uint32_t Director::schedule(Service& svc, const FlowKey& k, Instant now, Decisio
     // Template <proto, caddr & netmask, 0, vaddr, vport>; vport is 0 for a port-0 service. IPv6:
     // the client's prefix of svc.prefix6 bits (ip_vs_sched_persist: ipv6_addr_prefix).
     Ipv4Addr snet{k.src.v & svc.netmask.v};
-    const Ipv6Addr snet6 = k.v6 ? Ipv6Prefix{k.src6, svc.prefix6}.network() : Ipv6Addr{};
+    const Ipv6Addr snet6 = f6 ? Ipv6Prefix{f6->src, svc.prefix6}.network() : Ipv6Addr{};
     uint16_t tvport = (k.dport == svc.port) ? svc.port : 0;
-    tpl = k.v6 ? conns_.find_template6(k.proto, snet6, k.dst6, tvport)
-               : conns_.find_template(k.proto, snet, k.dst, tvport);
+    tpl = f6 ? conns_.find_template6(k.proto, snet6, f6->dst, tvport)
+             : conns_.find_template(k.proto, snet, k.dst, tvport);
     if (tpl != conn::kNone && (!conns_[tpl].dest || !conns_[tpl].dest->available)) {
       // ip_vs_check_template: invalidate (never matches again), keep it for its connections.
       conns_.unhash(tpl);
@@ -229,9 +232,9 @@ uint32_t Director::schedule(Service& svc, const FlowKey& k, Instant now, Decisio
       t.dport = (k.dport == svc.port) ? dest->port : 0;
       t.method = dest->method;
       t.svc = &svc;
-      t.flags = conn::kFlagTemplate | (k.v6 ? conn::kFlagIpv6 : 0);
-      const conn::ConnAddr6 t6{snet6, k.dst6, dest->addr.v6()};
-      tpl = new_conn(t, dest, Duration::seconds(svc.persistence), now, k.v6 ? &t6 : nullptr);
+      t.flags = conn::kFlagTemplate | (f6 ? conn::kFlagIpv6 : 0);
+      const conn::ConnAddr6 t6{snet6, a6.v, dest->addr.v6()};
+      tpl = new_conn(t, dest, Duration::seconds(svc.persistence), now, f6 ? &t6 : nullptr);
       if (tpl == conn::kNone) {
         d.kind = Decision::Kind::kDrop;
         d.reason = DropReason::kConnTableFull;
@@ -256,7 +259,7 @@ uint32_t Director::schedule(Service& svc, const FlowKey& k, Instant now, Decisio
   init.dport = (k.dport == svc.port && dest->port) ? dest->port : k.dport;
   init.method = dest->method;
   a6.d = dest->addr.v6();
-  uint32_t c = new_conn(init, dest, kNewConnTimeout, now, k.v6 ? &a6 : nullptr);
+  uint32_t c = new_conn(init, dest, kNewConnTimeout, now, f6 ? &a6 : nullptr);
   if (tpl != conn::kNone) {
     if (c != conn::kNone) {
       conns_[c].control = tpl;
@@ -275,7 +278,7 @@ uint32_t Director::schedule(Service& svc, const FlowKey& k, Instant now, Decisio
   return c;
 }
 
-Decision Director::classify(const PacketSummary& p, Instant now) noexcept {
+Decision Director::classify(const PacketSummary& p, Instant now, const FlowAddr6* a6) noexcept {
   const FlowKey& k = p.key;
   const uint8_t tcp_flags = p.tcp_flags;
   Decision d;
@@ -283,7 +286,7 @@ Decision Director::classify(const PacketSummary& p, Instant now) noexcept {
   if (!tcp && k.proto != IpProto::kUdp) return d;
   if (!next_estimate_ && !services_.empty()) next_estimate_ = now + kEstimatorTick;
   wake_estimator(now);  // this packet may be counted
-  auto hit = conns_.lookup(k);
+  auto hit = conns_.lookup(k, a6);
   if (hit && hit->out) {
     d.kind = Decision::Kind::kOut;
     d.conn = hit->idx;
@@ -322,10 +325,10 @@ Decision Director::classify(const PacketSummary& p, Instant now) noexcept {
   if (tcp && ((tcp_flags & tcp_flag::kRst) || !(syn || ipvs_.sloppy_tcp))) return d;
   // The O(1) index first: most routed packets go no further (IPv6: by the address's fold, a
   // filter that find_service then makes exact).
-  if (k.v6 ? !vips6_.contains(k.dst.v) : !is_vip(k.dst)) return d;
-  Service* svc = find_service(k.proto, k.dst_addr(), k.dport);
+  if (a6 ? !vips6_.contains(k.dst.v) : !is_vip(k.dst)) return d;
+  Service* svc = find_service(k.proto, a6 ? IpAddr::from_v6(a6->dst) : IpAddr(k.dst), k.dport);
   if (!svc) return d;
-  c = schedule(*svc, k, now, d);
+  c = schedule(*svc, k, a6, now, d);
   if (c == conn::kNone) return d;  // kNoDest or kDrop set by schedule()
   d.kind = Decision::Kind::kIn;
   d.conn = c;

@@ -111,7 +111,8 @@ public:
 
   /// Classify a TCP/UDP packet (unfragmented; `tcp_flags` 0 for UDP), creating a connection when
   /// it opens one. kIn/kOut carry the connection; call in_packet/out_packet next.
-  Decision classify(const PacketSummary& p, Instant now) noexcept;
+  /// An IPv6 packet passes its addresses in `a6` (p.key holding their folds, v6 set).
+  Decision classify(const PacketSummary& p, Instant now, const FlowAddr6* a6 = nullptr) noexcept;
 
   /// Account a client->real packet (stats in, state transition); `ip_len` = IPv4 total length.
   void in_packet(uint32_t c, uint8_t tcp_flags, uint32_t ip_len, Instant now) noexcept;
@@ -131,7 +132,9 @@ public:
   /// The connection a quoted datagram belongs to, for ICMP errors: `inner` is the quoted packet's
   /// flow; for an error travelling client->VIP it is the reply VIP->client, for one travelling
   /// real->client it is the request client->real.
-  std::optional<conn::ConnTable::Hit> lookup(const FlowKey& k) const noexcept { return conns_.lookup(k); }
+  std::optional<conn::ConnTable::Hit> lookup(const FlowKey& k, const FlowAddr6* a6 = nullptr) const noexcept {
+    return conns_.lookup(k, a6);
+  }
 
   /// The next connection expiry or rate-estimator tick (every 2 s, as the kernel's).
   std::optional<Instant> next_deadline() const noexcept;
@@ -238,7 +241,7 @@ private:
   /// The scheduler's choice for `k` (nullptr: none available), recorded in the SchedNote when
   /// one is lent (a new template's choice when `new_template`).
   Dest* pick(Service& svc, const FlowKey& k, SchedContext& ctx, bool new_template) noexcept;
-  uint32_t schedule(Service& svc, const FlowKey& k, Instant now, Decision& d) noexcept;
+  uint32_t schedule(Service& svc, const FlowKey& k, const FlowAddr6* a6, Instant now, Decision& d) noexcept;
   /// The SchedNote halves: the inputs before the scheduler runs, the outcome after.
   void note_inputs(const Service& svc, const FlowKey& k) noexcept;
   void note_result(const Dest* dest, bool from_template, bool new_template) noexcept;

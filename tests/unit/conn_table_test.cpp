@@ -135,6 +135,12 @@ TEST(ConnTableTest, ExpiryIsExactAfterManyRearms) {
 // --- IPv6 connections: one table for both families (ip_vs_conn_tab), addresses beside the slab ---
 
 Ipv6Addr v6(const char* s) { return *Ipv6Addr::parse(s); }
+/// An IPv6 TCP flow's lookup: its key (the folds) and its addresses beside it.
+std::optional<ConnTable::Hit> find6(const ConnTable& t, const Ipv6Addr& s, uint16_t sp, const Ipv6Addr& d,
+                                    uint16_t dp) {
+  const FlowAddr6 a{s, d};
+  return t.lookup(FlowKey::folded(a, sp, dp, kTcp), &a);
+}
 
 TEST(ConnTableTest, AnIpv6ConnectionIsFoundBothWaysByItsFullAddresses) {
   ConnTable t(64, 1, {Duration::seconds(60)});
@@ -150,18 +156,18 @@ TEST(ConnTableTest, AnIpv6ConnectionIsFoundBothWaysByItsFullAddresses) {
   ASSERT_NE(i, kNone);
   EXPECT_EQ(t.addr6(i).d, a.d);
   EXPECT_EQ(t[i].caddr.v, IpAddr::from_v6(a.c).fold()) << "the Conn keeps the folds the schedulers hash";
-  auto in = t.lookup(FlowKey::ipv6(a.c, 40000, a.v, 80, kTcp));
+  auto in = find6(t, a.c, 40000, a.v, 80);
   ASSERT_TRUE(in);
   EXPECT_EQ(in->idx, i);
   EXPECT_FALSE(in->out);
-  auto out = t.lookup(FlowKey::ipv6(a.d, 8080, a.c, 40000, kTcp));  // NAT: the real's reply
+  auto out = find6(t, a.d, 8080, a.c, 40000);  // NAT: the real's reply
   ASSERT_TRUE(out);
   EXPECT_TRUE(out->out);
-  EXPECT_FALSE(t.lookup(FlowKey::ipv6(a.v, 80, a.c, 40000, kTcp))) << "NAT replies come from the real";
-  EXPECT_FALSE(t.lookup(FlowKey::ipv6(a.c, 40001, a.v, 80, kTcp)));
-  EXPECT_FALSE(t.lookup(FlowKey::ipv6(v6("2001:db8:c::8"), 40000, a.v, 80, kTcp)));
+  EXPECT_FALSE(find6(t, a.v, 80, a.c, 40000)) << "NAT replies come from the real";
+  EXPECT_FALSE(find6(t, a.c, 40001, a.v, 80));
+  EXPECT_FALSE(find6(t, v6("2001:db8:c::8"), 40000, a.v, 80));
   t.free(i);
-  EXPECT_FALSE(t.lookup(FlowKey::ipv6(a.c, 40000, a.v, 80, kTcp)));
+  EXPECT_FALSE(find6(t, a.c, 40000, a.v, 80));
 }
 
 TEST(ConnTableTest, EqualFoldsDoNotMatchAcrossAddressesOrFamilies) {
@@ -178,13 +184,13 @@ TEST(ConnTableTest, EqualFoldsDoNotMatchAcrossAddressesOrFamilies) {
   ASSERT_EQ(IpAddr::from_v6(x).fold(), IpAddr::from_v6(y).fold());
   const ConnAddr6 ax{x, vip, v6("2001:db8:1::11")};
   const uint32_t i = t.create(c, Duration::seconds(60), at_s(0), &ax);
-  EXPECT_EQ(t.lookup(FlowKey::ipv6(x, 40000, vip, 80, kTcp))->idx, i);
-  EXPECT_FALSE(t.lookup(FlowKey::ipv6(y, 40000, vip, 80, kTcp))) << "same folds, another client";
+  EXPECT_EQ(find6(t, x, 40000, vip, 80)->idx, i);
+  EXPECT_FALSE(find6(t, y, 40000, vip, 80)) << "same folds, another client";
   // An IPv4 packet whose addresses equal the folds is another flow altogether.
   const Ipv4Addr fx{IpAddr::from_v6(x).fold()}, fv{IpAddr::from_v6(vip).fold()};
   EXPECT_FALSE(t.lookup(FlowKey{fx, fv, 40000, 80, kTcp}));
   const uint32_t j = t.create(nat_conn(5), Duration::seconds(60), at_s(0));
-  EXPECT_FALSE(t.lookup(FlowKey::ipv6(v6("::172.0.0.5"), t[j].cport, v6("::10.0.0.100"), 80, kTcp)));
+  EXPECT_FALSE(find6(t, v6("::172.0.0.5"), t[j].cport, v6("::10.0.0.100"), 80));
   EXPECT_EQ(t.lookup(in_key(t[j]))->idx, j);
 }
 
@@ -199,7 +205,7 @@ TEST(ConnTableTest, AnIpv6TemplateIsKeyedByTheClientPrefix) {
   EXPECT_EQ(t.find_template6(kTcp, a.c, a.v, 80), i);
   EXPECT_EQ(t.find_template6(kTcp, a.c, a.v, 81), kNone);
   EXPECT_EQ(t.find_template(kTcp, t[i].caddr, t[i].vaddr, 80), kNone) << "not an IPv4 template";
-  EXPECT_FALSE(t.lookup(FlowKey::ipv6(a.c, 0, a.v, 80, kTcp))) << "not a connection";
+  EXPECT_FALSE(find6(t, a.c, 0, a.v, 80)) << "not a connection";
 }
 
 TEST(ConnTableTest, AnIpv6EntryNeedsItsAddresses) {

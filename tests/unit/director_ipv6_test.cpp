@@ -53,8 +53,13 @@ protected:
     }
     return *svc;
   }
+  /// An IPv6 TCP segment src:sp -> dst:dp with `flags` through classify().
+  Decision seg6(const Ipv6Addr& src, uint16_t sp, const Ipv6Addr& dst, uint16_t dp, uint8_t flags, Instant now) {
+    const FlowAddr6 a{src, dst};
+    return dir_->classify({FlowKey::folded(a, sp, dp, kTcp), flags}, now, &a);
+  }
   Decision syn6(const Ipv6Addr& client, uint16_t cport, Instant now) {
-    Decision d = dir_->classify({FlowKey::ipv6(client, cport, kVip6, 80, kTcp), tf::kSyn}, now);
+    Decision d = seg6(client, cport, kVip6, 80, tf::kSyn, now);
     if (d.kind == Kind::kIn) {
       dir_->in_packet(d.conn, tf::kSyn, 80, now);
       dir_->put(d.conn, now);
@@ -80,12 +85,11 @@ TEST_F(DirectorIpv6Test, AnIpv6FlowOpensAConnectionFoundBothWaysByItsAddresses) 
   EXPECT_EQ(dir_->conns().addr6(d.conn).c, client);
   EXPECT_EQ(dir_->conns().addr6(d.conn).v, kVip6);
   // The real's SYN-ACK (NAT: from the real's address and port) is the connection's reply.
-  Decision r = dir_->classify({FlowKey::ipv6(a6("2001:db8:1::12"), 8080, client, 40000, kTcp), tf::kSyn | tf::kAck},
-                              at(1));
+  Decision r = seg6(a6("2001:db8:1::12"), 8080, client, 40000, tf::kSyn | tf::kAck, at(1));
   EXPECT_EQ(r.kind, Kind::kOut);
   EXPECT_EQ(r.conn, d.conn);
   // The next client packet continues it; another client gets the next real.
-  EXPECT_EQ(dir_->classify({FlowKey::ipv6(client, 40000, kVip6, 80, kTcp), tf::kAck}, at(1)).conn, d.conn);
+  EXPECT_EQ(seg6(client, 40000, kVip6, 80, tf::kAck, at(1)).conn, d.conn);
   EXPECT_EQ(real_of(syn6(a6("2001:db8:c::8"), 40000, at(1))), "2001:db8:1::11");
   EXPECT_EQ(dir_->services()[0]->stats.conns, 2u);
 }
@@ -99,8 +103,7 @@ TEST_F(DirectorIpv6Test, OnlyTheVipsFamilyIsScheduled) {
   // Nor an IPv6 packet to another address with the same fold (its words swapped).
   const Ipv6Addr swapped = a6("0:80:2001:db8::");
   ASSERT_EQ(IpAddr::from_v6(swapped).fold(), IpAddr::from_v6(kVip6).fold());
-  EXPECT_EQ(dir_->classify({FlowKey::ipv6(a6("2001:db8:c::7"), 40000, swapped, 80, kTcp), tf::kSyn}, at(1)).kind,
-            Kind::kPass);
+  EXPECT_EQ(seg6(a6("2001:db8:c::7"), 40000, swapped, 80, tf::kSyn, at(1)).kind, Kind::kPass);
   EXPECT_EQ(dir_->conns().size(), 0u);
 }
 
@@ -144,7 +147,8 @@ TEST_F(DirectorIpv6Test, ConnectionsExpireAndLeaveTheTable) {
     dir_->on_timer(*t);
   }
   EXPECT_EQ(dir_->conns().size(), 0u) << "SYN_RECV lasts 60 s";
-  EXPECT_FALSE(dir_->lookup(FlowKey::ipv6(client, 40000, kVip6, 80, kTcp)));
+  const FlowAddr6 f{client, kVip6};
+  EXPECT_FALSE(dir_->lookup(FlowKey::folded(f, 40000, 80, kTcp), &f));
   EXPECT_EQ(dir_->services()[0]->dests[0]->activeconns + dir_->services()[0]->dests[0]->inactconns, 0u);
 }
 
