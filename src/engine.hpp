@@ -264,7 +264,16 @@ private:
   /// `iface` with the outer frame's Ethernet header; one level (a nested one is dropped).
   Verdict decapsulate(uint32_t iface, std::span<const uint8_t> inner, bool inner_v6, const uint8_t* eth_hdr,
                       bool l2_unicast, Instant now, int depth) noexcept;
-  Verdict forward6(uint32_t iface, ConstIp6 ip, Instant now) noexcept;
+  /// A NAT rewrite forward6 applies to its copy (an IPVS reply real -> client: the source
+  /// becomes the VIP's address and port).
+  struct Rewrite6 {
+    bool src = true;
+    Ipv6Addr addr;
+    uint16_t port = 0;
+    size_t l4_offset = 0;
+    IpProto proto{};
+  };
+  Verdict forward6(uint32_t iface, ConstIp6 ip, Instant now, const Rewrite6* rw = nullptr) noexcept;
   Verdict nd_solicit(uint32_t iface, ConstIp6 ip, std::span<const uint8_t> icmp, Instant now) noexcept;
   Verdict nd_advert(uint32_t iface, ConstIp6 ip, std::span<const uint8_t> icmp, Instant now) noexcept;
   /// A solicitation for `target`: to its solicited-node group, or unicast to `to` (re-confirming);
@@ -351,6 +360,12 @@ private:
   /// Transmit a client->real packet (or an ICMP error about the connection) by the conn's method.
   Verdict ipvs_xmit(uint32_t conn, ConstIp ip, bool icmp_error, Instant now) noexcept;
   Verdict ipvs_out(uint32_t conn, ConstIp ip, uint8_t tcp_flags, Instant now) noexcept;
+  /// The IPv6 side (engine_ipvs6.cpp): TCP/UDP of IPv6 services, after the extension headers.
+  std::optional<Verdict> ipvs_ingress6(uint32_t iface, ConstIp6 ip, const wire::Ipv6Chain& chain, bool l2_unicast,
+                                       Instant now) noexcept;
+  Verdict ipvs_xmit6(uint32_t conn, uint32_t iface, ConstIp6 ip, const wire::Ipv6Chain& chain, Instant now) noexcept;
+  Verdict ipvs_out6(uint32_t conn, uint32_t iface, ConstIp6 ip, const wire::Ipv6Chain& chain, uint8_t tcp_flags,
+                    Instant now) noexcept;
   void passive_watch(uint32_t conn, Instant now) noexcept;
 
   /// Send an Ethernet frame holding IPv4 (Ethernet header present, dst MAC to be filled) to a

@@ -8,6 +8,7 @@
 
 #include "engine.hpp"
 #include "engine_impl.hpp"
+#include "fwd/nat.hpp"
 #include "gso.hpp"
 #include "wire/icmpv6.hpp"
 #include "wire/ipv6.hpp"
@@ -115,6 +116,10 @@ bool Engine::joined6(uint32_t iface, const Ipv6Addr& group) const noexcept {
   if (!is_solicited_node(group)) return false;
   for (const Addr6& x : addrs6_)
     if (x.iface == iface && x.state != Addr6::State::kDuplicate && x.prefix.addr.solicited_node() == group) return true;
+  // The VIPs held on this interface (their solicitations come to these groups).
+  if (director_.has_ipv6_services())
+    for (const auto& svc : director_.services())
+      if (svc->vip.is_v6() && svc->interface == iface && svc->vip.v6().solicited_node() == group) return true;
   return false;
 }
 
@@ -177,11 +182,19 @@ Verdict Engine::handle_ipv6(uint32_t iface, std::span<const uint8_t> frame, bool
       !gso::valid_v6(chain->upper, chain->fragment, kEth + chain->upper_offset, kEth + ip->bytes().size(), rx_off_))
     return drop(DropReason::kOffloadInvalid);
 
+  // IPVS sees TCP and UDP before local delivery and forwarding, as for IPv4 (ip_vs_ops6): to a
+  // VIP, and the replies of NAT reals. Fragments are routed (no IPv6 reassembly yet).
+  if (l2_unicast && !dst.is_multicast() && !chain->fragment && director_.has_ipv6_services() &&
+      (chain->upper == wire::ipv6_next::kTcp || chain->upper == wire::ipv6_next::kUdp))
+    if (auto v = ipvs_ingress6(iface, *ip, *chain, l2_unicast, now)) return *v;
   if (dst.is_multicast()) {
     if (!joined6(iface, dst)) return drop(DropReason::kIpv6Multicast);
     return deliver_local6(iface, *ip, *chain, l2_unicast, now, depth);
   }
-  if (is_local6(iface, dst)) return deliver_local6(iface, *ip, *chain, l2_unicast, now, depth);
+  // A VIP is the director's own address (the kernel holds it as a local address): what no service
+  // takes is answered as the router's own (a RST, port unreachable, an echo reply).
+  if (is_local6(iface, dst) || director_.is_vip6(dst))
+    return deliver_local6(iface, *ip, *chain, l2_unicast, now, depth);
   // A tentative address is not ours yet (RFC 4862 §5.4), except to Neighbour Discovery about it.
   if (addr6_on(iface, dst) && chain->upper == wire::ipv6_next::kIcmpv6)
     return deliver_local6(iface, *ip, *chain, l2_unicast, now, depth);
@@ -193,7 +206,7 @@ Verdict Engine::deliver_local6(uint32_t iface, ConstIp6 ip, const wire::Ipv6Chai
                                int depth) noexcept {
   if (chain.fragment) return drop(DropReason::kIpv6LocalFragment);
   const auto upper = ip.bytes().subspan(chain.upper_offset);
-  const bool tentative_dst = !ip.dst().is_multicast() && !is_local6(iface, ip.dst());
+  const bool tentative_dst = !ip.dst().is_multicast() && !is_local6(iface, ip.dst()) && !director_.is_vip6(ip.dst());
   // IPv6 or IPv4 tunnelled to one of our unicast addresses (RFC 2473; IPVS's TUN toward an IPv6
   // real of either service family, ip_vs_xmit.c): decapsulated and handled as if it had arrived
   // on this interface, as an ip6tnl device would deliver it; one level.
@@ -286,6 +299,17 @@ Verdict Engine::nd_solicit(uint32_t iface, ConstIp6 ip, std::span<const uint8_t>
   // without a source link-layer option.
   if (src.is_unspecified() && (!is_solicited_node(ip.dst()) || m->link_addr)) return drop(DropReason::kNdInvalid);
   Addr6* a = addr6_on(iface, m->target);
+  if (!a && !src.is_unspecified() && director_.vip_interface6(m->target) == iface) {
+    // A VIP answers on its interface, as an IPv4 VIP answers ARP there (the kernel's director
+    // holds the VIP as a local address). Another node's DAD probe for it is not ours to answer.
+    if (m->link_addr) {
+      const uint32_t learned = neigh6_.learn(iface, src, *m->link_addr, now, /*create=*/true);
+      if (learned != NeighTable6::kNone) flush_neigh_queue(neigh6_, learned);
+    }
+    send_na(iface, src, m->link_addr ? *m->link_addr : EthernetView<const uint8_t>::unchecked(eth_header(ip)).src(),
+            m->target, nd_flag::kRouter | nd_flag::kSolicited | nd_flag::kOverride);
+    return {Verdict::Kind::kConsumed, {}, iface};
+  }
   if (!a || a->state == Addr6::State::kDuplicate || a->state == Addr6::State::kNew)
     return drop(DropReason::kNdNotForUs);
   if (a->state == Addr6::State::kTentative) {
@@ -472,7 +496,7 @@ std::optional<Instant> Engine::next_deadline6() const noexcept {
 // ---------------------------------------------------------------------------------------------
 // Forwarding (RFC 8200 §3, RFC 4443)
 
-Verdict Engine::forward6(uint32_t iface, ConstIp6 ip, Instant now) noexcept {
+Verdict Engine::forward6(uint32_t iface, ConstIp6 ip, Instant now, const Rewrite6* rw) noexcept {
   const Ipv6Addr src = ip.src(), dst = ip.dst();
   // RFC 4291 §2.5.6: link-local destinations are not forwarded.
   if (dst.is_link_local()) return drop(DropReason::kIpv6Scope);
@@ -504,6 +528,7 @@ Verdict Engine::forward6(uint32_t iface, ConstIp6 ip, Instant now) noexcept {
   wire::fill_ethernet(out, MacAddr{}, cfg_->interfaces[rt->iface].mac, wire::EtherType::kIpv6);
   Ip6::unchecked(out.subspan(kEth)).set_hop_limit(static_cast<uint8_t>(ip.hop_limit() - 1));
   const Offload off = rx_off_;
+  if (rw) fwd::nat6(out.subspan(kEth), rw->l4_offset, rw->proto, rw->src, rw->addr, rw->port, off.csum_partial);
   const Offload* keep = nullptr;
   if (off.csum_partial) {
     if (params_.offload) keep = &off;
@@ -564,7 +589,8 @@ void Engine::send_icmp6_error(uint8_t type, uint8_t code, uint32_t rest, uint32_
   // The source: the address the offending datagram was sent to if it is ours, else ours toward
   // the sender (icmp6_send: saddr = daddr when it is a local unicast address).
   std::optional<Ipv6Addr> src;
-  if (is_local6(in_iface, offending.dst())) src = offending.dst();
+  // A VIP is the director's own address in the kernel: errors about packets to it come from it.
+  if (is_local6(in_iface, offending.dst()) || director_.is_vip6(offending.dst())) src = offending.dst();
   else src = source_for6(out_iface, to);
   if (!src) return;
   // §2.4(c): as much of the offending datagram as fits in the minimum MTU.

@@ -23,6 +23,7 @@ void Announcer::reload(const config::Config& cfg, Instant now) {
   enabled_ = cfg.announce.enabled;
   std::vector<Vip> next;
   for (const config::Service& s : cfg.services) {
+    if (!s.vip.is_v4()) continue;  // IPv4 VIPs only ([announce] refuses a config with IPv6 services)
     if (std::any_of(next.begin(), next.end(), [&](const Vip& v) { return v.addr == s.vip; })) continue;
     auto old = std::find_if(vips_.begin(), vips_.end(), [&](const Vip& v) { return v.addr == s.vip; });
     next.push_back(old == vips_.end() ? Vip{s.vip.v4(), false} : *old);

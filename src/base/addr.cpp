@@ -1,5 +1,6 @@
 #include "base/addr.hpp"
 
+#include <algorithm>
 #include <cstdio>
 
 namespace vs {
@@ -194,6 +195,25 @@ std::optional<uint8_t> netmask_len(Ipv4Addr mask) noexcept {
 }
 
 std::optional<Endpoint> parse_endpoint(std::string_view s, bool allow_no_port) noexcept {
+  if (!s.empty() && s.front() == '[') {
+    const size_t close = s.find(']');
+    if (close == std::string_view::npos) return std::nullopt;
+    auto a = Ipv6Addr::parse(s.substr(1, close - 1));
+    if (!a || a->is_v4_mapped()) return std::nullopt;
+    const std::string_view rest = s.substr(close + 1);
+    if (rest.empty()) {
+      if (!allow_no_port) return std::nullopt;
+      return Endpoint{IpAddr::from_v6(*a), std::nullopt};
+    }
+    auto p = rest.front() == ':' ? parse_uint(rest.substr(1), 65535) : std::nullopt;
+    if (!p) return std::nullopt;
+    return Endpoint{IpAddr::from_v6(*a), static_cast<uint16_t>(*p)};
+  }
+  if (std::count(s.begin(), s.end(), ':') > 1) {  // a bare IPv6 address: no port
+    auto a = Ipv6Addr::parse(s);
+    if (!allow_no_port || !a || a->is_v4_mapped()) return std::nullopt;
+    return Endpoint{IpAddr::from_v6(*a), std::nullopt};
+  }
   size_t colon = s.find(':');
   if (colon == std::string_view::npos) {
     if (!allow_no_port) return std::nullopt;

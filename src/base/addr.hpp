@@ -236,9 +236,10 @@ struct IpAddr {
 /// The prefix length of a contiguous dotted netmask (255.255.255.0 -> 24); nullopt if not contiguous.
 std::optional<uint8_t> netmask_len(Ipv4Addr mask) noexcept;
 
-/// "a.b.c.d:port" (port 0..65535). With allow_no_port, "a.b.c.d" gives port nullopt.
+/// "a.b.c.d:port" or ipvsadm's IPv6 form "[2001:db8::1]:port" (port 0..65535). With
+/// allow_no_port, "a.b.c.d", "[2001:db8::1]" and "2001:db8::1" give port nullopt.
 struct Endpoint {
-  Ipv4Addr addr;
+  IpAddr addr;
   std::optional<uint16_t> port;
 };
 std::optional<Endpoint> parse_endpoint(std::string_view s, bool allow_no_port) noexcept;

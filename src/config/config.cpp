@@ -267,15 +267,6 @@ bool overlaps(const Ipv4Prefix& a, const Ipv4Prefix& b) {
   return a.len <= b.len ? a.contains(b.addr) : b.contains(a.addr);
 }
 
-/// `[2001:db8::1]:80`, `[2001:db8::1]` or `2001:db8::1`: an IPv6 endpoint as ipvsadm writes one.
-bool ipv6_endpoint(std::string_view s) {
-  if (s.size() > 2 && s.front() == '[') {
-    const size_t close = s.find(']');
-    return close != std::string_view::npos && Ipv6Addr::parse(s.substr(1, close - 1)).has_value();
-  }
-  return Ipv6Addr::parse(s).has_value();
-}
-
 bool valid_interface_name(std::string_view s) {
   if (s.empty() || s.size() > kMaxIfName) return false;
   return std::all_of(s.begin(), s.end(), [](char c) {
@@ -423,6 +414,7 @@ private:
   /// `what a` must be a host address, and not a network/broadcast address of a connected subnet
   /// (config/rules.hpp).
   void check_host(const toml::node& at, std::string_view what, Ipv4Addr a) const;
+  void check_host(const toml::node& at, std::string_view what, const IpAddr& a) const;
 
   Config cfg_;
   std::map<std::string, uint32_t> interface_lines_;               // name -> line
@@ -726,14 +718,13 @@ void Loader::service(const Section& s) {
   const toml::node& address = s.required("address");
   std::string address_text = string_value(address, "address");
   auto ep = parse_endpoint(address_text, /*allow_no_port=*/false);
-  if (!ep && ipv6_endpoint(address_text))
-    fail(address, "service address " + quoted(address_text) + " is IPv6: IPv6 virtual services are not supported yet" +
-                      " (IPv6 is routed, not balanced: docs/ipv6.md)");
-  if (!ep) fail(address, "bad service address " + quoted(address_text) + "; expected \"a.b.c.d:port\"");
+  if (!ep)
+    fail(address,
+         "bad service address " + quoted(address_text) + "; expected \"a.b.c.d:port\" or \"[2001:db8::1]:port\"");
   svc.vip = ep->addr;
   svc.port = *ep->port;
-  check_host(address, "VIP", svc.vip.v4());
-  auto itf = connected_interface(cfg_.interfaces, svc.vip.v4());
+  check_host(address, "VIP", svc.vip);
+  auto itf = connected_interface(cfg_.interfaces, svc.vip);
   if (!itf) fail(address, "VIP " + svc.vip.str() + " " + std::string(kNotConnected));
   svc.interface = *itf;
 
@@ -745,7 +736,13 @@ void Loader::service(const Section& s) {
 
   s.optional_int("persistence", svc.persistence, 0, kMaxPersistence);
 
-  if (const toml::node* n = s.optional("netmask")) {
+  if (const toml::node* n = s.optional("netmask"); n && svc.vip.is_v6()) {
+    // ipvsadm -M for an IPv6 service: a prefix length (ipvsadm.c: 1..128; the kernel the same).
+    const auto* len = n->as_integer();
+    if (!len || len->get() < 1 || len->get() > 128)
+      fail(*n, "an IPv6 service's netmask is a prefix length, an integer 1..128 (ipvsadm -M)");
+    svc.prefix6 = static_cast<uint8_t>(len->get());
+  } else if (n) {
     std::string text = string_value(*n, "netmask");
     auto mask = Ipv4Addr::parse(text);
     if (!mask) fail(*n, "bad netmask " + quoted(text));
@@ -775,6 +772,7 @@ void Loader::service(const Section& s) {
   if (const toml::node* n = s.optional("quorum_down")) svc.quorum_down = command_value(*n, "quorum_down");
   if (const toml::node* n = s.optional("passive_check")) {
     svc.passive_check = bool_value(*n, "passive_check");
+    if (svc.passive_check && svc.vip.is_v6()) fail(*n, "passive_check of an IPv6 service: not supported yet");
     if (svc.passive_check && svc.protocol != IpProto::kTcp)
       fail(*n, "passive_check watches TCP handshakes: the service is not tcp");
     if (svc.passive_check && std::none_of(svc.reals.begin(), svc.reals.end(),
@@ -787,6 +785,7 @@ void Loader::service(const Section& s) {
     svc.passive_timeout = seconds_value(*n, "passive_timeout", 0.1, 59);
   }
   if (const toml::node* n = s.optional("omega")) svc.omega = bool_value(*n, "omega");
+  if (svc.omega && svc.vip.is_v6()) fail(*s.optional("omega"), "omega of an IPv6 service: not supported yet");
   s.optional_int("quorum", svc.quorum, 1, kMaxInt32);
   s.optional_int("hysteresis", svc.hysteresis, 0, kMaxInt32);
   if (svc.hysteresis >= svc.quorum && s.optional("hysteresis"))
@@ -802,13 +801,13 @@ void Loader::service(const Section& s) {
     sorry.method = svc.reals.empty() ? Method::kDr : svc.reals.front().method;
     if (const toml::node* m = s.optional("sorry_server_method"))
       sorry.method = choice_value(*m, "sorry_server_method", "method", kMethods);
-    check_host(*n, "sorry server", sorry.addr.v4());
-    if (auto own = own_address(cfg_.interfaces, sorry.addr.v4()))
-      fail(*n, "sorry server " + sorry.addr.str() + " " + *own);
+    if (sorry.addr.is_v6() || svc.vip.is_v6()) fail(*n, "sorry_server with IPv6: not supported yet (docs/ipv6.md)");
+    check_host(*n, "sorry server", sorry.addr);
+    if (auto own = own_address(cfg_.interfaces, sorry.addr)) fail(*n, "sorry server " + sorry.addr.str() + " " + *own);
     if (sorry.method != Method::kNat && sorry.port != svc.port)
       fail(*n, "method " + std::string(method_name(sorry.method)) + " cannot change the port: sorry server port " +
                    std::to_string(sorry.port) + " differs from service port " + std::to_string(svc.port));
-    if (sorry.method == Method::kDr && !connected_interface(cfg_.interfaces, sorry.addr.v4()))
+    if (sorry.method == Method::kDr && !connected_interface(cfg_.interfaces, sorry.addr))
       fail(*n, "sorry server " + sorry.addr.str() + " " + std::string(kNotConnected) + "; method dr needs it on-link");
     for (const ConfiguredReal& r : svc.reals)
       if (r.addr == sorry.addr && r.port == sorry.port)
@@ -855,22 +854,27 @@ ConfiguredReal Loader::real(const Section& s, const Service& svc, RealLines& see
   std::string address_text = string_value(address, "address");
   auto ep = parse_endpoint(address_text, /*allow_no_port=*/true);
   if (!ep)
-    fail(address,
-         ipv6_endpoint(address_text)
-             ? "real server " + quoted(address_text) + " is IPv6: IPv6 real servers are not supported yet" +
-                   " (docs/ipv6.md)"
-             : "bad real server address " + quoted(address_text) + "; expected \"a.b.c.d:port\" or \"a.b.c.d\"");
+    fail(address, "bad real server address " + quoted(address_text) +
+                      "; expected \"a.b.c.d:port\", \"a.b.c.d\", \"[2001:db8::1]:port\" or \"[2001:db8::1]\"");
   r.addr = ep->addr;
   r.port = ep->port.value_or(svc.port);
-  check_host(address, "real server", r.addr.v4());
+  check_host(address, "real server", r.addr);
 
   if (const toml::node* n = s.optional("method")) r.method = choice_value(*n, "method", "method", kMethods);
+  // The kernel allows a real of the other family only behind a tunnel (ip_vs_ctl.c
+  // ip_vs_genl_set_cmd; ipvsadm: "Different address family is allowed only for tunneling servers").
+  if (r.addr.is_v6() != svc.vip.is_v6())
+    fail(address, "real server " + r.addr.str() + " is " + (r.addr.is_v6() ? "IPv6" : "IPv4") + ", the service " +
+                      (svc.vip.is_v6() ? "IPv6" : "IPv4") +
+                      ": only method tun may mix families (the kernel's rule), and that is not supported yet");
+  if (r.addr.is_v6() && r.method == Method::kTun)
+    fail(address, "method tun toward an IPv6 real server is not supported yet (docs/ipv6.md)");
 
   s.optional_int("weight", r.weight, 0, kMaxInt32);  // the kernel takes any int >= 0 (ip_vs_ctl.c)
   s.optional_int("upper", r.upper, 0, kMaxInt32);
   s.optional_int("lower", r.lower, 0, kMaxInt32);
 
-  if (auto own = own_address(cfg_.interfaces, r.addr.v4())) fail(address, "real server " + r.addr.str() + " " + *own);
+  if (auto own = own_address(cfg_.interfaces, r.addr)) fail(address, "real server " + r.addr.str() + " " + *own);
 
   if (svc.port == 0 && r.port != 0)
     fail(address, "real port " + std::to_string(r.port) + " must be 0 or omitted for a port-0 (all ports) service");
@@ -879,7 +883,7 @@ ConfiguredReal Loader::real(const Section& s, const Service& svc, RealLines& see
     fail(address, "method " + std::string(method_name(r.method)) + " cannot change the port: real port " +
                       std::to_string(r.port) + " differs from service port " + std::to_string(svc.port));
 
-  if (r.method == Method::kDr && !connected_interface(cfg_.interfaces, r.addr.v4()))
+  if (r.method == Method::kDr && !connected_interface(cfg_.interfaces, r.addr))
     fail(address, "real server " + r.addr.str() + " " + std::string(kNotConnected) +
                       "; method dr needs the real server on-link");
 
@@ -892,6 +896,8 @@ ConfiguredReal Loader::real(const Section& s, const Service& svc, RealLines& see
   r.inhibit_on_failure = mine.inhibit_on_failure.value_or(false);
   if (const toml::node* n = s.optional("notify_up")) r.notify_up = command_value(*n, "notify_up");
   if (const toml::node* n = s.optional("notify_down")) r.notify_down = command_value(*n, "notify_down");
+  if (const toml::node* n = s.optional("checks"); n && r.addr.is_v6())
+    fail(*n, "health checks of IPv6 real servers are not supported yet (docs/ipv6.md)");
   if (const toml::node* n = s.optional("checks"))
     for (const toml::table* t : table_array(*n, "checks", "[[services.reals.checks]]"))
       r.checks.push_back(check(Section(*t, "[[services.reals.checks]]"), r, mine));
@@ -1063,6 +1069,11 @@ void Loader::sync(const Section& s) {
                 "sync_threshold", "sync_period", "sync_refresh_period", "sync_retries", "sync_persist_mode",
                 "resync_before_expiry", "flush", "peers"});
   Sync& y = cfg_.sync;
+  if (auto v6 =
+          std::find_if(cfg_.services.begin(), cfg_.services.end(), [](const Service& x) { return x.vip.is_v6(); });
+      v6 != cfg_.services.end())
+    fail(s.required("interface"),
+         "connection sync of IPv6 services is not supported yet (service " + v6->vip.str(v6->port) + ")");
   y.interface = interface_named(s.required("interface"), "interface");
   if (cfg_.interfaces[y.interface].addresses.empty())
     fail(s.required("interface"), "interface " + quoted(cfg_.interfaces[y.interface].name) +
@@ -1324,6 +1335,10 @@ std::string Loader::unique_name(const Section& s, const std::vector<T>& taken, s
 
 void Loader::announce(const Section& s) {
   s.allow_only({"file", "next_hop", "command", "stop_delay"});
+  if (auto v6 =
+          std::find_if(cfg_.services.begin(), cfg_.services.end(), [](const Service& x) { return x.vip.is_v6(); });
+      v6 != cfg_.services.end())
+    fail(s.required("file"), "announcing IPv6 VIPs is not supported yet (service " + v6->vip.str(v6->port) + ")");
   Announce& a = cfg_.announce;
   a.enabled = true;
   const toml::node& file = s.required("file");
@@ -1391,6 +1406,10 @@ void Loader::vrrp_sync_group(const Section& s) {
 }
 
 void Loader::check_host(const toml::node& at, std::string_view what, Ipv4Addr a) const {
+  if (auto why = not_a_host_on(cfg_.interfaces, a)) fail(at, std::string(what) + " " + a.str() + " " + *why);
+}
+
+void Loader::check_host(const toml::node& at, std::string_view what, const IpAddr& a) const {
   if (auto why = not_a_host_on(cfg_.interfaces, a)) fail(at, std::string(what) + " " + a.str() + " " + *why);
 }
 

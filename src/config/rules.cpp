@@ -58,4 +58,23 @@ std::optional<std::string> own_address(const std::vector<Interface>& ifaces, Ipv
   return std::nullopt;
 }
 
+std::optional<std::string> not_a_host_on(const std::vector<Interface>& ifaces, const IpAddr& a) {
+  if (a.is_v4()) return not_a_host_on(ifaces, a.v4());
+  if (auto why = not_a_host(a.v6())) return std::string(*why);
+  if (a.v6().is_link_local()) return std::string("is link-local");
+  return std::nullopt;
+}
+
+std::optional<uint32_t> connected_interface(const std::vector<Interface>& ifaces, const IpAddr& a) noexcept {
+  return a.is_v4() ? connected_interface(ifaces, a.v4()) : connected_interface(ifaces, a.v6());
+}
+
+std::optional<std::string> own_address(const std::vector<Interface>& ifaces, const IpAddr& a) {
+  if (a.is_v4()) return own_address(ifaces, a.v4());
+  for (const Interface& itf : ifaces)
+    for (const Ipv6Prefix& p : itf.addresses6)
+      if (p.addr == a.v6()) return "is the router's own address on interface \"" + itf.name + "\"";
+  return std::nullopt;
+}
+
 }  // namespace vs::config

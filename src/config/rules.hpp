@@ -49,4 +49,11 @@ std::optional<uint32_t> connected_interface(const std::vector<Interface>& ifaces
 /// "lan"" when an interface has it as one of its addresses; nullopt otherwise.
 std::optional<std::string> own_address(const std::vector<Interface>& ifaces, Ipv4Addr a);
 
+// The same rules for a VIP's or a real's address of either family. IPv6 adds: not link-local
+// (the kernel refuses link-local reals, ip_vs_ctl.c ip_vs_new_dest; a VIP must be routable), and
+// the router's own IPv6 addresses (its link-local ones included).
+std::optional<std::string> not_a_host_on(const std::vector<Interface>& ifaces, const IpAddr& a);
+std::optional<uint32_t> connected_interface(const std::vector<Interface>& ifaces, const IpAddr& a) noexcept;
+std::optional<std::string> own_address(const std::vector<Interface>& ifaces, const IpAddr& a);
+
 }  // namespace vs::config

@@ -183,7 +183,8 @@ void print_service_entry(std::string& out, const ipvs::Service& s, unsigned fmt)
     put(out, "-A %s -s %s", svc_name.c_str(), s.scheduler.c_str());
     if (persistent) {
       put(out, " -p %u", s.persistence);
-      if (s.netmask.v != 0xffffffffu) put(out, " -M %s", s.netmask.str().c_str());
+      if (s.vip.is_v6() && s.prefix6 != 128) put(out, " -M %u", unsigned{s.prefix6});  // a prefix length
+      else if (s.vip.is_v4() && s.netmask.v != 0xffffffffu) put(out, " -M %s", s.netmask.str().c_str());
     }
     if (ops) out += " -o";
     if (has_flags) out += " -b " + sched_flags(s);
@@ -201,7 +202,8 @@ void print_service_entry(std::string& out, const ipvs::Service& s, unsigned fmt)
     if (has_flags) out += " (" + sched_flags(s) + ")";
     if (persistent) {
       put(out, " persistent %u", s.persistence);
-      if (s.netmask.v != 0xffffffffu) put(out, " mask %s", s.netmask.str().c_str());
+      if (s.vip.is_v6() && s.prefix6 != 128) put(out, " mask %u", unsigned{s.prefix6});
+      else if (s.vip.is_v4() && s.netmask.v != 0xffffffffu) put(out, " mask %s", s.netmask.str().c_str());
     }
     if (ops) out += " ops";
   }
@@ -290,20 +292,33 @@ std::string list_service(const Engine&, const ipvs::Service& s, unsigned fmt) {
 }
 
 std::string list_connections(const Engine& e, Instant now, unsigned fmt) {
-  std::vector<const conn::Conn*> rows;
-  e.director().conns().for_each([&](uint32_t, const conn::Conn& c) {
-    if (!(c.flags & conn::kFlagOnePacket)) rows.push_back(&c);  // one-packet entries are never listed
+  // An IPv6 connection's addresses are beside the table's entry (conn::ConnAddr6).
+  struct Row {
+    const conn::Conn* c;
+    IpAddr caddr, vaddr, daddr;
+  };
+  std::vector<Row> rows;
+  const conn::ConnTable& table = e.director().conns();
+  table.for_each([&](uint32_t i, const conn::Conn& c) {
+    if (c.flags & conn::kFlagOnePacket) return;  // one-packet entries are never listed
+    if (c.flags & conn::kFlagIpv6) {
+      const conn::ConnAddr6& a = table.addr6(i);
+      rows.push_back({&c, IpAddr::from_v6(a.c), IpAddr::from_v6(a.v), IpAddr::from_v6(a.d)});
+    } else {
+      rows.push_back({&c, c.caddr, c.vaddr, c.daddr});
+    }
   });
-  std::sort(rows.begin(), rows.end(), [](const conn::Conn* a, const conn::Conn* b) {
-    return std::tuple(a->proto, a->caddr.v, a->cport, a->vaddr.v, a->vport, a->daddr.v, a->dport, a->flags) <
-           std::tuple(b->proto, b->caddr.v, b->cport, b->vaddr.v, b->vport, b->daddr.v, b->dport, b->flags);
+  std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
+    return std::tuple(a.c->proto, a.caddr, a.c->cport, a.vaddr, a.c->vport, a.daddr, a.c->dport, a.c->flags) <
+           std::tuple(b.c->proto, b.caddr, b.c->cport, b.vaddr, b.c->vport, b.daddr, b.c->dport, b.c->flags);
   });
   std::string out = "IPVS connection entries\n";
   if (fmt & kFmtPersistentConn)
     put(out, "pro expire %-11s %-18s %-18s %-18s %-16s %s\n", "state", "source", "virtual", "destination", "pe name",
         "pe_data");
   else put(out, "pro expire %-11s %-18s %-18s %s\n", "state", "source", "virtual", "destination");
-  for (const conn::Conn* c : rows) {
+  for (const Row& row : rows) {
+    const conn::Conn* c = row.c;
     const char* proto = c->proto == IpProto::kTcp ? "TCP" : c->proto == IpProto::kUdp ? "UDP" : "IP";
     // /proc/net/ip_vs_conn gives whole seconds left (truncated); ipvsadm prints minutes:seconds.
     const int64_t left = std::max<int64_t>(0, (c->expires - now).us) / 1000000;
@@ -315,8 +330,8 @@ std::string list_connections(const Engine& e, Instant now, unsigned fmt) {
     else state = std::string(conn::tcp_state_name(c->state));
     // Rows never carry persistence-engine data, so they keep the six-column shape either way.
     put(out, "%-3s %-6s %-11s %-18s %-18s %s\n", proto, expire.c_str(), state.c_str(),
-        addrport(c->caddr, c->cport).c_str(), addrport(c->vaddr, c->vport).c_str(),
-        addrport(c->daddr, c->dport).c_str());
+        addrport(row.caddr, c->cport).c_str(), addrport(row.vaddr, c->vport).c_str(),
+        addrport(row.daddr, c->dport).c_str());
   }
   return out;
 }

@@ -1,5 +1,7 @@
 #include "fwd/nat.hpp"
 
+#include <cstring>
+
 #include "wire/icmp.hpp"
 #include "wire/tcp.hpp"
 #include "wire/udp.hpp"
@@ -86,6 +88,44 @@ void nat_out(MutIp ip, Ipv4Addr vaddr, uint16_t vport, bool l4_partial) noexcept
   if (l4_partial) return rewrite_partial(ip, /*src=*/true, vaddr, vport);
   rewrite(ip, /*src=*/true, vaddr, vport);
   fill_zero_udp_checksum(ip);
+}
+
+void nat6(std::span<uint8_t> ip6, size_t l4_off, IpProto proto, bool src, const Ipv6Addr& a, uint16_t port,
+          bool l4_partial) noexcept {
+  const size_t addr_off = src ? 8 : 24;  // the IPv6 header's source and destination fields
+  if (ip6.size() < 40 || l4_off > ip6.size()) return;
+  Ipv6Addr old_a;
+  std::memcpy(old_a.b.data(), ip6.data() + addr_off, 16);
+  std::memcpy(ip6.data() + addr_off, a.b.data(), 16);
+  auto l4 = ip6.subspan(l4_off);
+  const bool tcp = proto == IpProto::kTcp;
+  const size_t field = tcp ? 16 : 6;
+  if (l4.size() < field + 2) {
+    if (l4.size() >= (src ? 2u : 4u)) wire::store16(l4, src ? 0 : 2, port);
+    return;
+  }
+  const uint16_t old_port = wire::load16(l4, src ? 0 : 2);
+  wire::store16(l4, src ? 0 : 2, port);
+  const uint16_t c = wire::load16(l4, field);
+  if (l4_partial) {
+    // The field holds the pseudo-header sum S: it follows the address; ports are not in it.
+    wire::store16(l4, field, static_cast<uint16_t>(~wire::csum::update128(static_cast<uint16_t>(~c), old_a, a)));
+    return;
+  }
+  if (!tcp && c == 0) {
+    // Sent without a checksum (not allowed over IPv6, but not ours to judge): a full one, as
+    // udp_snat_handler computes when it cannot update (CSUM_MANGLED_0 for a computed 0).
+    Ipv6Addr s6, d6;
+    std::memcpy(s6.b.data(), ip6.data() + 8, 16);
+    std::memcpy(d6.b.data(), ip6.data() + 24, 16);
+    const uint16_t full = wire::csum::finish(
+        wire::csum::sum(l4, wire::csum::pseudo_header_v6(s6, d6, 17, static_cast<uint32_t>(l4.size()))));
+    wire::store16(l4, field, full == 0 ? 0xffff : full);
+    return;
+  }
+  uint16_t n = wire::csum::update16(wire::csum::update128(c, old_a, a), old_port, port);
+  if (!tcp && n == 0) n = 0xffff;
+  wire::store16(l4, field, n);
 }
 
 void nat_icmp_in(MutIp ip, Ipv4Addr daddr, uint16_t dport) noexcept { nat_icmp(ip, true, daddr, dport); }

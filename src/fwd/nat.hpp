@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 
 #include "base/addr.hpp"
 #include "wire/ipv4.hpp"
@@ -29,5 +30,13 @@ void nat_icmp_in(MutIp ip, Ipv4Addr daddr, uint16_t dport) noexcept;
 /// ICMP error real -> client about the request client -> real:dport: outer src, quoted dst
 /// address and destination port become the VIP's.
 void nat_icmp_out(MutIp ip, Ipv4Addr vaddr, uint16_t vport) noexcept;
+
+/// IPv6 (ip_vs_nat_xmit_v6, and handle_response's snat for the reply): one address (the source
+/// or the destination) and one port of a TCP/UDP datagram, `ip6` its IPv6 header and payload,
+/// the transport header at `l4_off` (after any extension headers). The transport checksum
+/// follows (its pseudo-header holds the addresses, RFC 8200 §8.1); `l4_partial` as for IPv4. A
+/// UDP checksum that comes out 0 is sent as 0xffff (RFC 768; 0 is not allowed over IPv6).
+void nat6(std::span<uint8_t> ip6, size_t l4_off, IpProto proto, bool src, const Ipv6Addr& a, uint16_t port,
+          bool l4_partial = false) noexcept;
 
 }  // namespace vs::fwd

@@ -63,6 +63,14 @@ Service* Director::find_exact(IpProto proto, const IpAddr& vip, uint16_t port) n
   return nullptr;
 }
 
+std::optional<uint32_t> Director::vip_interface6(const Ipv6Addr& a) const noexcept {
+  const IpAddr x = IpAddr::from_v6(a);
+  if (!vips6_.contains(x.fold())) return std::nullopt;
+  for (const auto& s : services_)
+    if (s->vip == x) return s->interface;
+  return std::nullopt;
+}
+
 void Director::index_vips() {
   vips_.reset(services_.size());
   vips6_.reset(services_.size());
@@ -183,6 +191,7 @@ Dest* Director::pick(Service& svc, const FlowKey& k, SchedContext& ctx, bool new
 
 uint32_t Director::schedule(Service& svc, const FlowKey& k, const FlowAddr6* f6, Instant now, Decision& d) noexcept {
   SchedContext ctx{now, rng_};
+  if (note_ && f6) note_->flow6 = *f6;
   const bool ops = (svc.flags & config::kFlagOps) && k.proto == IpProto::kUdp;
   Conn init;
   init.proto = k.proto;

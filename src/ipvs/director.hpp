@@ -62,6 +62,9 @@ struct SchedNote {
   uint64_t count = 0;  // decisions recorded so far: a caller sees a new one when it changes
   const Service* svc = nullptr;
   FlowKey flow{};
+  FlowAddr6 flow6{};  // the addresses when flow.v6 (flow holds their folds)
+  IpAddr src() const noexcept { return flow.v6 ? IpAddr::from_v6(flow6.src) : IpAddr(flow.src); }
+  IpAddr dst() const noexcept { return flow.v6 ? IpAddr::from_v6(flow6.dst) : IpAddr(flow.dst); }
   bool from_template = false;  // a persistence template chose the real: no scheduler ran
   bool new_template = false;   // the scheduler ran for a new persistence template
   int32_t bucket = -1;         // sh/dh/mh: the hash bucket looked at first; else -1
@@ -222,6 +225,12 @@ public:
     return std::nullopt;
   }
   bool is_vip(Ipv4Addr a) const noexcept { return vips_.contains(a.v); }
+  /// The same for an IPv6 VIP (answering Neighbour Solicitations): the fold index, then the
+  /// first live service with exactly that VIP.
+  std::optional<uint32_t> vip_interface6(const Ipv6Addr& a) const noexcept;
+  bool is_vip6(const Ipv6Addr& a) const noexcept { return vip_interface6(a).has_value(); }
+  /// Whether any IPv6 service exists (the IPv6 path asks the director only then).
+  bool has_ipv6_services() const noexcept { return !vips6_.empty(); }
   /// Rates as ipvsadm --rate shows them.
   Rates total_rates() const noexcept { return total_est_.rates(); }
   const conn::ConnTable& conns() const noexcept { return conns_; }

@@ -56,11 +56,12 @@ void Director::snapshot_conns(std::vector<ConnRec>& out) const {
   };
   out.reserve(out.size() + conns_.size());
   // A template invalidated (unhashed) but alive still controls its connections: it goes too.
+  // IPv6 connections are not handed over yet (the records hold IPv4 addresses; docs/ipv6.md).
   conns_.for_each([&](uint32_t i, const Conn& cp) {
-    if ((cp.flags & conn::kFlagTemplate) && !(cp.flags & conn::kFlagOnePacket)) put(i, cp);
+    if ((cp.flags & conn::kFlagTemplate) && !(cp.flags & (conn::kFlagOnePacket | conn::kFlagIpv6))) put(i, cp);
   });
   conns_.for_each([&](uint32_t i, const Conn& cp) {
-    if (!(cp.flags & (conn::kFlagTemplate | conn::kFlagOnePacket))) put(i, cp);
+    if (!(cp.flags & (conn::kFlagTemplate | conn::kFlagOnePacket | conn::kFlagIpv6))) put(i, cp);
   });
 }
 
@@ -78,6 +79,7 @@ void Director::snapshot_stats(std::vector<handover::StatsRec>& out, uint64_t (&t
     return r;
   };
   for (const auto& s : services_) {
+    if (!s->vip.is_v4()) continue;  // IPv4 records only (docs/ipv6.md: not handed over yet)
     out.push_back(rec(*s, s->stats));
     for (const Dest* d : s->dests) {
       handover::StatsRec r = rec(*s, d->stats);
@@ -179,7 +181,7 @@ Director::Adopted Director::adopt_conns(std::span<const ConnRec> recs) noexcept 
 
 void Director::snapshot_sched(std::vector<handover::SchedRec>& out) const {
   for (const auto& s : services_) {
-    if (!s->sched) continue;
+    if (!s->sched || !s->vip.is_v4()) continue;
     std::vector<int64_t> v = s->sched->state();
     if (v.empty()) continue;
     out.push_back({static_cast<uint8_t>(s->protocol), s->vip.v4(), s->port, s->scheduler, std::move(v)});

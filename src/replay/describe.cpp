@@ -169,7 +169,7 @@ std::string describe_sched(const ipvs::SchedNote& n) {
        (n.flow.proto == IpProto::kTcp   ? "TCP"
         : n.flow.proto == IpProto::kUdp ? "UDP"
                                         : "proto") +
-       " " + ep(n.flow.dst, n.flow.dport) + " for " + ep(n.flow.src, n.flow.sport) + ":";
+       " " + ep(n.dst(), n.flow.dport) + " for " + ep(n.src(), n.flow.sport) + ":";
   if (n.from_template) {
     s += " a template for the client's network exists, no scheduler ran";
   } else {

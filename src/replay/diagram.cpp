@@ -115,7 +115,7 @@ bool Diagram::render(const config::Config& cfg, int64_t origin_us, std::string& 
     }
   } else {
     for (const Conn& c : conns_)
-      if (c.note.flow.src == client_ && c.note.flow.sport == cport_) {
+      if (!c.note.flow.v6 && c.note.flow.src == client_ && c.note.flow.sport == cport_) {
         conn = &c;
         break;
       }
@@ -125,13 +125,13 @@ bool Diagram::render(const config::Config& cfg, int64_t origin_us, std::string& 
     }
   }
   const ipvs::SchedNote& n = conn->note;
-  const Ipv4Addr client = n.flow.src;
+  const IpAddr client = n.src();
   const uint16_t cport = n.flow.sport;
   const bool dr = n.chosen_method == config::Method::kDr;
   const std::string proto = n.flow.proto == IpProto::kTcp ? "TCP" : "UDP";
 
   std::string s = "sequenceDiagram\n";
-  s += "  %% vsrouter replay --diagram: " + proto + " " + ep(client, cport) + " to " + ep(n.flow.dst, n.flow.dport) +
+  s += "  %% vsrouter replay --diagram: " + proto + " " + ep(client, cport) + " to " + ep(n.dst(), n.flow.dport) +
        ", " + std::string(config::method_name(n.chosen_method)) + " to " + ep(n.chosen_addr, n.chosen_port) + "\n";
   s += "  participant C as client " + ep(client, cport) + "\n";
   s += "  participant D as director (vsrouter)\n";

@@ -38,7 +38,8 @@ max_connections = 24
 [[interfaces]]
 name = "lan"
 mac = "02:00:00:00:00:01"
-addresses = ["192.168.1.1/24", "203.0.113.1/24", "192.168.0.1/24", "192.168.1.10/24", "2001:db8:1::1/64"]
+addresses = ["192.168.1.1/24", "203.0.113.1/24", "192.168.0.1/24", "192.168.1.10/24", "2001:db8:1::1/64",
+             "2001:db8::1/64"]
 
 [[interfaces]]
 name = "srv"
@@ -121,6 +122,28 @@ scheduler = "rr"
 persistence = 30
 netmask = "255.255.255.0"
 reals = [{ address = "10.0.0.11:80" }, { address = "10.0.0.12:80" }, { address = "10.0.0.13:80" }]
+
+# IPv6 services on the VIP of pcaps/ipv6_services (its frames are engine seeds): NAT, DR, and
+# persistent UDP with a /64 prefix.
+[[services]]
+protocol = "tcp"
+address = "[2001:db8::80]:80"
+scheduler = "sh"
+reals = [{ address = "[2001:db8:2::11]:8080", method = "nat" }, { address = "[2001:db8:2::12]:8080", method = "nat" }]
+
+[[services]]
+protocol = "tcp"
+address = "[2001:db8::80]:443"
+scheduler = "rr"
+reals = [{ address = "[2001:db8:2::21]:443", method = "dr" }, { address = "[2001:db8:2::22]:443", method = "dr" }]
+
+[[services]]
+protocol = "udp"
+address = "[2001:db8::80]:53"
+scheduler = "mh"
+persistence = 60
+netmask = 64
+reals = [{ address = "[2001:db8:2::11]:5353", method = "nat" }, { address = "[2001:db8:2::12]:5353", method = "nat" }]
 
 [[services]]
 protocol = "tcp"
@@ -247,6 +270,7 @@ inline void check_sent(const config::Config& cfg, uint32_t iface, std::span<cons
         for (const auto& a : itf.addresses6) ours = ours || a.addr == ip6->src();
         ours = ours || (itf.ipv6() && ip6->src() == link_local_from(itf.mac));
       }
+      for (const auto& svc : cfg.services) ours = ours || (svc.vip.is_v6() && svc.vip.v6() == ip6->src());
       if (ours && !icmp->verify_checksum(ip6->src(), ip6->dst()))
         fail("ICMPv6 checksum of a message from us", iface, f);
     }

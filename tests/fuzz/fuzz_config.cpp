@@ -33,6 +33,15 @@ bool on_link(const config::Config& c, Ipv4Addr a) {
   return false;
 }
 
+/// Either family: an IPv6 address is on-link in a non-link-local prefix of an interface.
+bool on_link(const config::Config& c, const IpAddr& a) {
+  if (a.is_v4()) return on_link(c, a.v4());
+  for (const auto& i : c.interfaces)
+    for (const auto& p : i.addresses6)
+      if (!p.addr.is_link_local() && p.contains(a.v6())) return true;
+  return false;
+}
+
 void check_model(const config::Config& c) {
   if (c.interfaces.empty()) fail("no interface");
   if (c.router.max_connections < 1 || c.router.max_connections > 16777216) fail("max_connections range");
@@ -54,12 +63,15 @@ void check_model(const config::Config& c) {
   if (c.defense.syn_timeout < 1 || c.defense.syn_timeout > 60) fail("syn_timeout range");
   for (const auto& s : c.services) {
     if (s.interface >= c.interfaces.size()) fail("service interface");
-    if (!c.interfaces[s.interface].addresses.empty() && !on_link(c, s.vip.v4())) fail("VIP off-link");
+    if (!on_link(c, s.vip)) fail("VIP off-link");
+    if (s.vip.is_v6() && (s.prefix6 < 1 || s.prefix6 > 128)) fail("IPv6 persistence prefix range");
     if (s.port == 0 && s.persistence == 0) fail("port 0 without persistence");
     for (const auto& r : s.reals) {
       if (r.weight < 0) fail("weight range");  // 0..2147483647 (docs/config.md, as the kernel)
       if (r.method != config::Method::kNat && r.port != s.port) fail("dr/tun real changes the port");
-      if (r.method == config::Method::kDr && !on_link(c, r.addr.v4())) fail("dr real off-link");
+      if (r.method == config::Method::kDr && !on_link(c, r.addr)) fail("dr real off-link");
+      if (r.addr.is_v6() != s.vip.is_v6()) fail("a real of the other family");
+      if (r.addr.is_v6() && (r.method == config::Method::kTun || !r.checks.empty())) fail("IPv6 real: tun or checks");
     }
   }
   for (const auto& r : c.routes6)

@@ -398,22 +398,41 @@ TEST(ParseEndpoint, RejectsMalformed) {
              ":80",             // no address
              "10.0.0.1:65536",  // port too large
              "10.0.0.1:99999999999",
-             "10.0.0.1:4294967376",  // 2^32 + 80: must not wrap
-             "10.0.0.1:-1",          // sign
-             "10.0.0.1:+80",         //
-             "10.0.0.1:http",        // service name
-             "10.0.0.1:80:90",       // two colons
-             "10.0.0.1: 80",         // space
-             "10.0.0.1:80 ",         //
-             "256.0.0.1:80",         // bad address
-             "10.0.0:80",            //
-             "10.0.0.1.5:80",        //
-             "[::1]:80",             // IPv6
-             "1.2.3",                // bad address without port
+             "10.0.0.1:4294967376",   // 2^32 + 80: must not wrap
+             "10.0.0.1:-1",           // sign
+             "10.0.0.1:+80",          //
+             "10.0.0.1:http",         // service name
+             "10.0.0.1:80:90",        // two colons
+             "10.0.0.1: 80",          // space
+             "10.0.0.1:80 ",          //
+             "256.0.0.1:80",          // bad address
+             "10.0.0:80",             //
+             "10.0.0.1.5:80",         //
+             "[::ffff:10.0.0.1]:80",  // v4-mapped: it would read as IPv4
+             "[2001:db8::1]80",       // no colon before the port
+             "[2001:db8::1:80",       // no bracket
+             "[10.0.0.1]:80",         // IPv4 in brackets
+             "1.2.3",                 // bad address without port
          }) {
       EXPECT_FALSE(parse_endpoint(s, allow_no_port)) << '"' << s << "\" allow_no_port=" << allow_no_port;
     }
   }
+}
+
+TEST(ParseEndpoint, Ipv6InIpvsadmsForms) {
+  auto e = parse_endpoint("[2001:db8::80]:8080", false);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->addr.str(), "2001:db8::80");
+  EXPECT_EQ(e->port, 8080);
+  EXPECT_FALSE(parse_endpoint("[2001:db8::80]", false)) << "a port is needed";
+  auto no_port = parse_endpoint("[2001:db8::80]", true);
+  ASSERT_TRUE(no_port);
+  EXPECT_FALSE(no_port->port);
+  auto bare = parse_endpoint("2001:db8::80", true);  // ipvsadm reads a bare IPv6 literal as no port
+  ASSERT_TRUE(bare);
+  EXPECT_TRUE(bare->addr.is_v6());
+  EXPECT_FALSE(bare->port);
+  EXPECT_FALSE(parse_endpoint("2001:db8::80", false));
 }
 
 // --- IpAddr: a service's or a real's address of either family -----------------------------------

@@ -638,9 +638,9 @@ TEST(ConfigErrorTest, ServiceProtocolAndAddress) {
   EXPECT_EQ(error_of(service("192.168.1.100:80", "", "sctp")),
             "2:12: unknown protocol \"sctp\"; expected one of: tcp udp");
   EXPECT_EQ(error_of(service("192.168.1.100")),
-            "3:11: bad service address \"192.168.1.100\"; expected \"a.b.c.d:port\"");
+            "3:11: bad service address \"192.168.1.100\"; expected \"a.b.c.d:port\" or \"[2001:db8::1]:port\"");
   EXPECT_EQ(error_of(service("192.168.1.100:65536")),
-            "3:11: bad service address \"192.168.1.100:65536\"; expected \"a.b.c.d:port\"");
+            "3:11: bad service address \"192.168.1.100:65536\"; expected \"a.b.c.d:port\" or \"[2001:db8::1]:port\"");
   EXPECT_EQ(error_of(service("0.0.0.0:80")), "3:11: VIP 0.0.0.0 is the unspecified address");
   EXPECT_EQ(error_of(service("239.1.1.1:80")), "3:11: VIP 239.1.1.1 is a multicast address");
   EXPECT_EQ(error_of(service("255.255.255.255:80")), "3:11: VIP 255.255.255.255 is the broadcast address");
@@ -706,9 +706,11 @@ std::string real(std::string_view address, std::string_view rest = "", std::stri
 
 TEST(ConfigErrorTest, RealAddress) {
   EXPECT_EQ(error_of(real("192.168.1.11:80:1")),
-            "6:13: bad real server address \"192.168.1.11:80:1\"; expected \"a.b.c.d:port\" or \"a.b.c.d\"");
+            "6:13: bad real server address \"192.168.1.11:80:1\"; expected \"a.b.c.d:port\", \"a.b.c.d\", "
+            "\"[2001:db8::1]:port\" or \"[2001:db8::1]\"");
   EXPECT_EQ(error_of(real("192.168.1.1111")),
-            "6:13: bad real server address \"192.168.1.1111\"; expected \"a.b.c.d:port\" or \"a.b.c.d\"");
+            "6:13: bad real server address \"192.168.1.1111\"; expected \"a.b.c.d:port\", \"a.b.c.d\", "
+            "\"[2001:db8::1]:port\" or \"[2001:db8::1]\"");
   EXPECT_EQ(error_of(real("224.0.0.1")), "6:13: real server 224.0.0.1 is a multicast address");
   EXPECT_EQ(error_of(real("192.168.1.0")),
             "6:13: real server 192.168.1.0 is the network address of 192.168.1.0/24 on interface \"lan\"");
