@@ -23,6 +23,13 @@
 #              router's wan address: IPv6 in IPv6, IPv4 in IPv6 and IPv6 in IPv4. The server gets
 #              each inner datagram from the inner source and its answer comes back routed; a
 #              tunnel inside a tunnel is not delivered and counted (drop ipip_nested).
+#   services   IPv6 virtual services (docs/ipv6.md): the router topology with a second real
+#              srv2 2001:db8:2::3 beside srv; VIP 2001:db8:1::80 on wan's link (vsrouter answers
+#              the client's Neighbour Solicitation for it). Port 80 by NAT to [srv]:8080 and
+#              [srv2]:8080, port 81 by DR to both (each holds the VIP on lo and answers from it),
+#              rr: the client's curl -6 requests alternate between the reals in both, every answer
+#              from the VIP; a port without a service gets a RST from the VIP (curl: refused);
+#              vsadm -Ln and -Lnc list the services and connections in ipvsadm's [v6]:port form.
 # The hosts' kernels run no DAD (accept_dad=0): only vsrouter's is waited for. Needs root (skips
 # loudly outside CI; fails under CI=true) and ping (iputils-ping, scripts/setup installs it);
 # tunnel needs Scapy for $PY (/usr/bin/python3).
@@ -35,7 +42,7 @@ source "$HERE/lib.sh"
 e2e_require_root
 trap e2e_cleanup EXIT
 case $MODE in
-  router | dualstack | tunnel) ;;
+  router | dualstack | tunnel | services) ;;
   *) e2e_fail "unknown mode $MODE" ;;
 esac
 command -v ping >/dev/null || e2e_fail "ping is not installed (scripts/setup installs iputils-ping)"
@@ -46,6 +53,7 @@ WAN_LL=fe80::ff:fe00:1 LAN_LL=fe80::ff:fe00:2   # the link-local addresses forme
 R1=2001:db8:1::1 R2=2001:db8:2::1 CLI6=2001:db8:1::2 SRV6=2001:db8:2::2
 R1_4=10.0.1.1 R2_4=10.0.2.1 CLI4=10.0.1.2 SRV4=10.0.2.2
 VIP6=2001:db8:100::1 VIP4=192.168.100.1   # tunnel: the server's VIPs on its lo
+SRV6_2=2001:db8:2::3 SVC_VIP=2001:db8:1::80   # services: the second real, the VIP
 METRICS=127.0.0.1:9811
 passed=0
 pass() { passed=$((passed + 1)); e2e_log "ok: $*"; }
@@ -87,6 +95,11 @@ if [[ $MODE == dualstack || $MODE == tunnel ]]; then
     in_ns srv ip -6 addr add "$VIP6/128" dev lo || e2e_fail "srv: cannot add $VIP6"
     in_ns srv ip -4 addr add "$VIP4/32" dev lo || e2e_fail "srv: cannot add $VIP4"
   fi
+elif [[ $MODE == services ]]; then
+  host6 cli br-wan 1500 "$CLI6/64" "$R1"
+  host6 srv br-lan 1400 "$SRV6/64" "$R2"
+  host6 srv2 br-lan 1400 "$SRV6_2/64" "$R2"
+  for h in srv srv2; do in_ns "$h" ip -6 addr add "$SVC_VIP/128" dev lo || e2e_fail "$h: cannot add the VIP"; done
 else
   host6 cli br-wan 1500 "$CLI6/64" "$R1"
   host6 srv br-lan 1400 "$SRV6/64" "$R2"
@@ -128,6 +141,12 @@ e2e_wait_listening srv t 7000
   [[ $MODE == router ]] && printf '\n[[routes]]\nto = "2001:db8:9::/48"\nvia = "2001:db8:2::fe"\n'
   [[ $MODE == tunnel ]] && printf '\n[[routes]]\nto = "%s/128"\nvia = "%s"\n' "$VIP6" "$SRV6" &&
     printf '\n[[routes]]\nto = "%s/32"\nvia = "%s"\n' "$VIP4" "$SRV4"
+  if [[ $MODE == services ]]; then
+    printf '\n[[services]]\nprotocol = "tcp"\naddress = "[%s]:80"\nscheduler = "rr"\n' "$SVC_VIP"
+    for r in "$SRV6" "$SRV6_2"; do printf '  [[services.reals]]\n  address = "[%s]:8080"\n  method = "nat"\n' "$r"; done
+    printf '\n[[services]]\nprotocol = "tcp"\naddress = "[%s]:81"\nscheduler = "rr"\n' "$SVC_VIP"
+    for r in "$SRV6" "$SRV6_2"; do printf '  [[services.reals]]\n  address = "[%s]:81"\n  method = "dr"\n' "$r"; done
+  fi
 } >"$E2E_DIR/ipv6.toml"
 
 vsadm() { timeout 10 ip netns exec "$(ns sw)" "$VSADM" --control "$E2E_DIR/control-router.sock" "$@"; }
@@ -253,6 +272,62 @@ if [[ $MODE == dualstack ]]; then
   f6=$(metric vsrouter_ipv6_forwarded_packets_total "$m")
   ((${f4:-0} > 0 && ${f6:-0} > 0)) || e2e_fail "forwarded packets: IPv4 ${f4:-none}, IPv6 ${f6:-none}"
   pass "--list-ipv6 has both hosts REACHABLE; forwarded $f4 IPv4 and $f6 IPv6 packets"
+  echo "$passed passed, 0 failed"
+  exit 0
+fi
+
+if [[ $MODE == services ]]; then
+  # 2. Each real serves HTTP on 8080 (NAT) and on the VIP's port 81 (DR), saying who it is and
+  #    which address the request came to and from.
+  for h in srv srv2; do
+    in_ns "$h" "$PY" - "$h" >"$E2E_DIR/http-$h.log" 2>&1 <<'PYEOF' &
+import http.server, socket, sys, threading
+name = sys.argv[1]
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = f"{name} {self.server.server_address[1]} from {self.client_address[0]} to {self.connection.getsockname()[0]}\n".encode()
+        self.send_response(200); self.send_header("Content-Length", str(len(body))); self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *a):
+        pass
+class S(http.server.ThreadingHTTPServer):
+    address_family = socket.AF_INET6
+for port in (8080, 81):
+    threading.Thread(target=S(("::", port), H).serve_forever, daemon=True).start()
+threading.Event().wait()
+PYEOF
+    e2e_wait_listening "$h" t 8080
+    e2e_wait_listening "$h" t 81
+  done
+  get() { in_ns cli curl -6 -sS --max-time 3 "http://[$SVC_VIP]:$1/"; }
+  for port in 80 81; do
+    seen=""
+    for i in 1 2 3 4; do
+      out=$(get "$port") || e2e_fail "curl to [$SVC_VIP]:$port ($i) failed: $out"
+      seen+="${out%% *} "
+      [[ $out == *" from $CLI6 to "* ]] || e2e_fail "port $port: the real did not see the client's address: $out"
+      if [[ $port == 81 ]]; then
+        [[ $out == *" to $SVC_VIP" ]] || e2e_fail "DR: the real was not asked at the VIP: $out"
+      fi
+    done
+    # rr over the two reals, newest first: srv2 (added last), srv, srv2, srv.
+    [[ $seen == "srv2 srv srv2 srv " ]] || e2e_fail "port $port: the reals answered in the order '$seen', want rr's 'srv2 srv srv2 srv'"
+    pass "port $port ($([[ $port == 80 ]] && echo NAT || echo DR)): 4 requests to [$SVC_VIP]:$port answered by $seen(rr)"
+  done
+  out=$(in_ns cli curl -6 -sS --max-time 3 "http://[$SVC_VIP]:82/" 2>&1) && e2e_fail "port 82 has no service but answered: $out"
+  # curl says "refused" or (7.88) "Couldn't connect to server" for ECONNREFUSED; a lost SYN would time out.
+  [[ $out == *"refused"* || $out == *"Couldn't connect to server"* ]] ||
+    e2e_fail "port 82: want the RST of the VIP (connection refused), got: $out"
+  pass "a port without a service: $out"
+  ln=$(vsadm -Ln) || e2e_fail "vsadm -Ln failed"
+  for want in "TCP  \[$SVC_VIP\]:80 rr" "TCP  \[$SVC_VIP\]:81 rr" "-> \[$SRV6\]:8080 +Masq" "-> \[$SRV6_2\]:81 +Route"; do
+    grep -qE -- "$want" <<<"$ln" || e2e_fail "vsadm -Ln lacks /$want/:"$'\n'"$ln"
+  done
+  lnc=$(vsadm -Lnc) || e2e_fail "vsadm -Lnc failed"
+  n=$(grep -cE "^TCP .* \[$CLI6\]:[0-9]+ +\[$SVC_VIP\]:8[01] " <<<"$lnc")
+  ((n == 8)) || e2e_fail "vsadm -Lnc: $n entries of the client's 8 connections:"$'\n'"$lnc"
+  e2e_log "vsadm -Ln:"$'\n'"$ln"
+  pass "vsadm -Ln lists both services in ipvsadm's [v6]:port form, -Lnc the client's 8 connections"
   echo "$passed passed, 0 failed"
   exit 0
 fi
