@@ -108,6 +108,22 @@ const vs::Ipv6Addr kLanAddr6 = *vs::Ipv6Addr::parse("2001:db8:b::1");
 const vs::Ipv6Addr kGw6 = *vs::Ipv6Addr::parse("2001:db8:a::fe");
 const vs::Ipv6Addr kServer6 = *vs::Ipv6Addr::parse("2001:db8:b::11");
 const vs::Ipv6Addr kClient6 = *vs::Ipv6Addr::parse("2001:db8:c::");
+// The IPv6 service of the est6/* and new6/* rows: VIP 2001:db8:a::100 on wan, reals
+// 2001:db8:b::11.. on lan (at real_mac(i)), clients 2001:db8:c::/96 behind the wan gateway.
+const vs::Ipv6Addr kVip6 = *vs::Ipv6Addr::parse("2001:db8:a::100");
+vs::Ipv6Addr real6(uint32_t i) {
+  vs::Ipv6Addr a = *vs::Ipv6Addr::parse("2001:db8:b::11");
+  a.b[15] = static_cast<uint8_t>(0x11 + i);
+  return a;
+}
+/// Client number n's IPv6 address (with client_port(n), a distinct tuple, as client_addr).
+vs::Ipv6Addr client6(uint64_t n) {
+  vs::Ipv6Addr c = kClient6;
+  c.b[13] = static_cast<uint8_t>(n >> 16 & 0x0f);
+  c.b[14] = static_cast<uint8_t>(n >> 8);
+  c.b[15] = static_cast<uint8_t>(n);
+  return c;
+}
 
 /// Client tuple number n: a distinct (address, port) for every n below 2^20 * 60000.
 Ipv4Addr client_addr(uint64_t n) { return Ipv4Addr{kClientBase + static_cast<uint32_t>(n & 0xfffff)}; }
@@ -118,8 +134,9 @@ const char* mode_name(Mode m) { return m == Mode::kNat ? "nat" : m == Mode::kDr 
 
 /// `sync_state`: a [sync] table on lan in that state ("master", "backup"), none if empty;
 /// `tcp_timeout`: [timeouts] tcp in seconds (0: the default, 900).
+/// `ipv6`: both families on both interfaces; `ipv6_service`: the IPv6 service too (est6/new6).
 std::string config_text(Mode m, uint32_t max_connections, uint32_t extra_services = 0, uint32_t tcp_timeout = 0,
-                        const std::string& sync_state = "", bool ipv6 = false) {
+                        const std::string& sync_state = "", bool ipv6 = false, bool ipv6_service = false) {
   const char* method = mode_name(m);
   test::ConfigText c;
   c.seed(1).max_connections(max_connections);
@@ -139,6 +156,10 @@ std::string config_text(Mode m, uint32_t max_connections, uint32_t extra_service
   // More services (same VIP, other ports): the per-packet checks that scan the service list.
   for (uint32_t i = 0; i < extra_services; ++i)
     c.service("tcp", "10.0.0.100:" + std::to_string(10000 + i)).real(real_addr(0).str() + ":80", method);
+  if (ipv6_service) {
+    c.service("tcp", "[" + kVip6.str() + "]:80", "rr");
+    for (uint32_t i = 0; i < kReals; ++i) c.real("[" + real6(i).str() + "]:80", method);
+  }
   std::string t = c.text();
   if (!sync_state.empty()) t += "\n[sync]\ninterface = \"lan\"\nstate = \"" + sync_state + "\"\n";
   return t;
@@ -180,7 +201,7 @@ struct Scenario {
   uint32_t extra_services = 0;
   bool sync = false;         // kHandshake: [sync] state = "master"
   uint32_t tcp_timeout = 0;  // [timeouts] tcp, seconds (0: the default)
-  bool v6 = false;           // kRoute: IPv6 datagrams (else IPv4)
+  bool v6 = false;           // kRoute: IPv6 datagrams; kEstIn, kNew: the IPv6 service (else IPv4)
 };
 
 constexpr uint32_t kHsPackets = 4;  // kHandshake: SYN, SYN-ACK, ACK, ACK per connection
@@ -193,7 +214,8 @@ class Rig {
 public:
   explicit Rig(const Scenario& sc) : sc_(sc) {
     auto cfg = vs::config::parse_config(config_text(sc.mode, kBigTable, sc.extra_services, sc.tcp_timeout,
-                                                    sc.sync ? "master" : "", sc.kind == Kind::kRoute));
+                                                    sc.sync ? "master" : "", sc.kind == Kind::kRoute || sc.v6,
+                                                    sc.v6 && sc.kind != Kind::kRoute));
     if (!cfg) {
       std::fprintf(stderr, "engine_bench: config: %s\n", cfg.error().message.c_str());
       std::exit(2);
@@ -204,7 +226,7 @@ public:
     now_ = Instant::from_micros(1700000000LL * 1000000);
     // As the daemon does (it starts [sync]'s master); the older scenarios were measured without.
     if (sc.kind == Kind::kHandshake) engine_->start(now_);
-    if (sc.kind == Kind::kRoute) {  // the IPv6 addresses are the router's once DAD is over (1 s)
+    if (sc.kind == Kind::kRoute || sc.v6) {  // the IPv6 addresses are the router's once DAD is over (1 s)
       engine_->start(now_);
       now_ = now_ + Duration::seconds(2);
       engine_->on_timer(now_);
@@ -212,8 +234,8 @@ public:
     learn_neighbours();
     switch (sc.kind) {
       case Kind::kEstIn:
-      case Kind::kEstOut: setup_established(); break;
-      case Kind::kNew: setup_new(); break;
+      case Kind::kEstOut: sc.v6 ? setup_established6() : setup_established(); break;
+      case Kind::kNew: sc.v6 ? setup_new6() : setup_new(); break;
       case Kind::kHandshake: setup_handshake(); break;
       case Kind::kRoute: setup_route(); break;
     }
@@ -272,13 +294,21 @@ private:
       build_arp_request(f, real_mac(i), real_addr(i), kLanAddr);
       feed(1, f, sizeof f);
     }
-    if (sc_.kind != Kind::kRoute) return;
+    if (sc_.kind != Kind::kRoute && !sc_.v6) return;
     uint8_t ns[86];
     build_ns(ns, kGwMac, kGw6, kWanAddr6);
     feed(0, ns, sizeof ns);
-    build_ns(ns, real_mac(0), kServer6, kLanAddr6);
-    feed(1, ns, sizeof ns);
-    if (engine_->neigh6().size() != 2) fail("the IPv6 neighbours were not learnt");
+    if (sc_.kind == Kind::kRoute) {
+      build_ns(ns, real_mac(0), kServer6, kLanAddr6);
+      feed(1, ns, sizeof ns);
+      if (engine_->neigh6().size() != 2) fail("the IPv6 neighbours were not learnt");
+      return;
+    }
+    for (uint32_t i = 0; i < kReals; ++i) {
+      build_ns(ns, real_mac(i), real6(i), kLanAddr6);
+      feed(1, ns, sizeof ns);
+    }
+    if (engine_->neigh6().size() != 1 + kReals) fail("the IPv6 neighbours were not learnt");
   }
 
   /// Routing alone, no IPVS: UDP datagrams from `flows` clients (behind the wan gateway) to one
@@ -314,6 +344,71 @@ private:
     const uint8_t* ip = f.data() + kEth;  // TUN: the outer header, whose destination is the real
     raddr = Ipv4Addr{get32(ip + 16)};
     return raddr.v - real_addr(0).v;
+  }
+
+  /// Which real a frame the engine sent went to, by its destination MAC (NAT and DR alike).
+  uint32_t real_by_mac() const {
+    for (uint32_t r = 0; r < kReals; ++r)
+      if (std::memcmp(sink_.last.data(), real_mac(r).b.data(), 6) == 0) return r;
+    fail("the frame went to no real");
+    return 0;
+  }
+
+  /// est6/*: the IPv4 setup's handshakes and ring, over the IPv6 service.
+  void setup_established6() {
+    const uint32_t n = sc_.flows;
+    const size_t len = 74;  // Ethernet + IPv6 + TCP, no payload
+    uint8_t f[80];
+    sink_.keep_last = true;
+    for (uint32_t i = 0; i < n; ++i) {
+      const vs::Ipv6Addr c = client6(i);
+      const uint16_t cp = client_port(i);
+      build_tcp6(f, len, kWanMac, kGwMac, c, kVip6, cp, kVport, tcpf::kSyn, 1000, 0);
+      const uint64_t before = sink_.frames;
+      feed(0, f, len);
+      if (sink_.frames != before + 1) fail("IPv6 SYN not forwarded");
+      const uint32_t r = real_by_mac();
+      if (sc_.mode == Mode::kNat) {
+        build_tcp6(f, len, kLanMac, real_mac(r), real6(r), c, kVport, cp, tcpf::kSyn | tcpf::kAck, 5000, 1001);
+        feed(1, f, len);
+      }
+      build_tcp6(f, len, kWanMac, kGwMac, c, kVip6, cp, kVport, tcpf::kAck, 1001, 5001);
+      feed(0, f, len);
+    }
+    sink_.keep_last = false;
+    size_t established = 0;
+    engine_->director().conns().for_each([&](uint32_t, const vs::conn::Conn& c) {
+      if (c.state == vs::conn::TcpState::kEstablished && (c.flags & vs::conn::kFlagIpv6)) ++established;
+    });
+    if (established != n) fail("IPv6 handshakes did not establish every connection");
+    std::vector<uint32_t> order(n);
+    for (uint32_t i = 0; i < n; ++i) order[i] = i;
+    std::mt19937_64 rng(42);
+    std::shuffle(order.begin(), order.end(), rng);
+    slot_ = (sc_.frame_len + 63) & ~size_t{63};
+    ring_n_ = n;
+    ring_.assign(slot_ * n, 0);
+    for (uint32_t k = 0; k < n; ++k)
+      build_tcp6(ring_.data() + k * slot_, sc_.frame_len, kWanMac, kGwMac, client6(order[k]), kVip6,
+                 client_port(order[k]), kVport, tcpf::kAck | tcpf::kPsh, 1001, 5001);
+    iface_ = 0;
+    dt_ = Duration::micros(1);
+  }
+
+  /// new6/*: SYNs from distinct IPv6 clients, as new/*.
+  void setup_new6() {
+    const uint32_t p = sc_.flows;
+    slot_ = 128;
+    ring_n_ = std::max<uint32_t>(2 * p, 4096);
+    ring_.assign(slot_ * ring_n_, 0);
+    for (uint32_t k = 0; k < ring_n_; ++k)
+      build_tcp6(ring_.data() + k * slot_, sc_.frame_len, kWanMac, kGwMac, client6(k), kVip6, client_port(k), kVport,
+                 tcpf::kSyn, 1000, 0);
+    iface_ = 0;
+    dt_ = Duration::micros(kSynRecvUs / p);
+    run_packets(p + 2 * kBurst);
+    const uint32_t live = engine_->director().conns().size();
+    if (live + 2 * kBurst < p || live > p + 2 * kBurst) fail("IPv6 new-connection steady state not reached");
   }
 
   void setup_established() {
@@ -482,6 +577,14 @@ std::vector<Scenario> scenarios() {
     for (uint32_t flows : {1u, 1000u})
       v.push_back({std::string("route/") + (v6 ? "v6/" : "v4/") + flows_name(flows) + "/64", Mode::kNat, Kind::kRoute,
                    flows, 64, 0, false, 0, v6});
+  // IPv6 connections beside the IPv4 rows above (NAT and DR; 74 bytes: Ethernet, IPv6, TCP), the
+  // IPv6 service on a director that also has the IPv4 one, as a dual-stack director would.
+  for (Mode m : {Mode::kNat, Mode::kDr})
+    for (uint32_t flows : {1u, 1000000u})
+      v.push_back({std::string("est6/") + mode_name(m) + "/in/" + flows_name(flows) + "/74", m, Kind::kEstIn, flows, 74,
+                   0, false, 0, true});
+  for (uint32_t flows : {1000u, 1000000u})
+    v.push_back({"new6/nat/" + flows_name(flows), Mode::kNat, Kind::kNew, flows, 74, 0, false, 0, true});
   // New connections synced by a master, and the same without [sync]: 4 packets per connection.
   // tcp 2 s with 1 k live: 500 connections a second of virtual time, enough to fill a message
   // (40 entries) before its flush (0.1 s); 60 s with 1 M.

@@ -164,6 +164,24 @@ inline void build_udp6(uint8_t* out, size_t frame_len, const MacAddr& dmac, cons
   put16(udp + 6, sum ? sum : 0xffff);
 }
 
+/// An Ethernet + IPv6 + TCP frame of `frame_len` bytes (at least 74), the TCP checksum filled.
+inline void build_tcp6(uint8_t* out, size_t frame_len, const MacAddr& dmac, const MacAddr& smac,
+                       const vs::Ipv6Addr& src, const vs::Ipv6Addr& dst, uint16_t sport, uint16_t dport, uint8_t flags,
+                       uint32_t seq, uint32_t ack) {
+  const size_t tcp_len = frame_len - kEth - 40;
+  std::memset(out, 0, frame_len);
+  build_ipv6(out, dmac, smac, src, dst, 6, 64, tcp_len);
+  uint8_t* tcp = out + kEth + 40;
+  put16(tcp, sport);
+  put16(tcp + 2, dport);
+  put32(tcp + 4, seq);
+  put32(tcp + 8, ack);
+  tcp[12] = 5 << 4;
+  tcp[13] = flags;
+  put16(tcp + 14, 65535);
+  put16(tcp + 16, fold(sum16(tcp, tcp_len, pseudo6(src, dst, 6, tcp_len))));
+}
+
 /// An 86-byte Neighbour Solicitation from `src` (its link-layer address option: `smac`) for
 /// `target`, to the target's solicited-node group (RFC 4861 §4.3).
 inline void build_ns(uint8_t* out, const MacAddr& smac, const vs::Ipv6Addr& src, const vs::Ipv6Addr& target) {

@@ -27,7 +27,7 @@ struct FlowKey {
 
   /// The key of an IPv6 flow: its addresses' folds, and v6.
   static FlowKey folded(const FlowAddr6& a, uint16_t sp, uint16_t dp, IpProto p) noexcept {
-    return {Ipv4Addr{IpAddr::from_v6(a.src).fold()}, Ipv4Addr{IpAddr::from_v6(a.dst).fold()}, sp, dp, p, true};
+    return {Ipv4Addr{IpAddr::fold6(a.src)}, Ipv4Addr{IpAddr::fold6(a.dst)}, sp, dp, p, true};
   }
 
   friend constexpr bool operator==(const FlowKey&, const FlowKey&) = default;

@@ -198,9 +198,9 @@ uint32_t ConnTable::create(const Conn& init, Duration timeout, Instant now, cons
     // highest IPv6 entry only).
     if (addr6_.size() <= idx) addr6_.resize(idx + 1);
     addr6_[idx] = *a6;
-    c.caddr = Ipv4Addr{IpAddr::from_v6(a6->c).fold()};
-    c.vaddr = Ipv4Addr{IpAddr::from_v6(a6->v).fold()};
-    c.daddr = Ipv4Addr{IpAddr::from_v6(a6->d).fold()};
+    c.caddr = Ipv4Addr{IpAddr::fold6(a6->c)};
+    c.vaddr = Ipv4Addr{IpAddr::fold6(a6->v)};
+    c.daddr = Ipv4Addr{IpAddr::fold6(a6->d)};
   }
   c.flags |= kFlagInUse;
   c.q_prev = c.q_next = kNone;

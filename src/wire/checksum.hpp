@@ -124,13 +124,12 @@ constexpr uint16_t update32(uint16_t hc, uint32_t old_v, uint32_t new_v) noexcep
   return static_cast<uint16_t>(~fold(acc));
 }
 
-/// The same for a 128-bit value (an IPv6 address): eight 16-bit words.
+/// The same for a 128-bit value (an IPv6 address): eight 16-bit words, summed 8 bytes a step
+/// (the sum of the old words complemented is the complement of their sum, RFC 1071).
 constexpr uint16_t update128(uint16_t hc, const Ipv6Addr& old_a, const Ipv6Addr& new_a) noexcept {
   uint32_t acc = static_cast<uint16_t>(~hc);
-  for (size_t i = 0; i < 16; i += 2) {
-    acc += static_cast<uint16_t>(~(uint32_t{old_a.b[i]} << 8 | old_a.b[i + 1]));
-    acc += uint32_t{new_a.b[i]} << 8 | new_a.b[i + 1];
-  }
+  acc += static_cast<uint16_t>(~fold(sum(old_a.b)));
+  acc += fold(sum(new_a.b));
   return static_cast<uint16_t>(~fold(acc));
 }
 
