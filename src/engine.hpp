@@ -274,6 +274,12 @@ private:
     IpProto proto{};
   };
   Verdict forward6(uint32_t iface, ConstIp6 ip, Instant now, const Rewrite6* rw = nullptr) noexcept;
+  /// What forward6 and the IPv6 IPVS transmit share: the datagram copied behind an Ethernet header
+  /// of `out_iface`, its hop limit one less; then sent with a deferred checksum kept for the TAP
+  /// (offload on) or completed.
+  std::span<uint8_t> forward_copy6(uint32_t out_iface, ConstIp6 ip) noexcept;
+  Verdict send_forwarded6(uint32_t out_iface, const Ipv6Addr& next_hop, std::span<uint8_t> out, const Offload& off,
+                          Instant now) noexcept;
   Verdict nd_solicit(uint32_t iface, ConstIp6 ip, std::span<const uint8_t> icmp, Instant now) noexcept;
   Verdict nd_advert(uint32_t iface, ConstIp6 ip, std::span<const uint8_t> icmp, Instant now) noexcept;
   /// A solicitation for `target`: to its solicited-node group, or unicast to `to` (re-confirming);

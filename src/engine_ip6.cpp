@@ -299,20 +299,13 @@ Verdict Engine::nd_solicit(uint32_t iface, ConstIp6 ip, std::span<const uint8_t>
   // without a source link-layer option.
   if (src.is_unspecified() && (!is_solicited_node(ip.dst()) || m->link_addr)) return drop(DropReason::kNdInvalid);
   Addr6* a = addr6_on(iface, m->target);
-  if (!a && !src.is_unspecified() && director_.vip_interface6(m->target) == iface) {
-    // A VIP answers on its interface, as an IPv4 VIP answers ARP there (the kernel's director
-    // holds the VIP as a local address). Another node's DAD probe for it is not ours to answer.
-    if (m->link_addr) {
-      const uint32_t learned = neigh6_.learn(iface, src, *m->link_addr, now, /*create=*/true);
-      if (learned != NeighTable6::kNone) flush_neigh_queue(neigh6_, learned);
-    }
-    send_na(iface, src, m->link_addr ? *m->link_addr : EthernetView<const uint8_t>::unchecked(eth_header(ip)).src(),
-            m->target, nd_flag::kRouter | nd_flag::kSolicited | nd_flag::kOverride);
-    return {Verdict::Kind::kConsumed, {}, iface};
-  }
-  if (!a || a->state == Addr6::State::kDuplicate || a->state == Addr6::State::kNew)
+  // A VIP answers on its interface, as an IPv4 VIP answers ARP there (the kernel's director holds
+  // the VIP as a local address). Another node's DAD probe for it is not ours to answer.
+  const bool vip = !a && director_.vip_interface6(m->target) == iface;
+  if (vip && src.is_unspecified()) return drop(DropReason::kNdNotForUs);
+  if (!vip && (!a || a->state == Addr6::State::kDuplicate || a->state == Addr6::State::kNew))
     return drop(DropReason::kNdNotForUs);
-  if (a->state == Addr6::State::kTentative) {
+  if (!vip && a->state == Addr6::State::kTentative) {
     // RFC 4862 §5.4.3: another node's DAD for the same address: it is a duplicate; a resolution
     // of a tentative address is not answered.
     if (!src.is_unspecified()) return drop(DropReason::kNdNotForUs);
@@ -523,12 +516,23 @@ Verdict Engine::forward6(uint32_t iface, ConstIp6 ip, Instant now, const Rewrite
     send_icmp6_error(icmpv6_type::kPacketTooBig, 0, mtu, iface, ip, true, now);
     return drop(DropReason::kFragNeeded);
   }
-  std::span<uint8_t> out(scratch_.data() + kHeadroom, kEth + ip.bytes().size());
-  std::memcpy(out.data() + kEth, ip.bytes().data(), ip.bytes().size());
-  wire::fill_ethernet(out, MacAddr{}, cfg_->interfaces[rt->iface].mac, wire::EtherType::kIpv6);
-  Ip6::unchecked(out.subspan(kEth)).set_hop_limit(static_cast<uint8_t>(ip.hop_limit() - 1));
+  std::span<uint8_t> out = forward_copy6(rt->iface, ip);
   const Offload off = rx_off_;
   if (rw) fwd::nat6(out.subspan(kEth), rw->l4_offset, rw->proto, rw->src, rw->addr, rw->port, off.csum_partial);
+  counters_.forwarded6++;
+  return send_forwarded6(rt->iface, rt->next_hop, out, off, now);
+}
+
+std::span<uint8_t> Engine::forward_copy6(uint32_t out_iface, ConstIp6 ip) noexcept {
+  std::span<uint8_t> out(scratch_.data() + kHeadroom, kEth + ip.bytes().size());
+  std::memcpy(out.data() + kEth, ip.bytes().data(), ip.bytes().size());
+  wire::fill_ethernet(out, MacAddr{}, cfg_->interfaces[out_iface].mac, wire::EtherType::kIpv6);
+  Ip6::unchecked(out.subspan(kEth)).set_hop_limit(static_cast<uint8_t>(ip.hop_limit() - 1));
+  return out;
+}
+
+Verdict Engine::send_forwarded6(uint32_t out_iface, const Ipv6Addr& next_hop, std::span<uint8_t> out,
+                                const Offload& off, Instant now) noexcept {
   const Offload* keep = nullptr;
   if (off.csum_partial) {
     if (params_.offload) keep = &off;
@@ -537,8 +541,7 @@ Verdict Engine::forward6(uint32_t iface, ConstIp6 ip, Instant now, const Rewrite
       counters_.csum_completed++;
     }
   }
-  counters_.forwarded6++;
-  return output_ip6(rt->iface, rt->next_hop, out, now, keep);
+  return output_ip6(out_iface, next_hop, out, now, keep);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -8,13 +8,11 @@
 #include "engine.hpp"
 #include "engine_impl.hpp"
 #include "fwd/nat.hpp"
-#include "gso.hpp"
 #include "wire/icmpv6.hpp"
 #include "wire/ipv6.hpp"
 
 namespace vs {
 
-using Ip6 = wire::Ipv6View<uint8_t>;
 namespace icmpv6_type = wire::icmpv6_type;
 namespace icmpv6_code = wire::icmpv6_code;
 
@@ -70,25 +68,14 @@ Verdict Engine::ipvs_xmit6(uint32_t c, uint32_t iface, ConstIp6 ip, const wire::
     send_icmp6_error(icmpv6_type::kPacketTooBig, 0, mtu, iface, ip, true, now);
     return drop(DropReason::kFragNeeded);
   }
-  std::span<uint8_t> out(scratch_.data() + kHeadroom, kEth + ip.bytes().size());
-  std::memcpy(out.data() + kEth, ip.bytes().data(), ip.bytes().size());
-  wire::fill_ethernet(out, MacAddr{}, cfg_->interfaces[rt->iface].mac, wire::EtherType::kIpv6);
-  Ip6::unchecked(out.subspan(kEth)).set_hop_limit(static_cast<uint8_t>(ip.hop_limit() - 1));
+  std::span<uint8_t> out = forward_copy6(rt->iface, ip);
   const Offload off = rx_off_;
   Ipv6Addr next_hop = rt->next_hop;
   if (cn.method == config::Method::kNat)
     fwd::nat6(out.subspan(kEth), chain.upper_offset, cn.proto, /*src=*/false, a.d, cn.dport, off.csum_partial);
   else next_hop = a.d;  // DR: the real is on-link (config checks it): its MAC, the packet untouched
-  const Offload* keep = nullptr;
-  if (off.csum_partial) {
-    if (params_.offload) keep = &off;
-    else {
-      gso::complete_checksum(out.subspan(off.csum_start), off.csum_offset);
-      counters_.csum_completed++;
-    }
-  }
   counters_.forwarded++;
-  return output_ip6(rt->iface, next_hop, out, now, keep);
+  return send_forwarded6(rt->iface, next_hop, out, off, now);
 }
 
 Verdict Engine::ipvs_out6(uint32_t c, uint32_t iface, ConstIp6 ip, const wire::Ipv6Chain& chain, uint8_t tcp_flags,
