@@ -5,7 +5,8 @@ timestamp so the fixtures are reproducible byte for byte.
 
 For the semantic checks (check.py, run by tests/golden.py): load_gen, Checker, read, the time
 helpers (rel, us, mmss, mmss_left), the checksum helpers (ipv4_checksum_ok, inet_checksum,
-ttl_decremented) and Listing, the parsed list.txt. What a case expects (reals, times, counts and
+ttl_decremented), the IPv6 frame helpers (sn, mmac for gen.py too; v6, head, l4_checksum_ok,
+hop_decremented, dad_ns, na) and Listing, the parsed list.txt. What a case expects (reals, times, counts and
 the reasoning behind them) stays in its own check.py.
 
 Run scripts with /usr/bin/python3 (Debian's python3-scapy).
@@ -154,6 +155,94 @@ def ttl_decremented(ip):
     b[10:12] = b"\0\0"
     b[10:12] = inet_checksum(bytes(b[: (b[0] & 15) * 4])).to_bytes(2, "big")
     return bytes(b)
+
+
+# ---- IPv6 frames (the IPv6 cases' gen.py and check.py) ----
+
+ND_HLIM, OWN_HLIM = 255, 64  # RFC 4861 §6.1.1/§7.1: ND from the link; Linux's default hop limit
+MIN_MTU = 1280  # RFC 8200 §5; an ICMPv6 error is at most this long (RFC 4443 §2.4(c))
+NA_R, NA_S, NA_O = 0x80, 0x40, 0x20
+
+
+def sn(addr):
+    """The solicited-node group of addr (RFC 4291 §2.7.1): ff02::1:ff and its low 24 bits."""
+    import ipaddress
+    low = int(ipaddress.IPv6Address(addr)) & 0xFFFFFF
+    return str(ipaddress.IPv6Address(int(ipaddress.IPv6Address("ff02::1:ff00:0")) | low))
+
+
+def mmac(group):
+    """The Ethernet address of an IPv6 group (RFC 2464 §7)."""
+    import ipaddress
+    b = ipaddress.IPv6Address(group).packed
+    return "33:33:" + ":".join(f"{x:02x}" for x in b[12:])
+
+
+def a6(s):
+    import ipaddress
+    return ipaddress.IPv6Address(s).packed
+
+
+def mac(s):
+    return bytes.fromhex(s.replace(":", ""))
+
+
+def v6(p):
+    """The IPv6 datagram a frame carries (its payload length long)."""
+    from scapy.all import IPv6
+    b = bytes(p[IPv6])
+    return b[: 40 + int.from_bytes(b[4:6], "big")]
+
+
+def hop_decremented(b):
+    """The datagram as a router forwards it: hop limit one less, every other byte the same (RFC 8200 §3:
+    no header checksum, the upper-layer checksum does not cover the hop limit)."""
+    return b[:7] + bytes([b[7] - 1]) + b[8:]
+
+
+def l4_checksum_ok(p):
+    """Recompute the ICMPv6 / TCP / UDP checksum of an emitted frame with Scapy (RFC 8200 §8.1
+    pseudo-header) and compare with the one sent."""
+    from scapy.all import IPv6
+    from scapy.layers.inet6 import in6_chksum
+    b = v6(p)
+    nh, up = b[6], bytearray(b[40:])
+    off = {58: 2, 6: 16, 17: 6}.get(nh)
+    if off is None:
+        return True
+    got = int.from_bytes(up[off: off + 2], "big")
+    up[off: off + 2] = b"\0\0"
+    want = in6_chksum(nh, IPv6(b[:40]), bytes(up))
+    if nh == 17 and want == 0:
+        want = 0xFFFF
+    return got == want
+
+
+def head(p, src, dst, hlim, nh, eth_src, eth_dst):
+    """The Ethernet and fixed IPv6 header: addresses, hop limit, next header, version 6, and a
+    payload length that is the frame's (nothing cut, no padding counted)."""
+    b = bytes(p)
+    ip = b[14:]
+    return (b[0:6] == mac(eth_dst) and b[6:12] == mac(eth_src) and b[12:14] == b"\x86\xdd"
+            and ip[0] >> 4 == 6 and ip[8:24] == a6(src) and ip[24:40] == a6(dst) and ip[7] == hlim and ip[6] == nh
+            and 40 + int.from_bytes(ip[4:6], "big") == len(ip))
+
+
+def dad_ns(p, itf_mac, target):
+    """RFC 4862 §5.4.2: from ::, to the target's solicited-node group, hop limit 255, no options
+    (RFC 4861 §7.1.1: a probe from :: carries no source link-layer option)."""
+    icmp = v6(p)[40:]
+    return (head(p, "::", sn(target), ND_HLIM, 58, itf_mac, mmac(sn(target))) and len(icmp) == 24
+            and icmp[0] == 135 and icmp[1] == 0 and icmp[4:8] == bytes(4) and icmp[8:24] == a6(target))
+
+
+def na(p, itf_mac, target, dst, dst_mac, flags):
+    """RFC 4861 §7.2.4 / §4.4: from the target (an address of the interface), hop limit 255,
+    flags as given and the reserved bits zero, the target and our target link-layer option."""
+    icmp = v6(p)[40:]
+    return (head(p, target, dst, ND_HLIM, 58, itf_mac, dst_mac) and len(icmp) == 32 and icmp[0] == 136
+            and icmp[1] == 0 and icmp[4] == flags and icmp[5:8] == bytes(3) and icmp[8:24] == a6(target)
+            and icmp[24:26] == b"\x02\x01" and icmp[26:32] == mac(itf_mac))
 
 
 # ---- list.txt ----

@@ -9,14 +9,11 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "_lib"))
-from vsfix import Checker, Listing, ipv4_checksum_ok, load_gen, read  # noqa: E402
+from vsfix import (MIN_MTU, NA_O, NA_R, NA_S, ND_HLIM, OWN_HLIM, Checker, Listing, a6, dad_ns, head,  # noqa: E402
+                   hop_decremented, ipv4_checksum_ok, l4_checksum_ok, load_gen, mac, na, read, sn, v6)
 from scapy.all import ARP, ICMP, IP, IPv6, Ether  # noqa: E402
-from scapy.layers.inet6 import in6_chksum  # noqa: E402
 
 g = load_gen(HERE)
-ND_HLIM, OWN_HLIM = 255, 64  # RFC 4861 §6.1.1/§7.1: ND from the link; Linux's default hop limit
-MIN_MTU = 1280  # RFC 8200 §5; an ICMPv6 error is at most this long (RFC 4443 §2.4(c))
-NA_R, NA_S, NA_O = 0x80, 0x40, 0x20
 
 # What each step's frame is dropped as (a step not listed is answered, forwarded or consumed).
 DROPPED = {
@@ -47,18 +44,10 @@ DROPPED = {
 
 # ---- bytes ----
 
-def a6(s):
-    return ipaddress.IPv6Address(s).packed
 
 
-def mac(s):
-    return bytes.fromhex(s.replace(":", ""))
 
 
-def v6(p):
-    """The IPv6 datagram a frame carries (its payload length long)."""
-    b = bytes(p[IPv6])
-    return b[: 40 + int.from_bytes(b[4:6], "big")]
 
 
 def in_v6(step):
@@ -74,50 +63,16 @@ def at_of(step):
     return next(at for name, _, at, _ in g.STEPS if name == step)
 
 
-def hop_decremented(b):
-    """The datagram as a router forwards it: hop limit one less, every other byte the same (RFC 8200 §3:
-    no header checksum, the upper-layer checksum does not cover the hop limit)."""
-    return b[:7] + bytes([b[7] - 1]) + b[8:]
 
 
-def l4_checksum_ok(p):
-    """Recompute the ICMPv6 / TCP / UDP checksum of an emitted frame with Scapy (RFC 8200 §8.1
-    pseudo-header) and compare with the one sent."""
-    b = v6(p)
-    nh, up = b[6], bytearray(b[40:])
-    off = {58: 2, 6: 16, 17: 6}.get(nh)
-    if off is None:
-        return True
-    got = int.from_bytes(up[off: off + 2], "big")
-    up[off: off + 2] = b"\0\0"
-    want = in6_chksum(nh, IPv6(b[:40]), bytes(up))
-    if nh == 17 and want == 0:
-        want = 0xFFFF
-    return got == want
 
 
-def head(p, src, dst, hlim, nh, eth_src, eth_dst):
-    """The Ethernet and fixed IPv6 header: addresses, hop limit, next header, version 6, and a
-    payload length that is the frame's (nothing cut, no padding counted)."""
-    b = bytes(p)
-    ip = b[14:]
-    return (b[0:6] == mac(eth_dst) and b[6:12] == mac(eth_src) and b[12:14] == b"\x86\xdd"
-            and ip[0] >> 4 == 6 and ip[8:24] == a6(src) and ip[24:40] == a6(dst) and ip[7] == hlim and ip[6] == nh
-            and 40 + int.from_bytes(ip[4:6], "big") == len(ip))
 
 
-def sn(addr):
-    return g.sn(addr)
 
 
 # ---- what the router sends ----
 
-def dad_ns(p, itf_mac, target):
-    """RFC 4862 §5.4.2: from ::, to the target's solicited-node group, hop limit 255, no options
-    (RFC 4861 §7.1.1: a probe from :: carries no source link-layer option)."""
-    icmp = v6(p)[40:]
-    return (head(p, "::", sn(target), ND_HLIM, 58, itf_mac, g.mmac(sn(target))) and len(icmp) == 24
-            and icmp[0] == 135 and icmp[1] == 0 and icmp[4:8] == bytes(4) and icmp[8:24] == a6(target))
 
 
 def resolve_ns(p, itf_mac, src, target):
@@ -129,13 +84,6 @@ def resolve_ns(p, itf_mac, src, target):
             and icmp[24:26] == b"\x01\x01" and icmp[26:32] == mac(itf_mac))
 
 
-def na(p, itf_mac, target, dst, dst_mac, flags):
-    """RFC 4861 §7.2.4 / §4.4: from the target (an address of the interface), hop limit 255,
-    flags as given and the reserved bits zero, the target and our target link-layer option."""
-    icmp = v6(p)[40:]
-    return (head(p, target, dst, ND_HLIM, 58, itf_mac, dst_mac) and len(icmp) == 32 and icmp[0] == 136
-            and icmp[1] == 0 and icmp[4] == flags and icmp[5:8] == bytes(3) and icmp[8:24] == a6(target)
-            and icmp[24:26] == b"\x02\x01" and icmp[26:32] == mac(itf_mac))
 
 
 def echo_reply(p, step, src):

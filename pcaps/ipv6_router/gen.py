@@ -21,7 +21,7 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "_lib"))
-from vsfix import Trace  # noqa: E402
+from vsfix import Trace, mmac, sn  # noqa: E402
 from scapy.all import (ARP, ICMP, IP, TCP, UDP, Ether, ICMPv6DestUnreach, ICMPv6EchoRequest,  # noqa: E402
                        ICMPv6ND_NA, ICMPv6ND_NS, ICMPv6NDOptDstLLAddr, ICMPv6NDOptSrcLLAddr, IPv6,
                        IPv6ExtHdrDestOpt, IPv6ExtHdrHopByHop, Raw)
@@ -45,18 +45,8 @@ ALL_NODES = "ff02::1"
 MTU_WAN = 1400
 
 
-def sn(addr):
-    """The solicited-node group of addr (RFC 4291 §2.7.1): ff02::1:ff and its low 24 bits."""
-    import ipaddress
-    low = int(ipaddress.IPv6Address(addr)) & 0xFFFFFF
-    return str(ipaddress.IPv6Address(int(ipaddress.IPv6Address("ff02::1:ff00:0")) | low))
 
 
-def mmac(group):
-    """The Ethernet address of an IPv6 group (RFC 2464 §7)."""
-    import ipaddress
-    b = ipaddress.IPv6Address(group).packed
-    return "33:33:" + ":".join(f"{x:02x}" for x in b[12:])
 
 
 def c2r():

@@ -4,33 +4,22 @@ address and port and the transport checksum, DR changes nothing but the MAC; rep
 leave from the VIP; ip_vs_sched_persist: one template per client /64; RFC 4861 for the VIP's
 Neighbour Advertisements; RFC 4443 for the errors, from the VIP the datagram was sent to), not from
 the output. gen.py's steps are the inputs. Used by tests/golden.py."""
-import ipaddress
 import os
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "_lib"))
-from vsfix import Checker, Listing, load_gen, read  # noqa: E402
-from scapy.all import IPv6, TCP, UDP, Ether  # noqa: E402
-from scapy.layers.inet6 import in6_chksum  # noqa: E402
+from vsfix import (MIN_MTU, NA_O, NA_R, NA_S, OWN_HLIM, Checker, Listing, dad_ns, head,  # noqa: E402
+                   hop_decremented, l4_checksum_ok, load_gen, mac, na, read, v6)
+from scapy.all import IPv6, TCP, UDP  # noqa: E402
 
 g = load_gen(HERE)
-ND_HLIM, OWN_HLIM = 255, 64
-NA_R, NA_S, NA_O = 0x80, 0x40, 0x20
-MIN_MTU = 1280
 
 
-def a6(s):
-    return ipaddress.IPv6Address(s).packed
 
 
-def mac(s):
-    return bytes.fromhex(s.replace(":", ""))
 
 
-def v6(p):
-    b = bytes(p[IPv6])
-    return b[: 40 + int.from_bytes(b[4:6], "big")]
 
 
 def frame_of(step):
@@ -63,8 +52,6 @@ def rewritten(step, src=None, sport=None, dst=None, dport=None):
     return bytes(IPv6(bytes(p)))
 
 
-def hop_decremented(b):
-    return b[:7] + bytes([b[7] - 1]) + b[8:]
 
 
 def sent(p, eth_src, eth_dst, datagram):
@@ -73,40 +60,12 @@ def sent(p, eth_src, eth_dst, datagram):
         and len(b) == 14 + len(datagram)
 
 
-def l4_checksum_ok(p):
-    b = v6(p)
-    nh, up = b[6], bytearray(b[40:])
-    off = {58: 2, 6: 16, 17: 6}.get(nh)
-    if off is None:
-        return True
-    got = int.from_bytes(up[off: off + 2], "big")
-    up[off: off + 2] = b"\0\0"
-    want = in6_chksum(nh, IPv6(b[:40]), bytes(up))
-    if nh == 17 and want == 0:
-        want = 0xFFFF
-    return got == want
 
 
-def head(p, src, dst, hlim, nh, eth_src, eth_dst):
-    b = bytes(p)
-    ip = b[14:]
-    return (b[0:6] == mac(eth_dst) and b[6:12] == mac(eth_src) and b[12:14] == b"\x86\xdd"
-            and ip[0] >> 4 == 6 and ip[8:24] == a6(src) and ip[24:40] == a6(dst) and ip[7] == hlim and ip[6] == nh
-            and 40 + int.from_bytes(ip[4:6], "big") == len(ip))
 
 
-def dad_ns(p, itf_mac, target):
-    icmp = v6(p)[40:]
-    return (head(p, "::", g.sn(target), ND_HLIM, 58, itf_mac, g.mmac(g.sn(target))) and len(icmp) == 24
-            and icmp[0] == 135 and icmp[8:24] == a6(target))
 
 
-def na(p, itf_mac, target, dst, dst_mac, flags):
-    """RFC 4861 §7.2.4: from the target, hop limit 255, the flags, our target link-layer option."""
-    icmp = v6(p)[40:]
-    return (head(p, target, dst, ND_HLIM, 58, itf_mac, dst_mac) and len(icmp) == 32 and icmp[0] == 136
-            and icmp[4] == flags and icmp[8:24] == a6(target) and icmp[24:26] == b"\x02\x01"
-            and icmp[26:32] == mac(itf_mac))
 
 
 def icmp_error(p, typ, code, quoted):

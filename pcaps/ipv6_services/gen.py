@@ -15,7 +15,7 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "_lib"))
-from vsfix import Trace  # noqa: E402
+from vsfix import Trace, mmac, sn  # noqa: E402
 from scapy.all import (UDP, TCP, Ether, ICMPv6ND_NS, ICMPv6NDOptSrcLLAddr, IPv6, Raw)  # noqa: E402
 
 T0 = 1700000000.0
@@ -31,16 +31,8 @@ DR2, DR2_MAC = "2001:db8:1::22", "02:00:00:00:aa:22"
 ISN = 1000
 
 
-def sn(addr):
-    import ipaddress
-    low = int(ipaddress.IPv6Address(addr)) & 0xFFFFFF
-    return str(ipaddress.IPv6Address(int(ipaddress.IPv6Address("ff02::1:ff00:0")) | low))
 
 
-def mmac(group):
-    import ipaddress
-    b = ipaddress.IPv6Address(group).packed
-    return "33:33:" + ":".join(f"{x:02x}" for x in b[12:])
 
 
 def ns(src, src_mac, target):
