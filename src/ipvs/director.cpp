@@ -64,8 +64,9 @@ Service* Director::find_exact(IpProto proto, const IpAddr& vip, uint16_t port) n
 }
 
 std::optional<uint32_t> Director::vip_interface6(const Ipv6Addr& a) const noexcept {
+  // Asked for every routed IPv6 datagram: nothing is computed while there is no IPv6 service.
+  if (vips6_.empty() || !vips6_.contains(IpAddr::fold6(a))) return std::nullopt;
   const IpAddr x = IpAddr::from_v6(a);
-  if (!vips6_.contains(x.fold())) return std::nullopt;
   for (const auto& s : services_)
     if (s->vip == x) return s->interface;
   return std::nullopt;
