@@ -5,6 +5,7 @@
 
 #include "engine_impl.hpp"
 #include "fwd/nat.hpp"
+#include "fwd/tun.hpp"
 #include "gso.hpp"
 #include "wire/arp.hpp"
 #include "wire/tcp.hpp"
@@ -21,13 +22,6 @@ namespace {
 constexpr uint8_t kTtlOwn = 64;                // TTL of packets we originate
 constexpr size_t kIcmpErrorMax = 576;          // RFC 1812 §4.3.2.3: error datagram size limit
 constexpr uint8_t kTosInternetControl = 0xc0;  // precedence of ICMP errors (RFC 1812 §4.3.2.5)
-
-/// The verdict of a datagram sent as several frames (fragments, segments), given one more frame's:
-/// a drop wins, then waiting for ARP, then forwarded.
-void combine(Verdict& v, const Verdict& part) noexcept {
-  if (part.kind == Verdict::Kind::kDropped) v = part;
-  else if (part.kind == Verdict::Kind::kQueued && v.kind == Verdict::Kind::kForwarded) v = part;
-}
 
 uint16_t seed_ip_id(uint64_t seed) noexcept {
   uint64_t x = seed + 0x9e3779b97f4a7c15ull;
@@ -825,8 +819,8 @@ Verdict Engine::send_datagram(const RouteResult& rt, Ipv4Addr next_hop, std::spa
         if (i) wire::store16(seg, kEth + wire::ipv4_field::kIdent, next_ip_id());
         o.fill_checksum();
       }
-      combine(v, len > mtu ? fragment_and_send(ConstIp::unchecked(std::span<const uint8_t>(seg).subspan(kEth)), rt, mtu,
-                                               0, now)
+      combine(v, len > mtu ? fragment_and_send(ConstIp::unchecked(std::span<const uint8_t>(seg).subspan(kEth)),
+                                               rt.iface, rt.next_hop, mtu, 0, now)
                            : output_ip(rt.iface, next_hop, seg, now));
     }
     return v;
@@ -837,13 +831,14 @@ Verdict Engine::send_datagram(const RouteResult& rt, Ipv4Addr next_hop, std::spa
     gso::complete_checksum(inner);
     counters_.csum_completed++;
   }
-  return len > mtu ? fragment_and_send(whole, rt, mtu, 0, now) : output_ip(rt.iface, next_hop, out, now);
+  return len > mtu ? fragment_and_send(whole, rt.iface, rt.next_hop, mtu, 0, now)
+                   : output_ip(rt.iface, next_hop, out, now);
 }
 
 // RFC 791 §3.2 fragmentation: the first fragment keeps every option, later ones only the options
 // whose "copied" bit is set; data is cut at multiples of 8 bytes.
-Verdict Engine::fragment_and_send(ConstIp ip, const RouteResult& rt, uint32_t mtu, uint8_t ttl_dec,
-                                  Instant now) noexcept {
+Verdict Engine::fragment_and_send(ConstIp ip, uint32_t iface, Ipv4Addr next_hop, uint32_t mtu, uint8_t ttl_dec,
+                                  Instant now, const Tunnel6* tun) noexcept {
   const size_t hl = ip.header_len();
   // Header of the later fragments: fixed part + copied options, padded with End of Option List.
   std::array<uint8_t, 60> later_hdr{};
@@ -862,18 +857,20 @@ Verdict Engine::fragment_and_send(ConstIp ip, const RouteResult& rt, uint32_t mt
   auto data = ip.payload();
   const size_t base_off = ip.frag_offset();
   const bool orig_mf = ip.more_fragments();
-  Verdict v{Verdict::Kind::kForwarded, {}, rt.iface};
+  Verdict v{Verdict::Kind::kForwarded, {}, iface};
+  const size_t encap = tun ? fwd::kIp6ipOverhead : 0;
   for (size_t off = 0; off < data.size();) {
     const bool first = off == 0;
     const size_t this_hl = first ? hl : later_hl;
     if (mtu < this_hl + 8) return drop(DropReason::kFragNeeded);  // cannot happen with mtu >= 68
     size_t chunk = std::min(data.size() - off, (mtu - this_hl) & ~size_t{7});
     const bool last = off + chunk == data.size();
-    std::span<uint8_t> out(frag_scratch_.data() + kHeadroom, kEth + this_hl + chunk);
-    wire::fill_ethernet(out, MacAddr{}, cfg_->interfaces[rt.iface].mac, wire::EtherType::kIpv4);
-    std::memcpy(out.data() + kEth, first ? ip.bytes().data() : later_hdr.data(), this_hl);
-    std::memcpy(out.data() + kEth + this_hl, data.data() + off, chunk);
-    auto f = Ipv4View<uint8_t>::unchecked(out.subspan(kEth));
+    std::span<uint8_t> out(frag_scratch_.data() + kHeadroom, kEth + encap + this_hl + chunk);
+    wire::fill_ethernet(out, MacAddr{}, cfg_->interfaces[iface].mac,
+                        tun ? wire::EtherType::kIpv6 : wire::EtherType::kIpv4);
+    std::memcpy(out.data() + kEth + encap, first ? ip.bytes().data() : later_hdr.data(), this_hl);
+    std::memcpy(out.data() + kEth + encap + this_hl, data.data() + off, chunk);
+    auto f = Ipv4View<uint8_t>::unchecked(out.subspan(kEth + encap));
     f.set_total_len(static_cast<uint16_t>(this_hl + chunk));
     uint16_t ff = static_cast<uint16_t>((ip.flags_frag() & Ipv4View<uint8_t>::kFlagDf) | ((base_off + off) / 8));
     if (!last || orig_mf) ff |= Ipv4View<uint8_t>::kFlagMf;
@@ -881,7 +878,7 @@ Verdict Engine::fragment_and_send(ConstIp ip, const RouteResult& rt, uint32_t mt
     f.set_ttl(static_cast<uint8_t>(ip.ttl() - ttl_dec));
     f.fill_checksum();
     counters_.fragments_sent++;
-    combine(v, output_ip(rt.iface, rt.next_hop, out, now));
+    combine(v, tun ? output_tunneled6(*tun, out, now) : output_ip(iface, next_hop, out, now));
     off += chunk;
   }
   return v;

@@ -32,6 +32,7 @@
 #include "route.hpp"
 #include "sync/sync.hpp"
 #include "vrrp/vrrp.hpp"
+#include "wire/ethernet.hpp"
 #include "wire/ipv4.hpp"
 #include "wire/ipv6.hpp"
 
@@ -264,20 +265,30 @@ private:
   /// `iface` with the outer frame's Ethernet header; one level (a nested one is dropped).
   Verdict decapsulate(uint32_t iface, std::span<const uint8_t> inner, bool inner_v6, const uint8_t* eth_hdr,
                       bool l2_unicast, Instant now, int depth) noexcept;
+  /// Where an ICMPv6 error's quoted datagram has its ports: its transport header, from the
+  /// quote's start, and its protocol (TCP or UDP).
+  struct Quote6 {
+    size_t l4_offset = 0;
+    IpProto proto{};
+  };
   /// A NAT rewrite forward6 applies to its copy (an IPVS reply real -> client: the source
-  /// becomes the VIP's address and port).
+  /// becomes the VIP's address and port; with `icmp`, an ICMPv6 error the real sent about a
+  /// request, whose quote is translated too, at l4_offset the ICMPv6 header).
   struct Rewrite6 {
     bool src = true;
     Ipv6Addr addr;
     uint16_t port = 0;
     size_t l4_offset = 0;
     IpProto proto{};
+    std::optional<Quote6> icmp;
   };
   Verdict forward6(uint32_t iface, ConstIp6 ip, Instant now, const Rewrite6* rw = nullptr) noexcept;
   /// What forward6 and the IPv6 IPVS transmit share: the datagram copied behind an Ethernet header
-  /// of `out_iface`, its hop limit one less; then sent with a deferred checksum kept for the TAP
-  /// (offload on) or completed.
-  std::span<uint8_t> forward_copy6(uint32_t out_iface, ConstIp6 ip) noexcept;
+  /// of `out_iface` (and `encap` bytes left for a tunnel's outer header, whose family `type`
+  /// names), its hop limit one less; then sent with a deferred checksum kept for the TAP (offload
+  /// on) or completed.
+  std::span<uint8_t> forward_copy6(uint32_t out_iface, ConstIp6 ip, size_t encap = 0,
+                                   wire::EtherType type = wire::EtherType::kIpv6) noexcept;
   Verdict send_forwarded6(uint32_t out_iface, const Ipv6Addr& next_hop, std::span<uint8_t> out, const Offload& off,
                           Instant now) noexcept;
   Verdict nd_solicit(uint32_t iface, ConstIp6 ip, std::span<const uint8_t> icmp, Instant now) noexcept;
@@ -347,8 +358,21 @@ private:
   std::optional<Refused> forward_checks(ConstIp ip, Instant now, std::optional<RouteResult>* route = nullptr) noexcept;
   Verdict forward(ConstIp ip, Instant now, Rewrite rw) noexcept;
   Verdict forward(ConstIp ip, Instant now) noexcept { return forward(ip, now, Rewrite{}); }
-  /// Fragments `ip` (RFC 791) with each fragment's TTL lowered by `ttl_dec`.
-  Verdict fragment_and_send(ConstIp ip, const RouteResult& rt, uint32_t mtu, uint8_t ttl_dec, Instant now) noexcept;
+  /// The IPv6 outer header of a TUN packet (ip_vs_tunnel_xmit_v6) and where it goes.
+  struct Tunnel6 {
+    uint32_t iface;
+    Ipv6Addr next_hop, src, dst;
+  };
+  /// Fragments `ip` (RFC 791) with each fragment's TTL lowered by `ttl_dec`, each fragment at
+  /// most `mtu` bytes; sent to `next_hop` on `iface`, or, with `tun`, each in its IPv6 tunnel.
+  Verdict fragment_and_send(ConstIp ip, uint32_t iface, Ipv4Addr next_hop, uint32_t mtu, uint8_t ttl_dec, Instant now,
+                            const Tunnel6* tun = nullptr) noexcept;
+  /// An IPv4 datagram built behind an Ethernet header and 40 bytes for its IPv6 tunnel header in
+  /// `out` (TUN to an IPv6 real): what the received frame deferred done here (segments, checksum),
+  /// each datagram over `mtu` fragmented (DF was refused before), each sent in its tunnel.
+  Verdict send_tunneled6(const Tunnel6& t, std::span<uint8_t> out, uint32_t mtu, Instant now) noexcept;
+  /// Writes the tunnel's IPv6 header in `frame` (Ethernet, 40 bytes, the inner datagram) and sends it.
+  Verdict output_tunneled6(const Tunnel6& t, std::span<uint8_t> frame, Instant now) noexcept;
   /// Send a forwarded datagram built in `out` (Ethernet header, `encap` bytes of IPIP header, the
   /// datagram) to `next_hop` on rt.iface, carrying what the received frame deferred (rx_off_):
   /// kept deferred when the adapter takes offloads and nothing stands in the way, else done here
@@ -369,7 +393,22 @@ private:
   /// The IPv6 side (engine_ipvs6.cpp): TCP/UDP of IPv6 services, after the extension headers.
   std::optional<Verdict> ipvs_ingress6(uint32_t iface, ConstIp6 ip, const wire::Ipv6Chain& chain, bool l2_unicast,
                                        Instant now) noexcept;
-  Verdict ipvs_xmit6(uint32_t conn, uint32_t iface, ConstIp6 ip, const wire::Ipv6Chain& chain, Instant now) noexcept;
+  /// `icmp`: an ICMPv6 error client -> VIP about the connection (ip_vs_icmp_xmit_v6): no error
+  /// is sent about it, and NAT translates its quote.
+  Verdict ipvs_xmit6(uint32_t conn, uint32_t iface, ConstIp6 ip, const wire::Ipv6Chain& chain, Instant now,
+                     const Quote6* icmp = nullptr) noexcept;
+  /// ICMPv6 errors about a connection (ip_vs_in_icmp_v6, ip_vs_out_icmp_v6). nullopt: not one.
+  std::optional<Verdict> ipvs_icmp6(uint32_t iface, ConstIp6 ip, const wire::Ipv6Chain& chain, Instant now) noexcept;
+  /// An ICMPv6 error we send about a connection's datagram counts in its outgoing stats, as the
+  /// kernel's LOCAL_OUT hook counts it (ip_vs_out_icmp_v6 -> handle_response_icmp).
+  void ipvs_count_own_icmp6(ConstIp6 about, size_t ip_len) noexcept;
+  /// TUN across the families (the kernel allows a real of the other family only behind a
+  /// tunnel): an IPv4 datagram to an IPv6 real, an IPv6 one to an IPv4 real.
+  Verdict ipvs_xmit_4in6(uint32_t conn, ConstIp ip, Instant now) noexcept;
+  Verdict ipvs_xmit_6in4(uint32_t conn, uint32_t iface, ConstIp6 ip, bool icmp_error, Instant now) noexcept;
+  /// Completes what the received frame deferred (a TCP/UDP checksum) in `out`, whose datagram sits
+  /// `encap` bytes further than it arrived (behind a tunnel's outer header).
+  void complete_deferred(std::span<uint8_t> out, size_t encap, const Offload& off) noexcept;
   Verdict ipvs_out6(uint32_t conn, uint32_t iface, ConstIp6 ip, const wire::Ipv6Chain& chain, uint8_t tcp_flags,
                     Instant now) noexcept;
   void passive_watch(uint32_t conn, Instant now) noexcept;

@@ -1,7 +1,8 @@
-// Private to the engine's two source files (engine.cpp, engine_ipvs.cpp): the wire views they
+// Private to the engine's source files (engine*.cpp): the wire views they
 // both use, by short name, and the Ethernet header length.
 #pragma once
 
+#include "engine.hpp"
 #include "wire/ethernet.hpp"
 #include "wire/icmp.hpp"
 #include "wire/ipv4.hpp"
@@ -16,6 +17,18 @@ namespace icmp_type = wire::icmp_type;
 namespace icmp_code = wire::icmp_code;
 
 inline constexpr size_t kEth = EthernetView<uint8_t>::kHeaderLen;
+
+/// More IPv6 extension headers than this and the datagram is dropped (RFC 8200 §4.1 sets no
+/// limit; RFC 8504 §5.3 lets a node set one). Linux has none for forwarding, 8 hop-by-hop/
+/// destination options would already be unusual. A quote of an ICMPv6 error is walked as far.
+inline constexpr uint8_t kMaxExtHeaders = 8;
+
+/// The verdict of a datagram sent as several frames (fragments, segments), given one more frame's:
+/// a drop wins, then waiting for ARP, then forwarded.
+inline void combine(Verdict& v, const Verdict& part) noexcept {
+  if (part.kind == Verdict::Kind::kDropped) v = part;
+  else if (part.kind == Verdict::Kind::kQueued && v.kind == Verdict::Kind::kForwarded) v = part;
+}
 
 /// The RST answering segment `seg` (tcp_v4_send_reset, tcp_v6_send_reset), written into `tcp` (a
 /// zeroed 20-byte header; the caller fills the checksum): ports swapped, no options, window 0;

@@ -26,10 +26,6 @@ namespace nd_flag = wire::nd_flag;
 
 namespace {
 
-/// More extension headers than this and the datagram is dropped (RFC 8200 §4.1 sets no limit;
-/// RFC 8504 §5.3 lets a node set one). Linux has none for forwarding, 8 hop-by-hop/destination
-/// options would already be unusual.
-constexpr uint8_t kMaxExtHeaders = 8;
 /// RFC 4861 §6.1.1, §7.1: Neighbour Discovery messages must come with hop limit 255 (from the link).
 constexpr uint8_t kNdHopLimit = 255;
 /// The hop limit of datagrams the router originates (Linux's ip6_default_hoplimit, 64).
@@ -184,9 +180,13 @@ Verdict Engine::handle_ipv6(uint32_t iface, std::span<const uint8_t> frame, bool
 
   // IPVS sees TCP and UDP before local delivery and forwarding, as for IPv4 (ip_vs_ops6): to a
   // VIP, and the replies of NAT reals. Fragments are routed (no IPv6 reassembly yet).
-  if (l2_unicast && !dst.is_multicast() && !chain->fragment && director_.has_ipv6_services() &&
-      (chain->upper == wire::ipv6_next::kTcp || chain->upper == wire::ipv6_next::kUdp))
-    if (auto v = ipvs_ingress6(iface, *ip, *chain, l2_unicast, now)) return *v;
+  if (l2_unicast && !dst.is_multicast() && !chain->fragment && director_.has_ipv6_services()) {
+    if (chain->upper == wire::ipv6_next::kTcp || chain->upper == wire::ipv6_next::kUdp) {
+      if (auto v = ipvs_ingress6(iface, *ip, *chain, l2_unicast, now)) return *v;
+    } else if (chain->upper == wire::ipv6_next::kIcmpv6) {
+      if (auto v = ipvs_icmp6(iface, *ip, *chain, now)) return *v;
+    }
+  }
   if (dst.is_multicast()) {
     if (!joined6(iface, dst)) return drop(DropReason::kIpv6Multicast);
     return deliver_local6(iface, *ip, *chain, l2_unicast, now, depth);
@@ -518,16 +518,19 @@ Verdict Engine::forward6(uint32_t iface, ConstIp6 ip, Instant now, const Rewrite
   }
   std::span<uint8_t> out = forward_copy6(rt->iface, ip);
   const Offload off = rx_off_;
-  if (rw) fwd::nat6(out.subspan(kEth), rw->l4_offset, rw->proto, rw->src, rw->addr, rw->port, off.csum_partial);
+  if (rw && rw->icmp)
+    fwd::nat_icmp6(out.subspan(kEth), rw->l4_offset, rw->icmp->l4_offset, rw->icmp->proto, /*in=*/false, rw->addr,
+                   rw->port);
+  else if (rw) fwd::nat6(out.subspan(kEth), rw->l4_offset, rw->proto, rw->src, rw->addr, rw->port, off.csum_partial);
   counters_.forwarded6++;
   return send_forwarded6(rt->iface, rt->next_hop, out, off, now);
 }
 
-std::span<uint8_t> Engine::forward_copy6(uint32_t out_iface, ConstIp6 ip) noexcept {
-  std::span<uint8_t> out(scratch_.data() + kHeadroom, kEth + ip.bytes().size());
-  std::memcpy(out.data() + kEth, ip.bytes().data(), ip.bytes().size());
-  wire::fill_ethernet(out, MacAddr{}, cfg_->interfaces[out_iface].mac, wire::EtherType::kIpv6);
-  Ip6::unchecked(out.subspan(kEth)).set_hop_limit(static_cast<uint8_t>(ip.hop_limit() - 1));
+std::span<uint8_t> Engine::forward_copy6(uint32_t out_iface, ConstIp6 ip, size_t encap, wire::EtherType type) noexcept {
+  std::span<uint8_t> out(scratch_.data() + kHeadroom, kEth + encap + ip.bytes().size());
+  std::memcpy(out.data() + kEth + encap, ip.bytes().data(), ip.bytes().size());
+  wire::fill_ethernet(out, MacAddr{}, cfg_->interfaces[out_iface].mac, type);
+  Ip6::unchecked(out.subspan(kEth + encap)).set_hop_limit(static_cast<uint8_t>(ip.hop_limit() - 1));
   return out;
 }
 
@@ -610,6 +613,7 @@ void Engine::send_icmp6_error(uint8_t type, uint8_t code, uint32_t rest, uint32_
   std::memcpy(icmp.data() + 8, offending.bytes().data(), quote);
   Icmpv6View<uint8_t>::unchecked(icmp).fill_checksum(*src, to);
   counters_.icmp_errors_sent++;
+  ipvs_count_own_icmp6(offending, 40 + icmp_len);
   output_ip6(out_iface, next_hop, out, now);
 }
 

@@ -79,6 +79,7 @@ std::optional<Verdict> Engine::ipvs_ingress(uint32_t iface, std::span<const uint
 
 Verdict Engine::ipvs_xmit(uint32_t c, ConstIp ip, bool icmp_error, Instant now) noexcept {
   const conn::Conn& cn = director_.conns()[c];
+  if (cn.flags & conn::kFlagDest6) return ipvs_xmit_4in6(c, ip, now);  // TUN to an IPv6 real
   const Ipv4Addr vip = ip.dst();  // errors about the packet come from the address it was sent to
   auto rt = routes_.lookup(cn.daddr);
   if (!rt) {

@@ -2,8 +2,9 @@
 ip_vs_nat_xmit_v6 / ip_vs_dr_xmit_v6: the hop limit decremented, NAT rewrites the destination
 address and port and the transport checksum, DR changes nothing but the MAC; replies of NAT reals
 leave from the VIP; ip_vs_sched_persist: one template per client /64; RFC 4861 for the VIP's
-Neighbour Advertisements; RFC 4443 for the errors, from the VIP the datagram was sent to), not from
-the output. gen.py's steps are the inputs. Used by tests/golden.py."""
+Neighbour Advertisements; RFC 4443 for the errors, from the VIP the datagram was sent to;
+ip_vs_in_icmp_v6 / ip_vs_out_icmp_v6 for errors about a connection: to the real by its method,
+NAT translating the outer address and the quote, ip_vs_nat_icmp_v6), not from the output. gen.py's steps are the inputs. Used by tests/golden.py."""
 import os
 import sys
 
@@ -11,7 +12,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "_lib"))
 from vsfix import (MIN_MTU, NA_O, NA_R, NA_S, OWN_HLIM, Checker, Listing, dad_ns, head,  # noqa: E402
                    hop_decremented, l4_checksum_ok, load_gen, mac, na, read, v6)
-from scapy.all import IPv6, TCP, UDP  # noqa: E402
+from scapy.all import TCP, UDP, ICMPv6DestUnreach, ICMPv6PacketTooBig, IPv6  # noqa: E402
 
 g = load_gen(HERE)
 
@@ -75,6 +76,21 @@ def icmp_error(p, typ, code, quoted):
             and icmp[4:8] == bytes(4) and icmp[8:] == quoted[: MIN_MTU - 48])
 
 
+def translated_error(outer_src, outer_dst, icmp, quote, **quote_changes):
+    """An ICMPv6 error as ip_vs_nat_icmp_v6 forwards it: hop limit one less (64 -> 63), the given
+    outer addresses, the quote with the given fields changed and its TCP checksum computed anew
+    (the quote here is whole, so updating it equals computing it), the ICMPv6 checksum computed
+    over the new pseudo-header."""
+    q = IPv6(bytes(quote))
+    for k, v in quote_changes.items():
+        if k in ("src", "dst"):
+            setattr(q, k, v)
+        else:
+            setattr(q[TCP], k, v)
+    del q[TCP].chksum
+    return bytes(IPv6(src=outer_src, dst=outer_dst, hlim=63) / icmp / IPv6(bytes(q)))
+
+
 def rst(p, step):
     """RFC 9293 §3.10.7.1 (CLOSED), a SYN: <SEQ=0><ACK=SEG.SEQ+1><RST,ACK> from the VIP and port asked."""
     req = in_v6(step)
@@ -106,6 +122,9 @@ def check(out):
          lambda p: icmp_error(p, 3, 0, in_v6("hlim1_c1"))),
         (T("syn81_c1"), "RST+ACK from the VIP port 81", lambda p: rst(p, "syn81_c1")),
         (T("udp54_c1"), "port unreachable 1/4 from the VIP", lambda p: icmp_error(p, 1, 4, in_v6("udp54_c1"))),
+        (T("unreach_out_c1"), "the NAT real's address unreachable, from the VIP, quoting c1's request to the VIP port 80",
+         lambda p: sent(p, g.R_WAN, g.C1_MAC, translated_error(g.VIP, g.C1, ICMPv6DestUnreach(code=3), g.QUOTE_REQ,
+                                                               dst=g.VIP, dport=80))),
     ]
     ok.frames("wan", wan, wan_want, g.T0)
 
@@ -132,14 +151,26 @@ def check(out):
          lambda p: sent(p, g.R_LAN, g.NAT2_MAC, rewritten("dns_c1", dst=g.NAT2, dport=5353))),
         (T("dns_c2"), "c2's query to the same real: its /64 has a persistence template",
          lambda p: sent(p, g.R_LAN, g.NAT2_MAC, rewritten("dns_c2", dst=g.NAT2, dport=5353))),
+        (T("ptb_in_c1"), "c1's Packet Too Big to the NAT real, quoting its reply from 2001:db8:1::12 port 8080",
+         lambda p: sent(p, g.R_LAN, g.NAT2_MAC, translated_error(g.C1, g.NAT2, ICMPv6PacketTooBig(mtu=1280),
+                                                                 g.QUOTE_REPLY, src=g.NAT2, sport=8080))),
+        (T("ptb_in_dr_c1"), "c1's Packet Too Big about a DR reply, to that real's MAC, only the hop limit changed",
+         lambda p: sent(p, g.R_LAN, g.DR2_MAC, hop_decremented(in_v6("ptb_in_dr_c1")))),
     ]
     ok.frames("lan", lan, lan_want, g.T0)
 
     listing = Listing(out)
-    want_drops = {"nd_not_for_us": 1, "ttl_exceeded": 1, "local_no_service": 2}
+    want_drops = {"nd_not_for_us": 1, "ttl_exceeded": 1, "local_no_service": 2, "icmp_bad_checksum": 1,
+                  "icmp_local_unhandled": 1}
     drops = {k: v for k, v in listing.drops.items() if v and k != "total"}
     ok(drops == want_drops, f"drops: {listing.drops}")
     ok(listing.drops.get("total") == sum(want_drops.values()), f"total drops: {listing.drops.get('total')}")
+    # Port 80's counters: in, the four client datagrams and c1's Packet Too Big (40 + 8 + 60); out,
+    # the SYN-ACK, the Time Exceeded the director sent about c1's datagram (counted as
+    # ip_vs_out_icmp_v6 counts the local stack's errors: 40 + 8 + 60) and the real's translated
+    # error (40 + 8 + 64). The error with a bad checksum is counted nowhere.
+    ok(listing.stats(f"TCP [{g.VIP}]:80") == [3, 5, 3, 60 + 65 + 60 + 60 + 108, 60 + 108 + 112],
+       f"TCP [{g.VIP}]:80 {listing.services}")
     # -Lnc: ipvsadm's IPv6 form, [address]:port (ipvsadm.c addrport_to_anyname); the UDP template
     # keys the client's /64 (2001:db8::) with port 0.
     conns = {(c[0], c[3], c[4], c[5]) for c in listing.conns}

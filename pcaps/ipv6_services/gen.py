@@ -16,7 +16,8 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "_lib"))
 from vsfix import Trace, mmac, sn  # noqa: E402
-from scapy.all import (UDP, TCP, Ether, ICMPv6ND_NS, ICMPv6NDOptSrcLLAddr, IPv6, Raw)  # noqa: E402
+from scapy.all import (UDP, TCP, Ether, ICMPv6DestUnreach, ICMPv6ND_NS, ICMPv6NDOptSrcLLAddr,  # noqa: E402
+                       ICMPv6PacketTooBig, IPv6, Raw)
 
 T0 = 1700000000.0
 R_WAN, R_LAN = "02:00:00:00:00:01", "02:00:00:00:00:02"
@@ -92,6 +93,31 @@ step("syn81_c1", "wan", 5.1, from_client(C1_MAC, C1, 40006, 81))
 # 12. UDP to a port without a service -> port unreachable (1/4) from the VIP
 step("udp54_c1", "wan", 5.2, Ether(src=C1_MAC, dst=R_WAN) / IPv6(src=C1, dst=VIP, hlim=64) /
      UDP(sport=50003, dport=54) / Raw(b"q"))
+
+# 13. ICMPv6 errors about connections (ip_vs_in_icmp_v6 / ip_vs_out_icmp_v6: every error type):
+#     c1 tells the VIP a reply of its port-80 connection was too big -> to the NAT real ::12 with
+#     the outer destination, the quoted source and source port the real's (8080), the ICMPv6
+#     checksum recomputed and the quoted TCP checksum updated
+QUOTE_REPLY = IPv6(src=VIP, dst=C1, hlim=63) / TCP(sport=80, dport=40001, flags="A", seq=5001, ack=ISN + 6)
+step("ptb_in_c1", "wan", 6.0, Ether(src=C1_MAC, dst=R_WAN) / IPv6(src=C1, dst=VIP, hlim=64) /
+     ICMPv6PacketTooBig(mtu=1280) / QUOTE_REPLY)
+# 14. the NAT real ::12 tells c1 its request could not be delivered (address unreachable, 1/3)
+#     -> to c1 from the VIP, the quoted destination and destination port the VIP's (80)
+QUOTE_REQ = IPv6(src=C1, dst=NAT2, hlim=63) / TCP(sport=40001, dport=8080, flags="PA", seq=ISN + 6, ack=5001) / \
+    Raw(b"more")
+step("unreach_out_c1", "lan", 6.1, Ether(src=NAT2_MAC, dst=R_LAN) / IPv6(src=NAT2, dst=C1, hlim=64) /
+     ICMPv6DestUnreach(code=3) / QUOTE_REQ)
+# 15. c1 tells the VIP about a reply of its DR connection (port 443, from ::22) -> forwarded to
+#     that real's MAC, only the hop limit changed (ip_vs_icmp_xmit_v6 by the connection's method)
+step("ptb_in_dr_c1", "wan", 6.2, Ether(src=C1_MAC, dst=R_WAN) / IPv6(src=C1, dst=VIP, hlim=64) /
+     ICMPv6PacketTooBig(mtu=1280) / IPv6(src=VIP, dst=C1, hlim=64) / TCP(sport=443, dport=40003, flags="SA"))
+# 16. the same error as 13 with a wrong ICMPv6 checksum -> dropped (icmp_bad_checksum)
+step("ptb_in_bad", "wan", 6.3, Ether(src=C1_MAC, dst=R_WAN) / IPv6(src=C1, dst=VIP, hlim=64) /
+     ICMPv6PacketTooBig(mtu=1280, cksum=0x1234) / QUOTE_REPLY)
+# 17. an error about no connection of ours (port 9) -> not related: the VIP's own stack takes it
+#     (icmp_local_unhandled), nothing sent
+step("ptb_in_none", "wan", 6.4, Ether(src=C1_MAC, dst=R_WAN) / IPv6(src=C1, dst=VIP, hlim=64) /
+     ICMPv6PacketTooBig(mtu=1280) / IPv6(src=VIP, dst=C1, hlim=64) / TCP(sport=9, dport=40009, flags="A"))
 
 if __name__ == "__main__":
     t = Trace(HERE)

@@ -117,6 +117,8 @@ constexpr Ipv6Addr link_local_from(const MacAddr& m) noexcept {
 /// Every link carries IPv6 datagrams of this size (RFC 8200 §5); an ICMPv6 error is at most this
 /// long (RFC 4443 §2.4(c)).
 inline constexpr uint32_t kIpv6MinMtu = 1280;
+/// Every IPv4 module forwards a 68-byte datagram unfragmented (RFC 791 §3.2).
+inline constexpr uint32_t kIpv4MinMtu = 68;
 
 /// ff02::1, all nodes on the link (RFC 4291 §2.7.1).
 inline constexpr Ipv6Addr kAllNodes{{0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}};

@@ -515,7 +515,7 @@ void Loader::interface(const Section& s) {
     else itf.addresses.push_back(interface_address(*e.node, e.value, itf));
   }
 
-  s.optional_int("mtu", itf.mtu, 68, 9000);
+  s.optional_int("mtu", itf.mtu, kIpv4MinMtu, 9000);
   if (itf.ipv6() && itf.mtu < kIpv6MinMtu)
     fail(s.required("mtu"), "mtu " + std::to_string(itf.mtu) +
                                 " is below IPv6's minimum of 1280 (RFC 8200 5); the interface has an IPv6 address");
@@ -863,12 +863,10 @@ ConfiguredReal Loader::real(const Section& s, const Service& svc, RealLines& see
   if (const toml::node* n = s.optional("method")) r.method = choice_value(*n, "method", "method", kMethods);
   // The kernel allows a real of the other family only behind a tunnel (ip_vs_ctl.c
   // ip_vs_genl_set_cmd; ipvsadm: "Different address family is allowed only for tunneling servers").
-  if (r.addr.is_v6() != svc.vip.is_v6())
+  if (r.addr.is_v6() != svc.vip.is_v6() && r.method != Method::kTun)
     fail(address, "real server " + r.addr.str() + " is " + (r.addr.is_v6() ? "IPv6" : "IPv4") + ", the service " +
                       (svc.vip.is_v6() ? "IPv6" : "IPv4") +
-                      ": only method tun may mix families (the kernel's rule), and that is not supported yet");
-  if (r.addr.is_v6() && r.method == Method::kTun)
-    fail(address, "method tun toward an IPv6 real server is not supported yet (docs/ipv6.md)");
+                      ": a different address family is allowed only for method tun (as the kernel's ipvsadm)");
 
   s.optional_int("weight", r.weight, 0, kMaxInt32);  // the kernel takes any int >= 0 (ip_vs_ctl.c)
   s.optional_int("upper", r.upper, 0, kMaxInt32);
@@ -896,8 +894,8 @@ ConfiguredReal Loader::real(const Section& s, const Service& svc, RealLines& see
   r.inhibit_on_failure = mine.inhibit_on_failure.value_or(false);
   if (const toml::node* n = s.optional("notify_up")) r.notify_up = command_value(*n, "notify_up");
   if (const toml::node* n = s.optional("notify_down")) r.notify_down = command_value(*n, "notify_down");
-  if (const toml::node* n = s.optional("checks"); n && r.addr.is_v6())
-    fail(*n, "health checks of IPv6 real servers are not supported yet (docs/ipv6.md)");
+  if (const toml::node* n = s.optional("checks"); n && (r.addr.is_v6() || svc.vip.is_v6()))
+    fail(*n, "health checks of IPv6 real servers or services are not supported yet (docs/ipv6.md)");
   if (const toml::node* n = s.optional("checks"))
     for (const toml::table* t : table_array(*n, "checks", "[[services.reals.checks]]"))
       r.checks.push_back(check(Section(*t, "[[services.reals.checks]]"), r, mine));
@@ -1074,6 +1072,15 @@ void Loader::sync(const Section& s) {
       v6 != cfg_.services.end())
     fail(s.required("interface"),
          "connection sync of IPv6 services is not supported yet (service " + v6->vip.str(v6->port) + ")");
+  // ip_vs_genl_new_daemon: no sync daemon while a real of the other family than its service
+  // exists (mixed_address_family_dests), and no such real while one runs.
+  for (const Service& x : cfg_.services)
+    for (const ConfiguredReal& r : x.reals)
+      if (r.addr.is_v6() != x.vip.is_v6())
+        fail(s.required("interface"),
+             "connection sync with a real server of the other address family than its "
+             "service (" +
+                 r.addr.str() + " of " + x.vip.str(x.port) + "): the kernel refuses them together");
   y.interface = interface_named(s.required("interface"), "interface");
   if (cfg_.interfaces[y.interface].addresses.empty())
     fail(s.required("interface"), "interface " + quoted(cfg_.interfaces[y.interface].name) +

@@ -179,7 +179,9 @@ uint32_t ConnTable::find_template6(IpProto proto, const Ipv6Addr& caddr, const I
 }
 
 uint32_t ConnTable::create(const Conn& init, Duration timeout, Instant now, const ConnAddr6* a6) noexcept {
-  if (((init.flags & kFlagIpv6) != 0) != (a6 != nullptr)) return kNone;  // a caller's bug: no half entry
+  const bool side = (init.flags & (kFlagIpv6 | kFlagDest6)) != 0;
+  if (side != (a6 != nullptr) || (init.flags & kFlagIpv6 && init.flags & kFlagDest6))
+    return kNone;  // a caller's bug: no half entry
   uint32_t idx;
   if (!free_.empty()) {
     idx = free_.back();
@@ -198,8 +200,10 @@ uint32_t ConnTable::create(const Conn& init, Duration timeout, Instant now, cons
     // highest IPv6 entry only).
     if (addr6_.size() <= idx) addr6_.resize(idx + 1);
     addr6_[idx] = *a6;
-    c.caddr = Ipv4Addr{IpAddr::fold6(a6->c)};
-    c.vaddr = Ipv4Addr{IpAddr::fold6(a6->v)};
+    if (c.flags & kFlagIpv6) {
+      c.caddr = Ipv4Addr{IpAddr::fold6(a6->c)};
+      c.vaddr = Ipv4Addr{IpAddr::fold6(a6->v)};
+    }
     c.daddr = Ipv4Addr{IpAddr::fold6(a6->d)};
   }
   c.flags |= kFlagInUse;

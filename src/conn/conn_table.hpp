@@ -75,6 +75,7 @@ enum ConnFlag : uint16_t {
   kFlagInUse = 1u << 7,       // a live slab entry
   kFlagAwaitReply = 1u << 8,  // passive_check watches it: no packet from the real yet (vsrouter's)
   kFlagIpv6 = 1u << 9,        // an IPv6 connection: its addresses are in ConnTable::addr6
+  kFlagDest6 = 1u << 10,      // an IPv4 connection to an IPv6 real (TUN): the real in addr6(i).d
 };
 
 // Field order matters: this is one cache line (static_assert below), so adding a field means
@@ -116,7 +117,10 @@ struct ConnAux {
 static_assert(sizeof(ConnAux) == 40, "sync adds 8 bytes to a connection's rarely used part");
 
 /// The addresses of an IPv6 connection (kFlagIpv6), beside the slab: the Conn's caddr, vaddr and
-/// daddr hold their folds (IpAddr::fold). A template's caddr is the client prefix.
+/// daddr hold their folds (IpAddr::fold). A template's caddr is the client prefix. An IPv4 real
+/// of an IPv6 service (TUN) is held v4-mapped in `d`; an IPv6 real of an IPv4 connection
+/// (kFlagDest6, TUN) is `d` alone. A tunnelled connection's replies never pass the director, so
+/// `d` takes part in no lookup of either.
 struct ConnAddr6 {
   Ipv6Addr c, v, d;
 };
@@ -142,7 +146,8 @@ public:
   /// template; a one-packet entry is not hashed), armed with `timeout` from `now`. kNone when the
   /// table is full.
   /// An IPv6 connection (kFlagIpv6 in init.flags) passes its addresses in `a6`; init's caddr,
-  /// vaddr and daddr are then set to their folds here.
+  /// vaddr and daddr are then set to their folds here. An IPv4 connection to an IPv6 real
+  /// (kFlagDest6) passes the real in a6->d (its daddr becomes the fold).
   uint32_t create(const Conn& init, Duration timeout, Instant now, const ConnAddr6* a6 = nullptr) noexcept;
   /// Re-arm: expires = now + timeout (the connection's current timeout).
   void rearm(uint32_t idx, Instant now) noexcept;
@@ -180,7 +185,7 @@ public:
   const Conn& operator[](uint32_t i) const noexcept { return slab_[i]; }
   ConnAux& aux(uint32_t i) noexcept { return aux_[i]; }
   const ConnAux& aux(uint32_t i) const noexcept { return aux_[i]; }
-  /// The addresses of IPv6 connection `i` (kFlagIpv6).
+  /// The addresses of IPv6 connection `i` (kFlagIpv6), or the IPv6 real of `i` (kFlagDest6).
   const ConnAddr6& addr6(uint32_t i) const noexcept { return addr6_[i]; }
   /// The timeout the connection is armed with (its timer queue's).
   Duration timeout(uint32_t i) const noexcept { return queues_[slab_[i].tqueue].timeout; }

@@ -305,7 +305,8 @@ std::string list_connections(const Engine& e, Instant now, unsigned fmt) {
       const conn::ConnAddr6& a = table.addr6(i);
       rows.push_back({&c, IpAddr::from_v6(a.c), IpAddr::from_v6(a.v), IpAddr::from_v6(a.d)});
     } else {
-      rows.push_back({&c, c.caddr, c.vaddr, c.daddr});
+      const IpAddr d = (c.flags & conn::kFlagDest6) ? IpAddr::from_v6(table.addr6(i).d) : IpAddr(c.daddr);
+      rows.push_back({&c, c.caddr, c.vaddr, d});
     }
   });
   std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {

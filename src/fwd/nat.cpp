@@ -3,6 +3,8 @@
 #include <cstring>
 
 #include "wire/icmp.hpp"
+#include "wire/icmpv6.hpp"
+#include "wire/ipv6.hpp"
 #include "wire/tcp.hpp"
 #include "wire/udp.hpp"
 
@@ -91,7 +93,7 @@ void nat_out(MutIp ip, Ipv4Addr vaddr, uint16_t vport, bool l4_partial) noexcept
 }
 
 void nat6(std::span<uint8_t> ip6, size_t l4_off, IpProto proto, bool src, const Ipv6Addr& a, uint16_t port,
-          bool l4_partial) noexcept {
+          bool l4_partial, bool quoted) noexcept {
   const size_t addr_off = src ? 8 : 24;  // the IPv6 header's source and destination fields
   if (ip6.size() < 40 || l4_off > ip6.size()) return;
   Ipv6Addr old_a;
@@ -112,6 +114,7 @@ void nat6(std::span<uint8_t> ip6, size_t l4_off, IpProto proto, bool src, const 
     wire::store16(l4, field, static_cast<uint16_t>(~wire::csum::update128(static_cast<uint16_t>(~c), old_a, a)));
     return;
   }
+  if (!tcp && c == 0 && quoted) return;
   if (!tcp && c == 0) {
     // Sent without a checksum (not allowed over IPv6, but not ours to judge): a full one, as
     // udp_snat_handler computes when it cannot update (CSUM_MANGLED_0 for a computed 0).
@@ -126,6 +129,15 @@ void nat6(std::span<uint8_t> ip6, size_t l4_off, IpProto proto, bool src, const 
   uint16_t n = wire::csum::update16(wire::csum::update128(c, old_a, a), old_port, port);
   if (!tcp && n == 0) n = 0xffff;
   wire::store16(l4, field, n);
+}
+
+void nat_icmp6(std::span<uint8_t> ip6, size_t icmp_off, size_t inner_l4_off, IpProto inner_proto, bool in,
+               const Ipv6Addr& a, uint16_t port) noexcept {
+  if (ip6.size() < icmp_off + 8 + 40) return;
+  std::memcpy(ip6.data() + (in ? 24 : 8), a.b.data(), 16);
+  nat6(ip6.subspan(icmp_off + 8), inner_l4_off, inner_proto, /*src=*/in, a, port, false, /*quoted=*/true);
+  auto v = wire::Ipv6View<uint8_t>::unchecked(ip6);
+  wire::Icmpv6View<uint8_t>::unchecked(ip6.subspan(icmp_off)).fill_checksum(v.src(), v.dst());
 }
 
 void nat_icmp_in(MutIp ip, Ipv4Addr daddr, uint16_t dport) noexcept { nat_icmp(ip, true, daddr, dport); }

@@ -36,7 +36,19 @@ void nat_icmp_out(MutIp ip, Ipv4Addr vaddr, uint16_t vport) noexcept;
 /// the transport header at `l4_off` (after any extension headers). The transport checksum
 /// follows (its pseudo-header holds the addresses, RFC 8200 §8.1); `l4_partial` as for IPv4. A
 /// UDP checksum that comes out 0 is sent as 0xffff (RFC 768; 0 is not allowed over IPv6).
+/// `quoted`: the datagram is the quote of an ICMPv6 error, perhaps cut short: a UDP checksum of 0
+/// stays 0 (a full one cannot be computed over a part).
 void nat6(std::span<uint8_t> ip6, size_t l4_off, IpProto proto, bool src, const Ipv6Addr& a, uint16_t port,
-          bool l4_partial = false) noexcept;
+          bool l4_partial = false, bool quoted = false) noexcept;
+
+/// An ICMPv6 error about a NATed IPv6 flow (ip_vs_nat_icmp_v6): `ip6` the error's datagram, its
+/// ICMPv6 header at `icmp_off`, the quoted datagram's transport header `inner_l4_off` bytes into
+/// the quote. `in` (client -> VIP, about a reply): the outer destination, the quoted source
+/// address and source port become the real's; else (real -> client, about a request): the outer
+/// source, the quoted destination address and destination port become the VIP's. The quoted
+/// transport checksum is updated when the quote holds it (IPVS leaves it stale, as for IPv4);
+/// the ICMPv6 checksum is recomputed in full over the new pseudo-header.
+void nat_icmp6(std::span<uint8_t> ip6, size_t icmp_off, size_t inner_l4_off, IpProto inner_proto, bool in,
+               const Ipv6Addr& a, uint16_t port) noexcept;
 
 }  // namespace vs::fwd

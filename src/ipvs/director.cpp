@@ -190,6 +190,21 @@ Dest* Director::pick(Service& svc, const FlowKey& k, SchedContext& ctx, bool new
   return dest;
 }
 
+namespace {
+
+/// The family flag of a new entry: an IPv6 connection, or an IPv4 one to an IPv6 real (TUN; the
+/// kernel's cp->daf). An IPv4 real of an IPv6 connection is held v4-mapped in ConnAddr6::d.
+uint16_t family_flag(const FlowAddr6* f6, const Dest& dest) noexcept {
+  if (f6) return conn::kFlagIpv6;
+  return dest.addr.is_v6() ? conn::kFlagDest6 : 0;
+}
+
+const conn::ConnAddr6* side6(uint16_t flags, const conn::ConnAddr6& a6) noexcept {
+  return (flags & (conn::kFlagIpv6 | conn::kFlagDest6)) ? &a6 : nullptr;
+}
+
+}  // namespace
+
 uint32_t Director::schedule(Service& svc, const FlowKey& k, const FlowAddr6* f6, Instant now, Decision& d) noexcept {
   SchedContext ctx{now, rng_};
   if (note_ && f6) note_->flow6 = *f6;
@@ -204,10 +219,7 @@ uint32_t Director::schedule(Service& svc, const FlowKey& k, const FlowAddr6* f6,
   init.flags = ops ? conn::kFlagOnePacket : 0;
   // An IPv6 connection: its addresses beside the slab (the table writes the folds into init's).
   conn::ConnAddr6 a6{};
-  if (f6) {
-    a6 = {f6->src, f6->dst, {}};
-    init.flags |= conn::kFlagIpv6;
-  }
+  if (f6) a6 = {f6->src, f6->dst, {}};
 
   Dest* dest = nullptr;
   uint32_t tpl = conn::kNone;
@@ -242,9 +254,9 @@ uint32_t Director::schedule(Service& svc, const FlowKey& k, const FlowAddr6* f6,
       t.dport = (k.dport == svc.port) ? dest->port : 0;
       t.method = dest->method;
       t.svc = &svc;
-      t.flags = conn::kFlagTemplate | (f6 ? conn::kFlagIpv6 : 0);
+      t.flags = conn::kFlagTemplate | family_flag(f6, *dest);
       const conn::ConnAddr6 t6{snet6, a6.v, dest->addr.v6()};
-      tpl = new_conn(t, dest, Duration::seconds(svc.persistence), now, f6 ? &t6 : nullptr);
+      tpl = new_conn(t, dest, Duration::seconds(svc.persistence), now, side6(t.flags, t6));
       if (tpl == conn::kNone) {
         d.kind = Decision::Kind::kDrop;
         d.reason = DropReason::kConnTableFull;
@@ -269,7 +281,8 @@ uint32_t Director::schedule(Service& svc, const FlowKey& k, const FlowAddr6* f6,
   init.dport = (k.dport == svc.port && dest->port) ? dest->port : k.dport;
   init.method = dest->method;
   a6.d = dest->addr.v6();
-  uint32_t c = new_conn(init, dest, kNewConnTimeout, now, f6 ? &a6 : nullptr);
+  init.flags |= family_flag(f6, *dest);
+  uint32_t c = new_conn(init, dest, kNewConnTimeout, now, side6(init.flags, a6));
   if (tpl != conn::kNone) {
     if (c != conn::kNone) {
       conns_[c].control = tpl;

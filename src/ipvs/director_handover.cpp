@@ -56,12 +56,14 @@ void Director::snapshot_conns(std::vector<ConnRec>& out) const {
   };
   out.reserve(out.size() + conns_.size());
   // A template invalidated (unhashed) but alive still controls its connections: it goes too.
-  // IPv6 connections are not handed over yet (the records hold IPv4 addresses; docs/ipv6.md).
+  // IPv6 connections, and IPv4 ones to IPv6 reals, are not handed over yet (the records hold
+  // IPv4 addresses; docs/ipv6.md).
+  constexpr uint16_t kSkip = conn::kFlagOnePacket | conn::kFlagIpv6 | conn::kFlagDest6;
   conns_.for_each([&](uint32_t i, const Conn& cp) {
-    if ((cp.flags & conn::kFlagTemplate) && !(cp.flags & (conn::kFlagOnePacket | conn::kFlagIpv6))) put(i, cp);
+    if ((cp.flags & conn::kFlagTemplate) && !(cp.flags & kSkip)) put(i, cp);
   });
   conns_.for_each([&](uint32_t i, const Conn& cp) {
-    if (!(cp.flags & (conn::kFlagTemplate | conn::kFlagOnePacket | conn::kFlagIpv6))) put(i, cp);
+    if (!(cp.flags & (conn::kFlagTemplate | kSkip))) put(i, cp);
   });
 }
 
@@ -82,6 +84,7 @@ void Director::snapshot_stats(std::vector<handover::StatsRec>& out, uint64_t (&t
     if (!s->vip.is_v4()) continue;  // IPv4 records only (docs/ipv6.md: not handed over yet)
     out.push_back(rec(*s, s->stats));
     for (const Dest* d : s->dests) {
+      if (!d->addr.is_v4()) continue;  // an IPv6 real behind a tunnel: not handed over yet
       handover::StatsRec r = rec(*s, d->stats);
       r.real = true;
       r.addr = d->addr.v4();

@@ -145,6 +145,20 @@ persistence = 60
 netmask = 64
 reals = [{ address = "[2001:db8:2::11]:5353", method = "nat" }, { address = "[2001:db8:2::12]:5353", method = "nat" }]
 
+# TUN with IPv6 reals and across the families (pcaps/ipv6_tun's frames are seeds): IPv6 in IPv6,
+# IPv6 in IPv4, IPv4 in IPv6.
+[[services]]
+protocol = "tcp"
+address = "[2001:db8::80]:81"
+scheduler = "rr"
+reals = [{ address = "[2001:db8:2::31]:81", method = "tun" }, { address = "10.1.0.32:81", method = "tun" }]
+
+[[services]]
+protocol = "tcp"
+address = "203.0.113.100:81"
+scheduler = "rr"
+reals = [{ address = "[2001:db8:2::31]:81", method = "tun" }, { address = "10.1.0.32:81", method = "tun" }]
+
 [[services]]
 protocol = "tcp"
 address = "203.0.113.101:0"
