@@ -98,15 +98,26 @@ std::string ipvs_strerror(Func f, Err e) {
   return "Success";
 }
 
-/// The service a control request names (the kernel's exact lookup), or nullptr.
-ipvs::Service* find_service(Ctx& ctx, const SvcArgs& s) {
-  if (s.fwmark != 0 || s.af != kAfInet) return nullptr;
-  if (s.protocol != kProtoTcp && s.protocol != kProtoUdp) return nullptr;
-  return ctx.engine.director().find_exact(static_cast<IpProto>(s.protocol), s.addr.v4, s.port);
+/// The address of a request in either family (libipvs's union nf_inet_addr and its af).
+IpAddr ip_of(const Address& a, int af) {
+  if (af != kAfInet6) return a.v4;
+  Ipv6Addr v6;
+  std::copy(a.v6.begin(), a.v6.end(), v6.b.begin());
+  return IpAddr::from_v6(v6);
 }
 
-/// The kernel's inet_addr_type() check for a new destination: only unicast (or local) addresses.
-bool kernel_unicast(const config::Config& cfg, Ipv4Addr a) {
+/// The service a control request names (the kernel's exact lookup), or nullptr.
+ipvs::Service* find_service(Ctx& ctx, const SvcArgs& s) {
+  if (s.fwmark != 0 || (s.af != kAfInet && s.af != kAfInet6)) return nullptr;
+  if (s.protocol != kProtoTcp && s.protocol != kProtoUdp) return nullptr;
+  return ctx.engine.director().find_exact(static_cast<IpProto>(s.protocol), ip_of(s.addr, s.af), s.port);
+}
+
+/// The kernel's check for a new destination (ip_vs_new_dest): IPv4, inet_addr_type() unicast (or
+/// local); IPv6, ipv6_addr_type() unicast and not link-local.
+bool kernel_unicast(const config::Config& cfg, const IpAddr& ip) {
+  if (ip.is_v6()) return !ip.v6().is_multicast() && !ip.v6().is_link_local() && !ip.v6().is_unspecified();
+  const Ipv4Addr a = ip.v4();
   if ((a.v >> 24) == 0 || a.is_broadcast() || a.is_multicast()) return false;
   return !config::subnet_special(cfg.interfaces, a);  // the local table's broadcast routes
 }
@@ -135,12 +146,12 @@ void set_from_args(Ctx& ctx, const SvcArgs& s, config::ServiceSettings& settings
   settings.scheduler = s.sched_name;
   settings.flags = service_flags(ctx, s, s.sched_name);
   settings.persistence = (s.flags & kSvcPersistent) ? s.timeout : 0;
-  settings.netmask = Ipv4Addr{s.netmask};
+  if (s.af == kAfInet6) settings.prefix6 = static_cast<uint8_t>(s.netmask);  // -M: a prefix length
+  else settings.netmask = Ipv4Addr{s.netmask};
 }
 
 void refuse_unsupported_service(Ctx& ctx, const SvcArgs& s) {
   if (s.fwmark) refuse(ctx, "firewall-mark services (-f) are not supported");
-  if (s.af == kAfInet6) refuse(ctx, "IPv6 services are not supported");
   if (s.protocol == kProtoSctp) refuse(ctx, "SCTP services are not supported");
 }
 
@@ -148,12 +159,12 @@ Err k_add_service(Ctx& ctx, const SvcArgs& s) {
   refuse_unsupported_service(ctx, s);
   if (find_service(ctx, s)) return Err::kExist;
   const config::Config& cfg = ctx.engine.config();
-  const Ipv4Addr vip = s.addr.v4;
-  if (config::not_a_host(vip)) refuse(ctx, "VIP " + vip.str() + " is not a unicast host address");
+  const IpAddr vip = ip_of(s.addr, s.af);
+  if (auto why = config::not_a_host_on(cfg.interfaces, vip)) refuse(ctx, "VIP " + vip.str() + " " + *why);
   auto itf = config::connected_interface(cfg.interfaces, vip);
   if (!itf)
-    refuse(ctx, "VIP " + vip.str() + " " + std::string(config::kNotConnected) + "; nothing would answer ARP for it");
-  if (auto why = config::subnet_special(cfg.interfaces, vip)) refuse(ctx, "VIP " + vip.str() + " " + *why);
+    refuse(ctx, "VIP " + vip.str() + " " + std::string(config::kNotConnected) + "; nothing would answer " +
+                    (vip.is_v6() ? "Neighbour Solicitations" : "ARP") + " for it");
   if (!config::known_scheduler(s.sched_name) || !s.pe_name.empty()) return Err::kNoEnt;
   config::ServiceSettings settings;
   settings.protocol = static_cast<IpProto>(s.protocol);
@@ -203,14 +214,19 @@ config::Method method_of(unsigned conn_flags) {
 }
 
 /// vsrouter's refusals for a real server it could not serve.
-void refuse_unsupported_dest(Ctx& ctx, const DestArgs& d, bool adding) {
-  if (d.af == kAfInet6) refuse(ctx, "IPv6 real servers are not supported");
+void refuse_unsupported_dest(Ctx& ctx, const SvcArgs& s, const DestArgs& d, bool adding) {
   if (method_of(d.conn_flags) == config::Method::kTun && d.tun_type != 0)
     refuse(ctx, std::string("tunnel type ") + kTunNames[d.tun_type] + " is not supported (only ipip)");
   const config::Config& cfg = ctx.engine.config();
-  const Ipv4Addr a = d.addr.v4;
+  const IpAddr a = ip_of(d.addr, d.af);
+  // ip_vs_genl_set_cmd: a real of the other family only while no sync daemon runs.
+  if (d.af != s.af && (ctx.engine.sync().master() || ctx.engine.sync().backup()))
+    refuse(ctx, "real server " + a.str() +
+                    " is of the other address family than its service while connection "
+                    "sync runs (the kernel refuses both together)");
   if (adding) {
-    if (a.is_loopback()) refuse(ctx, "real server " + a.str() + " is a loopback address");
+    if (a.is_v4() ? a.v4().is_loopback() : a.v6().is_loopback())
+      refuse(ctx, "real server " + a.str() + " is a loopback address");
     if (auto own = config::own_address(cfg.interfaces, a)) refuse(ctx, "real server " + a.str() + " " + *own);
   }
   if (method_of(d.conn_flags) == config::Method::kDr && !config::connected_interface(cfg.interfaces, a))
@@ -220,7 +236,7 @@ void refuse_unsupported_dest(Ctx& ctx, const DestArgs& d, bool adding) {
 
 config::Real real_of(const DestArgs& d) {
   config::Real r;
-  r.addr = d.addr.v4;
+  r.addr = ip_of(d.addr, d.af);
   r.port = d.port;
   r.method = method_of(d.conn_flags);
   r.weight = d.weight;
@@ -232,34 +248,34 @@ config::Real real_of(const DestArgs& d) {
 Err k_add_dest(Ctx& ctx, const SvcArgs& s, const DestArgs& d) {
   ipvs::Service* svc = find_service(ctx, s);
   if (!svc) return Err::kSrch;
-  if (d.af == kAfInet6) refuse_unsupported_dest(ctx, d, true);
   if (d.l_threshold > d.u_threshold) return Err::kRange;
   if (d.tun_type == kTunGue && d.tun_port == 0) return Err::kInval;
   ipvs::Director& dir = ctx.engine.director();
-  if (svc->find_real(d.addr.v4, d.port)) return Err::kExist;
-  if (!kernel_unicast(ctx.engine.config(), d.addr.v4)) return Err::kInval;
-  refuse_unsupported_dest(ctx, d, true);
+  const IpAddr a = ip_of(d.addr, d.af);
+  if (svc->find_real(a, d.port)) return Err::kExist;
+  if (!kernel_unicast(ctx.engine.config(), a)) return Err::kInval;
+  refuse_unsupported_dest(ctx, s, d, true);
   return dir.add_real(*svc, real_of(d)) == ipvs::Director::CtlError::kOk ? Err::kOk : Err::kExist;
 }
 
 Err k_update_dest(Ctx& ctx, const SvcArgs& s, const DestArgs& d) {
   ipvs::Service* svc = find_service(ctx, s);
   if (!svc) return Err::kSrch;
-  if (d.af == kAfInet6) refuse_unsupported_dest(ctx, d, false);
   if (d.l_threshold > d.u_threshold) return Err::kRange;
   if (d.tun_type == kTunGue && d.tun_port == 0) return Err::kInval;
   ipvs::Director& dir = ctx.engine.director();
-  if (!svc->find_real(d.addr.v4, d.port)) return Err::kNoEnt;
-  refuse_unsupported_dest(ctx, d, false);
+  if (!svc->find_real(ip_of(d.addr, d.af), d.port)) return Err::kNoEnt;
+  refuse_unsupported_dest(ctx, s, d, false);
   return dir.edit_real(*svc, real_of(d)) == ipvs::Director::CtlError::kOk ? Err::kOk : Err::kNoEnt;
 }
 
 Err k_del_dest(Ctx& ctx, const SvcArgs& s, const DestArgs& d) {
   ipvs::Service* svc = find_service(ctx, s);
   if (!svc) return Err::kSrch;
-  if (d.af != kAfInet) return Err::kNoEnt;
-  return ctx.engine.director().delete_real(*svc, d.addr.v4, d.port) == ipvs::Director::CtlError::kOk ? Err::kOk
-                                                                                                     : Err::kNoEnt;
+  if (d.af != kAfInet && d.af != kAfInet6) return Err::kNoEnt;
+  return ctx.engine.director().delete_real(*svc, ip_of(d.addr, d.af), d.port) == ipvs::Director::CtlError::kOk
+             ? Err::kOk
+             : Err::kNoEnt;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -406,6 +422,10 @@ int process(Ctx& ctx, const std::vector<std::string>& args, bool reading_stdin) 
       }
       if (ce.daemon.mcast_group.find(':') != std::string::npos)
         refuse(ctx, "an IPv6 sync group is not supported (vsrouter syncs IPv4)");
+      if (ctx.engine.director().has_mixed_family_reals()) {  // ip_vs_genl_new_daemon
+        err = Err::kInval;
+        break;
+      }
       c.interface = static_cast<uint32_t>(it - ifs.begin());
       c.syncid = static_cast<uint8_t>(ce.daemon.syncid);
       if (!ce.daemon.mcast_group.empty()) c.group = *Ipv4Addr::parse(ce.daemon.mcast_group);

@@ -231,6 +231,14 @@ public:
   bool is_vip6(const Ipv6Addr& a) const noexcept { return vip_interface6(a).has_value(); }
   /// Whether any IPv6 service exists (the IPv6 path asks the director only then).
   bool has_ipv6_services() const noexcept { return !vips6_.empty(); }
+  /// Whether a real of the other address family than its service exists (TUN only; the kernel's
+  /// mixed_address_family_dests, which keeps a sync daemon from starting).
+  bool has_mixed_family_reals() const noexcept {
+    for (const auto& s : services_)
+      for (const Dest* d : s->dests)
+        if (d->addr.is_v6() != s->vip.is_v6()) return true;
+    return false;
+  }
   /// Rates as ipvsadm --rate shows them.
   Rates total_rates() const noexcept { return total_est_.rates(); }
   const conn::ConnTable& conns() const noexcept { return conns_; }

@@ -33,6 +33,8 @@ bool sync_state(TcpState s) noexcept {
 void Director::sync_in_packet(uint32_t c, Instant now) noexcept {
   // ip_vs_in: a one-packet connection counts as sync_threshold (and is not sent itself, only
   // its template); any other counts its client packets.
+  // IPv6 connections, and IPv4 ones to IPv6 reals, are not synced yet (docs/ipv6.md).
+  if (conns_[c].flags & (conn::kFlagIpv6 | conn::kFlagDest6)) return;
   const bool one = conns_[c].flags & conn::kFlagOnePacket;
   uint32_t pkts = one ? sync_rules_.threshold : ++conns_.aux(c).in_pkts;
   // ip_vs_sync_conn: the connection, then its controlling template (whose count goes up).

@@ -47,6 +47,11 @@ Ipv4Addr ip(const std::string& s) {
   EXPECT_TRUE(a.has_value()) << s;
   return a.value_or(Ipv4Addr{});
 }
+/// An address of either family.
+IpAddr ipa(const std::string& s) {
+  if (auto a6 = Ipv6Addr::parse(s)) return IpAddr::from_v6(*a6);
+  return ip(s);
+}
 
 // Found next to this source file (CMake compiles with absolute paths), else in tests/ of the
 // working directory or one of its parents.
@@ -131,10 +136,10 @@ protected:
   }
 
   ipvs::Service* svc(const std::string& vip, uint16_t port, IpProto p = IpProto::kTcp) {
-    return dir().find_exact(p, ip(vip), port);
+    return dir().find_exact(p, ipa(vip), port);
   }
   ipvs::Dest* dest(ipvs::Service* s, const std::string& a, uint16_t port) {
-    return s ? s->find_real(ip(a), port) : nullptr;
+    return s ? s->find_real(ipa(a), port) : nullptr;
   }
 
   /// A client->VIP TCP packet through the director, as the engine accounts it; the connection.
@@ -855,10 +860,13 @@ TEST_F(CtlTest, ErrorPaths) {
       {"-A -t 10.0.0.0:80", "vsrouter: VIP 10.0.0.0 is the network address of 10.0.0.0/24 on interface \"if0\"\n", 2},
       {"-A -t 10.0.0.255:80", "vsrouter: VIP 10.0.0.255 is the broadcast address of 10.0.0.0/24 on interface \"if0\"\n",
        2},
-      {"-A -t 224.0.0.5:80", "vsrouter: VIP 224.0.0.5 is not a unicast host address\n", 2},
+      {"-A -t 224.0.0.5:80", "vsrouter: VIP 224.0.0.5 is a multicast address\n", 2},
       {"-A -f 5", "vsrouter: firewall-mark services (-f) are not supported\n", 2},
       {"-A -f 5 -6", "vsrouter: firewall-mark services (-f) are not supported\n", 2},
-      {"-A -t [2001:db8::5]:80", "vsrouter: IPv6 services are not supported\n", 2},
+      {"-A -t [2001:db8::5]:80",
+       "vsrouter: VIP 2001:db8::5 is on no interface's connected subnet; nothing would answer Neighbour "
+       "Solicitations for it\n",
+       2},
       {"-A --sctp-service 10.0.0.6:80", "vsrouter: SCTP services are not supported\n", 2},
       {"-A -t 10.0.0.6:80 -s rr -b flag-1",
        "vsrouter: scheduler flag flag-1 means nothing to scheduler rr; vsrouter keeps only sh-fallback and "
@@ -877,7 +885,8 @@ TEST_F(CtlTest, ErrorPaths) {
       {"-a -t 10.0.0.5:80 -r 127.0.0.2 -m", "vsrouter: real server 127.0.0.2 is a loopback address\n", 2},
       {"-a -t 10.0.0.5:80 -r 192.0.2.9 -i --tun-type gue --tun-port 6080",
        "vsrouter: tunnel type gue is not supported (only ipip)\n", 2},
-      {"-a -t 10.0.0.5:80 -r [2001:db8::9]:80 -i", "vsrouter: IPv6 real servers are not supported\n", 2},
+      {"-a -t 10.0.0.5:80 -r [2001:db8::9]:80 -m", "Different address family is allowed only for tunneling servers\n",
+       2},
       {"--start-daemon master", "No such device\n", 255},  // ipvsadm's default interface is eth0
       {"--start-daemon backup --mcast-interface if1 --mcast-group ff02::81",
        "vsrouter: an IPv6 sync group is not supported (vsrouter syncs IPv4)\n", 2},
@@ -891,6 +900,53 @@ TEST_F(CtlTest, ErrorPaths) {
                "vsrouter: real server 172.31.0.9 is on no interface's connected subnet; direct routing (-g) needs "
                "the real server on-link\n",
                2);
+}
+
+// IPv6 services and reals as ipvsadm gives them: [v6]:port, -M as a prefix length, a real of the
+// other family only by TUN (ipvsadm's own check, then the kernel's: not while sync runs).
+TEST_F(CtlTest, Ipv6ServicesAndRealsAreAddedEditedAndDeleted) {
+  make({"10.0.0.1/24", "2001:db8::1/64", "2001:db8:1::1/64"});
+  ok("-A -t [2001:db8::80]:80 -s rr -p 60 -M 64");
+  ok("-a -t [2001:db8::80]:80 -r [2001:db8:1::11]:8080 -m -w 2");
+  ok("-a -t [2001:db8::80]:80 -r [2001:db8::12]:80 -g");
+  ok("-a -t [2001:db8::80]:80 -r 10.0.0.9 -i");  // IPv6 in IPv4
+  ok("-A -u 10.0.0.80:53");
+  ok("-a -u 10.0.0.80:53 -r [2001:db8:1::11]:53 -i");  // IPv4 in IPv6
+  EXPECT_EQ(ok("-Sn"),
+            "-A -u 10.0.0.80:53 -s wlc\n"
+            "-a -u 10.0.0.80:53 -r [2001:db8:1::11]:53 -i -w 1 --tun-type ipip\n"
+            "-A -t [2001:db8::80]:80 -s rr -p 60 -M 64\n"
+            "-a -t [2001:db8::80]:80 -r 10.0.0.9:80 -i -w 1 --tun-type ipip\n"
+            "-a -t [2001:db8::80]:80 -r [2001:db8::12]:80 -g -w 1\n"
+            "-a -t [2001:db8::80]:80 -r [2001:db8:1::11]:8080 -m -w 2\n");
+  ipvs::Service* s = svc("2001:db8::80", 80);
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(s->prefix6, 64);
+  ok("-e -t [2001:db8::80]:80 -r [2001:db8:1::11]:8080 -m -w 5");
+  EXPECT_EQ(dest(s, "2001:db8:1::11", 8080)->weight, 5);
+  ok("-d -t [2001:db8::80]:80 -r [2001:db8::12]:80");
+  EXPECT_EQ(dest(s, "2001:db8::12", 80), nullptr);
+  expect_error("-a -t [2001:db8::80]:80 -r [fe80::5]:80 -m",
+               "Invalid operation.  Possibly wrong module version, address not unicast, ...\n", 255);
+  expect_error("-a -t [2001:db8::80]:80 -r [2001:db8:9::5]:80 -g",
+               "vsrouter: real server 2001:db8:9::5 is on no interface's connected subnet; direct routing (-g) needs "
+               "the real server on-link\n",
+               2);
+  expect_error("-a -t [2001:db8::80]:80 -r [2001:db8::1]:80 -m",
+               "vsrouter: real server 2001:db8::1 is the router's own address on interface \"if1\"\n", 2);
+  expect_error("-A -t [fe80::80]:80", "vsrouter: VIP fe80::80 is link-local\n", 2);
+  // A sync daemon does not start while a real of the other family exists (ip_vs_genl_new_daemon).
+  expect_error("--start-daemon master --mcast-interface if0",
+               "Invalid operation.  Possibly wrong module version, address not unicast, ...\n", 255);
+  ok("-d -u 10.0.0.80:53 -r [2001:db8:1::11]:53");
+  ok("-d -t [2001:db8::80]:80 -r 10.0.0.9");
+  ok("--start-daemon master --mcast-interface if0");
+  expect_error("-a -t [2001:db8::80]:80 -r 10.0.0.9 -i",
+               "vsrouter: real server 10.0.0.9 is of the other address family than its service while connection sync "
+               "runs (the kernel refuses both together)\n",
+               2);
+  ok("-D -t [2001:db8::80]:80");
+  EXPECT_EQ(svc("2001:db8::80", 80), nullptr);
 }
 
 // ---------------------------------------------------------------------------------------------
