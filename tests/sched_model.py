@@ -82,9 +82,24 @@ def hsiphash(data, key):
 
 # ---- the service model ---------------------------------------------------------------------
 
-def ip(s):
+def addr_word(s, v6_family):
+    """An address as the kernel reads its union nf_inet_addr under the service's family (the
+    __be32 the hashes take, in host order): IPv6 folds the four words (ip6[0]^ip6[1]^ip6[2]^ip6[3]
+    in ip_vs_dh_hashkey, ip_vs_sh_hashkey, ip_vs_mh_hashkey; an IPv4 address fills only ip6[0],
+    so its fold is itself); IPv4 reads addr->ip, the first word (of an IPv6 address behind a
+    tunnel, a mixed-family real: its first four bytes)."""
+    if ":" in s:
+        import ipaddress
+        b = ipaddress.IPv6Address(s).packed
+        w = [int.from_bytes(b[i:i + 4], "big") for i in range(0, 16, 4)]
+        return (w[0] ^ w[1] ^ w[2] ^ w[3]) if v6_family else w[0]
     a, b, c, d = (int(x) for x in s.split("."))
     return (a << 24) | (b << 16) | (c << 8) | d
+
+
+def ip(s):
+    """A flow's address (always of its service's family)."""
+    return addr_word(s, ":" in s)
 
 
 class Dest:
@@ -97,7 +112,7 @@ class Dest:
         self.overload = False
 
     def name(self):
-        return "%s:%d" % (self.addr, self.port)
+        return ("[%s]:%d" if ":" in self.addr else "%s:%d") % (self.addr, self.port)
 
 
 def unavailable(d):
@@ -209,8 +224,9 @@ MH_HASH1 = (2654435761, 2654435761)
 MH_HASH2 = (2654446892, 2654446892)
 
 
-def mh_hashkey(addr, port, key, offset):
-    v = (offset + port + ip(addr)) & M32
+def mh_hashkey(addr, port, key, offset, v6_family=None):
+    word = ip(addr) if v6_family is None else addr_word(addr, v6_family)
+    v = (offset + port + word) & M32
     return hsiphash(v.to_bytes(4, "little"), key)  # the u32 in x86 (little-endian) memory order
 
 
@@ -223,6 +239,7 @@ class MH:
 
     def __init__(self):
         self.lookup = [None] * MH_TAB_SIZE
+        self.v6 = False  # the service's family (a "family 6" scenario)
 
     def reassign(self, dests):
         if len(dests) > MH_TAB_SIZE:
@@ -243,8 +260,9 @@ class MH:
         # ip_vs_mh_permutate
         setup = []
         for d in dests:
-            offset = mh_hashkey(d.addr, d.port, MH_HASH1, 0) % MH_TAB_SIZE
-            skip = mh_hashkey(d.addr, d.port, MH_HASH2, 0) % (MH_TAB_SIZE - 1) + 1
+            # ip_vs_mh_permutate hashes the dest's address under svc->af (a mixed-family real too)
+            offset = mh_hashkey(d.addr, d.port, MH_HASH1, 0, self.v6) % MH_TAB_SIZE
+            skip = mh_hashkey(d.addr, d.port, MH_HASH2, 0, self.v6) % (MH_TAB_SIZE - 1) + 1
             lw = d.last_weight
             turns = (lw // g) >> rshift
             if turns == 0:
@@ -782,6 +800,21 @@ def clients(count, seed):
     return out
 
 
+def clients6(count, seed):
+    """The same for IPv6 flows: addresses whose four words all vary (the hashes read their fold)."""
+    out = []
+    for i in range(count):
+        k = i + seed * 1000
+        out.append({
+            "src": "2001:db8:%x:%x:%x:%x::%x" % ((k * 37) % 65536, (k * 101 + 7) % 65536, (k * 53 + 11) % 65536,
+                                                 (k * 197 + 3) % 65536, (k * 7 + 1) % 65536),
+            "dst": "2001:db8:ffff::%x:%x" % ((k * 29 + 10) % 65536, (k * 131) % 65536),
+            "sport": (k * 7919 + 1025) % 65536,
+            "proto": (6, 17, 132, 1)[i % 4],
+        })
+    return out
+
+
 # Each scenario: (name, scheduler, [ops]). Ops:
 #   ("add", "a.b.c.d:port", weight)   insert at the list head, add_dest hook
 #   ("weight", "a.b.c.d:port", w)     edit (last_weight kept when w == 0), upd_dest hook
@@ -789,6 +822,8 @@ def clients(count, seed):
 #   ("del", "a.b.c.d:port")           unlink, del_dest hook
 #   ("flags", "sh-port,sh-fallback")  set the service's scheduler flags ("-" for none)
 #   ("check", n, seed)                print the table and the choices for n clients
+#   ("family", 6)                     an IPv6 service (first op): IPv6 flows, addresses folded;
+#                                     a dest "[v6]:port" or "a.b.c.d:port" of either family (TUN)
 SCENARIOS = [
     ("dh-three", "dh", [
         ("add", "10.1.0.1:80", 1), ("add", "10.1.0.2:80", 1), ("add", "10.1.0.3:80", 1),
@@ -895,6 +930,31 @@ SCENARIOS = [
         ("del", "10.3.5.5:80"),
         ("check", 8, 14),              # empty service: empty table
     ]),
+    # IPv6 services (the hashes read the XOR fold of a 128-bit address), and reals of the other
+    # family behind TUN, which mh's permutation reads under the service's family.
+    ("dh-ipv6", "dh", [
+        ("family", 6),
+        ("add", "[2001:db8:a::1]:80", 1), ("add", "[2001:db8:a::2]:80", 1), ("add", "[2001:db8:a::3]:80", 1),
+        ("check", 24, 15),
+    ]),
+    ("sh-ipv6", "sh", [
+        ("family", 6),
+        ("add", "[2001:db8:b::1]:80", 1), ("add", "[2001:db8:b::2]:80", 2), ("add", "[2001:db8:b::3]:80", 1),
+        ("check", 48, 16),
+        ("flags", "sh-port"),
+        ("check", 48, 16),
+    ]),
+    ("mh-ipv6-mixed", "mh", [
+        ("family", 6),
+        ("add", "[2001:db8:c::1]:80", 1), ("add", "10.3.6.2:80", 1), ("add", "[2001:db8:c::3]:80", 2),
+        ("check", 48, 17),
+        ("flags", "mh-port"),
+        ("check", 48, 17),
+    ]),
+    ("mh-ipv4-mixed", "mh", [
+        ("add", "10.3.7.1:80", 1), ("add", "[2001:db8:d:e::2]:80", 1), ("add", "10.3.7.3:80", 1),
+        ("check", 48, 18),
+    ]),
 ]
 
 SCHEDULERS = {"dh": DH, "sh": SH, "mh": MH}
@@ -905,13 +965,18 @@ def run_scenario(name, sched_name, ops, out):
     dests = []        # the kernel's list, newest first
     everyone = {}     # every dest ever added, by name
     flags = set()
+    v6 = False
     out.append("scenario %s %s" % (name, sched_name))
     sched.reassign(dests)  # init_service
     for op in ops:
         kind = op[0]
-        if kind == "add":
-            addr, port = op[1].split(":")
-            d = Dest(len(everyone), addr, int(port), op[2])
+        if kind == "family":
+            v6 = op[1] == 6
+            sched.v6 = v6
+            out.append("family %d" % op[1])
+        elif kind == "add":
+            addr, port = op[1].rsplit(":", 1)
+            d = Dest(len(everyone), addr.strip("[]"), int(port), op[2])
             everyone[op[1]] = d
             dests.insert(0, d)
             if "add" in sched.hooks:
@@ -939,7 +1004,7 @@ def run_scenario(name, sched_name, ops, out):
         elif kind == "check":
             table = sched.buckets if sched_name != "mh" else sched.lookup
             out.append("table " + "".join("." if d is None else ID_CHARS[d.ident] for d in table))
-            for flow in clients(op[1], op[2]):
+            for flow in (clients6 if v6 else clients)(op[1], op[2]):
                 if sched_name == "dh":
                     bucket = sched.key(flow)
                 else:

@@ -212,6 +212,14 @@ struct IpAddr {
   /// The kernel's 32-bit fold of an address for the schedulers' hashes (ip_vs_sh.c
   /// ip_vs_sh_hashkey: the four words XORed for IPv6), in host order; an IPv4 address itself.
   constexpr uint32_t fold() const noexcept { return is_v4() ? v4().v : fold6(a); }
+  /// The address as the kernel reads its union nf_inet_addr under a service's family `v6`: an
+  /// IPv6 service folds it (an IPv4 address fills only the first word: itself), an IPv4 service
+  /// reads the first word (of an IPv6 address, its first four bytes). Only a mixed-family real
+  /// (TUN) tells the two apart (ip_vs_mh_permutate hashes dests under svc->af).
+  constexpr uint32_t fold_in(bool v6) const noexcept {
+    if (is_v4() || v6) return fold();
+    return (uint32_t{a.b[0]} << 24) | (uint32_t{a.b[1]} << 16) | (uint32_t{a.b[2]} << 8) | a.b[3];
+  }
   /// The fold of an IPv6 address: its four words XORed, read as host order (the XOR of the
   /// words as stored, byte-swapped once: on the packet path, no byte loop).
   static constexpr uint32_t fold6(const Ipv6Addr& x) noexcept {

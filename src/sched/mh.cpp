@@ -109,9 +109,10 @@ private:
       for (size_t i = 0; i < list.size(); ++i) {
         const ipvs::Dest& d = *list[i];
         Setup& ds = setup_[i];
-        // ip_vs_mh_permutate: the dest's address folded by the service's family.
-        ds.offset = mh_hashkey(Ipv4Addr{d.addr.fold()}, d.port, kMhHash1, 0) % kMhTabSize;
-        ds.skip = mh_hashkey(Ipv4Addr{d.addr.fold()}, d.port, kMhHash2, 0) % (kMhTabSize - 1) + 1;
+        // ip_vs_mh_permutate: the dest's address read under the service's family.
+        const Ipv4Addr key{d.addr.fold_in(svc.vip.is_v6())};
+        ds.offset = mh_hashkey(key, d.port, kMhHash1, 0) % kMhTabSize;
+        ds.skip = mh_hashkey(key, d.port, kMhHash2, 0) % (kMhTabSize - 1) + 1;
         ds.perm = ds.offset;
         const int32_t lw = d.last_weight;
         const int32_t t = (lw / gcd_) >> rshift_;

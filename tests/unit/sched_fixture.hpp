@@ -21,12 +21,15 @@ class SchedBed {
 public:
   /// A service with scheduler `name` and no destinations (ipvsadm -A, then -a for each dest).
   explicit SchedBed(std::string_view name, unsigned flags = 0, uint64_t seed = 1) : rng(seed) {
+    svc.vip = Ipv4Addr{0x0a000064};  // 10.0.0.100: an IPv4 service (the fixture's "family 6" makes it IPv6)
     svc.flags = flags;
     svc.set_scheduler(name);
   }
 
   /// ipvsadm -a: a new destination at the head of the list, then add_dest.
-  ipvs::Dest& add(Ipv4Addr addr, int32_t weight, uint16_t port = 80) { return svc.add_real(real(addr, weight, port)); }
+  ipvs::Dest& add(const IpAddr& addr, int32_t weight, uint16_t port = 80) {
+    return svc.add_real(real(addr, weight, port));
+  }
   /// add() for 10.0.0.<letter index>: add('A', 1) is 10.0.0.1.
   ipvs::Dest& add(char letter, int32_t weight, uint16_t port = 80) { return add(letter_addr(letter), weight, port); }
 
@@ -83,7 +86,7 @@ public:
   Instant now{};
 
 private:
-  static config::Real real(Ipv4Addr addr, int32_t weight, uint16_t port) {
+  static config::Real real(const IpAddr& addr, int32_t weight, uint16_t port) {
     config::Real r;
     r.addr = addr;
     r.port = port;

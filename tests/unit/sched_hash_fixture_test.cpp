@@ -2,7 +2,7 @@
 // independent Python model of the kernel (tests/sched_model.py) produced. The fixture lists each
 // scenario's operations (adds at the list head, weight edits, OVERLOAD flags, deletions, flag
 // changes) and, after each phase, the whole lookup table and the expected choice and first probe
-// position for a set of client flows; this test replays the operations through the C++
+// position for a set of client flows (IPv6 services too, with reals of either family behind TUN); this test replays the operations through the C++
 // schedulers and compares everything. The ctest sched_model (tests/sched_model_check.sh) re-runs
 // the model and diffs its output with the fixture, so neither side can drift silently.
 #include <gtest/gtest.h>
@@ -40,7 +40,8 @@ std::filesystem::path fixture_path() {
   return here;
 }
 
-Ipv4Addr parse_ip(const std::string& s) {
+IpAddr parse_ip(const std::string& s) {
+  if (auto a6 = Ipv6Addr::parse(s)) return IpAddr::from_v6(*a6);
   auto a = Ipv4Addr::parse(s);
   EXPECT_TRUE(a.has_value()) << s;
   return a.value_or(Ipv4Addr{});
@@ -66,7 +67,7 @@ unsigned parse_flags(const std::string& list) {
 
 std::string dest_name(const ipvs::Dest* d) {
   if (d == nullptr) return "-";
-  return d->addr.str() + ":" + std::to_string(d->port);
+  return d->addr.str(d->port);
 }
 
 TEST(SchedHashFixture, MatchesThePythonModelOfTheKernel) {
@@ -99,13 +100,18 @@ TEST(SchedHashFixture, MatchesThePythonModelOfTheKernel) {
       by_name.clear();
       ids.clear();
       ++scenarios;
+    } else if (kind == "family") {
+      int af = 0;
+      ls >> af;
+      if (af == 6) bed->svc.vip = parse_ip("2001:db8::80");  // an IPv6 service
     } else if (kind == "add") {
       std::string ap;
       int32_t w = 0;
       ls >> ap >> w;
-      const auto colon = ap.find(':');
-      ipvs::Dest& d =
-          bed->add(parse_ip(ap.substr(0, colon)), w, static_cast<uint16_t>(std::stoi(ap.substr(colon + 1))));
+      const auto colon = ap.rfind(':');
+      std::string host = ap.substr(0, colon);
+      if (host.front() == '[') host = host.substr(1, host.size() - 2);
+      ipvs::Dest& d = bed->add(parse_ip(host), w, static_cast<uint16_t>(std::stoi(ap.substr(colon + 1))));
       ids[&d] = by_name.size();
       by_name[ap] = &d;
     } else if (kind == "weight") {
@@ -140,12 +146,19 @@ TEST(SchedHashFixture, MatchesThePythonModelOfTheKernel) {
       unsigned sport = 0, proto = 0;
       uint32_t bucket = 0;
       ls >> src >> dst >> sport >> proto >> bucket >> expected;
+      // An IPv6 flow as the director hands it over: the addresses' folds in the key.
       FlowKey flow;
-      flow.src = parse_ip(src);
-      flow.dst = parse_ip(dst);
-      flow.sport = static_cast<uint16_t>(sport);
-      flow.dport = 80;
-      flow.proto = static_cast<IpProto>(proto);
+      const IpAddr s_ip = parse_ip(src), d_ip = parse_ip(dst);
+      if (s_ip.is_v6()) {
+        flow = FlowKey::folded(FlowAddr6{s_ip.v6(), d_ip.v6()}, static_cast<uint16_t>(sport), 80,
+                               static_cast<IpProto>(proto));
+      } else {
+        flow.src = s_ip.v4();
+        flow.dst = d_ip.v4();
+        flow.sport = static_cast<uint16_t>(sport);
+        flow.dport = 80;
+        flow.proto = static_cast<IpProto>(proto);
+      }
       uint32_t first_probe = 0;
       const unsigned flags = bed->svc.flags;
       if (sched_name == "dh") {
@@ -167,8 +180,8 @@ TEST(SchedHashFixture, MatchesThePythonModelOfTheKernel) {
   }
   // The fixture's size, so an accidentally truncated file fails loudly.
   EXPECT_EQ(vectors, 11);
-  EXPECT_EQ(scenarios, 13);
-  EXPECT_EQ(tables, 32);
+  EXPECT_EQ(scenarios, 17);
+  EXPECT_EQ(tables, 38);
   EXPECT_GT(picks, 1000);
 }
 
