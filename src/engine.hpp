@@ -399,9 +399,10 @@ private:
                      const Quote6* icmp = nullptr) noexcept;
   /// ICMPv6 errors about a connection (ip_vs_in_icmp_v6, ip_vs_out_icmp_v6). nullopt: not one.
   std::optional<Verdict> ipvs_icmp6(uint32_t iface, ConstIp6 ip, const wire::Ipv6Chain& chain, Instant now) noexcept;
-  /// An ICMPv6 error we send about a connection's datagram counts in its outgoing stats, as the
-  /// kernel's LOCAL_OUT hook counts it (ip_vs_out_icmp_v6 -> handle_response_icmp).
+  /// An ICMPv6 error we send about a connection's datagram counts in its outgoing stats where the
+  /// kernel's LOCAL_OUT hook counts it (ip_vs_out_icmp_v6, as ipvs_count_own_icmp).
   void ipvs_count_own_icmp6(ConstIp6 about, size_t ip_len) noexcept;
+
   /// TUN across the families (the kernel allows a real of the other family only behind a
   /// tunnel): an IPv4 datagram to an IPv6 real, an IPv6 one to an IPv4 real.
   Verdict ipvs_xmit_4in6(uint32_t conn, ConstIp ip, Instant now) noexcept;

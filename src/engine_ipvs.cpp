@@ -152,12 +152,16 @@ Verdict Engine::ipvs_out(uint32_t c, ConstIp ip, uint8_t tcp_flags, Instant now)
 
 void Engine::ipvs_count_own_icmp(uint8_t type, ConstIp about, size_t icmp_len) noexcept {
   // An ICMP error the router sends passes the kernel's LOCAL_OUT hook, where ip_vs_out_icmp
-  // finds the connection of the datagram it quotes and counts the error in its outgoing stats
-  // (handle_response_icmp). So do we: frag needed for a TUN packet, a relayed tunnel error, ...
+  // looks the datagram it quotes up as an outgoing one, reversed (ip_vs_conn_out_get), and counts
+  // the error in that connection's outgoing stats (handle_response_icmp). A client's datagram
+  // reversed is VIP -> client: it finds a DR or TUN connection (whose replies come from the VIP),
+  // never a NAT one (whose replies come from the real). So do we, by the same out lookup: frag
+  // needed for a TUN packet, a relayed tunnel error, ...
   if (!related_icmp_type(type) || about.frag_offset() != 0 || !is_tcp_or_udp(about.protocol())) return;
-  FlowKey k{about.src(), about.dst(), 0, 0, about.protocol()};
-  if (!ports_of(about.payload(), k.sport, k.dport)) return;
-  if (auto hit = director_.lookup(k)) director_.count_out(hit->idx, static_cast<uint32_t>(icmp_len));
+  FlowKey k{about.dst(), about.src(), 0, 0, about.protocol()};
+  if (!ports_of(about.payload(), k.dport, k.sport)) return;
+  auto hit = director_.lookup(k);
+  if (hit && hit->out) director_.count_out(hit->idx, static_cast<uint32_t>(icmp_len));
 }
 
 std::optional<Verdict> Engine::ipvs_icmp(ConstIp ip, Instant now) noexcept {

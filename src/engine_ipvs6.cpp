@@ -261,17 +261,17 @@ std::optional<Verdict> Engine::ipvs_icmp6(uint32_t iface, ConstIp6 ip, const wir
 }
 
 void Engine::ipvs_count_own_icmp6(ConstIp6 about, size_t ip_len) noexcept {
-  // As ipvs_count_own_icmp: the error quotes a datagram of a connection (client -> VIP).
+  // As ipvs_count_own_icmp: an error about a client's datagram of a DR/TUN connection.
   if (!director_.has_ipv6_services()) return;
   auto qc = wire::walk(about, kMaxExtHeaders);
   if (!qc || (qc->fragment && qc->frag_bytes != 0)) return;
   if (qc->upper != wire::ipv6_next::kTcp && qc->upper != wire::ipv6_next::kUdp) return;
   const auto l4 = about.bytes().subspan(qc->upper_offset);
   if (l4.size() < 4) return;
-  const FlowAddr6 a{about.src(), about.dst()};
+  const FlowAddr6 a{about.dst(), about.src()};
   const IpProto proto = qc->upper == wire::ipv6_next::kTcp ? IpProto::kTcp : IpProto::kUdp;
-  if (auto hit = director_.lookup(FlowKey::folded(a, wire::load16(l4, 0), wire::load16(l4, 2), proto), &a))
-    director_.count_out(hit->idx, static_cast<uint32_t>(ip_len));
+  auto hit = director_.lookup(FlowKey::folded(a, wire::load16(l4, 2), wire::load16(l4, 0), proto), &a);
+  if (hit && hit->out) director_.count_out(hit->idx, static_cast<uint32_t>(ip_len));
 }
 
 Verdict Engine::ipvs_out6(uint32_t c, uint32_t iface, ConstIp6 ip, const wire::Ipv6Chain& chain, uint8_t tcp_flags,

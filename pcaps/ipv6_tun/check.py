@@ -175,9 +175,11 @@ def check(out):
     ok(listing.reals[("TCP", "10.0.0.80:80", f"[{g.E6}]:80")] == [1, 2, 1, 40 + 1480, 576], f"{listing.reals}")
     ok(listing.reals[("TCP", "10.0.0.80:80", f"{g.E4}:80")] == [1, 1, 0, 40, 0], f"{listing.reals}")
     ok(listing.stats("10.0.0.80:53") == [3, 3, 1, 1480 + 1480 + 100, 576], f"UDP 10.0.0.80:53 {listing.services}")
-    # The IPv6 service: its errors (two Packet Too Big, one Time Exceeded) are counted out too, as
-    # ip_vs_out_icmp_v6 counts what the director's stack sends about a connection. An error quotes
-    # as much as fits in 1280 bytes (40 + 8 + 1232); the Time Exceeded quotes the 60-byte SYN.
+    # The IPv6 service: the errors the director sent about its TUN connections' datagrams (two
+    # Packet Too Big, one Time Exceeded) are counted out too, as the kernel's LOCAL_OUT hook finds
+    # a DR/TUN connection by the quote reversed (ip_vs_out_icmp_v6, ip_vs_conn_out_get; a NAT
+    # connection is not found: pcaps/ipv6_services). An error quotes as much as fits in 1280 bytes
+    # (40 + 8 + 1232); the Time Exceeded quotes the 60-byte SYN.
     ok(listing.stats(f"TCP [{g.VIP6}]:80") == [3, 5, 3, 3 * 60 + 1480 + 1490, 1280 + 1280 + 108],
        f"TCP [{g.VIP6}]:80 {listing.services}")
     ok(listing.reals[("TCP", f"[{g.VIP6}]:80", f"{g.E4}:80")] == [2, 3, 2, 60 + 1490 + 60, 1280 + 108],

@@ -4,6 +4,7 @@ Both get the same interfaces (names, MACs, addresses; see topo.py), the same ipv
 (ipvsadm in the VM, vsadm on this host) and the same frames on their TAPs; `cmd` returns what the
 tool printed and its exit status, exact bytes.
 """
+import ipaddress
 import os
 import shlex
 import signal
@@ -20,7 +21,9 @@ for m in $(grep '/ipvs/' /etc/modules.load); do insmod "/lib/modules/$m" || exit
 for i in $(ls /sys/class/net); do
   [ "$i" = lo ] && continue
   ip addr flush dev "$i"; ip link set dev "$i" down; ip link set dev "$i" mtu 1500
+  sysctl -qw "net.ipv6.conf.$i.disable_ipv6=1" 2>/dev/null
 done
+ip -6 route flush table main 2>/dev/null
 ip addr flush dev lo; ip addr add 127.0.0.1/8 dev lo
 ip route flush table main 2>/dev/null
 # tunl0 (the ipip module's fallback device) takes IPIP addressed to the VM, as vsrouter decapsulates
@@ -45,16 +48,29 @@ class KernelDirector:
             lines.append(f"cur=$(for d in /sys/class/net/*; do [ $(cat $d/ifindex) = $(cat /tmp/nic{k}) ] && "
                          f"echo ${{d##*/}}; done; true); [ $cur = n{k} ] || ip link set dev $cur name n{k}")
         self.taps = {}
+        six = {}  # an IPv6 interface: its prefixes (an IPv6 VIP goes on the interface it is on)
         for k, i in enumerate(scenario.interfaces):
             name = i["name"]
             self.taps[name] = self.slot_taps[k]
             lines += [f"ip link set dev n{k} name {name}", f"ip link set dev {name} address {i['mac']}",
                       f"ip link set dev {name} mtu {i.get('mtu', 1500)}",
                       f"sysctl -qw net.ipv4.conf.{name}.send_redirects=0",
-                      f"sysctl -qw net.ipv4.conf.{name}.rp_filter=0",
-                      f"ip link set dev {name} up"]
-            lines += [f"ip addr add {a} dev {name}" for a in i["addresses"]]
-        lines += [f"ip addr add {vip}/32 dev lo" for vip in scenario.vips]
+                      f"sysctl -qw net.ipv4.conf.{name}.rp_filter=0"]
+            if any(":" in a for a in i["addresses"]):
+                six[name] = [ipaddress.ip_network(a, strict=False) for a in i["addresses"] if ":" in a]
+                lines += [f"sysctl -qw net.ipv6.conf.{name}.{k}" for k in
+                          ("accept_dad=0", "accept_ra=0", "autoconf=0", "forwarding=1", "disable_ipv6=0")]
+            lines += [f"ip link set dev {name} up"]
+            lines += [f"ip addr add {a} dev {name}" for a in i["addresses"]]  # IPv6: accept_dad=0, no DAD
+        for vip in scenario.vips:
+            if ":" not in vip:
+                lines.append(f"ip addr add {vip}/32 dev lo")
+                continue
+            # Linux answers a Neighbour Solicitation only for an address of the interface it came
+            # in on (ndisc_recv_ns): an IPv6 VIP goes on its link's NIC, where vsrouter answers for it.
+            a = ipaddress.ip_address(vip.strip("[]"))
+            name = next(n for n, nets in six.items() if any(a in net for net in nets))
+            lines.append(f"ip addr add {a}/128 dev {name}")
         lines += [f"ip route add {to} via {via}" for to, via in scenario.routes]
         lines += [f"sysctl -qw {k}={v}" for k, v in scenario.sysctl.items()]
         lines += [f"sysctl -qw net.ipv4.vs.{k}={v}" for k, v in scenario.ipvs_sysctl.items()]

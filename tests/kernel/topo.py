@@ -10,7 +10,8 @@ scripts only the clients' side and the replies follow whatever real the director
 """
 import zlib
 
-from scapy.all import ARP, ICMP, IP, TCP, UDP, Ether, Raw  # noqa: F401
+from scapy.all import (ARP, ICMP, IP, TCP, UDP, Ether, ICMPv6ND_NA, ICMPv6ND_NS, ICMPv6NDOptDstLLAddr,  # noqa: F401
+                       IPv6, Raw)
 
 IFACES = ("wan", "lan")
 MACS = {"wan": "02:00:00:00:00:01", "lan": "02:00:00:00:00:02"}
@@ -38,7 +39,8 @@ def isn(ip, port, server=False):
 
 
 class Hosts:
-    """The simulated hosts on each interface: answer ARP; NAT reals answer TCP and UDP."""
+    """The simulated hosts on each interface: answer ARP and IPv6 Neighbour Solicitations; NAT reals
+    answer TCP and UDP (IPv4)."""
 
     def __init__(self, clients=40, reals=8, real_answers=True, table=None):
         """table: {ip: (iface, mac, answers)} instead of the default clients and reals."""
@@ -63,6 +65,15 @@ class Hosts:
             if h and h[0] == iface and a.psrc != a.pdst:
                 return [Ether(src=h[1], dst=eth.src) /
                         ARP(op=2, hwsrc=h[1], psrc=a.pdst, hwdst=a.hwsrc, pdst=a.psrc)]
+            return []
+        if IPv6 in eth and ICMPv6ND_NS in eth:
+            # A solicitation for a host's IPv6 address: its solicited Neighbour Advertisement.
+            ns = eth[ICMPv6ND_NS]
+            h = self.by_ip.get(ns.tgt)
+            src = eth[IPv6].src
+            if h and h[0] == iface and src != "::":
+                return [Ether(src=h[1], dst=eth.src) / IPv6(src=ns.tgt, dst=src, hlim=255) /
+                        ICMPv6ND_NA(tgt=ns.tgt, R=0, S=1, O=1) / ICMPv6NDOptDstLLAddr(lladdr=h[1])]
             return []
         if IP not in eth:
             return []

@@ -48,7 +48,7 @@ class VM:
             args += ["-netdev", f"tap,id=n{i},ifname={tap},script=no,downscript=no,vnet_hdr=off",
                      "-device", f"virtio-net-pci,netdev=n{i},mac={mac},addr=0x{16 + i:x}"]
             spec.append(f"{name}@{mac}")
-        args += ["-append", "console=ttyS0 rdinit=/init quiet loglevel=3 ipv6.disable=1 panic=-1 "
+        args += ["-append", "console=ttyS0 rdinit=/init quiet loglevel=3 panic=-1 "
                  f"vsk.nics={','.join(spec)}"]
         self.taps = [tap for _, tap, _ in nics]
         t0 = time.monotonic()
