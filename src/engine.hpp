@@ -316,6 +316,14 @@ private:
   void send_icmp6_error(uint8_t type, uint8_t code, uint32_t rest, uint32_t in_iface, ConstIp6 offending,
                         bool l2_unicast, Instant now) noexcept;
   void send_echo_reply6(uint32_t iface, ConstIp6 req, std::span<const uint8_t> icmp, Instant now) noexcept;
+  /// A Packet Too Big about a datagram we sent: the path MTU toward its destination (RFC 8201 §4).
+  void pmtu6_learn(const Ipv6Addr& dst, uint32_t mtu, Instant now) noexcept;
+  /// The MTU for our own datagrams to `dst`: the path's, if learnt and not expired, else the link's.
+  uint32_t pmtu6(const Ipv6Addr& dst, uint32_t link_mtu, Instant now) const noexcept;
+  /// Sends a datagram the router originates (`out`: Ethernet, an IPv6 header without extension
+  /// headers, the payload): whole if it fits `mtu`, else in fragments (RFC 8200 §4.5).
+  void output_own6(uint32_t iface, const Ipv6Addr& next_hop, std::span<uint8_t> out, uint32_t mtu,
+                   Instant now) noexcept;
   /// The way back to `to`, who sent what came in on `in_iface`.
   std::optional<RouteResult6> route_back6(uint32_t in_iface, const Ipv6Addr& to) const noexcept;
   void send_tcp_reset6(uint32_t iface, ConstIp6 ip, std::span<const uint8_t> seg, bool l2_unicast,
@@ -495,6 +503,16 @@ private:
   std::vector<IfaceCounters> ifc_;
 
   uint16_t ip_id_ = 0;
+  // Path MTUs learnt from Packet Too Big about datagrams the router sent itself (RFC 8201): only
+  // its echo replies can be larger than a path. Direct-mapped by destination, bounded; an entry
+  // lives 10 minutes (Linux's ip6_rt_mtu_expires), then the link's MTU is tried again.
+  struct Pmtu6 {
+    Ipv6Addr dst;
+    uint32_t mtu = 0;  // 0: empty
+    Instant expires;
+  };
+  std::array<Pmtu6, 64> pmtu6_{};
+  uint32_t frag6_id_ = 0;  // the Identification of the router's own IPv6 fragments
   // ICMP error token bucket, as credit in microseconds (integers: replay stays exact).
   int64_t icmp_credit_us_ = 0;
   Instant icmp_last_{};

@@ -225,6 +225,16 @@ Verdict Engine::deliver_local6(uint32_t iface, ConstIp6 ip, const wire::Ipv6Chai
         if (tentative_dst) return drop(DropReason::kIpv6BadDestination);
         send_echo_reply6(iface, ip, upper, now);
         return {Verdict::Kind::kConsumed, {}, iface};
+      case icmpv6_type::kPacketTooBig:
+        // About a datagram we sent ourselves (its quoted source is one of our addresses): the
+        // path's MTU for what we send next (RFC 8201 §4). Any other is not ours to act on.
+        if (auto q = ConstIp6::parse_quoted(upper.subspan(Icmpv6View<const uint8_t>::kHeaderLen));
+            q && !tentative_dst &&
+            std::any_of(addrs6_.begin(), addrs6_.end(), [&](const Addr6& a) { return a.prefix.addr == q->src(); })) {
+          pmtu6_learn(q->dst(), icmp->rest(), now);
+          return {Verdict::Kind::kConsumed, {}, iface};
+        }
+        return drop(DropReason::kIcmpLocalUnhandled);
       default:
         // Router Solicitations (no Router Advertisements are sent), Redirects (a router takes
         // none, RFC 4861 §8.1), errors about what we sent, and the rest.
@@ -638,7 +648,66 @@ void Engine::send_echo_reply6(uint32_t iface, ConstIp6 req, std::span<const uint
   reply[0] = icmpv6_type::kEchoReply;
   Icmpv6View<uint8_t>::unchecked(reply).fill_checksum(*src, to);
   counters_.echo_replies_sent++;
-  output_ip6(out_iface, next_hop, out, now);
+  // A reply as long as the request can be too long for the way back: the link out, or a path
+  // that said so (Linux fragments its own echo replies the same way).
+  output_own6(out_iface, next_hop, out, pmtu6(to, cfg_->interfaces[out_iface].mtu, now), now);
+}
+
+namespace {
+
+/// The PMTU cache's slot of a destination (64 slots: Fibonacci hashing of the address's fold). A
+/// sender that chooses colliding addresses only evicts entries: its datagrams fall back to the
+/// link's MTU until the path says so again.
+size_t pmtu6_slot(const Ipv6Addr& a) noexcept { return (IpAddr::fold6(a) * 0x9e3779b9u) >> 26; }
+
+}  // namespace
+
+void Engine::pmtu6_learn(const Ipv6Addr& dst, uint32_t mtu, Instant now) noexcept {
+  // RFC 8200 §5 / RFC 8201 §4: never below the IPv6 minimum; a larger report than the present
+  // MTU says nothing (an entry only lowers it).
+  mtu = std::max(mtu, kIpv6MinMtu);
+  Pmtu6& e = pmtu6_[pmtu6_slot(dst)];
+  if (e.mtu != 0 && e.dst == dst && e.expires > now && e.mtu <= mtu) return;
+  e = {dst, mtu, now + Duration::seconds(600)};
+}
+
+uint32_t Engine::pmtu6(const Ipv6Addr& dst, uint32_t link_mtu, Instant now) const noexcept {
+  const Pmtu6& e = pmtu6_[pmtu6_slot(dst)];
+  if (e.mtu == 0 || e.dst != dst || e.expires <= now) return link_mtu;
+  return std::min(link_mtu, e.mtu);
+}
+
+void Engine::output_own6(uint32_t iface, const Ipv6Addr& next_hop, std::span<uint8_t> out, uint32_t mtu,
+                         Instant now) noexcept {
+  if (out.size() - kEth <= mtu) {
+    output_ip6(iface, next_hop, out, now);
+    return;
+  }
+  // RFC 8200 §4.5: the IPv6 header is the unfragmentable part; each fragment carries a Fragment
+  // header (the original Next Header, the offset in 8-octet units, M on all but the last, one
+  // Identification) and a multiple of 8 data octets but the last.
+  constexpr size_t kHdr = 40, kFrag = 8;
+  const auto whole = std::span<const uint8_t>(out).subspan(kEth);
+  const uint8_t next = whole[6];
+  const auto data = whole.subspan(kHdr);
+  const size_t chunk_max = (mtu - kHdr - kFrag) & ~size_t{7};
+  const uint32_t ident = frag6_id_++;
+  for (size_t off = 0; off < data.size();) {
+    const size_t chunk = std::min(chunk_max, data.size() - off);
+    const bool more = off + chunk < data.size();
+    std::span<uint8_t> f(frag_scratch_.data() + kHeadroom, kEth + kHdr + kFrag + chunk);
+    std::memcpy(f.data(), out.data(), kEth + kHdr);
+    wire::store16(f, kEth + 4, static_cast<uint16_t>(kFrag + chunk));
+    f[kEth + 6] = wire::ipv6_next::kFragment;
+    f[kEth + kHdr] = next;
+    f[kEth + kHdr + 1] = 0;
+    wire::store16(f, kEth + kHdr + 2, static_cast<uint16_t>(off | (more ? 1u : 0u)));
+    wire::store32(f, kEth + kHdr + 4, ident);
+    std::memcpy(f.data() + kEth + kHdr + kFrag, data.data() + off, chunk);
+    counters_.fragments_sent++;
+    output_ip6(iface, next_hop, f, now);
+    off += chunk;
+  }
 }
 
 void Engine::send_tcp_reset6(uint32_t iface, ConstIp6 ip, std::span<const uint8_t> seg, bool l2_unicast,

@@ -556,6 +556,62 @@ TEST_F(EngineIpv6Test, TunnelsToOurAddressesAreDecapsulatedOneLevel) {
       drop_name(DropReason::kIpipTruncated));
 }
 
+// RFC 8201: a Packet Too Big about our own echo reply lowers the path MTU toward its sender; the
+// next replies leave in fragments that fit (RFC 8200 §4.5), until the entry expires (10 min).
+TEST_F(EngineIpv6Test, PacketTooBigAboutOurReplyFragmentsTheNextOnes) {
+  up();
+  learn_client(at_ms(1100));
+  const ByteVec req = echo(kClient, kWanIp, 64, 1400);
+  EXPECT_EQ(rx(kWan, req, at_ms(1200)).kind, Verdict::Kind::kConsumed);
+  auto out = sent();
+  ASSERT_EQ(out.size(), 1u);
+  ASSERT_EQ(out[0].f.size(), 14u + 40 + 8 + 1400) << "the link's MTU (1500) takes it whole";
+  const ByteVec reply_icmp(out[0].f.begin() + 54, out[0].f.end());
+  // A router on the way says 1280, quoting our reply as it left.
+  ByteVec quote(out[0].f.begin() + 14, out[0].f.end());
+  quote.resize(1280 - 48);
+  EXPECT_EQ(
+      rx(kWan, frame6(kWanMac, kClientMac, kClient, kWanIp, 58, 64, icmp6(2, 0, 1280, quote), 2), at_ms(1300)).kind,
+      Verdict::Kind::kConsumed);
+  EXPECT_TRUE(sent().empty());
+  EXPECT_EQ(rx(kWan, req, at_ms(1400)).kind, Verdict::Kind::kConsumed);
+  out = sent();
+  ASSERT_EQ(out.size(), 2u);
+  ByteVec data;
+  for (size_t i = 0; i < 2; ++i) {
+    const Out& f = out[i];
+    EXPECT_LE(f.f.size() - 14, 1280u);
+    EXPECT_EQ(f.next(), 44) << "a Fragment header";
+    EXPECT_EQ(f.src(), kWanIp);
+    EXPECT_EQ(f.dst(), kClient);
+    EXPECT_EQ(f.f[54], 58) << "its Next Header: ICMPv6";
+    const uint16_t off_m = test::get16(f.f, 56);
+    EXPECT_EQ(off_m & 1, i == 0 ? 1 : 0) << "M on all but the last";
+    EXPECT_EQ(off_m & ~7u, data.size()) << "the offset";
+    EXPECT_EQ(test::get16(f.f, 58) << 16 | test::get16(f.f, 60),
+              test::get16(out[0].f, 58) << 16 | test::get16(out[0].f, 60))
+        << "one Identification";
+    data.insert(data.end(), f.f.begin() + 62, f.f.end());
+  }
+  EXPECT_EQ(out[0].f.size() - 62, 1232u) << "(1280 - 40 - 8) rounded down to 8";
+  EXPECT_EQ(data, reply_icmp) << "the fragments rebuild the reply";
+  // A later report of a larger MTU does not raise it; ten minutes on, the link's MTU is tried again.
+  rx(kWan, frame6(kWanMac, kClientMac, kClient, kWanIp, 58, 64, icmp6(2, 0, 1400, quote), 2), at_ms(1500));
+  EXPECT_EQ(rx(kWan, req, at_ms(1600)).kind, Verdict::Kind::kConsumed);
+  EXPECT_EQ(sent().size(), 2u);
+  learn_client(at_ms(1300 + 600'000));
+  EXPECT_EQ(rx(kWan, req, at_ms(1300 + 600'000)).kind, Verdict::Kind::kConsumed);
+  out = sent();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].f.size(), 14u + 40 + 8 + 1400);
+  // A Packet Too Big about a datagram that was not ours changes nothing and is counted.
+  ByteVec other = quote;
+  std::copy(kServer.b.begin(), kServer.b.end(), other.begin() + 8);  // its source: the server
+  EXPECT_EQ(why(rx(kWan, frame6(kWanMac, kClientMac, kClient, kWanIp, 58, 64, icmp6(2, 0, 1280, other), 2),
+                   at_ms(1301 + 600'000))),
+            drop_name(DropReason::kIcmpLocalUnhandled));
+}
+
 // TUN to an IPv6 real (ip_vs_tunnel_xmit_v6), from an IPv6 service and from an IPv4 one (the
 // kernel allows the other family behind a tunnel): the work an offloaded frame defers is done
 // before the outer header goes on (a receiver would complete a checksum at the outer datagram).
