@@ -415,6 +415,10 @@ private:
   /// tunnel): an IPv4 datagram to an IPv6 real, an IPv6 one to an IPv4 real.
   Verdict ipvs_xmit_4in6(uint32_t conn, ConstIp ip, Instant now) noexcept;
   Verdict ipvs_xmit_6in4(uint32_t conn, uint32_t iface, ConstIp6 ip, bool icmp_error, Instant now) noexcept;
+  /// The checks every IPVS transmit makes first (__ip_vs_get_out_rt{,_v6}): a route to the real
+  /// (`routed`), then the TTL or hop limit; the error sent and the drop, or nullopt to go on.
+  std::optional<Verdict> xmit_refused(ConstIp ip, bool routed, Instant now) noexcept;
+  std::optional<Verdict> xmit6_refused(uint32_t iface, ConstIp6 ip, bool routed, Instant now) noexcept;
   /// Completes what the received frame deferred (a TCP/UDP checksum) in `out`, whose datagram sits
   /// `encap` bytes further than it arrived (behind a tunnel's outer header).
   void complete_deferred(std::span<uint8_t> out, size_t encap, const Offload& off) noexcept;

@@ -82,14 +82,7 @@ Verdict Engine::ipvs_xmit(uint32_t c, ConstIp ip, bool icmp_error, Instant now) 
   if (cn.flags & conn::kFlagDest6) return ipvs_xmit_4in6(c, ip, now);  // TUN to an IPv6 real
   const Ipv4Addr vip = ip.dst();  // errors about the packet come from the address it was sent to
   auto rt = routes_.lookup(cn.daddr);
-  if (!rt) {
-    send_icmp_error(icmp_type::kDestUnreachable, icmp_code::kHostUnreachable, 0, ip, true, vip, now);
-    return drop(DropReason::kNoRoute);
-  }
-  if (ip.ttl() <= 1) {
-    send_icmp_error(icmp_type::kTimeExceeded, icmp_code::kTtlExceeded, 0, ip, true, vip, now);
-    return drop(DropReason::kTtlExceeded);
-  }
+  if (auto v = xmit_refused(ip, rt.has_value(), now)) return *v;
   const bool tun = cn.method == config::Method::kTun;
   const size_t overhead = tun ? fwd::kIpipOverhead : 0;
   const uint32_t mtu = cfg_->interfaces[rt->iface].mtu;
@@ -123,6 +116,20 @@ Verdict Engine::ipvs_xmit(uint32_t c, ConstIp ip, bool icmp_error, Instant now) 
   Verdict v = send_datagram(*rt, next_hop, out, overhead, now);
   if (v.kind != Verdict::Kind::kDropped) counters_.forwarded++;
   return v;
+}
+
+std::optional<Verdict> Engine::xmit_refused(ConstIp ip, bool routed, Instant now) noexcept {
+  // __ip_vs_get_out_rt: no route to the real (ipv4_link_failure: host unreachable), then the TTL
+  // (decrement_ttl); the errors come from the VIP the datagram was sent to.
+  if (!routed) {
+    send_icmp_error(icmp_type::kDestUnreachable, icmp_code::kHostUnreachable, 0, ip, true, ip.dst(), now);
+    return drop(DropReason::kNoRoute);
+  }
+  if (ip.ttl() <= 1) {
+    send_icmp_error(icmp_type::kTimeExceeded, icmp_code::kTtlExceeded, 0, ip, true, ip.dst(), now);
+    return drop(DropReason::kTtlExceeded);
+  }
+  return std::nullopt;
 }
 
 void Engine::passive_watch(uint32_t c, Instant now) noexcept {

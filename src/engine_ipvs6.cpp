@@ -64,14 +64,7 @@ Verdict Engine::ipvs_xmit6(uint32_t c, uint32_t iface, ConstIp6 ip, const wire::
   // IPv6 is never fragmented on the way). Errors come from the VIP the packet was sent to
   // (send_icmp6_error takes a VIP as ours).
   auto rt = routes6_.lookup(a.d);
-  if (!rt) {
-    send_icmp6_error(icmpv6_type::kDestUnreachable, icmpv6_code::kAddrUnreachable, 0, iface, ip, true, now);
-    return drop(DropReason::kNoRoute);
-  }
-  if (ip.hop_limit() <= 1) {
-    send_icmp6_error(icmpv6_type::kTimeExceeded, icmpv6_code::kHopLimit, 0, iface, ip, true, now);
-    return drop(DropReason::kTtlExceeded);
-  }
+  if (auto v = xmit6_refused(iface, ip, rt.has_value(), now)) return *v;
   // TUN: the tunnel's MTU is the route's less the outer header; below IPv6's minimum the kernel
   // drops without a word ("mtu less than 1280").
   const size_t overhead = tun ? fwd::kIp6ipOverhead : 0;
@@ -109,6 +102,18 @@ Verdict Engine::ipvs_xmit6(uint32_t c, uint32_t iface, ConstIp6 ip, const wire::
   return send_forwarded6(rt->iface, next_hop, out, off, now);
 }
 
+std::optional<Verdict> Engine::xmit6_refused(uint32_t iface, ConstIp6 ip, bool routed, Instant now) noexcept {
+  if (!routed) {
+    send_icmp6_error(icmpv6_type::kDestUnreachable, icmpv6_code::kAddrUnreachable, 0, iface, ip, true, now);
+    return drop(DropReason::kNoRoute);
+  }
+  if (ip.hop_limit() <= 1) {
+    send_icmp6_error(icmpv6_type::kTimeExceeded, icmpv6_code::kHopLimit, 0, iface, ip, true, now);
+    return drop(DropReason::kTtlExceeded);
+  }
+  return std::nullopt;
+}
+
 void Engine::complete_deferred(std::span<uint8_t> out, size_t encap, const Offload& off) noexcept {
   // A receiver completes a deferred checksum at csum_start of the outermost datagram: behind a
   // tunnel's header it is done here (IPv6 has no segmentation offload here: gso_valid_v6).
@@ -122,14 +127,7 @@ Verdict Engine::ipvs_xmit_6in4(uint32_t c, uint32_t iface, ConstIp6 ip, bool icm
   // checks of the inner family (__ip_vs_get_out_rt with skb_af AF_INET6), protocol 41 outside.
   const Ipv4Addr real = IpAddr::from_v6(director_.conns().addr6(c).d).v4();
   auto rt = routes_.lookup(real);
-  if (!rt) {
-    send_icmp6_error(icmpv6_type::kDestUnreachable, icmpv6_code::kAddrUnreachable, 0, iface, ip, true, now);
-    return drop(DropReason::kNoRoute);
-  }
-  if (ip.hop_limit() <= 1) {
-    send_icmp6_error(icmpv6_type::kTimeExceeded, icmpv6_code::kHopLimit, 0, iface, ip, true, now);
-    return drop(DropReason::kTtlExceeded);
-  }
+  if (auto v = xmit6_refused(iface, ip, rt.has_value(), now)) return *v;
   const uint32_t link = cfg_->interfaces[rt->iface].mtu;
   if (link < kIpv4MinMtu + fwd::kIpipOverhead) return drop(DropReason::kTunnelMtu);  // "mtu less than 68"
   const uint32_t mtu = link - static_cast<uint32_t>(fwd::kIpipOverhead);
@@ -155,14 +153,7 @@ Verdict Engine::ipvs_xmit_4in6(uint32_t c, ConstIp ip, Instant now) noexcept {
   auto rt = routes6_.lookup(real);
   std::optional<Ipv6Addr> src;
   if (rt) src = source_for6(rt->iface, real);
-  if (!src) {
-    send_icmp_error(icmp_type::kDestUnreachable, icmp_code::kHostUnreachable, 0, ip, true, vip, now);
-    return drop(DropReason::kNoRoute);
-  }
-  if (ip.ttl() <= 1) {
-    send_icmp_error(icmp_type::kTimeExceeded, icmp_code::kTtlExceeded, 0, ip, true, vip, now);
-    return drop(DropReason::kTtlExceeded);
-  }
+  if (auto v = xmit_refused(ip, src.has_value(), now)) return *v;
   const uint32_t link = cfg_->interfaces[rt->iface].mtu;
   if (link < kIpv6MinMtu + fwd::kIp6ipOverhead) return drop(DropReason::kTunnelMtu);
   const uint32_t mtu = link - static_cast<uint32_t>(fwd::kIp6ipOverhead);

@@ -5,8 +5,9 @@ timestamp so the fixtures are reproducible byte for byte.
 
 For the semantic checks (check.py, run by tests/golden.py): load_gen, Checker, read, the time
 helpers (rel, us, mmss, mmss_left), the checksum helpers (ipv4_checksum_ok, inet_checksum,
-ttl_decremented), the IPv6 frame helpers (sn, mmac for gen.py too; v6, head, l4_checksum_ok,
-hop_decremented, dad_ns, na) and Listing, the parsed list.txt. What a case expects (reals, times, counts and
+ttl_decremented), the IPv6 frame helpers (sn, mmac, ns_from for gen.py too; v6, head,
+l4_checksum_ok, hop_decremented, dad_ns, na), Steps (gen.py's steps by name) and Listing, the
+parsed list.txt. What a case expects (reals, times, counts and
 the reasoning behind them) stays in its own check.py.
 
 Run scripts with /usr/bin/python3 (Debian's python3-scapy).
@@ -176,6 +177,31 @@ def mmac(group):
     import ipaddress
     b = ipaddress.IPv6Address(group).packed
     return "33:33:" + ":".join(f"{x:02x}" for x in b[12:])
+
+
+def ns_from(src, src_mac, target):
+    """A multicast Neighbour Solicitation with the sender's link-layer address (RFC 4861 §7.2.2),
+    for gen.py scripts: a host resolving `target`."""
+    from scapy.all import ICMPv6ND_NS, ICMPv6NDOptSrcLLAddr, IPv6
+    return (Ether(src=src_mac, dst=mmac(sn(target))) / IPv6(src=src, dst=sn(target), hlim=255) /
+            ICMPv6ND_NS(tgt=target) / ICMPv6NDOptSrcLLAddr(lladdr=src_mac))
+
+
+class Steps:
+    """A gen.py's STEPS, (name, interface, seconds after T0, frame), by name, for check.py: the
+    frame, its time and the IPv6 datagram it carries."""
+
+    def __init__(self, gen):
+        self.by_name = {name: (at, frame) for name, _, at, frame in gen.STEPS}
+
+    def frame(self, name):
+        return self.by_name[name][1]
+
+    def at(self, name):
+        return self.by_name[name][0]
+
+    def v6(self, name):
+        return v6(self.frame(name))
 
 
 def a6(s):

@@ -18,23 +18,15 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "_lib"))
-from vsfix import (MIN_MTU, NA_O, NA_R, NA_S, OWN_HLIM, Checker, Listing, dad_ns, head,  # noqa: E402
+from vsfix import (MIN_MTU, Steps, NA_O, NA_R, NA_S, OWN_HLIM, Checker, Listing, dad_ns, head,  # noqa: E402
                    hop_decremented, ipv4_checksum_ok, l4_checksum_ok, load_gen, mac, na, read, ttl_decremented, v6)
 from scapy.all import ARP, ICMP, IP, IPv6, Ether  # noqa: E402
 
 g = load_gen(HERE)
 
 
-def frame_of(step):
-    return next(f for name, _, _, f in g.STEPS if name == step)
-
-
-def T(step):
-    return next(at for name, _, at, _ in g.STEPS if name == step)
-
-
-def in_v6(step):
-    return v6(frame_of(step))
+S = Steps(g)
+frame_of, T, in_v6 = S.frame, S.at, S.v6
 
 
 def in_v4(step):

@@ -16,8 +16,8 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "_lib"))
-from vsfix import Trace, mmac, sn  # noqa: E402
-from scapy.all import (ARP, IP, TCP, UDP, Ether, ICMPv6ND_NS, ICMPv6NDOptSrcLLAddr, IPv6, Raw)  # noqa: E402
+from vsfix import Trace, ns_from  # noqa: E402
+from scapy.all import (ARP, IP, TCP, UDP, Ether, IPv6, Raw)  # noqa: E402
 
 T0 = 1700000000.0
 R_WAN, R_LAN, R_SLIM = "02:00:00:00:00:01", "02:00:00:00:00:02", "02:00:00:00:00:03"
@@ -32,10 +32,7 @@ ES, ES_MAC = "2001:db8:2::41", "02:00:00:00:aa:41"
 ISN = 1000
 
 
-def ns(src, src_mac, target):
-    """A multicast Neighbour Solicitation with the sender's link-layer address (RFC 4861 §7.2.2)."""
-    return (Ether(src=src_mac, dst=mmac(sn(target))) / IPv6(src=src, dst=sn(target), hlim=255) /
-            ICMPv6ND_NS(tgt=target) / ICMPv6NDOptSrcLLAddr(lladdr=src_mac))
+ns = ns_from
 
 
 def arp(src, src_mac, target):
