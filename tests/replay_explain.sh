@@ -72,6 +72,26 @@ err=$(replay nat_tcp "$WORK/o5" --diagram x 2>&1 >/dev/null)
 err=$(replay nat_tcp "$WORK/o5" --diagram 999 2>&1 >/dev/null)
 [[ $? -eq 2 && $err == *"scheduled"* ]] && ok "diagram: unknown connection" || bad "diagram: unknown connection: $err"
 
+# IPv6: a NAT connection of pcaps/ipv6_services by its [client]:port, and a TUN one of
+# pcaps/ipv6_tun in its IPv6 tunnel (the outer header on the director's arrow).
+replay ipv6_services "$WORK/o6" --diagram '[2001:db8::c1]:40001' >"$WORK/v6.mmd" 2>"$WORK/err" ||
+  bad "ipv6_services --diagram [client]:port exits 0: $(cat "$WORK/err")"
+cat >"$WORK/want6.arrows" <<'ARROWS'
+  C->>D: +2.000000 wan [2001:db8::c1]:40001 → [2001:db8::80]:80 [S]
+  D->>R: +2.000000 lan [2001:db8::c1]:40001 → [2001:db8:1::12]:8080 [S]
+  R->>D: +2.100000 lan [2001:db8:1::12]:8080 → [2001:db8::c1]:40001 [SA]
+  D->>C: +2.100000 wan [2001:db8::80]:80 → [2001:db8::c1]:40001 [SA]
+  C->>D: +2.200000 wan [2001:db8::c1]:40001 → [2001:db8::80]:80 [PA] len 5
+  D->>R: +2.200000 lan [2001:db8::c1]:40001 → [2001:db8:1::12]:8080 [PA] len 5
+ARROWS
+if grep -E '^  [CDR]->>[CDR]:' "$WORK/v6.mmd" | diff -u "$WORK/want6.arrows" - >"$WORK/arrows6.diff"; then
+  ok "diagram: an IPv6 NAT connection's arrows"
+else bad "diagram: an IPv6 NAT connection's arrows:"; cat "$WORK/arrows6.diff"; fi
+replay ipv6_tun "$WORK/o7" --diagram '[2001:db8::c1]:40002' >"$WORK/tun6.mmd" 2>"$WORK/err" ||
+  bad "ipv6_tun --diagram exits 0: $(cat "$WORK/err")"
+grep -qF 'D->>R: +2.100000 lan tunnel 2001:db8:1::1 → 2001:db8:1::31<br/>inner [2001:db8::c1]:40002 → [2001:db8::80]:80 [S]' \
+  "$WORK/tun6.mmd" && ok "diagram: an IPv6 TUN connection in its tunnel" || bad "diagram: IPv6 TUN: $(cat "$WORK/tun6.mmd")"
+
 # --- pcapng input -----------------------------------------------------------------------------
 mkdir -p "$WORK/ng"
 python3 - "$SRC/pcaps/nat_tcp" "$WORK/ng" <<'PYEOF' || bad "pcapng: build"

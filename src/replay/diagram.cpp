@@ -5,6 +5,7 @@
 #include "replay/describe.hpp"
 #include "wire/ethernet.hpp"
 #include "wire/ipv4.hpp"
+#include "wire/ipv6.hpp"
 #include "wire/tcp.hpp"
 #include "wire/udp.hpp"
 
@@ -39,19 +40,14 @@ std::optional<Diagram> Diagram::make(const std::string& conn, std::string& err) 
     d.index_ = static_cast<uint32_t>(std::stoul(conn));
     if (d.index_ > 0) return d;
   }
-  const auto colon = conn.rfind(':');
-  if (colon != std::string::npos) {
-    auto a = Ipv4Addr::parse(std::string_view(conn).substr(0, colon));
-    const std::string port = conn.substr(colon + 1);
-    if (a && !port.empty() && port.size() <= 5 && port.find_first_not_of("0123456789") == std::string::npos &&
-        std::stoul(port) <= 65535) {
-      d.client_ = *a;
-      d.cport_ = static_cast<uint16_t>(std::stoul(port));
-      return d;
-    }
+  if (auto e = parse_endpoint(conn, /*allow_no_port=*/false)) {
+    d.client_ = e->addr;
+    d.cport_ = *e->port;
+    return d;
   }
   err = "--diagram " + conn +
-        ": want N (the Nth connection scheduled, from 1) or CLIENT:PORT (the client's IPv4 address and port)";
+        ": want N (the Nth connection scheduled, from 1) or CLIENT:PORT (the client's address and port: "
+        "a.b.c.d:port or [2001:db8::1]:port)";
   return std::nullopt;
 }
 
@@ -62,38 +58,67 @@ void Diagram::scheduled(int64_t ts_us, const ipvs::SchedNote& note) {
   if (note.chosen) conns_.push_back({ts_us, note});
 }
 
+namespace {
+
+/// The addresses and the upper layer of one IP header of either family (an IPv6 one's extension
+/// headers walked): false for a fragment other than the first or what does not parse.
+struct Hop {
+  IpAddr src, dst;
+  uint8_t upper = 0;
+  std::span<const uint8_t> payload;
+};
+
+std::optional<Hop> hop_of(std::span<const uint8_t> b) {
+  if (b.empty()) return std::nullopt;
+  if ((b[0] >> 4) == 4) {
+    auto ip = Ipv4View<const uint8_t>::parse(b);
+    if (!ip || ip->is_fragment()) return std::nullopt;
+    return Hop{ip->src(), ip->dst(), number(ip->protocol()), ip->payload()};
+  }
+  auto ip = Ipv6View<const uint8_t>::parse(b);
+  if (!ip) return std::nullopt;
+  auto c = wire::walk(*ip, 8);
+  if (!c || c->fragment) return std::nullopt;
+  return Hop{IpAddr::from_v6(ip->src()), IpAddr::from_v6(ip->dst()), c->upper, ip->bytes().subspan(c->upper_offset)};
+}
+
+}  // namespace
+
 void Diagram::add(bool sent, uint32_t iface, int64_t ts_us, std::span<const uint8_t> frame) {
   auto eth = EthernetView<const uint8_t>::parse(frame);
-  if (!eth || eth->ethertype() != static_cast<uint16_t>(EtherType::kIpv4)) return;
-  auto ip = Ipv4View<const uint8_t>::parse(eth->payload());
-  if (!ip || ip->is_fragment()) return;
+  if (!eth) return;
+  if (eth->ethertype() != static_cast<uint16_t>(EtherType::kIpv4) &&
+      eth->ethertype() != static_cast<uint16_t>(EtherType::kIpv6))
+    return;
+  auto outer = hop_of(eth->payload());
+  if (!outer) return;
   Event e;
   e.sent = sent;
   e.iface = iface;
   e.ts_us = ts_us;
   e.mac_src = eth->src();
   e.mac_dst = eth->dst();
-  e.src = e.inner_src = ip->src();
-  e.dst = e.inner_dst = ip->dst();
-  auto l4 = *ip;
-  if (ip->protocol() == IpProto::kIpip) {
-    auto in = Ipv4View<const uint8_t>::parse(ip->payload());
-    if (!in || in->is_fragment()) return;
+  e.src = e.inner_src = outer->src;
+  e.dst = e.inner_dst = outer->dst;
+  Hop l4 = *outer;
+  if (outer->upper == number(IpProto::kIpip) || outer->upper == wire::ipv6_next::kIpv6) {  // a TUN packet
+    auto in = hop_of(outer->payload);
+    if (!in) return;
     e.ipip = true;
-    e.inner_src = in->src();
-    e.inner_dst = in->dst();
+    e.inner_src = in->src;
+    e.inner_dst = in->dst;
     l4 = *in;
   }
-  e.proto = l4.protocol();
+  e.proto = static_cast<IpProto>(l4.upper);
   if (e.proto == IpProto::kTcp) {
-    auto t = TcpView<const uint8_t>::parse(l4.payload());
+    auto t = TcpView<const uint8_t>::parse(l4.payload);
     if (!t) return;
     e.sport = t->sport();
     e.dport = t->dport();
     e.tcp_flags = t->flags();
     e.payload = static_cast<uint32_t>(t->payload().size());
   } else if (e.proto == IpProto::kUdp) {
-    auto u = UdpView<const uint8_t>::parse(l4.payload());
+    auto u = UdpView<const uint8_t>::parse(l4.payload);
     if (!u) return;
     e.sport = u->sport();
     e.dport = u->dport();
@@ -115,7 +140,7 @@ bool Diagram::render(const config::Config& cfg, int64_t origin_us, std::string& 
     }
   } else {
     for (const Conn& c : conns_)
-      if (!c.note.flow.v6 && c.note.flow.src == client_ && c.note.flow.sport == cport_) {
+      if (c.note.src() == client_ && c.note.flow.sport == cport_) {
         conn = &c;
         break;
       }
@@ -148,7 +173,9 @@ bool Diagram::render(const config::Config& cfg, int64_t origin_us, std::string& 
     }
     const char* arrow = !e.sent ? (from_client ? "C->>D" : "R->>D") : (from_client ? "D->>R" : "D->>C");
     s += "  " + std::string(arrow) + ": " + stamp(e.ts_us, origin_us) + " " + cfg.interfaces[e.iface].name + " ";
-    if (e.ipip) s += "IPIP " + e.src.str() + " → " + e.dst.str() + "<br/>inner ";
+    if (e.ipip)
+      s += std::string(e.src.is_v4() && e.inner_src.is_v4() ? "IPIP " : "tunnel ") + e.src.str() + " → " + e.dst.str() +
+           "<br/>inner ";
     s += ep(e.inner_src, e.sport) + " → " + ep(e.inner_dst, e.dport);
     if (e.proto == IpProto::kTcp) s += " [" + tcp_flags(e.tcp_flags) + "]";
     if (e.payload) s += " len " + std::to_string(e.payload);

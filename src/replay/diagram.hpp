@@ -17,7 +17,8 @@ namespace vs::replay {
 
 class Diagram : public Observer {
 public:
-  /// `conn`: "N" (1-based: the Nth connection the director scheduled) or "CLIENT:PORT". Empty
+  /// `conn`: "N" (1-based: the Nth connection the director scheduled) or "CLIENT:PORT" (an IPv6
+  /// client as "[2001:db8::c1]:40001"). Empty
   /// optional with `err` set when the text is neither.
   static std::optional<Diagram> make(const std::string& conn, std::string& err);
 
@@ -33,9 +34,9 @@ public:
     uint32_t iface = 0;
     int64_t ts_us = 0;
     MacAddr mac_src, mac_dst;
-    Ipv4Addr src, dst;              // the outer IPv4 header
-    bool ipip = false;              // then inner_* are the encapsulated header
-    Ipv4Addr inner_src, inner_dst;  // = src/dst without IPIP
+    IpAddr src, dst;              // the outer IP header (either family)
+    bool ipip = false;            // a tunnel (IPIP, IPv6 in IPv6, either in the other): then
+    IpAddr inner_src, inner_dst;  // inner_* are the encapsulated header (= src/dst without one)
     IpProto proto{};
     uint16_t sport = 0, dport = 0;
     uint8_t tcp_flags = 0;
@@ -51,7 +52,7 @@ private:
   void add(bool sent, uint32_t iface, int64_t ts_us, std::span<const uint8_t> frame);
 
   uint32_t index_ = 0;  // 1-based; 0: by client endpoint
-  Ipv4Addr client_;
+  IpAddr client_;
   uint16_t cport_ = 0;
   std::vector<Event> events_;
   std::vector<Conn> conns_;
