@@ -735,6 +735,27 @@ TEST(RenderEmptyTest, NoServicesStillValid) {
   EXPECT_TRUE(has_line(m, "node_ipvs_connections_total 0"));
 }
 
+// IPv6 services, and a real of the other family behind TUN: the addresses as labels in their
+// plain text forms (node_exporter's ipvs collector prints them so, from /proc/net/ip_vs), valid
+// exposition.
+TEST(RenderIpv6Test, Ipv6AndMixedFamilyLabels) {
+  test::ConfigText c;
+  c.interface("eth0", "02:00:00:00:00:01", {"192.0.2.1/24", "2001:db8::1/64"});
+  c.service("tcp", "[2001:db8::80]:80", "rr").real("[2001:db8::11]:8080", "nat").real("192.0.2.30:80", "tun");
+  test::MemSink sink;
+  Engine e(c.parse(), sink);
+  const std::string m = render_metrics(e, {});
+  Parsed p;
+  std::string err;
+  ASSERT_TRUE(parse_exposition(m, p, err)) << err;
+  EXPECT_LINE(m, R"(vsrouter_service_connections_total{proto="tcp",vip="2001:db8::80",vport="80"} 0)");
+  EXPECT_LINE(m,
+              R"(vsrouter_real_weight{proto="tcp",vip="2001:db8::80",vport="80",real="2001:db8::11",rport="8080"} 1)");
+  EXPECT_LINE(m, R"(vsrouter_real_weight{proto="tcp",vip="2001:db8::80",vport="80",real="192.0.2.30",rport="80"} 1)");
+  EXPECT_LINE(m, R"(node_ipvs_backend_weight{local_address="2001:db8::80",local_mark="",local_port="80",proto="TCP",)"
+                 R"(remote_address="2001:db8::11",remote_port="8080"} 1)");
+}
+
 // =============================================================================================
 // render_metrics: health checks (an engine whose checkers probed simulated reals)
 // =============================================================================================
