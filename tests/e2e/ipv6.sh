@@ -45,6 +45,8 @@
 #              address at the VIP; 1 MiB uploaded to each crosses the tunnels after the Packet Too
 #              Big / fragmentation needed the director sends (the tunnel's MTU is 1400 - 40 or 20)
 #              and the client's kernel heeds; vsadm -Lnc lists the reals of either family.
+#   tun6       the same with IPv6 only (no IPv4 address anywhere): [VIP6]:80 by TUN to the
+#              endpoint's IPv6 address (IPv6 in IPv6).
 # The hosts' kernels run no DAD (accept_dad=0): only vsrouter's is waited for. Needs root (skips
 # loudly outside CI; fails under CI=true) and ping (iputils-ping, scripts/setup installs it);
 # tunnel needs Scapy for $PY (/usr/bin/python3).
@@ -57,7 +59,7 @@ source "$HERE/lib.sh"
 e2e_require_root
 trap e2e_cleanup EXIT
 case $MODE in
-  router | dualstack | tunnel | services | tun) ;;
+  router | dualstack | tunnel | services | tun | tun6) ;;
   *) e2e_fail "unknown mode $MODE" ;;
 esac
 command -v ping >/dev/null || e2e_fail "ping is not installed (scripts/setup installs iputils-ping)"
@@ -111,17 +113,22 @@ if [[ $MODE == dualstack || $MODE == tunnel ]]; then
     in_ns srv ip -6 addr add "$VIP6/128" dev lo || e2e_fail "srv: cannot add $VIP6"
     in_ns srv ip -4 addr add "$VIP4/32" dev lo || e2e_fail "srv: cannot add $VIP4"
   fi
-elif [[ $MODE == tun ]]; then
+elif [[ $MODE == tun || $MODE == tun6 ]]; then
   e2e_bridge br-srv
   in_ns sw sysctl -qw net.ipv6.conf.br-srv.disable_ipv6=1
   e2e_tap vs6-eup br-lan
   e2e_tap vs6-esrv br-srv
   e2e_tap vs6-eout br-wan
   in_ns sw ip link set vs6-eup mtu 1400
-  host6 cli br-wan 1500 "$CLI6/64" "$R1" "$CLI4/24" "$R1_4"
-  host6 srv br-srv 1500 2001:db8:3::2/64 2001:db8:3::1 10.0.3.2/24 10.0.3.1
+  if [[ $MODE == tun ]]; then
+    host6 cli br-wan 1500 "$CLI6/64" "$R1" "$CLI4/24" "$R1_4"
+    host6 srv br-srv 1500 2001:db8:3::2/64 2001:db8:3::1 10.0.3.2/24 10.0.3.1
+    in_ns srv ip -4 addr add "$SVC_VIP4/32" dev lo || e2e_fail "srv: cannot add $SVC_VIP4"
+  else
+    host6 cli br-wan 1500 "$CLI6/64" "$R1"
+    host6 srv br-srv 1500 2001:db8:3::2/64 2001:db8:3::1
+  fi
   in_ns srv ip -6 addr add "$SVC_VIP/128" dev lo || e2e_fail "srv: cannot add $SVC_VIP"
-  in_ns srv ip -4 addr add "$SVC_VIP4/32" dev lo || e2e_fail "srv: cannot add $SVC_VIP4"
 elif [[ $MODE == services ]]; then
   host6 cli br-wan 1500 "$CLI6/64" "$R1"
   host6 srv br-lan 1400 "$SRV6/64" "$R2"
@@ -161,11 +168,15 @@ e2e_wait_listening srv t 7000
   for itf in wan lan; do
     if [[ $itf == wan ]]; then mac=$WAN_MAC a6=$R1 a4=$R1_4; else mac=$LAN_MAC a6=$R2 a4=$R2_4; fi
     addrs="\"$a6/64\""
-    [[ $MODE != router ]] && addrs+=", \"$a4/24\""
+    [[ $MODE != router && $MODE != tun6 ]] && addrs+=", \"$a4/24\""
     printf '\n[[interfaces]]\nname = "%s"\ntap = "vs6-%s"\nmac = "%s"\naddresses = [%s]\n' "$itf" "$itf" "$mac" "$addrs"
     [[ $itf == lan ]] && echo "mtu = 1400"
   done
   [[ $MODE == router ]] && printf '\n[[routes]]\nto = "2001:db8:9::/48"\nvia = "2001:db8:2::fe"\n'
+  if [[ $MODE == tun6 ]]; then
+    printf '\n[[services]]\nprotocol = "tcp"\naddress = "[%s]:80"\n' "$SVC_VIP"
+    printf '  [[services.reals]]\n  address = "[%s]:80"\n  method = "tun"\n' "$E_UP6"
+  fi
   if [[ $MODE == tun ]]; then
     for vip in "[$SVC_VIP]" "$SVC_VIP4"; do
       printf '\n[[services]]\nprotocol = "tcp"\naddress = "%s:80"\n' "$vip"
@@ -184,8 +195,10 @@ e2e_wait_listening srv t 7000
   fi
 } >"$E2E_DIR/ipv6.toml"
 
-if [[ $MODE == tun ]]; then
-  # The endpoint: what a real's ip6tnl/sit/ipip devices would do, then routes to the server.
+if [[ $MODE == tun || $MODE == tun6 ]]; then
+  # The endpoint: what a real's ip6tnl/sit/ipip devices would do, then routes to the server
+  # (IPv6 only in tun6: no IPv4 address or route).
+  v4() { if [[ $MODE == tun ]]; then printf '%s' "$1"; fi; }
   cat >"$E2E_DIR/endpoint.toml" <<EOF
 [router]
 seed = 2
@@ -193,24 +206,24 @@ seed = 2
 name = "up"
 tap = "vs6-eup"
 mac = "02:00:00:00:0e:01"
-addresses = ["$E_UP6/64", "$E_UP4/24"]
+addresses = ["$E_UP6/64"$(v4 ", \"$E_UP4/24\"")]
 mtu = 1400
 [[interfaces]]
 name = "srv"
 tap = "vs6-esrv"
 mac = "02:00:00:00:0e:02"
-addresses = ["2001:db8:3::1/64", "10.0.3.1/24"]
+addresses = ["2001:db8:3::1/64"$(v4 ', "10.0.3.1/24"')]
 [[interfaces]]
 name = "out"
 tap = "vs6-eout"
 mac = "02:00:00:00:0e:03"
-addresses = ["2001:db8:1::21/64", "10.0.1.21/24"]
+addresses = ["2001:db8:1::21/64"$(v4 ', "10.0.1.21/24"')]
 [[routes]]
 to = "$SVC_VIP/128"
 via = "2001:db8:3::2"
-[[routes]]
-to = "$SVC_VIP4/32"
-via = "10.0.3.2"
+$(v4 "[[routes]]
+to = \"$SVC_VIP4/32\"
+via = \"10.0.3.2\"")
 EOF
   e2e_vsrouter endpoint "$E2E_DIR/endpoint.toml"
 fi
@@ -398,7 +411,7 @@ PYEOF
   exit 0
 fi
 
-if [[ $MODE == tun ]]; then
+if [[ $MODE == tun || $MODE == tun6 ]]; then
   # 2. The server's HTTP on ports 80 and 81 of both VIPs (one dual-stack socket each): a GET says
   #    which port was asked at which address from which client; a POST counts what it got.
   in_ns srv "$PY" - >"$E2E_DIR/http-srv.log" 2>&1 <<'PYEOF' &
@@ -428,9 +441,11 @@ PYEOF
   e2e_wait_listening srv t 80
   e2e_wait_listening srv t 81
   head -c $((1 << 20)) /dev/zero >"$E2E_DIR/upload"
-  for fam in 6 4; do
+  fams="6 4" ports="80 81"
+  [[ $MODE == tun6 ]] && fams=6 ports=80
+  for fam in $fams; do
     if [[ $fam == 6 ]]; then vip="[$SVC_VIP]" shown=$SVC_VIP client=$CLI6; else vip=$SVC_VIP4 shown="::ffff:$SVC_VIP4" client="::ffff:$CLI4"; fi
-    for port in 80 81; do
+    for port in $ports; do
       how=$([[ $port == 80 ]] && echo "to the endpoint's IPv6 address" || echo "to the endpoint's IPv4 address")
       out=$(in_ns cli curl -"$fam" -sS --max-time 5 "http://$vip:$port/" 2>&1) || e2e_fail "curl $vip:$port ($how) failed: $out"
       want="port $port from $client to $shown"
@@ -452,8 +467,10 @@ PYEOF
   ((${tm:-0} == 0)) || e2e_fail "drops tunnel_mtu $tm"
   pass "the client's PMTU toward $SVC_VIP: $pmtu6 (the director's too-big errors: $fn)"
   lnc=$(vsadm -Lnc) || e2e_fail "vsadm -Lnc failed"
-  for want in "\[$CLI6\]:[0-9]+ +\[$SVC_VIP\]:80 +\[$E_UP6\]:80" "\[$CLI6\]:[0-9]+ +\[$SVC_VIP\]:81 +$E_UP4:81" \
-    "$CLI4:[0-9]+ +$SVC_VIP4:80 +\[$E_UP6\]:80" "$CLI4:[0-9]+ +$SVC_VIP4:81 +$E_UP4:81"; do
+  wants=("\[$CLI6\]:[0-9]+ +\[$SVC_VIP\]:80 +\[$E_UP6\]:80")
+  [[ $MODE == tun ]] && wants+=("\[$CLI6\]:[0-9]+ +\[$SVC_VIP\]:81 +$E_UP4:81" \
+    "$CLI4:[0-9]+ +$SVC_VIP4:80 +\[$E_UP6\]:80" "$CLI4:[0-9]+ +$SVC_VIP4:81 +$E_UP4:81")
+  for want in "${wants[@]}"; do
     grep -qE -- "$want" <<<"$lnc" || e2e_fail "vsadm -Lnc lacks /$want/:"$'\n'"$lnc"
   done
   pass "vsadm -Lnc lists the connections to the reals of either family"
