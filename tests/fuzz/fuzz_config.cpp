@@ -70,8 +70,10 @@ void check_model(const config::Config& c) {
       if (r.weight < 0) fail("weight range");  // 0..2147483647 (docs/config.md, as the kernel)
       if (r.method != config::Method::kNat && r.port != s.port) fail("dr/tun real changes the port");
       if (r.method == config::Method::kDr && !on_link(c, r.addr)) fail("dr real off-link");
-      if (r.addr.is_v6() != s.vip.is_v6()) fail("a real of the other family");
-      if (r.addr.is_v6() && (r.method == config::Method::kTun || !r.checks.empty())) fail("IPv6 real: tun or checks");
+      const bool mixed = r.addr.is_v6() != s.vip.is_v6();
+      if (mixed && r.method != config::Method::kTun) fail("a real of the other family, not by tun");
+      if (mixed && c.sync.role != config::Sync::Role::kNone) fail("connection sync with a mixed-family real");
+      if ((r.addr.is_v6() || s.vip.is_v6()) && !r.checks.empty()) fail("health checks with IPv6");
     }
   }
   for (const auto& r : c.routes6)
